@@ -1,0 +1,1 @@
+//! LTP layer (being written).

@@ -1,0 +1,425 @@
+//! The node and block B-trees ([MS-PST] 2.2.2.7.7): lookup by key in O(log n)
+//! and lazy in-order iteration, one generic walker for both trees.
+
+use byteorder::{ByteOrder, LittleEndian as LE};
+
+use crate::error::{NdbError, Problem, Result};
+use crate::page::{read_page, BtPageInfo, PageType};
+use crate::{BRef, Bid, Format, Ib, Nid, Variant};
+
+/// Deepest tree accepted; [MS-PST] trees have at most 8 intermediate levels.
+pub const MAX_LEVEL: u8 = 8;
+
+/// A leaf entry type of a B-tree.
+pub trait LeafEntry: Sized + Copy {
+    /// The page type of the tree's pages.
+    const PAGE: PageType;
+    /// Natural size of the entry in the given format.
+    fn size(f: Format) -> usize;
+    /// Decodes one entry (the slice holds at least `size(f)` bytes).
+    fn parse(b: &[u8], f: Format) -> Self;
+    /// Encodes the entry into `b` (at least `size(f)` bytes).
+    fn write(&self, b: &mut [u8], f: Format);
+    /// The search key.
+    fn key(&self) -> u64;
+}
+
+/// A node B-tree leaf entry: where a node's data and subnodes are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NbtEntry {
+    /// The node.
+    pub nid: Nid,
+    /// Block (or data tree) of the node's data; 0 for an empty node.
+    pub data: Bid,
+    /// Subnode tree, or 0.
+    pub sub: Bid,
+    /// The parent folder for folders and messages.
+    pub parent: Nid,
+}
+
+impl LeafEntry for NbtEntry {
+    const PAGE: PageType = PageType::Nbt;
+    fn size(f: Format) -> usize {
+        f.nbtentry_size()
+    }
+    fn parse(b: &[u8], f: Format) -> Self {
+        match f.variant {
+            Variant::Ansi => NbtEntry {
+                nid: Nid(LE::read_u32(b)),
+                data: Bid(u64::from(LE::read_u32(&b[4..]))),
+                sub: Bid(u64::from(LE::read_u32(&b[8..]))),
+                parent: Nid(LE::read_u32(&b[12..])),
+            },
+            _ => NbtEntry {
+                nid: Nid(LE::read_u64(b) as u32),
+                data: Bid(LE::read_u64(&b[8..])),
+                sub: Bid(LE::read_u64(&b[16..])),
+                parent: Nid(LE::read_u32(&b[24..])),
+            },
+        }
+    }
+    fn write(&self, b: &mut [u8], f: Format) {
+        match f.variant {
+            Variant::Ansi => {
+                LE::write_u32(b, self.nid.0);
+                LE::write_u32(&mut b[4..], self.data.0 as u32);
+                LE::write_u32(&mut b[8..], self.sub.0 as u32);
+                LE::write_u32(&mut b[12..], self.parent.0);
+            }
+            _ => {
+                LE::write_u64(b, u64::from(self.nid.0));
+                LE::write_u64(&mut b[8..], self.data.0);
+                LE::write_u64(&mut b[16..], self.sub.0);
+                LE::write_u32(&mut b[24..], self.parent.0);
+                LE::write_u32(&mut b[28..], 0);
+            }
+        }
+    }
+    fn key(&self) -> u64 {
+        u64::from(self.nid.0)
+    }
+}
+
+/// A block B-tree leaf entry: where a block is and how large.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BbtEntry {
+    /// The block id and offset.
+    pub bref: BRef,
+    /// Stored bytes (after encoding and compression).
+    pub cb: u16,
+    /// Reference count.
+    pub refs: u16,
+    /// Inflated size (4K files; equals `cb` elsewhere).
+    pub inflated: u16,
+}
+
+impl LeafEntry for BbtEntry {
+    const PAGE: PageType = PageType::Bbt;
+    fn size(f: Format) -> usize {
+        f.bbtentry_size()
+    }
+    fn parse(b: &[u8], f: Format) -> Self {
+        match f.variant {
+            Variant::Ansi => {
+                let cb = LE::read_u16(&b[8..]);
+                BbtEntry {
+                    bref: BRef {
+                        bid: Bid(u64::from(LE::read_u32(b))),
+                        ib: Ib(u64::from(LE::read_u32(&b[4..]))),
+                    },
+                    cb,
+                    refs: LE::read_u16(&b[10..]),
+                    inflated: cb,
+                }
+            }
+            Variant::Unicode => {
+                let cb = LE::read_u16(&b[16..]);
+                BbtEntry {
+                    bref: BRef {
+                        bid: Bid(LE::read_u64(b)),
+                        ib: Ib(LE::read_u64(&b[8..])),
+                    },
+                    cb,
+                    refs: LE::read_u16(&b[18..]),
+                    inflated: cb,
+                }
+            }
+            Variant::Unicode4k => BbtEntry {
+                bref: BRef {
+                    bid: Bid(LE::read_u64(b)),
+                    ib: Ib(LE::read_u64(&b[8..])),
+                },
+                cb: LE::read_u16(&b[16..]),
+                inflated: LE::read_u16(&b[18..]),
+                refs: LE::read_u16(&b[20..]),
+            },
+        }
+    }
+    fn write(&self, b: &mut [u8], f: Format) {
+        match f.variant {
+            Variant::Ansi => {
+                LE::write_u32(b, self.bref.bid.0 as u32);
+                LE::write_u32(&mut b[4..], self.bref.ib.0 as u32);
+                LE::write_u16(&mut b[8..], self.cb);
+                LE::write_u16(&mut b[10..], self.refs);
+            }
+            Variant::Unicode => {
+                LE::write_u64(b, self.bref.bid.0);
+                LE::write_u64(&mut b[8..], self.bref.ib.0);
+                LE::write_u16(&mut b[16..], self.cb);
+                LE::write_u16(&mut b[18..], self.refs);
+                LE::write_u32(&mut b[20..], 0);
+            }
+            Variant::Unicode4k => {
+                LE::write_u64(b, self.bref.bid.0);
+                LE::write_u64(&mut b[8..], self.bref.ib.0);
+                LE::write_u16(&mut b[16..], self.cb);
+                LE::write_u16(&mut b[18..], self.inflated);
+                LE::write_u16(&mut b[20..], self.refs);
+                LE::write_u16(&mut b[22..], 0);
+            }
+        }
+    }
+    fn key(&self) -> u64 {
+        self.bref.bid.key().0
+    }
+}
+
+/// An intermediate entry: the smallest key below a child page and where it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BtEntry {
+    /// Smallest key in the child.
+    pub key: u64,
+    /// The child page.
+    pub child: BRef,
+}
+
+impl BtEntry {
+    /// Decodes an intermediate entry.
+    pub fn parse(b: &[u8], f: Format) -> Self {
+        if f.id_size == 4 {
+            BtEntry {
+                key: u64::from(LE::read_u32(b)),
+                child: BRef {
+                    bid: Bid(u64::from(LE::read_u32(&b[4..]))),
+                    ib: Ib(u64::from(LE::read_u32(&b[8..]))),
+                },
+            }
+        } else {
+            BtEntry {
+                key: LE::read_u64(b),
+                child: BRef {
+                    bid: Bid(LE::read_u64(&b[8..])),
+                    ib: Ib(LE::read_u64(&b[16..])),
+                },
+            }
+        }
+    }
+
+    /// Encodes an intermediate entry.
+    pub fn write(&self, b: &mut [u8], f: Format) {
+        if f.id_size == 4 {
+            LE::write_u32(b, self.key as u32);
+            LE::write_u32(&mut b[4..], self.child.bid.0 as u32);
+            LE::write_u32(&mut b[8..], self.child.ib.0 as u32);
+        } else {
+            LE::write_u64(b, self.key);
+            LE::write_u64(&mut b[8..], self.child.bid.0);
+            LE::write_u64(&mut b[16..], self.child.ib.0);
+        }
+    }
+}
+
+/// One verified B-tree page.
+#[derive(Clone, Copy, Debug)]
+pub struct BtPage<'a> {
+    /// The whole page.
+    pub bytes: &'a [u8],
+    /// Where it is.
+    pub bref: BRef,
+    /// Its counts and level.
+    pub info: BtPageInfo,
+    format: Format,
+}
+
+impl<'a> BtPage<'a> {
+    /// Reads and verifies the page `bref` of a tree of `E` entries. `level`,
+    /// when given, is the level the parent implies.
+    pub fn read<E: LeafEntry>(
+        data: &'a [u8],
+        f: Format,
+        bref: BRef,
+        level: Option<u8>,
+    ) -> Result<Self> {
+        let bytes = read_page(data, f, bref.ib, E::PAGE, Some(bref.bid))?;
+        let err = |p| NdbError::corrupt(E::PAGE.structure(), Some(bref.bid.0), Some(bref.ib.0), p);
+        let peek = bytes[f.bt_entries_size() + 2 * f.bt_count_size + 1];
+        let natural = if peek == 0 { E::size(f) } else { f.btentry_size() };
+        let info = BtPageInfo::parse(bytes, f, natural).map_err(err)?;
+        if info.level > MAX_LEVEL {
+            return Err(err(Problem::Size {
+                what: "B-tree level",
+                expected: u64::from(MAX_LEVEL),
+                found: u64::from(info.level),
+            }));
+        }
+        if let Some(l) = level {
+            if l != info.level {
+                return Err(err(Problem::Size {
+                    what: "B-tree level",
+                    expected: u64::from(l),
+                    found: u64::from(info.level),
+                }));
+            }
+        }
+        Ok(BtPage {
+            bytes,
+            bref,
+            info,
+            format: f,
+        })
+    }
+
+    fn entry_bytes(&self, i: usize) -> &'a [u8] {
+        let s = i * self.info.entry_size;
+        &self.bytes[s..s + self.info.entry_size]
+    }
+
+    /// The i-th intermediate entry (for `level > 0`).
+    pub fn branch(&self, i: usize) -> BtEntry {
+        BtEntry::parse(self.entry_bytes(i), self.format)
+    }
+
+    /// The i-th leaf entry (for `level == 0`).
+    pub fn leaf<E: LeafEntry>(&self, i: usize) -> E {
+        E::parse(self.entry_bytes(i), self.format)
+    }
+
+    /// The key of entry `i`, whatever the level.
+    pub fn key<E: LeafEntry>(&self, i: usize) -> u64 {
+        if self.info.level == 0 {
+            self.leaf::<E>(i).key()
+        } else {
+            self.branch(i).key
+        }
+    }
+}
+
+/// Finds the leaf entry with `key`, descending from `root`.
+pub fn lookup<E: LeafEntry>(data: &[u8], f: Format, root: BRef, key: u64) -> Result<Option<E>> {
+    let mut page = BtPage::read::<E>(data, f, root, None)?;
+    loop {
+        let n = page.info.count;
+        // First entry whose key is greater than the one sought.
+        let pos = partition(n, |i| page.key::<E>(i) <= key);
+        if page.info.level == 0 {
+            if pos == 0 {
+                return Ok(None);
+            }
+            let e = page.leaf::<E>(pos - 1);
+            return Ok((e.key() == key).then_some(e));
+        }
+        if pos == 0 {
+            return Ok(None);
+        }
+        let child = page.branch(pos - 1).child;
+        page = BtPage::read::<E>(data, f, child, Some(page.info.level - 1))?;
+    }
+}
+
+/// Binary search over `0..n` for the first index where `pred` is false.
+fn partition(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Lazy in-order iterator over the leaf entries of a tree. An unreadable page
+/// yields one error and its subtree is skipped; the walk goes on.
+pub struct BTreeIter<'a, E> {
+    data: &'a [u8],
+    format: Format,
+    stack: Vec<(BtPage<'a>, usize)>,
+    pending: Option<NdbError>,
+    _entry: std::marker::PhantomData<E>,
+}
+
+impl<'a, E: LeafEntry> BTreeIter<'a, E> {
+    /// Starts a walk at `root`.
+    pub fn new(data: &'a [u8], format: Format, root: BRef) -> Self {
+        let mut it = BTreeIter {
+            data,
+            format,
+            stack: Vec::new(),
+            pending: None,
+            _entry: std::marker::PhantomData,
+        };
+        match BtPage::read::<E>(data, format, root, None) {
+            Ok(p) => it.stack.push((p, 0)),
+            Err(e) => it.pending = Some(e),
+        }
+        it
+    }
+}
+
+impl<E: LeafEntry> Iterator for BTreeIter<'_, E> {
+    type Item = Result<E>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.pending.take() {
+            return Some(Err(e));
+        }
+        loop {
+            let (page, pos) = self.stack.last_mut()?;
+            if *pos >= page.info.count {
+                self.stack.pop();
+                continue;
+            }
+            let i = *pos;
+            *pos += 1;
+            let page = *page;
+            if page.info.level == 0 {
+                return Some(Ok(page.leaf::<E>(i)));
+            }
+            // Levels strictly decrease, so the stack is bounded by MAX_LEVEL
+            // and a page cannot lead back to itself.
+            let child = page.branch(i).child;
+            match BtPage::read::<E>(self.data, self.format, child, Some(page.info.level - 1)) {
+                Ok(p) => self.stack.push((p, 0)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip() {
+        for f in [Format::ANSI, Format::UNICODE, Format::UNICODE_4K] {
+            let n = NbtEntry {
+                nid: Nid(0x8022),
+                data: Bid(0x104),
+                sub: Bid(0x10A),
+                parent: Nid(0x122),
+            };
+            let mut b = vec![0u8; 32];
+            n.write(&mut b, f);
+            assert_eq!(NbtEntry::parse(&b, f), n);
+            let e = BbtEntry {
+                bref: BRef {
+                    bid: Bid(0x104),
+                    ib: Ib(0x4800),
+                },
+                cb: 300,
+                refs: 2,
+                inflated: if f.has_compression() { 900 } else { 300 },
+            };
+            e.write(&mut b, f);
+            assert_eq!(BbtEntry::parse(&b, f), e);
+            let t = BtEntry {
+                key: 0x21,
+                child: e.bref,
+            };
+            t.write(&mut b, f);
+            assert_eq!(BtEntry::parse(&b, f), t);
+        }
+    }
+
+    #[test]
+    fn partition_finds_upper_bound() {
+        let keys = [1u64, 3, 5, 7];
+        assert_eq!(partition(4, |i| keys[i] <= 0), 0);
+        assert_eq!(partition(4, |i| keys[i] <= 5), 3);
+        assert_eq!(partition(4, |i| keys[i] <= 9), 4);
+    }
+}

@@ -1,0 +1,336 @@
+//! Pages and their trailers ([MS-PST] 2.2.2.7), and B-tree pages.
+
+use byteorder::{ByteOrder, LittleEndian as LE};
+
+use crate::crc::crc;
+use crate::error::{NdbError, Problem, Result, Structure};
+use crate::{Bid, Format, Ib, Variant};
+
+/// The `ptype` of a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PageType {
+    /// Block B-tree page.
+    Bbt,
+    /// Node B-tree page.
+    Nbt,
+    /// Free map.
+    FMap,
+    /// Page map.
+    PMap,
+    /// Allocation map.
+    AMap,
+    /// Free page map.
+    FPMap,
+    /// Density list.
+    DList,
+}
+
+impl PageType {
+    /// The trailer byte.
+    pub fn byte(self) -> u8 {
+        match self {
+            Self::Bbt => 0x80,
+            Self::Nbt => 0x81,
+            Self::FMap => 0x82,
+            Self::PMap => 0x83,
+            Self::AMap => 0x84,
+            Self::FPMap => 0x85,
+            Self::DList => 0x86,
+        }
+    }
+
+    /// Allocation-map pages carry a zero signature and their own offset as id.
+    pub fn is_map(self) -> bool {
+        matches!(self, Self::FMap | Self::PMap | Self::AMap | Self::FPMap)
+    }
+
+    /// The structure name used in errors.
+    pub fn structure(self) -> Structure {
+        match self {
+            Self::Bbt => Structure::BbtPage,
+            Self::Nbt => Structure::NbtPage,
+            Self::AMap => Structure::AMapPage,
+            Self::PMap | Self::FMap | Self::FPMap => Structure::PMapPage,
+            Self::DList => Structure::DListPage,
+        }
+    }
+}
+
+/// `ComputeSig`: the 16-bit signature of a page or block from its offset and id.
+pub fn compute_sig(ib: Ib, bid: Bid) -> u16 {
+    let v = (ib.0 ^ bid.0) as u32;
+    ((v >> 16) ^ (v & 0xFFFF)) as u16
+}
+
+/// A decoded page trailer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageTrailer {
+    /// `ptype`.
+    pub ptype: u8,
+    /// `ptypeRepeat`.
+    pub ptype_repeat: u8,
+    /// `wSig`.
+    pub sig: u16,
+    /// `dwCRC`.
+    pub crc: u32,
+    /// `bid`.
+    pub bid: Bid,
+}
+
+impl PageTrailer {
+    /// Reads the trailer at the end of a whole page.
+    pub fn parse(page: &[u8], f: Format) -> PageTrailer {
+        let t = &page[f.page_body()..];
+        let (crc, bid) = match f.variant {
+            Variant::Ansi => (LE::read_u32(&t[8..]), u64::from(LE::read_u32(&t[4..]))),
+            Variant::Unicode | Variant::Unicode4k => (LE::read_u32(&t[4..]), LE::read_u64(&t[8..])),
+        };
+        PageTrailer {
+            ptype: t[0],
+            ptype_repeat: t[1],
+            sig: LE::read_u16(&t[2..]),
+            crc,
+            bid: Bid(bid),
+        }
+    }
+
+    /// Writes this trailer into the end of a whole page.
+    pub fn write(&self, page: &mut [u8], f: Format) {
+        let t = &mut page[f.page_body()..];
+        t[0] = self.ptype;
+        t[1] = self.ptype_repeat;
+        LE::write_u16(&mut t[2..], self.sig);
+        match f.variant {
+            Variant::Ansi => {
+                LE::write_u32(&mut t[4..], self.bid.0 as u32);
+                LE::write_u32(&mut t[8..], self.crc);
+            }
+            Variant::Unicode | Variant::Unicode4k => {
+                LE::write_u32(&mut t[4..], self.crc);
+                LE::write_u64(&mut t[8..], self.bid.0);
+            }
+        }
+    }
+}
+
+/// Slices the page at `ib` out of `data` and checks its trailer: type, CRC,
+/// signature and (when given) id.
+pub fn read_page<'a>(
+    data: &'a [u8],
+    f: Format,
+    ib: Ib,
+    ptype: PageType,
+    expected_bid: Option<Bid>,
+) -> Result<&'a [u8]> {
+    let structure = ptype.structure();
+    let err = |id: Option<u64>, problem| NdbError::corrupt(structure, id, Some(ib.0), problem);
+    let want = expected_bid.map(|b| b.0);
+    let end = ib.0.checked_add(f.page_size as u64);
+    let len = data.len() as u64;
+    let Some(end) = end.filter(|&e| e <= len) else {
+        return Err(err(
+            want,
+            Problem::Truncated {
+                needed: f.page_size as u64,
+                available: len.saturating_sub(ib.0),
+            },
+        ));
+    };
+    let page = &data[ib.0 as usize..end as usize];
+    let t = PageTrailer::parse(page, f);
+    if t.ptype != ptype.byte() || t.ptype_repeat != t.ptype {
+        return Err(err(
+            want,
+            Problem::PageType {
+                expected: ptype.byte(),
+                found: t.ptype,
+                repeat: t.ptype_repeat,
+            },
+        ));
+    }
+    let computed = crc(&page[..f.page_body()]);
+    if computed != t.crc {
+        return Err(err(
+            Some(t.bid.0),
+            Problem::Crc {
+                stored: t.crc,
+                computed,
+            },
+        ));
+    }
+    if let Some(b) = expected_bid {
+        if b != t.bid {
+            return Err(err(
+                want,
+                Problem::IdMismatch {
+                    expected: b.0,
+                    found: t.bid.0,
+                },
+            ));
+        }
+    }
+    let sig = if ptype.is_map() { 0 } else { compute_sig(ib, t.bid) };
+    if sig != t.sig {
+        return Err(err(
+            Some(t.bid.0),
+            Problem::Signature {
+                stored: t.sig,
+                computed: sig,
+            },
+        ));
+    }
+    Ok(page)
+}
+
+/// The metadata of a B-tree page (the fields after its entries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BtPageInfo {
+    /// Number of entries in use.
+    pub count: usize,
+    /// Capacity.
+    pub max: usize,
+    /// Stride between entries.
+    pub entry_size: usize,
+    /// 0 for leaves.
+    pub level: u8,
+}
+
+impl BtPageInfo {
+    /// Reads the counts of a whole B-tree page and checks them against the page.
+    pub fn parse(page: &[u8], f: Format, natural_entry: usize) -> Result<BtPageInfo, Problem> {
+        let o = f.bt_entries_size();
+        let (count, max, rest) = if f.bt_count_size == 2 {
+            (
+                usize::from(LE::read_u16(&page[o..])),
+                usize::from(LE::read_u16(&page[o + 2..])),
+                o + 4,
+            )
+        } else {
+            (usize::from(page[o]), usize::from(page[o + 1]), o + 2)
+        };
+        let info = BtPageInfo {
+            count,
+            max,
+            entry_size: usize::from(page[rest]),
+            level: page[rest + 1],
+        };
+        if info.entry_size < natural_entry {
+            return Err(Problem::Size {
+                what: "B-tree entry size (cbEnt)",
+                expected: natural_entry as u64,
+                found: info.entry_size as u64,
+            });
+        }
+        if info.count > info.max || info.count * info.entry_size > o {
+            return Err(Problem::Size {
+                what: "B-tree entry count (cEnt)",
+                expected: (o / info.entry_size).min(info.max) as u64,
+                found: info.count as u64,
+            });
+        }
+        Ok(info)
+    }
+
+    /// Writes the counts into a whole page.
+    pub fn write(&self, page: &mut [u8], f: Format) {
+        let o = f.bt_entries_size();
+        let rest = if f.bt_count_size == 2 {
+            LE::write_u16(&mut page[o..], self.count as u16);
+            LE::write_u16(&mut page[o + 2..], self.max as u16);
+            o + 4
+        } else {
+            page[o] = self.count as u8;
+            page[o + 1] = self.max as u8;
+            o + 2
+        };
+        page[rest] = self.entry_size as u8;
+        page[rest + 1] = self.level;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_vectors() {
+        assert_eq!(compute_sig(Ib(0x8200), Bid(0x206)), 0x8006);
+        assert_eq!(compute_sig(Ib(0x7000), Bid(0x6B)), 0x706B);
+        assert_eq!(compute_sig(Ib(0x900200), Bid(0x246)), 0x00D6);
+        assert_eq!(compute_sig(Ib(0x5A6600), Bid(0x162)), 0x6738);
+        assert_eq!(compute_sig(Ib(0x594D80), Bid(0x1386)), 0x5E5F);
+        assert_eq!(compute_sig(Ib(0x4200), Bid(0x17F)), 0x437F);
+    }
+
+    #[test]
+    fn spec_sample_trailer() {
+        // MS-PST 3.3: the trailer of the intermediate NBT page at 0x8200.
+        let mut page = vec![0u8; 512];
+        page[496..].copy_from_slice(&[
+            0x81, 0x81, 0x06, 0x80, 0x64, 0xB1, 0xE8, 0x02, 0x06, 0x02, 0, 0, 0, 0, 0, 0,
+        ]);
+        let t = PageTrailer::parse(&page, Format::UNICODE);
+        assert_eq!(t.ptype, 0x81);
+        assert_eq!(t.sig, 0x8006);
+        assert_eq!(t.crc, 0x02E8_B164);
+        assert_eq!(t.bid, Bid(0x206));
+        let mut again = vec![0u8; 512];
+        t.write(&mut again, Format::UNICODE);
+        assert_eq!(again, page);
+    }
+
+    #[test]
+    fn trailer_round_trip_all_variants() {
+        for f in [Format::ANSI, Format::UNICODE, Format::UNICODE_4K] {
+            let t = PageTrailer {
+                ptype: 0x80,
+                ptype_repeat: 0x80,
+                sig: 0x1234,
+                crc: 0xDEAD_BEEF,
+                bid: Bid(0x4321),
+            };
+            let mut page = vec![0u8; f.page_size];
+            t.write(&mut page, f);
+            assert_eq!(PageTrailer::parse(&page, f), t);
+            let info = BtPageInfo {
+                count: 3,
+                max: 20,
+                entry_size: 24,
+                level: 1,
+            };
+            info.write(&mut page, f);
+            assert_eq!(BtPageInfo::parse(&page, f, 24).unwrap(), info);
+        }
+    }
+
+    #[test]
+    fn read_page_checks_everything() {
+        let f = Format::UNICODE;
+        let mut file = vec![0u8; 1024];
+        let ib = Ib(512);
+        let bid = Bid(0x206);
+        {
+            let page = &mut file[512..];
+            page[0] = 7;
+            let t = PageTrailer {
+                ptype: 0x81,
+                ptype_repeat: 0x81,
+                sig: compute_sig(ib, bid),
+                crc: crc(&page[..496]),
+                bid,
+            };
+            t.write(page, f);
+        }
+        assert!(read_page(&file, f, ib, PageType::Nbt, Some(bid)).is_ok());
+        let e = read_page(&file, f, ib, PageType::Bbt, None).unwrap_err();
+        assert!(e.to_string().contains("page type"), "{e}");
+        let e = read_page(&file, f, ib, PageType::Nbt, Some(Bid(5))).unwrap_err();
+        assert!(e.to_string().contains("id mismatch"), "{e}");
+        let e = read_page(&file, f, Ib(600), PageType::Nbt, None).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
+        file[513] = 1;
+        let e = read_page(&file, f, ib, PageType::Nbt, Some(bid)).unwrap_err();
+        assert!(e.to_string().contains("CRC mismatch"), "{e}");
+        assert!(e.to_string().contains("at offset 0x200"), "{e}");
+    }
+}

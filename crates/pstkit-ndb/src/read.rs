@@ -1,0 +1,417 @@
+//! The reader: a memory-mapped file, a borrowed view over it, and nodes.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::path::Path;
+
+use memmap2::Mmap;
+
+use crate::block::{
+    decode, parse_subnode_block, parse_xblock, read_stored, si_entry, sl_entry, xblock_bid,
+    SubnodeEntry,
+};
+use crate::btree::{lookup, BTreeIter, BbtEntry, NbtEntry};
+use crate::error::{NdbError, Problem, Result, Structure};
+use crate::{Bid, CryptMethod, Format, Header, Nid};
+
+/// An opened file: owns its bytes (a read-only map, or any byte buffer) and
+/// the parsed header.
+pub struct NdbFile<D = Mmap> {
+    data: D,
+    header: Header,
+}
+
+impl NdbFile<Mmap> {
+    /// Maps `path` read-only and checks its header (magic, version, CRCs).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let io = |source| NdbError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        // SAFETY: the map is read-only; pstkit never writes to files it reads.
+        // Another process truncating the file underneath would fault, as
+        // with every mmap reader; that is the documented cost of zero-copy.
+        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+        Self::new(map)
+    }
+}
+
+impl<D: AsRef<[u8]>> NdbFile<D> {
+    /// Parses and verifies the header of `data`.
+    pub fn new(data: D) -> Result<Self> {
+        let header = Header::parse(data.as_ref())?;
+        header.verify()?;
+        Ok(NdbFile { data, header })
+    }
+
+    /// Parses the header without rejecting CRC mismatches, for damaged files
+    /// whose B-trees may still be readable.
+    pub fn new_lenient(data: D) -> Result<Self> {
+        let header = Header::parse(data.as_ref())?;
+        Ok(NdbFile { data, header })
+    }
+
+    /// A borrowed view for reading.
+    pub fn ndb(&self) -> Ndb<'_> {
+        Ndb {
+            data: self.data.as_ref(),
+            header: &self.header,
+        }
+    }
+
+    /// The parsed header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+}
+
+/// A cheap, copyable view of an opened file through which everything is read.
+#[derive(Clone, Copy)]
+pub struct Ndb<'a> {
+    data: &'a [u8],
+    header: &'a Header,
+}
+
+impl<'a> Ndb<'a> {
+    /// The file's bytes.
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// The header.
+    pub fn header(&self) -> &'a Header {
+        self.header
+    }
+
+    /// The variant description.
+    pub fn format(&self) -> Format {
+        self.header.format
+    }
+
+    /// The block encoding.
+    pub fn crypt(&self) -> CryptMethod {
+        self.header.crypt
+    }
+
+    /// The NBT entry of `nid`.
+    pub fn node_entry(&self, nid: Nid) -> Result<NbtEntry> {
+        lookup::<NbtEntry>(
+            self.data,
+            self.format(),
+            self.header.root.nbt,
+            u64::from(nid.0),
+        )?
+        .ok_or(NdbError::NodeNotFound(nid))
+    }
+
+    /// Every NBT entry in key order, lazily.
+    pub fn nodes(&self) -> BTreeIter<'a, NbtEntry> {
+        BTreeIter::new(self.data, self.format(), self.header.root.nbt)
+    }
+
+    /// The BBT entry of `bid` (the reserved bit is ignored).
+    pub fn block_entry(&self, bid: Bid) -> Result<BbtEntry> {
+        lookup::<BbtEntry>(
+            self.data,
+            self.format(),
+            self.header.root.bbt,
+            bid.key().0,
+        )?
+        .ok_or_else(|| {
+            NdbError::corrupt(
+                Structure::BbtEntry,
+                Some(bid.0),
+                None,
+                Problem::MissingBlock(bid.0),
+            )
+        })
+    }
+
+    /// Every BBT entry in key order, lazily.
+    pub fn blocks(&self) -> BTreeIter<'a, BbtEntry> {
+        BTreeIter::new(self.data, self.format(), self.header.root.bbt)
+    }
+
+    /// The verified, decoded contents of the block an entry describes.
+    pub fn read_block_at(&self, e: &BbtEntry) -> Result<Cow<'a, [u8]>> {
+        let stored = read_stored(self.data, self.format(), e)?;
+        decode(stored, self.format(), self.crypt(), e)
+    }
+
+    /// The verified, decoded contents of block `bid`.
+    pub fn read_block(&self, bid: Bid) -> Result<Cow<'a, [u8]>> {
+        let e = self.block_entry(bid)?;
+        self.read_block_at(&e)
+    }
+
+    /// Resolves a data stream's root block into the list of its data blocks.
+    pub fn data_tree(&self, bid: Bid) -> Result<DataTree> {
+        let mut leaves = Vec::new();
+        if bid.is_none() {
+            return Ok(DataTree { leaves, size: 0 });
+        }
+        let root = self.block_entry(bid)?;
+        let mut size = 0u64;
+        self.collect_leaves(&root, 3, &mut leaves, &mut size)?;
+        Ok(DataTree { leaves, size })
+    }
+
+    fn collect_leaves(
+        &self,
+        e: &BbtEntry,
+        max_level: u8,
+        leaves: &mut Vec<BbtEntry>,
+        size: &mut u64,
+    ) -> Result<()> {
+        let f = self.format();
+        if !e.bref.bid.is_internal() {
+            *size += u64::from(e.inflated);
+            // Legitimate streams never exceed the file: each block is stored once.
+            if *size > self.data.len() as u64 * 4 {
+                return Err(self.tree_err(e, Problem::Invalid("data tree larger than the file")));
+            }
+            leaves.push(*e);
+            return Ok(());
+        }
+        let b = self.read_block_at(e)?;
+        let h = parse_xblock(&b, f).map_err(|p| self.tree_err(e, p))?;
+        if h.level >= max_level {
+            return Err(self.tree_err(
+                e,
+                Problem::Size {
+                    what: "data tree level",
+                    expected: u64::from(max_level - 1),
+                    found: u64::from(h.level),
+                },
+            ));
+        }
+        let before = *size;
+        for i in 0..h.count {
+            let child = self.block_entry(xblock_bid(&b, f, i))?;
+            if h.level == 1 && child.bref.bid.is_internal() {
+                return Err(self.tree_err(e, Problem::Invalid("XBLOCK refers to an internal block")));
+            }
+            if h.level == 2 && !child.bref.bid.is_internal() {
+                return Err(self.tree_err(e, Problem::Invalid("XXBLOCK refers to a data block")));
+            }
+            self.collect_leaves(&child, h.level, leaves, size)?;
+        }
+        if *size - before != u64::from(h.total) {
+            return Err(self.tree_err(
+                e,
+                Problem::Size {
+                    what: "data tree total (lcbTotal)",
+                    expected: *size - before,
+                    found: u64::from(h.total),
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    fn tree_err(&self, e: &BbtEntry, p: Problem) -> NdbError {
+        let s = if e.bref.bid.is_internal() {
+            Structure::DataTree
+        } else {
+            Structure::DataBlock
+        };
+        NdbError::corrupt(s, Some(e.bref.bid.0), Some(e.bref.ib.0), p)
+    }
+
+    /// A top-level node.
+    pub fn node(&self, nid: Nid) -> Result<Node<'a>> {
+        let e = self.node_entry(nid)?;
+        self.node_from_parts(nid, e.data, e.sub)
+    }
+
+    /// A node from its data and subnode-tree ids (top-level or subnode).
+    pub fn node_from_parts(&self, nid: Nid, data: Bid, sub: Bid) -> Result<Node<'a>> {
+        Ok(Node {
+            ndb: *self,
+            nid,
+            tree: self.data_tree(data)?,
+            sub,
+        })
+    }
+
+    /// The subnode tree rooted at `bid`.
+    pub fn subnode_tree(&self, bid: Bid) -> SubnodeTree<'a> {
+        SubnodeTree { ndb: *self, root: bid }
+    }
+}
+
+/// The data blocks of one node's stream, in order.
+#[derive(Clone, Debug, Default)]
+pub struct DataTree {
+    /// BBT entries of the data blocks.
+    pub leaves: Vec<BbtEntry>,
+    /// Total decoded bytes.
+    pub size: u64,
+}
+
+/// A node: its data stream (read block by block or whole) and its subnodes.
+#[derive(Clone)]
+pub struct Node<'a> {
+    ndb: Ndb<'a>,
+    nid: Nid,
+    tree: DataTree,
+    sub: Bid,
+}
+
+impl<'a> Node<'a> {
+    /// The node's id.
+    pub fn nid(&self) -> Nid {
+        self.nid
+    }
+
+    /// Total bytes of the data stream.
+    pub fn size(&self) -> u64 {
+        self.tree.size
+    }
+
+    /// Number of data blocks (heap pages, for LTP).
+    pub fn block_count(&self) -> usize {
+        self.tree.leaves.len()
+    }
+
+    /// The i-th data block, decoded.
+    pub fn block(&self, i: usize) -> Result<Cow<'a, [u8]>> {
+        let e = self.tree.leaves.get(i).ok_or_else(|| {
+            NdbError::corrupt(
+                Structure::Node,
+                Some(u64::from(self.nid.0)),
+                None,
+                Problem::Size {
+                    what: "block index",
+                    expected: self.tree.leaves.len() as u64,
+                    found: i as u64,
+                },
+            )
+        })?;
+        self.ndb.read_block_at(e)
+    }
+
+    /// The data stream, block by block, without joining it.
+    pub fn blocks(&self) -> impl Iterator<Item = Result<Cow<'a, [u8]>>> + '_ {
+        (0..self.block_count()).map(move |i| self.block(i))
+    }
+
+    /// The whole data stream in one buffer.
+    pub fn read_all(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.tree.size as usize);
+        for b in self.blocks() {
+            out.extend_from_slice(&b?);
+        }
+        Ok(out)
+    }
+
+    /// The subnode-tree root, 0 when there is none.
+    pub fn subnode_root(&self) -> Bid {
+        self.sub
+    }
+
+    /// The node's subnode tree.
+    pub fn subnodes(&self) -> SubnodeTree<'a> {
+        self.ndb.subnode_tree(self.sub)
+    }
+
+    /// The subnode `nid` of this node.
+    pub fn subnode(&self, nid: Nid) -> Result<Node<'a>> {
+        let e = self
+            .subnodes()
+            .lookup(nid)?
+            .ok_or(NdbError::NodeNotFound(nid))?;
+        self.ndb.node_from_parts(nid, e.data, e.sub)
+    }
+
+    /// The view this node was read through.
+    pub fn ndb(&self) -> Ndb<'a> {
+        self.ndb
+    }
+}
+
+/// A subnode tree (SLBLOCK/SIBLOCK).
+#[derive(Clone, Copy)]
+pub struct SubnodeTree<'a> {
+    ndb: Ndb<'a>,
+    root: Bid,
+}
+
+impl<'a> SubnodeTree<'a> {
+    fn read(&self, bid: Bid) -> Result<(Cow<'a, [u8]>, crate::block::SubnodeHeader, BbtEntry)> {
+        let e = self.ndb.block_entry(bid)?;
+        let err = |p| NdbError::corrupt(Structure::SubnodeTree, Some(bid.0), Some(e.bref.ib.0), p);
+        if !bid.is_internal() {
+            return Err(err(Problem::Invalid("subnode tree refers to a data block")));
+        }
+        let b = self.ndb.read_block_at(&e)?;
+        let h = parse_subnode_block(&b, self.ndb.format()).map_err(err)?;
+        Ok((b, h, e))
+    }
+
+    /// Finds the entry of subnode `nid`.
+    pub fn lookup(&self, nid: Nid) -> Result<Option<SubnodeEntry>> {
+        if self.root.is_none() {
+            return Ok(None);
+        }
+        let f = self.ndb.format();
+        let (mut b, mut h, _) = self.read(self.root)?;
+        // SIBLOCKs have level 1 and point at SLBLOCKs: at most two steps.
+        for _ in 0..2 {
+            if h.level == 0 {
+                return Ok((0..h.count)
+                    .map(|i| sl_entry(&b, f, i))
+                    .find(|e| e.nid == nid));
+            }
+            let pos = (0..h.count)
+                .take_while(|&i| si_entry(&b, f, i).0 .0 <= nid.0)
+                .count();
+            if pos == 0 {
+                return Ok(None);
+            }
+            let (_, child) = si_entry(&b, f, pos - 1);
+            let (cb, ch, ce) = self.read(child)?;
+            if ch.level != 0 {
+                return Err(NdbError::corrupt(
+                    Structure::SubnodeTree,
+                    Some(child.0),
+                    Some(ce.bref.ib.0),
+                    Problem::Invalid("SIBLOCK child is not an SLBLOCK"),
+                ));
+            }
+            b = cb;
+            h = ch;
+        }
+        Ok(None)
+    }
+
+    /// All entries of the tree, in order.
+    pub fn entries(&self) -> Result<Vec<SubnodeEntry>> {
+        let mut out = Vec::new();
+        if self.root.is_none() {
+            return Ok(out);
+        }
+        let f = self.ndb.format();
+        let (b, h, _) = self.read(self.root)?;
+        if h.level == 0 {
+            out.extend((0..h.count).map(|i| sl_entry(&b, f, i)));
+            return Ok(out);
+        }
+        for i in 0..h.count {
+            let (_, child) = si_entry(&b, f, i);
+            let (cb, ch, ce) = self.read(child)?;
+            if ch.level != 0 {
+                return Err(NdbError::corrupt(
+                    Structure::SubnodeTree,
+                    Some(child.0),
+                    Some(ce.bref.ib.0),
+                    Problem::Invalid("SIBLOCK child is not an SLBLOCK"),
+                ));
+            }
+            out.extend((0..ch.count).map(|j| sl_entry(&cb, f, j)));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,1 @@
+//! Encoders for pages, blocks and headers.

@@ -1,0 +1,1 @@
+//! Messaging layer (being written).
