@@ -377,7 +377,11 @@ mod tests {
             bref: BRef { bid, ib },
             cb: stored.len() as u16,
             refs: 2,
-            inflated: if inflated == 0 { stored.len() as u16 } else { inflated },
+            inflated: if inflated == 0 {
+                stored.len() as u16
+            } else {
+                inflated
+            },
         };
         (file, e)
     }
@@ -412,12 +416,12 @@ mod tests {
         let bid = Bid(0x40);
         let (file, e) = block_file(f, &packed, bid, plain.len() as u16);
         let s = read_stored(&file, f, &e).unwrap();
-        assert_eq!(decode(s, f, CryptMethod::None, &e).unwrap().as_ref(), &plain[..]);
+        assert_eq!(
+            decode(s, f, CryptMethod::None, &e).unwrap().as_ref(),
+            &plain[..]
+        );
         // A BBT that claims fewer inflated bytes than the stream holds is refused.
-        let short = BbtEntry {
-            inflated: 100,
-            ..e
-        };
+        let short = BbtEntry { inflated: 100, ..e };
         let err = decode(s, f, CryptMethod::None, &short).unwrap_err();
         assert!(err.to_string().contains("inflated"), "{err}");
     }

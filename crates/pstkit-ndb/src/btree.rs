@@ -234,7 +234,11 @@ impl<'a> BtPage<'a> {
         let bytes = read_page(data, f, bref.ib, E::PAGE, Some(bref.bid))?;
         let err = |p| NdbError::corrupt(E::PAGE.structure(), Some(bref.bid.0), Some(bref.ib.0), p);
         let peek = bytes[f.bt_entries_size() + 2 * f.bt_count_size + 1];
-        let natural = if peek == 0 { E::size(f) } else { f.btentry_size() };
+        let natural = if peek == 0 {
+            E::size(f)
+        } else {
+            f.btentry_size()
+        };
         let info = BtPageInfo::parse(bytes, f, natural).map_err(err)?;
         if info.level > MAX_LEVEL {
             return Err(err(Problem::Size {

@@ -1,1 +1,327 @@
-//! Whole-file consistency check.
+//! Whole-file consistency check: walks both B-trees page by page, reads every
+//! block they reference and every node's data and subnode trees, and lists
+//! each problem with its structure, id and offset.
+//!
+//! The walk keeps visited sets, so a page or tree referenced twice is reported
+//! instead of walked again: a crafted file cannot make it loop or explode.
+
+use std::collections::HashSet;
+
+use crate::block::{decode, parse_subnode_block, parse_xblock, read_stored};
+use crate::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
+use crate::error::{Corruption, NdbError, Problem, Structure};
+use crate::page::{read_page, PageType};
+use crate::{BRef, Bid, Ib, Ndb, Nid, Variant};
+
+/// Problems kept in a report; the rest are only counted.
+pub const MAX_PROBLEMS: usize = 10_000;
+/// Offset of the first allocation map page in ANSI and Unicode files.
+pub const FIRST_AMAP: u64 = 0x4400;
+/// Bytes covered by one allocation map page.
+pub const AMAP_SPAN: u64 = 0x3E000;
+
+/// The outcome of [`check`].
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    /// Problems found, in walk order (at most [`MAX_PROBLEMS`]).
+    pub problems: Vec<Corruption>,
+    /// Problems beyond [`MAX_PROBLEMS`], counted only.
+    pub dropped: u64,
+    /// B-tree pages verified.
+    pub pages: u64,
+    /// Allocation-map pages verified.
+    pub map_pages: u64,
+    /// NBT leaf entries.
+    pub nodes: u64,
+    /// BBT leaf entries.
+    pub blocks: u64,
+    /// Blocks whose contents verified.
+    pub blocks_ok: u64,
+    /// Subnodes reached through subnode trees.
+    pub subnodes: u64,
+    /// Problems already listed: a damaged page met from many nodes is one problem.
+    seen: HashSet<Corruption>,
+}
+
+impl CheckReport {
+    /// Whether nothing is wrong.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty() && self.dropped == 0
+    }
+
+    fn add(&mut self, e: NdbError) {
+        let c = match e {
+            NdbError::Corrupt(c) => *c,
+            NdbError::NodeNotFound(n) => Corruption {
+                structure: Structure::Node,
+                id: Some(u64::from(n.0)),
+                offset: None,
+                problem: Problem::MissingNode(n.0),
+            },
+            NdbError::Io { source, .. } => Corruption {
+                structure: Structure::File,
+                id: None,
+                offset: None,
+                problem: Problem::Invalid(if source.kind() == std::io::ErrorKind::NotFound {
+                    "file not found"
+                } else {
+                    "I/O error"
+                }),
+            },
+        };
+        if self.seen.contains(&c) {
+            return;
+        }
+        if self.problems.len() < MAX_PROBLEMS {
+            self.seen.insert(c.clone());
+            self.problems.push(c);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// Checks the whole file behind `ndb`.
+pub fn check(ndb: Ndb<'_>) -> CheckReport {
+    let mut r = CheckReport::default();
+    let h = ndb.header();
+    if let Err(e) = h.verify() {
+        r.add(e);
+    }
+    let len = ndb.data().len() as u64;
+    if h.root.file_eof > len {
+        r.add(NdbError::corrupt(
+            Structure::File,
+            None,
+            Some(len),
+            Problem::Truncated {
+                needed: h.root.file_eof,
+                available: len,
+            },
+        ));
+    }
+    let mut visited = HashSet::new();
+    walk_tree::<NbtEntry>(
+        ndb,
+        h.root.nbt,
+        &mut r,
+        &mut visited,
+        &mut |r, e: NbtEntry| {
+            r.nodes += 1;
+            let _ = e;
+        },
+    );
+    walk_tree::<BbtEntry>(
+        ndb,
+        h.root.bbt,
+        &mut r,
+        &mut visited,
+        &mut |r, e: BbtEntry| {
+            r.blocks += 1;
+            check_block(ndb, &e, r);
+        },
+    );
+    check_nodes(ndb, &mut r);
+    check_maps(ndb, &mut r);
+    r
+}
+
+fn check_block(ndb: Ndb<'_>, e: &BbtEntry, r: &mut CheckReport) {
+    let f = ndb.format();
+    let stored = match read_stored(ndb.data(), f, e) {
+        Ok(s) => s,
+        Err(err) => return r.add(err),
+    };
+    let plain = match decode(stored, f, ndb.crypt(), e) {
+        Ok(p) => p,
+        Err(err) => return r.add(err),
+    };
+    if e.bref.bid.is_internal() {
+        let kind = plain.first().copied();
+        let bad = match kind {
+            Some(0x01) => parse_xblock(&plain, f).err(),
+            Some(0x02) => parse_subnode_block(&plain, f).err(),
+            _ => Some(Problem::Invalid("internal block of unknown type")),
+        };
+        if let Some(p) = bad {
+            let s = if kind == Some(0x02) {
+                Structure::SubnodeTree
+            } else {
+                Structure::DataTree
+            };
+            return r.add(NdbError::corrupt(
+                s,
+                Some(e.bref.bid.0),
+                Some(e.bref.ib.0),
+                p,
+            ));
+        }
+    }
+    r.blocks_ok += 1;
+}
+
+/// Walks one B-tree depth first, checking each page, the ordering of keys and
+/// that every child's keys lie within the range its parent entry gives.
+fn walk_tree<E: LeafEntry>(
+    ndb: Ndb<'_>,
+    root: BRef,
+    r: &mut CheckReport,
+    visited: &mut HashSet<u64>,
+    on_leaf: &mut dyn FnMut(&mut CheckReport, E),
+) {
+    // (page, expected level, lowest key allowed, key the next sibling starts at)
+    let mut stack: Vec<(BRef, Option<u8>, u64, Option<u64>)> = vec![(root, None, 0, None)];
+    while let Some((bref, level, low, high)) = stack.pop() {
+        if !visited.insert(bref.ib.0) {
+            r.add(NdbError::corrupt(
+                E::PAGE.structure(),
+                Some(bref.bid.0),
+                Some(bref.ib.0),
+                Problem::Cycle,
+            ));
+            continue;
+        }
+        let page = match BtPage::read::<E>(ndb.data(), ndb.format(), bref, level) {
+            Ok(p) => p,
+            Err(e) => {
+                r.add(e);
+                continue;
+            }
+        };
+        r.pages += 1;
+        let err = |p| NdbError::corrupt(E::PAGE.structure(), Some(bref.bid.0), Some(bref.ib.0), p);
+        let n = page.info.count;
+        let mut prev: Option<u64> = None;
+        let mut children = Vec::new();
+        for i in 0..n {
+            let key = page.key::<E>(i);
+            if let Some(p) = prev {
+                if key <= p {
+                    r.add(err(Problem::Unsorted { previous: p, key }));
+                }
+            }
+            if key < low || high.is_some_and(|h| key >= h) {
+                r.add(err(Problem::Invalid(
+                    "key outside the range of the parent entry",
+                )));
+            }
+            prev = Some(key);
+            if page.info.level == 0 {
+                on_leaf(r, page.leaf::<E>(i));
+            } else {
+                let next = if i + 1 < n {
+                    Some(page.key::<E>(i + 1))
+                } else {
+                    high
+                };
+                children.push((page.branch(i).child, Some(page.info.level - 1), key, next));
+            }
+        }
+        // Reverse so that children are visited in key order.
+        stack.extend(children.into_iter().rev());
+    }
+}
+
+/// Resolves every node's data tree and subnode tree.
+fn check_nodes(ndb: Ndb<'_>, r: &mut CheckReport) {
+    let mut seen_trees = HashSet::new();
+    let mut seen_subs = HashSet::new();
+    for entry in ndb.nodes() {
+        let e = match entry {
+            Ok(e) => e,
+            // Page errors were reported by the page walk already.
+            Err(_) => continue,
+        };
+        check_stream(ndb, e.nid, e.data, &mut seen_trees, r);
+        check_subnodes(ndb, e.sub, 0, &mut seen_trees, &mut seen_subs, r);
+    }
+}
+
+fn check_stream(ndb: Ndb<'_>, nid: Nid, data: Bid, seen: &mut HashSet<u64>, r: &mut CheckReport) {
+    if data.is_none() || !seen.insert(data.key().0) {
+        return;
+    }
+    if let Err(e) = ndb.data_tree(data) {
+        r.add(with_node(e, nid));
+    }
+}
+
+fn with_node(e: NdbError, nid: Nid) -> NdbError {
+    match e {
+        NdbError::Corrupt(c) if matches!(c.problem, Problem::MissingBlock(_)) => {
+            NdbError::corrupt(Structure::Node, Some(u64::from(nid.0)), None, c.problem)
+        }
+        other => other,
+    }
+}
+
+/// Subnode trees nest through `bidSub`; the depth bound and the visited set
+/// keep a malicious nesting from recursing without end.
+fn check_subnodes(
+    ndb: Ndb<'_>,
+    sub: Bid,
+    depth: u32,
+    seen_trees: &mut HashSet<u64>,
+    seen_subs: &mut HashSet<u64>,
+    r: &mut CheckReport,
+) {
+    if sub.is_none() || !seen_subs.insert(sub.key().0) {
+        return;
+    }
+    if depth > 16 {
+        return r.add(NdbError::corrupt(
+            Structure::SubnodeTree,
+            Some(sub.0),
+            None,
+            Problem::Invalid("subnode trees nested too deeply"),
+        ));
+    }
+    let entries = match ndb.subnode_tree(sub).entries() {
+        Ok(e) => e,
+        Err(e) => return r.add(e),
+    };
+    let mut prev: Option<u32> = None;
+    for e in entries {
+        r.subnodes += 1;
+        if prev.is_some_and(|p| e.nid.0 <= p) {
+            r.add(NdbError::corrupt(
+                Structure::SubnodeTree,
+                Some(sub.0),
+                None,
+                Problem::Unsorted {
+                    previous: u64::from(prev.unwrap_or(0)),
+                    key: u64::from(e.nid.0),
+                },
+            ));
+        }
+        prev = Some(e.nid.0);
+        check_stream(ndb, e.nid, e.data, seen_trees, r);
+        check_subnodes(ndb, e.sub, depth + 1, seen_trees, seen_subs, r);
+    }
+}
+
+/// Verifies the AMap and PMap pages of ANSI and Unicode files. The 4K map
+/// layout is not public, so those files are not checked here.
+fn check_maps(ndb: Ndb<'_>, r: &mut CheckReport) {
+    if ndb.format().variant == Variant::Unicode4k {
+        return;
+    }
+    let eof = ndb.header().root.file_eof.min(ndb.data().len() as u64);
+    let mut ib = FIRST_AMAP;
+    let mut n = 0u64;
+    while ib + ndb.format().page_size as u64 <= eof {
+        check_map_page(ndb, Ib(ib), PageType::AMap, r);
+        if n % 8 == 0 {
+            check_map_page(ndb, Ib(ib + 0x200), PageType::PMap, r);
+        }
+        ib += AMAP_SPAN;
+        n += 1;
+    }
+}
+
+fn check_map_page(ndb: Ndb<'_>, ib: Ib, ptype: PageType, r: &mut CheckReport) {
+    match read_page(ndb.data(), ndb.format(), ib, ptype, Some(Bid(ib.0))) {
+        Ok(_) => r.map_pages += 1,
+        Err(e) => r.add(e),
+    }
+}

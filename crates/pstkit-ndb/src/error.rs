@@ -56,7 +56,7 @@ impl fmt::Display for Structure {
 }
 
 /// What is wrong with a structure.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Problem {
     /// The file ends before the structure does.
     Truncated {
@@ -142,7 +142,10 @@ impl fmt::Display for Problem {
             Self::UnsupportedVersion(v) => write!(f, "unsupported format version {v}"),
             Self::UnsupportedCrypt(c) => write!(f, "unsupported crypt method 0x{c:02X}"),
             Self::Crc { stored, computed } => {
-                write!(f, "CRC mismatch: stored 0x{stored:08X}, computed 0x{computed:08X}")
+                write!(
+                    f,
+                    "CRC mismatch: stored 0x{stored:08X}, computed 0x{computed:08X}"
+                )
             }
             Self::Signature { stored, computed } => write!(
                 f,
@@ -177,7 +180,7 @@ impl fmt::Display for Problem {
 }
 
 /// A damaged or unexpected structure, located in the file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Corruption {
     /// The structure concerned.
     pub structure: Structure,

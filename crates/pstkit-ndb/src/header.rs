@@ -222,7 +222,11 @@ impl Header {
         }
         let h = &data[..format.header_size];
         let wide = format.id_size == 8;
-        let parsed = if wide { parse_unicode(h) } else { parse_ansi(h) };
+        let parsed = if wide {
+            parse_unicode(h)
+        } else {
+            parse_ansi(h)
+        };
         let (_, (mut header, crypt_byte)) =
             parsed.map_err(|_| corrupt(Problem::Invalid("malformed header"), 0))?;
         header.crypt = CryptMethod::from_byte(crypt_byte).ok_or_else(|| {

@@ -169,7 +169,11 @@ pub fn read_page<'a>(
             ));
         }
     }
-    let sig = if ptype.is_map() { 0 } else { compute_sig(ib, t.bid) };
+    let sig = if ptype.is_map() {
+        0
+    } else {
+        compute_sig(ib, t.bid)
+    };
     if sig != t.sig {
         return Err(err(
             Some(t.bid.0),

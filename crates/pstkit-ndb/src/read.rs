@@ -36,6 +36,19 @@ impl NdbFile<Mmap> {
         let map = unsafe { Mmap::map(&file) }.map_err(io)?;
         Self::new(map)
     }
+
+    /// Maps `path` read-only without rejecting header CRC mismatches.
+    pub fn open_lenient(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let io = |source| NdbError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        // SAFETY: as in `open`.
+        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+        Self::new_lenient(map)
+    }
 }
 
 impl<D: AsRef<[u8]>> NdbFile<D> {
@@ -113,20 +126,16 @@ impl<'a> Ndb<'a> {
 
     /// The BBT entry of `bid` (the reserved bit is ignored).
     pub fn block_entry(&self, bid: Bid) -> Result<BbtEntry> {
-        lookup::<BbtEntry>(
-            self.data,
-            self.format(),
-            self.header.root.bbt,
-            bid.key().0,
-        )?
-        .ok_or_else(|| {
-            NdbError::corrupt(
-                Structure::BbtEntry,
-                Some(bid.0),
-                None,
-                Problem::MissingBlock(bid.0),
-            )
-        })
+        lookup::<BbtEntry>(self.data, self.format(), self.header.root.bbt, bid.key().0)?.ok_or_else(
+            || {
+                NdbError::corrupt(
+                    Structure::BbtEntry,
+                    Some(bid.0),
+                    None,
+                    Problem::MissingBlock(bid.0),
+                )
+            },
+        )
     }
 
     /// Every BBT entry in key order, lazily.
@@ -191,7 +200,9 @@ impl<'a> Ndb<'a> {
         for i in 0..h.count {
             let child = self.block_entry(xblock_bid(&b, f, i))?;
             if h.level == 1 && child.bref.bid.is_internal() {
-                return Err(self.tree_err(e, Problem::Invalid("XBLOCK refers to an internal block")));
+                return Err(
+                    self.tree_err(e, Problem::Invalid("XBLOCK refers to an internal block"))
+                );
             }
             if h.level == 2 && !child.bref.bid.is_internal() {
                 return Err(self.tree_err(e, Problem::Invalid("XXBLOCK refers to a data block")));
@@ -238,7 +249,10 @@ impl<'a> Ndb<'a> {
 
     /// The subnode tree rooted at `bid`.
     pub fn subnode_tree(&self, bid: Bid) -> SubnodeTree<'a> {
-        SubnodeTree { ndb: *self, root: bid }
+        SubnodeTree {
+            ndb: *self,
+            root: bid,
+        }
     }
 }
 

@@ -1,0 +1,60 @@
+//! The `pstkit` command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+mod info;
+
+/// Exit status when the input is damaged or a check found problems.
+const EXIT_DAMAGED: u8 = 1;
+/// Exit status when the input cannot be read at all.
+const EXIT_UNREADABLE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "pstkit",
+    version,
+    about = "Open Outlook .pst and .ost files without Outlook"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Describe a file: kind, variant, encoding, sizes, node and block counts, header CRCs.
+    Info {
+        /// The .pst or .ost file.
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify every page, block, CRC, signature and tree; exit 0 only when all is clean.
+    Check {
+        /// The .pst or .ost file.
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info { file, json } => info::run(&file, json),
+        Command::Check { file, json } => check::run(&file, json),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("pstkit: {e}");
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
