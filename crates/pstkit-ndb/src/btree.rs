@@ -421,8 +421,8 @@ mod tests {
 
     #[test]
     fn partition_finds_upper_bound() {
-        let keys = [1u64, 3, 5, 7];
-        assert_eq!(partition(4, |i| keys[i] <= 0), 0);
+        let keys = [2u64, 3, 5, 7];
+        assert_eq!(partition(4, |i| keys[i] <= 1), 0);
         assert_eq!(partition(4, |i| keys[i] <= 5), 3);
         assert_eq!(partition(4, |i| keys[i] <= 9), 4);
     }

@@ -126,7 +126,7 @@ pub struct Header {
     pub raw: Vec<u8>,
 }
 
-fn id<'a>(i: &'a [u8], wide: bool) -> IResult<&'a [u8], u64> {
+fn id(i: &[u8], wide: bool) -> IResult<&[u8], u64> {
     if wide {
         le_u64(i)
     } else {

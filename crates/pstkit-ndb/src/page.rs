@@ -115,13 +115,13 @@ impl PageTrailer {
 
 /// Slices the page at `ib` out of `data` and checks its trailer: type, CRC,
 /// signature and (when given) id.
-pub fn read_page<'a>(
-    data: &'a [u8],
+pub fn read_page(
+    data: &[u8],
     f: Format,
     ib: Ib,
     ptype: PageType,
     expected_bid: Option<Bid>,
-) -> Result<&'a [u8]> {
+) -> Result<&[u8]> {
     let structure = ptype.structure();
     let err = |id: Option<u64>, problem| NdbError::corrupt(structure, id, Some(ib.0), problem);
     let want = expected_bid.map(|b| b.0);

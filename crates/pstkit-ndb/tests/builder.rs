@@ -26,10 +26,12 @@ fn text(n: usize, seed: u32) -> Vec<u8> {
         .collect()
 }
 
+/// A node written: its id, its data and its subnodes' data.
+type Written = (Nid, Vec<u8>, Vec<(Nid, Vec<u8>)>);
+
 struct Built {
     file: Vec<u8>,
-    /// (node, expected data, expected subnode data)
-    nodes: Vec<(Nid, Vec<u8>, Vec<(Nid, Vec<u8>)>)>,
+    nodes: Vec<Written>,
 }
 
 fn build(f: Format, crypt: CryptMethod, count: u32) -> Built {

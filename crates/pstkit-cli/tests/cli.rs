@@ -1,0 +1,122 @@
+//! The `pstkit` binary end to end: exit codes and JSON output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn real(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/real")
+        .join(name)
+}
+
+fn pstkit(args: &[&str], file: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pstkit"))
+        .args(args)
+        .arg(file)
+        .output()
+        .expect("run pstkit")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn info_json_describes_the_ost_sample() {
+    let out = pstkit(
+        &["info", "--json"],
+        &real("aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost"),
+    );
+    assert!(out.status.success());
+    let v = json(&out);
+    assert_eq!(v["kind"], "OST");
+    assert_eq!(v["variant"], "Unicode");
+    assert_eq!(v["crypt"], "compressible");
+    assert_eq!(v["file_size"], 4_080_640);
+    assert_eq!(v["nodes"], 393);
+    assert_eq!(v["blocks"], 1140);
+    assert_eq!(v["header_crc"]["ok"], true);
+}
+
+#[test]
+fn info_reports_a_bad_header_crc_and_fails() {
+    let out = pstkit(
+        &["info"],
+        &real("aspose-email-Aspose.Email-for-.NET--AddingBulkMessagesWithImprovedPerformance.pst"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("partial BAD (stored 0x424C6DB2, computed 0x34620C55)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_is_clean_on_good_files() {
+    for name in [
+        "emk-pstsdk--test_ansi.pst",
+        "simiden-pst2john--2003_high-encryption_quickquick.pst",
+    ] {
+        let out = pstkit(&["check", "--json"], &real(name));
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        let v = json(&out);
+        assert_eq!(v["clean"], true);
+        assert!(v["problems"].as_array().unwrap().is_empty());
+    }
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/ndb-4k-cyclic.ost");
+    let out = pstkit(&["check"], &fixture);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("24 nodes"));
+}
+
+#[test]
+fn check_lists_one_line_per_problem_and_fails() {
+    let out = pstkit(
+        &["check"],
+        &real("aspose-email-Aspose.Email-for-.NET--AddingBulkMessagesWithImprovedPerformance.pst"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "header at offset 0x4: CRC mismatch: stored 0x424C6DB2, computed 0x34620C55"
+    );
+    assert_eq!(
+        lines[1],
+        "BBT page 0x148 at offset 0x7E00: CRC mismatch: stored 0xDA50670E, computed 0x79318352"
+    );
+    assert!(lines[2].ends_with("2 problems"));
+
+    let out = pstkit(
+        &["check", "--json"],
+        &real("Jmcleodfoss-pstreader--truncated-in-header.bin"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["problems"][0]["structure"], "header");
+    assert_eq!(
+        v["problems"][0]["problem"],
+        "truncated: needs 564 bytes, file has 40"
+    );
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let out = pstkit(&["check"], Path::new("/nonexistent/file.pst"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/file.pst"));
+}
+
+#[test]
+fn input_is_never_modified() {
+    let path = real("emk-pstsdk--sample1.pst");
+    let before = std::fs::read(&path).unwrap();
+    let meta = std::fs::metadata(&path).unwrap().modified().unwrap();
+    for args in [&["info"][..], &["check"][..]] {
+        pstkit(args, &path);
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), meta);
+}
