@@ -58,7 +58,7 @@ impl CheckReport {
                 offset: None,
                 problem: Problem::MissingNode(n.0),
             },
-            NdbError::Io { source, .. } => Corruption {
+            NdbError::Io { source, .. } | NdbError::Write(source) => Corruption {
                 structure: Structure::File,
                 id: None,
                 offset: None,

@@ -220,6 +220,9 @@ pub enum NdbError {
     /// A structure in the file is damaged or not understood.
     #[error("{0}")]
     Corrupt(Box<Corruption>),
+    /// Writing the output failed.
+    #[error("write failed: {0}")]
+    Write(#[source] std::io::Error),
     /// A node asked for by id does not exist.
     #[error("node {0} not found")]
     NodeNotFound(crate::Nid),

@@ -1,11 +1,11 @@
 //! The write side of the NDB layer: encoders for headers, pages and blocks,
-//! and [`MemBuilder`], which lays out a complete file in memory.
+//! and [`NdbWriter`], which lays out a complete file.
 //!
-//! The encoders are the ones the streaming file writer uses; `MemBuilder`
-//! is a small, whole-file-in-memory layout used to make test files (the 4K
-//! OST variant has no public sample) and fuzzing seeds.
+//! [`NdbWriter`] streams a file front to back onto any `Write + Seek`; the
+//! store layer drives it, and tests drive it in memory (the 4K OST variant
+//! has no public sample, so its tests read files made here).
 
-use std::io::Write as _;
+use std::io::{Cursor, Seek, SeekFrom, Write};
 
 use byteorder::{ByteOrder, LittleEndian as LE};
 
@@ -13,8 +13,9 @@ use crate::block::BlockTrailer;
 use crate::btree::{BbtEntry, BtEntry, LeafEntry, NbtEntry};
 use crate::check::{AMAP_SPAN, FIRST_AMAP};
 use crate::crc::crc;
+use crate::error::{NdbError, Result};
 use crate::page::{compute_sig, BtPageInfo, PageTrailer, PageType};
-use crate::{BRef, Bid, CryptMethod, FileKind, Format, Ib, Nid, Variant};
+use crate::{BRef, Bid, CryptMethod, FileKind, Format, Ib, Nid, NidType, Variant};
 
 /// Encodes a block: encodes (and, for 4K files when it pays, compresses)
 /// `plain`, then appends padding and the trailer. Returns the on-disk bytes
@@ -248,117 +249,228 @@ pub fn build_btree<E: LeafEntry>(
     (level_entries[0].child, pages)
 }
 
-/// Lays out a whole file in memory: blocks are appended as they are added,
-/// the B-trees, allocation maps and header are written by [`MemBuilder::finish`].
-pub struct MemBuilder {
+/// Appends a file front to back: blocks are written as they are added, and
+/// the B-trees, allocation maps and header by [`NdbWriter::finish`]. Memory
+/// holds one B-tree entry per block and node, never the bytes of the data.
+///
+/// Each allocation-map page is written as soon as the writer leaves its span,
+/// so the maps cost no memory either.
+pub struct NdbWriter<W: Write + Seek> {
+    out: W,
     format: Format,
     crypt: CryptMethod,
     kind: FileKind,
-    file: Vec<u8>,
+    /// End of the data written so far.
+    pos: u64,
     next_bid: u64,
     next_page: u64,
+    nid_counters: [u32; 32],
     blocks: Vec<BbtEntry>,
     nodes: Vec<NbtEntry>,
-    /// (offset, size) of every allocation, for the AMaps.
-    allocations: Vec<(u64, u64)>,
+    /// Index of the AMap span being filled and its bitmap.
+    span: u64,
+    bits: Vec<u8>,
+    free: u64,
 }
 
-impl MemBuilder {
-    /// Starts an empty file.
-    pub fn new(format: Format, crypt: CryptMethod, kind: FileKind) -> Self {
+impl NdbWriter<Cursor<Vec<u8>>> {
+    /// A writer into memory, for tests and fuzzing seeds.
+    pub fn in_memory(format: Format, crypt: CryptMethod, kind: FileKind) -> Self {
+        // Writing into a Vec cannot fail.
+        match Self::new(Cursor::new(Vec::new()), format, crypt, kind) {
+            Ok(w) => w,
+            Err(_) => unreachable!("in-memory writes do not fail"),
+        }
+    }
+
+    /// Finishes an in-memory file and returns its bytes.
+    pub fn finish_bytes(self) -> Vec<u8> {
+        match self.finish() {
+            Ok(c) => c.into_inner(),
+            Err(_) => unreachable!("in-memory writes do not fail"),
+        }
+    }
+}
+
+impl<W: Write + Seek> NdbWriter<W> {
+    /// Starts a new file on `out`, which must be empty.
+    pub fn new(mut out: W, format: Format, crypt: CryptMethod, kind: FileKind) -> Result<Self> {
         let start = match format.variant {
             Variant::Unicode4k => 0x22000,
-            _ => FIRST_AMAP + 0x400,
+            _ => FIRST_AMAP,
         };
-        MemBuilder {
+        write_zeros(&mut out, start)?;
+        let mut w = NdbWriter {
+            out,
             format,
             crypt,
             kind,
-            file: vec![0u8; start as usize],
+            pos: start,
             next_bid: 4,
             next_page: 1,
+            nid_counters: initial_nid_counters(),
             blocks: Vec::new(),
             nodes: Vec::new(),
-            allocations: Vec::new(),
+            span: 0,
+            bits: vec![0u8; 496],
+            free: 0,
+        };
+        if w.has_maps() {
+            w.enter_span(0)?;
         }
+        Ok(w)
+    }
+
+    /// The variant being written.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Bytes written so far.
+    pub fn position(&self) -> u64 {
+        self.pos
     }
 
     fn has_maps(&self) -> bool {
         self.format.variant != Variant::Unicode4k
     }
 
-    /// Finds room for `size` bytes aligned to `align`, keeping clear of the
-    /// map pages at the start of each AMap span and never crossing a span.
-    fn alloc(&mut self, size: usize, align: usize) -> Ib {
-        let mut off = (self.file.len() as u64).next_multiple_of(align as u64);
-        if self.has_maps() {
-            loop {
-                let span = (off - FIRST_AMAP) / AMAP_SPAN;
-                let start = FIRST_AMAP + span * AMAP_SPAN;
-                let reserved = if span % 8 == 0 { 0x400 } else { 0x200 };
-                if off < start + reserved {
-                    off = start + reserved;
-                    continue;
-                }
-                if off + size as u64 > start + AMAP_SPAN {
-                    off = start + AMAP_SPAN;
-                    continue;
-                }
-                break;
-            }
+    fn map_pages(span: u64) -> u64 {
+        if span % 8 == 0 {
+            2
+        } else {
+            1
         }
-        self.file.resize((off + size as u64) as usize, 0);
-        self.allocations.push((off, size as u64));
-        Ib(off)
     }
 
-    fn bid(&mut self, internal: bool) -> Bid {
+    /// Reserves the map pages at the start of span `n` and marks them used.
+    fn enter_span(&mut self, n: u64) -> Result<()> {
+        let start = FIRST_AMAP + n * AMAP_SPAN;
+        write_zeros(&mut self.out, start - self.pos)?;
+        self.pos = start;
+        self.span = n;
+        self.bits.iter_mut().for_each(|b| *b = 0);
+        let reserved = Self::map_pages(n) * 512;
+        write_zeros(&mut self.out, reserved)?;
+        self.mark(start, reserved);
+        self.pos = start + reserved;
+        Ok(())
+    }
+
+    fn mark(&mut self, off: u64, len: u64) {
+        let start = FIRST_AMAP + self.span * AMAP_SPAN;
+        for i in (off - start) / 64..(off + len - start).div_ceil(64) {
+            self.bits[(i / 8) as usize] |= 0x80 >> (i % 8);
+        }
+    }
+
+    /// Writes the AMap (and PMap) of the span being left.
+    fn seal_span(&mut self) -> Result<()> {
+        let f = self.format;
+        let start = FIRST_AMAP + self.span * AMAP_SPAN;
+        let bits_at = if f.variant == Variant::Ansi { 4 } else { 0 };
+        let ones: u64 = self.bits.iter().map(|b| u64::from(b.count_ones())).sum();
+        self.free += (496 * 8 - ones) * 64;
+        let mut page = vec![0u8; f.page_size];
+        page[bits_at..bits_at + 496].copy_from_slice(&self.bits);
+        seal_page(&mut page, f, PageType::AMap, Bid(start), Ib(start));
+        let mut pages = page;
+        if self.span % 8 == 0 {
+            let mut pmap = vec![0u8; f.page_size];
+            pmap[bits_at..bits_at + 496].fill(0xFF);
+            let at = start + 0x200;
+            seal_page(&mut pmap, f, PageType::PMap, Bid(at), Ib(at));
+            pages.extend_from_slice(&pmap);
+        }
+        self.write_at(start, &pages)
+    }
+
+    fn write_at(&mut self, at: u64, bytes: &[u8]) -> Result<()> {
+        self.out
+            .seek(SeekFrom::Start(at))
+            .map_err(NdbError::Write)?;
+        self.out.write_all(bytes).map_err(NdbError::Write)?;
+        self.out
+            .seek(SeekFrom::Start(self.pos))
+            .map_err(NdbError::Write)?;
+        Ok(())
+    }
+
+    /// Finds room for `size` bytes aligned to `align`: never over map pages
+    /// and never across an AMap span, as [MS-PST] requires.
+    fn alloc(&mut self, size: u64, align: u64) -> Result<Ib> {
+        let mut off = self.pos.next_multiple_of(align);
+        if self.has_maps() {
+            let end = FIRST_AMAP + (self.span + 1) * AMAP_SPAN;
+            if off + size > end {
+                self.seal_span()?;
+                self.enter_span(self.span + 1)?;
+                off = self.pos.next_multiple_of(align);
+            }
+            self.mark(off, size);
+        }
+        write_zeros(&mut self.out, off - self.pos)?;
+        self.pos = off;
+        Ok(Ib(off))
+    }
+
+    fn new_bid(&mut self, internal: bool) -> Bid {
         let b = Bid(self.next_bid | if internal { 2 } else { 0 });
         self.next_bid += 4;
         b
     }
 
-    fn put_block(&mut self, plain: &[u8], internal: bool) -> Bid {
-        let bid = self.bid(internal);
-        // Place after encoding: a compressed block is smaller.
-        let probe = encode_block(self.format, self.crypt, bid, Ib(0), plain)
-            .0
-            .len();
-        let ib = self.alloc(probe, self.format.block_align);
-        let (bytes, e) = encode_block(self.format, self.crypt, bid, ib, plain);
-        self.file[ib.0 as usize..ib.0 as usize + bytes.len()].copy_from_slice(&bytes);
+    fn put_block(&mut self, plain: &[u8], internal: bool) -> Result<Bid> {
+        let bid = self.new_bid(internal);
+        // The signature depends on the offset, which depends on the size:
+        // encode once at a provisional offset and re-seal the trailer.
+        let (mut bytes, mut e) = encode_block(self.format, self.crypt, bid, Ib(0), plain);
+        let ib = self.alloc(bytes.len() as u64, self.format.block_align as u64)?;
+        let t = bytes.len() - self.format.block_trailer_size;
+        let mut trailer = BlockTrailer::parse(&bytes[t..], self.format);
+        trailer.sig = compute_sig(ib, bid);
+        trailer.write(&mut bytes[t..], self.format);
+        e.bref.ib = ib;
+        self.out.write_all(&bytes).map_err(NdbError::Write)?;
+        self.pos += bytes.len() as u64;
         self.blocks.push(e);
-        bid
+        Ok(bid)
     }
 
     /// Adds one data block holding `plain` (at most one block's capacity).
-    pub fn add_block(&mut self, plain: &[u8]) -> Bid {
+    pub fn add_block(&mut self, plain: &[u8]) -> Result<Bid> {
+        debug_assert!(plain.len() <= self.format.max_block_data());
         self.put_block(plain, false)
     }
 
     /// Adds a data stream of any size: one block, or blocks under an XBLOCK
-    /// (and XXBLOCK) when it does not fit one.
-    pub fn add_stream(&mut self, plain: &[u8]) -> Bid {
+    /// (and an XXBLOCK) when it does not fit in one.
+    pub fn add_stream(&mut self, plain: &[u8]) -> Result<Bid> {
         let cap = self.format.max_block_data();
         if plain.len() <= cap {
             return self.add_block(plain);
         }
-        let leaves: Vec<(Bid, usize)> = plain
-            .chunks(cap)
-            .map(|c| (self.add_block(c), c.len()))
-            .collect();
-        let per = (cap - 8) / self.format.id_size;
-        let xblocks: Vec<(Bid, usize)> = leaves
-            .chunks(per)
-            .map(|c| (self.add_xblock(1, c), c.iter().map(|x| x.1).sum()))
-            .collect();
+        let mut leaves = Vec::with_capacity(plain.len().div_ceil(cap));
+        for c in plain.chunks(cap) {
+            leaves.push((self.add_block(c)?, c.len()));
+        }
+        self.add_tree(&leaves)
+    }
+
+    /// Adds the XBLOCKs (and XXBLOCK) above already written data blocks.
+    pub fn add_tree(&mut self, leaves: &[(Bid, usize)]) -> Result<Bid> {
+        let per = (self.format.max_block_data() - 8) / self.format.id_size;
+        let mut xblocks = Vec::with_capacity(leaves.len().div_ceil(per));
+        for c in leaves.chunks(per) {
+            xblocks.push((self.add_xblock(1, c)?, c.iter().map(|x| x.1).sum()));
+        }
         if xblocks.len() == 1 {
-            return xblocks[0].0;
+            return Ok(xblocks[0].0);
         }
         self.add_xblock(2, &xblocks)
     }
 
-    fn add_xblock(&mut self, level: u8, children: &[(Bid, usize)]) -> Bid {
+    fn add_xblock(&mut self, level: u8, children: &[(Bid, usize)]) -> Result<Bid> {
         let w = self.format.id_size;
         let mut b = vec![0u8; 8 + w * children.len()];
         b[0] = 1;
@@ -372,24 +484,64 @@ impl MemBuilder {
         self.put_block(&b, true)
     }
 
-    /// Adds an SLBLOCK listing `entries` (sorted by id): (subnode, data, subnodes).
-    pub fn add_subnode_block(&mut self, entries: &[(Nid, Bid, Bid)]) -> Bid {
+    /// Adds a subnode tree listing `entries` (sorted by id): (subnode, data,
+    /// subnodes). Large lists get SLBLOCKs under an SIBLOCK.
+    pub fn add_subnode_tree(&mut self, entries: &[(Nid, Bid, Bid)]) -> Result<Bid> {
         let w = self.format.id_size;
         let hs = self.format.subnode_header_size();
-        let mut b = vec![0u8; hs + 3 * w * entries.len()];
+        let cap = self.format.max_block_data() - hs;
+        let per_leaf = cap / (3 * w);
+        let mut leaves = Vec::new();
+        for chunk in entries.chunks(per_leaf.max(1)) {
+            let mut b = vec![0u8; hs + 3 * w * chunk.len()];
+            b[0] = 2;
+            LE::write_u16(&mut b[2..], chunk.len() as u16);
+            for (i, (nid, data, sub)) in chunk.iter().enumerate() {
+                let s = hs + i * 3 * w;
+                write_id(&mut b[s..], w, u64::from(nid.0));
+                write_id(&mut b[s + w..], w, data.0);
+                write_id(&mut b[s + 2 * w..], w, sub.0);
+            }
+            leaves.push((chunk[0].0, self.put_block(&b, true)?));
+        }
+        if leaves.len() == 1 {
+            return Ok(leaves[0].1);
+        }
+        let mut b = vec![0u8; hs + 2 * w * leaves.len()];
         b[0] = 2;
-        LE::write_u16(&mut b[2..], entries.len() as u16);
-        for (i, (nid, data, sub)) in entries.iter().enumerate() {
-            let s = hs + i * 3 * w;
+        b[1] = 1;
+        LE::write_u16(&mut b[2..], leaves.len() as u16);
+        for (i, (nid, bid)) in leaves.iter().enumerate() {
+            let s = hs + i * 2 * w;
             write_id(&mut b[s..], w, u64::from(nid.0));
-            write_id(&mut b[s + w..], w, data.0);
-            write_id(&mut b[s + 2 * w..], w, sub.0);
+            write_id(&mut b[s + w..], w, bid.0);
         }
         self.put_block(&b, true)
     }
 
+    /// Allocates a new top-level node id of `kind` from the header counters.
+    pub fn new_nid(&mut self, kind: NidType) -> Nid {
+        let slot = &mut self.nid_counters[usize::from(kind.bits())];
+        *slot += 1;
+        Nid::new(kind, *slot)
+    }
+
+    /// Makes sure later [`NdbWriter::new_nid`] calls never hand out `nid`.
+    pub fn reserve_nid(&mut self, nid: Nid) {
+        let slot = &mut self.nid_counters[usize::from(nid.kind().bits())];
+        *slot = (*slot).max(nid.index());
+    }
+
+    /// Counts one more reference to a block shared by several nodes.
+    pub fn add_ref(&mut self, bid: Bid) {
+        if let Some(e) = self.blocks.iter_mut().rev().find(|e| e.bref.bid == bid) {
+            e.refs = e.refs.saturating_add(1);
+        }
+    }
+
     /// Records a top-level node.
     pub fn add_node(&mut self, nid: Nid, data: Bid, sub: Bid, parent: Nid) {
+        self.reserve_nid(nid);
         self.nodes.push(NbtEntry {
             nid,
             data,
@@ -398,30 +550,54 @@ impl MemBuilder {
         });
     }
 
-    fn page(&mut self) -> (Bid, Ib) {
-        let ib = self.alloc(self.format.page_size, self.format.page_size);
+    fn page(&mut self) -> Result<(Bid, Ib)> {
+        let size = self.format.page_size as u64;
+        let ib = self.alloc(size, size)?;
+        // A placeholder: the page is written once the whole tree is built.
+        write_zeros(&mut self.out, size)?;
+        self.pos += size;
         let bid = Bid(self.next_page);
         self.next_page += 1;
-        (bid, ib)
+        Ok((bid, ib))
     }
 
-    /// Writes the B-trees, allocation maps and header; returns the file.
-    pub fn finish(mut self) -> Vec<u8> {
+    /// Writes the B-trees, the last allocation maps and the header, and
+    /// returns the output.
+    pub fn finish(mut self) -> Result<W> {
         let f = self.format;
         let mut nodes = std::mem::take(&mut self.nodes);
         nodes.sort_by_key(|n| n.nid);
+        nodes.dedup_by_key(|n| n.nid);
         let mut blocks = std::mem::take(&mut self.blocks);
         blocks.sort_by_key(|b| b.bref.bid);
-        let (nbt, pages) = build_btree(f, &nodes, || self.page());
-        let (bbt, more) = build_btree(f, &blocks, || self.page());
-        for (ib, page) in pages.into_iter().chain(more) {
-            self.file[ib.0 as usize..ib.0 as usize + page.len()].copy_from_slice(&page);
-        }
-        let (eof, amap_last, amap_free) = if self.has_maps() {
-            self.write_maps()
-        } else {
-            (self.file.len() as u64, 0, 0)
+        let mut failed = None;
+        let mut pages = Vec::new();
+        let mut slot = |w: &mut Self| match w.page() {
+            Ok(p) => p,
+            Err(e) => {
+                failed = Some(e);
+                (Bid(0), Ib(0))
+            }
         };
+        let (nbt, nbt_pages) = build_btree(f, &nodes, || slot(&mut self));
+        let (bbt, bbt_pages) = build_btree(f, &blocks, || slot(&mut self));
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        pages.extend(nbt_pages);
+        pages.extend(bbt_pages);
+        for (ib, page) in pages {
+            self.write_at(ib.0, &page)?;
+        }
+        let (eof, amap_last) = if self.has_maps() {
+            self.seal_span()?;
+            let eof = FIRST_AMAP + (self.span + 1) * AMAP_SPAN;
+            (eof, FIRST_AMAP + self.span * AMAP_SPAN)
+        } else {
+            (self.pos.next_multiple_of(f.page_size as u64), 0)
+        };
+        write_zeros(&mut self.out, eof - self.pos)?;
+        self.pos = eof;
         let h = HeaderFields {
             kind: self.kind,
             format: f,
@@ -429,61 +605,29 @@ impl MemBuilder {
             next_bid: Bid(self.next_bid),
             next_page_bid: Bid(self.next_page),
             unique: 1,
-            nid_counters: initial_nid_counters(),
+            nid_counters: self.nid_counters,
             file_eof: eof,
             amap_last,
-            amap_free,
+            amap_free: self.free,
             nbt,
             bbt,
         };
         let hb = header_bytes(&h);
-        self.file[..hb.len()].copy_from_slice(&hb);
-        self.file
+        self.write_at(0, &hb)?;
+        self.out.flush().map_err(NdbError::Write)?;
+        Ok(self.out)
     }
+}
 
-    /// Grows the file to whole AMap spans and writes every AMap (bits from the
-    /// allocations) and PMap (all set). Returns (eof, last AMap, free bytes).
-    fn write_maps(&mut self) -> (u64, u64, u64) {
-        let f = self.format;
-        let used = self.file.len() as u64;
-        let spans = (used - FIRST_AMAP).div_ceil(AMAP_SPAN).max(1);
-        let eof = FIRST_AMAP + spans * AMAP_SPAN;
-        self.file.resize(eof as usize, 0);
-        let bits_at = if f.variant == Variant::Ansi { 4 } else { 0 };
-        let mut free = 0u64;
-        for n in 0..spans {
-            let start = FIRST_AMAP + n * AMAP_SPAN;
-            let mut page = vec![0u8; f.page_size];
-            let mut set = |off: u64, len: u64| {
-                let first = (off - start) / 64;
-                let last = (off + len - start).div_ceil(64);
-                for i in first..last {
-                    page[bits_at + (i / 8) as usize] |= 0x80 >> (i % 8);
-                }
-            };
-            set(start, if n % 8 == 0 { 0x400 } else { 0x200 });
-            for &(off, len) in &self.allocations {
-                if off >= start && off < start + AMAP_SPAN {
-                    set(off, len);
-                }
-            }
-            let ones: u64 = page[bits_at..bits_at + 496]
-                .iter()
-                .map(|b| u64::from(b.count_ones()))
-                .sum();
-            free += (496 * 8 - ones) * 64;
-            seal_page(&mut page, f, PageType::AMap, Bid(start), Ib(start));
-            self.file[start as usize..start as usize + f.page_size].copy_from_slice(&page);
-            if n % 8 == 0 {
-                let mut pmap = vec![0u8; f.page_size];
-                pmap[bits_at..bits_at + 496].fill(0xFF);
-                let at = start + 0x200;
-                seal_page(&mut pmap, f, PageType::PMap, Bid(at), Ib(at));
-                self.file[at as usize..at as usize + f.page_size].copy_from_slice(&pmap);
-            }
-        }
-        (eof, FIRST_AMAP + (spans - 1) * AMAP_SPAN, free)
+/// Appends `n` zero bytes in bounded pieces.
+fn write_zeros(out: &mut impl Write, mut n: u64) -> Result<()> {
+    const ZEROS: [u8; 4096] = [0; 4096];
+    while n > 0 {
+        let k = n.min(ZEROS.len() as u64) as usize;
+        out.write_all(&ZEROS[..k]).map_err(NdbError::Write)?;
+        n -= k as u64;
     }
+    Ok(())
 }
 
 fn write_id(b: &mut [u8], width: usize, v: u64) {

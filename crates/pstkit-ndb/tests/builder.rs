@@ -1,9 +1,9 @@
-//! End-to-end tests of the reader on files laid out by `MemBuilder`, in all
+//! End-to-end tests of the reader on files laid out by `NdbWriter`, in all
 //! three variants and all three encodings, including the 4K-page OST with
 //! compressed blocks that has no public sample.
 
 use pstkit_ndb::check::check;
-use pstkit_ndb::write::MemBuilder;
+use pstkit_ndb::write::NdbWriter;
 use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, NdbFile, Nid, NidType, Problem};
 
 const VARIANTS: [Format; 3] = [Format::ANSI, Format::UNICODE, Format::UNICODE_4K];
@@ -35,7 +35,7 @@ struct Built {
 }
 
 fn build(f: Format, crypt: CryptMethod, count: u32) -> Built {
-    let mut b = MemBuilder::new(f, crypt, FileKind::Ost);
+    let mut b = NdbWriter::in_memory(f, crypt, FileKind::Ost);
     let mut nodes = Vec::new();
     for i in 0..count {
         let nid = Nid::new(NidType::NormalMessage, 0x10000 + i);
@@ -52,7 +52,7 @@ fn build(f: Format, crypt: CryptMethod, count: u32) -> Built {
         let data_bid = if data.is_empty() {
             Bid(0)
         } else {
-            b.add_stream(&data)
+            b.add_stream(&data).unwrap()
         };
         let mut subs = Vec::new();
         let sub_bid = if i % 2 == 1 {
@@ -60,11 +60,11 @@ fn build(f: Format, crypt: CryptMethod, count: u32) -> Built {
             for k in 0..3u32 {
                 let snid = Nid::new(NidType::Ltp, k + 1);
                 let sdata = text(100 + 5000 * k as usize, i * 10 + k);
-                let sb = b.add_stream(&sdata);
+                let sb = b.add_stream(&sdata).unwrap();
                 entries.push((snid, sb, Bid(0)));
                 subs.push((snid, sdata));
             }
-            b.add_subnode_block(&entries)
+            b.add_subnode_tree(&entries).unwrap()
         } else {
             Bid(0)
         };
@@ -72,7 +72,7 @@ fn build(f: Format, crypt: CryptMethod, count: u32) -> Built {
         nodes.push((nid, data, subs));
     }
     Built {
-        file: b.finish(),
+        file: b.finish_bytes(),
         nodes,
     }
 }
@@ -188,6 +188,47 @@ fn truncated_file_is_an_error_not_a_panic() {
             Ok(f) => {
                 let r = check(f.ndb());
                 assert!(!r.is_clean(), "cut at {cut} went unnoticed");
+            }
+        }
+    }
+}
+
+mod mutation {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn base(f: Format) -> Vec<u8> {
+        build(f, CryptMethod::Permute, 12).file
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any corruption of a valid file gives errors, never a panic or a hang,
+        /// whatever the reader is asked to do.
+        #[test]
+        fn corrupted_files_never_panic(
+            variant in 0usize..3,
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..40),
+        ) {
+            let f = VARIANTS[variant];
+            let mut data = base(f);
+            for (at, byte) in edits {
+                let i = at.index(data.len());
+                data[i] = byte;
+            }
+            if let Ok(file) = NdbFile::new_lenient(&data[..]) {
+                let ndb = file.ndb();
+                let _ = check(ndb);
+                for e in ndb.nodes().take(100).flatten() {
+                    if let Ok(node) = ndb.node(e.nid) {
+                        let _ = node.read_all();
+                        let _ = node.subnodes().entries();
+                    }
+                }
+                for e in ndb.blocks().take(200).flatten() {
+                    let _ = ndb.read_block_at(&e);
+                }
             }
         }
     }
