@@ -1,1 +1,4 @@
-//! Messaging layer (being written).
+//! Messaging layer of pstkit (being written).
+
+pub mod rtf;
+pub mod tagnames;
