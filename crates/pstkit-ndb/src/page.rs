@@ -255,6 +255,45 @@ impl BtPageInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn page_parsers_never_panic(
+            data in proptest::collection::vec(any::<u8>(), 0..9000),
+            ib in 0u64..10000,
+            bid in any::<u64>(),
+        ) {
+            for f in [Format::ANSI, Format::UNICODE, Format::UNICODE_4K] {
+                for t in [PageType::Nbt, PageType::Bbt, PageType::AMap] {
+                    let _ = read_page(&data, f, Ib(ib), t, Some(Bid(bid)));
+                }
+                if data.len() >= f.page_size {
+                    let page = &data[..f.page_size];
+                    let _ = PageTrailer::parse(page, f);
+                    let _ = BtPageInfo::parse(page, f, 8);
+                }
+                let root = crate::BRef { bid: Bid(bid), ib: Ib(ib) };
+                let _ = crate::btree::lookup::<crate::NbtEntry>(&data, f, root, bid);
+                let _ = crate::btree::BTreeIter::<crate::BbtEntry>::new(&data, f, root).take(50).count();
+            }
+        }
+
+        /// Pages that pass their CRC but hold arbitrary counts and entries.
+        #[test]
+        fn sealed_garbage_pages_never_panic(body in proptest::collection::vec(any::<u8>(), 496..=496), level in 0u8..3) {
+            let f = Format::UNICODE;
+            let mut data = vec![0u8; 1024];
+            data[512..1008].copy_from_slice(&body);
+            data[512 + 491] = level;
+            let ib = Ib(512);
+            let bid = Bid(7);
+            crate::write::seal_page(&mut data[512..], f, PageType::Nbt, bid, ib);
+            let root = crate::BRef { bid, ib };
+            let _ = crate::btree::lookup::<crate::NbtEntry>(&data, f, root, 0x21);
+            let _ = crate::btree::BTreeIter::<crate::NbtEntry>::new(&data, f, root).take(100).count();
+        }
+    }
 
     #[test]
     fn signature_vectors() {

@@ -321,6 +321,17 @@ impl<'a> Node<'a> {
         Ok(out)
     }
 
+    /// The data stream as a reader, one block decoded at a time: copying a
+    /// large attachment out never holds more than one block.
+    pub fn reader(&self) -> NodeReader<'a, '_> {
+        NodeReader {
+            node: self,
+            next: 0,
+            current: Cow::Borrowed(&[]),
+            at: 0,
+        }
+    }
+
     /// The subnode-tree root, 0 when there is none.
     pub fn subnode_root(&self) -> Bid {
         self.sub
@@ -427,5 +438,33 @@ impl<'a> SubnodeTree<'a> {
             out.extend((0..ch.count).map(|j| sl_entry(&cb, f, j)));
         }
         Ok(out)
+    }
+}
+
+/// [`std::io::Read`] over a node's data stream.
+pub struct NodeReader<'a, 'n> {
+    node: &'n Node<'a>,
+    next: usize,
+    current: Cow<'a, [u8]>,
+    at: usize,
+}
+
+impl std::io::Read for NodeReader<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at >= self.current.len() {
+            if self.next >= self.node.block_count() {
+                return Ok(0);
+            }
+            self.current = self
+                .node
+                .block(self.next)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            self.next += 1;
+            self.at = 0;
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }

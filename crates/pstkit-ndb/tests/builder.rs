@@ -100,6 +100,9 @@ fn every_variant_and_encoding_round_trips() {
                 let node = ndb.node(*nid).unwrap();
                 assert_eq!(node.size(), data.len() as u64);
                 assert_eq!(&node.read_all().unwrap(), data, "{f:?} {crypt:?} {nid}");
+                let mut streamed = Vec::new();
+                std::io::Read::read_to_end(&mut node.reader(), &mut streamed).unwrap();
+                assert_eq!(&streamed, data);
                 for (snid, sdata) in subs {
                     assert_eq!(&node.subnode(*snid).unwrap().read_all().unwrap(), sdata);
                 }
