@@ -1,0 +1,137 @@
+//! The one error type of the LTP layer.
+//!
+//! Corruption errors name the node whose heap, tree, table or property is
+//! damaged, so that a report can be traced back to the NDB structures below.
+
+use pstkit_ndb::{NdbError, Nid};
+
+use crate::heap::Hid;
+use crate::tag::{PropTag, PropType};
+use crate::value::DecodeError;
+
+/// Errors of the LTP layer.
+#[derive(Debug, thiserror::Error)]
+pub enum LtpError {
+    /// The node's blocks could not be read.
+    #[error(transparent)]
+    Ndb(#[from] NdbError),
+
+    /// The heap-on-node is damaged (headers, page maps, heap ids).
+    #[error("heap of node {nid}: {what}")]
+    Heap {
+        /// The node whose data stream holds the heap.
+        nid: Nid,
+        /// What is wrong.
+        what: String,
+    },
+
+    /// A B-tree-on-heap is damaged.
+    #[error("BTH of node {nid} (header HID {hid}): {what}")]
+    Bth {
+        /// The node holding the heap.
+        nid: Nid,
+        /// The heap id of the tree's BTHHEADER.
+        hid: Hid,
+        /// What is wrong.
+        what: String,
+    },
+
+    /// A property context's structure is damaged.
+    #[error("property context of node {nid}: {what}")]
+    PropertyContext {
+        /// The node holding the PC.
+        nid: Nid,
+        /// What is wrong.
+        what: String,
+    },
+
+    /// A table context's structure is damaged.
+    #[error("table context of node {nid}: {what}")]
+    TableContext {
+        /// The node holding the TC.
+        nid: Nid,
+        /// What is wrong.
+        what: String,
+    },
+
+    /// One row of a table context cannot be located.
+    #[error("table context of node {nid}, row {row}: {what}")]
+    Row {
+        /// The node holding the TC.
+        nid: Nid,
+        /// The row's position in the row matrix.
+        row: u64,
+        /// What is wrong.
+        what: String,
+    },
+
+    /// One property value (of a PC, or a TC cell) cannot be read or decoded;
+    /// the rest of the PC or TC stays readable.
+    #[error("node {nid}, property {tag}{}: {source}", row.map(|r| format!(", row {r}")).unwrap_or_default())]
+    Property {
+        /// The node holding the PC or TC.
+        nid: Nid,
+        /// The property concerned.
+        tag: PropTag,
+        /// The row's position, for a TC cell.
+        row: Option<u64>,
+        /// Why the value cannot be read.
+        #[source]
+        source: Box<LtpError>,
+    },
+
+    /// Stored bytes do not form a value of their type. Reported wrapped in
+    /// [`LtpError::Property`], which says whose value it is.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+
+    /// A typed accessor was used on a property of another type.
+    #[error("node {nid}, property {tag}: is {found}, not {wanted}")]
+    TypeMismatch {
+        /// The node holding the property.
+        nid: Nid,
+        /// The property concerned.
+        tag: PropTag,
+        /// The type asked for.
+        wanted: &'static str,
+        /// The stored type.
+        found: PropType,
+    },
+}
+
+/// Result of LTP operations.
+pub type Result<T, E = LtpError> = std::result::Result<T, E>;
+
+pub(crate) fn heap_err(nid: Nid, what: impl Into<String>) -> LtpError {
+    LtpError::Heap {
+        nid,
+        what: what.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_structure() {
+        let e = heap_err(
+            Nid(0x8022),
+            "HID 0x60: block 0 index 3 out of range (cAlloc 2)",
+        );
+        assert_eq!(
+            e.to_string(),
+            "heap of node 0x8022: HID 0x60: block 0 index 3 out of range (cAlloc 2)"
+        );
+        let e = LtpError::Property {
+            nid: Nid(0x802E),
+            tag: PropTag(0x0037_001F),
+            row: Some(3),
+            source: Box::new(heap_err(Nid(0x802E), "x")),
+        };
+        assert_eq!(
+            e.to_string(),
+            "node 0x802E, property 0x0037001F, row 3: heap of node 0x802E: x"
+        );
+    }
+}
