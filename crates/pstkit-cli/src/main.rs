@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod info;
+mod ls;
 
 /// Exit status when the input is damaged or a check found problems.
 const EXIT_DAMAGED: u8 = 1;
@@ -34,6 +35,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the folder tree with item counts; with --json, JSON Lines of folders and items.
+    Ls {
+        /// The .pst or .ost file.
+        file: PathBuf,
+        /// Print JSON Lines: one object per folder and per item.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify every page, block, CRC, signature and tree; exit 0 only when all is clean.
     Check {
         /// The .pst or .ost file.
@@ -47,13 +56,14 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Info { file, json } => info::run(&file, json),
-        Command::Check { file, json } => check::run(&file, json),
+        Command::Info { file, json } => info::run(&file, json).map_err(Into::into),
+        Command::Check { file, json } => check::run(&file, json).map_err(Into::into),
+        Command::Ls { file, json } => ls::run(&file, json),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("pstkit: {e}");
+            eprintln!("pstkit: {e:#}");
             ExitCode::from(EXIT_UNREADABLE)
         }
     }

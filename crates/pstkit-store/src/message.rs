@@ -1,0 +1,483 @@
+//! Messages, their recipients and their attachments.
+
+use std::borrow::Cow;
+
+use pstkit_ltp::{FileTime, PropId, PropValue, PropertyContext, TableContext};
+use pstkit_ndb::{Nid, Node};
+
+use crate::error::{Result, StoreError};
+use crate::kind::ItemKind;
+use crate::pid;
+use crate::rtf::decompress_rtf;
+
+/// Reads the common typed properties of a property context, with the 8-bit
+/// strings decoded in the object's code page.
+pub(crate) struct Props<'p, 'a> {
+    pub pc: &'p PropertyContext<'a>,
+    pub codepage: u32,
+}
+
+impl Props<'_, '_> {
+    pub fn string(&self, id: PropId) -> Option<String> {
+        self.pc.get_string(id, self.codepage).and_then(|r| r.ok())
+    }
+
+    pub fn i32(&self, id: PropId) -> Option<i32> {
+        match self.pc.get(id)?.ok()? {
+            PropValue::Int32(v) => Some(v),
+            PropValue::Int16(v) => Some(i32::from(v)),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, id: PropId) -> Option<bool> {
+        self.pc.get_bool(id).and_then(|r| r.ok())
+    }
+
+    pub fn time(&self, id: PropId) -> Option<FileTime> {
+        self.pc.get_time(id).and_then(|r| r.ok())
+    }
+
+    pub fn binary(&self, id: PropId) -> Option<Vec<u8>> {
+        self.pc.get_binary(id).and_then(|r| r.ok())
+    }
+}
+
+/// Removes the subject prefix marker ([MS-OXCMAIL]: U+0001 and a length
+/// character) that Outlook stores in front of some subjects.
+pub fn normalize_subject(s: &str) -> String {
+    let mut c = s.chars();
+    if c.next() == Some('\u{1}') && c.next().is_some() {
+        c.as_str().to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A message: a folder's item, or a message embedded in an attachment.
+pub struct Message<'a> {
+    node: Node<'a>,
+    pc: PropertyContext<'a>,
+    codepage: u32,
+}
+
+impl<'a> Message<'a> {
+    /// Reads the message whose data and subnodes `node` holds. 8-bit strings
+    /// are decoded in the message's code page, else in `default_codepage`.
+    pub fn read(node: Node<'a>, default_codepage: u32) -> Result<Self> {
+        let pc = PropertyContext::read(node.clone())?;
+        let codepage = pc.codepage().unwrap_or(default_codepage);
+        Ok(Message { node, pc, codepage })
+    }
+
+    fn p(&self) -> Props<'_, 'a> {
+        Props {
+            pc: &self.pc,
+            codepage: self.codepage,
+        }
+    }
+
+    /// The message's node id (local to its attachment when embedded).
+    pub fn nid(&self) -> Nid {
+        self.node.nid()
+    }
+
+    /// The code page its 8-bit strings are read in.
+    pub fn codepage(&self) -> u32 {
+        self.codepage
+    }
+
+    /// All properties.
+    pub fn properties(&self) -> &PropertyContext<'a> {
+        &self.pc
+    }
+
+    /// Reads any string property in this message's code page.
+    pub fn string(&self, id: PropId) -> Option<String> {
+        self.p().string(id)
+    }
+
+    /// PidTagMessageClass (`IPM.Note` when absent, as MAPI assumes).
+    pub fn class(&self) -> String {
+        self.p()
+            .string(pid::MESSAGE_CLASS)
+            .unwrap_or_else(|| "IPM.Note".to_string())
+    }
+
+    /// What kind of item this is.
+    pub fn kind(&self) -> ItemKind {
+        ItemKind::from_class(&self.class())
+    }
+
+    /// The subject, without Outlook's prefix marker.
+    pub fn subject(&self) -> Option<String> {
+        self.p().string(pid::SUBJECT).map(|s| normalize_subject(&s))
+    }
+
+    /// The sender's display name (the represented sender when the sender is absent).
+    pub fn sender_name(&self) -> Option<String> {
+        let p = self.p();
+        p.string(pid::SENDER_NAME)
+            .or_else(|| p.string(pid::SENT_REPRESENTING_NAME))
+    }
+
+    /// The sender's address, preferring an SMTP address over an Exchange DN.
+    pub fn sender_email(&self) -> Option<String> {
+        let p = self.p();
+        let smtp = p
+            .string(pid::SENDER_SMTP_ADDRESS)
+            .or_else(|| p.string(pid::SENT_REPRESENTING_SMTP_ADDRESS));
+        let typed = |email, kind| {
+            let e: Option<String> = p.string(email);
+            let k: Option<String> = p.string(kind);
+            e.filter(|e| {
+                !e.is_empty() && k.as_deref().is_none_or(|k| k.eq_ignore_ascii_case("SMTP"))
+            })
+        };
+        smtp.filter(|s| !s.is_empty())
+            .or_else(|| typed(pid::SENDER_EMAIL, pid::SENDER_ADDRESS_TYPE))
+            .or_else(|| {
+                typed(
+                    pid::SENT_REPRESENTING_EMAIL,
+                    pid::SENT_REPRESENTING_ADDRESS_TYPE,
+                )
+            })
+            .or_else(|| p.string(pid::SENDER_EMAIL).filter(|e| !e.is_empty()))
+    }
+
+    /// When the message was delivered, else sent, else created.
+    pub fn date(&self) -> Option<FileTime> {
+        let p = self.p();
+        p.time(pid::DELIVERY_TIME)
+            .or_else(|| p.time(pid::CLIENT_SUBMIT_TIME))
+            .or_else(|| p.time(pid::CREATION_TIME))
+    }
+
+    /// PidTagClientSubmitTime.
+    pub fn submit_time(&self) -> Option<FileTime> {
+        self.p().time(pid::CLIENT_SUBMIT_TIME)
+    }
+
+    /// PidTagMessageFlags (bit 0x01 read, 0x10 has attachments, …).
+    pub fn flags(&self) -> i32 {
+        self.p().i32(pid::MESSAGE_FLAGS).unwrap_or(0)
+    }
+
+    /// PidTagMessageSize as recorded.
+    pub fn size(&self) -> Option<i32> {
+        self.p().i32(pid::MESSAGE_SIZE)
+    }
+
+    /// The plain-text body.
+    pub fn body(&self) -> Option<String> {
+        self.p().string(pid::BODY)
+    }
+
+    /// The HTML body, as stored bytes (binary or text).
+    pub fn body_html(&self) -> Option<Vec<u8>> {
+        match self.pc.get(pid::BODY_HTML)?.ok()? {
+            PropValue::Binary(b) => Some(b),
+            PropValue::String(s) => Some(s.into_bytes()),
+            PropValue::String8(s) => Some(s.bytes().to_vec()),
+            _ => None,
+        }
+    }
+
+    /// The RTF body, decompressed from PidTagRtfCompressed.
+    pub fn body_rtf(&self) -> Option<Result<Vec<u8>>> {
+        let raw = self.p().binary(pid::RTF_COMPRESSED)?;
+        Some(
+            decompress_rtf(&raw)
+                .map_err(|e| StoreError::invalid(self.nid(), format!("PidTagRtfCompressed: {e}"))),
+        )
+    }
+
+    /// PidTagTransportMessageHeaders: the headers the message arrived with.
+    pub fn transport_headers(&self) -> Option<String> {
+        self.p().string(pid::TRANSPORT_HEADERS)
+    }
+
+    /// The recipients (the recipient table subnode 0x692).
+    pub fn recipients(&self) -> Result<Vec<Recipient>> {
+        let node = match self.node.subnode(Nid::RECIPIENT_TABLE) {
+            Ok(n) => n,
+            Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let tc = TableContext::read(node)?;
+        let mut out = Vec::with_capacity(tc.row_count());
+        for row in tc.iter() {
+            let row = row?;
+            let text = |id: PropId| -> Option<String> {
+                row.get(id)
+                    .and_then(|v| v.ok())
+                    .and_then(|v| v.to_text(self.codepage))
+            };
+            let kind = match row.get(pid::RECIPIENT_TYPE).and_then(|v| v.ok()) {
+                Some(PropValue::Int32(t)) => RecipientKind::from_code(t),
+                _ => RecipientKind::To,
+            };
+            out.push(Recipient {
+                kind,
+                name: text(pid::DISPLAY_NAME),
+                email: text(pid::EMAIL_ADDRESS),
+                address_type: text(pid::ADDRESS_TYPE),
+                smtp: text(pid::SMTP_ADDRESS),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The ids of the attachment subnodes, in table order.
+    pub fn attachment_ids(&self) -> Result<Vec<Nid>> {
+        let node = match self.node.subnode(Nid::ATTACHMENT_TABLE) {
+            Ok(n) => n,
+            Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let tc = TableContext::read(node)?;
+        Ok(tc.row_ids()?.into_iter().map(Nid).collect())
+    }
+
+    /// One attachment.
+    pub fn attachment(&self, nid: Nid) -> Result<Attachment<'a>> {
+        let node = self.node.subnode(nid)?;
+        let pc = PropertyContext::read(node.clone())?;
+        Ok(Attachment {
+            node,
+            pc,
+            codepage: self.codepage,
+        })
+    }
+
+    /// Every attachment, read lazily one at a time.
+    pub fn attachments(&self) -> Result<impl Iterator<Item = Result<Attachment<'a>>> + '_> {
+        let ids = self.attachment_ids()?;
+        Ok(ids.into_iter().map(move |nid| self.attachment(nid)))
+    }
+}
+
+/// To, Cc or Bcc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecipientKind {
+    /// Primary recipient.
+    To,
+    /// Carbon copy.
+    Cc,
+    /// Blind carbon copy.
+    Bcc,
+}
+
+impl RecipientKind {
+    /// From PidTagRecipientType (the high bits are flags).
+    pub fn from_code(code: i32) -> Self {
+        match code & 0x0F {
+            2 => RecipientKind::Cc,
+            3 => RecipientKind::Bcc,
+            _ => RecipientKind::To,
+        }
+    }
+
+    /// "To", "Cc" or "Bcc".
+    pub fn name(self) -> &'static str {
+        match self {
+            RecipientKind::To => "To",
+            RecipientKind::Cc => "Cc",
+            RecipientKind::Bcc => "Bcc",
+        }
+    }
+}
+
+/// One row of a recipient table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    /// To, Cc or Bcc.
+    pub kind: RecipientKind,
+    /// PidTagDisplayName.
+    pub name: Option<String>,
+    /// PidTagEmailAddress (an Exchange DN when the type is EX).
+    pub email: Option<String>,
+    /// PidTagAddressType (SMTP, EX, …).
+    pub address_type: Option<String>,
+    /// PidTagSmtpAddress.
+    pub smtp: Option<String>,
+}
+
+impl Recipient {
+    /// The best Internet address: the SMTP address, else an SMTP-typed email.
+    pub fn address(&self) -> Option<&str> {
+        let smtp_typed = self
+            .address_type
+            .as_deref()
+            .is_none_or(|t| t.eq_ignore_ascii_case("SMTP"));
+        self.smtp.as_deref().filter(|s| !s.is_empty()).or_else(|| {
+            self.email
+                .as_deref()
+                .filter(|e| smtp_typed && !e.is_empty())
+        })
+    }
+}
+
+/// How an attachment holds its data (PidTagAttachMethod).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttachMethod {
+    /// No data.
+    None,
+    /// Bytes in PidTagAttachDataBinary.
+    ByValue,
+    /// A path to a file elsewhere.
+    ByReference,
+    /// A path, resolved by the client only.
+    ByReferenceOnly,
+    /// A whole message in PidTagAttachDataObject.
+    EmbeddedMessage,
+    /// An OLE storage in PidTagAttachDataObject.
+    Ole,
+    /// A web reference.
+    ByWebReference,
+    /// Any other value.
+    Other(i32),
+}
+
+impl AttachMethod {
+    fn from_code(c: i32) -> Self {
+        match c {
+            0 => AttachMethod::None,
+            1 => AttachMethod::ByValue,
+            2 => AttachMethod::ByReference,
+            4 => AttachMethod::ByReferenceOnly,
+            5 => AttachMethod::EmbeddedMessage,
+            6 => AttachMethod::Ole,
+            7 => AttachMethod::ByWebReference,
+            o => AttachMethod::Other(o),
+        }
+    }
+}
+
+/// An attachment of a message.
+pub struct Attachment<'a> {
+    node: Node<'a>,
+    pc: PropertyContext<'a>,
+    codepage: u32,
+}
+
+impl<'a> Attachment<'a> {
+    fn p(&self) -> Props<'_, 'a> {
+        Props {
+            pc: &self.pc,
+            codepage: self.codepage,
+        }
+    }
+
+    /// The attachment's subnode id.
+    pub fn nid(&self) -> Nid {
+        self.node.nid()
+    }
+
+    /// All properties.
+    pub fn properties(&self) -> &PropertyContext<'a> {
+        &self.pc
+    }
+
+    /// How the data is held.
+    pub fn method(&self) -> AttachMethod {
+        let code = self.p().i32(pid::ATTACH_METHOD);
+        match code {
+            Some(c) => AttachMethod::from_code(c),
+            // Without a method, an object value still means an embedded message.
+            None => match self.pc.record(pid::ATTACH_DATA).map(|r| r.tag.prop_type()) {
+                Some(pstkit_ltp::PropType::Object) => AttachMethod::EmbeddedMessage,
+                Some(_) => AttachMethod::ByValue,
+                None => AttachMethod::None,
+            },
+        }
+    }
+
+    /// The file name: the long name, else the 8.3 name, else the display name.
+    pub fn filename(&self) -> Option<String> {
+        let p = self.p();
+        [
+            pid::ATTACH_LONG_FILENAME,
+            pid::ATTACH_FILENAME,
+            pid::DISPLAY_NAME,
+        ]
+        .into_iter()
+        .find_map(|id| p.string(id).filter(|s| !s.is_empty()))
+    }
+
+    /// PidTagAttachMimeTag.
+    pub fn mime_type(&self) -> Option<String> {
+        self.p()
+            .string(pid::ATTACH_MIME_TAG)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// PidTagAttachContentId, for inline images.
+    pub fn content_id(&self) -> Option<String> {
+        self.p()
+            .string(pid::ATTACH_CONTENT_ID)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// PidTagAttachSize as recorded (includes properties, not only data).
+    pub fn size(&self) -> Option<i32> {
+        self.p().i32(pid::ATTACH_SIZE)
+    }
+
+    /// The attached bytes, for by-value attachments (borrowed when they sit
+    /// in the heap, read from the subnode otherwise).
+    pub fn data(&self) -> Result<Option<Cow<'_, [u8]>>> {
+        let Some(rec) = self.pc.record(pid::ATTACH_DATA) else {
+            return Ok(None);
+        };
+        if rec.tag.prop_type() != pstkit_ltp::PropType::Binary {
+            return Ok(None);
+        }
+        Ok(Some(self.pc.raw_of(rec)?))
+    }
+
+    /// The embedded message, for method 5.
+    pub fn embedded(&self) -> Result<Option<Message<'a>>> {
+        let Some(rec) = self.pc.record(pid::ATTACH_DATA) else {
+            return Ok(None);
+        };
+        if rec.tag.prop_type() != pstkit_ltp::PropType::Object
+            || self.method() != AttachMethod::EmbeddedMessage
+        {
+            return Ok(None);
+        }
+        let nid = match self.pc.value_of(rec)? {
+            PropValue::Object { nid, .. } => nid,
+            _ => return Ok(None),
+        };
+        let node = self.node.subnode(nid)?;
+        Ok(Some(Message::read(node, self.codepage)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_prefix_marker_is_removed() {
+        assert_eq!(normalize_subject("\u{1}\u{5}RE: hi"), "RE: hi");
+        assert_eq!(normalize_subject("plain"), "plain");
+        assert_eq!(normalize_subject("\u{1}"), "\u{1}");
+    }
+
+    #[test]
+    fn recipient_address_prefers_smtp() {
+        let r = Recipient {
+            kind: RecipientKind::To,
+            name: None,
+            email: Some("/o=Org/cn=x".into()),
+            address_type: Some("EX".into()),
+            smtp: Some("x@example.com".into()),
+        };
+        assert_eq!(r.address(), Some("x@example.com"));
+        let r = Recipient { smtp: None, ..r };
+        assert_eq!(r.address(), None);
+        assert_eq!(RecipientKind::from_code(0x1000_0002), RecipientKind::Cc);
+    }
+}

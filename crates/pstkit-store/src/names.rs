@@ -1,0 +1,254 @@
+//! The named-property map (NID 0x61, [MS-PST] 2.4.7): which name each
+//! property id from 0x8000 up stands for in this file.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use pstkit_ltp::{PropId, PropValue, PropertyContext};
+
+/// A property set GUID, in stored (little-endian field) byte order.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Guid(pub [u8; 16]);
+
+impl Guid {
+    /// Builds a GUID from its textual fields.
+    pub const fn from_fields(d1: u32, d2: u16, d3: u16, d4: [u8; 8]) -> Guid {
+        let a = d1.to_le_bytes();
+        let b = d2.to_le_bytes();
+        let c = d3.to_le_bytes();
+        Guid([
+            a[0], a[1], a[2], a[3], b[0], b[1], c[0], c[1], d4[0], d4[1], d4[2], d4[3], d4[4],
+            d4[5], d4[6], d4[7],
+        ])
+    }
+
+    /// PS_MAPI.
+    pub const PS_MAPI: Guid = Guid::from_fields(0x0002_0328, 0, 0, MAPI_TAIL);
+    /// PS_PUBLIC_STRINGS.
+    pub const PS_PUBLIC_STRINGS: Guid = Guid::from_fields(0x0002_0329, 0, 0, MAPI_TAIL);
+    /// PSETID_Appointment.
+    pub const APPOINTMENT: Guid = Guid::from_fields(0x0006_2002, 0, 0, MAPI_TAIL);
+    /// PSETID_Task.
+    pub const TASK: Guid = Guid::from_fields(0x0006_2003, 0, 0, MAPI_TAIL);
+    /// PSETID_Address (contacts).
+    pub const ADDRESS: Guid = Guid::from_fields(0x0006_2004, 0, 0, MAPI_TAIL);
+    /// PSETID_Common.
+    pub const COMMON: Guid = Guid::from_fields(0x0006_2008, 0, 0, MAPI_TAIL);
+    /// PS_INTERNET_HEADERS.
+    pub const INTERNET_HEADERS: Guid = Guid::from_fields(0x0002_0386, 0, 0, MAPI_TAIL);
+}
+
+const MAPI_TAIL: [u8; 8] = [0xC0, 0, 0, 0, 0, 0, 0, 0x46];
+
+impl fmt::Display for Guid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = &self.0;
+        write!(
+            f,
+            "{{{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}",
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            u16::from_le_bytes([b[4], b[5]]),
+            u16::from_le_bytes([b[6], b[7]]),
+            b[8],
+            b[9],
+            b[10],
+            b[11],
+            b[12],
+            b[13],
+            b[14],
+            b[15]
+        )
+    }
+}
+
+impl fmt::Debug for Guid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A property's name: a numeric id (LID) or a string, within a property set.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PropName {
+    /// A numeric name.
+    Id(u32),
+    /// A string name.
+    Name(String),
+}
+
+/// A named property: its set and its name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NamedProp {
+    /// The property set.
+    pub guid: Guid,
+    /// The name within the set.
+    pub name: PropName,
+}
+
+impl fmt::Display for NamedProp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            PropName::Id(id) => write!(f, "{}:0x{id:04X}", self.guid),
+            PropName::Name(n) => write!(f, "{}:{n}", self.guid),
+        }
+    }
+}
+
+/// The map of this file's named properties. A missing or damaged map yields
+/// an empty one (readers must tolerate files without it, [MS-PST] quirk).
+#[derive(Clone, Debug, Default)]
+pub struct NameMap {
+    by_id: HashMap<u16, NamedProp>,
+    by_name: HashMap<NamedProp, u16>,
+    /// Entries that could not be decoded.
+    pub damaged: usize,
+}
+
+impl NameMap {
+    /// Reads the map from the name-to-id map's property context.
+    pub fn read(pc: &PropertyContext<'_>) -> NameMap {
+        let bin = |id: u16| match pc.get(PropId(id)) {
+            Some(Ok(PropValue::Binary(b))) => b,
+            _ => Vec::new(),
+        };
+        let guids = bin(0x0002);
+        let entries = bin(0x0003);
+        let strings = bin(0x0004);
+        Self::parse(&guids, &entries, &strings)
+    }
+
+    /// Decodes the GUID, entry and string streams.
+    pub fn parse(guids: &[u8], entries: &[u8], strings: &[u8]) -> NameMap {
+        let mut map = NameMap::default();
+        for e in entries.chunks_exact(8) {
+            let value = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+            let flags = u16::from_le_bytes([e[4], e[5]]);
+            let index = u16::from_le_bytes([e[6], e[7]]);
+            let guid = match flags >> 1 {
+                0 => Some(Guid::default()),
+                1 => Some(Guid::PS_MAPI),
+                2 => Some(Guid::PS_PUBLIC_STRINGS),
+                g => {
+                    let at = usize::from(g - 3) * 16;
+                    guids
+                        .get(at..at + 16)
+                        .map(|s| Guid(s.try_into().unwrap_or([0; 16])))
+                }
+            };
+            let name = if flags & 1 == 0 {
+                Some(PropName::Id(value))
+            } else {
+                string_at(strings, value as usize).map(PropName::Name)
+            };
+            let (Some(guid), Some(name), Some(id)) = (guid, name, 0x8000u16.checked_add(index))
+            else {
+                map.damaged += 1;
+                continue;
+            };
+            let np = NamedProp { guid, name };
+            map.by_name.insert(np.clone(), id);
+            map.by_id.insert(id, np);
+        }
+        map
+    }
+
+    /// The name of property id `id` (0x8000 and up).
+    pub fn get(&self, id: PropId) -> Option<&NamedProp> {
+        self.by_id.get(&id.0)
+    }
+
+    /// The id this file uses for a numeric name in a set.
+    pub fn find_id(&self, guid: Guid, lid: u32) -> Option<PropId> {
+        self.find(&NamedProp {
+            guid,
+            name: PropName::Id(lid),
+        })
+    }
+
+    /// The id this file uses for a named property.
+    pub fn find(&self, np: &NamedProp) -> Option<PropId> {
+        self.by_name.get(np).map(|&id| PropId(id))
+    }
+
+    /// Number of names.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether the map holds no names.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Every (id, name), in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (PropId, &NamedProp)> {
+        self.by_id.iter().map(|(id, n)| (PropId(*id), n))
+    }
+}
+
+/// A string-stream record: a u32 byte length, then UTF-16LE.
+fn string_at(strings: &[u8], at: usize) -> Option<String> {
+    let len = strings.get(at..at + 4)?;
+    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    let bytes = strings.get(at + 4..at.checked_add(4 + len)?)?;
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    Some(String::from_utf16_lossy(&units))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guid_text() {
+        assert_eq!(
+            Guid::PS_PUBLIC_STRINGS.to_string(),
+            "{00020329-0000-0000-C000-000000000046}"
+        );
+    }
+
+    #[test]
+    fn parses_numeric_and_string_names() {
+        let mut guids = Vec::new();
+        guids.extend_from_slice(&Guid::ADDRESS.0);
+        let mut strings = Vec::new();
+        let name: Vec<u8> = "content-class"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        strings.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        strings.extend_from_slice(&name);
+        let mut entries = Vec::new();
+        // NPID 0x8000: PSETID_Address (guid index 3), LID 0x8083.
+        entries.extend_from_slice(&0x8083u32.to_le_bytes());
+        entries.extend_from_slice(&(3u16 << 1).to_le_bytes());
+        entries.extend_from_slice(&0u16.to_le_bytes());
+        // NPID 0x8001: PS_INTERNET... as a string name at offset 0 in PS_PUBLIC_STRINGS.
+        entries.extend_from_slice(&0u32.to_le_bytes());
+        entries.extend_from_slice(&((2u16 << 1) | 1).to_le_bytes());
+        entries.extend_from_slice(&1u16.to_le_bytes());
+        // A damaged entry: guid index beyond the stream.
+        entries.extend_from_slice(&1u32.to_le_bytes());
+        entries.extend_from_slice(&(9u16 << 1).to_le_bytes());
+        entries.extend_from_slice(&2u16.to_le_bytes());
+        let m = NameMap::parse(&guids, &entries, &strings);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.damaged, 1);
+        assert_eq!(m.find_id(Guid::ADDRESS, 0x8083), Some(PropId(0x8000)));
+        assert_eq!(
+            m.get(PropId(0x8001)).unwrap().name,
+            PropName::Name("content-class".into())
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let junk: Vec<u8> = (0..997u32).map(|i| (i * 31 % 251) as u8).collect();
+        let m = NameMap::parse(&junk[..100], &junk, &junk[..500]);
+        let _ = m.len();
+        let _ = NameMap::parse(&[], &[0xFF; 16], &[0xFF; 3]);
+    }
+}

@@ -1,0 +1,304 @@
+//! The message store and its folders.
+
+use pstkit_ltp::{PropId, PropertyContext, TableContext};
+use pstkit_ndb::{Ndb, NdbError, Nid, NidType};
+
+use crate::error::{Result, StoreError};
+use crate::message::{Message, Props};
+use crate::names::NameMap;
+use crate::pid;
+
+/// Code page for 8-bit strings when an object names none (Western European,
+/// what Outlook uses on most systems).
+pub const DEFAULT_CODEPAGE: u32 = 1252;
+
+/// An opened message store: the store's properties, its named-property map
+/// and the way into its folders.
+pub struct Store<'a> {
+    ndb: Ndb<'a>,
+    pc: PropertyContext<'a>,
+    names: NameMap,
+    codepage: u32,
+}
+
+impl<'a> Store<'a> {
+    /// Reads the message store (NID 0x21) and the named-property map.
+    pub fn open(ndb: Ndb<'a>) -> Result<Self> {
+        let pc = PropertyContext::read(ndb.node(Nid::MESSAGE_STORE)?)?;
+        let names = match ndb
+            .node(Nid::NAME_TO_ID_MAP)
+            .map_err(StoreError::from)
+            .and_then(|n| Ok(PropertyContext::read(n)?))
+        {
+            Ok(map) => NameMap::read(&map),
+            Err(_) => NameMap::default(),
+        };
+        let codepage = pc.codepage().unwrap_or(DEFAULT_CODEPAGE);
+        Ok(Store {
+            ndb,
+            pc,
+            names,
+            codepage,
+        })
+    }
+
+    /// Overrides the code page used for 8-bit strings that name none (for
+    /// ANSI files made on, say, a Japanese system).
+    pub fn set_default_codepage(&mut self, codepage: u32) {
+        self.codepage = codepage;
+    }
+
+    /// The code page used for 8-bit strings that name none.
+    pub fn default_codepage(&self) -> u32 {
+        self.codepage
+    }
+
+    /// The node database below.
+    pub fn ndb(&self) -> Ndb<'a> {
+        self.ndb
+    }
+
+    fn p(&self) -> Props<'_, 'a> {
+        Props {
+            pc: &self.pc,
+            codepage: self.codepage,
+        }
+    }
+
+    /// The store's properties.
+    pub fn properties(&self) -> &PropertyContext<'a> {
+        &self.pc
+    }
+
+    /// The named-property map.
+    pub fn names(&self) -> &NameMap {
+        &self.names
+    }
+
+    /// PidTagDisplayName of the store.
+    pub fn display_name(&self) -> Option<String> {
+        self.p().string(pid::DISPLAY_NAME)
+    }
+
+    /// PidTagRecordKey: the provider UID that PST EntryIDs carry.
+    pub fn record_key(&self) -> Option<Vec<u8>> {
+        self.p().binary(pid::RECORD_KEY)
+    }
+
+    /// The CRC of the password when one is set. The password only gates
+    /// Outlook's UI; no data is encrypted with it, so reading goes on.
+    pub fn password_crc(&self) -> Option<u32> {
+        let v = self.p().i32(pid::PST_PASSWORD)? as u32;
+        (v != 0 && v != u32::MAX).then_some(v)
+    }
+
+    /// The node id an EntryID property of the store points at (PST EntryIDs
+    /// end with the NID; Exchange-style OST EntryIDs do not resolve here).
+    fn entry_nid(&self, id: PropId) -> Option<Nid> {
+        let eid = self.p().binary(id)?;
+        (eid.len() == 24).then(|| Nid(u32::from_le_bytes([eid[20], eid[21], eid[22], eid[23]])))
+    }
+
+    /// The IPM subtree ("Top of Personal Folders"), when the store names it.
+    pub fn ipm_subtree(&self) -> Option<Nid> {
+        self.entry_nid(pid::IPM_SUBTREE_ENTRY_ID)
+    }
+
+    /// Deleted Items, when the store names it.
+    pub fn wastebasket(&self) -> Option<Nid> {
+        self.entry_nid(pid::IPM_WASTEBASKET_ENTRY_ID)
+    }
+
+    /// The root folder (NID 0x122): the top of every folder path.
+    pub fn root_folder(&self) -> Result<Folder<'a>> {
+        self.folder(Nid::ROOT_FOLDER)
+    }
+
+    /// The folder `nid`.
+    pub fn folder(&self, nid: Nid) -> Result<Folder<'a>> {
+        if !matches!(nid.kind(), NidType::NormalFolder | NidType::SearchFolder) {
+            return Err(StoreError::invalid(nid, "not a folder id"));
+        }
+        let pc = PropertyContext::read(self.ndb.node(nid)?)?;
+        let codepage = pc.codepage().unwrap_or(self.codepage);
+        Ok(Folder {
+            ndb: self.ndb,
+            nid,
+            pc,
+            codepage,
+        })
+    }
+
+    /// The message `nid` (a folder's item).
+    pub fn message(&self, nid: Nid) -> Result<Message<'a>> {
+        if !matches!(nid.kind(), NidType::NormalMessage | NidType::AssocMessage) {
+            return Err(StoreError::invalid(nid, "not a message id"));
+        }
+        Message::read(self.ndb.node(nid)?, self.codepage)
+    }
+
+    /// Walks the folder tree depth first from the root folder, one folder at
+    /// a time; damaged folders are yielded as errors and their subtrees skipped.
+    pub fn walk(&self) -> FolderWalk<'_, 'a> {
+        FolderWalk {
+            store: self,
+            stack: vec![(Nid::ROOT_FOLDER, Vec::new(), 0)],
+            seen: std::collections::HashSet::new(),
+        }
+    }
+}
+
+/// A folder.
+pub struct Folder<'a> {
+    ndb: Ndb<'a>,
+    nid: Nid,
+    pc: PropertyContext<'a>,
+    codepage: u32,
+}
+
+impl<'a> Folder<'a> {
+    fn p(&self) -> Props<'_, 'a> {
+        Props {
+            pc: &self.pc,
+            codepage: self.codepage,
+        }
+    }
+
+    /// The folder's node id.
+    pub fn nid(&self) -> Nid {
+        self.nid
+    }
+
+    /// All properties.
+    pub fn properties(&self) -> &PropertyContext<'a> {
+        &self.pc
+    }
+
+    /// PidTagDisplayName ("" for the root folder, which has none).
+    pub fn display_name(&self) -> String {
+        self.p().string(pid::DISPLAY_NAME).unwrap_or_default()
+    }
+
+    /// PidTagContentCount as recorded.
+    pub fn content_count(&self) -> Option<i32> {
+        self.p().i32(pid::CONTENT_COUNT)
+    }
+
+    /// PidTagContentUnreadCount as recorded.
+    pub fn unread_count(&self) -> Option<i32> {
+        self.p().i32(pid::CONTENT_UNREAD_COUNT)
+    }
+
+    /// PidTagSubfolders as recorded.
+    pub fn has_subfolders(&self) -> Option<bool> {
+        self.p().bool(pid::SUBFOLDERS)
+    }
+
+    /// PidTagContainerClass (`IPF.Note`, `IPF.Contact`, …).
+    pub fn container_class(&self) -> Option<String> {
+        self.p().string(pid::CONTAINER_CLASS)
+    }
+
+    fn table_ids(&self, kind: NidType) -> Result<Vec<Nid>> {
+        let node = match self.ndb.node(self.nid.with_kind(kind)) {
+            Ok(n) => n,
+            // A folder without the table has no such children.
+            Err(NdbError::NodeNotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let tc = TableContext::read(node)?;
+        Ok(tc.row_ids()?.into_iter().map(Nid).collect())
+    }
+
+    /// Child folder ids, from the hierarchy table.
+    pub fn subfolder_ids(&self) -> Result<Vec<Nid>> {
+        self.table_ids(NidType::HierarchyTable)
+    }
+
+    /// Item ids, from the contents table. A search folder holds no items of
+    /// its own (its results are the items of other folders), so it has none
+    /// here, as in libpff's and libpst's exports.
+    pub fn message_ids(&self) -> Result<Vec<Nid>> {
+        if self.is_search_folder() {
+            return Ok(Vec::new());
+        }
+        self.table_ids(NidType::ContentsTable)
+    }
+
+    /// Folder-associated (hidden) item ids, from the associated-contents table.
+    pub fn associated_ids(&self) -> Result<Vec<Nid>> {
+        if self.nid.kind() == NidType::SearchFolder {
+            return Ok(Vec::new());
+        }
+        self.table_ids(NidType::AssocContentsTable)
+    }
+
+    /// Whether this is a search folder (its items live elsewhere).
+    pub fn is_search_folder(&self) -> bool {
+        self.nid.kind() == NidType::SearchFolder
+    }
+}
+
+/// Depth-first walk over the folder tree; see [`Store::walk`].
+pub struct FolderWalk<'s, 'a> {
+    store: &'s Store<'a>,
+    /// (folder, path of display names below the root, depth)
+    stack: Vec<(Nid, Vec<String>, usize)>,
+    seen: std::collections::HashSet<Nid>,
+}
+
+/// A folder met by a walk, with its path.
+pub struct WalkedFolder<'a> {
+    /// Display names from below the root folder down to this folder.
+    pub path: Vec<String>,
+    /// The folder.
+    pub folder: Folder<'a>,
+}
+
+impl WalkedFolder<'_> {
+    /// The path joined by `/` (empty for the root folder).
+    pub fn path_string(&self) -> String {
+        self.path.join("/")
+    }
+}
+
+/// Folder trees deeper than this are reported as damaged.
+pub const MAX_FOLDER_DEPTH: usize = 256;
+
+impl<'a> Iterator for FolderWalk<'_, 'a> {
+    type Item = Result<WalkedFolder<'a>, (Nid, Vec<String>, StoreError)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (nid, parent_path, depth) = self.stack.pop()?;
+        // A hierarchy table naming an ancestor would otherwise loop forever.
+        if !self.seen.insert(nid) || depth > MAX_FOLDER_DEPTH {
+            return Some(Err((
+                nid,
+                parent_path,
+                StoreError::invalid(nid, "folder met twice in the hierarchy"),
+            )));
+        }
+        let folder = match self.store.folder(nid) {
+            Ok(f) => f,
+            Err(e) => return Some(Err((nid, parent_path, e))),
+        };
+        let mut path = parent_path;
+        if nid != Nid::ROOT_FOLDER {
+            path.push(folder.display_name());
+        }
+        match folder.subfolder_ids() {
+            Ok(ids) => {
+                for child in ids.into_iter().rev() {
+                    self.stack.push((child, path.clone(), depth + 1));
+                }
+            }
+            Err(e) => {
+                // Report the table, still yield the folder on the next call.
+                self.stack.push((nid, path.clone(), usize::MAX));
+                self.seen.remove(&nid);
+                return Some(Err((nid, path, e)));
+            }
+        }
+        Some(Ok(WalkedFolder { path, folder }))
+    }
+}
