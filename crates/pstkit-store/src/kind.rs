@@ -46,7 +46,8 @@ impl ItemKind {
             ItemKind::Journal
         } else if is("ipm.post") {
             ItemKind::Post
-        } else if is("ipm.note") || is("ipm") || is("report.ipm.note") || is("ipm.outlook.recall") {
+        } else if is("ipm.note") || c == "ipm" || is("report.ipm.note") || is("ipm.outlook.recall")
+        {
             ItemKind::Mail
         } else {
             ItemKind::Other
