@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod check;
 mod info;
 mod ls;
+mod show;
 
 /// Exit status when the input is damaged or a check found problems.
 const EXIT_DAMAGED: u8 = 1;
@@ -43,6 +44,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print every property of one item, with its recipients and attachments.
+    Show {
+        /// The .pst or .ost file.
+        file: PathBuf,
+        /// The item id, as `ls --json` prints it (decimal, or hex with 0x).
+        id: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify every page, block, CRC, signature and tree; exit 0 only when all is clean.
     Check {
         /// The .pst or .ost file.
@@ -54,11 +65,19 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Die quietly when the reader of our output goes away (`pstkit ls | head`),
+    // as command-line tools do, instead of panicking on a failed print.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of a signal has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info { file, json } => info::run(&file, json).map_err(Into::into),
         Command::Check { file, json } => check::run(&file, json).map_err(Into::into),
         Command::Ls { file, json } => ls::run(&file, json),
+        Command::Show { file, id, json } => show::run(&file, &id, json),
     };
     match result {
         Ok(code) => ExitCode::from(code),
