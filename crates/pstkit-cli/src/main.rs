@@ -48,7 +48,8 @@ enum Command {
     Show {
         /// The .pst or .ost file.
         file: PathBuf,
-        /// The item id, as `ls --json` prints it (decimal, or hex with 0x).
+        /// The item id, as `ls --json` prints it (decimal, or hex with 0x); a
+        /// folder id or 0x21 (the message store) shows that object.
         id: String,
         /// Print one JSON object instead of text.
         #[arg(long)]

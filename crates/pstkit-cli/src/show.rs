@@ -4,10 +4,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use pstkit::ltp::{PropTag, PropValue, PropertyContext};
-use pstkit::ndb::Nid;
+use pstkit::ndb::{Nid, NidType};
 use pstkit::store::tagnames::tag_name;
 use pstkit::store::{NameMap, Store};
 use pstkit::{Message, Pst};
+
 use serde_json::{json, Value};
 
 /// Parses an item id as printed by `ls` (decimal) or as hex (`0x…`).
@@ -199,8 +200,29 @@ pub fn run(path: &Path, id: &str, as_json: bool) -> anyhow::Result<u8> {
     let nid = parse_id(id)?;
     let pst = Pst::open(path)?;
     let store: Store<'_> = pst.store()?;
-    let m = store.message(nid)?;
-    let v = message_json(&m, store.names(), 0);
+    let v = match nid.kind() {
+        NidType::NormalMessage | NidType::AssocMessage => {
+            message_json(&store.message(nid)?, store.names(), 0)
+        }
+        NidType::NormalFolder | NidType::SearchFolder => {
+            let f = store.folder(nid)?;
+            json!({
+                "id": nid.0,
+                "class": "folder",
+                "properties": props_json(f.properties(), store.names(), store.default_codepage()),
+            })
+        }
+        // Any other node that holds a property context (the message store 0x21,
+        // the name-to-id map 0x61, search criteria objects).
+        _ => {
+            let pc = PropertyContext::read(pst.ndb().node(nid)?)?;
+            json!({
+                "id": nid.0,
+                "class": "node",
+                "properties": props_json(&pc, store.names(), store.default_codepage()),
+            })
+        }
+    };
     if as_json {
         println!("{v}");
     } else {

@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod codepage;
 pub mod error;
 pub mod kind;
 pub mod message;

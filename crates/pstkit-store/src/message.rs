@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use pstkit_ltp::{FileTime, PropId, PropValue, PropertyContext, TableContext};
 use pstkit_ndb::{Nid, Node};
 
+use crate::codepage::object_codepage;
 use crate::error::{Result, StoreError};
 use crate::kind::ItemKind;
 use crate::pid;
@@ -66,7 +67,7 @@ impl<'a> Message<'a> {
     /// are decoded in the message's code page, else in `default_codepage`.
     pub fn read(node: Node<'a>, default_codepage: u32) -> Result<Self> {
         let pc = PropertyContext::read(node.clone())?;
-        let codepage = pc.codepage().unwrap_or(default_codepage);
+        let codepage = object_codepage(&pc).unwrap_or(default_codepage);
         Ok(Message { node, pc, codepage })
     }
 
@@ -243,11 +244,8 @@ impl<'a> Message<'a> {
     pub fn attachment(&self, nid: Nid) -> Result<Attachment<'a>> {
         let node = self.node.subnode(nid)?;
         let pc = PropertyContext::read(node.clone())?;
-        Ok(Attachment {
-            node,
-            pc,
-            codepage: self.codepage,
-        })
+        let codepage = object_codepage(&pc).unwrap_or(self.codepage);
+        Ok(Attachment { node, pc, codepage })
     }
 
     /// Every attachment, read lazily one at a time.

@@ -129,6 +129,8 @@ ids! {
     MOBILE_PHONE = 0x3A1C;
     /// PidTagInternetCodepage.
     INTERNET_CODEPAGE = 0x3FDE;
+    /// PidTagMessageLocaleId.
+    MESSAGE_LOCALE_ID = 0x3FF1;
     /// PidTagMessageCodepage.
     MESSAGE_CODEPAGE = 0x3FFD;
     /// PidTagSenderSmtpAddress.

@@ -3,6 +3,7 @@
 use pstkit_ltp::{PropId, PropertyContext, TableContext};
 use pstkit_ndb::{Ndb, NdbError, Nid, NidType};
 
+use crate::codepage::object_codepage;
 use crate::error::{Result, StoreError};
 use crate::message::{Message, Props};
 use crate::names::NameMap;
@@ -33,7 +34,9 @@ impl<'a> Store<'a> {
             Ok(map) => NameMap::read(&map),
             Err(_) => NameMap::default(),
         };
-        let codepage = pc.codepage().unwrap_or(DEFAULT_CODEPAGE);
+        let codepage = object_codepage(&pc)
+            .or_else(|| infer_codepage(ndb))
+            .unwrap_or(DEFAULT_CODEPAGE);
         Ok(Store {
             ndb,
             pc,
@@ -120,7 +123,7 @@ impl<'a> Store<'a> {
             return Err(StoreError::invalid(nid, "not a folder id"));
         }
         let pc = PropertyContext::read(self.ndb.node(nid)?)?;
-        let codepage = pc.codepage().unwrap_or(self.codepage);
+        let codepage = object_codepage(&pc).unwrap_or(self.codepage);
         Ok(Folder {
             ndb: self.ndb,
             nid,
@@ -146,6 +149,34 @@ impl<'a> Store<'a> {
             seen: std::collections::HashSet::new(),
         }
     }
+}
+
+/// Messages looked at to find the code page of a store that names none.
+const CODEPAGE_SAMPLE: usize = 16;
+
+/// The code page most of the first messages name. Folder names and other
+/// 8-bit strings of the store were written in the same system code page, and
+/// the store object itself never names it.
+fn infer_codepage(ndb: Ndb<'_>) -> Option<u32> {
+    let mut votes: Vec<(u32, usize)> = Vec::new();
+    let messages = ndb
+        .nodes()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.nid.kind() == NidType::NormalMessage)
+        .take(CODEPAGE_SAMPLE);
+    for e in messages {
+        let Ok(node) = ndb.node(e.nid) else { continue };
+        let Ok(pc) = PropertyContext::read(node) else {
+            continue;
+        };
+        if let Some(cp) = object_codepage(&pc) {
+            match votes.iter_mut().find(|v| v.0 == cp) {
+                Some(v) => v.1 += 1,
+                None => votes.push((cp, 1)),
+            }
+        }
+    }
+    votes.into_iter().max_by_key(|v| v.1).map(|v| v.0)
 }
 
 /// A folder.
