@@ -33,6 +33,11 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
         }
     }
     let size = ndb.data().len() as u64;
+    let store = store_facts(ndb);
+    if let Err(e) = &store {
+        errors.push(format!("message store: {e}"));
+    }
+    let store = store.ok();
     if as_json {
         let v = json!({
             "file": path.display().to_string(),
@@ -53,6 +58,15 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
                 "full": h.crc_full.as_ref().map(crc_json),
                 "ok": header_ok,
             },
+            "store": store.as_ref().map(|s| json!({
+                "name": s.name,
+                "password_protected": s.password_crc.is_some(),
+                "password_crc": s.password_crc,
+                "folders": s.folders,
+                "items": s.items,
+                "associated_items": s.associated,
+                "codepage": s.codepage,
+            })),
             "errors": errors,
         });
         println!("{v}");
@@ -90,6 +104,17 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
         if let Some(full) = &h.crc_full {
             println!("                 full {}", status(full));
         }
+        if let Some(s) = &store {
+            println!("store name:      {}", s.name.as_deref().unwrap_or("(none)"));
+            match s.password_crc {
+                Some(crc) => println!(
+                    "password:        set (CRC 0x{crc:08X}; gates Outlook only, data readable)"
+                ),
+                None => println!("password:        none"),
+            }
+            println!("folders:         {}", s.folders);
+            println!("items:           {} ({} associated)", s.items, s.associated);
+        }
         for e in &errors {
             println!("error:           {e}");
         }
@@ -99,4 +124,36 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
     } else {
         EXIT_DAMAGED
     })
+}
+
+/// What `info` tells of the message store.
+struct StoreFacts {
+    name: Option<String>,
+    password_crc: Option<u32>,
+    folders: u64,
+    items: u64,
+    associated: u64,
+    codepage: u32,
+}
+
+/// Counts folders and items through the folder tree, reading tables only.
+fn store_facts(ndb: pstkit::ndb::Ndb<'_>) -> Result<StoreFacts, pstkit::Error> {
+    let store = pstkit::Store::open(ndb)?;
+    let mut f = StoreFacts {
+        name: store.display_name(),
+        password_crc: store.password_crc(),
+        folders: 0,
+        items: 0,
+        associated: 0,
+        codepage: store.default_codepage(),
+    };
+    for w in store.walk().flatten() {
+        if w.path.is_empty() {
+            continue;
+        }
+        f.folders += 1;
+        f.items += w.folder.message_ids().map_or(0, |v| v.len() as u64);
+        f.associated += w.folder.associated_ids().map_or(0, |v| v.len() as u64);
+    }
+    Ok(f)
 }
