@@ -19,6 +19,37 @@ pub const MAX_PROBLEMS: usize = 10_000;
 pub const FIRST_AMAP: u64 = 0x4400;
 /// Bytes covered by one allocation map page.
 pub const AMAP_SPAN: u64 = 0x3E000;
+/// The first AMap span that carries a free map (the header covers 0..128).
+pub const FIRST_FMAP_SPAN: u64 = 128;
+/// AMap spans covered by one free map page.
+pub const FMAP_STRIDE: u64 = 496;
+/// The first AMap span that carries a free page map (the header covers 1024 PMaps).
+pub const FIRST_FPMAP_SPAN: u64 = 8192;
+/// AMap spans covered by one free page map page.
+pub const FPMAP_STRIDE: u64 = 31744;
+
+/// The map pages at the start of AMap span `n`, in order, with their offsets
+/// from the span start ([MS-PST] 2.6.1 placement, as outlook-pst writes it):
+/// the AMap; a PMap every 8 spans; a free map at span 128 and every 496
+/// after; a free page map at span 8192 and every 31744 after (at +0x600).
+pub fn span_maps(n: u64) -> Vec<(PageType, u64)> {
+    let mut m = vec![(PageType::AMap, 0)];
+    if n % 8 == 0 {
+        m.push((PageType::PMap, 0x200));
+    }
+    if n >= FIRST_FMAP_SPAN && (n - FIRST_FMAP_SPAN) % FMAP_STRIDE == 0 {
+        m.push((PageType::FMap, 0x400));
+    }
+    if n >= FIRST_FPMAP_SPAN && (n - FIRST_FPMAP_SPAN) % FPMAP_STRIDE == 0 {
+        m.push((PageType::FPMap, 0x600));
+    }
+    m
+}
+
+/// Bytes reserved for map pages at the start of span `n`.
+pub fn span_reserved(n: u64) -> u64 {
+    span_maps(n).last().map_or(0x200, |(_, off)| off + 0x200)
+}
 
 /// The outcome of [`check`].
 #[derive(Debug, Default)]
@@ -310,9 +341,8 @@ fn check_maps(ndb: Ndb<'_>, r: &mut CheckReport) {
     let mut ib = FIRST_AMAP;
     let mut n = 0u64;
     while ib + ndb.format().page_size as u64 <= eof {
-        check_map_page(ndb, Ib(ib), PageType::AMap, r);
-        if n % 8 == 0 {
-            check_map_page(ndb, Ib(ib + 0x200), PageType::PMap, r);
+        for (ptype, off) in span_maps(n) {
+            check_map_page(ndb, Ib(ib + off), ptype, r);
         }
         ib += AMAP_SPAN;
         n += 1;

@@ -11,7 +11,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::block::BlockTrailer;
 use crate::btree::{BbtEntry, BtEntry, LeafEntry, NbtEntry};
-use crate::check::{AMAP_SPAN, FIRST_AMAP};
+use crate::check::{span_maps, span_reserved, AMAP_SPAN, FIRST_AMAP, FIRST_FMAP_SPAN, FMAP_STRIDE};
 use crate::crc::crc;
 use crate::error::{NdbError, Result};
 use crate::page::{compute_sig, BtPageInfo, PageTrailer, PageType};
@@ -271,6 +271,8 @@ pub struct NdbWriter<W: Write + Seek> {
     span: u64,
     bits: Vec<u8>,
     free: u64,
+    /// Longest free run of each sealed span, for the free maps.
+    free_runs: Vec<u8>,
 }
 
 impl NdbWriter<Cursor<Vec<u8>>> {
@@ -314,6 +316,7 @@ impl<W: Write + Seek> NdbWriter<W> {
             span: 0,
             bits: vec![0u8; 496],
             free: 0,
+            free_runs: Vec::new(),
         };
         if w.has_maps() {
             w.enter_span(0)?;
@@ -335,14 +338,6 @@ impl<W: Write + Seek> NdbWriter<W> {
         self.format.variant != Variant::Unicode4k
     }
 
-    fn map_pages(span: u64) -> u64 {
-        if span % 8 == 0 {
-            2
-        } else {
-            1
-        }
-    }
-
     /// Reserves the map pages at the start of span `n` and marks them used.
     fn enter_span(&mut self, n: u64) -> Result<()> {
         let start = FIRST_AMAP + n * AMAP_SPAN;
@@ -350,7 +345,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         self.pos = start;
         self.span = n;
         self.bits.iter_mut().for_each(|b| *b = 0);
-        let reserved = Self::map_pages(n) * 512;
+        let reserved = span_reserved(n);
         write_zeros(&mut self.out, reserved)?;
         self.mark(start, reserved);
         self.pos = start + reserved;
@@ -371,18 +366,40 @@ impl<W: Write + Seek> NdbWriter<W> {
         let bits_at = if f.variant == Variant::Ansi { 4 } else { 0 };
         let ones: u64 = self.bits.iter().map(|b| u64::from(b.count_ones())).sum();
         self.free += (496 * 8 - ones) * 64;
-        let mut page = vec![0u8; f.page_size];
-        page[bits_at..bits_at + 496].copy_from_slice(&self.bits);
-        seal_page(&mut page, f, PageType::AMap, Bid(start), Ib(start));
-        let mut pages = page;
-        if self.span % 8 == 0 {
-            let mut pmap = vec![0u8; f.page_size];
-            pmap[bits_at..bits_at + 496].fill(0xFF);
-            let at = start + 0x200;
-            seal_page(&mut pmap, f, PageType::PMap, Bid(at), Ib(at));
-            pages.extend_from_slice(&pmap);
+        self.free_runs.push(longest_free_run(&self.bits));
+        for (ptype, off) in span_maps(self.span) {
+            let mut page = vec![0u8; f.page_size];
+            match ptype {
+                PageType::AMap => page[bits_at..bits_at + 496].copy_from_slice(&self.bits),
+                // Free maps are filled at the end, when every span is known.
+                PageType::FMap => continue,
+                // All set: no old client tries to allocate from them.
+                _ => page[bits_at..bits_at + 496].fill(0xFF),
+            }
+            let at = start + off;
+            seal_page(&mut page, f, ptype, Bid(at), Ib(at));
+            self.write_at(at, &page)?;
         }
-        self.write_at(start, &pages)
+        Ok(())
+    }
+
+    /// Writes every free map: one byte per AMap span, its longest free run.
+    fn write_fmaps(&mut self) -> Result<()> {
+        let f = self.format;
+        let bits_at = if f.variant == Variant::Ansi { 4 } else { 0 };
+        let mut n = FIRST_FMAP_SPAN;
+        while n <= self.span {
+            let mut page = vec![0u8; f.page_size];
+            let first = n as usize;
+            let runs = self.free_runs.get(first..).unwrap_or(&[]);
+            let k = runs.len().min(496);
+            page[bits_at..bits_at + k].copy_from_slice(&runs[..k]);
+            let at = FIRST_AMAP + n * AMAP_SPAN + 0x400;
+            seal_page(&mut page, f, PageType::FMap, Bid(at), Ib(at));
+            self.write_at(at, &page)?;
+            n += FMAP_STRIDE;
+        }
+        Ok(())
     }
 
     fn write_at(&mut self, at: u64, bytes: &[u8]) -> Result<()> {
@@ -455,6 +472,22 @@ impl<W: Write + Seek> NdbWriter<W> {
             leaves.push((self.add_block(c)?, c.len()));
         }
         self.add_tree(&leaves)
+    }
+
+    /// Adds a stream whose block boundaries are fixed by the caller (heap
+    /// pages, table row blocks): each chunk becomes exactly one data block.
+    pub fn add_chunks(&mut self, chunks: &[Vec<u8>]) -> Result<Bid> {
+        match chunks {
+            [] => Ok(Bid(0)),
+            [one] => self.add_block(one),
+            many => {
+                let mut leaves = Vec::with_capacity(many.len());
+                for c in many {
+                    leaves.push((self.add_block(c)?, c.len()));
+                }
+                self.add_tree(&leaves)
+            }
+        }
     }
 
     /// Adds the XBLOCKs (and XXBLOCK) above already written data blocks.
@@ -591,6 +624,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         }
         let (eof, amap_last) = if self.has_maps() {
             self.seal_span()?;
+            self.write_fmaps()?;
             let eof = FIRST_AMAP + (self.span + 1) * AMAP_SPAN;
             (eof, FIRST_AMAP + self.span * AMAP_SPAN)
         } else {
@@ -617,6 +651,22 @@ impl<W: Write + Seek> NdbWriter<W> {
         self.out.flush().map_err(NdbError::Write)?;
         Ok(self.out)
     }
+}
+
+/// The longest run of clear bits of an AMap, in 64-byte slots, capped at 255.
+fn longest_free_run(bits: &[u8]) -> u8 {
+    let (mut best, mut run) = (0u32, 0u32);
+    for byte in bits {
+        for k in 0..8 {
+            if byte & (0x80 >> k) == 0 {
+                run += 1;
+                best = best.max(run);
+            } else {
+                run = 0;
+            }
+        }
+    }
+    best.min(255) as u8
 }
 
 /// Appends `n` zero bytes in bounded pieces.

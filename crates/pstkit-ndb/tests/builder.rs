@@ -236,3 +236,31 @@ mod mutation {
         }
     }
 }
+
+#[test]
+fn free_map_appears_past_128_spans() {
+    // 130 AMap spans (about 33 MB): the free map at span 128 must exist and
+    // check clean, and every map page must sit where `check` expects it.
+    let mut b = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+    let chunk = text(8000, 9);
+    let mut leaves = Vec::new();
+    while b.position() < 130 * pstkit_ndb::check::AMAP_SPAN {
+        leaves.push((b.add_block(&chunk).unwrap(), chunk.len()));
+        if leaves.len() == 1000 {
+            let t = b.add_tree(&leaves).unwrap();
+            b.add_node(
+                Nid::new(NidType::Ltp, 0x100 + b.position() as u32 / 4096),
+                t,
+                Bid(0),
+                Nid(0),
+            );
+            leaves.clear();
+        }
+    }
+    let data = b.finish_bytes();
+    let file = NdbFile::new(&data[..]).unwrap();
+    let r = check(file.ndb());
+    assert!(r.is_clean(), "{:?}", &r.problems[..r.problems.len().min(3)]);
+    // 131 AMaps, 17 PMaps, 1 FMap.
+    assert_eq!(r.map_pages, 131 + 17 + 1);
+}
