@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use crate::block::{decode, parse_subnode_block, parse_xblock, read_stored};
+use crate::block::{parse_subnode_block, parse_xblock};
 use crate::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
 use crate::error::{Corruption, NdbError, Problem, Structure};
 use crate::page::{read_page, PageType};
@@ -159,11 +159,7 @@ pub fn check(ndb: Ndb<'_>) -> CheckReport {
 
 fn check_block(ndb: Ndb<'_>, e: &BbtEntry, r: &mut CheckReport) {
     let f = ndb.format();
-    let stored = match read_stored(ndb.data(), f, e) {
-        Ok(s) => s,
-        Err(err) => return r.add(err),
-    };
-    let plain = match decode(stored, f, ndb.crypt(), e) {
+    let plain = match ndb.read_block_at(e) {
         Ok(p) => p,
         Err(err) => return r.add(err),
     };
@@ -212,6 +208,7 @@ fn walk_tree<E: LeafEntry>(
             ));
             continue;
         }
+        ndb.touch(crate::read::FAULT_AROUND);
         let page = match BtPage::read::<E>(ndb.data(), ndb.format(), bref, level) {
             Ok(p) => p,
             Err(e) => {
@@ -350,6 +347,7 @@ fn check_maps(ndb: Ndb<'_>, r: &mut CheckReport) {
 }
 
 fn check_map_page(ndb: Ndb<'_>, ib: Ib, ptype: PageType, r: &mut CheckReport) {
+    ndb.touch(crate::read::FAULT_AROUND);
     match read_page(ndb.data(), ndb.format(), ib, ptype, Some(Bid(ib.0))) {
         Ok(_) => r.map_pages += 1,
         Err(e) => r.add(e),

@@ -38,4 +38,4 @@ pub use error::{Corruption, NdbError, Problem, Result, Structure};
 pub use format::{Format, Variant};
 pub use header::{FileKind, Header};
 pub use ids::{BRef, Bid, Ib, Nid, NidType};
-pub use read::{Ndb, NdbFile, Node, NodeReader, SubnodeTree};
+pub use read::{Backing, Ndb, NdbFile, Node, NodeReader, SubnodeTree};

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::Mmap;
 
@@ -14,11 +15,54 @@ use crate::btree::{lookup, BTreeIter, BbtEntry, NbtEntry};
 use crate::error::{NdbError, Problem, Result, Structure};
 use crate::{Bid, CryptMethod, Format, Header, Nid};
 
+/// What an [`NdbFile`] reads from: a memory map or a byte buffer.
+pub trait Backing: AsRef<[u8]> + Sync {
+    /// Drops cached pages already read. For a read-only file map the bytes
+    /// stay readable (they are read again on use), so resident memory stays
+    /// bounded however much of a large file a walk touches.
+    fn release(&self) {}
+}
+
+impl Backing for Mmap {
+    fn release(&self) {
+        #[cfg(unix)]
+        // SAFETY: the map is private and read-only: discarding its pages only
+        // makes the kernel read the same file bytes again on the next access.
+        unsafe {
+            let _ = self.unchecked_advise(memmap2::UncheckedAdvice::DontNeed);
+        }
+    }
+}
+impl Backing for Vec<u8> {}
+impl Backing for &[u8] {}
+impl Backing for Box<[u8]> {}
+
+/// Bytes read from a map between two releases of its pages.
+pub const RELEASE_WINDOW: u64 = 64 << 20;
+/// What one page read may bring into memory: the kernel maps up to 64 KiB
+/// of neighbouring cached pages on each fault ("fault-around").
+pub(crate) const FAULT_AROUND: u64 = 64 << 10;
+
+/// Counts the bytes read and releases the backing's pages now and then.
+trait Pager: Sync {
+    fn touch(&self, n: u64);
+}
+
 /// An opened file: owns its bytes (a read-only map, or any byte buffer) and
 /// the parsed header.
 pub struct NdbFile<D = Mmap> {
     data: D,
     header: Header,
+    touched: AtomicU64,
+}
+
+impl<D: Backing> Pager for NdbFile<D> {
+    fn touch(&self, n: u64) {
+        if self.touched.fetch_add(n, Ordering::Relaxed) + n > RELEASE_WINDOW {
+            self.touched.store(0, Ordering::Relaxed);
+            self.data.release();
+        }
+    }
 }
 
 impl NdbFile<Mmap> {
@@ -51,19 +95,27 @@ impl NdbFile<Mmap> {
     }
 }
 
-impl<D: AsRef<[u8]>> NdbFile<D> {
+impl<D: Backing> NdbFile<D> {
     /// Parses and verifies the header of `data`.
     pub fn new(data: D) -> Result<Self> {
         let header = Header::parse(data.as_ref())?;
         header.verify()?;
-        Ok(NdbFile { data, header })
+        Ok(NdbFile {
+            data,
+            header,
+            touched: AtomicU64::new(0),
+        })
     }
 
     /// Parses the header without rejecting CRC mismatches, for damaged files
     /// whose B-trees may still be readable.
     pub fn new_lenient(data: D) -> Result<Self> {
         let header = Header::parse(data.as_ref())?;
-        Ok(NdbFile { data, header })
+        Ok(NdbFile {
+            data,
+            header,
+            touched: AtomicU64::new(0),
+        })
     }
 
     /// A borrowed view for reading.
@@ -71,6 +123,7 @@ impl<D: AsRef<[u8]>> NdbFile<D> {
         Ndb {
             data: self.data.as_ref(),
             header: &self.header,
+            pager: self,
         }
     }
 
@@ -85,6 +138,7 @@ impl<D: AsRef<[u8]>> NdbFile<D> {
 pub struct Ndb<'a> {
     data: &'a [u8],
     header: &'a Header,
+    pager: &'a dyn Pager,
 }
 
 impl<'a> Ndb<'a> {
@@ -108,8 +162,15 @@ impl<'a> Ndb<'a> {
         self.header.crypt
     }
 
+    /// Counts bytes read through this view, so that the backing can release
+    /// its pages once a window is full.
+    pub(crate) fn touch(&self, n: u64) {
+        self.pager.touch(n);
+    }
+
     /// The NBT entry of `nid`.
     pub fn node_entry(&self, nid: Nid) -> Result<NbtEntry> {
+        self.touch(4 * FAULT_AROUND);
         lookup::<NbtEntry>(
             self.data,
             self.format(),
@@ -126,6 +187,7 @@ impl<'a> Ndb<'a> {
 
     /// The BBT entry of `bid` (the reserved bit is ignored).
     pub fn block_entry(&self, bid: Bid) -> Result<BbtEntry> {
+        self.touch(4 * FAULT_AROUND);
         lookup::<BbtEntry>(self.data, self.format(), self.header.root.bbt, bid.key().0)?.ok_or_else(
             || {
                 NdbError::corrupt(
@@ -146,6 +208,7 @@ impl<'a> Ndb<'a> {
     /// The verified, decoded contents of the block an entry describes.
     pub fn read_block_at(&self, e: &BbtEntry) -> Result<Cow<'a, [u8]>> {
         let stored = read_stored(self.data, self.format(), e)?;
+        self.pager.touch(stored.len() as u64);
         decode(stored, self.format(), self.crypt(), e)
     }
 
