@@ -38,6 +38,7 @@ pub mod pc;
 pub mod tag;
 pub mod tc;
 pub mod value;
+pub mod write;
 
 #[cfg(test)]
 mod proptests;

@@ -1,0 +1,240 @@
+//! Building a property context ([MS-PST] 2.3.3).
+
+use std::collections::BTreeMap;
+
+use pstkit_ndb::{Nid, Variant};
+
+use super::{bth, encode_value, store_hnid, HeapBuilder, NodeData, Subnodes};
+use crate::heap::CLIENT_SIG_PC;
+use crate::tag::{PropId, PropTag};
+use crate::value::PropValue;
+
+/// Collects the properties of one object (store, folder, message,
+/// attachment) and lays them out as a PC.
+///
+/// Values are kept until [`PcBuilder::finish`], so replacing a property
+/// leaves nothing behind in the heap. The stored type of a property is its
+/// value's type ([`PropValue::prop_type`]); the tag supplies the id, and a
+/// PC holds one value per id.
+#[derive(Clone, Debug)]
+pub struct PcBuilder {
+    variant: Variant,
+    props: BTreeMap<u16, PropValue>,
+    subs: Subnodes,
+    page_limit: Option<usize>,
+}
+
+impl PcBuilder {
+    /// An empty PC for a file of `variant`.
+    pub fn new(variant: Variant) -> Self {
+        PcBuilder {
+            variant,
+            props: BTreeMap::new(),
+            subs: Subnodes::new(),
+            page_limit: Some(super::PC_HEAP_PAGE_LIMIT),
+        }
+    }
+
+    /// Sets a property (replacing an earlier value of the same id). At
+    /// [`finish`](PcBuilder::finish), types of up to four bytes go inline
+    /// into `dwValueHnid`; 8-byte types, GUIDs, objects (`{nid, size}`) and
+    /// variable-size values up to 3580 bytes go into the heap; larger ones
+    /// into a new subnode of type NID_TYPE_LTP (0x1F) with a locally unique
+    /// index; empty variable-size values are HNID 0.
+    pub fn set(&mut self, tag: PropTag, value: PropValue) {
+        self.props.insert(tag.id().0, value);
+    }
+
+    /// The value set for `id`, if any.
+    pub fn get(&self, id: PropId) -> Option<&PropValue> {
+        self.props.get(&id.0)
+    }
+
+    /// Removes the property `id`; returns its value.
+    pub fn remove(&mut self, id: PropId) -> Option<PropValue> {
+        self.props.remove(&id.0)
+    }
+
+    /// Number of properties set.
+    pub fn len(&self) -> usize {
+        self.props.len()
+    }
+
+    /// Whether no property is set.
+    pub fn is_empty(&self) -> bool {
+        self.props.is_empty()
+    }
+
+    /// Keeps the subnode NIDs this builder hands out clear of `nid`, a
+    /// subnode the caller adds to the same node itself (say, the data of a
+    /// PtypObject attachment). Only NIDs of type 0x1F can collide.
+    pub fn reserve_subnode(&mut self, nid: Nid) {
+        self.subs.reserve(nid);
+    }
+
+    /// Sets how many heap pages values may use before the rest go to
+    /// subnodes: [`PC_HEAP_PAGE_LIMIT`](super::PC_HEAP_PAGE_LIMIT) (8) by
+    /// default, for libpff's sake; `None` keeps every value of up to 3580
+    /// bytes in the heap, however many pages that takes. When the BTH alone
+    /// needs more pages than the limit (thousands of properties), every
+    /// value that is not inline goes to a subnode.
+    pub fn set_heap_page_limit(&mut self, pages: Option<usize>) {
+        self.page_limit = pages;
+    }
+
+    /// Lays out the heap: the BTHHEADER at HID 0x20, the tree's nodes after
+    /// it, then the values in property id order (while the page limit
+    /// allows).
+    pub fn finish(self) -> NodeData {
+        let mut heap = HeapBuilder::new(self.variant, CLIENT_SIG_PC);
+        let header = heap.alloc(&[0; 8]);
+        heap.set_user_root(header);
+        let shape = bth::reserve(&mut heap, 2, 6, self.props.len());
+        if let Some(limit) = self.page_limit {
+            heap.set_page_limit(if heap.page_count() > limit { 0 } else { limit });
+        }
+        let mut subs = self.subs;
+        let mut records = Vec::with_capacity(self.props.len());
+        for (id, v) in self.props {
+            let ptype = v.prop_type();
+            let raw = encode_value(&v);
+            drop(v);
+            let slot = if ptype.is_inline() {
+                let mut b = [0u8; 4];
+                let n = raw.len().min(4);
+                b[..n].copy_from_slice(&raw[..n]);
+                u32::from_le_bytes(b)
+            } else {
+                store_hnid(&mut heap, &mut subs, raw)
+            };
+            let mut data = ptype.code().to_le_bytes().to_vec();
+            data.extend_from_slice(&slot.to_le_bytes());
+            records.push((id.to_le_bytes().to_vec(), data));
+        }
+        bth::fill(&mut heap, header, &shape, &records);
+        NodeData {
+            pages: heap.finish(),
+            subnodes: subs.plain,
+            subnode_blocks: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::{Heap, Hid};
+    use crate::pc::PropertyContext;
+    use crate::tag::PropType;
+    use std::borrow::Cow;
+
+    fn read(variant: Variant, d: &NodeData) -> PropertyContext<'static> {
+        let heap = Heap::from_blocks(
+            Nid(0x21),
+            variant,
+            d.pages.iter().cloned().map(Cow::Owned).collect(),
+        )
+        .unwrap();
+        PropertyContext::from_heap(heap).unwrap()
+    }
+
+    #[test]
+    fn heap_values_read_back_in_memory() {
+        for variant in [Variant::Ansi, Variant::Unicode, Variant::Unicode4k] {
+            let mut b = PcBuilder::new(variant);
+            let all = super::super::value::tests::every_variant();
+            for (i, v) in all.iter().enumerate() {
+                b.set(
+                    PropTag::new(PropId(0x1000 + i as u16), v.prop_type()),
+                    v.clone(),
+                );
+            }
+            b.set(PropTag(0x3001_001F), PropValue::String("old".into()));
+            b.set(PropTag(0x3001_001F), PropValue::String("new".into()));
+            assert_eq!(b.len(), all.len() + 1);
+            let d = b.finish();
+            assert!(d.subnodes.is_empty());
+            let pc = read(variant, &d);
+            assert_eq!(pc.heap().user_root(), Hid(0x20));
+            assert_eq!(pc.len(), all.len() + 1);
+            for (i, v) in all.iter().enumerate() {
+                let got = pc.get(PropId(0x1000 + i as u16)).unwrap().unwrap();
+                assert_eq!(&got, v);
+            }
+            assert_eq!(
+                pc.get_string(PropId::DISPLAY_NAME, 1252).unwrap().unwrap(),
+                "new"
+            );
+            let rec = pc.record(PropId::DISPLAY_NAME).unwrap();
+            assert_eq!(rec.tag.prop_type(), PropType::String);
+        }
+    }
+
+    #[test]
+    fn inline_and_empty_slots() {
+        let mut b = PcBuilder::new(Variant::Unicode);
+        b.set(PropTag(0x0E38_0003), PropValue::Int32(0x1234_5678));
+        b.set(PropTag(0x6633_000B), PropValue::Boolean(true));
+        b.set(PropTag(0x0001_0002), PropValue::Int16(-1));
+        b.set(PropTag(0x3001_001F), PropValue::String(String::new()));
+        let pc = read(Variant::Unicode, &b.finish());
+        let slot = |id| pc.record(PropId(id)).unwrap().value;
+        assert_eq!(slot(0x0E38), 0x1234_5678);
+        assert_eq!(slot(0x6633), 1);
+        assert_eq!(slot(0x0001), 0xFFFF);
+        assert_eq!(slot(0x3001), 0);
+    }
+
+    #[test]
+    fn heap_page_limit() {
+        let fill = |b: &mut PcBuilder| {
+            for i in 0..40u16 {
+                b.set(
+                    PropTag::new(PropId(0x4000 + i), PropType::Binary),
+                    PropValue::Binary(vec![i as u8; 3000]),
+                );
+            }
+        };
+        let mut b = PcBuilder::new(Variant::Unicode);
+        fill(&mut b);
+        let d = b.finish();
+        assert_eq!(d.pages.len(), 8);
+        assert_eq!(d.subnodes.len(), 40 - 16);
+        let pc = read(Variant::Unicode, &d);
+        for i in 0..40u16 {
+            assert_eq!(pc.get_binary(PropId(0x4000 + i)).unwrap().is_err(), i >= 16);
+        }
+        let mut b = PcBuilder::new(Variant::Unicode);
+        b.set_heap_page_limit(None);
+        fill(&mut b);
+        let d = b.finish();
+        assert_eq!(d.pages.len(), 20);
+        assert!(d.subnodes.is_empty());
+        // A tree larger than the limit keeps values out of the heap.
+        let mut b = PcBuilder::new(Variant::Unicode);
+        b.set_heap_page_limit(Some(0));
+        b.set(PropTag(0x3001_001F), PropValue::String("x".into()));
+        b.set(PropTag(0x0E38_0003), PropValue::Int32(5));
+        let d = b.finish();
+        assert_eq!(d.pages.len(), 1);
+        assert_eq!(d.subnodes.len(), 1);
+    }
+
+    #[test]
+    fn large_values_go_to_subnodes() {
+        let mut b = PcBuilder::new(Variant::Unicode);
+        b.reserve_subnode(Nid(0x3F));
+        b.set(PropTag(0x1000_0102), PropValue::Binary(vec![1; 3580]));
+        b.set(PropTag(0x1001_0102), PropValue::Binary(vec![2; 3581]));
+        let d = b.finish();
+        assert_eq!(d.subnodes.len(), 1);
+        assert_eq!(d.subnodes[0].0, Nid(0x5F));
+        assert_eq!(d.subnodes[0].1, vec![2; 3581]);
+        let pc = read(Variant::Unicode, &d);
+        assert_eq!(pc.record(PropId(0x1001)).unwrap().value, 0x5F);
+        assert_eq!(
+            pc.get_binary(PropId(0x1000)).unwrap().unwrap(),
+            vec![1; 3580]
+        );
+    }
+}
