@@ -12,6 +12,15 @@ pub enum StoreError {
     /// A node or block below could not be read.
     #[error(transparent)]
     Ndb(#[from] NdbError),
+    /// A file could not be written or renamed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// A node the messaging layer needs is missing or of the wrong kind.
     #[error("{what} (node {nid})")]
     Invalid {

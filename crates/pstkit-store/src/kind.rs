@@ -30,7 +30,9 @@ impl ItemKind {
     pub fn from_class(class: &str) -> ItemKind {
         let c = class.to_ascii_lowercase();
         let is = |p: &str| c == p || c.starts_with(&format!("{p}."));
-        if is("ipm.appointment") {
+        // Exceptions of recurring appointments are stored under this class
+        // ([MS-OXOCAL] 2.2.10.1.1).
+        if is("ipm.appointment") || c == "ipm.ole.class.{00061055-0000-0000-c000-000000000046}" {
             ItemKind::Appointment
         } else if is("ipm.schedule.meeting") {
             ItemKind::Meeting

@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod binding;
 pub mod codepage;
 pub mod error;
 pub mod kind;
@@ -21,10 +22,27 @@ pub mod names;
 pub mod pid;
 pub mod rtf;
 pub mod store;
+pub mod synth;
 pub mod tagnames;
+pub mod write;
 
 pub use error::{Result, StoreError};
 pub use kind::ItemKind;
 pub use message::{AttachMethod, Attachment, Message, Recipient, RecipientKind};
 pub use names::{Guid, NameMap, NamedProp, PropName};
-pub use store::{Folder, Store, WalkedFolder, DEFAULT_CODEPAGE};
+pub use store::{Folder, Store, WalkError, WalkedFolder, DEFAULT_CODEPAGE};
+
+/// The current time as a FILETIME (100 ns ticks since 1601).
+pub fn now() -> pstkit_ltp::FileTime {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    from_unix(unix.as_secs() as i64, unix.subsec_nanos())
+}
+
+/// A FILETIME from Unix seconds and nanoseconds.
+pub fn from_unix(secs: i64, nanos: u32) -> pstkit_ltp::FileTime {
+    const EPOCH_DIFF: i64 = 11_644_473_600;
+    let ticks = (secs + EPOCH_DIFF).max(0) as u64 * 10_000_000 + u64::from(nanos / 100);
+    pstkit_ltp::FileTime(ticks)
+}

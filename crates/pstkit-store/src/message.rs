@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use pstkit_ltp::{FileTime, PropId, PropValue, PropertyContext, TableContext};
+use pstkit_ltp::{FileTime, PropId, PropTag, PropValue, PropertyContext, TableContext};
 use pstkit_ndb::{Nid, Node};
 
 use crate::codepage::object_codepage;
@@ -122,7 +122,9 @@ impl<'a> Message<'a> {
             .or_else(|| p.string(pid::SENT_REPRESENTING_NAME))
     }
 
-    /// The sender's address, preferring an SMTP address over an Exchange DN.
+    /// The sender's address: an SMTP address when the message has one, else
+    /// whatever address it stores (an Exchange DN for internal senders, see
+    /// [`Message::sender_smtp`] for SMTP only).
     pub fn sender_email(&self) -> Option<String> {
         let p = self.p();
         let smtp = p
@@ -144,6 +146,12 @@ impl<'a> Message<'a> {
                 )
             })
             .or_else(|| p.string(pid::SENDER_EMAIL).filter(|e| !e.is_empty()))
+    }
+
+    /// The sender's SMTP address only.
+    pub fn sender_smtp(&self) -> Option<String> {
+        self.sender_email()
+            .filter(|e| e.contains('@') && !e.starts_with('/'))
     }
 
     /// When the message was delivered, else sent, else created.
@@ -225,6 +233,30 @@ impl<'a> Message<'a> {
                 address_type: text(pid::ADDRESS_TYPE),
                 smtp: text(pid::SMTP_ADDRESS),
             });
+        }
+        Ok(out)
+    }
+
+    /// Every cell of every recipient row (without the table's own row id and
+    /// version), for copying recipients whole.
+    pub fn recipient_rows(&self) -> Result<Vec<Vec<(PropTag, PropValue)>>> {
+        let node = match self.node.subnode(Nid::RECIPIENT_TABLE) {
+            Ok(n) => n,
+            Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let tc = TableContext::read(node)?;
+        let mut out = Vec::with_capacity(tc.row_count());
+        for row in tc.iter() {
+            let row = row?;
+            let mut cells = Vec::new();
+            for (tag, v) in row.cells() {
+                if matches!(tag.id().0, 0x67F2 | 0x67F3) {
+                    continue;
+                }
+                cells.push((tag, v?));
+            }
+            out.push(cells);
         }
         Ok(out)
     }
@@ -422,16 +454,26 @@ impl<'a> Attachment<'a> {
         self.p().i32(pid::ATTACH_SIZE)
     }
 
-    /// The attached bytes, for by-value attachments (borrowed when they sit
-    /// in the heap, read from the subnode otherwise).
+    /// The attached bytes: the value of a by-value attachment (borrowed when
+    /// it sits in the heap), or the stored object of an OLE attachment (an
+    /// OLE compound file in a subnode, as libpff and libpst export it).
+    /// Embedded messages are read with [`Attachment::embedded`] instead.
     pub fn data(&self) -> Result<Option<Cow<'_, [u8]>>> {
         let Some(rec) = self.pc.record(pid::ATTACH_DATA) else {
             return Ok(None);
         };
-        if rec.tag.prop_type() != pstkit_ltp::PropType::Binary {
-            return Ok(None);
+        match rec.tag.prop_type() {
+            pstkit_ltp::PropType::Binary => Ok(Some(self.pc.raw_of(rec)?)),
+            pstkit_ltp::PropType::Object if self.method() != AttachMethod::EmbeddedMessage => {
+                match self.pc.value_of(rec)? {
+                    PropValue::Object { nid, .. } => {
+                        Ok(Some(Cow::Owned(self.node.subnode(nid)?.read_all()?)))
+                    }
+                    _ => Ok(None),
+                }
+            }
+            _ => Ok(None),
         }
-        Ok(Some(self.pc.raw_of(rec)?))
     }
 
     /// The embedded message, for method 5.

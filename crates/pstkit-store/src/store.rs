@@ -112,6 +112,11 @@ impl<'a> Store<'a> {
         self.entry_nid(pid::IPM_WASTEBASKET_ENTRY_ID)
     }
 
+    /// Search Root (the finder), when the store names it.
+    pub fn finder(&self) -> Option<Nid> {
+        self.entry_nid(pid::FINDER_ENTRY_ID)
+    }
+
     /// The root folder (NID 0x122): the top of every folder path.
     pub fn root_folder(&self) -> Result<Folder<'a>> {
         self.folder(Nid::ROOT_FOLDER)
@@ -147,6 +152,7 @@ impl<'a> Store<'a> {
             store: self,
             stack: vec![(Nid::ROOT_FOLDER, Vec::new(), 0)],
             seen: std::collections::HashSet::new(),
+            pending: None,
         }
     }
 }
@@ -276,7 +282,13 @@ pub struct FolderWalk<'s, 'a> {
     /// (folder, path of display names below the root, depth)
     stack: Vec<(Nid, Vec<String>, usize)>,
     seen: std::collections::HashSet<Nid>,
+    /// A folder's unreadable hierarchy table, reported after the folder.
+    pending: Option<WalkError>,
 }
+
+/// A folder a walk could not read (or whose subfolders it could not list):
+/// its id, the path of its parent, and why.
+pub type WalkError = (Nid, Vec<String>, StoreError);
 
 /// A folder met by a walk, with its path.
 pub struct WalkedFolder<'a> {
@@ -297,9 +309,12 @@ impl WalkedFolder<'_> {
 pub const MAX_FOLDER_DEPTH: usize = 256;
 
 impl<'a> Iterator for FolderWalk<'_, 'a> {
-    type Item = Result<WalkedFolder<'a>, (Nid, Vec<String>, StoreError)>;
+    type Item = Result<WalkedFolder<'a>, WalkError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.pending.take() {
+            return Some(Err(e));
+        }
         let (nid, parent_path, depth) = self.stack.pop()?;
         // A hierarchy table naming an ancestor would otherwise loop forever.
         if !self.seen.insert(nid) || depth > MAX_FOLDER_DEPTH {
@@ -323,12 +338,9 @@ impl<'a> Iterator for FolderWalk<'_, 'a> {
                     self.stack.push((child, path.clone(), depth + 1));
                 }
             }
-            Err(e) => {
-                // Report the table, still yield the folder on the next call.
-                self.stack.push((nid, path.clone(), usize::MAX));
-                self.seen.remove(&nid);
-                return Some(Err((nid, path, e)));
-            }
+            // The folder and its items are still listed; the lost
+            // subtree is reported on the next call.
+            Err(e) => self.pending = Some((nid, path.clone(), e)),
         }
         Some(Ok(WalkedFolder { path, folder }))
     }

@@ -1,0 +1,864 @@
+//! Writing new PST and OST files: a store with every mandatory node, folders
+//! and messages with recipients, attachments, embedded messages and named
+//! properties.
+//!
+//! [`PstWriter`] appends each message's blocks as it is added; only the
+//! folders' table rows (a few hundred bytes per message) stay in memory until
+//! [`PstWriter::finish`] writes the folders, the tables, the store and the
+//! B-trees. The file is written to a temporary name beside the destination,
+//! verified, and renamed into place only when complete: a failed or
+//! interrupted write never leaves a file at the destination.
+
+pub mod names;
+pub mod templates;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use pstkit_ltp::write::{NodeData, PcBuilder, TcBuilder};
+use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue};
+use pstkit_ndb::write::NdbWriter;
+use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, NdbFile, Nid, NidType, Variant};
+
+use crate::error::{Result, StoreError};
+use crate::names::NamedProp;
+use names::NameMapBuilder;
+
+/// How a new file is made.
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    /// PST or OST.
+    pub kind: FileKind,
+    /// The variant: Unicode (the default) or the 4K-page OST.
+    pub format: Format,
+    /// Block encoding.
+    pub crypt: CryptMethod,
+    /// The store's display name.
+    pub display_name: String,
+    /// The store's record key (provider UID, part of every EntryID); `None`
+    /// derives one from the display name and the time, so files differ.
+    pub record_key: Option<[u8; 16]>,
+    /// Time recorded on objects that carry none (creation, modification).
+    pub timestamp: FileTime,
+    /// Extra properties of the message store (the OST mailbox binding).
+    pub store_properties: Vec<(PropTag, PropValue)>,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            kind: FileKind::Pst,
+            format: Format::UNICODE,
+            crypt: CryptMethod::Permute,
+            display_name: "Personal Folders".into(),
+            record_key: None,
+            timestamp: crate::now(),
+            store_properties: Vec::new(),
+        }
+    }
+}
+
+/// A message to write: its properties, recipient rows and attachments.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewMessage {
+    /// Properties (named ones with ids from [`PstWriter::named_prop`]).
+    pub props: Vec<(PropTag, PropValue)>,
+    /// One property list per recipient (PidTagRecipientType, display name, …).
+    pub recipients: Vec<Vec<(PropTag, PropValue)>>,
+    /// Attachments, in order.
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// An attachment to write.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewAttachment {
+    /// Properties (file name, MIME type, content id, …).
+    pub props: Vec<(PropTag, PropValue)>,
+    /// The attached content.
+    pub content: AttachContent,
+}
+
+/// What an attachment holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum AttachContent {
+    /// Nothing (a reference, or a damaged source).
+    #[default]
+    None,
+    /// Bytes (PidTagAttachDataBinary).
+    Data(Vec<u8>),
+    /// An embedded message (PidTagAttachDataObject).
+    Message(Box<NewMessage>),
+    /// A stored object other than a message, such as an OLE compound file
+    /// (PidTagAttachDataObject, method 6).
+    Object(Vec<u8>),
+}
+
+/// Well-known folders of every new store.
+#[derive(Clone, Copy, Debug)]
+pub struct StandardFolders {
+    /// The root folder (0x122).
+    pub root: Nid,
+    /// "Top of Personal Folders": where user folders go.
+    pub ipm_subtree: Nid,
+    /// Deleted Items.
+    pub deleted_items: Nid,
+    /// Search Root.
+    pub search_root: Nid,
+}
+
+/// A written node: its data block and its subnode tree.
+type Written = (Bid, Bid, Vec<(PropTag, PropValue)>);
+/// Subnode entries a node needs: (subnode, data, its own subnodes).
+type SubnodeEntries = Vec<(Nid, Bid, Bid)>;
+
+struct FolderState {
+    parent: Nid,
+    name: String,
+    class: Option<String>,
+    children: Vec<Nid>,
+    rows: Vec<(u32, Vec<(PropTag, PropValue)>)>,
+    assoc_rows: Vec<(u32, Vec<(PropTag, PropValue)>)>,
+    unread: i32,
+}
+
+/// Writes a new PST or OST file; see the module documentation.
+pub struct PstWriter {
+    ndb: Option<NdbWriter<BufWriter<File>>>,
+    variant: Variant,
+    options: WriterOptions,
+    record_key: [u8; 16],
+    folders: BTreeMap<Nid, FolderState>,
+    names: NameMapBuilder,
+    standard: StandardFolders,
+    tmp: PathBuf,
+    dest: PathBuf,
+    items: u64,
+}
+
+fn tag(id: u16, t: PropType) -> PropTag {
+    PropTag(((id as u32) << 16) | t.code() as u32)
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |e| StoreError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// A record key that differs between files (FNV-1a of the name and time).
+fn derive_key(seed: &str, t: FileTime) -> [u8; 16] {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    let mut out = [0u8; 16];
+    for (i, b) in seed.bytes().chain(t.0.to_le_bytes()).enumerate() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01B3);
+        out[i % 16] ^= (h >> 24) as u8;
+    }
+    for (i, b) in h.to_le_bytes().iter().enumerate() {
+        out[i + 8] ^= b;
+    }
+    out
+}
+
+impl PstWriter {
+    /// Starts writing `path`. The bytes go to a temporary file beside it until
+    /// [`PstWriter::finish`] has verified them.
+    pub fn create(path: impl AsRef<Path>, options: WriterOptions) -> Result<PstWriter> {
+        let dest = path.as_ref().to_path_buf();
+        let mut tmp = dest.clone().into_os_string();
+        tmp.push(format!(".pstkit-{}.tmp", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        let file = File::create(&tmp).map_err(io(&tmp))?;
+        let out = BufWriter::with_capacity(1 << 20, file);
+        let ndb = NdbWriter::new(out, options.format, options.crypt, options.kind)?;
+        let record_key = options
+            .record_key
+            .unwrap_or_else(|| derive_key(&options.display_name, options.timestamp));
+        let mut w = PstWriter {
+            ndb: Some(ndb),
+            variant: options.format.variant,
+            options,
+            record_key,
+            folders: BTreeMap::new(),
+            names: NameMapBuilder::with_defaults(),
+            standard: StandardFolders {
+                root: Nid::ROOT_FOLDER,
+                ipm_subtree: Nid(0),
+                deleted_items: Nid(0),
+                search_root: Nid(0),
+            },
+            tmp,
+            dest,
+            items: 0,
+        };
+        w.folders.insert(
+            Nid::ROOT_FOLDER,
+            FolderState {
+                parent: Nid::ROOT_FOLDER,
+                name: String::new(),
+                class: None,
+                children: Vec::new(),
+                rows: Vec::new(),
+                assoc_rows: Vec::new(),
+                unread: 0,
+            },
+        );
+        let ipm = w.add_folder_named(Nid::ROOT_FOLDER, "Top of Personal Folders", None)?;
+        let search = w.add_folder_named(Nid::ROOT_FOLDER, "Search Root", None)?;
+        let deleted = w.add_folder_named(ipm, "Deleted Items", Some("IPF.Note"))?;
+        w.standard = StandardFolders {
+            root: Nid::ROOT_FOLDER,
+            ipm_subtree: ipm,
+            deleted_items: deleted,
+            search_root: search,
+        };
+        Ok(w)
+    }
+
+    fn ndb(&mut self) -> &mut NdbWriter<BufWriter<File>> {
+        // Present from create until finish consumes the writer.
+        self.ndb.as_mut().expect("writer used after finish")
+    }
+
+    /// The folders every store has.
+    pub fn standard_folders(&self) -> StandardFolders {
+        self.standard
+    }
+
+    /// The id this file uses for a named property (assigned on first use).
+    pub fn named_prop(&mut self, np: &NamedProp) -> Result<PropId> {
+        self.names
+            .id(np)
+            .ok_or_else(|| StoreError::invalid(Nid::NAME_TO_ID_MAP, "named-property ids used up"))
+    }
+
+    fn add_folder_named(&mut self, parent: Nid, name: &str, class: Option<&str>) -> Result<Nid> {
+        if !self.folders.contains_key(&parent) {
+            return Err(StoreError::invalid(
+                parent,
+                "parent folder was not written here",
+            ));
+        }
+        let nid = self.ndb().new_nid(NidType::NormalFolder);
+        self.folders.insert(
+            nid,
+            FolderState {
+                parent,
+                name: name.to_string(),
+                class: class.map(str::to_string),
+                children: Vec::new(),
+                rows: Vec::new(),
+                assoc_rows: Vec::new(),
+                unread: 0,
+            },
+        );
+        if let Some(p) = self.folders.get_mut(&parent) {
+            p.children.push(nid);
+        }
+        Ok(nid)
+    }
+
+    /// Adds a folder under `parent` (a folder of this file).
+    pub fn add_folder(&mut self, parent: Nid, name: &str, class: Option<&str>) -> Result<Nid> {
+        self.add_folder_named(parent, name, class)
+    }
+
+    /// Writes a message into `folder` now; returns its node id.
+    pub fn add_message(&mut self, folder: Nid, m: &NewMessage) -> Result<Nid> {
+        self.add_item(folder, m, false)
+    }
+
+    /// Writes a folder-associated (hidden) message into `folder`.
+    pub fn add_associated(&mut self, folder: Nid, m: &NewMessage) -> Result<Nid> {
+        self.add_item(folder, m, true)
+    }
+
+    fn add_item(&mut self, folder: Nid, m: &NewMessage, assoc: bool) -> Result<Nid> {
+        if !self.folders.contains_key(&folder) {
+            return Err(StoreError::invalid(folder, "folder was not written here"));
+        }
+        let kind = if assoc {
+            NidType::AssocMessage
+        } else {
+            NidType::NormalMessage
+        };
+        let nid = self.ndb().new_nid(kind);
+        let (data, sub, props) = self.write_message(m, nid)?;
+        self.ndb().add_node(nid, data, sub, folder);
+        let columns = if assoc {
+            templates::ASSOC_CONTENTS
+        } else {
+            templates::CONTENTS
+        };
+        let codepage = props
+            .iter()
+            .find_map(|(t, v)| match (t.id().0, v) {
+                (0x3FFD | 0x3FDE, PropValue::Int32(cp)) if *cp > 0 => Some(*cp as u32),
+                _ => None,
+            })
+            .unwrap_or(crate::DEFAULT_CODEPAGE);
+        let row = table_row(props, columns, codepage);
+        let read = row.iter().any(|(t, v)| {
+            t.id() == PropId(0x0E07) && matches!(v, PropValue::Int32(f) if f & 1 != 0)
+        });
+        let f = self.folders.get_mut(&folder).expect("checked above");
+        if assoc {
+            f.assoc_rows.push((nid.0, row));
+        } else {
+            f.rows.push((nid.0, row));
+            if !read {
+                f.unread += 1;
+            }
+        }
+        self.items += 1;
+        Ok(nid)
+    }
+
+    /// Writes a node's heap pages and large values; returns its data block and
+    /// the subnode entries its values need.
+    fn write_node_data(&mut self, d: NodeData) -> Result<(Bid, SubnodeEntries)> {
+        let ndb = self.ndb();
+        let data = ndb.add_chunks(&d.pages)?;
+        let mut subs = Vec::with_capacity(d.subnodes.len() + d.subnode_blocks.len());
+        for (nid, bytes) in &d.subnodes {
+            subs.push((*nid, ndb.add_stream(bytes)?, Bid(0)));
+        }
+        for (nid, blocks) in &d.subnode_blocks {
+            subs.push((*nid, ndb.add_chunks(blocks)?, Bid(0)));
+        }
+        Ok((data, subs))
+    }
+
+    fn subnode_tree(&mut self, mut subs: Vec<(Nid, Bid, Bid)>) -> Result<Bid> {
+        if subs.is_empty() {
+            return Ok(Bid(0));
+        }
+        subs.sort_by_key(|s| s.0);
+        Ok(self.ndb().add_subnode_tree(&subs)?)
+    }
+
+    /// Writes a table node's data; returns (data, subnode tree).
+    fn write_table(&mut self, tc: TcBuilder) -> Result<(Bid, Bid)> {
+        let (data, subs) = self.write_node_data(tc.finish())?;
+        let sub = self.subnode_tree(subs)?;
+        Ok((data, sub))
+    }
+
+    /// Writes a message (top-level or embedded) and returns its data block,
+    /// its subnode tree and the properties as written (for table rows).
+    fn write_message(&mut self, m: &NewMessage, nid: Nid) -> Result<Written> {
+        self.write_message_at(m, nid, 0)
+    }
+
+    fn write_message_at(&mut self, m: &NewMessage, nid: Nid, depth: usize) -> Result<Written> {
+        if depth > 32 {
+            return Err(StoreError::invalid(
+                nid,
+                "embedded messages nested too deeply",
+            ));
+        }
+        let mut props = m.props.clone();
+        let now = self.options.timestamp;
+        let has = |props: &[(PropTag, PropValue)], id: u16| props.iter().any(|p| p.0.id().0 == id);
+        let mut defaults = Vec::new();
+        if !has(&props, 0x001A) {
+            defaults.push((
+                tag(0x001A, PropType::String),
+                PropValue::String("IPM.Note".into()),
+            ));
+        }
+        if !has(&props, 0x0E17) {
+            defaults.push((tag(0x0E17, PropType::Int32), PropValue::Int32(0)));
+        }
+        for id in [0x3007u16, 0x3008] {
+            if !has(&props, id) {
+                defaults.push((tag(id, PropType::Time), PropValue::Time(now)));
+            }
+        }
+        if !has(&props, 0x300B) {
+            let mut key = self.record_key;
+            key[12..].copy_from_slice(&nid.0.to_le_bytes());
+            key[8] ^= depth as u8;
+            defaults.push((
+                tag(0x300B, PropType::Binary),
+                PropValue::Binary(key.to_vec()),
+            ));
+        }
+        props.extend(defaults);
+        for (t, v) in props.iter_mut() {
+            if t.id().0 == 0x0037 {
+                if let PropValue::String(subject) = v {
+                    *subject = mark_subject(subject);
+                }
+            }
+        }
+        // The attachment flag follows the attachments actually written.
+        let mut flags = props
+            .iter()
+            .find_map(|(t, v)| match (t.id().0, v) {
+                (0x0E07, PropValue::Int32(f)) => Some(*f),
+                _ => None,
+            })
+            .unwrap_or(0);
+        if m.attachments.is_empty() {
+            flags &= !0x10;
+        } else {
+            flags |= 0x10;
+        }
+        props.retain(|p| p.0.id().0 != 0x0E07);
+        props.push((tag(0x0E07, PropType::Int32), PropValue::Int32(flags)));
+
+        let mut subs = Vec::new();
+        // Recipients.
+        let mut rt = TcBuilder::new(self.variant, templates::RECIPIENTS);
+        for (i, r) in m.recipients.iter().enumerate() {
+            let mut cells = r.clone();
+            cells.push((tag(0x3000, PropType::Int32), PropValue::Int32(i as i32)));
+            rt.add_row(i as u32, &cells);
+        }
+        let (rt_data, rt_sub) = self.write_table(rt)?;
+        subs.push((Nid::RECIPIENT_TABLE, rt_data, rt_sub));
+        // Attachments.
+        if !m.attachments.is_empty() {
+            let mut at = TcBuilder::new(self.variant, templates::ATTACHMENTS);
+            for (i, a) in m.attachments.iter().enumerate() {
+                let anid = Nid::new(NidType::Attachment, 0x400 + i as u32 + 1);
+                let (adata, asub, aprops) = self.write_attachment(a, i, depth)?;
+                subs.push((anid, adata, asub));
+                at.add_row(anid.0, &aprops);
+            }
+            let (at_data, at_sub) = self.write_table(at)?;
+            subs.push((Nid::ATTACHMENT_TABLE, at_data, at_sub));
+        }
+        // The message's own properties; a size when the source gave none.
+        if !has(&props, 0x0E08) {
+            let approx: usize = props.iter().map(|(_, v)| approx_size(v)).sum::<usize>()
+                + m.attachments.iter().map(attachment_size).sum::<usize>();
+            props.push((
+                tag(0x0E08, PropType::Int32),
+                PropValue::Int32(approx.min(i32::MAX as usize) as i32),
+            ));
+        }
+        let mut pc = PcBuilder::new(self.variant);
+        for (t, v) in &props {
+            pc.set(*t, v.clone());
+        }
+        let (data, pc_subs) = self.write_node_data(pc.finish())?;
+        subs.extend(pc_subs);
+        let sub = self.subnode_tree(subs)?;
+        Ok((data, sub, props))
+    }
+
+    fn write_attachment(
+        &mut self,
+        a: &NewAttachment,
+        index: usize,
+        depth: usize,
+    ) -> Result<Written> {
+        let mut props: Vec<(PropTag, PropValue)> = a
+            .props
+            .iter()
+            .filter(|(t, _)| t.id().0 != 0x3701)
+            .cloned()
+            .collect();
+        let has = |props: &[(PropTag, PropValue)], id: u16| props.iter().any(|p| p.0.id().0 == id);
+        let mut subs = Vec::new();
+        let method = match &a.content {
+            AttachContent::None => None,
+            AttachContent::Data(bytes) => {
+                props.push((
+                    tag(0x3701, PropType::Binary),
+                    PropValue::Binary(bytes.clone()),
+                ));
+                Some(1)
+            }
+            AttachContent::Message(msg) => {
+                // The embedded message lives in the attachment's own subnodes.
+                let enid = Nid::new(NidType::NormalMessage, 0x400 + index as u32 + 1);
+                let (edata, esub, _) = self.write_message_at(msg, enid, depth + 1)?;
+                subs.push((enid, edata, esub));
+                let size = u32::try_from(attachment_size(a)).unwrap_or(u32::MAX);
+                props.push((
+                    tag(0x3701, PropType::Object),
+                    PropValue::Object { nid: enid, size },
+                ));
+                Some(5)
+            }
+            AttachContent::Object(bytes) => {
+                let onid = Nid::new(NidType::Ltp, 0x7000 + index as u32 + 1);
+                let bid = self.ndb().add_stream(bytes)?;
+                subs.push((onid, bid, Bid(0)));
+                let size = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+                props.push((
+                    tag(0x3701, PropType::Object),
+                    PropValue::Object { nid: onid, size },
+                ));
+                Some(6)
+            }
+        };
+        if !has(&props, 0x3705) {
+            props.push((
+                tag(0x3705, PropType::Int32),
+                PropValue::Int32(method.unwrap_or(0)),
+            ));
+        }
+        if !has(&props, 0x370B) {
+            props.push((tag(0x370B, PropType::Int32), PropValue::Int32(-1)));
+        }
+        if !has(&props, 0x0E20) {
+            let size = attachment_size(a) + 200;
+            props.push((
+                tag(0x0E20, PropType::Int32),
+                PropValue::Int32(size.min(i32::MAX as usize) as i32),
+            ));
+        }
+        let mut pc = PcBuilder::new(self.variant);
+        for (t, v) in &props {
+            pc.set(*t, v.clone());
+        }
+        let (data, pc_subs) = self.write_node_data(pc.finish())?;
+        subs.extend(pc_subs);
+        let sub = self.subnode_tree(subs)?;
+        let row = table_row(props, templates::ATTACHMENTS, crate::DEFAULT_CODEPAGE);
+        Ok((data, sub, row))
+    }
+
+    fn entry_id(&self, nid: Nid) -> Vec<u8> {
+        let mut e = vec![0u8; 4];
+        e.extend_from_slice(&self.record_key);
+        e.extend_from_slice(&nid.0.to_le_bytes());
+        e
+    }
+
+    fn write_pc(&mut self, nid: Nid, parent: Nid, props: &[(PropTag, PropValue)]) -> Result<()> {
+        let mut pc = PcBuilder::new(self.variant);
+        for (t, v) in props {
+            pc.set(*t, v.clone());
+        }
+        let (data, subs) = self.write_node_data(pc.finish())?;
+        let sub = self.subnode_tree(subs)?;
+        self.ndb().add_node(nid, data, sub, parent);
+        Ok(())
+    }
+
+    fn write_empty_table(&mut self, nid: Nid, columns: &[PropTag]) -> Result<()> {
+        let tc = TcBuilder::new(self.variant, columns);
+        let (data, sub) = self.write_table(tc)?;
+        self.ndb().add_node(nid, data, sub, Nid(0));
+        Ok(())
+    }
+
+    fn folder_props(&self, nid: Nid) -> Vec<(PropTag, PropValue)> {
+        let f = &self.folders[&nid];
+        let mut p = vec![
+            (
+                tag(0x3001, PropType::String),
+                PropValue::String(f.name.clone()),
+            ),
+            (
+                tag(0x3602, PropType::Int32),
+                PropValue::Int32(f.rows.len() as i32),
+            ),
+            (tag(0x3603, PropType::Int32), PropValue::Int32(f.unread)),
+            (
+                tag(0x360A, PropType::Boolean),
+                PropValue::Boolean(!f.children.is_empty()),
+            ),
+        ];
+        if let Some(c) = &f.class {
+            p.push((tag(0x3613, PropType::String), PropValue::String(c.clone())));
+        }
+        p
+    }
+
+    fn write_folders(&mut self) -> Result<()> {
+        let nids: Vec<Nid> = self.folders.keys().copied().collect();
+        for nid in nids {
+            let props = self.folder_props(nid);
+            let parent = self.folders[&nid].parent;
+            self.write_pc(nid, parent, &props)?;
+            let mut ht = TcBuilder::new(self.variant, templates::HIERARCHY);
+            let children = self.folders[&nid].children.clone();
+            for c in &children {
+                ht.add_row(c.0, &self.folder_props(*c));
+            }
+            if nid == Nid::ROOT_FOLDER {
+                ht.add_row(SPAM_SEARCH_FOLDER.0, &self.spam_folder_props());
+            }
+            let (data, sub) = self.write_table(ht)?;
+            self.ndb()
+                .add_node(nid.with_kind(NidType::HierarchyTable), data, sub, Nid(0));
+            let state = self.folders.get_mut(&nid).expect("listed above");
+            let rows = std::mem::take(&mut state.rows);
+            let assoc = std::mem::take(&mut state.assoc_rows);
+            let mut ct = TcBuilder::new(self.variant, templates::CONTENTS);
+            for (id, cells) in &rows {
+                ct.add_row(*id, cells);
+            }
+            let (data, sub) = self.write_table(ct)?;
+            self.ndb()
+                .add_node(nid.with_kind(NidType::ContentsTable), data, sub, Nid(0));
+            let mut fai = TcBuilder::new(self.variant, templates::ASSOC_CONTENTS);
+            for (id, cells) in &assoc {
+                fai.add_row(*id, cells);
+            }
+            let (data, sub) = self.write_table(fai)?;
+            self.ndb().add_node(
+                nid.with_kind(NidType::AssocContentsTable),
+                data,
+                sub,
+                Nid(0),
+            );
+        }
+        Ok(())
+    }
+
+    fn spam_folder_props(&self) -> Vec<(PropTag, PropValue)> {
+        vec![
+            (
+                tag(0x3001, PropType::String),
+                PropValue::String("SPAM Search Folder 2".into()),
+            ),
+            (tag(0x3602, PropType::Int32), PropValue::Int32(0)),
+            (tag(0x3603, PropType::Int32), PropValue::Int32(0)),
+            (tag(0x360A, PropType::Boolean), PropValue::Boolean(false)),
+        ]
+    }
+
+    /// The nodes [MS-PST] requires besides folders: templates, search
+    /// structures, the name map and the message store.
+    fn write_mandatory(&mut self) -> Result<()> {
+        // Search folder "SPAM Search Folder 2" and its queue, criteria and table.
+        let spam = self.spam_folder_props();
+        self.write_pc(SPAM_SEARCH_FOLDER, Nid::ROOT_FOLDER, &spam)?;
+        let ndb = self.ndb();
+        ndb.add_node(
+            SPAM_SEARCH_FOLDER.with_kind(NidType::SearchUpdateQueue),
+            Bid(0),
+            Bid(0),
+            Nid(0),
+        );
+        self.write_pc(
+            SPAM_SEARCH_FOLDER.with_kind(NidType::SearchCriteriaObject),
+            Nid(0),
+            &[(tag(0x660B, PropType::Int32), PropValue::Int32(0))],
+        )?;
+        self.write_empty_table(
+            SPAM_SEARCH_FOLDER.with_kind(NidType::SearchContentsTable),
+            templates::SEARCH_CONTENTS,
+        )?;
+        // Queues and the search activity list.
+        let ndb = self.ndb();
+        ndb.add_node(Nid(0x1E1), Bid(0), Bid(0), Nid(0));
+        let sal = ndb.add_block(&SPAM_SEARCH_FOLDER.0.to_le_bytes())?;
+        ndb.add_node(Nid(0x201), sal, Bid(0), Nid(0));
+        ndb.add_node(Nid(0x261), Bid(0), Bid(0), Nid(0));
+        // Templates.
+        self.write_empty_table(Nid(0x60D), templates::HIERARCHY)?;
+        self.write_empty_table(Nid(0x60E), templates::CONTENTS)?;
+        self.write_empty_table(Nid(0x60F), templates::ASSOC_CONTENTS)?;
+        self.write_empty_table(Nid(0x610), templates::SEARCH_CONTENTS)?;
+        self.write_empty_table(Nid::ATTACHMENT_TABLE, templates::ATTACHMENTS)?;
+        self.write_empty_table(Nid::RECIPIENT_TABLE, templates::RECIPIENTS)?;
+        // Named properties.
+        let names = self.names.properties();
+        self.write_pc(Nid::NAME_TO_ID_MAP, Nid(0), &names)?;
+        // The message store.
+        let s = self.standard;
+        let mut store = vec![
+            (
+                tag(0x0FF9, PropType::Binary),
+                PropValue::Binary(self.record_key.to_vec()),
+            ),
+            (
+                tag(0x3001, PropType::String),
+                PropValue::String(self.options.display_name.clone()),
+            ),
+            (tag(0x35DF, PropType::Int32), PropValue::Int32(0x89)),
+            (
+                tag(0x35E0, PropType::Binary),
+                PropValue::Binary(self.entry_id(s.ipm_subtree)),
+            ),
+            (
+                tag(0x35E3, PropType::Binary),
+                PropValue::Binary(self.entry_id(s.deleted_items)),
+            ),
+            (
+                tag(0x35E7, PropType::Binary),
+                PropValue::Binary(self.entry_id(s.search_root)),
+            ),
+            (tag(0x0E38, PropType::Int32), PropValue::Int32(0)),
+            (tag(0x6633, PropType::Boolean), PropValue::Boolean(true)),
+            (tag(0x67FF, PropType::Int32), PropValue::Int32(0)),
+        ];
+        store.extend(self.options.store_properties.iter().cloned());
+        self.write_pc(Nid::MESSAGE_STORE, Nid(0), &store)?;
+        Ok(())
+    }
+
+    /// Adds properties to the message store (they replace any of the same id).
+    pub fn set_store_properties(&mut self, props: Vec<(PropTag, PropValue)>) {
+        self.options
+            .store_properties
+            .retain(|(t, _)| !props.iter().any(|(n, _)| n.id() == t.id()));
+        self.options.store_properties.extend(props);
+    }
+
+    /// Messages written so far.
+    pub fn item_count(&self) -> u64 {
+        self.items
+    }
+
+    /// Bytes written so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.ndb.as_ref().map_or(0, |n| n.position())
+    }
+
+    /// Writes the folders, tables, store and B-trees; syncs; re-opens the file
+    /// and checks every page, block and folder; then renames it into place.
+    pub fn finish(self) -> Result<PathBuf> {
+        self.finish_with(&mut |_| Ok(()))
+    }
+
+    /// As [`PstWriter::finish`], with one more check of the complete file
+    /// (at its temporary path) before it is renamed into place.
+    pub fn finish_with(mut self, extra: &mut dyn FnMut(&Path) -> Result<()>) -> Result<PathBuf> {
+        self.write_folders()?;
+        self.write_mandatory()?;
+        let ndb = self.ndb.take().expect("finish runs once");
+        let out = ndb.finish()?;
+        let file = out.into_inner().map_err(|e| StoreError::Io {
+            path: self.tmp.clone(),
+            source: e.into_error(),
+        })?;
+        file.sync_all().map_err(io(&self.tmp))?;
+        drop(file);
+        verify(&self.tmp, self.items)?;
+        extra(&self.tmp)?;
+        std::fs::rename(&self.tmp, &self.dest).map_err(io(&self.dest))?;
+        if let Some(dir) = self.dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for PstWriter {
+    /// An unfinished or failed writer leaves nothing behind; after a finish
+    /// the temporary file is already renamed and this does nothing.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// The cells of a table row: the properties that have a column, with 8-bit
+/// strings widened for the Unicode string columns of the templates.
+fn table_row(
+    props: Vec<(PropTag, PropValue)>,
+    columns: &[PropTag],
+    codepage: u32,
+) -> Vec<(PropTag, PropValue)> {
+    props
+        .into_iter()
+        .filter_map(|(t, v)| {
+            let col = columns.iter().find(|c| c.id() == t.id())?;
+            match (col.prop_type(), v) {
+                (PropType::String, PropValue::String8(s)) => {
+                    Some((*col, PropValue::String(s.decode(codepage))))
+                }
+                (ct, v) if ct == t.prop_type() => Some((*col, v)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Stores a subject the way Outlook does: U+0001, then one character whose
+/// code is the length of the prefix ("RE: ") plus one, then the subject.
+/// Readers strip the two characters; libpff strips them whatever they are,
+/// so a subject without the marker that starts with non-ASCII text would
+/// lose its first character there.
+pub fn mark_subject(subject: &str) -> String {
+    if subject.starts_with('\u{1}') {
+        return subject.to_string();
+    }
+    let prefix = subject
+        .split_once(": ")
+        .filter(|(p, _)| (1..=3).contains(&p.chars().count()) && p.chars().all(char::is_alphabetic))
+        .map_or(0, |(p, _)| p.chars().count() + 2);
+    let marker = char::from_u32(prefix as u32 + 1).unwrap_or('\u{1}');
+    format!("\u{1}{marker}{subject}")
+}
+
+/// The "SPAM Search Folder 2" every Outlook store has.
+const SPAM_SEARCH_FOLDER: Nid = Nid(0x2223);
+
+fn approx_size(v: &PropValue) -> usize {
+    match v {
+        PropValue::String(s) => s.len() * 2,
+        PropValue::String8(s) => s.bytes().len(),
+        PropValue::Binary(b) => b.len(),
+        _ => 8,
+    }
+}
+
+fn attachment_size(a: &NewAttachment) -> usize {
+    let content = match &a.content {
+        AttachContent::None => 0,
+        AttachContent::Data(d) | AttachContent::Object(d) => d.len(),
+        AttachContent::Message(m) => {
+            m.props.iter().map(|(_, v)| approx_size(v)).sum::<usize>()
+                + m.attachments.iter().map(attachment_size).sum::<usize>()
+        }
+    };
+    content + a.props.iter().map(|(_, v)| approx_size(v)).sum::<usize>()
+}
+
+/// Re-reads a written file: every page and block checks clean and every
+/// message written is reachable through the folder tables.
+fn verify(path: &Path, items: u64) -> Result<()> {
+    let file = NdbFile::open(path)?;
+    let report = pstkit_ndb::check::check(file.ndb());
+    if let Some(p) = report.problems.first() {
+        return Err(StoreError::invalid(
+            Nid(0),
+            format!("written file fails its check: {p}"),
+        ));
+    }
+    let store = crate::Store::open(file.ndb())?;
+    let mut found = 0u64;
+    for w in store.walk() {
+        let w = w.map_err(|(_, _, e)| e)?;
+        found += w.folder.message_ids()?.len() as u64 + w.folder.associated_ids()?.len() as u64;
+    }
+    if found != items {
+        return Err(StoreError::invalid(
+            Nid(0),
+            format!("written file lists {found} items, {items} were written"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_marked_like_outlook() {
+        assert_eq!(mark_subject("Welcome"), "\u{1}\u{1}Welcome");
+        assert_eq!(mark_subject("FW: Welcome"), "\u{1}\u{5}FW: Welcome");
+        assert_eq!(mark_subject("報告書"), "\u{1}\u{1}報告書");
+        assert_eq!(mark_subject("\u{1}\u{1}x"), "\u{1}\u{1}x");
+        assert_eq!(mark_subject("Note: 12"), "\u{1}\u{1}Note: 12");
+        assert_eq!(
+            crate::message::normalize_subject(&mark_subject("RE: hi")),
+            "RE: hi"
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! Building the named-property map (NID 0x61) of a new file.
+
+use std::collections::HashMap;
+
+use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
+use pstkit_ndb::crc::crc;
+
+use crate::names::{Guid, NamedProp, PropName};
+
+/// Hash buckets Outlook uses.
+pub const BUCKETS: u32 = 251;
+
+/// Assigns property ids from 0x8000 up to named properties, in first-use order.
+#[derive(Default)]
+pub struct NameMapBuilder {
+    ids: HashMap<NamedProp, PropId>,
+    order: Vec<NamedProp>,
+}
+
+impl NameMapBuilder {
+    /// A map holding the names every Outlook store has from the start.
+    /// libpff refuses a store whose entry stream is empty, so a file with no
+    /// named property of its own still gets this one.
+    pub fn with_defaults() -> Self {
+        let mut b = Self::default();
+        let _ = b.id(&NamedProp {
+            guid: Guid::INTERNET_HEADERS,
+            name: PropName::Name("content-class".into()),
+        });
+        b
+    }
+
+    /// The id of `np` in the new file, assigning the next one on first use.
+    /// `None` when the 0x7FFF ids of the map are used up.
+    pub fn id(&mut self, np: &NamedProp) -> Option<PropId> {
+        if let Some(id) = self.ids.get(np) {
+            return Some(*id);
+        }
+        let index = u16::try_from(self.order.len())
+            .ok()
+            .filter(|i| *i < 0x7FFF)?;
+        let id = PropId(0x8000 + index);
+        self.ids.insert(np.clone(), id);
+        self.order.push(np.clone());
+        Some(id)
+    }
+
+    /// The properties of the map's property context.
+    pub fn properties(&self) -> Vec<(PropTag, PropValue)> {
+        let mut guids: Vec<Guid> = Vec::new();
+        let mut entries = Vec::with_capacity(self.order.len() * 8);
+        let mut strings = Vec::new();
+        let mut buckets: HashMap<u32, Vec<u8>> = HashMap::new();
+        for (index, np) in self.order.iter().enumerate() {
+            let guid_index: u16 = if np.guid == Guid::PS_MAPI {
+                1
+            } else if np.guid == Guid::PS_PUBLIC_STRINGS {
+                2
+            } else {
+                let at = match guids.iter().position(|g| *g == np.guid) {
+                    Some(at) => at,
+                    None => {
+                        guids.push(np.guid);
+                        guids.len() - 1
+                    }
+                };
+                at as u16 + 3
+            };
+            let (value, is_string, hash) = match &np.name {
+                PropName::Id(lid) => (*lid, 0u16, *lid),
+                PropName::Name(s) => {
+                    let units: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                    // Records start 4-byte aligned.
+                    while strings.len() % 4 != 0 {
+                        strings.push(0);
+                    }
+                    let offset = strings.len() as u32;
+                    strings.extend_from_slice(&(units.len() as u32).to_le_bytes());
+                    strings.extend_from_slice(&units);
+                    (offset, 1, crc(&units))
+                }
+            };
+            let flags = (guid_index << 1) | is_string;
+            let index = index as u16;
+            entries.extend_from_slice(&value.to_le_bytes());
+            entries.extend_from_slice(&flags.to_le_bytes());
+            entries.extend_from_slice(&index.to_le_bytes());
+            let bucket = (hash ^ u32::from(flags)) % BUCKETS;
+            let b = buckets.entry(bucket).or_default();
+            b.extend_from_slice(&hash.to_le_bytes());
+            b.extend_from_slice(&flags.to_le_bytes());
+            b.extend_from_slice(&index.to_le_bytes());
+        }
+        let bin = |id: u16, v: Vec<u8>| {
+            (
+                PropTag::new(PropId(id), PropType::Binary),
+                PropValue::Binary(v),
+            )
+        };
+        let mut props = vec![
+            (
+                PropTag::new(PropId(0x0001), PropType::Int32),
+                PropValue::Int32(BUCKETS as i32),
+            ),
+            bin(0x0002, guids.iter().flat_map(|g| g.0).collect()),
+            bin(0x0003, entries),
+            bin(0x0004, strings),
+        ];
+        let mut keys: Vec<u32> = buckets.keys().copied().collect();
+        keys.sort_unstable();
+        for k in keys {
+            if let Some(b) = buckets.remove(&k) {
+                props.push(bin(0x1000 + k as u16, b));
+            }
+        }
+        props
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::NameMap;
+
+    #[test]
+    fn round_trips_through_the_reader() {
+        let mut b = NameMapBuilder::default();
+        let email = NamedProp {
+            guid: Guid::ADDRESS,
+            name: PropName::Id(0x8083),
+        };
+        let cc = NamedProp {
+            guid: Guid::PS_PUBLIC_STRINGS,
+            name: PropName::Name("content-class".into()),
+        };
+        assert_eq!(b.id(&email), Some(PropId(0x8000)));
+        assert_eq!(b.id(&cc), Some(PropId(0x8001)));
+        assert_eq!(b.id(&email), Some(PropId(0x8000)));
+        let props = b.properties();
+        let get = |id: u16| match props.iter().find(|p| p.0.id().0 == id) {
+            Some((_, PropValue::Binary(v))) => v.clone(),
+            _ => Vec::new(),
+        };
+        let m = NameMap::parse(&get(2), &get(3), &get(4));
+        assert_eq!(m.find(&email), Some(PropId(0x8000)));
+        assert_eq!(m.find(&cc), Some(PropId(0x8001)));
+        // The bucket of "content-class" in PS_PUBLIC_STRINGS, as in Outlook's Empty.pst:
+        // h = 0xE6008F65, flags = (2 << 1) | 1 = 5 → (h ^ 5) % 251.
+        let bucket = (0xE600_8F65u32 ^ 5) % 251;
+        assert!(props.iter().any(|p| p.0.id().0 == 0x1000 + bucket as u16));
+    }
+}
