@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod export;
+mod gen;
 mod info;
 mod ls;
 mod show;
@@ -55,6 +57,37 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a deterministic synthetic mailbox (for tests and benchmarks).
+    Gen {
+        /// The file to write.
+        out: PathBuf,
+        /// How many messages.
+        #[arg(long, default_value_t = 100)]
+        messages: u64,
+        /// Generator seed: the same seed gives the same bytes.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write an OST instead of a PST.
+        #[arg(long)]
+        ost: bool,
+        /// Write the Outlook 2013 4K-page OST variant (implies --ost).
+        #[arg(long = "4k")]
+        four_k: bool,
+        /// Block encoding: none, compressible or high.
+        #[arg(long, default_value = "compressible")]
+        encoding: String,
+    },
+    /// Export every folder's items: .eml files (contacts .vcf, calendar .ics) or one mbox per folder.
+    Export {
+        /// The .pst or .ost file.
+        file: PathBuf,
+        /// eml: a directory per folder, one file per item; mbox: one mboxrd file per folder.
+        #[arg(long, value_enum, default_value = "eml")]
+        format: export::Format,
+        /// The directory to write into (created when missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Verify every page, block, CRC, signature and tree; exit 0 only when all is clean.
     Check {
         /// The .pst or .ost file.
@@ -76,9 +109,29 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info { file, json } => info::run(&file, json).map_err(Into::into),
+        Command::Gen {
+            out,
+            messages,
+            seed,
+            ost,
+            four_k,
+            encoding,
+        } => parse_crypt(&encoding).and_then(|crypt| {
+            gen::run(
+                &out,
+                &gen::GenArgs {
+                    messages,
+                    seed,
+                    ost: ost || four_k,
+                    four_k,
+                    crypt,
+                },
+            )
+        }),
         Command::Check { file, json } => check::run(&file, json).map_err(Into::into),
         Command::Ls { file, json } => ls::run(&file, json),
         Command::Show { file, id, json } => show::run(&file, &id, json),
+        Command::Export { file, format, out } => export::run(&file, format, &out),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -87,4 +140,15 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_UNREADABLE)
         }
     }
+}
+
+/// Reads an encoding name as `info` prints it.
+fn parse_crypt(name: &str) -> anyhow::Result<pstkit::ndb::CryptMethod> {
+    use pstkit::ndb::CryptMethod;
+    Ok(match name {
+        "none" => CryptMethod::None,
+        "compressible" | "permute" => CryptMethod::Permute,
+        "high" | "cyclic" => CryptMethod::Cyclic,
+        other => anyhow::bail!("unknown encoding {other:?}: use none, compressible or high"),
+    })
 }

@@ -64,10 +64,10 @@ fn check_is_clean_on_good_files() {
         assert_eq!(v["clean"], true);
         assert!(v["problems"].as_array().unwrap().is_empty());
     }
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/ndb-4k-cyclic.ost");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/mailbox-4k.ost");
     let out = pstkit(&["check"], &fixture);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("24 nodes"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("93 nodes"));
 }
 
 #[test]

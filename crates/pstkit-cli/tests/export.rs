@@ -1,0 +1,162 @@
+//! `pstkit export` end to end: files, exit codes, messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn real(name: &str) -> PathBuf {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/real"
+    ))
+    .join(name)
+}
+
+fn export(file: &Path, format: &str, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pstkit"))
+        .arg("export")
+        .arg(file)
+        .args(["--format", format, "--out"])
+        .arg(out)
+        .output()
+        .expect("run pstkit")
+}
+
+#[test]
+fn eml_export_writes_the_folder_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = export(&real("hughbe-PstReader--hughbe_Outlook.pst"), "eml", &out);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Piped stderr: no progress bar, and nothing went wrong.
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("7 items exported, 0 items failed"),
+        "{stdout}"
+    );
+    let top = out.join("Top of Personal Folders");
+    assert!(top.join("Calendar/1.ics").is_file());
+    assert!(top.join("Contacts/1.vcf").is_file());
+    assert!(top.join("Contacts/2.eml").is_file()); // the distribution list
+    assert!(top.join("Drafts/1.eml").is_file());
+    assert!(out.join("Freebusy Data/1.eml").is_file());
+    // Empty folders make no directories.
+    assert!(!top.join("Outbox").exists());
+}
+
+#[test]
+fn mbox_export_writes_one_file_per_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = export(&real("emk-pstsdk--submessage.pst"), "mbox", &out);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mbox = out.join("Top of Outlook data file/submessage.mbox");
+    let text = std::fs::read_to_string(&mbox).unwrap();
+    assert!(
+        text.starts_with("From terrymah@microsoft.com "),
+        "{text:.200}"
+    );
+    assert!(text.contains("Subject: This is an embedded message\n"));
+    assert_eq!(
+        std::fs::read_dir(out.join("Top of Outlook data file"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn unreadable_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let bad = real("Jmcleodfoss-pstreader--truncated-in-header.bin");
+    let o = export(&bad, "eml", &out);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("pstkit: cannot read ") && err.contains("truncated-in-header.bin"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written for an unreadable input");
+
+    let o = export(&dir.path().join("missing.pst"), "eml", &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.pst"));
+}
+
+#[test]
+fn unwritable_output_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let o = export(&real("emk-pstsdk--submessage.pst"), "eml", &blocker);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot export to"), "{err}");
+}
+
+#[test]
+fn unknown_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = export(&real("emk-pstsdk--submessage.pst"), "pdf", dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pdf"));
+}
+
+#[test]
+fn a_damaged_item_is_reported_skipped_and_fails_the_run() {
+    // Flip one byte of the third item's data block in a copy of the file.
+    let dir = tempfile::tempdir().unwrap();
+    let src = real("simiden-pst2john--2003_no-encryption_quickquick.pst");
+    let mut bytes = std::fs::read(&src).unwrap();
+    let (folder, nid) = {
+        let pst = pstkit::Pst::open(&src).unwrap();
+        let store = pst.store().unwrap();
+        let (folder, nid) = store
+            .walk()
+            .flatten()
+            .find_map(|w| {
+                let ids = w.folder.message_ids().ok()?;
+                (ids.len() >= 3).then(|| (w.path_string(), ids[2]))
+            })
+            .unwrap();
+        let entry = pst.ndb().node_entry(nid).unwrap();
+        let block = pst.ndb().block_entry(entry.data).unwrap();
+        bytes[block.bref.ib.0 as usize + 8] ^= 0x55;
+        (folder, nid)
+    };
+    let damaged = dir.path().join("damaged.pst");
+    std::fs::write(&damaged, bytes).unwrap();
+
+    let out = dir.path().join("out");
+    let o = export(&damaged, "eml", &out);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with(&format!("pstkit: item {nid} in {folder:?}: ")),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("19 items exported, 1 items failed"),
+        "{stdout}"
+    );
+    let dir = out.join(&folder);
+    assert!(dir.join("2.eml").is_file() && dir.join("4.eml").is_file());
+    assert!(!dir.join("3.eml").exists());
+}

@@ -1,0 +1,507 @@
+//! The stream-copy engine: one pass over a source store, depth first, writing
+//! each folder and message to a new PST or OST as it goes, one message in
+//! memory at a time, then a verify pass that re-reads the output and checks
+//! every item's digest against the source.
+//!
+//! Every property is copied as stored (named properties are remapped into
+//! the destination's map by name), with recipients, attachments, embedded
+//! messages and OLE objects, read/unread state and flags. Search folders
+//! are not copied (their results are other folders' items) and the
+//! destination's own standard folders take the place of the source's.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
+use pstkit_ndb::{NdbFile, Nid};
+use pstkit_store::binding::{binding_prop, MailboxBinding};
+use pstkit_store::message::normalize_subject;
+use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+use pstkit_store::{AttachMethod, Message, NameMap, Store, StoreError};
+
+use crate::error::{CopyError, Result};
+
+/// How to convert.
+#[derive(Clone, Debug, Default)]
+pub struct ConvertOptions {
+    /// The destination's kind, variant, encoding and name.
+    pub writer: WriterOptions,
+    /// For OST output: the account the new file is bound to.
+    pub binding: Option<MailboxBinding>,
+    /// Go on past damaged items (each is reported) instead of stopping.
+    pub salvage: bool,
+}
+
+/// What happens during a conversion, for progress and reports.
+#[derive(Debug)]
+pub enum CopyEvent<'e> {
+    /// A folder is being copied.
+    Folder {
+        /// Its path in the source.
+        path: &'e str,
+    },
+    /// An item was written.
+    Item {
+        /// Bytes written to the destination so far.
+        bytes_written: u64,
+    },
+    /// An item could not be read and was left out (salvage mode).
+    Skipped {
+        /// The folder's path.
+        folder: &'e str,
+        /// The item's node id in the source.
+        nid: Nid,
+        /// Why.
+        error: &'e str,
+    },
+    /// The copy is written; the verify pass starts.
+    Verifying,
+}
+
+/// An item left out of a salvage copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// The folder's path in the source.
+    pub folder: String,
+    /// The item's node id in the source.
+    pub nid: Nid,
+    /// Why it was left out.
+    pub error: String,
+}
+
+/// The outcome of a conversion.
+#[derive(Clone, Debug, Default)]
+pub struct ConvertSummary {
+    /// Folders copied.
+    pub folders: u64,
+    /// Search folders not copied (their results live in other folders).
+    pub search_folders: u64,
+    /// Normal items copied.
+    pub items: u64,
+    /// Folder-associated items copied.
+    pub associated: u64,
+    /// Size of the destination file.
+    pub bytes: u64,
+    /// Items left out (salvage mode only).
+    pub skipped: Vec<Skipped>,
+    /// Items whose digest was compared in the verify pass.
+    pub verified: u64,
+    /// Where the file was written.
+    pub path: PathBuf,
+}
+
+/// Copies `src` into a new file at `dest`: never touches the source, writes
+/// to a temporary file, verifies, and renames only when everything agrees.
+pub fn convert(
+    src: &Store<'_>,
+    dest: &Path,
+    opts: &ConvertOptions,
+    progress: &mut dyn FnMut(CopyEvent<'_>),
+) -> Result<ConvertSummary> {
+    let mut wopts = opts.writer.clone();
+    if wopts.display_name.is_empty() || wopts.display_name == WriterOptions::default().display_name
+    {
+        if let Some(name) = src.display_name().filter(|n| !n.is_empty()) {
+            wopts.display_name = name;
+        }
+    }
+    let mut w = PstWriter::create(dest, wopts)?;
+    if let Some(b) = &opts.binding {
+        let id = w.named_prop(&binding_prop())?;
+        w.set_store_properties(b.store_properties(id));
+    }
+    let mut c = Copier {
+        src,
+        names: src.names(),
+        w: &mut w,
+        salvage: opts.salvage,
+        summary: ConvertSummary::default(),
+        digests: Vec::new(),
+        named: HashMap::new(),
+    };
+    c.copy_tree(progress)?;
+    let Copier {
+        mut summary,
+        digests,
+        ..
+    } = c;
+    progress(CopyEvent::Verifying);
+    let mut verified = 0;
+    let path = w.finish_with(&mut |tmp| {
+        verified = verify(tmp, &digests).map_err(|e| StoreError::Invalid {
+            nid: Nid(0),
+            what: format!("verify pass: {e}"),
+        })?;
+        Ok(())
+    })?;
+    summary.verified = verified;
+    summary.bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    summary.path = path;
+    Ok(summary)
+}
+
+struct Copier<'c, 's, 'a> {
+    src: &'s Store<'a>,
+    names: &'s NameMap,
+    w: &'c mut PstWriter,
+    salvage: bool,
+    summary: ConvertSummary,
+    /// (destination item, digest of the source item)
+    digests: Vec<(Nid, u64)>,
+    named: HashMap<PropId, Option<PropId>>,
+}
+
+/// Source folders that stand for one of the destination's standard folders.
+struct Mapping {
+    /// source folder → destination folder, for folders merged into the
+    /// destination's own.
+    fixed: HashMap<Nid, Nid>,
+}
+
+impl Copier<'_, '_, '_> {
+    fn mapping(&self) -> Mapping {
+        let std = self.w.standard_folders();
+        let mut fixed = HashMap::new();
+        fixed.insert(Nid::ROOT_FOLDER, std.root);
+        if let Some(ipm) = self.src.ipm_subtree() {
+            fixed.insert(ipm, std.ipm_subtree);
+        }
+        if let Some(wb) = self.src.wastebasket() {
+            fixed.insert(wb, std.deleted_items);
+        }
+        if let Some(finder) = self.src.finder() {
+            fixed.insert(finder, std.search_root);
+        }
+        // Exchange OSTs do not name their IPM subtree by EntryID: it is the
+        // folder "IPM_SUBTREE" under the mailbox root, which itself stands
+        // for the destination's root.
+        if self.src.ipm_subtree().is_none() {
+            if let Some((parent, ipm)) = find_ost_ipm_subtree(self.src) {
+                fixed.insert(parent, std.root);
+                fixed.insert(ipm, std.ipm_subtree);
+            }
+        }
+        Mapping { fixed }
+    }
+
+    fn copy_tree(&mut self, progress: &mut dyn FnMut(CopyEvent<'_>)) -> Result<()> {
+        let map = self.mapping();
+        let std = self.w.standard_folders();
+        let deleted_name = "deleted items";
+        // (source folder, destination parent, source path)
+        let mut stack = vec![(Nid::ROOT_FOLDER, std.root, String::new())];
+        let mut seen = std::collections::HashSet::new();
+        while let Some((snid, dparent, path)) = stack.pop() {
+            if !seen.insert(snid) {
+                continue;
+            }
+            let folder = match self.src.folder(snid) {
+                Ok(f) => f,
+                Err(e) => {
+                    self.damaged(&path, snid, &e.to_string(), progress)?;
+                    continue;
+                }
+            };
+            if folder.is_search_folder() {
+                self.summary.search_folders += 1;
+                continue;
+            }
+            let name = folder.display_name();
+            let dnid = match map.fixed.get(&snid) {
+                Some(d) => *d,
+                // Outlook's Deleted Items of an OST has no EntryID either.
+                None if dparent == std.ipm_subtree && name.eq_ignore_ascii_case(deleted_name) => {
+                    std.deleted_items
+                }
+                None => self
+                    .w
+                    .add_folder(dparent, &name, folder.container_class().as_deref())?,
+            };
+            self.summary.folders += u64::from(snid != Nid::ROOT_FOLDER);
+            progress(CopyEvent::Folder { path: &path });
+            for (ids, assoc) in [
+                (folder.message_ids(), false),
+                (folder.associated_ids(), true),
+            ] {
+                let ids = match ids {
+                    Ok(ids) => ids,
+                    Err(e) => {
+                        self.damaged(&path, snid, &format!("contents table: {e}"), progress)?;
+                        continue;
+                    }
+                };
+                for nid in ids {
+                    match self.copy_item(nid, dnid, assoc) {
+                        Ok(()) => progress(CopyEvent::Item {
+                            bytes_written: self.w.bytes_written(),
+                        }),
+                        Err(CopyError::Store(StoreError::Io { path, source })) => {
+                            return Err(CopyError::Io { path, source })
+                        }
+                        Err(e) => self.damaged(&path, nid, &e.to_string(), progress)?,
+                    }
+                }
+            }
+            match folder.subfolder_ids() {
+                Ok(children) => {
+                    for child in children.into_iter().rev() {
+                        let sub = match self.src.folder(child) {
+                            Ok(f) if path.is_empty() => f.display_name(),
+                            Ok(f) => format!("{path}/{}", f.display_name()),
+                            Err(_) => format!("{path}/{child}"),
+                        };
+                        stack.push((child, dnid, sub));
+                    }
+                }
+                Err(e) => self.damaged(&path, snid, &format!("hierarchy table: {e}"), progress)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn damaged(
+        &mut self,
+        folder: &str,
+        nid: Nid,
+        error: &str,
+        progress: &mut dyn FnMut(CopyEvent<'_>),
+    ) -> Result<()> {
+        if !self.salvage {
+            return Err(CopyError::Damaged {
+                folder: folder.to_string(),
+                nid,
+                what: error.to_string(),
+            });
+        }
+        progress(CopyEvent::Skipped { folder, nid, error });
+        self.summary.skipped.push(Skipped {
+            folder: folder.to_string(),
+            nid,
+            error: error.to_string(),
+        });
+        Ok(())
+    }
+
+    fn copy_item(&mut self, nid: Nid, folder: Nid, assoc: bool) -> Result<()> {
+        let m = self.src.message(nid)?;
+        let new = self.new_message(&m, 0)?;
+        let digest = digest_message(&m, self.names, 0)?;
+        let dnid = if assoc {
+            self.summary.associated += 1;
+            self.w.add_associated(folder, &new)?
+        } else {
+            self.summary.items += 1;
+            self.w.add_message(folder, &new)?
+        };
+        self.digests.push((dnid, digest));
+        Ok(())
+    }
+
+    /// The destination id of a source property id (named ones by name).
+    fn map_id(&mut self, id: PropId) -> Result<Option<PropId>> {
+        if !id.is_named() {
+            return Ok(Some(id));
+        }
+        if let Some(m) = self.named.get(&id) {
+            return Ok(*m);
+        }
+        let mapped = match self.names.get(id) {
+            Some(np) => Some(self.w.named_prop(np)?),
+            // A named id the source's map does not define cannot be named
+            // in the destination: it is left out (and out of the digest).
+            None => None,
+        };
+        self.named.insert(id, mapped);
+        Ok(mapped)
+    }
+
+    fn map_props(
+        &mut self,
+        props: impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)>,
+        skip: &[u16],
+    ) -> Result<Vec<(PropTag, PropValue)>> {
+        let mut out = Vec::new();
+        for (tag, v) in props {
+            if skip.contains(&tag.id().0) {
+                continue;
+            }
+            let v = v?;
+            if let Some(id) = self.map_id(tag.id())? {
+                out.push((PropTag::new(id, tag.prop_type()), v));
+            }
+        }
+        Ok(out)
+    }
+
+    fn new_message(&mut self, m: &Message<'_>, depth: usize) -> Result<NewMessage> {
+        if depth > crate::MAX_EMBED_DEPTH {
+            return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
+        }
+        let props = self.map_props(m.properties().props(), &[])?;
+        let mut recipients = Vec::new();
+        for row in m.recipient_rows()? {
+            recipients.push(self.map_props(row.into_iter().map(|(t, v)| (t, Ok(v))), &[])?);
+        }
+        let mut attachments = Vec::new();
+        for a in m.attachments()? {
+            let a = a?;
+            let props = self.map_props(a.properties().props(), &[0x3701])?;
+            let content = match a.method() {
+                AttachMethod::EmbeddedMessage => match a.embedded()? {
+                    Some(e) => AttachContent::Message(Box::new(self.new_message(&e, depth + 1)?)),
+                    None => AttachContent::None,
+                },
+                _ => match a
+                    .properties()
+                    .record(PropId(0x3701))
+                    .map(|r| r.tag.prop_type())
+                {
+                    Some(PropType::Object) => a.data()?.map_or(AttachContent::None, |d| {
+                        AttachContent::Object(d.into_owned())
+                    }),
+                    _ => a
+                        .data()?
+                        .map_or(AttachContent::None, |d| AttachContent::Data(d.into_owned())),
+                },
+            };
+            attachments.push(NewAttachment { props, content });
+        }
+        Ok(NewMessage {
+            props,
+            recipients,
+            attachments,
+        })
+    }
+}
+
+/// Finds the Exchange IPM subtree of an OST: a folder named "IPM_SUBTREE"
+/// one or two levels below the root. Returns (its parent, it).
+fn find_ost_ipm_subtree(src: &Store<'_>) -> Option<(Nid, Nid)> {
+    let root = src.root_folder().ok()?;
+    let mut level: Vec<Nid> = vec![root.nid()];
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for parent in level {
+            let Ok(f) = src.folder(parent) else { continue };
+            for child in f.subfolder_ids().ok()? {
+                if let Ok(cf) = src.folder(child) {
+                    if cf.display_name() == "IPM_SUBTREE" {
+                        return Some((parent, child));
+                    }
+                    next.push(child);
+                }
+            }
+        }
+        level = next;
+    }
+    None
+}
+
+/// Properties whose stored form a writer may set or change: the digest
+/// leaves them out (the subject is compared without its prefix marker).
+const VOLATILE: &[u16] = &[
+    0x0E07, 0x0E08, 0x0E17, 0x0E20, 0x3000, 0x3007, 0x3008, 0x300B, 0x3701, 0x3705, 0x370B, 0x67F2,
+    0x67F3, 0x0037, 0x001A,
+];
+
+/// FNV-1a, 64 bits: a stable digest for comparing copies.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xCBF2_9CE4_8422_2325)
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        for x in b {
+            self.0 ^= u64::from(*x);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01B3);
+        }
+        self.0 ^= b.len() as u64;
+        self.0 = self.0.wrapping_mul(0x0100_0000_01B3);
+    }
+}
+
+fn hash_value(h: &mut Fnv, v: &PropValue) {
+    match v {
+        PropValue::Binary(b) => h.bytes(b),
+        PropValue::String(s) => h.bytes(s.as_bytes()),
+        PropValue::String8(s) => h.bytes(s.bytes()),
+        other => h.bytes(format!("{other:?}").as_bytes()),
+    }
+}
+
+fn hash_props(
+    h: &mut Fnv,
+    names: &NameMap,
+    props: impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)>,
+) -> Result<()> {
+    let mut items: Vec<(String, PropValue)> = Vec::new();
+    for (tag, v) in props {
+        let id = tag.id();
+        if VOLATILE.contains(&id.0) {
+            continue;
+        }
+        let key = if id.is_named() {
+            match names.get(id) {
+                Some(np) => format!("{np}/{:04X}", tag.type_code()),
+                None => continue,
+            }
+        } else {
+            format!("{:08X}", tag.0)
+        };
+        items.push((key, v?));
+    }
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    for (k, v) in &items {
+        h.bytes(k.as_bytes());
+        hash_value(h, v);
+    }
+    Ok(())
+}
+
+/// A digest of what a message holds: its properties (by name, not id),
+/// subject, class, read flag, recipients, and attachments with their bytes
+/// and embedded messages.
+pub fn digest_message(m: &Message<'_>, names: &NameMap, depth: usize) -> Result<u64> {
+    if depth > crate::MAX_EMBED_DEPTH {
+        return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
+    }
+    let mut h = Fnv::new();
+    h.bytes(m.class().as_bytes());
+    h.bytes(m.subject().unwrap_or_default().as_bytes());
+    h.bytes(&[(m.flags() & 1) as u8]);
+    hash_props(&mut h, names, m.properties().props())?;
+    for row in m.recipient_rows()? {
+        hash_props(&mut h, names, row.into_iter().map(|(t, v)| (t, Ok(v))))?;
+    }
+    for a in m.attachments()? {
+        let a = a?;
+        hash_props(&mut h, names, a.properties().props())?;
+        if let Some(d) = a.data()? {
+            h.bytes(&d);
+        }
+        if let Some(e) = a.embedded()? {
+            h.bytes(&digest_message(&e, names, depth + 1)?.to_le_bytes());
+        }
+    }
+    Ok(h.0)
+}
+
+/// Re-reads the written file and compares every item's digest with the
+/// source's; returns how many were compared.
+fn verify(path: &Path, digests: &[(Nid, u64)]) -> Result<u64> {
+    let file = NdbFile::open(path)?;
+    let store = Store::open(file.ndb())?;
+    for (nid, want) in digests {
+        let m = store.message(*nid)?;
+        let got = digest_message(&m, store.names(), 0)?;
+        if got != *want {
+            let subject = normalize_subject(&m.subject().unwrap_or_default());
+            return Err(CopyError::Verify {
+                nid: *nid,
+                what: format!("item {subject:?} differs from its source"),
+            });
+        }
+    }
+    Ok(digests.len() as u64)
+}

@@ -1,0 +1,568 @@
+//! One item as an RFC 5322 message (`.eml`), built with mail-builder.
+//!
+//! The MIME tree is `multipart/mixed` of the body and the attachments; the
+//! body is `multipart/alternative` when there is text and HTML, wrapped in
+//! `multipart/related` with the inline parts (those with a content id) when
+//! there is HTML to refer to them. Attached bytes travel base64-encoded (or
+//! 7bit when mail-builder finds them safe), so they come back byte for byte.
+
+use std::borrow::Cow;
+
+use encoding_rs::{Encoding, WINDOWS_1252};
+use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::headers::message_id::MessageId;
+use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
+use mail_builder::headers::Header;
+use mail_builder::mime::{BodyPart, MimePart};
+use pstkit_ltp::{encoding_for_codepage, PropValue};
+use pstkit_store::{pid, AttachMethod, Attachment, Message, Recipient, RecipientKind, Store};
+
+use crate::contentline::base64;
+use crate::error::{CopyError, Result};
+use crate::time::{rfc5322, unix};
+
+/// Embedded messages deeper than this are refused: real mail rarely nests
+/// more than a few forwards, and a damaged file could nest forever.
+pub const MAX_EMBED_DEPTH: usize = 8;
+
+/// The item `m` as an RFC 5322 message with MIME parts: headers from its
+/// sender, recipients, subject, times and Internet ids; text and HTML
+/// bodies (the RTF body as `body.rtf` when there is no HTML and no text
+/// but white space); every
+/// attachment, embedded messages as `message/rfc822` parts.
+///
+/// Headers of the transport headers that this function does not write
+/// itself (`Received`, `Reply-To`, `X-…`) are kept when they are plain
+/// ASCII. No header is invented: without a stored Internet message id there
+/// is no `Message-ID`, without any time no `Date`.
+pub fn message_to_eml(m: &Message<'_>, store: &Store<'_>) -> Result<Vec<u8>> {
+    build(m, store, 0, Vec::new())
+}
+
+/// A generated file attached after the item's own attachments (the vCard of
+/// a contact in an mbox, say).
+pub(crate) struct ExtraPart {
+    pub name: &'static str,
+    pub mime: &'static str,
+    pub text: String,
+}
+
+pub(crate) fn message_to_eml_with(
+    m: &Message<'_>,
+    store: &Store<'_>,
+    extra: Vec<ExtraPart>,
+) -> Result<Vec<u8>> {
+    build(m, store, 0, extra)
+}
+
+fn build(
+    m: &Message<'_>,
+    store: &Store<'_>,
+    depth: usize,
+    extra: Vec<ExtraPart>,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(4096);
+    write_headers(&mut out, m)?;
+
+    let text = m
+        .body()
+        .map(|s| s.replace('\0', ""))
+        .filter(|s| !s.is_empty());
+    // Outlook keeps a blank plain body beside an RTF one that holds the
+    // real text; the RTF is then the only copy of it.
+    let text_is_blank = text.as_deref().is_none_or(|t| t.trim().is_empty());
+    let html = m
+        .body_html()
+        .map(|b| decode_html(&b, m))
+        .filter(|s| !s.is_empty());
+    let has_html = html.is_some();
+    let text_part = text.map(|t| MimePart::new("text/plain", BodyPart::Text(t.into())));
+    let html_part = html.map(|h| MimePart::new("text/html", BodyPart::Text(h.into())));
+    let mut body = match (text_part, html_part) {
+        (Some(t), Some(h)) => Some(MimePart::new("multipart/alternative", vec![t, h])),
+        (t, h) => t.or(h),
+    };
+
+    let mut attached = Vec::new();
+    if !has_html && text_is_blank {
+        if let Some(rtf) = m.body_rtf() {
+            attached.push(binary_part("text/rtf".into(), "body.rtf", rtf?, None));
+        }
+    }
+
+    let mut inline = Vec::new();
+    for (i, a) in m.attachments()?.enumerate() {
+        let a = a?;
+        let Some((part, is_inline)) = attachment_part(&a, i, store, depth)? else {
+            continue;
+        };
+        if is_inline {
+            inline.push(part);
+        } else {
+            attached.push(part);
+        }
+    }
+    for e in extra {
+        let ct = ContentType::new(e.mime)
+            .attribute("charset", "utf-8")
+            .attribute("name", e.name);
+        attached.push(MimePart::new(ct, BodyPart::Text(e.text.into())).header(
+            "Content-Disposition",
+            ContentType::new("attachment").attribute("filename", e.name),
+        ));
+    }
+
+    if !inline.is_empty() {
+        if let Some(b) = body.take_if(|_| has_html) {
+            let mut parts = vec![b];
+            parts.append(&mut inline);
+            body = Some(MimePart::new("multipart/related", parts));
+        } else {
+            inline.append(&mut attached);
+            attached = inline;
+        }
+    }
+    let root = if attached.is_empty() {
+        body.unwrap_or_else(|| MimePart::new("text/plain", BodyPart::Text("".into())))
+    } else {
+        let mut parts: Vec<MimePart<'static>> = body.into_iter().collect();
+        parts.append(&mut attached);
+        MimePart::new("multipart/mixed", parts)
+    };
+    out.extend_from_slice(b"MIME-Version: 1.0\r\n");
+    root.write_part(&mut out);
+    Ok(out)
+}
+
+fn header(out: &mut Vec<u8>, name: &str, value: &impl Header) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    value.write_header(out, name.len() + 2);
+}
+
+fn write_headers(out: &mut Vec<u8>, m: &Message<'_>) -> Result<()> {
+    if let Some(raw) = m.transport_headers() {
+        for field in passthrough_headers(&raw) {
+            out.extend_from_slice(field.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    if let Some(from) = mailbox(m.sender_name(), m.sender_email()) {
+        header(out, "From", &from);
+    }
+    let recipients = m.recipients()?;
+    for kind in [RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc] {
+        let list: Vec<Address<'static>> = recipients
+            .iter()
+            .filter(|r| r.kind == kind)
+            .filter_map(recipient_address)
+            .collect();
+        if !list.is_empty() {
+            header(out, kind.name(), &Address::new_list(list));
+        }
+    }
+    if let Some(s) = m.subject().filter(|s| !s.is_empty()) {
+        header(out, "Subject", &Text::new(s));
+    }
+    let time = m.date().or_else(|| {
+        m.properties()
+            .get_time(pid::LAST_MODIFICATION_TIME)
+            .and_then(|r| r.ok())
+    });
+    if let Some(t) = time {
+        header(out, "Date", &Raw::new(rfc5322(unix(t))));
+    }
+    if let Some(id) = m
+        .string(pid::INTERNET_MESSAGE_ID)
+        .and_then(|s| message_ids(&s).into_iter().next())
+    {
+        header(out, "Message-ID", &MessageId::new(id));
+    }
+    for (name, id) in [
+        ("In-Reply-To", pid::IN_REPLY_TO),
+        ("References", pid::REFERENCES),
+    ] {
+        let ids = m.string(id).map(|s| message_ids(&s)).unwrap_or_default();
+        if !ids.is_empty() {
+            header(out, name, &MessageId::from(ids));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `s` can stand as an addr-spec between `<` and `>`.
+fn is_address(s: &str) -> bool {
+    s.contains('@')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','))
+}
+
+/// A mailbox from a display name and an address. Without a usable Internet
+/// address (an Exchange sender known only by its DN) the name alone is
+/// written as an empty group, `"Name":;`, which RFC 5322 (and RFC 6854 for
+/// `From`) allows and parsers read back as that name, with no made-up
+/// address.
+fn mailbox(name: Option<String>, email: Option<String>) -> Option<Address<'static>> {
+    let name = name.map(|n| clean_phrase(&n)).filter(|n| !n.is_empty());
+    match email.filter(|e| is_address(e.trim())) {
+        Some(e) => Some(Address::new_address(name, e.trim().to_string())),
+        None => name.map(|n| Address::new_group(Some(n), Vec::new())),
+    }
+}
+
+fn recipient_address(r: &Recipient) -> Option<Address<'static>> {
+    let name = r.name.clone().or_else(|| r.email.clone());
+    mailbox(name, r.address().map(str::to_string))
+}
+
+/// A display name without line breaks or other controls.
+fn clean_phrase(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// The ids of a Message-ID, In-Reply-To or References value, without their
+/// angle brackets; ids holding white space or controls are dropped.
+fn message_ids(s: &str) -> Vec<String> {
+    let raw: Vec<&str> = if s.contains('<') {
+        s.split('<')
+            .skip(1)
+            .map(|p| p.split('>').next().unwrap_or(""))
+            .collect()
+    } else {
+        s.split_whitespace().collect()
+    };
+    raw.into_iter()
+        .map(str::trim)
+        .filter(|id| {
+            !id.is_empty()
+                && id.is_ascii()
+                && !id
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '>')
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Header fields of the transport headers that are kept: well-formed,
+/// ASCII, and not among those this module writes.
+fn passthrough_headers(raw: &str) -> Vec<String> {
+    const OWN: &[&str] = &[
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "mime-version",
+    ];
+    let mut fields: Vec<Vec<&str>> = Vec::new();
+    for line in raw.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() {
+            if fields.is_empty() {
+                continue;
+            }
+            break; // the end of the header section
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(f) = fields.last_mut() {
+                f.push(line);
+            }
+            continue;
+        }
+        fields.push(vec![line]);
+    }
+    fields
+        .into_iter()
+        .filter(|lines| {
+            let Some((name, _)) = lines[0].split_once(':') else {
+                return false;
+            };
+            let lname = name.to_ascii_lowercase();
+            !name.is_empty()
+                && name.bytes().all(|b| b.is_ascii_graphic())
+                && !OWN.contains(&lname.as_str())
+                && !lname.starts_with("content-")
+                && lines.iter().all(|l| {
+                    l.len() <= 998 && l.bytes().all(|b| b == b'\t' || (0x20..0x7F).contains(&b))
+                })
+        })
+        .map(|lines| lines.join("\r\n"))
+        .collect()
+}
+
+/// The HTML body as text: by its byte-order mark, else in
+/// PidTagInternetCodepage (the code page [MS-OXCMAIL] gives the HTML body),
+/// else as UTF-8 when it is valid, else in the message's code page.
+fn decode_html(bytes: &[u8], m: &Message<'_>) -> String {
+    let internet = match m.properties().get(pid::INTERNET_CODEPAGE) {
+        Some(Ok(PropValue::Int32(cp))) if cp > 0 => Some(cp as u32),
+        _ => None,
+    };
+    decode_html_bytes(bytes, internet, m.codepage())
+}
+
+pub(crate) fn decode_html_bytes(bytes: &[u8], internet: Option<u32>, fallback: u32) -> String {
+    let s: Cow<'_, str> = if let Some((enc, bom)) = Encoding::for_bom(bytes) {
+        enc.decode_without_bom_handling(&bytes[bom..]).0
+    } else if let Some(enc) = internet.and_then(encoding_for_codepage) {
+        enc.decode_without_bom_handling(bytes).0
+    } else if let Ok(s) = std::str::from_utf8(bytes) {
+        Cow::Borrowed(s)
+    } else {
+        encoding_for_codepage(fallback)
+            .unwrap_or(WINDOWS_1252)
+            .decode_without_bom_handling(bytes)
+            .0
+    };
+    s.replace('\0', "")
+}
+
+/// A MIME type as stored, when it looks like one.
+fn valid_mime(s: &str) -> Option<String> {
+    let s = s.trim();
+    let (t, sub) = s.split_once('/')?;
+    let token = |x: &str| {
+        !x.is_empty()
+            && x.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    (token(t) && token(sub)).then(|| s.to_ascii_lowercase())
+}
+
+/// A leaf part holding `data` byte for byte. Text types are base64-encoded
+/// here, since mail-builder would otherwise turn their bare LFs into CRLF.
+fn binary_part(mime: String, name: &str, data: Vec<u8>, cid: Option<String>) -> MimePart<'static> {
+    let ct = ContentType::new(mime.clone()).attribute("name", name.to_string());
+    let mut part = if mime.starts_with("text/") {
+        let b64 = base64(&data);
+        let mut lines = String::with_capacity(b64.len() + b64.len() / 38);
+        for (i, chunk) in b64.as_bytes().chunks(76).enumerate() {
+            if i > 0 {
+                lines.push_str("\r\n");
+            }
+            lines.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+        }
+        MimePart::new(ct, BodyPart::Binary(lines.into_bytes().into())).transfer_encoding("base64")
+    } else {
+        MimePart::new(ct, BodyPart::Binary(data.into()))
+    };
+    let disposition = if cid.is_some() {
+        "inline"
+    } else {
+        "attachment"
+    };
+    part = part.header(
+        "Content-Disposition",
+        ContentType::new(disposition).attribute("filename", name.to_string()),
+    );
+    if let Some(cid) = cid {
+        part = part.cid(cid);
+    }
+    part
+}
+
+/// The name an attachment is written under: its file name without control
+/// characters, else `attachment-N` with its stored extension.
+pub(crate) fn attachment_name(a: &Attachment<'_>, index: usize) -> String {
+    let name = a
+        .filename()
+        .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    name.unwrap_or_else(|| {
+        let ext = a
+            .properties()
+            .get_string(pid::ATTACH_EXTENSION, 1252)
+            .and_then(|r| r.ok())
+            .filter(|e| e.starts_with('.') && e.len() <= 16 && e.is_ascii())
+            .unwrap_or_default();
+        format!("attachment-{}{ext}", index + 1)
+    })
+}
+
+/// The attachment's MIME type: PidTagAttachMimeTag, else a guess from the
+/// file name's extension, else `application/octet-stream`.
+pub(crate) fn attachment_mime(a: &Attachment<'_>, name: &str) -> String {
+    a.mime_type()
+        .and_then(|m| valid_mime(&m))
+        .or_else(|| mime_guess::from_path(name).first_raw().map(str::to_string))
+        .unwrap_or_else(|| "application/octet-stream".to_string())
+}
+
+/// The bytes of an OLE attachment: the storage held in the object's subnode.
+pub(crate) fn ole_bytes(a: &Attachment<'_>) -> Result<Option<Vec<u8>>> {
+    let pc = a.properties();
+    let Some(rec) = pc.record(pid::ATTACH_DATA) else {
+        return Ok(None);
+    };
+    match pc.value_of(rec)? {
+        PropValue::Object { nid, .. } => Ok(Some(pc.heap().subnode(nid)?.read_all()?)),
+        PropValue::Binary(b) => Ok(Some(b)),
+        _ => Ok(None),
+    }
+}
+
+/// The part for one attachment and whether it is inline; `None` for
+/// attachments that hold no data here (references to files elsewhere).
+fn attachment_part(
+    a: &Attachment<'_>,
+    index: usize,
+    store: &Store<'_>,
+    depth: usize,
+) -> Result<Option<(MimePart<'static>, bool)>> {
+    let name = attachment_name(a, index);
+    let cid = a
+        .content_id()
+        .and_then(|c| message_ids(&c).into_iter().next());
+    let data = match a.method() {
+        AttachMethod::EmbeddedMessage => {
+            if let Some(inner) = a.embedded()? {
+                if depth + 1 > MAX_EMBED_DEPTH {
+                    return Err(CopyError::TooDeep(MAX_EMBED_DEPTH));
+                }
+                let bytes = build(&inner, store, depth + 1, Vec::new())?;
+                let mut fname = a
+                    .filename()
+                    .or_else(|| inner.subject())
+                    .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| format!("message-{}", index + 1));
+                if !fname.to_ascii_lowercase().ends_with(".eml") {
+                    fname.push_str(".eml");
+                }
+                // RFC 2046 allows only 7bit, 8bit or binary here; what the
+                // builder writes is 7bit.
+                let part = MimePart::new("message/rfc822", BodyPart::Binary(bytes.into()))
+                    .transfer_encoding("7bit")
+                    .header(
+                        "Content-Disposition",
+                        ContentType::new("attachment").attribute("filename", fname),
+                    );
+                return Ok(Some((part, false)));
+            }
+            match a.data()? {
+                Some(d) => d.into_owned(),
+                None => {
+                    return Err(CopyError::Attachment {
+                        nid: a.nid(),
+                        what: "embedded message without its object".into(),
+                    })
+                }
+            }
+        }
+        AttachMethod::Ole => match ole_bytes(a)? {
+            Some(d) => d,
+            None => return Ok(None),
+        },
+        AttachMethod::ByReference
+        | AttachMethod::ByReferenceOnly
+        | AttachMethod::ByWebReference => return Ok(None),
+        AttachMethod::None => match a.data()? {
+            Some(d) => d.into_owned(),
+            None => return Ok(None),
+        },
+        AttachMethod::ByValue | AttachMethod::Other(_) => {
+            a.data()?.map(Cow::into_owned).unwrap_or_default()
+        }
+    };
+    let mime = attachment_mime(a, &name);
+    let is_inline = cid.is_some();
+    Ok(Some((binary_part(mime, &name, data, cid), is_inline)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_id_lists() {
+        assert_eq!(message_ids("<a@b>"), vec!["a@b"]);
+        assert_eq!(message_ids(" <a@b>\r\n <c@d> "), vec!["a@b", "c@d"]);
+        assert_eq!(message_ids("a@b c@d"), vec!["a@b", "c@d"]);
+        assert_eq!(message_ids("<bad id@x> <ok@x>"), vec!["ok@x"]);
+        assert!(message_ids("").is_empty());
+    }
+
+    #[test]
+    fn mailboxes() {
+        let write = |a: Address<'_>| {
+            let mut v = Vec::new();
+            header(&mut v, "From", &a);
+            String::from_utf8(v).unwrap()
+        };
+        let a = mailbox(Some("Jane Doe".into()), Some("jane@example.com".into())).unwrap();
+        assert_eq!(write(a), "From: \"Jane Doe\" <jane@example.com>\r\n");
+        // An Exchange DN is not an address: the name stands alone.
+        let a = mailbox(
+            Some("Jane Doe".into()),
+            Some("/O=ORG/OU=EXCHANGE/CN=RECIPIENTS/CN=JANE".into()),
+        )
+        .unwrap();
+        assert_eq!(write(a), "From: \"Jane Doe\":;\r\n");
+        assert!(mailbox(None, None).is_none());
+        assert!(mailbox(Some(" ".into()), Some("not an address".into())).is_none());
+    }
+
+    #[test]
+    fn transport_headers_pass_through_but_not_ours() {
+        let raw = "Received: from a\r\n\tby b; Mon, 1 Jan 2001\r\nFrom: x@y\r\n\
+                   Content-Type: text/plain\r\nX-Mailer: Outlook\r\nX-Bad: caf\u{e9}\r\n\
+                   not a header\r\nSubject: s\r\n\r\nbody: no\r\n";
+        assert_eq!(
+            passthrough_headers(raw),
+            vec![
+                "Received: from a\r\n\tby b; Mon, 1 Jan 2001".to_string(),
+                "X-Mailer: Outlook".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn html_charsets() {
+        // Windows-1252 bytes named by the Internet code page.
+        assert_eq!(decode_html_bytes(b"caf\xe9", Some(1252), 1252), "café");
+        // UTF-8 without a code page.
+        assert_eq!(decode_html_bytes("café".as_bytes(), None, 1252), "café");
+        // Not UTF-8, no code page: the message's code page.
+        assert_eq!(decode_html_bytes(b"\x82\xa0", None, 932), "あ");
+        // A BOM wins.
+        assert_eq!(
+            decode_html_bytes(b"\xff\xfeh\x00i\x00", Some(1252), 1252),
+            "hi"
+        );
+        assert_eq!(decode_html_bytes(b"<p>x</p>\0", None, 1252), "<p>x</p>");
+    }
+
+    #[test]
+    fn mime_types() {
+        assert_eq!(valid_mime(" Image/PNG "), Some("image/png".into()));
+        assert_eq!(
+            valid_mime("application/vnd.ms-excel"),
+            Some("application/vnd.ms-excel".into())
+        );
+        assert_eq!(valid_mime("image"), None);
+        assert_eq!(valid_mime("text/plain; charset=x"), None);
+    }
+
+    #[test]
+    fn text_attachments_keep_their_bytes() {
+        let data = b"line one\nline two\r\nno end".to_vec();
+        let mut out = Vec::new();
+        binary_part("text/plain".into(), "a.txt", data.clone(), None).write_part(&mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Content-Transfer-Encoding: base64"), "{text}");
+        assert!(text.contains(&base64(&data)), "{text}");
+    }
+}

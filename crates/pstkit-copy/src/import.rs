@@ -1,0 +1,422 @@
+//! EML files, folders of them, and mbox files into a new PST: the reverse of
+//! [`crate::export()`]. Each source becomes a folder named after it; a
+//! directory's subdirectories become subfolders. Messages are parsed with
+//! `mail-parser` and written one at a time.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
+use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
+use pstkit_ndb::Nid;
+use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+
+use crate::error::{io_err, CopyError, Result};
+
+/// Largest single message read from an mbox: larger ones are reported and
+/// skipped so that a damaged mbox (a missing separator) cannot exhaust memory.
+pub const MAX_MESSAGE: usize = 256 << 20;
+
+/// The outcome of an import.
+#[derive(Clone, Debug, Default)]
+pub struct ImportSummary {
+    /// Folders created.
+    pub folders: u64,
+    /// Messages written.
+    pub items: u64,
+    /// Sources or messages that could not be read, with the reason.
+    pub failed: Vec<(String, String)>,
+    /// The file written.
+    pub path: PathBuf,
+}
+
+fn tag(id: u16, t: PropType) -> PropTag {
+    PropTag::new(PropId(id), t)
+}
+
+fn text(id: u16, v: &str) -> (PropTag, PropValue) {
+    (tag(id, PropType::String), PropValue::String(v.to_string()))
+}
+
+fn display(a: Option<&Address<'_>>) -> Option<String> {
+    let names: Vec<String> = a?
+        .iter()
+        .map(|x| x.name().or(x.address()).unwrap_or_default().to_string())
+        .collect();
+    (!names.is_empty()).then(|| names.join("; "))
+}
+
+/// Turns an RFC 5322 message into a message to write.
+pub fn eml_to_message(raw: &[u8]) -> Result<NewMessage> {
+    parse(raw, 0)
+}
+
+fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
+    if depth > crate::MAX_EMBED_DEPTH {
+        return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
+    }
+    let msg = MessageParser::default()
+        .parse(raw)
+        .ok_or_else(|| CopyError::Import("not an RFC 5322 message".into()))?;
+    let mut props = vec![
+        text(0x001A, "IPM.Note"),
+        (tag(0x0E07, PropType::Int32), PropValue::Int32(1)),
+    ];
+    if let Some(s) = msg.subject() {
+        props.push(text(0x0037, s));
+        props.push(text(
+            0x0070,
+            s.trim_start_matches("RE: ").trim_start_matches("FW: "),
+        ));
+    }
+    if let Some(from) = msg.from().and_then(|f| f.first()) {
+        let addr = from.address().unwrap_or_default();
+        let name = from.name().unwrap_or(addr);
+        for (n, t, e) in [(0x0C1A, 0x0C1E, 0x0C1F), (0x0042, 0x0064, 0x0065)] {
+            props.push(text(n, name));
+            props.push(text(t, "SMTP"));
+            props.push(text(e, addr));
+        }
+        props.push(text(0x5D01, addr));
+        props.push(text(0x5D02, addr));
+    }
+    if let Some(d) = msg.date() {
+        let t = pstkit_store::from_unix(d.to_timestamp(), 0);
+        for id in [0x0039, 0x0E06, 0x3007, 0x3008] {
+            props.push((tag(id, PropType::Time), PropValue::Time(t)));
+        }
+    }
+    if let Some(id) = msg.message_id() {
+        props.push(text(0x1035, &format!("<{id}>")));
+    }
+    if let Some(v) = msg.in_reply_to().as_text() {
+        props.push(text(0x1042, &format!("<{v}>")));
+    }
+    if let Some(list) = msg.references().as_text_list() {
+        let refs: Vec<String> = list.iter().map(|r| format!("<{r}>")).collect();
+        props.push(text(0x1039, &refs.join(" ")));
+    } else if let Some(r) = msg.references().as_text() {
+        props.push(text(0x1039, &format!("<{r}>")));
+    }
+    if let Some(to) = display(msg.to()) {
+        props.push(text(0x0E04, &to));
+    }
+    if let Some(cc) = display(msg.cc()) {
+        props.push(text(0x0E03, &cc));
+    }
+    let header_end = msg.root_part().offset_body as usize;
+    if let Some(h) = raw.get(..header_end) {
+        props.push(text(0x007D, &String::from_utf8_lossy(h)));
+    }
+    if let Some(body) = msg.body_text(0) {
+        props.push(text(0x1000, &body));
+    }
+    if let Some(html) = msg
+        .html_part(0)
+        .filter(|p| matches!(p.body, PartType::Html(_)))
+    {
+        props.push((
+            tag(0x1013, PropType::Binary),
+            PropValue::Binary(html.contents().to_vec()),
+        ));
+    }
+    props.push((tag(0x3FDE, PropType::Int32), PropValue::Int32(65001)));
+
+    let mut recipients = Vec::new();
+    for (kind, list) in [(1, msg.to()), (2, msg.cc()), (3, msg.bcc())] {
+        let Some(list) = list else { continue };
+        for a in list.iter() {
+            let addr = a.address().unwrap_or_default();
+            recipients.push(vec![
+                (tag(0x0C15, PropType::Int32), PropValue::Int32(kind)),
+                text(0x3001, a.name().unwrap_or(addr)),
+                text(0x3002, "SMTP"),
+                text(0x3003, addr),
+                text(0x39FE, addr),
+                (tag(0x0FFE, PropType::Int32), PropValue::Int32(6)),
+                (tag(0x3900, PropType::Int32), PropValue::Int32(0)),
+            ]);
+        }
+    }
+    let mut attachments = Vec::new();
+    for part in msg.attachments() {
+        let mut props = Vec::new();
+        if let Some(name) = part.attachment_name() {
+            props.push(text(0x3707, name));
+            props.push(text(0x3704, name));
+            props.push(text(0x3001, name));
+        }
+        if let Some(ct) = part.content_type() {
+            let mime = match ct.subtype() {
+                Some(sub) => format!("{}/{sub}", ct.ctype()),
+                None => ct.ctype().to_string(),
+            };
+            props.push(text(0x370E, &mime));
+        }
+        if let Some(cid) = part.content_id() {
+            props.push(text(0x3712, cid));
+            props.push((tag(0x3714, PropType::Int32), PropValue::Int32(4)));
+        }
+        let content = match &part.body {
+            PartType::Message(inner) => {
+                AttachContent::Message(Box::new(parse(inner.raw_message(), depth + 1)?))
+            }
+            _ => AttachContent::Data(part.contents().to_vec()),
+        };
+        attachments.push(NewAttachment { props, content });
+    }
+    Ok(NewMessage {
+        props,
+        recipients,
+        attachments,
+    })
+}
+
+/// Reads an mbox (mboxo or mboxrd) one message at a time.
+pub struct MboxReader<R> {
+    input: R,
+    pending: Option<Vec<u8>>,
+    done: bool,
+}
+
+impl<R: BufRead> MboxReader<R> {
+    /// Starts reading.
+    pub fn new(input: R) -> Self {
+        MboxReader {
+            input,
+            pending: None,
+            done: false,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for MboxReader<R> {
+    type Item = std::io::Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut msg: Option<Vec<u8>> = self.pending.take();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match self.input.read_until(b'\n', &mut line) {
+                Err(e) => return Some(Err(e)),
+                Ok(0) => {
+                    self.done = true;
+                    return msg.map(|m| Ok(finish(m)));
+                }
+                Ok(_) => {}
+            }
+            if line.starts_with(b"From ") {
+                if let Some(m) = msg.take() {
+                    self.pending = Some(Vec::new());
+                    return Some(Ok(finish(m)));
+                }
+                msg = Some(Vec::new());
+                continue;
+            }
+            let Some(m) = msg.as_mut() else { continue };
+            // mboxrd: one '>' more was added to every ">*From " line.
+            let unescaped = {
+                let gt = line.iter().take_while(|&&b| b == b'>').count();
+                if gt > 0 && line[gt..].starts_with(b"From ") {
+                    &line[1..]
+                } else {
+                    &line[..]
+                }
+            };
+            if m.len() + unescaped.len() > MAX_MESSAGE {
+                return Some(Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "message larger than 256 MiB: a missing separator?",
+                )));
+            }
+            m.extend_from_slice(unescaped);
+        }
+    }
+}
+
+/// The blank line that separates mbox messages belongs to none of them.
+fn finish(mut m: Vec<u8>) -> Vec<u8> {
+    if m.ends_with(b"\r\n") {
+        m.truncate(m.len() - 2);
+    } else if m.ends_with(b"\n") {
+        m.pop();
+    }
+    m
+}
+
+/// What a source path holds.
+enum Source {
+    Eml(PathBuf),
+    Mbox(PathBuf),
+    Dir(PathBuf),
+}
+
+fn classify(p: &Path) -> Result<Source> {
+    if p.is_dir() {
+        return Ok(Source::Dir(p.to_path_buf()));
+    }
+    let mut head = [0u8; 5];
+    let n = std::io::Read::read(&mut File::open(p).map_err(|e| io_err(p, e))?, &mut head)
+        .map_err(|e| io_err(p, e))?;
+    if &head[..n] == b"From " {
+        Ok(Source::Mbox(p.to_path_buf()))
+    } else {
+        Ok(Source::Eml(p.to_path_buf()))
+    }
+}
+
+fn folder_name(p: &Path) -> String {
+    let stem = if p.is_dir() {
+        p.file_name()
+    } else {
+        p.file_stem()
+    };
+    stem.map(|s| s.to_string_lossy().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "Imported".into())
+}
+
+/// Writes every message of `sources` into a new PST at `dest`.
+pub fn import(
+    sources: &[PathBuf],
+    dest: &Path,
+    options: WriterOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportSummary> {
+    let mut w = PstWriter::create(dest, options)?;
+    let top = w.standard_folders().ipm_subtree;
+    let mut s = ImportSummary::default();
+    for src in sources {
+        add_source(&mut w, top, src, &mut s, progress, 0)?;
+    }
+    s.path = w.finish()?;
+    Ok(s)
+}
+
+fn add_source(
+    w: &mut PstWriter,
+    parent: Nid,
+    src: &Path,
+    s: &mut ImportSummary,
+    progress: &mut dyn FnMut(u64),
+    depth: usize,
+) -> Result<()> {
+    if depth > 64 {
+        s.failed.push((
+            src.display().to_string(),
+            "directories nested too deeply".into(),
+        ));
+        return Ok(());
+    }
+    let folder = w.add_folder(parent, &folder_name(src), Some("IPF.Note"))?;
+    s.folders += 1;
+    match classify(src)? {
+        Source::Eml(p) => {
+            let raw = std::fs::read(&p);
+            add_one(w, folder, p.display().to_string(), raw, s, progress)?;
+        }
+        Source::Mbox(p) => {
+            let f = File::open(&p).map_err(|e| io_err(&p, e))?;
+            for (k, m) in MboxReader::new(BufReader::with_capacity(1 << 20, f)).enumerate() {
+                add_one(
+                    w,
+                    folder,
+                    format!("{} message {}", p.display(), k + 1),
+                    m,
+                    s,
+                    progress,
+                )?;
+            }
+        }
+        Source::Dir(p) => {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&p)
+                .map_err(|e| io_err(&p, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            for e in entries {
+                if e.is_dir() {
+                    add_source(w, folder, &e, s, progress, depth + 1)?;
+                } else if e.extension().is_some_and(|x| x.eq_ignore_ascii_case("eml")) {
+                    let raw = std::fs::read(&e);
+                    add_one(w, folder, e.display().to_string(), raw, s, progress)?;
+                } else if e
+                    .extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("mbox"))
+                {
+                    add_source(w, folder, &e, s, progress, depth + 1)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses one message and writes it; a message that does not parse is
+/// reported in the summary and the import goes on.
+fn add_one(
+    w: &mut PstWriter,
+    folder: Nid,
+    what: String,
+    raw: std::io::Result<Vec<u8>>,
+    s: &mut ImportSummary,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let parsed = raw
+        .map_err(|e| e.to_string())
+        .and_then(|r| eml_to_message(&r).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(m) => {
+            w.add_message(folder, &m)?;
+            s.items += 1;
+            progress(s.items);
+        }
+        Err(e) => s.failed.push((what, e)),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mbox_splits_and_unescapes() {
+        let data = b"From a@b Mon Jan  1 00:00:00 2024\nSubject: one\n\n>From here\n>>From there\n\nFrom c@d Mon Jan  1 00:00:00 2024\nSubject: two\n\nbody\n";
+        let msgs: Vec<Vec<u8>> = MboxReader::new(&data[..]).map(|m| m.unwrap()).collect();
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0], b"Subject: one\n\nFrom here\n>From there\n");
+        assert_eq!(msgs[1], b"Subject: two\n\nbody");
+    }
+
+    #[test]
+    fn eml_fields_are_kept() {
+        let raw = b"From: Ann Example <ann@example.com>\r\nTo: Bob <bob@example.com>, carol@example.com\r\nCc: Dan <dan@example.com>\r\nSubject: =?utf-8?B?w4lsw6h2ZQ==?=\r\nDate: Tue, 1 Jul 2025 10:00:00 +0000\r\nMessage-ID: <x1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=a.bin\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n";
+        let m = eml_to_message(raw).unwrap();
+        let get = |id: u16| {
+            m.props.iter().find_map(|(t, v)| match v {
+                PropValue::String(s) if t.id().0 == id => Some(s.clone()),
+                _ => None,
+            })
+        };
+        assert_eq!(get(0x0037).as_deref(), Some("Élève"));
+        assert_eq!(get(0x0C1F).as_deref(), Some("ann@example.com"));
+        assert_eq!(get(0x1035).as_deref(), Some("<x1@example.com>"));
+        assert!(get(0x1000).unwrap().starts_with("Hello"));
+        assert_eq!(m.recipients.len(), 3);
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].content, AttachContent::Data(vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn garbage_is_an_error_or_a_message_never_a_panic() {
+        for raw in [&b""[..], b"\xff\xfe\x00", b"From: \r\n\r\n", b"Subject: x"] {
+            let _ = eml_to_message(raw);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Export of pstkit stores to files other programs read: RFC 5322 `.eml`
+//! messages, mboxrd files, vCard 3.0 contacts and iCalendar events.
+//!
+//! [`export()`] walks the store once, folder by folder, with one message in
+//! memory at a time, and writes each file under a temporary name that is
+//! renamed when the file is complete. The input is only read. Damaged items
+//! are reported through the progress callback and skipped.
+//!
+//! ```no_run
+//! use pstkit_copy::{export, ExportEvent, ExportFormat};
+//!
+//! let file = pstkit_ndb::NdbFile::open("mail.pst")?;
+//! let store = pstkit_store::Store::open(file.ndb())?;
+//! let summary = export(&store, "out".as_ref(), ExportFormat::Eml, &mut |e| {
+//!     if let ExportEvent::ItemFailed { folder, nid, error } = e {
+//!         eprintln!("{folder}: item {nid}: {error}");
+//!     }
+//! })?;
+//! println!("{} items written", summary.items_exported);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod contentline;
+pub mod convert;
+pub mod eml;
+pub mod error;
+pub mod export;
+pub mod fsname;
+pub mod ical;
+pub mod import;
+pub mod mbox;
+pub mod time;
+pub mod vcard;
+
+pub use convert::{convert, ConvertOptions, ConvertSummary, CopyEvent};
+pub use eml::{message_to_eml, MAX_EMBED_DEPTH};
+pub use error::{CopyError, Result};
+pub use export::{export, ExportEvent, ExportFormat, ExportSummary};
+pub use ical::appointment_to_ics;
+pub use import::{eml_to_message, import, ImportSummary};
+pub use vcard::contact_to_vcard;

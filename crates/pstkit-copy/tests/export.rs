@@ -1,0 +1,658 @@
+//! Export of real files, read back with independent readers: every `.eml`
+//! with mail-parser against what the store API says, every mbox with
+//! Python's `mailbox`, vCard and iCalendar files against the store.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
+use pstkit_copy::{export, ExportEvent, ExportFormat, ExportSummary};
+use pstkit_ndb::{NdbFile, Nid};
+use pstkit_store::{pid, AttachMethod, Guid, ItemKind, Message, Store};
+
+fn real(name: &str) -> PathBuf {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/real"
+    ))
+    .join(name)
+}
+
+/// One exported item: its folder path, id and file.
+struct Item {
+    folder: String,
+    nid: Nid,
+    file: PathBuf,
+}
+
+struct Run {
+    dir: tempfile::TempDir,
+    items: Vec<Item>,
+    /// Item count per folder path, from the folder events.
+    folder_items: BTreeMap<String, usize>,
+    summary: ExportSummary,
+}
+
+fn run(store: &Store<'_>, format: ExportFormat) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut items = Vec::new();
+    let mut folder_items = BTreeMap::new();
+    let mut failures = Vec::new();
+    let summary = export(store, dir.path(), format, &mut |e| match e {
+        ExportEvent::ItemExported { folder, nid, file } => items.push(Item { folder, nid, file }),
+        ExportEvent::FolderStarted { folder, items } => {
+            folder_items.insert(folder, items);
+        }
+        ExportEvent::ItemFailed { folder, nid, error } => {
+            failures.push(format!("{folder} {nid}: {error}"))
+        }
+        ExportEvent::FolderFailed { folder, nid, error } => {
+            failures.push(format!("folder {folder} {nid}: {error}"))
+        }
+        ExportEvent::Counted { .. } => {}
+    })
+    .unwrap();
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(summary.is_complete());
+    Run {
+        dir,
+        items,
+        folder_items,
+        summary,
+    }
+}
+
+fn nl(s: &str) -> String {
+    s.replace("\r\n", "\n").trim_end().to_string()
+}
+
+/// The display name of the first mailbox or group of a parsed address.
+fn first_name(a: &Address<'_>) -> Option<String> {
+    match a {
+        Address::List(l) => l.first()?.name().map(str::to_string),
+        Address::Group(g) => g.first()?.name.as_deref().map(str::to_string),
+    }
+}
+
+fn first_address(a: &Address<'_>) -> Option<String> {
+    a.first()?.address().map(str::to_string)
+}
+
+/// Mailboxes and name-only groups in a parsed address header.
+fn entries(a: Option<&Address<'_>>) -> usize {
+    match a {
+        None => 0,
+        Some(Address::List(l)) => l.len(),
+        Some(Address::Group(g)) => g.iter().map(|g| g.addresses.len().max(1)).sum(),
+    }
+}
+
+fn b64decode(s: &[u8]) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = s.iter().filter_map(|&c| val(c)).collect();
+    let mut out = Vec::new();
+    for q in digits.chunks(4) {
+        let n = q
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &d)| n | (u32::from(d) << (18 - 6 * i)));
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..q.len()]);
+    }
+    out
+}
+
+/// The decoded bytes of a leaf part. Text parts come out of mail-parser as
+/// strings (charset-converted), so their base64 is decoded here instead.
+fn part_bytes(p: &mail_parser::MessagePart<'_>, raw: &[u8]) -> Vec<u8> {
+    match &p.body {
+        PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
+        PartType::Text(_) | PartType::Html(_) => {
+            b64decode(&raw[p.offset_body as usize..p.offset_end as usize])
+        }
+        other => panic!("not a leaf part: {other:?}"),
+    }
+}
+
+/// What a check saw.
+#[derive(Default, Debug)]
+struct Seen {
+    attachments: usize,
+    inline: usize,
+    embedded: usize,
+    ole: usize,
+    html: usize,
+}
+
+/// Checks a parsed message against the store's message, recursively into
+/// embedded messages. `raw` is the outermost message's bytes, to which
+/// mail-parser's part offsets refer, nested messages included.
+fn check_mail(
+    m: &Message<'_>,
+    parsed: &mail_parser::Message<'_>,
+    raw: &[u8],
+    seen: &mut Seen,
+    what: &str,
+) {
+    assert_eq!(
+        parsed.subject().unwrap_or(""),
+        m.subject().unwrap_or_default(),
+        "{what}: subject"
+    );
+    let from = parsed.from();
+    if let Some(name) = m.sender_name().filter(|n| !n.trim().is_empty()) {
+        assert_eq!(
+            from.and_then(first_name).as_deref(),
+            Some(name.trim()),
+            "{what}: sender name"
+        );
+    }
+    if let Some(email) = m.sender_email().filter(|e| e.contains('@')) {
+        assert_eq!(
+            from.and_then(first_address).as_deref(),
+            Some(email.as_str()),
+            "{what}: sender address"
+        );
+    }
+    let body = m.body().map(|b| b.replace('\0', "")).unwrap_or_default();
+    if !body.is_empty() {
+        assert_eq!(
+            nl(&parsed.body_text(0).expect("text body")),
+            nl(&body),
+            "{what}: body"
+        );
+    }
+    if let Some(html) = m.body_html() {
+        let parsed_html = parsed.body_html(0).expect("html body");
+        seen.html += 1;
+        if html.is_ascii() {
+            let html = String::from_utf8(html).unwrap().replace('\0', "");
+            assert_eq!(nl(&parsed_html), nl(&html), "{what}: html");
+        }
+    }
+    for a in m.attachments().unwrap() {
+        let a = a.unwrap();
+        match a.method() {
+            AttachMethod::EmbeddedMessage => {
+                let inner = a.embedded().unwrap().expect("embedded message");
+                let subject = inner.subject().unwrap_or_default();
+                let part = parsed
+                    .parts
+                    .iter()
+                    .filter_map(|p| p.message())
+                    .find(|n| n.subject().unwrap_or("") == subject)
+                    .unwrap_or_else(|| panic!("{what}: no message/rfc822 part {subject:?}"));
+                seen.embedded += 1;
+                check_mail(&inner, part, raw, seen, &format!("{what} > {subject}"));
+            }
+            AttachMethod::ByValue => {
+                let Some(name) = a.filename() else { continue };
+                let data = a.data().unwrap().unwrap_or_default();
+                let part = parsed
+                    .parts
+                    .iter()
+                    .find(|p| !p.is_message() && p.attachment_name() == Some(name.as_str()))
+                    .unwrap_or_else(|| panic!("{what}: no part named {name:?}"));
+                assert!(
+                    part_bytes(part, raw) == *data,
+                    "{what}: bytes of {name:?} differ"
+                );
+                if let Some(cid) = a.content_id() {
+                    assert_eq!(
+                        part.content_id(),
+                        Some(cid.trim_matches(['<', '>'])),
+                        "{what}: content id of {name:?}"
+                    );
+                    seen.inline += 1;
+                }
+                seen.attachments += 1;
+            }
+            AttachMethod::Ole => {
+                // The OLE storage, read from the object's subnode here.
+                let pc = a.properties();
+                let rec = pc.record(pid::ATTACH_DATA).expect("object");
+                let pstkit_ltp::PropValue::Object { nid, .. } = pc.value_of(rec).unwrap() else {
+                    panic!("{what}: OLE attachment without an object");
+                };
+                let data = pc.heap().subnode(nid).unwrap().read_all().unwrap();
+                let name = a.filename().expect("name");
+                assert!(
+                    parsed
+                        .parts
+                        .iter()
+                        .any(|p| p.attachment_name() == Some(name.as_str())
+                            && part_bytes(p, raw) == data),
+                    "{what}: no part {name:?} with the OLE bytes"
+                );
+                seen.ole += 1;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Exports `name` as EML and checks every `.eml` against the store.
+fn eml_round_trip(name: &str) -> (Run, Seen) {
+    let file = NdbFile::open(real(name)).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let r = run(&store, ExportFormat::Eml);
+    let mut seen = Seen::default();
+    let mut emls = 0;
+    for item in &r.items {
+        let m = store.message(item.nid).unwrap();
+        let ext = item.file.extension().unwrap().to_str().unwrap();
+        let want = match m.kind() {
+            ItemKind::Contact => "vcf",
+            ItemKind::Appointment | ItemKind::Meeting => "ics",
+            _ => "eml",
+        };
+        assert_eq!(ext, want, "{}", item.file.display());
+        if ext != "eml" {
+            continue;
+        }
+        emls += 1;
+        let bytes = std::fs::read(&item.file).unwrap();
+        let parsed = MessageParser::default()
+            .parse(&bytes)
+            .unwrap_or_else(|| panic!("{} does not parse", item.file.display()));
+        check_mail(
+            &m,
+            &parsed,
+            &bytes,
+            &mut seen,
+            &format!("{name} {}", item.nid),
+        );
+    }
+    assert!(emls > 0, "{name}: no .eml written");
+    assert_eq!(r.items.len(), r.summary.items_exported);
+    (r, seen)
+}
+
+/// Files under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, d: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn embedded_message_comes_back_as_message_rfc822() {
+    let (r, seen) = eml_round_trip("emk-pstsdk--submessage.pst");
+    assert_eq!(seen.embedded, 1, "{seen:?}");
+    assert_eq!(
+        files(r.dir.path()),
+        vec!["Top of Outlook data file/submessage/1.eml"]
+    );
+}
+
+#[test]
+fn attachments_and_inline_images_keep_their_bytes() {
+    let (_, seen) = eml_round_trip("aquasync-ruby-msg--attachAndInline.pst");
+    assert_eq!(seen.attachments, 2, "{seen:?}");
+    assert_eq!(seen.inline, 1, "{seen:?}");
+}
+
+#[test]
+fn french_folder_names_and_numbering() {
+    let (r, seen) = eml_round_trip("apache-tika--testPST.pst");
+    let want: Vec<String> = (1..=7)
+        .map(|n| format!("Début du fichier de données Outlook/{n}.eml"))
+        .collect();
+    let mut got = files(r.dir.path());
+    got.sort_by_key(|f| f.len());
+    assert_eq!(got, want);
+    assert!(seen.html > 0);
+}
+
+#[test]
+fn two_hundred_recipients() {
+    let file = NdbFile::open(real("aquasync-ruby-msg--200_recipients.pst")).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let (r, _) = eml_round_trip("aquasync-ruby-msg--200_recipients.pst");
+    let item = &r.items[0];
+    let m = store.message(item.nid).unwrap();
+    let recipients = m.recipients().unwrap();
+    assert_eq!(recipients.len(), 200);
+    let bytes = std::fs::read(&item.file).unwrap();
+    let parsed = MessageParser::default().parse(&bytes).unwrap();
+    let n = entries(parsed.to()) + entries(parsed.cc()) + entries(parsed.bcc());
+    assert_eq!(n, 200);
+    // Every SMTP address is there.
+    let mut addresses: Vec<String> = [parsed.to(), parsed.cc(), parsed.bcc()]
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a.iter().filter_map(|x| x.address().map(str::to_string)))
+        .collect();
+    let mut want: Vec<String> = recipients
+        .iter()
+        .filter_map(|r| r.address().map(str::to_string))
+        .collect();
+    addresses.sort();
+    want.sort();
+    assert_eq!(addresses, want);
+}
+
+#[test]
+fn encrypted_ansi_and_ost_files() {
+    for name in [
+        "simiden-pst2john--2003_high-encryption_quickquick.pst",
+        "simiden-pst2john--2k_outlook_qwerty1234.pst",
+        "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost",
+    ] {
+        let (r, seen) = eml_round_trip(name);
+        if name.ends_with(".ost") {
+            // Two messages with six OLE pictures each.
+            assert_eq!(seen.ole, 12, "{seen:?}");
+        }
+        let total: usize = r.folder_items.values().sum();
+        assert_eq!(r.summary.items_exported, total, "{name}");
+    }
+}
+
+#[test]
+fn ost_meetings_and_appointments_become_ics() {
+    let (r, _) = eml_round_trip("aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost");
+    let ics = r
+        .items
+        .iter()
+        .filter(|i| i.file.extension().is_some_and(|e| e == "ics"))
+        .count();
+    assert_eq!(ics, 11); // 5 appointments, 6 meeting requests
+    assert_eq!(r.summary.items_exported, 92);
+}
+
+fn python_mbox_count(path: &Path) -> usize {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import mailbox,sys; print(len(mailbox.mbox(sys.argv[1])))",
+        ])
+        .arg(path)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn mbox_counts_read_back_by_python() {
+    for name in [
+        "simiden-pst2john--2003_high-encryption_quickquick.pst",
+        "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost",
+        "aranetic-process-pst--unsent_email.pst",
+    ] {
+        let file = NdbFile::open(real(name)).unwrap();
+        let store = Store::open(file.ndb()).unwrap();
+        let r = run(&store, ExportFormat::Mbox);
+        let mut per_file: BTreeMap<PathBuf, (String, usize)> = BTreeMap::new();
+        for i in &r.items {
+            per_file
+                .entry(i.file.clone())
+                .or_insert((i.folder.clone(), 0))
+                .1 += 1;
+        }
+        assert!(!per_file.is_empty());
+        let written = files(r.dir.path());
+        assert_eq!(written.len(), per_file.len(), "{name}: {written:?}");
+        for (path, (folder, n)) in &per_file {
+            assert!(path.extension().is_some_and(|e| e == "mbox"));
+            assert_eq!(r.folder_items[folder], *n, "{name} {folder}");
+            assert_eq!(python_mbox_count(path), *n, "{name} {}", path.display());
+        }
+    }
+}
+
+#[test]
+fn mbox_messages_parse_and_match_the_store() {
+    let file = NdbFile::open(real(
+        "simiden-pst2john--2003_high-encryption_quickquick.pst",
+    ))
+    .unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let r = run(&store, ExportFormat::Mbox);
+    let path = &r.items[0].file;
+    let text = std::fs::read(path).unwrap();
+    // Split on the separator lines and undo the mboxrd quoting.
+    let mut messages: Vec<Vec<u8>> = Vec::new();
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"From ") {
+            messages.push(Vec::new());
+            continue;
+        }
+        let cur = messages.last_mut().unwrap();
+        let quotes = line.iter().take_while(|&&b| b == b'>').count();
+        if quotes > 0 && line[quotes..].starts_with(b"From ") {
+            cur.extend_from_slice(&line[1..]);
+        } else {
+            cur.extend_from_slice(line);
+        }
+    }
+    let in_file: Vec<&Item> = r.items.iter().filter(|i| &i.file == path).collect();
+    assert_eq!(messages.len(), in_file.len());
+    let mut seen = Seen::default();
+    for (bytes, item) in messages.iter().zip(in_file) {
+        let m = store.message(item.nid).unwrap();
+        let parsed = MessageParser::default().parse(bytes).unwrap();
+        check_mail(&m, &parsed, bytes, &mut seen, "mbox");
+    }
+}
+
+/// The unfolded, unescaped value of the first `name` line of a vCard or
+/// iCalendar text, and whether every line kept to 75 octets.
+fn property(text: &str, name: &str) -> Option<String> {
+    for raw in text.split("\r\n") {
+        assert!(raw.len() <= 75, "line over 75 octets: {raw:?}");
+    }
+    let unfolded = text.replace("\r\n ", "");
+    let line = unfolded
+        .split("\r\n")
+        .find(|l| l.split([':', ';']).next() == Some(name))?;
+    let value = line.split_once(':')?.1;
+    let mut out = String::new();
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') | Some('N') => out.push('\n'),
+                Some(o) => out.push(o),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+fn exported_with_ext<'s>(store: &Store<'s>, r: &Run, ext: &str) -> Vec<(Message<'s>, String)> {
+    r.items
+        .iter()
+        .filter(|i| i.file.extension().is_some_and(|e| e == ext))
+        .map(|i| {
+            (
+                store.message(i.nid).unwrap(),
+                std::fs::read_to_string(&i.file).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn contacts_as_vcards() {
+    for (name, count) in [
+        ("markb-trustifi-pst-extractor--contacts.pst", 1),
+        ("aranetic-process-pst--unsent_email.pst", 2),
+    ] {
+        let file = NdbFile::open(real(name)).unwrap();
+        let store = Store::open(file.ndb()).unwrap();
+        let r = run(&store, ExportFormat::Eml);
+        let cards = exported_with_ext(&store, &r, "vcf");
+        assert_eq!(cards.len(), count, "{name}");
+        let email1 = store.names().find_id(Guid::ADDRESS, 0x8083);
+        for (m, text) in cards {
+            assert!(text.starts_with("BEGIN:VCARD\r\nVERSION:3.0\r\n"), "{text}");
+            assert!(text.ends_with("END:VCARD\r\n"), "{text}");
+            let want = m.string(pid::DISPLAY_NAME).or_else(|| m.subject()).unwrap();
+            assert!(!want.is_empty());
+            assert_eq!(
+                property(&text, "FN").as_deref(),
+                Some(want.as_str()),
+                "{text}"
+            );
+            let surname = m.string(pid::SURNAME).unwrap_or_default();
+            let n = property(&text, "N").unwrap();
+            assert!(n.starts_with(&surname), "{n:?} {surname:?}");
+            if let Some(email) = email1.and_then(|id| m.string(id)) {
+                assert_eq!(property(&text, "EMAIL").as_deref(), Some(email.as_str()));
+            }
+        }
+    }
+}
+
+#[test]
+fn appointments_as_icalendar() {
+    for (name, count) in [
+        ("hughbe-PstReader--hughbe_Outlook.pst", 1),
+        ("sepinf-inc-IPED--test_sample.pst", 6),
+    ] {
+        let file = NdbFile::open(real(name)).unwrap();
+        let store = Store::open(file.ndb()).unwrap();
+        let r = run(&store, ExportFormat::Eml);
+        let events = exported_with_ext(&store, &r, "ics");
+        assert_eq!(events.len(), count, "{name}");
+        let start = store.names().find_id(Guid::APPOINTMENT, 0x820D).unwrap();
+        for (m, text) in events {
+            assert!(
+                text.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
+                "{text}"
+            );
+            assert!(text.contains("\r\nBEGIN:VEVENT\r\n"));
+            assert!(text.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"), "{text}");
+            assert!(property(&text, "UID").is_some_and(|u| !u.is_empty()));
+            assert!(property(&text, "DTSTAMP").is_some());
+            assert_eq!(
+                property(&text, "SUMMARY").unwrap_or_default(),
+                m.subject().unwrap_or_default(),
+                "{text}"
+            );
+            let t = m.properties().get_time(start).unwrap().unwrap();
+            assert_eq!(
+                property(&text, "DTSTART").unwrap(),
+                pstkit_copy::time::ical_utc(t.to_unix_seconds())
+            );
+        }
+    }
+}
+
+#[test]
+fn output_is_complete_files_only() {
+    // No temporary file survives, and the input is untouched.
+    let path = real("sepinf-inc-IPED--test_sample.pst");
+    let before = std::fs::read(&path).unwrap();
+    let file = NdbFile::open(&path).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    for format in [ExportFormat::Eml, ExportFormat::Mbox] {
+        let r = run(&store, format);
+        let all = files(r.dir.path());
+        assert_eq!(all.len(), r.summary.files_written);
+        assert!(all.iter().all(|f| !f.contains(".part")), "{all:?}");
+    }
+    drop(store);
+    drop(file);
+    assert!(std::fs::read(&path).unwrap() == before);
+}
+
+/// A copy of `name` in `dir` with the data block of the folder's third item
+/// damaged (one byte flipped, so its CRC fails); returns the path and the id.
+fn damage_third_item(name: &str, dir: &Path) -> (PathBuf, Nid, String) {
+    let src = real(name);
+    let mut bytes = std::fs::read(&src).unwrap();
+    let file = NdbFile::open(&src).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let (folder, nid) = store
+        .walk()
+        .flatten()
+        .find_map(|w| {
+            let ids = w.folder.message_ids().ok()?;
+            (ids.len() >= 3).then(|| (w.path_string(), ids[2]))
+        })
+        .unwrap();
+    let entry = file.ndb().node_entry(nid).unwrap();
+    let block = file.ndb().block_entry(entry.data).unwrap();
+    let at = block.bref.ib.0 as usize + 8;
+    bytes[at] ^= 0x55;
+    let path = dir.join("damaged.pst");
+    std::fs::write(&path, bytes).unwrap();
+    (path, nid, folder)
+}
+
+#[test]
+fn damaged_item_is_reported_and_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (path, bad, bad_folder) = damage_third_item(
+        "simiden-pst2john--2003_no-encryption_quickquick.pst",
+        tmp.path(),
+    );
+    let file = NdbFile::open(&path).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    assert!(store.message(bad).is_err(), "the damage must be seen");
+    for format in [ExportFormat::Eml, ExportFormat::Mbox] {
+        let out = tmp.path().join(format!("{format:?}"));
+        let mut failed = Vec::new();
+        let mut exported = 0;
+        let summary = export(&store, &out, format, &mut |e| match e {
+            ExportEvent::ItemFailed { folder, nid, error } => {
+                failed.push((folder, nid, error.to_string()))
+            }
+            ExportEvent::ItemExported { .. } => exported += 1,
+            _ => {}
+        })
+        .unwrap();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].0, bad_folder);
+        assert_eq!(failed[0].1, bad);
+        assert!(failed[0].2.contains("CRC"), "{}", failed[0].2);
+        assert_eq!(summary.items_failed, 1);
+        assert!(!summary.is_complete());
+        assert_eq!(summary.items_exported, 19);
+        assert_eq!(exported, 19);
+        if format == ExportFormat::Eml {
+            // The others keep their numbers: 3.eml is missing, not reused.
+            let names = files(&out);
+            assert_eq!(names.len(), 19);
+            assert!(!names.iter().any(|n| n.ends_with("/3.eml")), "{names:?}");
+            assert!(names.iter().any(|n| n.ends_with("/4.eml")), "{names:?}");
+        } else {
+            let mbox = files(&out);
+            assert_eq!(mbox.len(), 1);
+            assert_eq!(python_mbox_count(&out.join(&mbox[0])), 19);
+        }
+    }
+}
