@@ -28,7 +28,10 @@ pub fn encode_block(
     plain: &[u8],
 ) -> (Vec<u8>, BbtEntry) {
     let mut stored = None;
-    if f.has_compression() && plain.len() > 64 {
+    // Only external blocks of unencoded files are compressed: libpff cannot
+    // read compressed internal blocks, nor compressed blocks that are also
+    // encoded (the order of the two is not documented).
+    if f.has_compression() && !bid.is_internal() && crypt == CryptMethod::None && plain.len() > 64 {
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
         // Writing to a Vec cannot fail.
         let _ = z.write_all(plain);
