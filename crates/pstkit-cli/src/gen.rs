@@ -19,6 +19,8 @@ pub struct GenArgs {
     pub four_k: bool,
     /// Block encoding.
     pub crypt: CryptMethod,
+    /// The account an OST is bound to.
+    pub binding: Option<pstkit::store::binding::MailboxBinding>,
 }
 
 /// Writes the mailbox; the same seed and options give the same bytes.
@@ -38,6 +40,10 @@ pub fn run(out: &Path, a: &GenArgs) -> anyhow::Result<u8> {
         store_properties: Vec::new(),
     };
     let mut w = PstWriter::create(out, options)?;
+    if let Some(b) = &a.binding {
+        let id = w.named_prop(&pstkit::store::binding::binding_prop())?;
+        w.set_store_properties(b.store_properties(id));
+    }
     let bar = progress_bar(a.messages);
     generate(
         &mut w,

@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod binding;
 mod check;
+mod convert;
 mod export;
 mod gen;
+mod import;
 mod info;
 mod ls;
 mod show;
@@ -76,6 +79,15 @@ enum Command {
         /// Block encoding: none, compressible or high.
         #[arg(long, default_value = "compressible")]
         encoding: String,
+        /// For an OST: the Exchange server it is bound to.
+        #[arg(long)]
+        server: Option<String>,
+        /// For an OST: the mailbox it is bound to.
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// For an OST: the Outlook profile it is bound to.
+        #[arg(long)]
+        profile: Option<String>,
     },
     /// Export every folder's items: .eml files (contacts .vcf, calendar .ics) or one mbox per folder.
     Export {
@@ -88,6 +100,51 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Copy any readable PST or OST into a new Unicode PST (or a bound OST).
+    Convert {
+        /// The file to read (never modified).
+        src: PathBuf,
+        /// The file to write (atomically, after a verify pass).
+        dst: PathBuf,
+        /// Output kind: pst or ost (default: from DST's extension).
+        #[arg(long)]
+        to: Option<String>,
+        /// For an OST output: the Exchange server it is bound to.
+        #[arg(long)]
+        server: Option<String>,
+        /// For an OST output: the mailbox it is bound to.
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// For an OST output: the Outlook profile it is bound to.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Go on past damaged items, reporting each one lost.
+        #[arg(long)]
+        salvage: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Block encoding of the output: none, compressible or high.
+        #[arg(long, default_value = "compressible")]
+        encoding: String,
+        /// Write the Outlook 2013 4K-page OST variant.
+        #[arg(long = "4k")]
+        four_k: bool,
+    },
+    /// Show, verify or set the mailbox an OST is bound to.
+    Binding {
+        #[command(subcommand)]
+        action: BindingAction,
+    },
+    /// Import EML files, folders of them and mbox files into a new PST.
+    Import {
+        /// EML files, directories, mbox files; the last argument is the PST to write.
+        #[arg(required = true, num_args = 2..)]
+        paths: Vec<PathBuf>,
+        /// Block encoding of the output: none, compressible or high.
+        #[arg(long, default_value = "compressible")]
+        encoding: String,
+    },
     /// Verify every page, block, CRC, signature and tree; exit 0 only when all is clean.
     Check {
         /// The .pst or .ost file.
@@ -95,6 +152,57 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BindingAction {
+    /// What the file says about the mailbox it belongs to.
+    Show {
+        /// The .ost (or .pst) file.
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit 0 when the file belongs to this account; 3 when it is configured
+    /// for another mailbox (with the fields that differ); 4 when it cannot be told.
+    Verify {
+        /// The .ost file.
+        file: PathBuf,
+        /// Exchange server host name.
+        #[arg(long)]
+        server: String,
+        /// Mailbox address.
+        #[arg(long)]
+        mailbox: String,
+        /// Outlook profile name (compared only when given).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a copy bound to another account (or rebind the file atomically
+    /// with --in-place, keeping a .bak).
+    Set {
+        /// The file to rebind.
+        file: PathBuf,
+        /// Exchange server host name.
+        #[arg(long)]
+        server: String,
+        /// Mailbox address.
+        #[arg(long)]
+        mailbox: String,
+        /// Outlook profile name.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Where to write the rebound copy.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace FILE (atomically; the original is kept as FILE.bak).
+        #[arg(long)]
+        in_place: bool,
     },
 }
 
@@ -116,17 +224,80 @@ fn main() -> ExitCode {
             ost,
             four_k,
             encoding,
+            server,
+            mailbox,
+            profile,
         } => parse_crypt(&encoding).and_then(|crypt| {
+            let binding =
+                convert::binding_of(server.as_deref(), mailbox.as_deref(), profile.as_deref())?;
             gen::run(
                 &out,
                 &gen::GenArgs {
                     messages,
                     seed,
-                    ost: ost || four_k,
+                    ost: ost || four_k || binding.is_some(),
                     four_k,
                     crypt,
+                    binding,
                 },
             )
+        }),
+        Command::Convert {
+            src,
+            dst,
+            to,
+            server,
+            mailbox,
+            profile,
+            salvage,
+            json,
+            encoding,
+            four_k,
+        } => parse_crypt(&encoding).and_then(|crypt| {
+            convert::run(&convert::ConvertArgs {
+                src,
+                dst,
+                to,
+                server,
+                mailbox,
+                profile,
+                salvage,
+                json,
+                crypt,
+                four_k,
+            })
+        }),
+        Command::Binding { action } => match action {
+            BindingAction::Show { file, json } => binding::show(&file, json),
+            BindingAction::Verify {
+                file,
+                server,
+                mailbox,
+                profile,
+                json,
+            } => binding::verify(&file, &server, &mailbox, profile.as_deref(), json),
+            BindingAction::Set {
+                file,
+                server,
+                mailbox,
+                profile,
+                out,
+                in_place,
+            } => binding::set(
+                &file,
+                &server,
+                &mailbox,
+                profile.as_deref(),
+                out.as_deref(),
+                in_place,
+            ),
+        },
+        Command::Import {
+            mut paths,
+            encoding,
+        } => parse_crypt(&encoding).and_then(|crypt| {
+            let dst = paths.pop().unwrap_or_default();
+            import::run(&paths, &dst, crypt)
         }),
         Command::Check { file, json } => check::run(&file, json).map_err(Into::into),
         Command::Ls { file, json } => ls::run(&file, json),

@@ -128,7 +128,7 @@ pub fn convert(
     progress(CopyEvent::Verifying);
     let mut verified = 0;
     let path = w.finish_with(&mut |tmp| {
-        verified = verify(tmp, &digests).map_err(|e| StoreError::Invalid {
+        verified = verify(src, tmp, &digests).map_err(|e| StoreError::Invalid {
             nid: Nid(0),
             what: format!("verify pass: {e}"),
         })?;
@@ -146,8 +146,8 @@ struct Copier<'c, 's, 'a> {
     w: &'c mut PstWriter,
     salvage: bool,
     summary: ConvertSummary,
-    /// (destination item, digest of the source item)
-    digests: Vec<(Nid, u64)>,
+    /// (destination item, source item, digest of the source item)
+    digests: Vec<(Nid, Nid, u64)>,
     named: HashMap<PropId, Option<PropId>>,
 }
 
@@ -156,21 +156,26 @@ struct Mapping {
     /// source folder → destination folder, for folders merged into the
     /// destination's own.
     fixed: HashMap<Nid, Nid>,
+    /// Source folders whose names the destination's standard folders take
+    /// (a PST's own names: "Top of Outlook data file", "Éléments supprimés").
+    renamed: std::collections::HashSet<Nid>,
 }
 
 impl Copier<'_, '_, '_> {
     fn mapping(&self) -> Mapping {
         let std = self.w.standard_folders();
         let mut fixed = HashMap::new();
+        let mut renamed = std::collections::HashSet::new();
         fixed.insert(Nid::ROOT_FOLDER, std.root);
-        if let Some(ipm) = self.src.ipm_subtree() {
-            fixed.insert(ipm, std.ipm_subtree);
-        }
-        if let Some(wb) = self.src.wastebasket() {
-            fixed.insert(wb, std.deleted_items);
-        }
-        if let Some(finder) = self.src.finder() {
-            fixed.insert(finder, std.search_root);
+        for (src, dst) in [
+            (self.src.ipm_subtree(), std.ipm_subtree),
+            (self.src.wastebasket(), std.deleted_items),
+            (self.src.finder(), std.search_root),
+        ] {
+            if let Some(src) = src {
+                fixed.insert(src, dst);
+                renamed.insert(src);
+            }
         }
         // Exchange OSTs do not name their IPM subtree by EntryID: it is the
         // folder "IPM_SUBTREE" under the mailbox root, which itself stands
@@ -181,7 +186,7 @@ impl Copier<'_, '_, '_> {
                 fixed.insert(ipm, std.ipm_subtree);
             }
         }
-        Mapping { fixed }
+        Mapping { fixed, renamed }
     }
 
     fn copy_tree(&mut self, progress: &mut dyn FnMut(CopyEvent<'_>)) -> Result<()> {
@@ -208,7 +213,12 @@ impl Copier<'_, '_, '_> {
             }
             let name = folder.display_name();
             let dnid = match map.fixed.get(&snid) {
-                Some(d) => *d,
+                Some(d) => {
+                    if map.renamed.contains(&snid) {
+                        self.w.rename_folder(*d, &name)?;
+                    }
+                    *d
+                }
                 // Outlook's Deleted Items of an OST has no EntryID either.
                 None if dparent == std.ipm_subtree && name.eq_ignore_ascii_case(deleted_name) => {
                     std.deleted_items
@@ -293,7 +303,7 @@ impl Copier<'_, '_, '_> {
             self.summary.items += 1;
             self.w.add_message(folder, &new)?
         };
-        self.digests.push((dnid, digest));
+        self.digests.push((dnid, nid, digest));
         Ok(())
     }
 
@@ -327,7 +337,11 @@ impl Copier<'_, '_, '_> {
             }
             let v = v?;
             if let Some(id) = self.map_id(tag.id())? {
-                out.push((PropTag::new(id, tag.prop_type()), v));
+                // Some writers bind one name to several ids; the destination
+                // names it once and keeps the first value (in id order).
+                if !out.iter().any(|(t, _): &(PropTag, PropValue)| t.id() == id) {
+                    out.push((PropTag::new(id, tag.prop_type()), v));
+                }
             }
         }
         Ok(out)
@@ -430,12 +444,24 @@ fn hash_value(h: &mut Fnv, v: &PropValue) {
     }
 }
 
-fn hash_props(
-    h: &mut Fnv,
+/// One digest entry: a property (by name for named ones) or a part, and
+/// the hash of its value.
+type DigestEntry = (String, u64);
+
+fn value_hash(v: &PropValue) -> u64 {
+    let mut h = Fnv::new();
+    hash_value(&mut h, v);
+    h.0
+}
+
+fn prop_entries(
+    out: &mut Vec<DigestEntry>,
+    prefix: &str,
     names: &NameMap,
     props: impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)>,
 ) -> Result<()> {
-    let mut items: Vec<(String, PropValue)> = Vec::new();
+    let mut items: Vec<DigestEntry> = Vec::new();
+    let mut named_seen = std::collections::HashSet::new();
     for (tag, v) in props {
         let id = tag.id();
         if VOLATILE.contains(&id.0) {
@@ -443,63 +469,107 @@ fn hash_props(
         }
         let key = if id.is_named() {
             match names.get(id) {
-                Some(np) => format!("{np}/{:04X}", tag.type_code()),
-                None => continue,
+                // The first of several ids bound to one name, as the copy keeps.
+                Some(np) if named_seen.insert(np.clone()) => {
+                    format!("{prefix}{np}/{:04X}", tag.type_code())
+                }
+                _ => continue,
             }
         } else {
-            format!("{:08X}", tag.0)
+            format!("{prefix}{:08X}", tag.0)
         };
-        items.push((key, v?));
+        items.push((key, value_hash(&v?)));
     }
-    items.sort_by(|a, b| a.0.cmp(&b.0));
-    for (k, v) in &items {
-        h.bytes(k.as_bytes());
-        hash_value(h, v);
-    }
+    items.sort();
+    out.extend(items);
     Ok(())
 }
 
-/// A digest of what a message holds: its properties (by name, not id),
+/// What a message holds, entry by entry: its properties (by name, not id),
 /// subject, class, read flag, recipients, and attachments with their bytes
 /// and embedded messages.
-pub fn digest_message(m: &Message<'_>, names: &NameMap, depth: usize) -> Result<u64> {
+pub fn digest_entries(m: &Message<'_>, names: &NameMap, depth: usize) -> Result<Vec<DigestEntry>> {
     if depth > crate::MAX_EMBED_DEPTH {
         return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
     }
-    let mut h = Fnv::new();
-    h.bytes(m.class().as_bytes());
-    h.bytes(m.subject().unwrap_or_default().as_bytes());
-    h.bytes(&[(m.flags() & 1) as u8]);
-    hash_props(&mut h, names, m.properties().props())?;
-    for row in m.recipient_rows()? {
-        hash_props(&mut h, names, row.into_iter().map(|(t, v)| (t, Ok(v))))?;
+    let text = |s: &str| {
+        let mut h = Fnv::new();
+        h.bytes(s.as_bytes());
+        h.0
+    };
+    let mut out = vec![
+        ("class".to_string(), text(&m.class())),
+        (
+            "subject".to_string(),
+            text(&m.subject().unwrap_or_default()),
+        ),
+        ("read".to_string(), (m.flags() & 1) as u64),
+    ];
+    prop_entries(&mut out, "", names, m.properties().props())?;
+    for (i, row) in m.recipient_rows()?.into_iter().enumerate() {
+        prop_entries(
+            &mut out,
+            &format!("recipient {i} "),
+            names,
+            row.into_iter().map(|(t, v)| (t, Ok(v))),
+        )?;
     }
-    for a in m.attachments()? {
+    for (i, a) in m.attachments()?.enumerate() {
         let a = a?;
-        hash_props(&mut h, names, a.properties().props())?;
+        let prefix = format!("attachment {i} ");
+        prop_entries(&mut out, &prefix, names, a.properties().props())?;
         if let Some(d) = a.data()? {
+            let mut h = Fnv::new();
             h.bytes(&d);
+            out.push((format!("{prefix}data"), h.0));
         }
         if let Some(e) = a.embedded()? {
-            h.bytes(&digest_message(&e, names, depth + 1)?.to_le_bytes());
+            for (k, v) in digest_entries(&e, names, depth + 1)? {
+                out.push((format!("{prefix}message {k}"), v));
+            }
         }
+    }
+    Ok(out)
+}
+
+/// The digest of [`digest_entries`].
+pub fn digest_message(m: &Message<'_>, names: &NameMap, depth: usize) -> Result<u64> {
+    let mut h = Fnv::new();
+    for (k, v) in digest_entries(m, names, depth)? {
+        h.bytes(k.as_bytes());
+        h.bytes(&v.to_le_bytes());
     }
     Ok(h.0)
 }
 
 /// Re-reads the written file and compares every item's digest with the
-/// source's; returns how many were compared.
-fn verify(path: &Path, digests: &[(Nid, u64)]) -> Result<u64> {
+/// source's; returns how many were compared. A difference is reported with
+/// the first entry that differs.
+fn verify(src: &Store<'_>, path: &Path, digests: &[(Nid, Nid, u64)]) -> Result<u64> {
     let file = NdbFile::open(path)?;
     let store = Store::open(file.ndb())?;
-    for (nid, want) in digests {
-        let m = store.message(*nid)?;
+    for (dnid, snid, want) in digests {
+        let m = store.message(*dnid)?;
         let got = digest_message(&m, store.names(), 0)?;
         if got != *want {
             let subject = normalize_subject(&m.subject().unwrap_or_default());
+            let ours = digest_entries(&m, store.names(), 0)?;
+            let theirs = digest_entries(&src.message(*snid)?, src.names(), 0)?;
+            let first = theirs
+                .iter()
+                .zip(ours.iter())
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| format!("source has {} where the copy has {}", a.0, b.0))
+                .unwrap_or_else(|| {
+                    format!(
+                        "source has {} entries, the copy {}",
+                        theirs.len(),
+                        ours.len()
+                    )
+                });
             return Err(CopyError::Verify {
-                nid: *nid,
-                what: format!("item {subject:?} differs from its source"),
+                nid: *dnid,
+                what: format!("item {subject:?} (source {snid}) differs: {first}"),
             });
         }
     }

@@ -266,6 +266,17 @@ impl PstWriter {
         self.add_folder_named(parent, name, class)
     }
 
+    /// Renames a folder of this file (a standard folder, to keep a source's
+    /// own names when copying).
+    pub fn rename_folder(&mut self, folder: Nid, name: &str) -> Result<()> {
+        let f = self
+            .folders
+            .get_mut(&folder)
+            .ok_or_else(|| StoreError::invalid(folder, "folder was not written here"))?;
+        f.name = name.to_string();
+        Ok(())
+    }
+
     /// Writes a message into `folder` now; returns its node id.
     pub fn add_message(&mut self, folder: Nid, m: &NewMessage) -> Result<Nid> {
         self.add_item(folder, m, false)
@@ -413,7 +424,23 @@ impl PstWriter {
 
         let mut subs = Vec::new();
         // Recipients.
-        let mut rt = TcBuilder::new(self.variant, templates::RECIPIENTS);
+        // The recipient table is where recipients live: every property any
+        // row has needs a column (the row's own type wins over the template's).
+        let mut columns: Vec<PropTag> = Vec::new();
+        for r in &m.recipients {
+            for (t, _) in r {
+                if !columns.iter().any(|c| c.id() == t.id()) {
+                    columns.push(*t);
+                }
+            }
+        }
+        for t in templates::RECIPIENTS {
+            if !columns.iter().any(|c| c.id() == t.id()) {
+                columns.push(*t);
+            }
+        }
+        columns.sort_by_key(|t| t.0);
+        let mut rt = TcBuilder::new(self.variant, &columns);
         for (i, r) in m.recipients.iter().enumerate() {
             let mut cells = r.clone();
             cells.push((tag(0x3000, PropType::Int32), PropValue::Int32(i as i32)));

@@ -1,0 +1,194 @@
+//! `pstkit convert`: any readable PST or OST into a new Unicode PST (or a
+//! bound OST), through the stream-copy engine.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use pstkit::ndb::{CryptMethod, FileKind, Format, NdbFile};
+use pstkit::store::binding::MailboxBinding;
+use pstkit::store::write::WriterOptions;
+use pstkit::store::Store;
+use pstkit_copy::{convert, ConvertOptions, CopyEvent};
+use serde_json::json;
+
+use crate::EXIT_DAMAGED;
+
+/// What `convert` was asked for.
+pub struct ConvertArgs {
+    /// Source file.
+    pub src: PathBuf,
+    /// Destination file.
+    pub dst: PathBuf,
+    /// pst or ost (from the destination's extension when not given).
+    pub to: Option<String>,
+    /// Binding for OST output.
+    pub server: Option<String>,
+    /// Binding for OST output.
+    pub mailbox: Option<String>,
+    /// Binding for OST output.
+    pub profile: Option<String>,
+    /// Go on past damaged items.
+    pub salvage: bool,
+    /// Print the summary as JSON.
+    pub json: bool,
+    /// Block encoding of the output.
+    pub crypt: CryptMethod,
+    /// Write the 4K-page OST variant.
+    pub four_k: bool,
+}
+
+/// The binding an OST output needs, from --server/--mailbox/--profile.
+pub fn binding_of(
+    server: Option<&str>,
+    mailbox: Option<&str>,
+    profile: Option<&str>,
+) -> anyhow::Result<Option<MailboxBinding>> {
+    match (server, mailbox) {
+        (Some(s), Some(m)) => Ok(Some(MailboxBinding::new(s, m, profile))),
+        (None, None) if profile.is_none() => Ok(None),
+        _ => anyhow::bail!("--server and --mailbox go together"),
+    }
+}
+
+/// Converts; exit 0 when every item was copied and verified, 1 when salvage
+/// left items out.
+pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
+    let to_ost = match a.to.as_deref() {
+        Some("ost") => true,
+        Some("pst") => false,
+        Some(other) => anyhow::bail!("--to takes pst or ost, not {other:?}"),
+        None => {
+            a.four_k
+                || a.dst
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("ost"))
+        }
+    };
+    let binding = binding_of(
+        a.server.as_deref(),
+        a.mailbox.as_deref(),
+        a.profile.as_deref(),
+    )?;
+    if to_ost && binding.is_none() {
+        anyhow::bail!("an OST output needs --server and --mailbox (the account it is bound to)");
+    }
+    if same_file(&a.src, &a.dst) {
+        anyhow::bail!("the destination is the source; pstkit never writes over its input");
+    }
+    let file = if a.salvage {
+        NdbFile::open_lenient(&a.src)?
+    } else {
+        NdbFile::open(&a.src)?
+    };
+    let store = Store::open(file.ndb())?;
+    let opts = ConvertOptions {
+        writer: WriterOptions {
+            kind: if to_ost { FileKind::Ost } else { FileKind::Pst },
+            format: if a.four_k {
+                Format::UNICODE_4K
+            } else {
+                Format::UNICODE
+            },
+            crypt: a.crypt,
+            display_name: String::new(),
+            ..WriterOptions::default()
+        },
+        binding,
+        salvage: a.salvage,
+    };
+    let total = count_items(&store);
+    let bar = crate::gen::progress_bar(total);
+    if let Some(b) = &bar {
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {bar:40} {pos}/{len} items {msg} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    }
+    let start = Instant::now();
+    let mut items = 0u64;
+    let summary = convert(&store, &a.dst, &opts, &mut |e| match e {
+        CopyEvent::Item { bytes_written } => {
+            items += 1;
+            if let Some(b) = &bar {
+                if items % 32 == 0 {
+                    let secs = start.elapsed().as_secs_f64().max(1e-3);
+                    b.set_position(items);
+                    b.set_message(format!("{:.1} MB/s", bytes_written as f64 / secs / 1e6));
+                }
+            }
+        }
+        CopyEvent::Skipped { folder, nid, error } => {
+            let line = format!("pstkit: item {nid} in {folder:?} lost: {error}");
+            match &bar {
+                Some(b) => b.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+        CopyEvent::Verifying => {
+            if let Some(b) = &bar {
+                b.set_message("verifying");
+            }
+        }
+        CopyEvent::Folder { .. } => {}
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    if a.json {
+        let v = json!({
+            "source": a.src.display().to_string(),
+            "destination": summary.path.display().to_string(),
+            "folders": summary.folders,
+            "search_folders_skipped": summary.search_folders,
+            "items": summary.items,
+            "associated": summary.associated,
+            "verified": summary.verified,
+            "bytes": summary.bytes,
+            "seconds": secs,
+            "skipped": summary.skipped.iter().map(|s| json!({
+                "folder": s.folder, "id": s.nid.0, "error": s.error,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{v}");
+    } else {
+        eprintln!(
+            "{} -> {}: {} folders, {} items ({} associated), {:.1} MB in {:.1} s, {} verified, {} skipped",
+            a.src.display(),
+            summary.path.display(),
+            summary.folders,
+            summary.items,
+            summary.associated,
+            summary.bytes as f64 / 1e6,
+            secs,
+            summary.verified,
+            summary.skipped.len()
+        );
+    }
+    Ok(if summary.skipped.is_empty() {
+        0
+    } else {
+        EXIT_DAMAGED
+    })
+}
+
+/// Items of the source, from the contents tables, for the progress bar.
+fn count_items(store: &Store<'_>) -> u64 {
+    store
+        .walk()
+        .flatten()
+        .map(|w| {
+            w.folder.message_ids().map_or(0, |v| v.len() as u64)
+                + w.folder.associated_ids().map_or(0, |v| v.len() as u64)
+        })
+        .sum()
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
