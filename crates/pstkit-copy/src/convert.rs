@@ -193,6 +193,7 @@ impl Copier<'_, '_, '_> {
         let map = self.mapping();
         let std = self.w.standard_folders();
         let deleted_name = "deleted items";
+        let no_wastebasket = self.src.wastebasket().is_none();
         // (source folder, destination parent, source path)
         let mut stack = vec![(Nid::ROOT_FOLDER, std.root, String::new())];
         let mut seen = std::collections::HashSet::new();
@@ -219,8 +220,11 @@ impl Copier<'_, '_, '_> {
                     }
                     *d
                 }
-                // Outlook's Deleted Items of an OST has no EntryID either.
-                None if dparent == std.ipm_subtree && name.eq_ignore_ascii_case(deleted_name) => {
+                // An OST does not name its Deleted Items by EntryID either.
+                None if no_wastebasket
+                    && dparent == std.ipm_subtree
+                    && name.eq_ignore_ascii_case(deleted_name) =>
+                {
                     std.deleted_items
                 }
                 None => self
@@ -389,26 +393,42 @@ impl Copier<'_, '_, '_> {
 }
 
 /// Finds the Exchange IPM subtree of an OST: a folder named "IPM_SUBTREE"
-/// one or two levels below the root. Returns (its parent, it).
+/// one or two levels below the root, preferring the private mailbox's
+/// ("Root - Mailbox") over a public folder root's. Returns (its parent, it).
 fn find_ost_ipm_subtree(src: &Store<'_>) -> Option<(Nid, Nid)> {
     let root = src.root_folder().ok()?;
-    let mut level: Vec<Nid> = vec![root.nid()];
+    let mut found: Vec<(Nid, Nid, String)> = Vec::new();
+    let mut level: Vec<(Nid, String)> = vec![(root.nid(), String::new())];
     for _ in 0..2 {
         let mut next = Vec::new();
-        for parent in level {
+        for (parent, parent_name) in level {
             let Ok(f) = src.folder(parent) else { continue };
-            for child in f.subfolder_ids().ok()? {
+            let Ok(children) = f.subfolder_ids() else {
+                continue;
+            };
+            for child in children {
                 if let Ok(cf) = src.folder(child) {
-                    if cf.display_name() == "IPM_SUBTREE" {
-                        return Some((parent, child));
+                    let name = cf.display_name();
+                    if name == "IPM_SUBTREE" {
+                        found.push((parent, child, parent_name.clone()));
+                    } else {
+                        next.push((child, name));
                     }
-                    next.push(child);
                 }
             }
         }
         level = next;
     }
-    None
+    let best = found
+        .iter()
+        .find(|f| f.2.eq_ignore_ascii_case("Root - Mailbox"))
+        .or_else(|| {
+            found
+                .iter()
+                .find(|f| !f.2.to_ascii_lowercase().contains("public"))
+        })
+        .or(found.first())?;
+    Some((best.0, best.1))
 }
 
 /// Properties whose stored form a writer may set or change: the digest

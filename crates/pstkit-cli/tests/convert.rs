@@ -1,0 +1,688 @@
+//! `pstkit convert`, `binding` and `import` end to end: the real OST becomes a
+//! PST that libpff and libpst read the same as the OST; every readable
+//! sample converts clean; a converted file converts to itself but for ids;
+//! bindings are verified, refused and found damaged; salvage recovers every
+//! undamaged item; EML and mbox come back in.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+#[path = "common/readers.rs"]
+mod readers;
+
+use pstkit::ndb::{NdbFile, Nid, NidType};
+use pstkit::Store;
+
+fn real(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/real")
+        .join(name)
+}
+
+const OST: &str = "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost";
+
+fn pstkit(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pstkit"))
+        .args(args)
+        .output()
+        .expect("run pstkit")
+}
+
+macro_rules! run {
+    ($($a:expr),* $(,)?) => { pstkit(&[$(std::ffi::OsStr::new($a)),*]) };
+}
+
+fn crc(b: &[u8]) -> u32 {
+    pstkit::ndb::crc::crc(b)
+}
+
+/// Folder path → sorted (kind, subject, sorted attachment CRCs) per item,
+/// as pffexport exports them.
+type PffView = BTreeMap<String, Vec<(String, Option<String>, Vec<u32>)>>;
+
+fn pff_view(file: &Path, tmp: &Path, map: &dyn Fn(&str) -> Option<String>) -> PffView {
+    let x = readers::pffexport(file, None, tmp);
+    let mut out = PffView::new();
+    for (path, folder) in &x.folders {
+        let Some(p) = map(path) else { continue };
+        let mut items: Vec<_> = folder
+            .items
+            .values()
+            .map(|it| {
+                let mut att: Vec<u32> = readers::pff_attachments(&it.dir)
+                    .values()
+                    .filter_map(|a| match a {
+                        readers::PffAttachment::File { path, .. } => {
+                            Some(crc(&std::fs::read(path).unwrap()))
+                        }
+                        readers::PffAttachment::Embedded { .. } => None,
+                    })
+                    .collect();
+                att.sort();
+                (it.kind.to_string(), it.subject.clone(), att)
+            })
+            .collect();
+        items.sort();
+        if !items.is_empty() {
+            out.insert(p, items);
+        }
+    }
+    out
+}
+
+/// An Exchange OST's folders as they are after conversion to a PST.
+fn ost_to_pst_path(p: &str) -> Option<String> {
+    let rest = p.strip_prefix("Root - Mailbox")?;
+    let rest = rest.strip_prefix('/')?;
+    Some(match rest.strip_prefix("IPM_SUBTREE") {
+        Some(r) => format!("Top of Personal Folders{r}"),
+        None => rest.to_string(),
+    })
+}
+
+#[test]
+fn real_ost_converts_to_a_pst_that_libpff_and_libpst_read_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rescued.pst");
+    let r = run!("convert", real(OST).as_os_str(), out.as_os_str(), "--json");
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(summary["items"], 92);
+    assert_eq!(
+        summary["verified"],
+        92 + summary["associated"].as_u64().unwrap()
+    );
+    assert_eq!(run!("check", out.as_os_str()).status.code(), Some(0));
+
+    // pffexport: same folders with items, same items, subjects, attachment bytes.
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let ost = pff_view(&real(OST), &a, &|p| ost_to_pst_path(p));
+    let pst = pff_view(&out, &b, &|p| Some(p.to_string()));
+    assert!(ost.values().map(Vec::len).sum::<usize>() >= 92);
+    assert_eq!(
+        ost.keys().collect::<Vec<_>>(),
+        pst.keys().collect::<Vec<_>>()
+    );
+    for (folder, items) in &ost {
+        assert_eq!(items, &pst[folder], "pffexport view of {folder}");
+    }
+
+    // readpst: the mail of the IPM subtree, subjects and attachment bytes.
+    let (c, d) = (tmp.path().join("c"), tmp.path().join("d"));
+    std::fs::create_dir_all(&c).unwrap();
+    std::fs::create_dir_all(&d).unwrap();
+    let rp = |file: &Path, dir: &Path| -> BTreeMap<String, Vec<(String, Vec<u32>)>> {
+        readers::readpst(file, dir, None)
+            .mails
+            .into_iter()
+            .map(|(k, v)| {
+                let mut m: Vec<_> = v
+                    .into_iter()
+                    .map(|m| {
+                        // readpst adds a calendar part of its own making
+                        // ("i<n>.ics", stamped with the export time) to
+                        // every meeting request: not the file's content.
+                        let mut a: Vec<u32> = m
+                            .attachments
+                            .iter()
+                            .filter(|x| !is_readpst_ics(&x.0))
+                            .map(|x| crc(&x.1))
+                            .collect();
+                        a.sort();
+                        (m.subject, a)
+                    })
+                    .collect();
+                m.sort();
+                (k, m)
+            })
+            .collect()
+    };
+    let (ro, rc) = (rp(&real(OST), &c), rp(&out, &d));
+    assert!(ro.values().map(Vec::len).sum::<usize>() >= 80);
+    assert_eq!(
+        ro, rc,
+        "readpst sees the same mail in the OST and in its PST"
+    );
+}
+
+fn is_readpst_ics(name: &str) -> bool {
+    name.strip_prefix('i')
+        .and_then(|n| n.strip_suffix(".ics"))
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Every folder with its items (class, subject, attachments), by path;
+/// search folders and their contents are not part of a copy.
+fn listing(file: &Path, map: &dyn Fn(&str) -> Option<String>) -> BTreeMap<String, Vec<String>> {
+    let f = NdbFile::open(file).unwrap();
+    let store = Store::open(f.ndb()).unwrap();
+    let mut out = BTreeMap::new();
+    for w in store.walk() {
+        let w = w.unwrap_or_else(|e| panic!("{}: {:?}", file.display(), e.2));
+        if w.path.is_empty() || w.folder.is_search_folder() {
+            continue;
+        }
+        let Some(path) = map(&w.path_string()) else {
+            continue;
+        };
+        let mut items: Vec<String> = w
+            .folder
+            .message_ids()
+            .unwrap()
+            .into_iter()
+            .chain(w.folder.associated_ids().unwrap())
+            .map(|nid| {
+                let m = store.message(nid).unwrap();
+                let atts: Vec<String> = m
+                    .attachments()
+                    .unwrap()
+                    .map(|a| {
+                        let a = a.unwrap();
+                        format!(
+                            "{:?}:{:?}",
+                            a.filename(),
+                            a.data().unwrap().map(|d| crc(&d))
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{} {:?} {:?} {atts:?}",
+                    m.class(),
+                    m.subject(),
+                    m.body().map(|b| crc(b.as_bytes()))
+                )
+            })
+            .collect();
+        items.sort();
+        out.insert(path, items);
+    }
+    out
+}
+
+fn is_damaged(name: &str) -> bool {
+    name.contains("AddingBulkMessages") || name.contains("truncated-in-header")
+}
+
+#[test]
+fn every_readable_sample_converts_clean_and_keeps_its_items() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = real("");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| (n.ends_with(".pst") || n.ends_with(".ost")) && !is_damaged(n))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 27);
+    for name in names {
+        let src = dir.join(&name);
+        let out = tmp.path().join(format!("{name}.pst"));
+        let r = run!("convert", src.as_os_str(), out.as_os_str());
+        assert_eq!(
+            r.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let f = NdbFile::open(&out).unwrap();
+        assert!(pstkit::ndb::check::check(f.ndb()).is_clean(), "{name}");
+        let is_ost = name.ends_with(".ost");
+        let want = listing(&src, &|p| {
+            if is_ost {
+                ost_to_pst_path(p)
+            } else {
+                Some(p.to_string())
+            }
+        });
+        let got = listing(&out, &|p| Some(p.to_string()));
+        for (folder, items) in &want {
+            // The destination's own search folders aside, every source folder
+            // is there with the same items.
+            assert_eq!(got.get(folder), Some(items), "{name}: {folder}");
+        }
+    }
+}
+
+#[test]
+fn converting_a_converted_file_changes_nothing_but_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in [
+        OST,
+        "aspose-email-Aspose.Email-for-.NET--Outlook.pst",
+        "simiden-pst2john--2k_outlook_qwerty1234.pst",
+    ] {
+        let c1 = tmp.path().join(format!("{name}.1.pst"));
+        let c2 = tmp.path().join(format!("{name}.2.pst"));
+        assert_eq!(
+            run!("convert", real(name).as_os_str(), c1.as_os_str())
+                .status
+                .code(),
+            Some(0)
+        );
+        assert_eq!(
+            run!("convert", c1.as_os_str(), c2.as_os_str())
+                .status
+                .code(),
+            Some(0)
+        );
+        let strip = |file: &Path| -> Vec<serde_json::Value> {
+            let out = run!("ls", "--json", file.as_os_str());
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| {
+                    let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    v.as_object_mut().unwrap().remove("id");
+                    v
+                })
+                .collect()
+        };
+        assert_eq!(strip(&c1), strip(&c2), "{name}");
+        // Message by message, the content digests agree too.
+        let (f1, f2) = (NdbFile::open(&c1).unwrap(), NdbFile::open(&c2).unwrap());
+        let (s1, s2) = (
+            Store::open(f1.ndb()).unwrap(),
+            Store::open(f2.ndb()).unwrap(),
+        );
+        let digests = |s: &Store<'_>| -> Vec<u64> {
+            let mut d = Vec::new();
+            for w in s.walk().flatten() {
+                for nid in w.folder.message_ids().unwrap() {
+                    let m = s.message(nid).unwrap();
+                    d.push(pstkit_copy::convert::digest_message(&m, s.names(), 0).unwrap());
+                }
+            }
+            d
+        };
+        assert_eq!(digests(&s1), digests(&s2), "{name}");
+    }
+}
+
+#[test]
+fn binding_is_verified_refused_and_found_damaged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ost = tmp.path().join("bound.ost");
+    let r = run!(
+        "gen",
+        ost.as_os_str(),
+        "--messages",
+        "12",
+        "--server",
+        "mail.example.com",
+        "--mailbox",
+        "ann@example.com"
+    );
+    assert_eq!(r.status.code(), Some(0));
+    // Its own account, whatever the case of the names.
+    let r = run!(
+        "binding",
+        "verify",
+        ost.as_os_str(),
+        "--server",
+        "MAIL.example.com",
+        "--mailbox",
+        "Ann@Example.com"
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+    // Another server: exit 3, Outlook's sentence, the field with both values.
+    let r = run!(
+        "binding",
+        "verify",
+        ost.as_os_str(),
+        "--server",
+        "mail2.example.com",
+        "--mailbox",
+        "ann@example.com"
+    );
+    assert_eq!(r.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        text.contains("has been configured for use with a different mailbox"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "server: the account has \"mail2.example.com\", the file \"mail.example.com\""
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("mailbox: the account"), "{text}");
+    // Another mailbox, as JSON.
+    let r = run!(
+        "binding",
+        "verify",
+        ost.as_os_str(),
+        "--server",
+        "mail.example.com",
+        "--mailbox",
+        "bob@example.com",
+        "--json"
+    );
+    assert_eq!(r.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v["differences"][0]["field"], "mailbox");
+    assert_eq!(v["differences"][0]["found"], "ann@example.com");
+
+    // A rebound copy verifies for the new account, the original is untouched.
+    let copy = tmp.path().join("rebound.ost");
+    let r = run!(
+        "binding",
+        "set",
+        ost.as_os_str(),
+        "--server",
+        "new.example.com",
+        "--mailbox",
+        "ann@example.com",
+        "--out",
+        copy.as_os_str()
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(
+        run!(
+            "binding",
+            "verify",
+            copy.as_os_str(),
+            "--server",
+            "new.example.com",
+            "--mailbox",
+            "ann@example.com"
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run!(
+            "binding",
+            "verify",
+            ost.as_os_str(),
+            "--server",
+            "mail.example.com",
+            "--mailbox",
+            "ann@example.com"
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+
+    // In place: atomic, with the original kept as .bak.
+    let r = run!(
+        "binding",
+        "set",
+        copy.as_os_str(),
+        "--server",
+        "third.example.com",
+        "--mailbox",
+        "ann@example.com",
+        "--in-place"
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(
+        run!(
+            "binding",
+            "verify",
+            copy.as_os_str(),
+            "--server",
+            "third.example.com",
+            "--mailbox",
+            "ann@example.com"
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let bak = tmp.path().join("rebound.ost.bak");
+    assert_eq!(
+        run!(
+            "binding",
+            "verify",
+            bak.as_os_str(),
+            "--server",
+            "new.example.com",
+            "--mailbox",
+            "ann@example.com"
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+
+    // A damaged record (one flipped bit) is told from another mailbox.
+    let damaged = tmp.path().join("damaged.ost");
+    {
+        use pstkit::store::binding::{binding_prop, MailboxBinding};
+        use pstkit::store::write::{PstWriter, WriterOptions};
+        let b = MailboxBinding::new("mail.example.com", "ann@example.com", None);
+        let mut w = PstWriter::create(
+            &damaged,
+            WriterOptions {
+                kind: pstkit::ndb::FileKind::Ost,
+                ..WriterOptions::default()
+            },
+        )
+        .unwrap();
+        let id = w.named_prop(&binding_prop()).unwrap();
+        let mut props = b.store_properties(id);
+        if let pstkit::ltp::PropValue::Binary(bytes) = &mut props[1].1 {
+            bytes[10] ^= 0x04;
+        }
+        w.set_store_properties(props);
+        w.finish().unwrap();
+    }
+    let r = run!(
+        "binding",
+        "verify",
+        damaged.as_os_str(),
+        "--server",
+        "mail.example.com",
+        "--mailbox",
+        "ann@example.com"
+    );
+    assert_eq!(r.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&r.stdout)
+        .contains("binding record is damaged: record CRC mismatch"));
+    let r = run!("binding", "show", damaged.as_os_str());
+    assert!(String::from_utf8_lossy(&r.stdout).contains("DAMAGED"));
+    // An Outlook OST: only its mailbox GUID is in the file.
+    let r = run!(
+        "binding",
+        "verify",
+        real(OST).as_os_str(),
+        "--server",
+        "x",
+        "--mailbox",
+        "y"
+    );
+    assert_eq!(r.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("{AD475697-8264-453B-8DAC-B3F7F1E8D53E}"));
+}
+
+/// Damages the data block of one message of a copy of `name`; returns the
+/// copy and the damaged message's id.
+fn damage_one(name: &str, tmp: &Path) -> (PathBuf, Nid, usize) {
+    let copy = tmp.join(name);
+    std::fs::copy(real(name), &copy).unwrap();
+    let (nid, ib, total) = {
+        let f = NdbFile::open(&copy).unwrap();
+        let ndb = f.ndb();
+        let messages: Vec<_> = ndb
+            .nodes()
+            .map(|e| e.unwrap())
+            .filter(|e| e.nid.kind() == NidType::NormalMessage)
+            .collect();
+        let victim = messages[messages.len() / 2];
+        let leaf = ndb.data_tree(victim.data).unwrap().leaves[0];
+        (victim.nid, leaf.bref.ib.0, messages.len())
+    };
+    let mut bytes = std::fs::read(&copy).unwrap();
+    for b in &mut bytes[ib as usize + 8..ib as usize + 40] {
+        *b ^= 0x5A;
+    }
+    std::fs::write(&copy, bytes).unwrap();
+    (copy, nid, total)
+}
+
+#[test]
+fn salvage_recovers_every_undamaged_item() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in [
+        "simiden-pst2john--2003_no-encryption_quickquick.pst",
+        "simiden-pst2john--2003_high-encryption_quickquick.pst",
+    ] {
+        let (damaged, nid, total) = damage_one(name, tmp.path());
+        let out = tmp.path().join(format!("{name}.out.pst"));
+        // Without --salvage: a clear error naming the item, and no file.
+        let r = run!("convert", damaged.as_os_str(), out.as_os_str());
+        assert_eq!(r.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            err.contains(&format!("item {nid}")) && err.contains("CRC"),
+            "{err}"
+        );
+        assert!(!out.exists(), "no output without --salvage");
+        assert_eq!(
+            std::fs::read_dir(tmp.path())
+                .unwrap()
+                .filter(|e| e
+                    .as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".tmp"))
+                .count(),
+            0
+        );
+        // With it: every other item, and a report of the one lost.
+        let r = run!(
+            "convert",
+            damaged.as_os_str(),
+            out.as_os_str(),
+            "--salvage",
+            "--json"
+        );
+        assert_eq!(
+            r.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        assert_eq!(v["items"].as_u64().unwrap() as usize, total - 1, "{name}");
+        assert_eq!(v["skipped"].as_array().unwrap().len(), 1);
+        assert_eq!(v["skipped"][0]["id"], nid.0);
+        let f = NdbFile::open(&out).unwrap();
+        assert!(pstkit::ndb::check::check(f.ndb()).is_clean());
+    }
+}
+
+#[test]
+fn eml_and_mbox_import_what_export_wrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = real("apache-tika--testPST.pst");
+    let eml = tmp.path().join("eml");
+    assert_eq!(
+        run!(
+            "export",
+            src.as_os_str(),
+            "--format",
+            "eml",
+            "--out",
+            eml.as_os_str()
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let pst = tmp.path().join("imported.pst");
+    let r = run!("import", eml.as_os_str(), pst.as_os_str());
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let subjects = |file: &Path| -> Vec<String> {
+        let f = NdbFile::open(file).unwrap();
+        let s = Store::open(f.ndb()).unwrap();
+        let mut v = Vec::new();
+        for w in s.walk().flatten() {
+            for nid in w.folder.message_ids().unwrap() {
+                v.push(s.message(nid).unwrap().subject().unwrap_or_default());
+            }
+        }
+        v.sort();
+        v
+    };
+    assert_eq!(subjects(&src), subjects(&pst));
+    assert_eq!(run!("check", pst.as_os_str()).status.code(), Some(0));
+
+    let mbox = tmp.path().join("mbox");
+    assert_eq!(
+        run!(
+            "export",
+            src.as_os_str(),
+            "--format",
+            "mbox",
+            "--out",
+            mbox.as_os_str()
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let boxes: Vec<PathBuf> = walk_files(&mbox)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "mbox"))
+        .collect();
+    assert!(!boxes.is_empty());
+    let pst2 = tmp.path().join("from-mbox.pst");
+    let mut args: Vec<&std::ffi::OsStr> = vec![std::ffi::OsStr::new("import")];
+    args.extend(boxes.iter().map(|p| p.as_os_str()));
+    args.push(pst2.as_os_str());
+    let r = pstkit(&args);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(subjects(&src), subjects(&pst2));
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
