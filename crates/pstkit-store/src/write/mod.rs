@@ -113,13 +113,67 @@ type Written = (Bid, Bid, Vec<(PropTag, PropValue)>);
 /// Subnode entries a node needs: (subnode, data, its own subnodes).
 type SubnodeEntries = Vec<(Nid, Bid, Bid)>;
 
+/// A folder's table rows, kept encoded back to back until the folder's
+/// tables are written: a few hundred bytes per message, one allocation per
+/// folder.
+#[derive(Default)]
+struct RowBuf {
+    data: Vec<u8>,
+    count: usize,
+}
+
+impl RowBuf {
+    /// Appends a row: id, cell count, then per cell tag, length and the
+    /// stored form of the value.
+    fn push(&mut self, id: u32, cells: &[(PropTag, PropValue)]) {
+        self.data.extend_from_slice(&id.to_le_bytes());
+        self.data
+            .extend_from_slice(&(cells.len() as u32).to_le_bytes());
+        for (t, v) in cells {
+            let bytes = pstkit_ltp::write::encode_value(v);
+            self.data.extend_from_slice(&t.0.to_le_bytes());
+            self.data
+                .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            self.data.extend_from_slice(&bytes);
+        }
+        self.count += 1;
+    }
+
+    /// The rows back, decoded.
+    fn iter(&self) -> impl Iterator<Item = (u32, Vec<(PropTag, PropValue)>)> + '_ {
+        let mut at = 0usize;
+        let d = &self.data;
+        let u32_at = move |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+        std::iter::from_fn(move || {
+            if at >= d.len() {
+                return None;
+            }
+            let id = u32_at(at);
+            let n = u32_at(at + 4) as usize;
+            at += 8;
+            let mut cells = Vec::with_capacity(n);
+            for _ in 0..n {
+                let tag = PropTag(u32_at(at));
+                let len = u32_at(at + 4) as usize;
+                let raw = &d[at + 8..at + 8 + len];
+                at += 8 + len;
+                // Encoded here from a valid value: decoding it cannot fail.
+                if let Ok(v) = PropValue::decode(tag.prop_type(), raw) {
+                    cells.push((tag, v));
+                }
+            }
+            Some((id, cells))
+        })
+    }
+}
+
 struct FolderState {
     parent: Nid,
     name: String,
     class: Option<String>,
     children: Vec<Nid>,
-    rows: Vec<(u32, Vec<(PropTag, PropValue)>)>,
-    assoc_rows: Vec<(u32, Vec<(PropTag, PropValue)>)>,
+    rows: RowBuf,
+    assoc_rows: RowBuf,
     unread: i32,
 }
 
@@ -201,8 +255,8 @@ impl PstWriter {
                 name: String::new(),
                 class: None,
                 children: Vec::new(),
-                rows: Vec::new(),
-                assoc_rows: Vec::new(),
+                rows: RowBuf::default(),
+                assoc_rows: RowBuf::default(),
                 unread: 0,
             },
         );
@@ -250,8 +304,8 @@ impl PstWriter {
                 name: name.to_string(),
                 class: class.map(str::to_string),
                 children: Vec::new(),
-                rows: Vec::new(),
-                assoc_rows: Vec::new(),
+                rows: RowBuf::default(),
+                assoc_rows: RowBuf::default(),
                 unread: 0,
             },
         );
@@ -317,9 +371,9 @@ impl PstWriter {
         });
         let f = self.folders.get_mut(&folder).expect("checked above");
         if assoc {
-            f.assoc_rows.push((nid.0, row));
+            f.assoc_rows.push(nid.0, &row);
         } else {
-            f.rows.push((nid.0, row));
+            f.rows.push(nid.0, &row);
             if !read {
                 f.unread += 1;
             }
@@ -587,7 +641,7 @@ impl PstWriter {
             ),
             (
                 tag(0x3602, PropType::Int32),
-                PropValue::Int32(f.rows.len() as i32),
+                PropValue::Int32(f.rows.count as i32),
             ),
             (tag(0x3603, PropType::Int32), PropValue::Int32(f.unread)),
             (
@@ -622,15 +676,15 @@ impl PstWriter {
             let rows = std::mem::take(&mut state.rows);
             let assoc = std::mem::take(&mut state.assoc_rows);
             let mut ct = TcBuilder::new(self.variant, templates::CONTENTS);
-            for (id, cells) in &rows {
-                ct.add_row(*id, cells);
+            for (id, cells) in rows.iter() {
+                ct.add_row(id, &cells);
             }
             let (data, sub) = self.write_table(ct)?;
             self.ndb()
                 .add_node(nid.with_kind(NidType::ContentsTable), data, sub, Nid(0));
             let mut fai = TcBuilder::new(self.variant, templates::ASSOC_CONTENTS);
-            for (id, cells) in &assoc {
-                fai.add_row(*id, cells);
+            for (id, cells) in assoc.iter() {
+                fai.add_row(id, &cells);
             }
             let (data, sub) = self.write_table(fai)?;
             self.ndb().add_node(
