@@ -298,7 +298,7 @@ fn converting_a_converted_file_changes_nothing_but_ids() {
             for w in s.walk().flatten() {
                 for nid in w.folder.message_ids().unwrap() {
                     let m = s.message(nid).unwrap();
-                    d.push(pstkit_copy::convert::digest_message(&m, s.names(), 0).unwrap());
+                    d.push(pstkit_copy::convert::digest_message(&m, s.names()).unwrap());
                 }
             }
             d

@@ -17,7 +17,7 @@ use pstkit_ndb::{NdbFile, Nid};
 use pstkit_store::binding::{binding_prop, MailboxBinding};
 use pstkit_store::message::normalize_subject;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
-use pstkit_store::{AttachMethod, Message, NameMap, Store, StoreError};
+use pstkit_store::{AttachMethod, Message, NameMap, NamedProp, Store, StoreError};
 
 use crate::error::{CopyError, Result};
 
@@ -299,7 +299,10 @@ impl Copier<'_, '_, '_> {
     fn copy_item(&mut self, nid: Nid, folder: Nid, assoc: bool) -> Result<()> {
         let m = self.src.message(nid)?;
         let new = self.new_message(&m, 0)?;
-        let digest = digest_message(&m, self.names, 0)?;
+        // The digest of what is written is the digest of the source as read:
+        // the message is read once.
+        let w = &*self.w;
+        let digest = digest_new(&new, &|id| w.name_of(id).cloned());
         let dnid = if assoc {
             self.summary.associated += 1;
             self.w.add_associated(folder, &new)?
@@ -329,67 +332,81 @@ impl Copier<'_, '_, '_> {
         Ok(mapped)
     }
 
-    fn map_props(
-        &mut self,
-        props: impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)>,
-        skip: &[u16],
-    ) -> Result<Vec<(PropTag, PropValue)>> {
-        let mut out = Vec::new();
-        for (tag, v) in props {
-            if skip.contains(&tag.id().0) {
-                continue;
-            }
-            let v = v?;
-            if let Some(id) = self.map_id(tag.id())? {
-                // Some writers bind one name to several ids; the destination
-                // names it once and keeps the first value (in id order).
-                if !out.iter().any(|(t, _): &(PropTag, PropValue)| t.id() == id) {
-                    out.push((PropTag::new(id, tag.prop_type()), v));
-                }
-            }
-        }
-        Ok(out)
-    }
-
     fn new_message(&mut self, m: &Message<'_>, depth: usize) -> Result<NewMessage> {
-        if depth > crate::MAX_EMBED_DEPTH {
-            return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
-        }
-        let props = self.map_props(m.properties().props(), &[])?;
-        let mut recipients = Vec::new();
-        for row in m.recipient_rows()? {
-            recipients.push(self.map_props(row.into_iter().map(|(t, v)| (t, Ok(v))), &[])?);
-        }
-        let mut attachments = Vec::new();
-        for a in m.attachments()? {
-            let a = a?;
-            let props = self.map_props(a.properties().props(), &[0x3701])?;
-            let content = match a.method() {
-                AttachMethod::EmbeddedMessage => match a.embedded()? {
-                    Some(e) => AttachContent::Message(Box::new(self.new_message(&e, depth + 1)?)),
-                    None => AttachContent::None,
-                },
-                _ => match a
-                    .properties()
-                    .record(PropId(0x3701))
-                    .map(|r| r.tag.prop_type())
-                {
-                    Some(PropType::Object) => a.data()?.map_or(AttachContent::None, |d| {
-                        AttachContent::Object(d.into_owned())
-                    }),
-                    _ => a
-                        .data()?
-                        .map_or(AttachContent::None, |d| AttachContent::Data(d.into_owned())),
-                },
-            };
-            attachments.push(NewAttachment { props, content });
-        }
-        Ok(NewMessage {
-            props,
-            recipients,
-            attachments,
-        })
+        read_message(m, &mut |id| self.map_id(id), depth)
     }
+}
+
+/// A property id mapping: source id to destination id (`None` leaves the
+/// property out).
+type IdMap<'f> = dyn FnMut(PropId) -> Result<Option<PropId>> + 'f;
+
+fn map_props(
+    props: impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)>,
+    skip: &[u16],
+    map: &mut IdMap<'_>,
+) -> Result<Vec<(PropTag, PropValue)>> {
+    let mut out = Vec::new();
+    for (tag, v) in props {
+        if skip.contains(&tag.id().0) {
+            continue;
+        }
+        let v = v?;
+        if let Some(id) = map(tag.id())? {
+            // Some writers bind one name to several ids; the destination
+            // names it once and keeps the first value (in id order).
+            if !out.iter().any(|(t, _): &(PropTag, PropValue)| t.id() == id) {
+                out.push((PropTag::new(id, tag.prop_type()), v));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a message whole, with its recipients, attachments and embedded
+/// messages, as a message to write (property ids passed through `map`).
+pub fn read_message(m: &Message<'_>, map: &mut IdMap<'_>, depth: usize) -> Result<NewMessage> {
+    if depth > crate::MAX_EMBED_DEPTH {
+        return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
+    }
+    let props = map_props(m.properties().props(), &[], map)?;
+    let mut recipients = Vec::new();
+    for row in m.recipient_rows()? {
+        recipients.push(map_props(
+            row.into_iter().map(|(t, v)| (t, Ok(v))),
+            &[],
+            map,
+        )?);
+    }
+    let mut attachments = Vec::new();
+    for a in m.attachments()? {
+        let a = a?;
+        let props = map_props(a.properties().props(), &[0x3701], map)?;
+        let content = match a.method() {
+            AttachMethod::EmbeddedMessage => match a.embedded()? {
+                Some(e) => AttachContent::Message(Box::new(read_message(&e, map, depth + 1)?)),
+                None => AttachContent::None,
+            },
+            _ => match a
+                .properties()
+                .record(PropId(0x3701))
+                .map(|r| r.tag.prop_type())
+            {
+                Some(PropType::Object) => a.data()?.map_or(AttachContent::None, |d| {
+                    AttachContent::Object(d.into_owned())
+                }),
+                _ => a
+                    .data()?
+                    .map_or(AttachContent::None, |d| AttachContent::Data(d.into_owned())),
+            },
+        };
+        attachments.push(NewAttachment { props, content });
+    }
+    Ok(NewMessage {
+        props,
+        recipients,
+        attachments,
+    })
 }
 
 /// Finds the Exchange IPM subtree of an OST: a folder named "IPM_SUBTREE"
@@ -438,7 +455,7 @@ const VOLATILE: &[u16] = &[
     0x67F3, 0x0037, 0x001A,
 ];
 
-/// FNV-1a, 64 bits: a stable digest for comparing copies.
+/// FNV-1a, 64 bits, over short keys; bulk bytes go through the SIMD CRC.
 struct Fnv(u64);
 
 impl Fnv {
@@ -450,36 +467,41 @@ impl Fnv {
             self.0 ^= u64::from(*x);
             self.0 = self.0.wrapping_mul(0x0100_0000_01B3);
         }
-        self.0 ^= b.len() as u64;
-        self.0 = self.0.wrapping_mul(0x0100_0000_01B3);
+    }
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
     }
 }
 
-fn hash_value(h: &mut Fnv, v: &PropValue) {
+/// A value's hash: CRC-32 and length of its bytes for strings and binaries
+/// (fast on megabytes), the debug form of small fixed values.
+fn value_hash(v: &PropValue) -> u64 {
+    let bulk = |b: &[u8]| (u64::from(crc32fast::hash(b)) << 32) ^ b.len() as u64;
     match v {
-        PropValue::Binary(b) => h.bytes(b),
-        PropValue::String(s) => h.bytes(s.as_bytes()),
-        PropValue::String8(s) => h.bytes(s.bytes()),
-        other => h.bytes(format!("{other:?}").as_bytes()),
+        PropValue::Binary(b) => bulk(b),
+        PropValue::String(s) => bulk(s.as_bytes()),
+        PropValue::String8(s) => bulk(s.bytes()),
+        other => {
+            let mut h = Fnv::new();
+            h.bytes(format!("{other:?}").as_bytes());
+            h.0
+        }
     }
 }
+
+/// The name a digest uses for a named property id.
+type NameOf<'f> = dyn Fn(PropId) -> Option<NamedProp> + 'f;
 
 /// One digest entry: a property (by name for named ones) or a part, and
 /// the hash of its value.
 type DigestEntry = (String, u64);
 
-fn value_hash(v: &PropValue) -> u64 {
-    let mut h = Fnv::new();
-    hash_value(&mut h, v);
-    h.0
-}
-
 fn prop_entries(
     out: &mut Vec<DigestEntry>,
     prefix: &str,
-    names: &NameMap,
-    props: impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)>,
-) -> Result<()> {
+    name_of: &NameOf<'_>,
+    props: &[(PropTag, PropValue)],
+) {
     let mut items: Vec<DigestEntry> = Vec::new();
     let mut named_seen = std::collections::HashSet::new();
     for (tag, v) in props {
@@ -488,7 +510,7 @@ fn prop_entries(
             continue;
         }
         let key = if id.is_named() {
-            match names.get(id) {
+            match name_of(id) {
                 // The first of several ids bound to one name, as the copy keeps.
                 Some(np) if named_seen.insert(np.clone()) => {
                     format!("{prefix}{np}/{:04X}", tag.type_code())
@@ -498,68 +520,75 @@ fn prop_entries(
         } else {
             format!("{prefix}{:08X}", tag.0)
         };
-        items.push((key, value_hash(&v?)));
+        let hash = match (id.0, v) {
+            (0x0037, PropValue::String(s)) => value_hash(&PropValue::String(normalize_subject(s))),
+            _ => value_hash(v),
+        };
+        items.push((key, hash));
     }
     items.sort();
     out.extend(items);
-    Ok(())
 }
 
-/// What a message holds, entry by entry: its properties (by name, not id),
-/// subject, class, read flag, recipients, and attachments with their bytes
-/// and embedded messages.
-pub fn digest_entries(m: &Message<'_>, names: &NameMap, depth: usize) -> Result<Vec<DigestEntry>> {
-    if depth > crate::MAX_EMBED_DEPTH {
-        return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
+/// What a message holds, entry by entry: its properties (named ones by
+/// name), class, recipients, attachments with their bytes and embedded
+/// messages; leaving out what a writer may set ([`VOLATILE`]).
+pub fn digest_entries(m: &NewMessage, name_of: &NameOf<'_>) -> Vec<DigestEntry> {
+    let mut out = Vec::new();
+    entries_into(&mut out, "", m, name_of);
+    out
+}
+
+fn entries_into(out: &mut Vec<DigestEntry>, prefix: &str, m: &NewMessage, name_of: &NameOf<'_>) {
+    let class = m
+        .props
+        .iter()
+        .find_map(|(t, v)| match (t.id().0, v) {
+            (0x001A, PropValue::String(s)) => Some(s.clone()),
+            (0x001A, PropValue::String8(s)) => Some(String::from_utf8_lossy(s.bytes()).into()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "IPM.Note".into());
+    out.push((
+        format!("{prefix}class"),
+        value_hash(&PropValue::String(class)),
+    ));
+    prop_entries(out, prefix, name_of, &m.props);
+    for (i, row) in m.recipients.iter().enumerate() {
+        prop_entries(out, &format!("{prefix}recipient {i} "), name_of, row);
     }
-    let text = |s: &str| {
-        let mut h = Fnv::new();
-        h.bytes(s.as_bytes());
-        h.0
-    };
-    let mut out = vec![
-        ("class".to_string(), text(&m.class())),
-        (
-            "subject".to_string(),
-            text(&m.subject().unwrap_or_default()),
-        ),
-        ("read".to_string(), (m.flags() & 1) as u64),
-    ];
-    prop_entries(&mut out, "", names, m.properties().props())?;
-    for (i, row) in m.recipient_rows()?.into_iter().enumerate() {
-        prop_entries(
-            &mut out,
-            &format!("recipient {i} "),
-            names,
-            row.into_iter().map(|(t, v)| (t, Ok(v))),
-        )?;
-    }
-    for (i, a) in m.attachments()?.enumerate() {
-        let a = a?;
-        let prefix = format!("attachment {i} ");
-        prop_entries(&mut out, &prefix, names, a.properties().props())?;
-        if let Some(d) = a.data()? {
-            let mut h = Fnv::new();
-            h.bytes(&d);
-            out.push((format!("{prefix}data"), h.0));
+    for (i, a) in m.attachments.iter().enumerate() {
+        let p = format!("{prefix}attachment {i} ");
+        prop_entries(out, &p, name_of, &a.props);
+        match &a.content {
+            AttachContent::None => {}
+            AttachContent::Data(d) => out.push((
+                format!("{p}data"),
+                value_hash(&PropValue::Binary(d.clone())),
+            )),
+            AttachContent::Object(d) => out.push((
+                format!("{p}object"),
+                value_hash(&PropValue::Binary(d.clone())),
+            )),
+            AttachContent::Message(e) => entries_into(out, &format!("{p}message "), e, name_of),
         }
-        if let Some(e) = a.embedded()? {
-            for (k, v) in digest_entries(&e, names, depth + 1)? {
-                out.push((format!("{prefix}message {k}"), v));
-            }
-        }
     }
-    Ok(out)
 }
 
 /// The digest of [`digest_entries`].
-pub fn digest_message(m: &Message<'_>, names: &NameMap, depth: usize) -> Result<u64> {
+pub fn digest_new(m: &NewMessage, name_of: &NameOf<'_>) -> u64 {
     let mut h = Fnv::new();
-    for (k, v) in digest_entries(m, names, depth)? {
+    for (k, v) in digest_entries(m, name_of) {
         h.bytes(k.as_bytes());
-        h.bytes(&v.to_le_bytes());
+        h.u64(v);
     }
-    Ok(h.0)
+    h.0
+}
+
+/// The digest of a message as read (named properties through `names`).
+pub fn digest_message(m: &Message<'_>, names: &NameMap) -> Result<u64> {
+    let new = read_message(m, &mut |id| Ok(Some(id)), 0)?;
+    Ok(digest_new(&new, &|id| names.get(id).cloned()))
 }
 
 /// Re-reads the written file and compares every item's digest with the
@@ -570,11 +599,18 @@ fn verify(src: &Store<'_>, path: &Path, digests: &[(Nid, Nid, u64)]) -> Result<u
     let store = Store::open(file.ndb())?;
     for (dnid, snid, want) in digests {
         let m = store.message(*dnid)?;
-        let got = digest_message(&m, store.names(), 0)?;
+        let got = digest_message(&m, store.names())?;
         if got != *want {
             let subject = normalize_subject(&m.subject().unwrap_or_default());
-            let ours = digest_entries(&m, store.names(), 0)?;
-            let theirs = digest_entries(&src.message(*snid)?, src.names(), 0)?;
+            let names = store.names();
+            let ours = digest_entries(&read_message(&m, &mut |id| Ok(Some(id)), 0)?, &|id| {
+                names.get(id).cloned()
+            });
+            let src_names = src.names();
+            let theirs = digest_entries(
+                &read_message(&src.message(*snid)?, &mut |id| Ok(Some(id)), 0)?,
+                &|id| src_names.get(id).cloned(),
+            );
             let first = theirs
                 .iter()
                 .zip(ours.iter())

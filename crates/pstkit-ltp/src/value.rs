@@ -384,13 +384,19 @@ pub fn decode_utf16(ptype: PropType, raw: &[u8]) -> Result<String, DecodeError> 
             len: raw.len(),
         });
     }
-    let mut units: Vec<u16> = raw
+    let mut end = raw.len();
+    while end >= 2 && raw[end - 2] == 0 && raw[end - 1] == 0 {
+        end -= 2;
+    }
+    let raw = &raw[..end];
+    // Most mail text is ASCII: take it byte by byte without building UTF-16.
+    if raw.chunks_exact(2).all(|c| c[1] == 0 && c[0] < 0x80) {
+        return Ok(raw.iter().step_by(2).map(|&b| b as char).collect());
+    }
+    let units: Vec<u16> = raw
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
-    while units.last() == Some(&0) {
-        units.pop();
-    }
     Ok(String::from_utf16_lossy(&units))
 }
 

@@ -159,8 +159,12 @@ pub fn check(ndb: Ndb<'_>) -> CheckReport {
 
 fn check_block(ndb: Ndb<'_>, e: &BbtEntry, r: &mut CheckReport) {
     let f = ndb.format();
-    let plain = match ndb.read_block_at(e) {
-        Ok(p) => p,
+    let plain = match ndb.verify_block_at(e) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            r.blocks_ok += 1;
+            return;
+        }
         Err(err) => return r.add(err),
     };
     if e.bref.bid.is_internal() {

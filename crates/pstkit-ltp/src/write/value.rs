@@ -5,7 +5,18 @@ use crate::value::PropValue;
 
 /// UTF-16LE code units of `s`, no terminating NUL (as Outlook stores text).
 fn utf16(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    let mut out = Vec::with_capacity(s.len() * 2);
+    if s.is_ascii() {
+        for &b in s.as_bytes() {
+            out.push(b);
+            out.push(0);
+        }
+    } else {
+        for u in s.encode_utf16() {
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+    }
+    out
 }
 
 /// A variable-size multi-valued value ([MS-PST] 2.3.3.4.2): `ulCount`, one

@@ -289,6 +289,11 @@ impl PstWriter {
             .ok_or_else(|| StoreError::invalid(Nid::NAME_TO_ID_MAP, "named-property ids used up"))
     }
 
+    /// The name behind a named-property id of this file.
+    pub fn name_of(&self, id: PropId) -> Option<&NamedProp> {
+        self.names.name_of(id)
+    }
+
     fn add_folder_named(&mut self, parent: Nid, name: &str, class: Option<&str>) -> Result<Nid> {
         if !self.folders.contains_key(&parent) {
             return Err(StoreError::invalid(

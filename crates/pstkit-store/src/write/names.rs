@@ -45,6 +45,11 @@ impl NameMapBuilder {
         Some(id)
     }
 
+    /// The name behind an id this builder assigned.
+    pub fn name_of(&self, id: PropId) -> Option<&NamedProp> {
+        self.order.get(usize::from(id.0.checked_sub(0x8000)?))
+    }
+
     /// The properties of the map's property context.
     pub fn properties(&self) -> Vec<(PropTag, PropValue)> {
         let mut guids: Vec<Guid> = Vec::new();
