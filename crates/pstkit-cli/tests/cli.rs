@@ -120,3 +120,122 @@ fn input_is_never_modified() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), meta);
 }
+
+#[test]
+fn password_protected_stores_open_and_info_says_so() {
+    // (sample, CRC pffinfo reports): the password gates Outlook only.
+    for (name, crc) in [
+        (
+            "aspose-email-Aspose.Email-for-.NET--passwordprotectedPST.pst",
+            0x11a8_9da7u32,
+        ),
+        ("emk-pstsdk--test_ansi.pst", 0xf93b_a110),
+        (
+            "simiden-pst2john--2003_high-encryption_quickquick.pst",
+            0xff93_9387,
+        ),
+    ] {
+        let out = pstkit(&["info", "--json"], &real(name));
+        assert!(out.status.success(), "{name}");
+        let v = json(&out);
+        assert_eq!(v["store"]["password_protected"], true, "{name}");
+        assert_eq!(v["store"]["password_crc"], crc, "{name}");
+        // And the mail is readable all the same.
+        let ls = pstkit(&["ls", "--json"], &real(name));
+        assert!(ls.status.success());
+    }
+    let v = json(&pstkit(
+        &["info", "--json"],
+        &real("emk-pstsdk--sample1.pst"),
+    ));
+    assert_eq!(v["store"]["password_protected"], false);
+}
+
+fn ls_lines(name: &str) -> Vec<serde_json::Value> {
+    let out = pstkit(&["ls", "--json"], &real(name));
+    assert!(out.status.success(), "{name}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn names_in_other_scripts_come_out_right() {
+    let has = |name: &str, field: &str, want: &str| {
+        assert!(
+            ls_lines(name)
+                .iter()
+                .any(|v| v[field].as_str() == Some(want)),
+            "{name}: no {field} {want:?}"
+        );
+    };
+    // Japanese (Unicode store, and an ANSI store in Shift_JIS).
+    has(
+        "aquasync-ruby-msg--attachAndInline.pst",
+        "path",
+        "Outlook データ ファイルのトップ/削除済みアイテム",
+    );
+    has(
+        "markb-trustifi-pst-extractor--contacts97-2002.pst",
+        "path",
+        "Outlook データ ファイルのトップ/連絡先 (Contact dedicated)",
+    );
+    has(
+        "markb-trustifi-pst-extractor--contacts97-2002.pst",
+        "subject",
+        "コム ドット イグザンプル 殿",
+    );
+    // Chinese.
+    has(
+        "aspose-email-Aspose.Email-for-.NET--passwordprotectedPST.pst",
+        "subject",
+        "采购成本为何居高不下呢？",
+    );
+    // French and Portuguese.
+    has(
+        "apache-tika--testPST.pst",
+        "path",
+        "Début du fichier de données Outlook/Éléments supprimés",
+    );
+    has(
+        "sepinf-inc-IPED--test_sample.pst",
+        "path",
+        "Início de Pastas Particulares/Itens Excluídos",
+    );
+}
+
+#[test]
+fn a_broken_message_is_reported_and_the_rest_of_the_folder_lists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = "simiden-pst2john--2003_compressable-encryption_quickquick.pst";
+    let copy = tmp.path().join(name);
+    std::fs::copy(real(name), &copy).unwrap();
+    let (victim, ib) = {
+        let f = pstkit::ndb::NdbFile::open(&copy).unwrap();
+        let ndb = f.ndb();
+        let e = ndb
+            .nodes()
+            .map(|e| e.unwrap())
+            .filter(|e| e.nid.kind() == pstkit::ndb::NidType::NormalMessage)
+            .nth(5)
+            .unwrap();
+        let leaf = ndb.data_tree(e.data).unwrap().leaves[0];
+        (e.nid, leaf.bref.ib.0)
+    };
+    let mut bytes = std::fs::read(&copy).unwrap();
+    bytes[ib as usize + 20] ^= 0xFF;
+    std::fs::write(&copy, bytes).unwrap();
+    let out = pstkit(&["ls", "--json"], &copy);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("item {victim}")) && err.contains("CRC mismatch"),
+        "{err}"
+    );
+    let items = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("\"type\":\"item\""))
+        .count();
+    assert_eq!(items, 31, "the 31 other items of the folder are listed");
+}
