@@ -50,11 +50,15 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
             "subnodes": r.subnodes,
             "problems": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
             "problems_not_listed": r.dropped,
+            "notes": r.notes.iter().map(problem_json).collect::<Vec<_>>(),
         });
         println!("{v}");
     } else {
         for p in &r.problems {
             println!("{p}");
+        }
+        for n in &r.notes {
+            println!("note: {n} (a stale density list: readers ignore it and Outlook rebuilds it)");
         }
         if r.dropped > 0 {
             println!("… and {} more problems", r.dropped);

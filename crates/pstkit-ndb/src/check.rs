@@ -58,6 +58,9 @@ pub struct CheckReport {
     pub problems: Vec<Corruption>,
     /// Problems beyond [`MAX_PROBLEMS`], counted only.
     pub dropped: u64,
+    /// Findings that are not damage: structures [MS-PST] lets readers
+    /// ignore and rebuild (a stale density list).
+    pub notes: Vec<Corruption>,
     /// B-tree pages verified.
     pub pages: u64,
     /// Allocation-map pages verified.
@@ -337,6 +340,21 @@ fn check_subnodes(
 fn check_maps(ndb: Ndb<'_>, r: &mut CheckReport) {
     if ndb.format().variant == Variant::Unicode4k {
         return;
+    }
+    // The density list is optional and readers rebuild it when its CRC is
+    // bad ([MS-PST] 2.2.2.7.4): checked when present, never required.
+    let dlist = &ndb.data().get(0x4200..0x4400);
+    if let Some(page) = dlist {
+        let f = ndb.format();
+        let t = crate::page::PageTrailer::parse(page, f);
+        if t.ptype == PageType::DList.byte() {
+            ndb.touch(crate::read::FAULT_AROUND);
+            match read_page(ndb.data(), f, Ib(0x4200), PageType::DList, None) {
+                Ok(_) => r.map_pages += 1,
+                Err(NdbError::Corrupt(c)) => r.notes.push(*c),
+                Err(e) => r.add(e),
+            }
+        }
     }
     let eof = ndb.header().root.file_eof.min(ndb.data().len() as u64);
     let mut ib = FIRST_AMAP;

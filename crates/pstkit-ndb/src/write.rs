@@ -276,6 +276,8 @@ pub struct NdbWriter<W: Write + Seek> {
     free: u64,
     /// Longest free run of each sealed span, for the free maps.
     free_runs: Vec<u8>,
+    /// Free 64-byte slots of each sealed span, for the density list.
+    free_slots: Vec<u32>,
 }
 
 impl NdbWriter<Cursor<Vec<u8>>> {
@@ -320,6 +322,7 @@ impl<W: Write + Seek> NdbWriter<W> {
             bits: vec![0u8; 496],
             free: 0,
             free_runs: Vec::new(),
+            free_slots: Vec::new(),
         };
         if w.has_maps() {
             w.enter_span(0)?;
@@ -370,6 +373,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         let ones: u64 = self.bits.iter().map(|b| u64::from(b.count_ones())).sum();
         self.free += (496 * 8 - ones) * 64;
         self.free_runs.push(longest_free_run(&self.bits));
+        self.free_slots.push((496 * 8 - ones) as u32);
         for (ptype, off) in span_maps(self.span) {
             let mut page = vec![0u8; f.page_size];
             match ptype {
@@ -384,6 +388,34 @@ impl<W: Write + Seek> NdbWriter<W> {
             self.write_at(at, &page)?;
         }
         Ok(())
+    }
+
+    /// Writes the density list at 0x4200: the AMaps with the most free
+    /// space first, backfill complete, allocation at the last span. Its
+    /// page id is the header's next page id, as Outlook and outlook-pst keep it.
+    fn write_dlist(&mut self) -> Result<()> {
+        let f = self.format;
+        let mut order: Vec<(u32, u32)> = self
+            .free_slots
+            .iter()
+            .enumerate()
+            .map(|(i, &free)| (i as u32, free))
+            .filter(|&(_, free)| free > 0)
+            .collect();
+        order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let max = if f.variant == Variant::Ansi { 120 } else { 119 };
+        order.truncate(max);
+        let mut page = vec![0u8; f.page_size];
+        page[0] = 0x01; // DFL_BACKFILL_COMPLETE
+        page[1] = order.len() as u8;
+        LE::write_u32(&mut page[4..], self.span as u32);
+        for (k, &(span, free)) in order.iter().enumerate() {
+            let entry = (span & 0xF_FFFF) | (free.min(0xFFF) << 20);
+            LE::write_u32(&mut page[8 + 4 * k..], entry);
+        }
+        let bid = Bid(self.next_page);
+        seal_page(&mut page, f, PageType::DList, bid, Ib(DLIST));
+        self.write_at(DLIST, &page)
     }
 
     /// Writes every free map: one byte per AMap span, its longest free run.
@@ -628,6 +660,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         let (eof, amap_last) = if self.has_maps() {
             self.seal_span()?;
             self.write_fmaps()?;
+            self.write_dlist()?;
             let eof = FIRST_AMAP + (self.span + 1) * AMAP_SPAN;
             (eof, FIRST_AMAP + self.span * AMAP_SPAN)
         } else {
@@ -655,6 +688,9 @@ impl<W: Write + Seek> NdbWriter<W> {
         Ok(self.out)
     }
 }
+
+/// Where the density list lives in ANSI and Unicode files.
+pub const DLIST: u64 = 0x4200;
 
 /// The longest run of clear bits of an AMap, in 64-byte slots, capped at 255.
 fn longest_free_run(bits: &[u8]) -> u8 {

@@ -261,6 +261,12 @@ fn free_map_appears_past_128_spans() {
     let file = NdbFile::new(&data[..]).unwrap();
     let r = check(file.ndb());
     assert!(r.is_clean(), "{:?}", &r.problems[..r.problems.len().min(3)]);
-    // 131 AMaps, 17 PMaps, 1 FMap.
-    assert_eq!(r.map_pages, 131 + 17 + 1);
+    // 131 AMaps, 17 PMaps, 1 FMap and the density list.
+    assert_eq!(r.map_pages, 131 + 17 + 1 + 1);
+    // The density list names the emptiest AMap first: the last one.
+    let dlist = &data[0x4200..0x4400];
+    assert_eq!(dlist[0], 1, "backfill complete");
+    assert!(dlist[1] >= 1);
+    let first = u32::from_le_bytes([dlist[8], dlist[9], dlist[10], dlist[11]]);
+    assert_eq!(first & 0xF_FFFF, 130);
 }

@@ -388,7 +388,7 @@ fn assert_same(reader: &str, got: &Tree, want: &Tree) {
 fn every_reader_reads_what_we_write_in_every_encoding() {
     for (crypt, n) in [
         (CryptMethod::None, 150),
-        (CryptMethod::Permute, 1200),
+        (CryptMethod::Permute, 2000),
         (CryptMethod::Cyclic, 150),
     ] {
         let tmp = tempfile::tempdir().unwrap();
