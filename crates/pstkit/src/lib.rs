@@ -1,21 +1,76 @@
-//! pstkit: read Outlook `.pst` and `.ost` files without Outlook.
+//! pstkit: read and write Outlook `.pst` and `.ost` files without Outlook.
 //!
 //! [`Pst::open`] maps a file read-only and checks its header; [`Pst::store`]
 //! reads the message store, from which folders and messages are reached.
 //! Iteration is lazy: listing a large file reads one folder or message at a
 //! time. The layers are re-exported for finer work: [`ndb`] (blocks and
-//! B-trees), [`ltp`] (property and table contexts), [`store`] (messaging).
+//! B-trees), [`ltp`] (property and table contexts), [`store`] (messaging and
+//! the writer), [`copy`] (convert, export, import).
 //!
-//! ```no_run
-//! let pst = pstkit::Pst::open("mail.pst")?;
+//! Walk every folder and read every message:
+//!
+//! ```
+//! let pst = pstkit::Pst::open("../../fixtures/mailbox.pst")?;
 //! let store = pst.store()?;
+//! let mut subjects = 0;
 //! for folder in store.walk() {
 //!     let Ok(f) = folder else { continue };
 //!     for nid in f.folder.message_ids()? {
 //!         let m = store.message(nid)?;
 //!         println!("{}: {}", f.path_string(), m.subject().unwrap_or_default());
+//!         subjects += 1;
 //!     }
 //! }
+//! assert_eq!(subjects, 30);
+//! # Ok::<(), pstkit::Error>(())
+//! ```
+//!
+//! Attachments, with their bytes and embedded messages:
+//!
+//! ```
+//! use pstkit::{AttachMethod, Pst};
+//!
+//! let pst = Pst::open("../../fixtures/mailbox.pst")?;
+//! let store = pst.store()?;
+//! let inbox = store
+//!     .walk()
+//!     .flatten()
+//!     .find(|f| f.path_string() == "Top of Personal Folders/Inbox")
+//!     .expect("an Inbox");
+//! for nid in inbox.folder.message_ids()? {
+//!     let m = store.message(nid)?;
+//!     for a in m.attachments()? {
+//!         let a = a?;
+//!         match a.method() {
+//!             AttachMethod::EmbeddedMessage => {
+//!                 let inner = a.embedded()?.expect("the message");
+//!                 println!("forwarded: {:?}", inner.subject());
+//!             }
+//!             _ => println!("{:?}: {} bytes", a.filename(), a.data()?.map_or(0, |d| d.len())),
+//!         }
+//!     }
+//! }
+//! # Ok::<(), pstkit::Error>(())
+//! ```
+//!
+//! Write a new PST:
+//!
+//! ```
+//! use pstkit::ltp::{PropId, PropTag, PropType, PropValue};
+//! use pstkit::store::write::{NewMessage, PstWriter, WriterOptions};
+//!
+//! let dir = std::env::temp_dir().join(format!("pstkit-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let mut w = PstWriter::create(dir.join("new.pst"), WriterOptions::default())?;
+//! let inbox = w.add_folder(w.standard_folders().ipm_subtree, "Inbox", Some("IPF.Note"))?;
+//! let subject = PropTag::new(PropId(0x0037), PropType::String);
+//! w.add_message(inbox, &NewMessage {
+//!     props: vec![(subject, PropValue::String("Hello".into()))],
+//!     ..NewMessage::default()
+//! })?;
+//! let path = w.finish()?; // verified, then renamed into place
+//! assert_eq!(pstkit::Pst::open(&path)?.store()?.walk().count(), 6);
+//! # std::fs::remove_dir_all(&dir).unwrap();
 //! # Ok::<(), pstkit::Error>(())
 //! ```
 
@@ -23,12 +78,14 @@
 
 use std::path::Path;
 
+pub use pstkit_copy as copy;
 pub use pstkit_ltp as ltp;
 pub use pstkit_ndb as ndb;
 pub use pstkit_store as store;
 
 pub use pstkit_store::{
-    Attachment, Folder, ItemKind, Message, Recipient, RecipientKind, Store, WalkedFolder,
+    AttachMethod, Attachment, Folder, ItemKind, Message, Recipient, RecipientKind, Store,
+    WalkedFolder,
 };
 
 /// Any error of the layers below.
@@ -43,6 +100,9 @@ pub enum Error {
     /// From the messaging layer.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// From copying, exporting or importing.
+    #[error(transparent)]
+    Copy(#[from] copy::CopyError),
 }
 
 /// An opened `.pst` or `.ost` file.
