@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
-use pstkit_ndb::{NdbFile, Nid};
+use pstkit_ndb::{CryptMethod, NdbFile, Nid};
 use pstkit_store::binding::{binding_prop, MailboxBinding};
 use pstkit_store::message::normalize_subject;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
@@ -88,6 +88,8 @@ pub struct ConvertSummary {
     pub verified: u64,
     /// Where the file was written.
     pub path: PathBuf,
+    /// Whether large attachments were copied block by block as stored.
+    pub stored_copy: bool,
 }
 
 /// Copies `src` into a new file at `dest`: never touches the source, writes
@@ -110,7 +112,12 @@ pub fn convert(
         let id = w.named_prop(&binding_prop())?;
         w.set_store_properties(b.store_properties(id));
     }
+    // The fast path: same variant and an encoding not keyed by block id.
+    let stored = src.ndb().format().variant == opts.writer.format.variant
+        && src.ndb().crypt() == opts.writer.crypt
+        && matches!(opts.writer.crypt, CryptMethod::None | CryptMethod::Permute);
     let mut c = Copier {
+        stored,
         src,
         names: src.names(),
         w: &mut w,
@@ -125,10 +132,11 @@ pub fn convert(
         digests,
         ..
     } = c;
+    summary.stored_copy = stored;
     progress(CopyEvent::Verifying);
     let mut verified = 0;
     let path = w.finish_with(&mut |tmp| {
-        verified = verify(src, tmp, &digests).map_err(|e| StoreError::Invalid {
+        verified = verify(src, tmp, &digests, stored).map_err(|e| StoreError::Invalid {
             nid: Nid(0),
             what: format!("verify pass: {e}"),
         })?;
@@ -141,6 +149,8 @@ pub fn convert(
 }
 
 struct Copier<'c, 's, 'a> {
+    /// Whether large attachment bytes are copied as stored.
+    stored: bool,
     src: &'s Store<'a>,
     names: &'s NameMap,
     w: &'c mut PstWriter,
@@ -333,7 +343,8 @@ impl Copier<'_, '_, '_> {
     }
 
     fn new_message(&mut self, m: &Message<'_>, depth: usize) -> Result<NewMessage> {
-        read_message(m, &mut |id| self.map_id(id), depth)
+        let stored = self.stored;
+        read_message(m, &mut |id| self.map_id(id), stored, depth)
     }
 }
 
@@ -365,7 +376,16 @@ fn map_props(
 
 /// Reads a message whole, with its recipients, attachments and embedded
 /// messages, as a message to write (property ids passed through `map`).
-pub fn read_message(m: &Message<'_>, map: &mut IdMap<'_>, depth: usize) -> Result<NewMessage> {
+///
+/// With `stored`, large attachment bytes are taken as their blocks are
+/// stored (see [`pstkit_store::write::StoredStream`]): the fast path of a
+/// copy between files of one variant and encoding.
+pub fn read_message(
+    m: &Message<'_>,
+    map: &mut IdMap<'_>,
+    stored: bool,
+    depth: usize,
+) -> Result<NewMessage> {
     if depth > crate::MAX_EMBED_DEPTH {
         return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
     }
@@ -384,7 +404,9 @@ pub fn read_message(m: &Message<'_>, map: &mut IdMap<'_>, depth: usize) -> Resul
         let props = map_props(a.properties().props(), &[0x3701], map)?;
         let content = match a.method() {
             AttachMethod::EmbeddedMessage => match a.embedded()? {
-                Some(e) => AttachContent::Message(Box::new(read_message(&e, map, depth + 1)?)),
+                Some(e) => {
+                    AttachContent::Message(Box::new(read_message(&e, map, stored, depth + 1)?))
+                }
                 None => AttachContent::None,
             },
             _ => match a
@@ -392,6 +414,12 @@ pub fn read_message(m: &Message<'_>, map: &mut IdMap<'_>, depth: usize) -> Resul
                 .record(PropId(0x3701))
                 .map(|r| r.tag.prop_type())
             {
+                Some(PropType::Binary) if stored => match a.stored_data()? {
+                    Some(s) => AttachContent::Stored(s),
+                    None => a
+                        .data()?
+                        .map_or(AttachContent::None, |d| AttachContent::Data(d.into_owned())),
+                },
                 Some(PropType::Object) => a.data()?.map_or(AttachContent::None, |d| {
                     AttachContent::Object(d.into_owned())
                 }),
@@ -475,8 +503,12 @@ impl Fnv {
 
 /// A value's hash: CRC-32 and length of its bytes for strings and binaries
 /// (fast on megabytes), the debug form of small fixed values.
+fn bulk_hash(b: &[u8]) -> u64 {
+    (u64::from(crc32fast::hash(b)) << 32) ^ b.len() as u64
+}
+
 fn value_hash(v: &PropValue) -> u64 {
-    let bulk = |b: &[u8]| (u64::from(crc32fast::hash(b)) << 32) ^ b.len() as u64;
+    let bulk = bulk_hash;
     match v {
         PropValue::Binary(b) => bulk(b),
         PropValue::String(s) => bulk(s.as_bytes()),
@@ -562,14 +594,17 @@ fn entries_into(out: &mut Vec<DigestEntry>, prefix: &str, m: &NewMessage, name_o
         prop_entries(out, &p, name_of, &a.props);
         match &a.content {
             AttachContent::None => {}
-            AttachContent::Data(d) => out.push((
-                format!("{p}data"),
-                value_hash(&PropValue::Binary(d.clone())),
-            )),
-            AttachContent::Object(d) => out.push((
-                format!("{p}object"),
-                value_hash(&PropValue::Binary(d.clone())),
-            )),
+            AttachContent::Data(d) => out.push((format!("{p}data"), bulk_hash(d))),
+            AttachContent::Object(d) => out.push((format!("{p}object"), bulk_hash(d))),
+            AttachContent::Stored(st) => {
+                // Block by block: the CRC and size of each stored block.
+                let mut h = Fnv::new();
+                for (b, crc, inflated) in &st.blocks {
+                    h.u64((u64::from(*crc) << 32) | b.len() as u64);
+                    h.u64(u64::from(*inflated));
+                }
+                out.push((format!("{p}stored"), h.0));
+            }
             AttachContent::Message(e) => entries_into(out, &format!("{p}message "), e, name_of),
         }
     }
@@ -587,28 +622,34 @@ pub fn digest_new(m: &NewMessage, name_of: &NameOf<'_>) -> u64 {
 
 /// The digest of a message as read (named properties through `names`).
 pub fn digest_message(m: &Message<'_>, names: &NameMap) -> Result<u64> {
-    let new = read_message(m, &mut |id| Ok(Some(id)), 0)?;
+    digest_message_as(m, names, false)
+}
+
+/// As [`digest_message`], large attachment bytes taken as stored or not.
+fn digest_message_as(m: &Message<'_>, names: &NameMap, stored: bool) -> Result<u64> {
+    let new = read_message(m, &mut |id| Ok(Some(id)), stored, 0)?;
     Ok(digest_new(&new, &|id| names.get(id).cloned()))
 }
 
 /// Re-reads the written file and compares every item's digest with the
 /// source's; returns how many were compared. A difference is reported with
 /// the first entry that differs.
-fn verify(src: &Store<'_>, path: &Path, digests: &[(Nid, Nid, u64)]) -> Result<u64> {
+fn verify(src: &Store<'_>, path: &Path, digests: &[(Nid, Nid, u64)], stored: bool) -> Result<u64> {
     let file = NdbFile::open(path)?;
     let store = Store::open(file.ndb())?;
     for (dnid, snid, want) in digests {
         let m = store.message(*dnid)?;
-        let got = digest_message(&m, store.names())?;
+        let got = digest_message_as(&m, store.names(), stored)?;
         if got != *want {
             let subject = normalize_subject(&m.subject().unwrap_or_default());
             let names = store.names();
-            let ours = digest_entries(&read_message(&m, &mut |id| Ok(Some(id)), 0)?, &|id| {
-                names.get(id).cloned()
-            });
+            let ours = digest_entries(
+                &read_message(&m, &mut |id| Ok(Some(id)), stored, 0)?,
+                &|id| names.get(id).cloned(),
+            );
             let src_names = src.names();
             let theirs = digest_entries(
-                &read_message(&src.message(*snid)?, &mut |id| Ok(Some(id)), 0)?,
+                &read_message(&src.message(*snid)?, &mut |id| Ok(Some(id)), stored, 0)?,
                 &|id| src_names.get(id).cloned(),
             );
             let first = theirs

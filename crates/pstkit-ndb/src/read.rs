@@ -232,6 +232,16 @@ impl<'a> Ndb<'a> {
         Ok(None)
     }
 
+    /// A data block as stored (encoded, maybe compressed), verified: for
+    /// copying it to another file of the same variant and encoding without
+    /// decoding it. Returns the stored bytes and the block's trailer CRC.
+    pub fn stored_block_at(&self, e: &BbtEntry) -> Result<(&'a [u8], u32)> {
+        let stored = read_stored(self.data, self.format(), e)?;
+        self.pager.touch(stored.len() as u64);
+        // read_stored checked the CRC: the trailer's value is the bytes' CRC.
+        Ok((stored, crate::crc::crc(stored)))
+    }
+
     /// The verified, decoded contents of block `bid`.
     pub fn read_block(&self, bid: Bid) -> Result<Cow<'a, [u8]>> {
         let e = self.block_entry(bid)?;
@@ -413,6 +423,11 @@ impl<'a> Node<'a> {
             current: Cow::Borrowed(&[]),
             at: 0,
         }
+    }
+
+    /// The BBT entries of the node's data blocks, in order.
+    pub fn leaves(&self) -> &[BbtEntry] {
+        &self.tree.leaves
     }
 
     /// The subnode-tree root, 0 when there is none.

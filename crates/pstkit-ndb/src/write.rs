@@ -489,6 +489,40 @@ impl<W: Write + Seek> NdbWriter<W> {
         Ok(bid)
     }
 
+    /// Adds a data block from another file's stored bytes, unchanged: same
+    /// variant and a key-independent encoding (none or permute) give the
+    /// same bytes and the same CRC, so only the id and signature are new.
+    pub fn add_stored_block(&mut self, stored: &[u8], crc: u32, inflated: u16) -> Result<Bid> {
+        let f = self.format;
+        let bid = self.new_bid(false);
+        let size = f.block_size(stored.len());
+        let ib = self.alloc(size as u64, f.block_align as u64)?;
+        let mut bytes = Vec::with_capacity(size);
+        bytes.extend_from_slice(stored);
+        bytes.resize(size, 0);
+        let t = BlockTrailer {
+            cb: stored.len() as u16,
+            sig: compute_sig(ib, bid),
+            crc,
+            bid,
+            inflated: if f.has_compression() { inflated } else { 0 },
+        };
+        t.write(&mut bytes[size - f.block_trailer_size..], f);
+        self.out.write_all(&bytes).map_err(NdbError::Write)?;
+        self.pos += size as u64;
+        self.blocks.push(BbtEntry {
+            bref: BRef { bid, ib },
+            cb: stored.len() as u16,
+            refs: 2,
+            inflated: if f.has_compression() {
+                inflated
+            } else {
+                stored.len() as u16
+            },
+        });
+        Ok(bid)
+    }
+
     /// Adds one data block holding `plain` (at most one block's capacity).
     pub fn add_block(&mut self, plain: &[u8]) -> Result<Bid> {
         debug_assert!(plain.len() <= self.format.max_block_data());

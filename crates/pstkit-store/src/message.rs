@@ -476,6 +476,36 @@ impl<'a> Attachment<'a> {
         }
     }
 
+    /// The attached bytes as their blocks are stored, when they are in a
+    /// subnode (over 3580 bytes) of a file whose encoding does not depend on
+    /// the block id: for copying them to a like file without decoding.
+    pub fn stored_data(&self) -> Result<Option<crate::write::StoredStream>> {
+        let Some(rec) = self.pc.record(pid::ATTACH_DATA) else {
+            return Ok(None);
+        };
+        let ndb = self.node.ndb();
+        if rec.tag.prop_type() != pstkit_ltp::PropType::Binary
+            || rec.value & 0x1F == 0
+            || !matches!(
+                ndb.crypt(),
+                pstkit_ndb::CryptMethod::None | pstkit_ndb::CryptMethod::Permute
+            )
+        {
+            return Ok(None);
+        }
+        let node = self.node.subnode(Nid(rec.value))?;
+        let mut blocks = Vec::with_capacity(node.block_count());
+        for e in node.leaves() {
+            let (bytes, crc) = ndb.stored_block_at(e)?;
+            blocks.push((bytes.to_vec(), crc, e.inflated));
+        }
+        Ok(Some(crate::write::StoredStream {
+            variant: Some(ndb.format().variant),
+            crypt: Some(ndb.crypt()),
+            blocks,
+        }))
+    }
+
     /// The embedded message, for method 5.
     pub fn embedded(&self) -> Result<Option<Message<'a>>> {
         let Some(rec) = self.pc.record(pid::ATTACH_DATA) else {

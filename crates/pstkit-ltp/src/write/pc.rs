@@ -20,6 +20,8 @@ use crate::value::PropValue;
 pub struct PcBuilder {
     variant: Variant,
     props: BTreeMap<u16, PropValue>,
+    /// Values already written as subnodes by the caller: (type, subnode).
+    external: BTreeMap<u16, (crate::PropType, Nid)>,
     subs: Subnodes,
     page_limit: Option<usize>,
 }
@@ -30,6 +32,7 @@ impl PcBuilder {
         PcBuilder {
             variant,
             props: BTreeMap::new(),
+            external: BTreeMap::new(),
             subs: Subnodes::new(),
             page_limit: Some(super::PC_HEAP_PAGE_LIMIT),
         }
@@ -42,7 +45,17 @@ impl PcBuilder {
     /// into a new subnode of type NID_TYPE_LTP (0x1F) with a locally unique
     /// index; empty variable-size values are HNID 0.
     pub fn set(&mut self, tag: PropTag, value: PropValue) {
+        self.external.remove(&tag.id().0);
         self.props.insert(tag.id().0, value);
+    }
+
+    /// Sets a variable-size property whose value the caller has written
+    /// as subnode `nid` of the node (a large value copied block by block
+    /// without decoding it). The id is reserved among the node's subnodes.
+    pub fn set_subnode(&mut self, tag: PropTag, nid: Nid) {
+        self.props.remove(&tag.id().0);
+        self.subs.reserve(nid);
+        self.external.insert(tag.id().0, (tag.prop_type(), nid));
     }
 
     /// The value set for `id`, if any.
@@ -57,7 +70,7 @@ impl PcBuilder {
 
     /// Number of properties set.
     pub fn len(&self) -> usize {
-        self.props.len()
+        self.props.len() + self.external.len()
     }
 
     /// Whether no property is set.
@@ -89,12 +102,17 @@ impl PcBuilder {
         let mut heap = HeapBuilder::new(self.variant, CLIENT_SIG_PC);
         let header = heap.alloc(&[0; 8]);
         heap.set_user_root(header);
-        let shape = bth::reserve(&mut heap, 2, 6, self.props.len());
+        let shape = bth::reserve(&mut heap, 2, 6, self.props.len() + self.external.len());
         if let Some(limit) = self.page_limit {
             heap.set_page_limit(if heap.page_count() > limit { 0 } else { limit });
         }
         let mut subs = self.subs;
-        let mut records = Vec::with_capacity(self.props.len());
+        let mut records = Vec::with_capacity(self.props.len() + self.external.len());
+        for (&id, &(ptype, nid)) in &self.external {
+            let mut data = ptype.code().to_le_bytes().to_vec();
+            data.extend_from_slice(&nid.0.to_le_bytes());
+            records.push((id.to_le_bytes().to_vec(), data));
+        }
         for (id, v) in self.props {
             let ptype = v.prop_type();
             let raw = encode_value(&v);
@@ -111,6 +129,8 @@ impl PcBuilder {
             data.extend_from_slice(&slot.to_le_bytes());
             records.push((id.to_le_bytes().to_vec(), data));
         }
+        // Records go into the BTH sorted by property id.
+        records.sort_by(|a, b| a.0.iter().rev().cmp(b.0.iter().rev()));
         bth::fill(&mut heap, header, &shape, &records);
         NodeData {
             pages: heap.finish(),

@@ -93,6 +93,32 @@ pub enum AttachContent {
     /// A stored object other than a message, such as an OLE compound file
     /// (PidTagAttachDataObject, method 6).
     Object(Vec<u8>),
+    /// Bytes as another file of the same variant and a key-independent
+    /// encoding stored them, copied block by block without decoding.
+    Stored(StoredStream),
+}
+
+/// A large value's data blocks as stored in a file: copied to a file of the
+/// same variant whose encoding is the same and not keyed by block id (none
+/// or permute), they need no decoding, re-encoding or new CRC.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredStream {
+    /// The variant whose block layout the bytes follow.
+    pub variant: Option<Variant>,
+    /// The encoding of the bytes.
+    pub crypt: Option<CryptMethod>,
+    /// (stored bytes, their CRC, inflated size) per block, in order.
+    pub blocks: Vec<(Vec<u8>, u32, u16)>,
+}
+
+impl StoredStream {
+    /// Whether a file of this variant and encoding can take the blocks as
+    /// they are.
+    pub fn fits(&self, variant: Variant, crypt: CryptMethod) -> bool {
+        self.variant == Some(variant)
+            && self.crypt == Some(crypt)
+            && matches!(crypt, CryptMethod::None | CryptMethod::Permute)
+    }
 }
 
 /// Well-known folders of every new store.
@@ -552,6 +578,7 @@ impl PstWriter {
             .collect();
         let has = |props: &[(PropTag, PropValue)], id: u16| props.iter().any(|p| p.0.id().0 == id);
         let mut subs = Vec::new();
+        let mut external = Vec::new();
         let method = match &a.content {
             AttachContent::None => None,
             AttachContent::Data(bytes) => {
@@ -572,6 +599,29 @@ impl PstWriter {
                     PropValue::Object { nid: enid, size },
                 ));
                 Some(5)
+            }
+            AttachContent::Stored(stream) => {
+                if !stream.fits(self.variant, self.options.crypt) {
+                    return Err(StoreError::invalid(
+                        Nid(0),
+                        "stored blocks of another variant or encoding cannot be copied as they are",
+                    ));
+                }
+                let snid = Nid::new(NidType::Ltp, 0x7800 + index as u32 + 1);
+                let ndb = self.ndb();
+                let mut leaves = Vec::with_capacity(stream.blocks.len());
+                for (bytes, crc, inflated) in &stream.blocks {
+                    let bid = ndb.add_stored_block(bytes, *crc, *inflated)?;
+                    leaves.push((bid, usize::from(*inflated)));
+                }
+                let bid = match leaves.as_slice() {
+                    [] => Bid(0),
+                    [one] => one.0,
+                    _ => ndb.add_tree(&leaves)?,
+                };
+                subs.push((snid, bid, Bid(0)));
+                external.push((tag(0x3701, PropType::Binary), snid));
+                Some(1)
             }
             AttachContent::Object(bytes) => {
                 let onid = Nid::new(NidType::Ltp, 0x7000 + index as u32 + 1);
@@ -604,6 +654,9 @@ impl PstWriter {
         let mut pc = PcBuilder::new(self.variant);
         for (t, v) in &props {
             pc.set(*t, v.clone());
+        }
+        for (t, nid) in external {
+            pc.set_subnode(t, nid);
         }
         let (data, pc_subs) = self.write_node_data(pc.finish())?;
         subs.extend(pc_subs);
@@ -897,6 +950,7 @@ fn attachment_size(a: &NewAttachment) -> usize {
     let content = match &a.content {
         AttachContent::None => 0,
         AttachContent::Data(d) | AttachContent::Object(d) => d.len(),
+        AttachContent::Stored(s) => s.blocks.iter().map(|b| usize::from(b.2)).sum(),
         AttachContent::Message(m) => {
             m.props.iter().map(|(_, v)| approx_size(v)).sum::<usize>()
                 + m.attachments.iter().map(attachment_size).sum::<usize>()
