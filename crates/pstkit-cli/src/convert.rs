@@ -147,6 +147,7 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
             "associated": summary.associated,
             "verified": summary.verified,
             "bytes": summary.bytes,
+            "block_copy": summary.stored_copy,
             "seconds": secs,
             "skipped": summary.skipped.iter().map(|s| json!({
                 "folder": s.folder, "id": s.nid.0, "error": s.error,
