@@ -2,6 +2,8 @@
 //! library: RFC 5322 `Date:` values, the asctime form of mbox separator
 //! lines and iCalendar UTC date-times.
 
+use pstkit_ltp::value::civil_from_days;
+
 use pstkit_ltp::FileTime;
 
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -41,21 +43,6 @@ impl Civil {
     fn month_name(&self) -> &'static str {
         MONTHS[(self.month as usize - 1) % 12]
     }
-}
-
-/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31); H. Hinnant's
-/// algorithm, exact for the whole range a FILETIME can hold.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// Seconds since the Unix epoch of a FILETIME.

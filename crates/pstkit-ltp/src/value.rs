@@ -103,9 +103,10 @@ impl FileTime {
     }
 }
 
-/// Proleptic Gregorian date of a day count relative to 1970-01-01 (Howard
-/// Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// Proleptic Gregorian date (year, month 1..=12, day 1..=31) of a day count
+/// relative to 1970-01-01 (Howard Hinnant's `civil_from_days`), exact for
+/// the whole range a FILETIME can hold.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
