@@ -303,7 +303,8 @@ fn check_subnodes(
     if sub.is_none() || !seen_subs.insert(sub.key().0) {
         return;
     }
-    if depth > 16 {
+    // A writer nests two levels per embedded message (pstkit allows 32).
+    if depth > 128 {
         return r.add(NdbError::corrupt(
             Structure::SubnodeTree,
             Some(sub.0),
