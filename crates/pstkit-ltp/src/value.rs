@@ -411,7 +411,12 @@ impl PropValue {
     pub fn decode(ptype: PropType, raw: &[u8]) -> Result<PropValue, DecodeError> {
         use PropType as T;
         Ok(match ptype {
-            T::Unspecified | T::Null => PropValue::Null,
+            T::Null => PropValue::Null,
+            // Kept with its own code, so that a copy stores the same tag.
+            T::Unspecified => PropValue::Unknown {
+                ptype: 0x0000,
+                bytes: raw.to_vec(),
+            },
             T::Int16 => PropValue::Int16(i16::from_le_bytes(fixed(ptype, raw)?)),
             T::Int32 => PropValue::Int32(i32::from_le_bytes(fixed(ptype, raw)?)),
             T::Float32 => PropValue::Float32(f32::from_le_bytes(fixed(ptype, raw)?)),

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# pstkit against the physical limit and against other readers (issue 6).
+#
+# On a generated mailbox of about 256 MB and on the largest real sample, times
+#   pstkit convert            beside  cp (and cp + fsync, as convert fsyncs its output)
+#   pstkit export --format eml beside readpst -e -D -b -q -j 0  and  pffexport -q -m items -f text,
+#                              and beside cp -r of its own output (the cost of creating those files)
+#   pstkit check, pstkit ls --json
+# each run RUNS times (best wall time, highest peak RSS from /usr/bin/time -v),
+# and prints a Markdown report: machine, table, ratios and the issue's targets.
+#
+# Usage: benches/compare.sh [--messages N] [--runs N] [--real FILE]
+#   --messages N  messages of the generated mailbox (default 14000 ≈ 256 MB;
+#                 `pstkit gen --messages 20000` writes ≈ 368 MB)
+#   --runs N      runs of each command, best kept (default 3)
+#   --real FILE   the real sample (default: the largest .pst/.ost in
+#                 /work/shared/fixtures/real, or $PSTKIT_REAL_DIR)
+# Environment: PSTKIT_BIN (use this binary instead of building the release
+# one), TMPDIR (where the work directory goes; it is removed at exit).
+#
+# Page cache: nothing is dropped (that needs root and would measure the disk,
+# not the code). Each input is read once before its first timed command, so
+# every command sees the same warm cache.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MESSAGES=14000
+RUNS=3
+REAL=""
+REAL_DIR=${PSTKIT_REAL_DIR:-/work/shared/fixtures/real}
+
+die() { echo "compare.sh: $*" >&2; exit 2; }
+
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --messages) MESSAGES=${2:?--messages needs a number}; shift 2 ;;
+        --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
+        --real) REAL=${2:?--real needs a file}; shift 2 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        *) die "unknown argument: $1 (see --help)" ;;
+    esac
+done
+[[ $MESSAGES =~ ^[0-9]+$ && $MESSAGES -gt 0 ]] || die "--messages must be a positive number"
+[[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || die "--runs must be a positive number"
+
+# ---------------------------------------------------------------- tools
+for tool in readpst pffexport cp sync awk find du; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "$tool not found; install it (readpst: apt-get install pst-utils; pffexport: apt-get install pff-tools)"
+done
+[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time); the shell builtin cannot report peak RSS"
+
+if [[ -n ${PSTKIT_BIN:-} ]]; then
+    PSTKIT=$PSTKIT_BIN
+else
+    command -v cargo >/dev/null 2>&1 || die "cargo not found (or set PSTKIT_BIN)"
+    echo "compare.sh: building the release binary (cargo build --release -p pstkit-cli)" >&2
+    (cd "$ROOT" && cargo build --release -p pstkit-cli >&2) || die "release build failed"
+    PSTKIT=${CARGO_TARGET_DIR:-$ROOT/target}/release/pstkit
+fi
+[[ -x $PSTKIT ]] || die "no pstkit binary at $PSTKIT"
+
+if [[ -z $REAL ]]; then
+    [[ -d $REAL_DIR ]] || die "no real samples at $REAL_DIR (use --real FILE)"
+    REAL=$(find "$REAL_DIR" -maxdepth 1 -type f \( -iname '*.pst' -o -iname '*.ost' \) -printf '%s\t%p\n' |
+        sort -rn | head -n 1 | cut -f2-)
+    [[ -n $REAL ]] || die "no .pst or .ost in $REAL_DIR"
+fi
+[[ -r $REAL ]] || die "cannot read $REAL"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pstkit-compare.XXXXXX")
+cleanup() { rm -rf -- "$WORK"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- measuring
+RESULTS=$WORK/results.tsv   # input op cmd wall user+sys rss_kb rc files bytes
+: >"$RESULTS"
+
+now_ns() { date +%s%N; }
+
+# measure INPUT OP -- COMMAND...
+# Every run gets a fresh empty directory; "@D@" in COMMAND stands for it.
+# Outputs are kept until all commands on INPUT have run (see run_all): on
+# ext4 without a journal, as here, creating files right after deleting many
+# makes the inode allocator skip every recently deleted inode, which would
+# charge one tool for the clean-up of the one before.
+measure() {
+    local input=$1 op=$2
+    shift 3
+    local best="" best_cpu="" best_dir="" rss=0 rc=0 i t0 t1 wall cpu r dir arg
+    local slug=${op//[^A-Za-z0-9]/-}
+    for ((i = 1; i <= RUNS; i++)); do
+        dir=$WORK/runs/$input/$slug.$i
+        mkdir -p -- "$dir"
+        local cmd=()
+        for arg in "$@"; do cmd+=("${arg//@D@/$dir}"); done
+        t0=$(now_ns)
+        if /usr/bin/time -v -o "$WORK/time.txt" "${cmd[@]}" >/dev/null 2>"$WORK/stderr.txt"; then
+            r=0
+        else
+            r=$?
+        fi
+        t1=$(now_ns)
+        wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+        cpu=$(awk -F': ' '/User time \(seconds\)/ { u = $2 } /System time \(seconds\)/ { s = $2 }
+                          END { printf "%.2f / %.2f", u, s }' "$WORK/time.txt")
+        local kb
+        kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
+        if ((kb > rss)); then rss=$kb; fi
+        if ((r != 0)); then rc=$r; fi
+        if [[ -z $best ]] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+            best=$wall
+            best_cpu=$cpu
+            best_dir=$dir
+        fi
+        if ((r != 0 && r != 1)); then
+            echo "compare.sh: $op on $input exited $r:" >&2
+            tail -n 5 "$WORK/stderr.txt" >&2
+            break
+        fi
+    done
+    local files=- bytes=-
+    if [[ -n $(find "$best_dir" -mindepth 1 -print -quit) ]]; then
+        files=$(find "$best_dir" -type f | wc -l)
+        bytes=$(find "$best_dir" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
+    fi
+    local shown
+    shown=$(printf '%q ' "$@")
+    shown=${shown//@D@/DIR}
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+        "$input" "$op" "${shown% }" "$best" "$best_cpu" "$rss" "$rc" "$files" "$bytes" >>"$RESULTS"
+    echo "compare.sh: $input: $op: best $best s, peak RSS $((rss / 1024)) MB, exit $rc" >&2
+}
+
+# run_all NAME FILE
+run_all() {
+    local name=$1 file=$2
+    # Warm-up: one read of the input, so every command below sees it cached.
+    cat -- "$file" >/dev/null
+    measure "$name" "cp" -- cp -- "$file" @D@/copy.pst
+    measure "$name" "cp + fsync" -- sh -c 'cp -- "$1" "$2" && sync -- "$2"' sh "$file" @D@/copy.pst
+    measure "$name" "convert" -- "$PSTKIT" convert "$file" @D@/converted.pst
+    measure "$name" "export pstkit" -- "$PSTKIT" export "$file" --format eml --out @D@/eml
+    # The floor of an EML export: creating the same files with the same bytes
+    # (cp -r of pstkit's last output), as cp is the floor of convert.
+    measure "$name" "cp -r of the EML tree" -- cp -r -- "$WORK/runs/$name/export-pstkit.$RUNS/eml" @D@/eml
+    measure "$name" "export readpst" -- readpst -e -D -b -q -j 0 -o @D@ "$file"
+    measure "$name" "export pffexport" -- pffexport -q -m items -f text -t @D@/pff "$file"
+    measure "$name" "check" -- "$PSTKIT" check "$file"
+    measure "$name" "ls --json" -- "$PSTKIT" ls --json "$file"
+    rm -rf -- "$WORK/runs/$name"
+}
+
+# ---------------------------------------------------------------- inputs
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+SYNTH=$WORK/synth.pst
+echo "compare.sh: generating $MESSAGES messages" >&2
+t0=$(now_ns)
+"$PSTKIT" gen --messages "$MESSAGES" "$SYNTH" 2>&1 >/dev/null | sed 's/^/compare.sh: /' >&2
+t1=$(now_ns)
+GEN_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+[[ -s $SYNTH ]] || die "pstkit gen wrote nothing"
+
+run_all synth "$SYNTH"
+run_all real "$REAL"
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report
+SYNTH_BYTES=$(stat -c %s "$SYNTH")
+REAL_BYTES=$(stat -c %s "$REAL")
+CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+FS=$(df -hT "$WORK" | awk 'NR == 2 { print $1 ", " $2 ", " $3 " total, " $5 " free" }')
+if [[ -n ${PSTKIT_BIN:-} ]]; then
+    BUILT_FROM="given by PSTKIT_BIN (its source commit is not known to this script)"
+else
+    COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+    BUILT_FROM="built from $ROOT at commit $COMMIT"
+    if ((DIRTY > 0)); then BUILT_FROM+=" with $DIRTY modified tracked files"; fi
+fi
+READPST_V=$(readpst -V 2>&1 | head -n 1 || true)
+PFF_V=$(pffexport -V 2>&1 | head -n 1 || true)
+
+cat <<EOF
+## Machine
+
+- date: $(date -u '+%Y-%m-%d %H:%M UTC')
+- CPU: $CPU, nproc $(nproc)
+- memory: $MEM
+- work directory: $WORK on $FS
+- kernel: $(uname -sr)
+- load average (1/5/15 min) at start: $LOAD_START; at end: $LOAD_END
+- pstkit: $PSTKIT ($("$PSTKIT" --version 2>/dev/null || echo "version unknown")); $BUILT_FROM
+- readpst: $READPST_V; pffexport: $PFF_V
+- runs per command: $RUNS (best wall time kept; peak RSS is the highest of the runs)
+- page cache: not dropped; each input read once (cat > /dev/null) before its first command, so all see a warm cache
+- synth: \`pstkit gen --messages $MESSAGES\`, $SYNTH_BYTES bytes, generated in $GEN_SECS s
+- real: $(basename "$REAL"), $REAL_BYTES bytes
+
+EOF
+
+awk -F'\t' -v synth_bytes="$SYNTH_BYTES" -v real_bytes="$REAL_BYTES" '
+function mb(b) { return b / 1e6 }
+{
+    key = $1 SUBSEP $2
+    wall[key] = $4; cpu[key] = $5; rss[key] = $6; rc[key] = $7
+    files[key] = $8; bytes[key] = $9; cmd[key] = $3
+    order[++n] = key
+}
+END {
+    print "| input | operation | best wall (s) | MB/s of input | CPU user / sys (s) | peak RSS (MB) | exit | output files | output MB (file bytes) | ratio |"
+    print "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    for (i = 1; i <= n; i++) {
+        k = order[i]; split(k, p, SUBSEP); in_ = p[1]; op = p[2]
+        size = (in_ == "synth") ? synth_bytes : real_bytes
+        speed = (wall[k] > 0) ? sprintf("%.1f", mb(size) / wall[k]) : "-"
+        ratio = ""
+        if (op == "convert") {
+            c = in_ SUBSEP "cp"; cs = in_ SUBSEP "cp + fsync"
+            ratio = sprintf("%.3f of cp speed (1/%.1f); %.3f of cp+fsync", wall[c] / wall[k], wall[k] / wall[c], wall[cs] / wall[k])
+        }
+        if (op == "cp -r of the EML tree") {
+            e = in_ SUBSEP "export pstkit"
+            ratio = sprintf("pstkit export takes %.2f× this", wall[e] / wall[k])
+        }
+        if (op == "export pstkit") {
+            r = in_ SUBSEP "export readpst"; f = in_ SUBSEP "export pffexport"
+            ratio = sprintf("%.2f× readpst, %.2f× pffexport", wall[r] / wall[k], wall[f] / wall[k])
+        }
+        ob = (bytes[k] == "-") ? "-" : sprintf("%.1f", mb(bytes[k]))
+        printf "| %s | %s | %.3f | %s | %s | %.1f | %s | %s | %s | %s |\n", in_, op, wall[k], speed, cpu[k], rss[k] / 1024, rc[k], files[k], ob, ratio
+    }
+    print ""
+    print "Commands (synth):"
+    print ""
+    for (i = 1; i <= n; i++) {
+        k = order[i]; split(k, p, SUBSEP)
+        if (p[1] == "synth") printf "- %s: `%s`\n", p[2], cmd[k]
+    }
+    print ""
+    s = "synth"
+    conv = wall[s SUBSEP "convert"]; cp = wall[s SUBSEP "cp"]
+    frac = cp / conv
+    exp_ = wall[s SUBSEP "export pstkit"]
+    xr = wall[s SUBSEP "export readpst"] / exp_
+    xf = wall[s SUBSEP "export pffexport"] / exp_
+    crss = rss[s SUBSEP "convert"] / 1024
+    print "## Targets of issue 6 (synth mailbox)"
+    print ""
+    printf "- convert at least 1/3 of cp speed: %s (%.3f of cp speed: %.2f s against %.3f s; %.3f against cp + fsync)\n", (frac >= 1/3) ? "MET" : "NOT MET", frac, conv, cp, wall[s SUBSEP "cp + fsync"] / conv
+    printf "- export at least 5× faster than readpst: %s (%.2f×: %.2f s against %.2f s)\n", (xr >= 5) ? "MET" : "NOT MET", xr, exp_, wall[s SUBSEP "export readpst"]
+    printf "- export at least 5× faster than pffexport: %s (%.2f×: %.2f s against %.2f s)\n", (xf >= 5) ? "MET" : "NOT MET", xf, exp_, wall[s SUBSEP "export pffexport"]
+    printf "- convert peak RSS under 200 MB: %s (%.1f MB)\n", (crss < 200) ? "MET" : "NOT MET", crss
+    fl = wall[s SUBSEP "cp -r of the EML tree"]
+    printf "- for scale: creating the EML files alone (cp -r of the tree) takes %.2f s; pstkit export %.2f×, readpst %.2f×, pffexport %.2f× that\n", fl, exp_ / fl, wall[s SUBSEP "export readpst"] / fl, wall[s SUBSEP "export pffexport"] / fl
+}' "$RESULTS"

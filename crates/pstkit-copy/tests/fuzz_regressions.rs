@@ -1,0 +1,119 @@
+//! Regression tests for findings of the `copy` fuzz target (fuzz/).
+//!
+//! Each test is the finding reduced to the smallest store that shows it,
+//! kept after its fix.
+
+use pstkit_copy::{convert, ConvertOptions};
+use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue};
+use pstkit_ndb::NdbFile;
+use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+use pstkit_store::Store;
+
+fn options() -> WriterOptions {
+    WriterOptions {
+        record_key: Some([3; 16]),
+        timestamp: FileTime(133_000_000_000_000_000),
+        ..WriterOptions::default()
+    }
+}
+
+fn subject(s: &str) -> (PropTag, PropValue) {
+    (
+        PropTag::new(PropId(0x0037), PropType::String),
+        PropValue::String(s.into()),
+    )
+}
+
+/// A property stored with type 0x0000 (PtypUnspecified), as the fuzzer made
+/// it by flipping a type code: `PropValue::Unknown` with that code is the
+/// one value the writer stores with it.
+fn unspecified(id: u16) -> (PropTag, PropValue) {
+    (
+        PropTag::new(PropId(id), PropType::Unspecified),
+        PropValue::Unknown {
+            ptype: 0x0000,
+            bytes: Vec::new(),
+        },
+    )
+}
+
+/// Converts a one-message store with salvage on.
+fn convert_one(m: &NewMessage) -> Result<pstkit_copy::ConvertSummary, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.pst");
+    let mut w = PstWriter::create(&src, options()).unwrap();
+    let top = w.standard_folders().ipm_subtree;
+    let inbox = w.add_folder(top, "Inbox", Some("IPF.Note")).unwrap();
+    w.add_message(inbox, m).unwrap();
+    w.finish().unwrap();
+
+    let file = NdbFile::open(&src).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    // The source reads as the fuzzer's inputs did: a type-0 property
+    // somewhere in the message, whose value decodes as PtypNull.
+    let msg_nid = store
+        .walk()
+        .flatten()
+        .find_map(|f| f.folder.message_ids().ok()?.first().copied())
+        .unwrap();
+    let msg = store.message(msg_nid).unwrap();
+    let mut types: Vec<PropType> = msg.properties().tags().map(|t| t.prop_type()).collect();
+    for a in msg.attachments().unwrap() {
+        if let Some(e) = a.unwrap().embedded().unwrap() {
+            types.extend(e.properties().tags().map(|t| t.prop_type()));
+        }
+    }
+    assert!(types.contains(&PropType::Unspecified));
+    let opts = ConvertOptions {
+        writer: options(),
+        binding: None,
+        salvage: true,
+    };
+    convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).map_err(|e| e.to_string())
+}
+
+/// fuzz finding (copy): a property of type PtypUnspecified (0x0000) makes
+/// a salvage conversion fail as a whole in its verify pass: "verify pass:
+/// verify: destination item 0x200024: item "…" (source 0x200064) differs:
+/// source has 10000000 where the copy has 10000001".
+///
+/// The reader decodes types 0x0000 and 0x0001 alike to `PropValue::Null`
+/// (pstkit-ltp value.rs, `PropValue::decode`: `T::Unspecified | T::Null =>
+/// PropValue::Null`), whose `prop_type()` is PtypNull; the copy keeps the
+/// source tag (convert.rs `map_props`: `PropTag::new(id, tag.prop_type())`)
+/// but `PcBuilder` stores the value's type (write/pc.rs `finish`: `let ptype =
+/// v.prop_type()`), so the copy holds 0x0001 where the source had 0x0000.
+/// The digest keys properties by their whole tag (convert.rs
+/// `prop_entries`: `format!("{prefix}{:08X}", tag.0)`), the digests differ,
+/// and with salvage on the whole conversion still fails rather than one item
+/// being skipped. The fuzzer met it in top-level messages and in embedded
+/// ones ("attachment 0 message 1F370000").
+/// Fixed: PtypUnspecified values decode as `Unknown` with code 0x0000.
+#[test]
+fn unspecified_property_converts() {
+    let m = NewMessage {
+        props: vec![subject("type 0"), unspecified(0x1000)],
+        ..NewMessage::default()
+    };
+    let s = convert_one(&m).unwrap_or_else(|e| panic!("conversion failed: {e}"));
+    assert_eq!((s.items, s.verified), (1, 1));
+}
+
+/// The same in an embedded message.
+#[test]
+fn unspecified_property_in_embedded_message_converts() {
+    let inner = NewMessage {
+        props: vec![subject("inner"), unspecified(0x1F37)],
+        ..NewMessage::default()
+    };
+    let m = NewMessage {
+        props: vec![subject("outer")],
+        recipients: Vec::new(),
+        attachments: vec![NewAttachment {
+            props: Vec::new(),
+            content: AttachContent::Message(Box::new(inner)),
+        }],
+    };
+    let s = convert_one(&m).unwrap_or_else(|e| panic!("conversion failed: {e}"));
+    assert_eq!((s.items, s.verified), (1, 1));
+}

@@ -1,0 +1,380 @@
+//! Makes the seed corpora under `fuzz/corpus/` from small generated
+//! mailboxes (and, when present, the real samples in
+//! `../shared/fixtures/real/`, cut into small pieces).
+//!
+//! `cargo run --release --example make_seeds` (from `fuzz/`). Deterministic:
+//! the same sources give the same seeds.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
+use pstkit_ndb::{CryptMethod, FileKind, Format, NdbFile, Variant};
+use pstkit_store::synth::Synth;
+use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+
+fn tag(id: u16, t: PropType) -> PropTag {
+    PropTag::new(PropId(id), t)
+}
+
+/// A tiny mailbox: one folder, `n` small messages, one with an attachment,
+/// one with an embedded message and an RTF body.
+fn tiny(
+    dir: &Path,
+    name: &str,
+    format: Format,
+    crypt: CryptMethod,
+    kind: FileKind,
+    n: u64,
+) -> PathBuf {
+    let synth = Synth::new(7);
+    let opts = WriterOptions {
+        kind,
+        format,
+        crypt,
+        display_name: format!("seed {name}"),
+        record_key: Some([7; 16]),
+        timestamp: synth.timestamp(),
+        store_properties: Vec::new(),
+    };
+    let path = dir.join(name);
+    let mut w = PstWriter::create(&path, opts).unwrap();
+    let top = w.standard_folders().ipm_subtree;
+    let inbox = w.add_folder(top, "Inbox", Some("IPF.Note")).unwrap();
+    let sub = w.add_folder(inbox, "Sub — ü", Some("IPF.Note")).unwrap();
+    let rtf = pstkit_store::rtf::compress_rtf(
+        b"{\\rtf1\\ansi\\deff0 {\\fonttbl{\\f0 Arial;}} Hello {\\b world} hello world\\par }",
+    );
+    for i in 0..n {
+        let mut m = NewMessage {
+            props: vec![
+                (
+                    tag(0x0037, PropType::String),
+                    PropValue::String(format!("RE: message {i}")),
+                ),
+                (
+                    tag(0x1000, PropType::String),
+                    PropValue::String("body text\r\n".repeat(3)),
+                ),
+                (
+                    tag(0x0C1A, PropType::String),
+                    PropValue::String("Sender".into()),
+                ),
+                (
+                    tag(0x0E06, PropType::Time),
+                    PropValue::Time(synth.timestamp()),
+                ),
+            ],
+            recipients: vec![vec![
+                (tag(0x0C15, PropType::Int32), PropValue::Int32(1)),
+                (
+                    tag(0x3001, PropType::String),
+                    PropValue::String("Rcpt".into()),
+                ),
+                (
+                    tag(0x3003, PropType::String),
+                    PropValue::String("r@example.com".into()),
+                ),
+                (
+                    tag(0x3002, PropType::String),
+                    PropValue::String("SMTP".into()),
+                ),
+            ]],
+            attachments: Vec::new(),
+        };
+        if i == 0 {
+            m.props.push((
+                tag(0x1009, PropType::Binary),
+                PropValue::Binary(rtf.clone()),
+            ));
+            m.attachments.push(NewAttachment {
+                props: vec![(
+                    tag(0x3707, PropType::String),
+                    PropValue::String("a.txt".into()),
+                )],
+                content: AttachContent::Data(b"attached bytes".to_vec()),
+            });
+        }
+        if i == 1 {
+            let inner = NewMessage {
+                props: vec![(
+                    tag(0x0037, PropType::String),
+                    PropValue::String("inner".into()),
+                )],
+                recipients: Vec::new(),
+                attachments: vec![NewAttachment {
+                    props: Vec::new(),
+                    content: AttachContent::Object(vec![0xD0, 0xCF, 0x11, 0xE0, 1, 2, 3]),
+                }],
+            };
+            m.attachments.push(NewAttachment {
+                props: Vec::new(),
+                content: AttachContent::Message(Box::new(inner)),
+            });
+        }
+        let folder = if i % 2 == 0 { inbox } else { sub };
+        w.add_message(folder, &m).unwrap();
+    }
+    w.finish().unwrap()
+}
+
+/// `bytes` without its trailing zeros (kept to a 512-byte boundary).
+fn trim(mut bytes: Vec<u8>) -> Vec<u8> {
+    let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    bytes.truncate(end.div_ceil(512) * 512);
+    bytes
+}
+
+fn write_seed(dir: &Path, name: &str, bytes: &[u8], seen: &mut BTreeSet<Vec<u8>>) {
+    if !seen.insert(bytes.to_vec()) {
+        return;
+    }
+    fs::create_dir_all(dir).unwrap();
+    fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// The `ltp_node` input for a node's blocks: a selector byte (variant in
+/// bits 0-1, block count - 1 in bits 2-3), the lengths of all blocks but
+/// the last as u16 LE, then the blocks.
+pub fn ltp_input(variant: Variant, blocks: &[Cow<'_, [u8]>]) -> Option<Vec<u8>> {
+    if blocks.is_empty() || blocks.len() > 3 {
+        return None;
+    }
+    let v = match variant {
+        Variant::Ansi => 0u8,
+        Variant::Unicode => 1,
+        Variant::Unicode4k => 2,
+    };
+    let mut out = vec![v | ((blocks.len() as u8 - 1) << 2)];
+    for b in &blocks[..blocks.len() - 1] {
+        out.extend_from_slice(&u16::try_from(b.len()).ok()?.to_le_bytes());
+    }
+    for b in blocks {
+        out.extend_from_slice(b);
+    }
+    Some(out)
+}
+
+/// Node heaps (PCs and TCs, top-level and subnodes) of a file.
+fn heaps(path: &Path, max: usize, out: &mut Vec<Vec<u8>>) {
+    let Ok(file) = NdbFile::open(path) else {
+        return;
+    };
+    let ndb = file.ndb();
+    let variant = ndb.format().variant;
+    let mut sigs = BTreeSet::new();
+    let mut add = |node: &pstkit_ndb::Node<'_>, out: &mut Vec<Vec<u8>>| {
+        let blocks: Vec<_> = match node.blocks().take(4).collect::<Result<Vec<_>, _>>() {
+            Ok(b) => b,
+            Err(_) => return,
+        };
+        let Some(first) = blocks.first() else { return };
+        if first.len() < 4 || first[2] != 0xEC {
+            return;
+        }
+        // One seed per client signature and block count, plus a few more.
+        let key = (first[3], blocks.len(), first.len() / 512);
+        if !sigs.insert(key) {
+            return;
+        }
+        if let Some(i) = ltp_input(variant, &blocks) {
+            if i.len() <= 24 * 1024 {
+                out.push(i);
+            }
+        }
+    };
+    for e in ndb.nodes().flatten() {
+        if out.len() >= max {
+            break;
+        }
+        let Ok(node) = ndb.node(e.nid) else { continue };
+        add(&node, out);
+        if let Ok(subs) = node.subnodes().entries() {
+            for s in subs {
+                if let Ok(sn) = ndb.node_from_parts(s.nid, s.data, s.sub) {
+                    add(&sn, out);
+                }
+            }
+        }
+    }
+}
+
+fn rtf_bodies(path: &Path, out: &mut Vec<Vec<u8>>) {
+    let Ok(file) = NdbFile::open(path) else {
+        return;
+    };
+    let Ok(store) = pstkit_store::Store::open(file.ndb()) else {
+        return;
+    };
+    for f in store.walk().flatten() {
+        for nid in f.folder.message_ids().unwrap_or_default() {
+            if let Ok(m) = store.message(nid) {
+                if let Some(Ok(PropValue::Binary(b))) = m.properties().get(PropId(0x1009)) {
+                    if b.len() <= 16 * 1024 {
+                        out.push(b);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let corpus = root.join("corpus");
+    // PSTKIT_REAL_FIXTURES overrides where the real samples are.
+    let real = std::env::var_os("PSTKIT_REAL_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../../shared/fixtures/real"));
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+
+    // Whole files: tiny generated mailboxes of each variant, and the small
+    // real ones.
+    let files = vec![
+        tiny(
+            t,
+            "tiny-unicode.pst",
+            Format::UNICODE,
+            CryptMethod::Permute,
+            FileKind::Pst,
+            3,
+        ),
+        tiny(
+            t,
+            "tiny-unicode-plain.pst",
+            Format::UNICODE,
+            CryptMethod::None,
+            FileKind::Pst,
+            3,
+        ),
+        tiny(
+            t,
+            "tiny-unicode-cyclic.pst",
+            Format::UNICODE,
+            CryptMethod::Cyclic,
+            FileKind::Pst,
+            2,
+        ),
+        tiny(
+            t,
+            "tiny-4k.ost",
+            Format::UNICODE_4K,
+            CryptMethod::None,
+            FileKind::Ost,
+            2,
+        ),
+        tiny(
+            t,
+            "tiny-ansi.pst",
+            Format::ANSI,
+            CryptMethod::Permute,
+            FileKind::Pst,
+            2,
+        ),
+        tiny(
+            t,
+            "empty-unicode.pst",
+            Format::UNICODE,
+            CryptMethod::None,
+            FileKind::Pst,
+            0,
+        ),
+    ];
+    let mut reals = Vec::new();
+    for name in [
+        "hughbe-PstReader--Outlook98Backup.pst",
+        "mooijtech-go-pst--32-bit.pst",
+        "Jmcleodfoss-pstreader--truncated-in-header.bin",
+    ] {
+        let p = real.join(name);
+        if p.exists() {
+            reals.push(p);
+        }
+    }
+    for f in &files {
+        eprintln!("{}: {} bytes", f.display(), fs::metadata(f).unwrap().len());
+    }
+    let mut seen = BTreeSet::new();
+    for target in ["ndb_walk", "message", "copy"] {
+        seen.clear();
+        for (k, f) in files.iter().chain(&reals).enumerate() {
+            let mut bytes = fs::read(f).unwrap();
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            // Generated files are mostly the zeros of a free allocation-map
+            // span at their end: cut them after their last data (the header
+            // then says the file is truncated, which readers take in their
+            // stride). ndb_walk keeps the first one and the 4K one whole, so
+            // that `check` sees complete files too.
+            let whole = target == "ndb_walk" && (k == 0 || name.ends_with(".ost"));
+            if k < files.len() && !whole {
+                bytes = trim(bytes);
+            }
+            // copy runs a whole conversion per input: the generated files
+            // and the smallest real one.
+            if target == "copy" && k >= files.len() && bytes.len() > 40_000 {
+                continue;
+            }
+            write_seed(&corpus.join(target), &name, &bytes, &mut seen);
+        }
+    }
+
+    // ltp_node: node heaps from generated and real files, all variants.
+    let mut ltp = Vec::new();
+    for f in files.iter().chain(&reals) {
+        heaps(f, 40, &mut ltp);
+    }
+    for name in [
+        "aquasync-ruby-msg--200_recipients.pst",
+        "emk-pstsdk--test_ansi.pst",
+        "emk-pstsdk--submessage.pst",
+        "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost",
+    ] {
+        let p = real.join(name);
+        if p.exists() {
+            heaps(&p, 30, &mut ltp);
+        }
+    }
+    seen.clear();
+    for (i, s) in ltp.iter().enumerate() {
+        write_seed(
+            &corpus.join("ltp_node"),
+            &format!("heap-{i:03}"),
+            s,
+            &mut seen,
+        );
+    }
+
+    // rtf: compressed bodies, and compressed forms of a few texts.
+    let mut rtf = Vec::new();
+    for f in &files {
+        rtf_bodies(f, &mut rtf);
+    }
+    for text in [
+        &b"{\\rtf1\\ansi\\ansicpg1252\\fromtext \\deff0{\\fonttbl{\\f0\\fswiss Arial;}}{\\colortbl;\\red0\\green0\\blue255;}\\uc1\\pard\\plain\\f0\\fs20 Hi there\\par\\par }"[..],
+        b"{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}{\\f0\\fnil \\froman \\fswiss \\fmodern \\fscript \\fdecor MS Sans SerifSymbolArialTimes New RomanCourier{\\colortbl\\red0\\green0\\blue0\n\r\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx",
+        b"",
+        b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ] {
+        rtf.push(pstkit_store::rtf::compress_rtf(text));
+        rtf.push(pstkit_store::rtf::compress_rtf_uncompressed(text));
+    }
+    seen.clear();
+    for (i, s) in rtf.iter().enumerate() {
+        write_seed(&corpus.join("rtf"), &format!("rtf-{i:03}"), s, &mut seen);
+    }
+
+    // writer: the model comes from `arbitrary`; any bytes will do as seeds.
+    let mut rng = pstkit_store::synth::Rng::new(42);
+    seen.clear();
+    for (i, n) in [0usize, 16, 64, 256, 1024, 4096, 16384].iter().enumerate() {
+        write_seed(
+            &corpus.join("writer"),
+            &format!("random-{i}"),
+            &rng.bytes(*n),
+            &mut seen,
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! Stream copy: `pstkit_copy::convert` with salvage on, from any input
+//! that opens as a store, into a temporary file. With salvage on, every
+//! damaged item is skipped, so the conversion must succeed; its output
+//! must then check clean, list exactly the items the summary counts, and
+//! read back without a single error.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pstkit_copy::{convert, ConvertOptions, CopyError};
+use pstkit_fuzz::{fix_checksums, tempdir, walk_store, wants_fixup, Walk};
+use pstkit_ndb::{check, NdbFile};
+use pstkit_store::write::WriterOptions;
+use pstkit_store::Store;
+
+/// Known finding (crates/pstkit-copy/tests/fuzz_regressions.rs): a
+/// PtypUnspecified (0x0000) property is copied as PtypNull (0x0001) and the
+/// verify pass fails the whole conversion ("source has …0000 where the copy
+/// has …0001"). Skipped so that fuzzing goes on past it; remove once fixed.
+fn known_finding(e: &str) -> bool {
+    let Some((_, rest)) = e.split_once("source has ") else {
+        return false;
+    };
+    let Some((a, b)) = rest.split_once(" where the copy has ") else {
+        return false;
+    };
+    let b = b
+        .split(' ')
+        .take(a.split(' ').count())
+        .collect::<Vec<_>>()
+        .join(" ");
+    a.len() == b.len()
+        && a.len() >= 8
+        && a.ends_with("0000")
+        && b.ends_with("0001")
+        && a[..a.len() - 4] == b[..b.len() - 4]
+}
+
+fuzz_target!(|input: &[u8]| {
+    let fixed;
+    let data = if wants_fixup(input) {
+        fixed = fix_checksums(input);
+        &fixed[..]
+    } else {
+        input
+    };
+    let Ok(file) = NdbFile::new_lenient(data) else {
+        return;
+    };
+    let Ok(store) = Store::open(file.ndb()) else {
+        return;
+    };
+    let dir = tempdir();
+    let dest = dir.path().join("out.pst");
+    let opts = ConvertOptions {
+        writer: WriterOptions {
+            record_key: Some([0x5A; 16]),
+            timestamp: pstkit_ltp::FileTime(133_000_000_000_000_000),
+            ..WriterOptions::default()
+        },
+        binding: None,
+        salvage: true,
+    };
+    let summary = match convert(&store, &dest, &opts, &mut |_| {}) {
+        Ok(s) => s,
+        Err(CopyError::Io { .. }) => return,
+        Err(CopyError::Store(pstkit_store::StoreError::Io { .. })) => return,
+        Err(e) if known_finding(&e.to_string()) => return,
+        Err(e) => panic!("salvage conversion failed: {e}"),
+    };
+
+    let out = NdbFile::open(&summary.path).expect("output opens");
+    let report = check::check(out.ndb());
+    assert!(
+        report.is_clean(),
+        "output fails its check: {:?}",
+        report.problems.first()
+    );
+    let copied = Store::open(out.ndb()).expect("output store opens");
+    let mut items = 0u64;
+    let mut associated = 0u64;
+    for f in copied.walk() {
+        let f = f.unwrap_or_else(|(nid, _, e)| panic!("output folder {nid}: {e}"));
+        items += f.folder.message_ids().expect("output contents table").len() as u64;
+        associated += f.folder.associated_ids().expect("output FAI table").len() as u64;
+    }
+    assert_eq!(items, summary.items, "normal items in the output");
+    assert_eq!(
+        associated, summary.associated,
+        "associated items in the output"
+    );
+    assert_eq!(summary.verified, summary.items + summary.associated);
+
+    // Everything pstkit wrote reads back without an error (contents copied
+    // as they were, a damaged RTF body say, may still fail to decode).
+    let mut w = Walk::default();
+    walk_store(&copied, &mut w);
+    let structural: Vec<_> = w
+        .errors
+        .iter()
+        .filter(|e| !["rtf:", "eml:", "ics:"].iter().any(|p| e.starts_with(p)))
+        .collect();
+    assert!(
+        structural.is_empty(),
+        "output reads with errors: {structural:?}"
+    );
+});
