@@ -20,7 +20,8 @@
 #
 # Page cache: nothing is dropped (that needs root and would measure the disk,
 # not the code). Each input is read once before its first timed command, so
-# every command sees the same warm cache.
+# every command sees the same warm cache; `sync` runs (untimed) before every
+# timed command, so none pays for the writeback of the outputs before it.
 
 set -euo pipefail
 
@@ -37,7 +38,7 @@ while [[ $# -gt 0 ]]; do
         --messages) MESSAGES=${2:?--messages needs a number}; shift 2 ;;
         --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
         --real) REAL=${2:?--real needs a file}; shift 2 ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -96,6 +97,9 @@ measure() {
         mkdir -p -- "$dir"
         local cmd=()
         for arg in "$@"; do cmd+=("${arg//@D@/$dir}"); done
+        # Untimed: flush what earlier runs wrote, so that no command (convert
+        # and cp + fsync wait for the disk) pays for another one's writeback.
+        sync
         t0=$(now_ns)
         if /usr/bin/time -v -o "$WORK/time.txt" "${cmd[@]}" >/dev/null 2>"$WORK/stderr.txt"; then
             r=0
@@ -196,7 +200,7 @@ cat <<EOF
 - pstkit: $PSTKIT ($("$PSTKIT" --version 2>/dev/null || echo "version unknown")); $BUILT_FROM
 - readpst: $READPST_V; pffexport: $PFF_V
 - runs per command: $RUNS (best wall time kept; peak RSS is the highest of the runs)
-- page cache: not dropped; each input read once (cat > /dev/null) before its first command, so all see a warm cache
+- page cache: not dropped; each input read once (cat > /dev/null) before its first command, so all see a warm cache; \`sync\` (untimed) before every run
 - synth: \`pstkit gen --messages $MESSAGES\`, $SYNTH_BYTES bytes, generated in $GEN_SECS s
 - real: $(basename "$REAL"), $REAL_BYTES bytes
 

@@ -12,29 +12,6 @@ use pstkit_ndb::{check, NdbFile};
 use pstkit_store::write::WriterOptions;
 use pstkit_store::Store;
 
-/// Known finding (crates/pstkit-copy/tests/fuzz_regressions.rs): a
-/// PtypUnspecified (0x0000) property is copied as PtypNull (0x0001) and the
-/// verify pass fails the whole conversion ("source has …0000 where the copy
-/// has …0001"). Skipped so that fuzzing goes on past it; remove once fixed.
-fn known_finding(e: &str) -> bool {
-    let Some((_, rest)) = e.split_once("source has ") else {
-        return false;
-    };
-    let Some((a, b)) = rest.split_once(" where the copy has ") else {
-        return false;
-    };
-    let b = b
-        .split(' ')
-        .take(a.split(' ').count())
-        .collect::<Vec<_>>()
-        .join(" ");
-    a.len() == b.len()
-        && a.len() >= 8
-        && a.ends_with("0000")
-        && b.ends_with("0001")
-        && a[..a.len() - 4] == b[..b.len() - 4]
-}
-
 fuzz_target!(|input: &[u8]| {
     let fixed;
     let data = if wants_fixup(input) {
@@ -64,7 +41,6 @@ fuzz_target!(|input: &[u8]| {
         Ok(s) => s,
         Err(CopyError::Io { .. }) => return,
         Err(CopyError::Store(pstkit_store::StoreError::Io { .. })) => return,
-        Err(e) if known_finding(&e.to_string()) => return,
         Err(e) => panic!("salvage conversion failed: {e}"),
     };
 
