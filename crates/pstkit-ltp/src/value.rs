@@ -392,7 +392,9 @@ pub fn decode_utf16(ptype: PropType, raw: &[u8]) -> Result<String, DecodeError> 
     let raw = &raw[..end];
     // Most mail text is ASCII: take it byte by byte without building UTF-16.
     if raw.chunks_exact(2).all(|c| c[1] == 0 && c[0] < 0x80) {
-        return Ok(raw.iter().step_by(2).map(|&b| b as char).collect());
+        // ASCII bytes are UTF-8 as they are: one copy, no per-char pushes.
+        let bytes: Vec<u8> = raw.iter().step_by(2).copied().collect();
+        return Ok(String::from_utf8(bytes).unwrap_or_default());
     }
     let units: Vec<u16> = raw
         .chunks_exact(2)
