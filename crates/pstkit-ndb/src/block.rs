@@ -76,6 +76,23 @@ impl BlockTrailer {
 /// Slices a block's stored bytes out of the file and verifies its trailer
 /// against the BBT entry: size, id, signature and CRC.
 pub fn read_stored<'a>(data: &'a [u8], f: Format, e: &BbtEntry) -> Result<&'a [u8]> {
+    read_stored_crc(data, f, e).map(|(s, _)| s)
+}
+
+/// As [`read_stored`], also returning the trailer's CRC (which the bytes
+/// were checked against), so a copy needs no second CRC pass.
+pub fn read_stored_crc<'a>(data: &'a [u8], f: Format, e: &BbtEntry) -> Result<(&'a [u8], u32)> {
+    read_stored_with(data, f, e, true)
+}
+
+/// As [`read_stored_crc`]; without `check_crc` the bytes are not read, only
+/// the trailer (for blocks a full check has just verified).
+pub(crate) fn read_stored_with<'a>(
+    data: &'a [u8],
+    f: Format,
+    e: &BbtEntry,
+    check_crc: bool,
+) -> Result<(&'a [u8], u32)> {
     let bid = e.bref.bid;
     let ib = e.bref.ib;
     let structure = if bid.is_internal() {
@@ -117,7 +134,7 @@ pub fn read_stored<'a>(data: &'a [u8], f: Format, e: &BbtEntry) -> Result<&'a [u
         }));
     }
     let stored = &block[..cb];
-    let computed = crc(stored);
+    let computed = if check_crc { crc(stored) } else { t.crc };
     if computed != t.crc {
         return Err(err(Problem::Crc {
             stored: t.crc,
@@ -138,7 +155,7 @@ pub fn read_stored<'a>(data: &'a [u8], f: Format, e: &BbtEntry) -> Result<&'a [u
             found: u64::from(t.inflated),
         }));
     }
-    Ok(stored)
+    Ok((stored, t.crc))
 }
 
 /// Turns stored bytes into plain bytes: decodes external blocks per the crypt

@@ -4,7 +4,7 @@
 use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::error::{NdbError, Problem, Result};
-use crate::page::{read_page, BtPageInfo, PageType};
+use crate::page::{read_page_in, BtPageInfo, PageCache, PageType};
 use crate::{BRef, Bid, Format, Ib, Nid, Variant};
 
 /// Deepest tree accepted; [MS-PST] trees have at most 8 intermediate levels.
@@ -231,7 +231,18 @@ impl<'a> BtPage<'a> {
         bref: BRef,
         level: Option<u8>,
     ) -> Result<Self> {
-        let bytes = read_page(data, f, bref.ib, E::PAGE, Some(bref.bid))?;
+        Self::read_in::<E>(data, f, bref, level, None)
+    }
+
+    /// As [`BtPage::read`], through a cache of pages already verified.
+    pub fn read_in<E: LeafEntry>(
+        data: &'a [u8],
+        f: Format,
+        bref: BRef,
+        level: Option<u8>,
+        cache: Option<&PageCache>,
+    ) -> Result<Self> {
+        let bytes = read_page_in(data, f, bref.ib, E::PAGE, Some(bref.bid), cache)?;
         let err = |p| NdbError::corrupt(E::PAGE.structure(), Some(bref.bid.0), Some(bref.ib.0), p);
         let peek = bytes[f.bt_entries_size() + 2 * f.bt_count_size + 1];
         let natural = if peek == 0 {
@@ -291,12 +302,43 @@ impl<'a> BtPage<'a> {
 
 /// Finds the leaf entry with `key`, descending from `root`.
 pub fn lookup<E: LeafEntry>(data: &[u8], f: Format, root: BRef, key: u64) -> Result<Option<E>> {
-    let mut page = BtPage::read::<E>(data, f, root, None)?;
+    lookup_in::<E>(data, f, root, key, None)
+}
+
+/// As [`lookup`], through a page cache: each page's CRC is checked once,
+/// and a key within the leaf page the previous lookup of the same tree
+/// ended on is found there without descending (keys of a message's blocks
+/// are neighbours, so most lookups of a copy take this path).
+pub fn lookup_in<E: LeafEntry>(
+    data: &[u8],
+    f: Format,
+    root: BRef,
+    key: u64,
+    cache: Option<(&PageCache, usize)>,
+) -> Result<Option<E>> {
+    let pages = cache.map(|c| c.0);
+    if let Some((c, tree)) = cache {
+        if let Some(leaf) = c.last_leaf(tree) {
+            // A hint only: any failure falls back to the descent below.
+            if let Ok(page) = BtPage::read_in::<E>(data, f, leaf, Some(0), pages) {
+                let n = page.info.count;
+                if n > 0 && page.key::<E>(0) <= key && key <= page.key::<E>(n - 1) {
+                    let pos = partition(n, |i| page.key::<E>(i) <= key);
+                    let e = page.leaf::<E>(pos - 1);
+                    return Ok((e.key() == key).then_some(e));
+                }
+            }
+        }
+    }
+    let mut page = BtPage::read_in::<E>(data, f, root, None, pages)?;
     loop {
         let n = page.info.count;
         // First entry whose key is greater than the one sought.
         let pos = partition(n, |i| page.key::<E>(i) <= key);
         if page.info.level == 0 {
+            if let Some((c, tree)) = cache {
+                c.set_last_leaf(tree, page.bref);
+            }
             if pos == 0 {
                 return Ok(None);
             }
@@ -307,7 +349,7 @@ pub fn lookup<E: LeafEntry>(data: &[u8], f: Format, root: BRef, key: u64) -> Res
             return Ok(None);
         }
         let child = page.branch(pos - 1).child;
-        page = BtPage::read::<E>(data, f, child, Some(page.info.level - 1))?;
+        page = BtPage::read_in::<E>(data, f, child, Some(page.info.level - 1), pages)?;
     }
 }
 

@@ -34,13 +34,13 @@ pub const FPMAP_STRIDE: u64 = 31744;
 /// after; a free page map at span 8192 and every 31744 after (at +0x600).
 pub fn span_maps(n: u64) -> Vec<(PageType, u64)> {
     let mut m = vec![(PageType::AMap, 0)];
-    if n % 8 == 0 {
+    if n.is_multiple_of(8) {
         m.push((PageType::PMap, 0x200));
     }
-    if n >= FIRST_FMAP_SPAN && (n - FIRST_FMAP_SPAN) % FMAP_STRIDE == 0 {
+    if n >= FIRST_FMAP_SPAN && (n - FIRST_FMAP_SPAN).is_multiple_of(FMAP_STRIDE) {
         m.push((PageType::FMap, 0x400));
     }
-    if n >= FIRST_FPMAP_SPAN && (n - FIRST_FPMAP_SPAN) % FPMAP_STRIDE == 0 {
+    if n >= FIRST_FPMAP_SPAN && (n - FIRST_FPMAP_SPAN).is_multiple_of(FPMAP_STRIDE) {
         m.push((PageType::FPMap, 0x600));
     }
     m
@@ -215,7 +215,7 @@ fn walk_tree<E: LeafEntry>(
             ));
             continue;
         }
-        ndb.touch(crate::read::FAULT_AROUND);
+        ndb.touch(bref.ib.0, ndb.format().page_size as u64);
         let page = match BtPage::read::<E>(ndb.data(), ndb.format(), bref, level) {
             Ok(p) => p,
             Err(e) => {
@@ -349,7 +349,7 @@ fn check_maps(ndb: Ndb<'_>, r: &mut CheckReport) {
         let f = ndb.format();
         let t = crate::page::PageTrailer::parse(page, f);
         if t.ptype == PageType::DList.byte() {
-            ndb.touch(crate::read::FAULT_AROUND);
+            ndb.touch(0x4200, f.page_size as u64);
             match read_page(ndb.data(), f, Ib(0x4200), PageType::DList, None) {
                 Ok(_) => r.map_pages += 1,
                 Err(NdbError::Corrupt(c)) => r.notes.push(*c),
@@ -370,7 +370,7 @@ fn check_maps(ndb: Ndb<'_>, r: &mut CheckReport) {
 }
 
 fn check_map_page(ndb: Ndb<'_>, ib: Ib, ptype: PageType, r: &mut CheckReport) {
-    ndb.touch(crate::read::FAULT_AROUND);
+    ndb.touch(ib.0, ndb.format().page_size as u64);
     match read_page(ndb.data(), ndb.format(), ib, ptype, Some(Bid(ib.0))) {
         Ok(_) => r.map_pages += 1,
         Err(e) => r.add(e),

@@ -30,6 +30,7 @@ pub mod header;
 pub mod ids;
 pub mod page;
 pub mod read;
+pub mod stored;
 pub mod write;
 
 pub use btree::{BbtEntry, NbtEntry};
@@ -39,3 +40,4 @@ pub use format::{Format, Variant};
 pub use header::{FileKind, Header};
 pub use ids::{BRef, Bid, Ib, Nid, NidType};
 pub use read::{Backing, Ndb, NdbFile, Node, NodeReader, SubnodeTree};
+pub use stored::{StoredBlock, StoredNode};

@@ -4,7 +4,9 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::crc::crc;
 use crate::error::{NdbError, Problem, Result, Structure};
-use crate::{Bid, Format, Ib, Variant};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{BRef, Bid, Format, Ib, Variant};
 
 /// The `ptype` of a page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -122,6 +124,127 @@ pub fn read_page(
     ptype: PageType,
     expected_bid: Option<Bid>,
 ) -> Result<&[u8]> {
+    read_page_in(data, f, ib, ptype, expected_bid, None)
+}
+
+/// Remembers which pages of a file passed their CRC, so lookups that read
+/// the same upper B-tree pages again and again check each CRC once, and
+/// where the last lookup of each tree ended, so neighbouring keys skip the
+/// descent. Both are hints: a wrong one costs a full read, never a result.
+pub struct PageCache {
+    verified: Box<[AtomicU64]>,
+    /// Per tree (0 NBT, 1 BBT): the last leaf page's id and offset.
+    last_leaf: [(AtomicU64, AtomicU64); 2],
+    /// 64 KiB windows of the file read since the last release: a read maps
+    /// at most its own window (the kernel's fault-around stays within it),
+    /// so these bound the file pages a map holds.
+    windows: Box<[AtomicU64]>,
+    /// Bytes of windows marked since the last release.
+    mapped: AtomicU64,
+    /// Set when `mapped` passed the limit; taken by the file's reader.
+    release_due: std::sync::atomic::AtomicBool,
+}
+
+/// Mapped file bytes between two releases of a map's pages.
+pub const RELEASE_WINDOW: u64 = 32 << 20;
+
+/// The granule of [`PageCache`]'s mapped-memory accounting.
+const WINDOW: u64 = 64 << 10;
+
+impl PageCache {
+    /// A cache for a file of `len` bytes: one bit per 512 bytes, and one
+    /// per 64 KiB window.
+    pub fn new(len: u64) -> PageCache {
+        let words = (len / 512).div_ceil(64) as usize;
+        let windows = len.div_ceil(WINDOW).div_ceil(64) as usize;
+        PageCache {
+            verified: (0..words).map(|_| AtomicU64::new(0)).collect(),
+            last_leaf: Default::default(),
+            windows: (0..windows).map(|_| AtomicU64::new(0)).collect(),
+            mapped: AtomicU64::new(0),
+            release_due: Default::default(),
+        }
+    }
+
+    /// Notes a read of `len` bytes at `at`. Once the windows read since the
+    /// last release exceed [`RELEASE_WINDOW`], forgets them and marks a
+    /// release due ([`PageCache::take_release`]).
+    pub(crate) fn touch(&self, at: u64, len: u64) {
+        let first = at / WINDOW;
+        let last = (at + len.max(1) - 1) / WINDOW;
+        let mut fresh = 0;
+        for w in first..=last {
+            let Some(word) = self.windows.get((w / 64) as usize) else {
+                break;
+            };
+            let bit = 1u64 << (w % 64);
+            if word.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+                fresh += WINDOW;
+            }
+        }
+        if fresh == 0 || self.mapped.fetch_add(fresh, Ordering::Relaxed) + fresh <= RELEASE_WINDOW {
+            return;
+        }
+        self.mapped.store(0, Ordering::Relaxed);
+        for w in self.windows.iter() {
+            w.store(0, Ordering::Relaxed);
+        }
+        self.release_due.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the map's pages should be released now (once per time due).
+    pub(crate) fn take_release(&self) -> bool {
+        self.release_due.swap(false, Ordering::Relaxed)
+    }
+
+    fn slot(&self, ib: Ib) -> Option<(&AtomicU64, u64)> {
+        let unit = ib.0 / 512;
+        let w = self.verified.get((unit / 64) as usize)?;
+        Some((w, 1 << (unit % 64)))
+    }
+
+    fn is_verified(&self, ib: Ib) -> bool {
+        ib.0.is_multiple_of(512)
+            && self
+                .slot(ib)
+                .is_some_and(|(w, bit)| w.load(Ordering::Relaxed) & bit != 0)
+    }
+
+    fn set_verified(&self, ib: Ib) {
+        if ib.0.is_multiple_of(512) {
+            if let Some((w, bit)) = self.slot(ib) {
+                w.fetch_or(bit, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The last leaf page a lookup in tree `tree` ended on.
+    pub(crate) fn last_leaf(&self, tree: usize) -> Option<BRef> {
+        let (bid, ib) = &self.last_leaf[tree];
+        let ib = ib.load(Ordering::Relaxed);
+        (ib != 0).then(|| BRef {
+            bid: Bid(bid.load(Ordering::Relaxed)),
+            ib: Ib(ib),
+        })
+    }
+
+    pub(crate) fn set_last_leaf(&self, tree: usize, r: BRef) {
+        let (bid, ib) = &self.last_leaf[tree];
+        bid.store(r.bid.0, Ordering::Relaxed);
+        ib.store(r.ib.0, Ordering::Relaxed);
+    }
+}
+
+/// As [`read_page`]; with a cache, a page whose CRC was checked before is
+/// not checked again (its type, id and signature still are).
+pub fn read_page_in<'d>(
+    data: &'d [u8],
+    f: Format,
+    ib: Ib,
+    ptype: PageType,
+    expected_bid: Option<Bid>,
+    cache: Option<&PageCache>,
+) -> Result<&'d [u8]> {
     let structure = ptype.structure();
     let err = |id: Option<u64>, problem| NdbError::corrupt(structure, id, Some(ib.0), problem);
     let want = expected_bid.map(|b| b.0);
@@ -137,6 +260,9 @@ pub fn read_page(
         ));
     };
     let page = &data[ib.0 as usize..end as usize];
+    if let Some(c) = cache {
+        c.touch(ib.0, f.page_size as u64);
+    }
     let t = PageTrailer::parse(page, f);
     if t.ptype != ptype.byte() || t.ptype_repeat != t.ptype {
         return Err(err(
@@ -148,7 +274,12 @@ pub fn read_page(
             },
         ));
     }
-    let computed = crc(&page[..f.page_body()]);
+    let known = cache.is_some_and(|c| c.is_verified(ib));
+    let computed = if known {
+        t.crc
+    } else {
+        crc(&page[..f.page_body()])
+    };
     if computed != t.crc {
         return Err(err(
             Some(t.bid.0),
@@ -182,6 +313,9 @@ pub fn read_page(
                 computed: sig,
             },
         ));
+    }
+    if let (Some(c), false) = (cache, known) {
+        c.set_verified(ib);
     }
     Ok(page)
 }

@@ -3,16 +3,16 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::Mmap;
 
 use crate::block::{
-    decode, parse_subnode_block, parse_xblock, read_stored, si_entry, sl_entry, xblock_bid,
-    SubnodeEntry,
+    decode, parse_subnode_block, parse_xblock, read_stored, read_stored_crc, si_entry, sl_entry,
+    xblock_bid, SubnodeEntry,
 };
-use crate::btree::{lookup, BTreeIter, BbtEntry, NbtEntry};
+use crate::btree::{lookup_in, BTreeIter, BbtEntry, NbtEntry};
 use crate::error::{NdbError, Problem, Result, Structure};
+use crate::page::PageCache;
 use crate::{Bid, CryptMethod, Format, Header, Nid};
 
 /// What an [`NdbFile`] reads from: a memory map or a byte buffer.
@@ -37,15 +37,11 @@ impl Backing for Vec<u8> {}
 impl Backing for &[u8] {}
 impl Backing for Box<[u8]> {}
 
-/// Bytes read from a map between two releases of its pages.
-pub const RELEASE_WINDOW: u64 = 64 << 20;
-/// What one page read may bring into memory: the kernel maps up to 64 KiB
-/// of neighbouring cached pages on each fault ("fault-around").
-pub(crate) const FAULT_AROUND: u64 = 64 << 10;
+pub use crate::page::RELEASE_WINDOW;
 
-/// Counts the bytes read and releases the backing's pages now and then.
+/// Releases the backing's pages when the page cache says so.
 trait Pager: Sync {
-    fn touch(&self, n: u64);
+    fn release(&self);
 }
 
 /// An opened file: owns its bytes (a read-only map, or any byte buffer) and
@@ -53,15 +49,12 @@ trait Pager: Sync {
 pub struct NdbFile<D = Mmap> {
     data: D,
     header: Header,
-    touched: AtomicU64,
+    pages: PageCache,
 }
 
 impl<D: Backing> Pager for NdbFile<D> {
-    fn touch(&self, n: u64) {
-        if self.touched.fetch_add(n, Ordering::Relaxed) + n > RELEASE_WINDOW {
-            self.touched.store(0, Ordering::Relaxed);
-            self.data.release();
-        }
+    fn release(&self) {
+        self.data.release();
     }
 }
 
@@ -100,10 +93,11 @@ impl<D: Backing> NdbFile<D> {
     pub fn new(data: D) -> Result<Self> {
         let header = Header::parse(data.as_ref())?;
         header.verify()?;
+        let pages = PageCache::new(data.as_ref().len() as u64);
         Ok(NdbFile {
             data,
             header,
-            touched: AtomicU64::new(0),
+            pages,
         })
     }
 
@@ -111,10 +105,11 @@ impl<D: Backing> NdbFile<D> {
     /// whose B-trees may still be readable.
     pub fn new_lenient(data: D) -> Result<Self> {
         let header = Header::parse(data.as_ref())?;
+        let pages = PageCache::new(data.as_ref().len() as u64);
         Ok(NdbFile {
             data,
             header,
-            touched: AtomicU64::new(0),
+            pages,
         })
     }
 
@@ -124,6 +119,7 @@ impl<D: Backing> NdbFile<D> {
             data: self.data.as_ref(),
             header: &self.header,
             pager: self,
+            pages: &self.pages,
         }
     }
 
@@ -139,6 +135,7 @@ pub struct Ndb<'a> {
     data: &'a [u8],
     header: &'a Header,
     pager: &'a dyn Pager,
+    pages: &'a PageCache,
 }
 
 impl<'a> Ndb<'a> {
@@ -162,20 +159,28 @@ impl<'a> Ndb<'a> {
         self.header.crypt
     }
 
-    /// Counts bytes read through this view, so that the backing can release
-    /// its pages once a window is full.
-    pub(crate) fn touch(&self, n: u64) {
-        self.pager.touch(n);
+    /// Notes a read of the file's bytes at `at`, so that the backing's
+    /// pages are released once enough of the file is mapped.
+    pub(crate) fn touch(&self, at: u64, len: u64) {
+        self.pages.touch(at, len);
+        self.release_if_due();
+    }
+
+    fn release_if_due(&self) {
+        if self.pages.take_release() {
+            self.pager.release();
+        }
     }
 
     /// The NBT entry of `nid`.
     pub fn node_entry(&self, nid: Nid) -> Result<NbtEntry> {
-        self.touch(4 * FAULT_AROUND);
-        lookup::<NbtEntry>(
+        self.release_if_due();
+        lookup_in::<NbtEntry>(
             self.data,
             self.format(),
             self.header.root.nbt,
             u64::from(nid.0),
+            Some((self.pages, 0)),
         )?
         .ok_or(NdbError::NodeNotFound(nid))
     }
@@ -187,17 +192,22 @@ impl<'a> Ndb<'a> {
 
     /// The BBT entry of `bid` (the reserved bit is ignored).
     pub fn block_entry(&self, bid: Bid) -> Result<BbtEntry> {
-        self.touch(4 * FAULT_AROUND);
-        lookup::<BbtEntry>(self.data, self.format(), self.header.root.bbt, bid.key().0)?.ok_or_else(
-            || {
-                NdbError::corrupt(
-                    Structure::BbtEntry,
-                    Some(bid.0),
-                    None,
-                    Problem::MissingBlock(bid.0),
-                )
-            },
-        )
+        self.release_if_due();
+        lookup_in::<BbtEntry>(
+            self.data,
+            self.format(),
+            self.header.root.bbt,
+            bid.key().0,
+            Some((self.pages, 1)),
+        )?
+        .ok_or_else(|| {
+            NdbError::corrupt(
+                Structure::BbtEntry,
+                Some(bid.0),
+                None,
+                Problem::MissingBlock(bid.0),
+            )
+        })
     }
 
     /// Every BBT entry in key order, lazily.
@@ -208,7 +218,7 @@ impl<'a> Ndb<'a> {
     /// The verified, decoded contents of the block an entry describes.
     pub fn read_block_at(&self, e: &BbtEntry) -> Result<Cow<'a, [u8]>> {
         let stored = read_stored(self.data, self.format(), e)?;
-        self.pager.touch(stored.len() as u64);
+        self.touch(e.bref.ib.0, stored.len() as u64);
         decode(stored, self.format(), self.crypt(), e)
     }
 
@@ -218,7 +228,7 @@ impl<'a> Ndb<'a> {
     /// blocks are returned decoded, external ones as `None`.
     pub fn verify_block_at(&self, e: &BbtEntry) -> Result<Option<Cow<'a, [u8]>>> {
         let stored = read_stored(self.data, self.format(), e)?;
-        self.pager.touch(stored.len() as u64);
+        self.touch(e.bref.ib.0, stored.len() as u64);
         let compressed = self.format().has_compression() && e.inflated != 0 && e.inflated != e.cb;
         if e.bref.bid.is_internal() || compressed {
             return decode(stored, self.format(), self.crypt(), e).map(|d| {
@@ -236,10 +246,9 @@ impl<'a> Ndb<'a> {
     /// copying it to another file of the same variant and encoding without
     /// decoding it. Returns the stored bytes and the block's trailer CRC.
     pub fn stored_block_at(&self, e: &BbtEntry) -> Result<(&'a [u8], u32)> {
-        let stored = read_stored(self.data, self.format(), e)?;
-        self.pager.touch(stored.len() as u64);
-        // read_stored checked the CRC: the trailer's value is the bytes' CRC.
-        Ok((stored, crate::crc::crc(stored)))
+        let (stored, crc) = read_stored_crc(self.data, self.format(), e)?;
+        self.touch(e.bref.ib.0, stored.len() as u64);
+        Ok((stored, crc))
     }
 
     /// The verified, decoded contents of block `bid`.

@@ -15,6 +15,7 @@ use crate::check::{span_maps, span_reserved, AMAP_SPAN, FIRST_AMAP, FIRST_FMAP_S
 use crate::crc::crc;
 use crate::error::{NdbError, Result};
 use crate::page::{compute_sig, BtPageInfo, PageTrailer, PageType};
+use crate::stored::StoredNode;
 use crate::{BRef, Bid, CryptMethod, FileKind, Format, Ib, Nid, NidType, Variant};
 
 /// Encodes a block: encodes (and, for 4K files when it pays, compresses)
@@ -497,9 +498,11 @@ impl<W: Write + Seek> NdbWriter<W> {
         let bid = self.new_bid(false);
         let size = f.block_size(stored.len());
         let ib = self.alloc(size as u64, f.block_align as u64)?;
-        let mut bytes = Vec::with_capacity(size);
-        bytes.extend_from_slice(stored);
-        bytes.resize(size, 0);
+        let ts = f.block_trailer_size;
+        // Bytes, padding and trailer go straight into the buffered output:
+        // no per-block allocation on the copy path.
+        let mut trailer = [0u8; 24];
+        let pad = size - ts - stored.len();
         let t = BlockTrailer {
             cb: stored.len() as u16,
             sig: compute_sig(ib, bid),
@@ -507,8 +510,12 @@ impl<W: Write + Seek> NdbWriter<W> {
             bid,
             inflated: if f.has_compression() { inflated } else { 0 },
         };
-        t.write(&mut bytes[size - f.block_trailer_size..], f);
-        self.out.write_all(&bytes).map_err(NdbError::Write)?;
+        t.write(&mut trailer[..ts], f);
+        self.out.write_all(stored).map_err(NdbError::Write)?;
+        write_zeros(&mut self.out, pad as u64)?;
+        self.out
+            .write_all(&trailer[..ts])
+            .map_err(NdbError::Write)?;
         self.pos += size as u64;
         self.blocks.push(BbtEntry {
             bref: BRef { bid, ib },
@@ -521,6 +528,36 @@ impl<W: Write + Seek> NdbWriter<W> {
             },
         });
         Ok(bid)
+    }
+
+    /// Writes a node gathered from another file by
+    /// [`crate::read::Ndb::stored_node`]: its blocks unchanged (see
+    /// [`NdbWriter::add_stored_block`]), its data tree and subnode trees
+    /// rebuilt over the new block ids. Returns the node's (data, subnodes).
+    pub fn add_stored_node(&mut self, node: &StoredNode<'_>) -> Result<(Bid, Bid)> {
+        let mut leaves = Vec::with_capacity(node.blocks.len());
+        for b in &node.blocks {
+            leaves.push((
+                self.add_stored_block(b.bytes, b.crc, b.inflated)?,
+                usize::from(b.inflated),
+            ));
+        }
+        let data = match leaves.as_slice() {
+            [] => Bid(0),
+            [one] => one.0,
+            _ => self.add_tree(&leaves)?,
+        };
+        let mut subs = Vec::with_capacity(node.subnodes.len());
+        for (nid, n) in &node.subnodes {
+            let (d, s) = self.add_stored_node(n)?;
+            subs.push((*nid, d, s));
+        }
+        let sub = if subs.is_empty() {
+            Bid(0)
+        } else {
+            self.add_subnode_tree(&subs)?
+        };
+        Ok((data, sub))
     }
 
     /// Adds one data block holding `plain` (at most one block's capacity).

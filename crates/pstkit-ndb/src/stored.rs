@@ -1,0 +1,277 @@
+//! A node as stored: its data blocks and subnodes exactly as the file holds
+//! them, verified but not decoded. Between files of one variant and an
+//! encoding not keyed by block id (none or permute) the stored bytes mean
+//! the same thing, so a node is copied by moving them: the copy path's
+//! fast lane, which never decodes what it only moves.
+
+use crate::block::read_stored_with;
+use crate::error::{NdbError, Problem, Result, Structure};
+use crate::read::Ndb;
+use crate::{Bid, CryptMethod, Format, Nid};
+
+/// One data block as stored: encoded (and for 4K files maybe compressed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredBlock<'a> {
+    /// The stored bytes, borrowed from the source file.
+    pub bytes: &'a [u8],
+    /// Their CRC, checked when the block was read.
+    pub crc: u32,
+    /// The decoded size.
+    pub inflated: u16,
+}
+
+/// A node's data stream and subnode tree, every block verified, none
+/// decoded except the trees' own internal blocks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredNode<'a> {
+    /// The data blocks, in stream order.
+    pub blocks: Vec<StoredBlock<'a>>,
+    /// The subnodes, in id order, each with its own data and subnodes.
+    pub subnodes: Vec<(Nid, StoredNode<'a>)>,
+}
+
+/// Subnode trees nest (attachments hold embedded messages); deeper than
+/// this is a loop or garbage.
+const MAX_DEPTH: usize = 32;
+
+impl StoredNode<'_> {
+    /// A digest of what the node holds that does not depend on where or
+    /// under which block ids it is stored: each block's CRC, size and
+    /// decoded size in order, and each subnode's id and digest. Equal
+    /// digests mean equal bytes (to CRC strength) in the same structure.
+    pub fn digest(&self) -> u64 {
+        let mut h = 0xCBF2_9CE4_8422_2325u64;
+        self.digest_into(&mut h);
+        h
+    }
+
+    fn digest_into(&self, h: &mut u64) {
+        fn mix(h: &mut u64, v: u64) {
+            *h ^= v;
+            *h = h.wrapping_mul(0x0100_0000_01B3).rotate_left(23);
+        }
+        mix(h, self.blocks.len() as u64);
+        for b in &self.blocks {
+            mix(
+                h,
+                u64::from(b.crc) << 32 | (b.bytes.len() as u64) << 16 | u64::from(b.inflated),
+            );
+        }
+        mix(h, self.subnodes.len() as u64 | 1 << 63);
+        for (nid, n) in &self.subnodes {
+            mix(h, u64::from(nid.0));
+            n.digest_into(h);
+        }
+    }
+
+    /// Stored bytes in all blocks, subnodes included.
+    pub fn stored_len(&self) -> u64 {
+        self.blocks
+            .iter()
+            .map(|b| b.bytes.len() as u64)
+            .sum::<u64>()
+            + self
+                .subnodes
+                .iter()
+                .map(|(_, n)| n.stored_len())
+                .sum::<u64>()
+    }
+}
+
+/// Whether blocks stored in a file of format `from` and encoding `crypt`
+/// can be written unchanged into one of format `to` and the same encoding.
+pub fn can_move_stored(from: Format, to: Format, crypt: CryptMethod) -> bool {
+    from.variant == to.variant && matches!(crypt, CryptMethod::None | CryptMethod::Permute)
+}
+
+impl<'a> Ndb<'a> {
+    /// The node whose data stream starts at `data` and whose subnode tree
+    /// starts at `sub` (either may be 0), gathered as stored. Every block
+    /// is checked (size, id, signature, CRC) before the caller writes any.
+    pub fn stored_node(&self, data: Bid, sub: Bid) -> Result<StoredNode<'a>> {
+        // Shared subtrees would let a small file describe an exponential
+        // node: no legitimate node has more blocks than the file can hold.
+        let mut budget = self.data().len() as u64 / 64 + 16;
+        self.stored_node_at(data, sub, 0, &mut budget, true)
+    }
+
+    /// [`StoredNode::digest`] of the node at `data` and `sub`, reading
+    /// block trailers but not re-checking the blocks' CRCs: for a file
+    /// whose blocks a full check has just verified.
+    pub fn stored_digest(&self, data: Bid, sub: Bid) -> Result<u64> {
+        let mut budget = self.data().len() as u64 / 64 + 16;
+        Ok(self
+            .stored_node_at(data, sub, 0, &mut budget, false)?
+            .digest())
+    }
+
+    fn stored_node_at(
+        &self,
+        data: Bid,
+        sub: Bid,
+        depth: usize,
+        budget: &mut u64,
+        check_crc: bool,
+    ) -> Result<StoredNode<'a>> {
+        let err =
+            |bid: Bid, p: Problem| NdbError::corrupt(Structure::SubnodeTree, Some(bid.0), None, p);
+        if depth > MAX_DEPTH {
+            return Err(err(
+                sub,
+                Problem::Invalid("subnode trees nested too deeply"),
+            ));
+        }
+        let tree = self.data_tree(data)?;
+        let mut blocks = Vec::with_capacity(tree.leaves.len());
+        for e in &tree.leaves {
+            *budget = budget
+                .checked_sub(1)
+                .ok_or_else(|| err(e.bref.bid, Problem::Invalid("node larger than the file")))?;
+            let (bytes, crc) = if check_crc {
+                self.stored_block_at(e)?
+            } else {
+                read_stored_with(self.data(), self.format(), e, false)?
+            };
+            blocks.push(StoredBlock {
+                bytes,
+                crc,
+                inflated: e.inflated,
+            });
+        }
+        let mut subnodes = Vec::new();
+        if !sub.is_none() {
+            let mut entries = self.subnode_tree(sub).entries()?;
+            entries.sort_by_key(|e| e.nid);
+            for e in entries {
+                *budget = budget
+                    .checked_sub(1)
+                    .ok_or_else(|| err(sub, Problem::Invalid("node larger than the file")))?;
+                let n = self.stored_node_at(e.data, e.sub, depth + 1, budget, check_crc)?;
+                subnodes.push((e.nid, n));
+            }
+        }
+        Ok(StoredNode { blocks, subnodes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write::NdbWriter;
+    use crate::{FileKind, NdbFile, NidType};
+
+    fn file_with(crypt: CryptMethod, big: usize) -> Vec<u8> {
+        let f = Format::UNICODE;
+        let mut w = NdbWriter::in_memory(f, crypt, FileKind::Pst);
+        let body: Vec<u8> = (0..big).map(|i| (i * 7 % 251) as u8).collect();
+        let d1 = w.add_stream(&body).unwrap();
+        let d2 = w.add_block(b"attachment").unwrap();
+        let inner = w.add_block(b"embedded").unwrap();
+        let inner_sub = w
+            .add_subnode_tree(&[(Nid::new(NidType::Ltp, 1), inner, Bid(0))])
+            .unwrap();
+        let sub = w
+            .add_subnode_tree(&[
+                (Nid::new(NidType::Ltp, 2), d2, Bid(0)),
+                (Nid::new(NidType::Attachment, 3), d2, inner_sub),
+            ])
+            .unwrap();
+        w.add_node(Nid::new(NidType::NormalMessage, 1), d1, sub, Nid(0x122));
+        w.finish_bytes()
+    }
+
+    #[test]
+    fn a_moved_node_reads_back_the_same() {
+        for crypt in [CryptMethod::None, CryptMethod::Permute] {
+            let src = NdbFile::new(file_with(crypt, 30_000)).unwrap();
+            let sndb = src.ndb();
+            let e = sndb
+                .node_entry(Nid::new(NidType::NormalMessage, 1))
+                .unwrap();
+            let node = sndb.stored_node(e.data, e.sub).unwrap();
+            assert_eq!(node.blocks.len(), 4);
+            assert_eq!(node.subnodes.len(), 2);
+            let mut w = NdbWriter::in_memory(Format::UNICODE, crypt, FileKind::Pst);
+            // Other blocks first, so the ids and offsets differ from the source's.
+            w.add_block(b"something else").unwrap();
+            let (data, sub) = w.add_stored_node(&node).unwrap();
+            w.add_node(Nid::new(NidType::NormalMessage, 9), data, sub, Nid(0x122));
+            let out = NdbFile::new(w.finish_bytes()).unwrap();
+            let ondb = out.ndb();
+            let oe = ondb
+                .node_entry(Nid::new(NidType::NormalMessage, 9))
+                .unwrap();
+            assert_ne!(oe.data, e.data);
+            let copy = ondb.stored_node(oe.data, oe.sub).unwrap();
+            assert_eq!(copy.digest(), node.digest());
+            assert_eq!(ondb.stored_digest(oe.data, oe.sub).unwrap(), node.digest());
+            let a = sndb.node(Nid::new(NidType::NormalMessage, 1)).unwrap();
+            let b = ondb.node(Nid::new(NidType::NormalMessage, 9)).unwrap();
+            assert_eq!(a.read_all().unwrap(), b.read_all().unwrap());
+            let emb = |n: &crate::Node<'_>| {
+                n.subnode(Nid::new(NidType::Attachment, 3))
+                    .unwrap()
+                    .subnode(Nid::new(NidType::Ltp, 1))
+                    .unwrap()
+                    .read_all()
+                    .unwrap()
+            };
+            assert_eq!(emb(&b), b"embedded");
+            assert_eq!(emb(&a), emb(&b));
+            assert!(crate::check::check(ondb).problems.is_empty());
+        }
+    }
+
+    #[test]
+    fn digests_see_every_byte_and_the_structure() {
+        let src = NdbFile::new(file_with(CryptMethod::None, 100)).unwrap();
+        let other = NdbFile::new(file_with(CryptMethod::None, 101)).unwrap();
+        fn get(f: &NdbFile<Vec<u8>>) -> StoredNode<'_> {
+            let n = f.ndb();
+            let e = n.node_entry(Nid::new(NidType::NormalMessage, 1)).unwrap();
+            n.stored_node(e.data, e.sub).unwrap()
+        }
+        let a = get(&src);
+        assert_ne!(a.digest(), get(&other).digest());
+        let mut b = a.clone();
+        b.subnodes.swap(0, 1);
+        assert_ne!(a.digest(), b.digest());
+        let mut c = a.clone();
+        c.subnodes[1].1.subnodes.clear();
+        assert_ne!(a.digest(), c.digest());
+    }
+
+    #[test]
+    fn a_damaged_block_stops_the_gathering() {
+        let mut bytes = file_with(CryptMethod::Permute, 100);
+        let src = NdbFile::new(bytes.clone()).unwrap();
+        let e = src
+            .ndb()
+            .node_entry(Nid::new(NidType::NormalMessage, 1))
+            .unwrap();
+        let be = src.ndb().block_entry(e.data).unwrap();
+        bytes[be.bref.ib.0 as usize + 3] ^= 0x40;
+        let bad = NdbFile::new(bytes).unwrap();
+        let err = bad.ndb().stored_node(e.data, e.sub).unwrap_err();
+        assert!(err.to_string().contains("CRC"), "{err}");
+    }
+
+    #[test]
+    fn formats_that_move_stored_blocks() {
+        assert!(can_move_stored(
+            Format::UNICODE,
+            Format::UNICODE,
+            CryptMethod::Permute
+        ));
+        assert!(!can_move_stored(
+            Format::UNICODE,
+            Format::UNICODE,
+            CryptMethod::Cyclic
+        ));
+        assert!(!can_move_stored(
+            Format::ANSI,
+            Format::UNICODE,
+            CryptMethod::None
+        ));
+    }
+}
