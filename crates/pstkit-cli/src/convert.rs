@@ -112,7 +112,7 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
         CopyEvent::Item { bytes_written } => {
             items += 1;
             if let Some(b) = &bar {
-                if items % 32 == 0 {
+                if items.is_multiple_of(32) {
                     let secs = start.elapsed().as_secs_f64().max(1e-3);
                     b.set_position(items);
                     b.set_message(format!("{:.1} MB/s", bytes_written as f64 / secs / 1e6));
@@ -148,6 +148,7 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
             "verified": summary.verified,
             "bytes": summary.bytes,
             "block_copy": summary.stored_copy,
+            "moved_as_stored": summary.moved,
             "seconds": secs,
             "skipped": summary.skipped.iter().map(|s| json!({
                 "folder": s.folder, "id": s.nid.0, "error": s.error,
@@ -156,12 +157,17 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
         println!("{v}");
     } else {
         eprintln!(
-            "{} -> {}: {} folders, {} items ({} associated), {:.1} MB in {:.1} s, {} verified, {} skipped",
+            "{} -> {}: {} folders, {} items ({} associated{}), {:.1} MB in {:.1} s, {} verified, {} skipped",
             a.src.display(),
             summary.path.display(),
             summary.folders,
             summary.items,
             summary.associated,
+            if summary.moved {
+                ", moved as stored"
+            } else {
+                ""
+            },
             summary.bytes as f64 / 1e6,
             secs,
             summary.verified,

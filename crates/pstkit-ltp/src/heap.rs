@@ -206,7 +206,7 @@ impl<'a> HeapBlock<'a> {
     pub fn header_len(index: u32) -> usize {
         if index == 0 {
             HNHDR_SIZE
-        } else if index >= 8 && (index - 8) % 128 == 0 {
+        } else if index >= 8 && (index - 8).is_multiple_of(128) {
             HNBITMAPHDR_SIZE
         } else {
             HNPAGEHDR_SIZE

@@ -314,7 +314,7 @@ fn packed<const N: usize, T>(
     raw: &[u8],
     f: impl Fn([u8; N]) -> T,
 ) -> Result<Vec<T>, DecodeError> {
-    if raw.len() % N != 0 {
+    if !raw.len().is_multiple_of(N) {
         return Err(DecodeError::Ragged {
             ptype,
             element: N,
@@ -379,7 +379,7 @@ fn items(ptype: PropType, raw: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
 /// UTF-16LE text with trailing NULs removed; unpaired surrogates become
 /// U+FFFD rather than failing the whole value.
 pub fn decode_utf16(ptype: PropType, raw: &[u8]) -> Result<String, DecodeError> {
-    if raw.len() % 2 != 0 {
+    if !raw.len().is_multiple_of(2) {
         return Err(DecodeError::OddUtf16 {
             ptype,
             len: raw.len(),

@@ -300,14 +300,14 @@ fn row_cells(cols: &[PropTag], r: u32) -> Vec<(PropTag, PropValue)> {
     let every = every_variant();
     cols.iter()
         .enumerate()
-        .filter(|(i, _)| (r as usize + i) % 4 != 0)
+        .filter(|(i, _)| !(r as usize + i).is_multiple_of(4))
         .map(|(i, &tag)| {
             let v = match &every[i] {
                 PropValue::Int32(_) => PropValue::Int32(r as i32 * -3),
                 PropValue::String(_) => PropValue::String(format!("row {r}")),
                 PropValue::Binary(_) if r % 50 == 7 => PropValue::Binary(bytes(5000, r as u8)),
                 PropValue::Binary(_) => PropValue::Binary(bytes(r as usize % 40, r as u8)),
-                PropValue::Boolean(_) => PropValue::Boolean(r % 2 == 0),
+                PropValue::Boolean(_) => PropValue::Boolean(r.is_multiple_of(2)),
                 PropValue::Int16(_) => PropValue::Int16(r as i16),
                 other => other.clone(),
             };

@@ -10,21 +10,22 @@
 //! interrupted write never leaves a file at the destination.
 
 pub mod names;
+mod sink;
 pub mod templates;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use pstkit_ltp::write::{NodeData, PcBuilder, TcBuilder};
-use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue};
+use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue, PropertyContext};
 use pstkit_ndb::write::NdbWriter;
-use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, NdbFile, Nid, NidType, Variant};
+use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, NdbFile, Nid, NidType, StoredNode, Variant};
 
 use crate::error::{Result, StoreError};
-use crate::names::NamedProp;
+use crate::names::{NameMap, NamedProp};
 use names::NameMapBuilder;
+use sink::FileSink;
 
 /// How a new file is made.
 #[derive(Clone, Debug)]
@@ -205,7 +206,7 @@ struct FolderState {
 
 /// Writes a new PST or OST file; see the module documentation.
 pub struct PstWriter {
-    ndb: Option<NdbWriter<BufWriter<File>>>,
+    ndb: Option<NdbWriter<FileSink>>,
     variant: Variant,
     options: WriterOptions,
     record_key: [u8; 16],
@@ -252,7 +253,7 @@ impl PstWriter {
         tmp.push(format!(".pstkit-{}.tmp", std::process::id()));
         let tmp = PathBuf::from(tmp);
         let file = File::create(&tmp).map_err(io(&tmp))?;
-        let out = BufWriter::with_capacity(1 << 20, file);
+        let out = FileSink::new(file).map_err(io(&tmp))?;
         let ndb = NdbWriter::new(out, options.format, options.crypt, options.kind)?;
         let record_key = options
             .record_key
@@ -298,7 +299,7 @@ impl PstWriter {
         Ok(w)
     }
 
-    fn ndb(&mut self) -> &mut NdbWriter<BufWriter<File>> {
+    fn ndb(&mut self) -> &mut NdbWriter<FileSink> {
         // Present from create until finish consumes the writer.
         self.ndb.as_mut().expect("writer used after finish")
     }
@@ -373,6 +374,14 @@ impl PstWriter {
     }
 
     fn add_item(&mut self, folder: Nid, m: &NewMessage, assoc: bool) -> Result<Nid> {
+        let nid = self.new_item_nid(folder, assoc)?;
+        let (data, sub, props) = self.write_message(m, nid)?;
+        self.ndb().add_node(nid, data, sub, folder);
+        self.push_row(folder, nid, props, assoc);
+        Ok(nid)
+    }
+
+    fn new_item_nid(&mut self, folder: Nid, assoc: bool) -> Result<Nid> {
         if !self.folders.contains_key(&folder) {
             return Err(StoreError::invalid(folder, "folder was not written here"));
         }
@@ -381,9 +390,11 @@ impl PstWriter {
         } else {
             NidType::NormalMessage
         };
-        let nid = self.ndb().new_nid(kind);
-        let (data, sub, props) = self.write_message(m, nid)?;
-        self.ndb().add_node(nid, data, sub, folder);
+        Ok(self.ndb().new_nid(kind))
+    }
+
+    /// Adds an item's row to its folder's contents (or associated) table.
+    fn push_row(&mut self, folder: Nid, nid: Nid, props: Vec<(PropTag, PropValue)>, assoc: bool) {
         let columns = if assoc {
             templates::ASSOC_CONTENTS
         } else {
@@ -400,7 +411,9 @@ impl PstWriter {
         let read = row.iter().any(|(t, v)| {
             t.id() == PropId(0x0E07) && matches!(v, PropValue::Int32(f) if f & 1 != 0)
         });
-        let f = self.folders.get_mut(&folder).expect("checked above");
+        let Some(f) = self.folders.get_mut(&folder) else {
+            return;
+        };
         if assoc {
             f.assoc_rows.push(nid.0, &row);
         } else {
@@ -410,6 +423,74 @@ impl PstWriter {
             }
         }
         self.items += 1;
+    }
+
+    /// Makes this file's named-property ids those of a source map, so that
+    /// items moved as stored ([`PstWriter::add_stored_item`]) keep their
+    /// meaning. Only before any name is used, and only for a map whose ids
+    /// run from 0x8000 without gaps or repeated names; returns whether the
+    /// ids are now the same.
+    pub fn adopt_names(&mut self, src: &NameMap) -> bool {
+        // Nothing named yet but the default name.
+        let fresh = self.names.name_of(PropId(0x8001)).is_none();
+        if self.items > 0 || src.damaged > 0 || !fresh {
+            return false;
+        }
+        let mut entries: Vec<(PropId, &NamedProp)> = src.iter().collect();
+        entries.sort_by_key(|e| e.0);
+        let contiguous = entries
+            .iter()
+            .enumerate()
+            .all(|(i, (id, _))| usize::from(id.0) == 0x8000 + i);
+        if !contiguous {
+            return false;
+        }
+        let mut b = NameMapBuilder::default();
+        for (id, np) in &entries {
+            if b.id(np) != Some(*id) {
+                return false;
+            }
+        }
+        // The name every store gets, after the source's (libpff needs one).
+        let _ = b.id(&NameMapBuilder::default_name());
+        self.names = b;
+        true
+    }
+
+    /// Writes an item moved from another file as stored (see
+    /// [`pstkit_ndb::StoredNode`]): its blocks are written unchanged, so
+    /// its properties, recipients and attachments are the source's, byte
+    /// for byte. `row` holds the item's properties for its folder's table
+    /// (the template's columns; others are ignored). The source must use
+    /// this file's variant and encoding and, for named properties, ids
+    /// this file has adopted ([`PstWriter::adopt_names`]).
+    pub fn add_stored_item(
+        &mut self,
+        folder: Nid,
+        node: &StoredNode<'_>,
+        props: &PropertyContext<'_>,
+        assoc: bool,
+    ) -> Result<Nid> {
+        let columns = if assoc {
+            templates::ASSOC_CONTENTS
+        } else {
+            templates::CONTENTS
+        };
+        // Only the values the row needs are decoded (and the code page its
+        // 8-bit strings are widened with).
+        let mut row = Vec::with_capacity(columns.len() + 1);
+        for rec in props.records() {
+            let id = rec.tag.id();
+            if columns.iter().any(|c| c.id() == id) || matches!(id.0, 0x3FFD | 0x3FDE) {
+                if let Ok(v) = props.value_of(*rec) {
+                    row.push((rec.tag, v));
+                }
+            }
+        }
+        let nid = self.new_item_nid(folder, assoc)?;
+        let (data, sub) = self.ndb().add_stored_node(node)?;
+        self.ndb().add_node(nid, data, sub, folder);
+        self.push_row(folder, nid, row, assoc);
         Ok(nid)
     }
 
@@ -869,14 +950,23 @@ impl PstWriter {
         self.write_mandatory()?;
         let ndb = self.ndb.take().expect("finish runs once");
         let out = ndb.finish()?;
-        let file = out.into_inner().map_err(|e| StoreError::Io {
-            path: self.tmp.clone(),
-            source: e.into_error(),
-        })?;
+        let file = out.into_file().map_err(io(&self.tmp))?;
         file.sync_all().map_err(io(&self.tmp))?;
         drop(file);
-        verify(&self.tmp, self.items)?;
-        extra(&self.tmp)?;
+        // The file's own check and the caller's run side by side: both
+        // read the finished file and neither depends on the other's result
+        // (both must pass before the rename).
+        let (tmp, items) = (&self.tmp, self.items);
+        let (own, theirs) = std::thread::scope(|s| {
+            let own = s.spawn(|| verify(tmp, items));
+            let theirs = extra(tmp);
+            let own = own
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::invalid(Nid(0), "verify pass panicked")));
+            (own, theirs)
+        });
+        own?;
+        theirs?;
         std::fs::rename(&self.tmp, &self.dest).map_err(io(&self.dest))?;
         if let Some(dir) = self.dest.parent().filter(|d| !d.as_os_str().is_empty()) {
             if let Ok(d) = File::open(dir) {

@@ -23,11 +23,16 @@ impl NameMapBuilder {
     /// named property of its own still gets this one.
     pub fn with_defaults() -> Self {
         let mut b = Self::default();
-        let _ = b.id(&NamedProp {
+        let _ = b.id(&Self::default_name());
+        b
+    }
+
+    /// The name every new store's map holds.
+    pub fn default_name() -> NamedProp {
+        NamedProp {
             guid: Guid::INTERNET_HEADERS,
             name: PropName::Name("content-class".into()),
-        });
-        b
+        }
     }
 
     /// The id of `np` in the new file, assigning the next one on first use.
