@@ -219,7 +219,7 @@ pub fn text(len: usize) -> Vec<u8> {
         s ^= s >> 7;
         s ^= s << 17;
         out.extend_from_slice(WORDS[(s % WORDS.len() as u64) as usize].as_bytes());
-        out.push(if s % 11 == 0 { b'\n' } else { b' ' });
+        out.push(if s.is_multiple_of(11) { b'\n' } else { b' ' });
     }
     out.truncate(len);
     out
