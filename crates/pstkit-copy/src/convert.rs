@@ -147,6 +147,7 @@ pub fn convert(
     summary.stored_copy = stored;
     summary.moved = moved;
     progress(CopyEvent::Verifying);
+    src.ndb().release_pages();
     let mut verified = 0;
     let path = w.finish_with(&mut |tmp| {
         verified = verify(src, tmp, &digests, stored).map_err(|e| StoreError::Invalid {

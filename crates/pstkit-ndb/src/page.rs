@@ -135,9 +135,10 @@ pub struct PageCache {
     verified: Box<[AtomicU64]>,
     /// Per tree (0 NBT, 1 BBT): the last leaf page's id and offset.
     last_leaf: [(AtomicU64, AtomicU64); 2],
-    /// 64 KiB windows of the file read since the last release: a read maps
-    /// at most its own window (the kernel's fault-around stays within it),
-    /// so these bound the file pages a map holds.
+    /// 2 MiB windows of the file read since the last release. A fault maps
+    /// at most the page-cache folio it hits (recent kernels map a large
+    /// folio whole), and folios are at most 2 MiB and aligned to their
+    /// size: these windows bound the file pages a map holds.
     windows: Box<[AtomicU64]>,
     /// Bytes of windows marked since the last release.
     mapped: AtomicU64,
@@ -149,11 +150,11 @@ pub struct PageCache {
 pub const RELEASE_WINDOW: u64 = 32 << 20;
 
 /// The granule of [`PageCache`]'s mapped-memory accounting.
-const WINDOW: u64 = 64 << 10;
+const WINDOW: u64 = 2 << 20;
 
 impl PageCache {
     /// A cache for a file of `len` bytes: one bit per 512 bytes, and one
-    /// per 64 KiB window.
+    /// per 2 MiB window.
     pub fn new(len: u64) -> PageCache {
         let words = (len / 512).div_ceil(64) as usize;
         let windows = len.div_ceil(WINDOW).div_ceil(64) as usize;

@@ -166,6 +166,12 @@ impl<'a> Ndb<'a> {
         self.release_if_due();
     }
 
+    /// Releases the map's pages now: before a long phase that reads
+    /// another file, so the two maps' pages do not add up.
+    pub fn release_pages(&self) {
+        self.pager.release();
+    }
+
     fn release_if_due(&self) {
         if self.pages.take_release() {
             self.pager.release();

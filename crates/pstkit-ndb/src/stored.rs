@@ -130,7 +130,9 @@ impl<'a> Ndb<'a> {
             let (bytes, crc) = if check_crc {
                 self.stored_block_at(e)?
             } else {
-                read_stored_with(self.data(), self.format(), e, false)?
+                let r = read_stored_with(self.data(), self.format(), e, false)?;
+                self.touch(e.bref.ib.0, r.0.len() as u64);
+                r
             };
             blocks.push(StoredBlock {
                 bytes,
