@@ -16,7 +16,9 @@ use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::{CryptMethod, NdbFile, Nid};
 use pstkit_store::binding::{binding_prop, MailboxBinding};
 use pstkit_store::message::normalize_subject;
-use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+use pstkit_store::write::{
+    item_row, AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions,
+};
 use pstkit_store::{AttachMethod, Message, NameMap, NamedProp, Store, StoreError};
 
 use crate::error::{CopyError, Result};
@@ -355,9 +357,8 @@ impl Copier<'_, '_, '_> {
         let m = self.src.message(nid)?;
         let e = ndb.node_entry(nid).map_err(StoreError::from)?;
         let node = ndb.stored_node(e.data, e.sub).map_err(StoreError::from)?;
-        let dnid = self
-            .w
-            .add_stored_item(folder, &node, m.properties(), assoc)?;
+        let row = item_row(m.properties(), assoc);
+        let dnid = self.w.add_stored_item(folder, &node, row, assoc)?;
         if assoc {
             self.summary.associated += 1;
         } else {
@@ -695,8 +696,7 @@ fn digest_message_as(m: &Message<'_>, names: &NameMap, stored: bool) -> Result<u
 /// Re-reads the written file and compares every item's digest with the
 /// source's; returns how many were compared. A difference is reported with
 /// the first entry that differs.
-fn verify(src: &Store<'_>, path: &Path, digests: &[Digest], stored: bool) -> Result<u64> {
-    let file = NdbFile::open(path)?;
+fn verify(src: &Store<'_>, file: &NdbFile, digests: &[Digest], stored: bool) -> Result<u64> {
     let store = Store::open(file.ndb())?;
     let ndb = file.ndb();
     for d in digests.iter().filter(|d| d.moved) {

@@ -267,6 +267,23 @@ impl TcBuilder {
     /// 65 536 rows, since their RowIndex stores positions in two bytes;
     /// further new rows are ignored (see [`TcBuilder::row_count`]).
     pub fn add_row(&mut self, row_id: u32, cells: &[(PropTag, PropValue)]) {
+        self.add_row_encoded(
+            row_id,
+            cells
+                .iter()
+                .filter(|(t, v)| v.prop_type() == t.prop_type())
+                .map(|(t, v)| (*t, encode_value(v))),
+        );
+    }
+
+    /// As [`TcBuilder::add_row`], with each value already in its stored
+    /// form ([`encode_value`]'s): rows kept encoded are not decoded and
+    /// encoded again.
+    pub fn add_row_encoded<B: AsRef<[u8]>>(
+        &mut self,
+        row_id: u32,
+        cells: impl IntoIterator<Item = (PropTag, B)>,
+    ) {
         let pos = match self.positions.get(&row_id) {
             Some(&p) => p as usize,
             None => {
@@ -288,21 +305,21 @@ impl TcBuilder {
         if let Ok(i) = self.columns.binary_search_by_key(&ROW_ID, |c| c.tag) {
             set_bit(&mut row, self.columns[i].bit);
         }
-        for (tag, value) in cells {
-            if *tag == ROW_ID || value.prop_type() != tag.prop_type() {
+        for (tag, raw) in cells {
+            if tag == ROW_ID {
                 continue;
             }
-            let Ok(i) = self.columns.binary_search_by_key(tag, |c| c.tag) else {
+            let Ok(i) = self.columns.binary_search_by_key(&tag, |c| c.tag) else {
                 continue;
             };
             let col = self.columns[i];
-            let raw = encode_value(value);
+            let raw = raw.as_ref();
+            let hnid;
             let cell = if tag.prop_type().is_in_cell() {
                 raw
             } else {
-                store_hnid(&mut self.heap, &mut self.subs, raw)
-                    .to_le_bytes()
-                    .to_vec()
+                hnid = store_hnid(&mut self.heap, &mut self.subs, raw.to_vec()).to_le_bytes();
+                &hnid[..]
             };
             let start = usize::from(col.offset);
             let width = usize::from(col.size);

@@ -166,8 +166,8 @@ impl RowBuf {
         self.count += 1;
     }
 
-    /// The rows back, decoded.
-    fn iter(&self) -> impl Iterator<Item = (u32, Vec<(PropTag, PropValue)>)> + '_ {
+    /// The rows back as stored: (id, cells of (tag, encoded value)).
+    fn iter_encoded(&self) -> impl Iterator<Item = (u32, Vec<(PropTag, &[u8])>)> + '_ {
         let mut at = 0usize;
         let d = &self.data;
         let u32_at = move |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
@@ -182,12 +182,8 @@ impl RowBuf {
             for _ in 0..n {
                 let tag = PropTag(u32_at(at));
                 let len = u32_at(at + 4) as usize;
-                let raw = &d[at + 8..at + 8 + len];
+                cells.push((tag, &d[at + 8..at + 8 + len]));
                 at += 8 + len;
-                // Encoded here from a valid value: decoding it cannot fail.
-                if let Ok(v) = PropValue::decode(tag.prop_type(), raw) {
-                    cells.push((tag, v));
-                }
             }
             Some((id, cells))
         })
@@ -460,33 +456,17 @@ impl PstWriter {
     /// Writes an item moved from another file as stored (see
     /// [`pstkit_ndb::StoredNode`]): its blocks are written unchanged, so
     /// its properties, recipients and attachments are the source's, byte
-    /// for byte. `row` holds the item's properties for its folder's table
-    /// (the template's columns; others are ignored). The source must use
-    /// this file's variant and encoding and, for named properties, ids
-    /// this file has adopted ([`PstWriter::adopt_names`]).
+    /// for byte. `row` holds the item's values for its folder's table, as
+    /// [`item_row`] reads them. The source must use this file's variant
+    /// and encoding and, for named properties, ids this file has adopted
+    /// ([`PstWriter::adopt_names`]).
     pub fn add_stored_item(
         &mut self,
         folder: Nid,
         node: &StoredNode<'_>,
-        props: &PropertyContext<'_>,
+        row: Vec<(PropTag, PropValue)>,
         assoc: bool,
     ) -> Result<Nid> {
-        let columns = if assoc {
-            templates::ASSOC_CONTENTS
-        } else {
-            templates::CONTENTS
-        };
-        // Only the values the row needs are decoded (and the code page its
-        // 8-bit strings are widened with).
-        let mut row = Vec::with_capacity(columns.len() + 1);
-        for rec in props.records() {
-            let id = rec.tag.id();
-            if columns.iter().any(|c| c.id() == id) || matches!(id.0, 0x3FFD | 0x3FDE) {
-                if let Ok(v) = props.value_of(*rec) {
-                    row.push((rec.tag, v));
-                }
-            }
-        }
         let nid = self.new_item_nid(folder, assoc)?;
         let (data, sub) = self.ndb().add_stored_node(node)?;
         self.ndb().add_node(nid, data, sub, folder);
@@ -815,15 +795,15 @@ impl PstWriter {
             let rows = std::mem::take(&mut state.rows);
             let assoc = std::mem::take(&mut state.assoc_rows);
             let mut ct = TcBuilder::new(self.variant, templates::CONTENTS);
-            for (id, cells) in rows.iter() {
-                ct.add_row(id, &cells);
+            for (id, cells) in rows.iter_encoded() {
+                ct.add_row_encoded(id, cells);
             }
             let (data, sub) = self.write_table(ct)?;
             self.ndb()
                 .add_node(nid.with_kind(NidType::ContentsTable), data, sub, Nid(0));
             let mut fai = TcBuilder::new(self.variant, templates::ASSOC_CONTENTS);
-            for (id, cells) in assoc.iter() {
-                fai.add_row(id, &cells);
+            for (id, cells) in assoc.iter_encoded() {
+                fai.add_row_encoded(id, cells);
             }
             let (data, sub) = self.write_table(fai)?;
             self.ndb().add_node(
@@ -944,8 +924,9 @@ impl PstWriter {
     }
 
     /// As [`PstWriter::finish`], with one more check of the complete file
-    /// (at its temporary path) before it is renamed into place.
-    pub fn finish_with(mut self, extra: &mut dyn FnMut(&Path) -> Result<()>) -> Result<PathBuf> {
+    /// (opened at its temporary path) before it is renamed into place; it
+    /// runs beside the file's own check, on the same map.
+    pub fn finish_with(mut self, extra: &mut dyn FnMut(&NdbFile) -> Result<()>) -> Result<PathBuf> {
         self.write_folders()?;
         self.write_mandatory()?;
         let ndb = self.ndb.take().expect("finish runs once");
@@ -956,10 +937,12 @@ impl PstWriter {
         // The file's own check and the caller's run side by side: both
         // read the finished file and neither depends on the other's result
         // (both must pass before the rename).
-        let (tmp, items) = (&self.tmp, self.items);
+        // One map for both: pages one side brings in serve the other.
+        let file = NdbFile::open(&self.tmp)?;
+        let items = self.items;
         let (own, theirs) = std::thread::scope(|s| {
-            let own = s.spawn(|| verify(tmp, items));
-            let theirs = extra(tmp);
+            let own = s.spawn(|| verify(&file, items));
+            let theirs = extra(&file);
             let own = own
                 .join()
                 .unwrap_or_else(|_| Err(StoreError::invalid(Nid(0), "verify pass panicked")));
@@ -967,6 +950,7 @@ impl PstWriter {
         });
         own?;
         theirs?;
+        drop(file);
         std::fs::rename(&self.tmp, &self.dest).map_err(io(&self.dest))?;
         if let Some(dir) = self.dest.parent().filter(|d| !d.as_os_str().is_empty()) {
             if let Ok(d) = File::open(dir) {
@@ -983,6 +967,27 @@ impl Drop for PstWriter {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.tmp);
     }
+}
+
+/// The values an item's row in its folder's contents (or associated
+/// contents) table shows, read from its property context: only those are
+/// decoded, with the code page its 8-bit strings are widened in.
+pub fn item_row(props: &PropertyContext<'_>, assoc: bool) -> Vec<(PropTag, PropValue)> {
+    let columns = if assoc {
+        templates::ASSOC_CONTENTS
+    } else {
+        templates::CONTENTS
+    };
+    let mut row = Vec::with_capacity(columns.len() + 1);
+    for rec in props.records() {
+        let id = rec.tag.id();
+        if columns.iter().any(|c| c.id() == id) || matches!(id.0, 0x3FFD | 0x3FDE) {
+            if let Ok(v) = props.value_of(*rec) {
+                row.push((rec.tag, v));
+            }
+        }
+    }
+    row
 }
 
 /// The cells of a table row: the properties that have a column, with 8-bit
@@ -1051,8 +1056,7 @@ fn attachment_size(a: &NewAttachment) -> usize {
 
 /// Re-reads a written file: every page and block checks clean and every
 /// message written is reachable through the folder tables.
-fn verify(path: &Path, items: u64) -> Result<()> {
-    let file = NdbFile::open(path)?;
+fn verify(file: &NdbFile, items: u64) -> Result<()> {
     let report = pstkit_ndb::check::check(file.ndb());
     if let Some(p) = report.problems.first() {
         return Err(StoreError::invalid(
