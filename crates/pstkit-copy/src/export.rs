@@ -99,8 +99,9 @@ impl ExportSummary {
 }
 
 /// Exports every folder of `store` into directory `out` (created if
-/// needed), one message in memory at a time, each file written under a
-/// temporary name and renamed when complete. Unreadable items and folders
+/// needed), each file written under a temporary name and renamed when
+/// complete. Items are read, rendered and written by one worker thread per
+/// CPU, a bounded number ahead (an mbox keeps its items' order). Unreadable items and folders
 /// are reported through `progress` and skipped; the error return is kept
 /// for what stops the whole export (the output cannot be written).
 pub fn export(
@@ -118,6 +119,43 @@ pub fn export(
     }
     progress(ExportEvent::Counted { folders, items });
 
+    let workers = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let (jobs, job_rx) = std::sync::mpsc::channel();
+    let job_rx = std::sync::Mutex::new(job_rx);
+    let (res_tx, results) = std::sync::mpsc::channel();
+    let ndb = store.ndb();
+    let codepage = store.default_codepage();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let (job_rx, res_tx) = (&job_rx, res_tx.clone());
+            s.spawn(move || worker(ndb, codepage, job_rx, res_tx));
+        }
+        drop(res_tx);
+        let mut pool = Pool {
+            jobs: Some(jobs),
+            results,
+            pending: Vec::new(),
+            next: 0,
+            consumed: 0,
+            waiting: Default::default(),
+        };
+        let r = export_folders(store, out, format, &mut pool, progress);
+        // Closing the job queue ends the workers before the scope joins them.
+        pool.jobs = None;
+        r
+    })
+}
+
+fn export_folders(
+    store: &Store<'_>,
+    out: &Path,
+    format: ExportFormat,
+    pool: &mut Pool,
+    progress: &mut dyn FnMut(ExportEvent),
+) -> Result<ExportSummary> {
     let mut summary = ExportSummary::default();
     let mut claims = PathClaims::default();
     // dirs[i]: the relative path given to the last folder met at depth i + 1.
@@ -178,14 +216,9 @@ pub fn export(
         });
         let before = summary.items_exported;
         match format {
-            ExportFormat::Eml => export_eml_folder(
-                store,
-                &out.join(&rel),
-                &folder,
-                &ids,
-                &mut summary,
-                progress,
-            )?,
+            ExportFormat::Eml => {
+                export_eml_folder(pool, &out.join(&rel), &folder, &ids, &mut summary, progress)?
+            }
             ExportFormat::Mbox => {
                 let file = if rel.as_os_str().is_empty() {
                     claims.claim(Path::new(""), "_root")
@@ -195,7 +228,7 @@ pub fn export(
                 let mut name = file.into_os_string();
                 name.push(".mbox");
                 let path = out.join(name);
-                export_mbox_folder(store, &path, &folder, &ids, &mut summary, progress)?
+                export_mbox_folder(pool, &path, &folder, &ids, &mut summary, progress)?
             }
         }
         if summary.items_exported > before {
@@ -205,47 +238,274 @@ pub fn export(
     Ok(summary)
 }
 
+/// Items rendered ahead of the one being consumed, at most: the memory of
+/// an mbox export holds this many messages.
+const AHEAD: usize = 64;
+/// Items handed to a worker at once: fewer hand-overs and wake-ups.
+const BATCH: usize = 8;
+
+/// What a worker does with one item.
+enum Job {
+    /// Render and write `<dir>/<index>.<ext>`: under a temporary name and
+    /// renamed when `atomic`, else directly (into a staging directory
+    /// that is itself renamed when complete).
+    Eml {
+        dir: PathBuf,
+        index: usize,
+        atomic: bool,
+    },
+    /// Render as mail for an mbox.
+    Mail,
+}
+
+/// What a worker made of one item.
+enum Done {
+    /// The file written.
+    File(PathBuf),
+    /// An mbox entry: sender, time, message.
+    Mail(Option<String>, Option<i64>, Vec<u8>),
+}
+
+type Batch = Vec<(Nid, Job)>;
+type Results = Vec<(Nid, Result<Done>)>;
+
+/// Worker threads that read, render and write items, each through its own
+/// view of the store (a store's caches belong to one thread); results come
+/// back in the order the items were given.
+struct Pool {
+    jobs: Option<std::sync::mpsc::Sender<(u64, Batch)>>,
+    results: std::sync::mpsc::Receiver<(u64, Results)>,
+    /// Items not handed over yet.
+    pending: Batch,
+    /// Batches handed over, and consumed.
+    next: u64,
+    consumed: u64,
+    waiting: std::collections::BTreeMap<u64, Results>,
+}
+
+impl Pool {
+    /// Queues an item; returns the results now due, in order, once enough
+    /// are in flight.
+    fn push(&mut self, nid: Nid, job: Job) -> Result<Results> {
+        self.pending.push((nid, job));
+        if self.pending.len() < BATCH {
+            return Ok(Vec::new());
+        }
+        self.send()?;
+        let mut due = Vec::new();
+        while (self.next - self.consumed) as usize * BATCH > AHEAD {
+            due.extend(self.take()?);
+        }
+        Ok(due)
+    }
+
+    fn send(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        let first = batch[0].0;
+        let sent = self.jobs.as_ref().map(|j| j.send((self.next, batch)));
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(stopped(first));
+        }
+        self.next += 1;
+        Ok(())
+    }
+
+    /// Every result still owed, in order.
+    fn drain(&mut self) -> Result<Results> {
+        self.send()?;
+        let mut due = Vec::new();
+        while self.consumed < self.next {
+            due.extend(self.take()?);
+        }
+        Ok(due)
+    }
+
+    /// The next batch's results, waiting for them.
+    fn take(&mut self) -> Result<Results> {
+        loop {
+            if let Some(r) = self.waiting.remove(&self.consumed) {
+                self.consumed += 1;
+                return Ok(r);
+            }
+            match self.results.recv() {
+                Ok((seq, r)) => {
+                    self.waiting.insert(seq, r);
+                }
+                Err(_) => return Err(stopped(Nid(0))),
+            }
+        }
+    }
+}
+
+fn stopped(nid: Nid) -> CopyError {
+    CopyError::Damaged {
+        folder: String::new(),
+        nid,
+        what: "export workers stopped".into(),
+    }
+}
+
+/// A worker: items in, rendered (and for EML written) items out.
+fn worker(
+    ndb: pstkit_ndb::Ndb<'_>,
+    codepage: u32,
+    jobs: &std::sync::Mutex<std::sync::mpsc::Receiver<(u64, Batch)>>,
+    out: std::sync::mpsc::Sender<(u64, Results)>,
+) {
+    let store = Store::open(ndb).map(|mut s| {
+        s.set_default_codepage(codepage);
+        s
+    });
+    loop {
+        // The lock is held only to take one batch.
+        let next = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok((seq, batch)) = next else { return };
+        let done = batch
+            .into_iter()
+            .map(|(nid, job)| {
+                let r = match &store {
+                    Ok(store) => do_job(store, nid, job),
+                    Err(e) => Err(CopyError::Damaged {
+                        folder: String::new(),
+                        nid,
+                        what: format!("source store: {e}"),
+                    }),
+                };
+                (nid, r)
+            })
+            .collect();
+        if out.send((seq, done)).is_err() {
+            return;
+        }
+    }
+}
+
+fn do_job(store: &Store<'_>, nid: Nid, job: Job) -> Result<Done> {
+    let m = store.message(nid)?;
+    match job {
+        Job::Eml { dir, index, atomic } => {
+            let (ext, bytes) = render_file(&m, store)?;
+            let file = dir.join(format!("{index}.{ext}"));
+            if atomic {
+                write_atomic(&file, &bytes)?;
+            } else {
+                fs::write(&file, &bytes).map_err(|e| io_err(&file, e))?;
+            }
+            Ok(Done::File(file))
+        }
+        Job::Mail => {
+            let (sender, secs, eml) = render_mail(&m, store)?;
+            Ok(Done::Mail(sender, secs, eml))
+        }
+    }
+}
+
 fn export_eml_folder(
-    store: &Store<'_>,
+    pool: &mut Pool,
     dir: &Path,
     folder: &str,
     ids: &[Nid],
     summary: &mut ExportSummary,
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
-    let mut made = false;
-    for (i, &nid) in ids.iter().enumerate() {
-        let rendered = store
-            .message(nid)
-            .map_err(CopyError::from)
-            .and_then(|m| render_file(&m, store));
-        match rendered {
-            Ok((ext, bytes)) => {
-                if !made {
-                    fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-                    made = true;
-                }
-                let file = dir.join(format!("{}.{ext}", i + 1));
-                write_atomic(&file, &bytes)?;
-                summary.items_exported += 1;
-                summary.files_written += 1;
-                progress(ExportEvent::ItemExported {
-                    folder: folder.to_string(),
-                    nid,
-                    file,
-                });
+    let before = summary.items_exported;
+    // A new folder directory is filled under a hidden name and renamed
+    // when complete: one rename per folder instead of one per file, and
+    // never a half-written folder in view. Into a directory that exists
+    // already (the output's top, or an earlier export), files go one by
+    // one, each under a temporary name.
+    let staged = staging_dir(dir);
+    let target = match &staged {
+        Some(st) => {
+            if st.exists() {
+                // A stage of ours that an interrupted export left behind.
+                fs::remove_dir_all(st).map_err(|e| io_err(st, e))?;
             }
-            Err(error) => {
-                summary.items_failed += 1;
-                progress(ExportEvent::ItemFailed {
-                    folder: folder.to_string(),
-                    nid,
-                    error,
-                });
+            fs::create_dir_all(st).map_err(|e| io_err(st, e))?;
+            st.clone()
+        }
+        None => {
+            fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+            dir.to_path_buf()
+        }
+    };
+    let mut take = |due: Results, summary: &mut ExportSummary| -> Result<()> {
+        for (nid, r) in due {
+            match r {
+                Ok(Done::File(file)) => {
+                    summary.items_exported += 1;
+                    summary.files_written += 1;
+                    // Reported under the name it will have.
+                    let file = match (&staged, file.file_name()) {
+                        (Some(_), Some(name)) => dir.join(name),
+                        _ => file,
+                    };
+                    progress(ExportEvent::ItemExported {
+                        folder: folder.to_string(),
+                        nid,
+                        file,
+                    });
+                }
+                Ok(Done::Mail(..)) => {}
+                // The output cannot be written: nothing after it can be.
+                Err(e @ CopyError::Io { .. }) => return Err(e),
+                Err(error) => {
+                    summary.items_failed += 1;
+                    progress(ExportEvent::ItemFailed {
+                        folder: folder.to_string(),
+                        nid,
+                        error,
+                    });
+                }
             }
         }
+        Ok(())
+    };
+    let filled = (|| {
+        for (i, &nid) in ids.iter().enumerate() {
+            let job = Job::Eml {
+                dir: target.clone(),
+                index: i + 1,
+                atomic: staged.is_none(),
+            };
+            let due = pool.push(nid, job)?;
+            take(due, summary)?;
+        }
+        let due = pool.drain()?;
+        take(due, summary)
+    })();
+    let wrote = summary.items_exported > before;
+    match (&staged, filled) {
+        (Some(st), Ok(())) if wrote => fs::rename(st, dir).map_err(|e| io_err(dir, e)),
+        (Some(st), r) => {
+            let _ = fs::remove_dir_all(st);
+            r
+        }
+        (None, r) => {
+            if !wrote {
+                // Nothing of this folder could be written: no empty directory.
+                let _ = fs::remove_dir(dir);
+            }
+            r
+        }
     }
-    Ok(())
+}
+
+/// Where a folder directory that does not exist yet is filled before it
+/// is renamed into place: a hidden name beside it. `None` when the
+/// directory exists (or is the output's top) and files go in one by one.
+fn staging_dir(dir: &Path) -> Option<PathBuf> {
+    if dir.exists() {
+        return None;
+    }
+    let name = dir.file_name()?.to_string_lossy().into_owned();
+    Some(dir.with_file_name(format!(".{name}.pstkit-part")))
 }
 
 /// The file for one item in EML mode: its extension and bytes.
@@ -281,7 +541,7 @@ fn render_mail(
 }
 
 fn export_mbox_folder(
-    store: &Store<'_>,
+    pool: &mut Pool,
     path: &Path,
     folder: &str,
     ids: &[Nid],
@@ -289,40 +549,49 @@ fn export_mbox_folder(
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
     let mut writer: Option<MboxWriter> = None;
-    for &nid in ids {
-        let rendered = store
-            .message(nid)
-            .map_err(CopyError::from)
-            .and_then(|m| render_mail(&m, store));
-        match rendered {
-            Ok((sender, secs, eml)) => {
-                let w = match writer.as_mut() {
-                    Some(w) => w,
-                    None => {
-                        if let Some(parent) = path.parent() {
-                            fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+    let mut take = |due: Results,
+                    summary: &mut ExportSummary,
+                    writer: &mut Option<MboxWriter>|
+     -> Result<()> {
+        for (nid, r) in due {
+            match r {
+                Ok(Done::Mail(sender, secs, eml)) => {
+                    let w = match writer.as_mut() {
+                        Some(w) => w,
+                        None => {
+                            if let Some(parent) = path.parent() {
+                                fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+                            }
+                            writer.insert(MboxWriter::create(path)?)
                         }
-                        writer.insert(MboxWriter::create(path)?)
-                    }
-                };
-                w.append(sender.as_deref(), secs, &eml)?;
-                summary.items_exported += 1;
-                progress(ExportEvent::ItemExported {
-                    folder: folder.to_string(),
-                    nid,
-                    file: path.to_path_buf(),
-                });
-            }
-            Err(error) => {
-                summary.items_failed += 1;
-                progress(ExportEvent::ItemFailed {
-                    folder: folder.to_string(),
-                    nid,
-                    error,
-                });
+                    };
+                    w.append(sender.as_deref(), secs, &eml)?;
+                    summary.items_exported += 1;
+                    progress(ExportEvent::ItemExported {
+                        folder: folder.to_string(),
+                        nid,
+                        file: path.to_path_buf(),
+                    });
+                }
+                Ok(Done::File(_)) => {}
+                Err(error) => {
+                    summary.items_failed += 1;
+                    progress(ExportEvent::ItemFailed {
+                        folder: folder.to_string(),
+                        nid,
+                        error,
+                    });
+                }
             }
         }
+        Ok(())
+    };
+    for &nid in ids {
+        let due = pool.push(nid, Job::Mail)?;
+        take(due, summary, &mut writer)?;
     }
+    let due = pool.drain()?;
+    take(due, summary, &mut writer)?;
     if let Some(w) = writer {
         w.finish()?;
         summary.files_written += 1;

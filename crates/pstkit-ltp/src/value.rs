@@ -389,18 +389,78 @@ pub fn decode_utf16(ptype: PropType, raw: &[u8]) -> Result<String, DecodeError> 
     while end >= 2 && raw[end - 2] == 0 && raw[end - 1] == 0 {
         end -= 2;
     }
-    let raw = &raw[..end];
-    // Most mail text is ASCII: take it byte by byte without building UTF-16.
-    if raw.chunks_exact(2).all(|c| c[1] == 0 && c[0] < 0x80) {
-        // ASCII bytes are UTF-8 as they are: one copy, no per-char pushes.
-        let bytes: Vec<u8> = raw.iter().step_by(2).copied().collect();
-        return Ok(String::from_utf8(bytes).unwrap_or_default());
+    Ok(utf16le_to_string(&raw[..end]))
+}
+
+/// UTF-16LE to UTF-8 in one pass (unpaired surrogates become U+FFFD, as
+/// [`String::from_utf16_lossy`] makes them). Bodies are most of what an
+/// export decodes and mostly ASCII: sixteen ASCII units are packed at a
+/// time.
+fn utf16le_to_string(raw: &[u8]) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len() / 2 + 8);
+    let unit = |i: usize| u16::from_le_bytes([raw[i], raw[i + 1]]);
+    let mut i = 0;
+    let n = raw.len() & !1;
+    while i < n {
+        if i + 32 <= n {
+            if let Some(ascii) = ascii16(&raw[i..i + 32]) {
+                out.extend_from_slice(&ascii);
+                i += 32;
+                continue;
+            }
+        }
+        let u = unit(i);
+        i += 2;
+        let c = match u {
+            0xD800..=0xDBFF if i + 2 <= n && (0xDC00..=0xDFFF).contains(&unit(i)) => {
+                let lo = unit(i);
+                i += 2;
+                0x10000 + ((u32::from(u) - 0xD800) << 10) + (u32::from(lo) - 0xDC00)
+            }
+            0xD800..=0xDFFF => 0xFFFD,
+            _ => u32::from(u),
+        };
+        let mut buf = [0u8; 4];
+        let ch = char::from_u32(c).unwrap_or('\u{FFFD}');
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
     }
-    let units: Vec<u16> = raw
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    Ok(String::from_utf16_lossy(&units))
+    // The bytes are ASCII or `encode_utf8`'s output: valid UTF-8. The check
+    // is kept (a fast scan) rather than trusted.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Sixteen UTF-16LE units as ASCII bytes, if they all are ASCII.
+#[cfg(target_arch = "x86_64")]
+fn ascii16(b: &[u8]) -> Option<[u8; 16]> {
+    use std::arch::x86_64::*;
+    let b: &[u8; 32] = b.try_into().ok()?;
+    // SSE2 is part of x86-64: no detection needed. The loads read the 32
+    // bytes of `b`, the store writes the 16 of `out`.
+    unsafe {
+        let lo = _mm_loadu_si128(b.as_ptr().cast());
+        let hi = _mm_loadu_si128(b.as_ptr().add(16).cast());
+        let high_bits = _mm_and_si128(_mm_or_si128(lo, hi), _mm_set1_epi16(0xFF80u16 as i16));
+        if _mm_movemask_epi8(_mm_cmpeq_epi16(high_bits, _mm_setzero_si128())) != 0xFFFF {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        _mm_storeu_si128(out.as_mut_ptr().cast(), _mm_packus_epi16(lo, hi));
+        Some(out)
+    }
+}
+
+/// Sixteen UTF-16LE units as ASCII bytes, if they all are ASCII.
+#[cfg(not(target_arch = "x86_64"))]
+fn ascii16(b: &[u8]) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    for (k, o) in out.iter_mut().enumerate() {
+        let (l, h) = (b[2 * k], b[2 * k + 1]);
+        if h != 0 || l >= 0x80 {
+            return None;
+        }
+        *o = l;
+    }
+    Some(out)
 }
 
 impl PropValue {
@@ -545,6 +605,47 @@ impl PropValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn utf16_decoding_equals_the_standard_lossy_one(
+            units in proptest::collection::vec(
+                prop_oneof![0u16..0x80, 0x80u16..0x800, 0xD800u16..0xE000, any::<u16>()],
+                0..80,
+            ),
+        ) {
+            let raw: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+            prop_assert_eq!(utf16le_to_string(&raw), String::from_utf16_lossy(&units));
+        }
+    }
+
+    #[test]
+    fn one_non_ascii_unit_anywhere_in_an_ascii_run() {
+        for pos in 0..48 {
+            for odd in ['é', '\u{80}', '\u{7FF}', '日', '🎉'] {
+                let mut t: String = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL".into();
+                t.insert(pos, odd);
+                let units: Vec<u16> = t.encode_utf16().collect();
+                let raw: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+                assert_eq!(utf16le_to_string(&raw), t);
+            }
+        }
+        // A lone surrogate inside a run of ASCII.
+        let mut units: Vec<u16> = (0..40).map(|i| 0x41 + i % 26).collect();
+        units[20] = 0xDC00;
+        let raw: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+        assert_eq!(utf16le_to_string(&raw), String::from_utf16_lossy(&units));
+    }
+
+    #[test]
+    fn long_ascii_and_mixed_text_decode() {
+        let s = "Hello, world: a long ASCII run, then é, 日本語 and 🎉 at the end!";
+        for t in [s.to_string(), s.repeat(7)] {
+            let raw: Vec<u8> = t.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            assert_eq!(utf16le_to_string(&raw), t);
+        }
+    }
 
     fn utf16(s: &str) -> Vec<u8> {
         s.encode_utf16().flat_map(u16::to_le_bytes).collect()
