@@ -16,9 +16,7 @@ use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::{CryptMethod, NdbFile, Nid};
 use pstkit_store::binding::{binding_prop, MailboxBinding};
 use pstkit_store::message::normalize_subject;
-use pstkit_store::write::{
-    item_row, AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions,
-};
+use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 use pstkit_store::{AttachMethod, Message, NameMap, NamedProp, Store, StoreError};
 
 use crate::error::{CopyError, Result};
@@ -357,8 +355,9 @@ impl Copier<'_, '_, '_> {
         let m = self.src.message(nid)?;
         let e = ndb.node_entry(nid).map_err(StoreError::from)?;
         let node = ndb.stored_node(e.data, e.sub).map_err(StoreError::from)?;
-        let row = item_row(m.properties(), assoc);
-        let dnid = self.w.add_stored_item(folder, &node, row, assoc)?;
+        let dnid = self
+            .w
+            .add_stored_item(folder, &node, m.properties(), assoc)?;
         if assoc {
             self.summary.associated += 1;
         } else {

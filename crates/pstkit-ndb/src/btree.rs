@@ -22,6 +22,19 @@ pub trait LeafEntry: Sized + Copy {
     fn write(&self, b: &mut [u8], f: Format);
     /// The search key.
     fn key(&self) -> u64;
+    /// The search key of the entry encoded in `b`, read without parsing
+    /// the rest (binary searches read many keys and one entry).
+    fn key_at(b: &[u8], f: Format) -> u64 {
+        Self::parse(b, f).key()
+    }
+}
+
+/// The first id of an entry: 4 bytes in ANSI files, 8 elsewhere.
+fn first_id(b: &[u8], f: Format) -> u64 {
+    match f.variant {
+        Variant::Ansi => u64::from(LE::read_u32(b)),
+        _ => LE::read_u64(b),
+    }
 }
 
 /// A node B-tree leaf entry: where a node's data and subnodes are.
@@ -77,6 +90,10 @@ impl LeafEntry for NbtEntry {
     }
     fn key(&self) -> u64 {
         u64::from(self.nid.0)
+    }
+    fn key_at(b: &[u8], f: Format) -> u64 {
+        // Node ids are 32 bits, also where the field is 64.
+        first_id(b, f) & 0xFFFF_FFFF
     }
 }
 
@@ -162,6 +179,9 @@ impl LeafEntry for BbtEntry {
     }
     fn key(&self) -> u64 {
         self.bref.bid.key().0
+    }
+    fn key_at(b: &[u8], f: Format) -> u64 {
+        Bid(first_id(b, f)).key().0
     }
 }
 
@@ -293,9 +313,9 @@ impl<'a> BtPage<'a> {
     /// The key of entry `i`, whatever the level.
     pub fn key<E: LeafEntry>(&self, i: usize) -> u64 {
         if self.info.level == 0 {
-            self.leaf::<E>(i).key()
+            E::key_at(self.entry_bytes(i), self.format)
         } else {
-            self.branch(i).key
+            first_id(self.entry_bytes(i), self.format)
         }
     }
 }
@@ -428,6 +448,21 @@ impl<E: LeafEntry> Iterator for BTreeIter<'_, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_read_alone_equal_the_parsed_ones() {
+        let mut b = [0u8; 32];
+        for seed in 0..200u64 {
+            for (k, x) in b.iter_mut().enumerate() {
+                *x = (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (k % 8 * 8)) as u8 ^ k as u8;
+            }
+            for f in [Format::ANSI, Format::UNICODE, Format::UNICODE_4K] {
+                assert_eq!(NbtEntry::key_at(&b, f), NbtEntry::parse(&b, f).key());
+                assert_eq!(BbtEntry::key_at(&b, f), BbtEntry::parse(&b, f).key());
+                assert_eq!(first_id(&b, f), BtEntry::parse(&b, f).key);
+            }
+        }
+    }
 
     #[test]
     fn entries_round_trip() {

@@ -153,16 +153,33 @@ impl RowBuf {
     /// Appends a row: id, cell count, then per cell tag, length and the
     /// stored form of the value.
     fn push(&mut self, id: u32, cells: &[(PropTag, PropValue)]) {
+        self.push_encoded(
+            id,
+            cells
+                .iter()
+                .map(|(t, v)| (*t, pstkit_ltp::write::encode_value(v))),
+        );
+    }
+
+    /// As [`RowBuf::push`], with each value in its stored form already.
+    fn push_encoded<B: AsRef<[u8]>>(
+        &mut self,
+        id: u32,
+        cells: impl IntoIterator<Item = (PropTag, B)>,
+    ) {
         self.data.extend_from_slice(&id.to_le_bytes());
-        self.data
-            .extend_from_slice(&(cells.len() as u32).to_le_bytes());
-        for (t, v) in cells {
-            let bytes = pstkit_ltp::write::encode_value(v);
+        let count_at = self.data.len();
+        self.data.extend_from_slice(&0u32.to_le_bytes());
+        let mut n = 0u32;
+        for (t, bytes) in cells {
+            let bytes = bytes.as_ref();
             self.data.extend_from_slice(&t.0.to_le_bytes());
             self.data
                 .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            self.data.extend_from_slice(&bytes);
+            self.data.extend_from_slice(bytes);
+            n += 1;
         }
+        self.data[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
         self.count += 1;
     }
 
@@ -456,22 +473,75 @@ impl PstWriter {
     /// Writes an item moved from another file as stored (see
     /// [`pstkit_ndb::StoredNode`]): its blocks are written unchanged, so
     /// its properties, recipients and attachments are the source's, byte
-    /// for byte. `row` holds the item's values for its folder's table, as
-    /// [`item_row`] reads them. The source must use this file's variant
-    /// and encoding and, for named properties, ids this file has adopted
-    /// ([`PstWriter::adopt_names`]).
+    /// for byte. `props` is the item's property context in the source: its
+    /// folder-table row is taken from it as stored, not decoded. The source
+    /// must use this file's variant and encoding and, for named
+    /// properties, ids this file has adopted ([`PstWriter::adopt_names`]).
     pub fn add_stored_item(
         &mut self,
         folder: Nid,
         node: &StoredNode<'_>,
-        row: Vec<(PropTag, PropValue)>,
+        props: &PropertyContext<'_>,
         assoc: bool,
     ) -> Result<Nid> {
         let nid = self.new_item_nid(folder, assoc)?;
         let (data, sub) = self.ndb().add_stored_node(node)?;
         self.ndb().add_node(nid, data, sub, folder);
-        self.push_row(folder, nid, row, assoc);
+        self.push_stored_row(folder, nid, props, assoc);
         Ok(nid)
+    }
+
+    /// Adds a moved item's row: each value with a column is copied as
+    /// stored (the same bytes a table cell holds); only 8-bit strings under
+    /// a Unicode column are decoded, in the item's code page.
+    fn push_stored_row(&mut self, folder: Nid, nid: Nid, pc: &PropertyContext<'_>, assoc: bool) {
+        let columns = if assoc {
+            templates::ASSOC_CONTENTS
+        } else {
+            templates::CONTENTS
+        };
+        let mut cells: Vec<(PropTag, std::borrow::Cow<'_, [u8]>)> = Vec::with_capacity(24);
+        let mut read = false;
+        for rec in pc.records() {
+            let Some(col) = columns.iter().find(|c| c.id() == rec.tag.id()) else {
+                continue;
+            };
+            let Ok(raw) = pc.raw_of(*rec) else { continue };
+            let (ct, rt) = (col.prop_type(), rec.tag.prop_type());
+            if ct == rt {
+                if rt.fixed_size().is_some_and(|n| n != raw.len()) {
+                    continue;
+                }
+                if col.id().0 == 0x0E07 {
+                    read = raw.first().is_some_and(|f| f & 1 != 0);
+                }
+                cells.push((*col, raw));
+            } else if ct == PropType::String && rt == PropType::String8 {
+                let codepage = [0x3FFD, 0x3FDE]
+                    .into_iter()
+                    .find_map(|id| match pc.get(PropId(id)) {
+                        Some(Ok(PropValue::Int32(cp))) if cp > 0 => Some(cp as u32),
+                        _ => None,
+                    })
+                    .unwrap_or(crate::DEFAULT_CODEPAGE);
+                if let Ok(PropValue::String8(s8)) = PropValue::decode(rt, &raw) {
+                    let wide = PropValue::String(s8.decode(codepage));
+                    cells.push((*col, pstkit_ltp::write::encode_value(&wide).into()));
+                }
+            }
+        }
+        let Some(f) = self.folders.get_mut(&folder) else {
+            return;
+        };
+        if assoc {
+            f.assoc_rows.push_encoded(nid.0, cells);
+        } else {
+            f.rows.push_encoded(nid.0, cells);
+            if !read {
+                f.unread += 1;
+            }
+        }
+        self.items += 1;
     }
 
     /// Writes a node's heap pages and large values; returns its data block and
@@ -967,27 +1037,6 @@ impl Drop for PstWriter {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.tmp);
     }
-}
-
-/// The values an item's row in its folder's contents (or associated
-/// contents) table shows, read from its property context: only those are
-/// decoded, with the code page its 8-bit strings are widened in.
-pub fn item_row(props: &PropertyContext<'_>, assoc: bool) -> Vec<(PropTag, PropValue)> {
-    let columns = if assoc {
-        templates::ASSOC_CONTENTS
-    } else {
-        templates::CONTENTS
-    };
-    let mut row = Vec::with_capacity(columns.len() + 1);
-    for rec in props.records() {
-        let id = rec.tag.id();
-        if columns.iter().any(|c| c.id() == id) || matches!(id.0, 0x3FFD | 0x3FDE) {
-            if let Ok(v) = props.value_of(*rec) {
-                row.push((rec.tag, v));
-            }
-        }
-    }
-    row
 }
 
 /// The cells of a table row: the properties that have a column, with 8-bit
