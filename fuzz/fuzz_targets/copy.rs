@@ -36,6 +36,7 @@ fuzz_target!(|input: &[u8]| {
         },
         binding: None,
         salvage: true,
+        rebuild: false,
     };
     let summary = match convert(&store, &dest, &opts, &mut |_| {}) {
         Ok(s) => s,
@@ -68,15 +69,55 @@ fuzz_target!(|input: &[u8]| {
 
     // Everything pstkit wrote reads back without an error (contents copied
     // as they were, a damaged RTF body say, may still fail to decode).
+    // Items moved as stored keep their own structures byte for byte, damage
+    // inside them included: an error reading one is allowed when reading
+    // the source gives the same kind of error.
     let mut w = Walk::default();
     walk_store(&copied, &mut w);
-    let structural: Vec<_> = w
+    let structural: Vec<String> = w
         .errors
         .iter()
         .filter(|e| !["rtf:", "eml:", "ics:"].iter().any(|p| e.starts_with(p)))
+        .cloned()
         .collect();
-    assert!(
-        structural.is_empty(),
-        "output reads with errors: {structural:?}"
-    );
+    if summary.moved {
+        let mut src = Walk::default();
+        walk_store(&store, &mut src);
+        if src.is_complete() {
+            let known: std::collections::HashSet<String> =
+                src.errors.iter().map(|e| error_kind(e)).collect();
+            let new: Vec<&String> = structural
+                .iter()
+                .filter(|e| !known.contains(&error_kind(e)))
+                .collect();
+            assert!(
+                new.is_empty(),
+                "moved output reads with new errors: {new:?}"
+            );
+        }
+    } else {
+        assert!(
+            structural.is_empty(),
+            "output reads with errors: {structural:?}"
+        );
+    }
 });
+
+/// An error message without its numbers (node ids, offsets, rows), which
+/// differ between a source and its copy.
+fn error_kind(e: &str) -> String {
+    let mut out = String::with_capacity(e.len());
+    let mut in_number = false;
+    for c in e.chars() {
+        if c.is_ascii_digit() || (in_number && (c.is_ascii_hexdigit() || c == 'x')) {
+            if !in_number {
+                out.push('#');
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            out.push(c);
+        }
+    }
+    out
+}

@@ -40,6 +40,11 @@ impl Walk {
         self.objects += 1;
         self.objects <= MAX_OBJECTS
     }
+
+    /// Whether the walk read everything: no budget or error cap was hit.
+    pub fn is_complete(&self) -> bool {
+        self.objects <= MAX_OBJECTS && self.errors.len() < 100
+    }
 }
 
 /// Reads every property of a property context.

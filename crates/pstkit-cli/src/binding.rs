@@ -159,6 +159,7 @@ pub fn set(
         },
         binding: binding_of(Some(server), Some(mailbox), profile)?,
         salvage: false,
+        rebuild: false,
     };
     let summary = convert(&store, &dest, &opts, &mut |_| {})?;
     drop(store);

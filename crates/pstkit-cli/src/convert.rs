@@ -29,6 +29,8 @@ pub struct ConvertArgs {
     pub profile: Option<String>,
     /// Go on past damaged items.
     pub salvage: bool,
+    /// Decode and rebuild every item (never move one as stored).
+    pub rebuild: bool,
     /// Print the summary as JSON.
     pub json: bool,
     /// Block encoding of the output.
@@ -95,6 +97,7 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
         },
         binding,
         salvage: a.salvage,
+        rebuild: a.rebuild,
     };
     let total = count_items(&store);
     let bar = crate::gen::progress_bar(total);

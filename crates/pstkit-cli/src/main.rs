@@ -121,6 +121,11 @@ enum Command {
         /// Go on past damaged items, reporting each one lost.
         #[arg(long)]
         salvage: bool,
+        /// Decode and rebuild every item instead of moving items as stored
+        /// (slower; items whose tables or values cannot be read are reported
+        /// instead of copied as they are).
+        #[arg(long)]
+        rebuild: bool,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -250,6 +255,7 @@ fn main() -> ExitCode {
             mailbox,
             profile,
             salvage,
+            rebuild,
             json,
             encoding,
             four_k,
@@ -262,6 +268,7 @@ fn main() -> ExitCode {
                 mailbox,
                 profile,
                 salvage,
+                rebuild,
                 json,
                 crypt,
                 four_k,

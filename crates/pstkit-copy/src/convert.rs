@@ -8,6 +8,15 @@
 //! messages and OLE objects, read/unread state and flags. Search folders
 //! are not copied (their results are other folders' items) and the
 //! destination's own standard folders take the place of the source's.
+//!
+//! Two lanes. When the source has the destination's variant, an encoding
+//! not keyed by block id (none or permute) and a name map the destination
+//! can adopt id for id, items are *moved*: their blocks are checked and
+//! written unchanged under new block ids ([`pstkit_ndb::StoredNode`]), and
+//! verified by block digests (each block's CRC, size and place). Otherwise
+//! each item is read, decoded and rebuilt, with large attachments still
+//! moved block by block when the variants agree, and verified by content
+//! digests.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +39,10 @@ pub struct ConvertOptions {
     pub binding: Option<MailboxBinding>,
     /// Go on past damaged items (each is reported) instead of stopping.
     pub salvage: bool,
+    /// Decode and rebuild every item, never moving one as stored: slower,
+    /// but an item whose own structures (tables, values) cannot be read is
+    /// reported (and with `salvage` left out) instead of copied as it is.
+    pub rebuild: bool,
 }
 
 /// What happens during a conversion, for progress and reports.
@@ -118,6 +131,7 @@ pub fn convert(
         opts.writer.format,
         opts.writer.crypt,
     ) && src.ndb().crypt() == opts.writer.crypt
+        && !opts.rebuild
         && w.adopt_names(src.names());
     if let Some(b) = &opts.binding {
         let id = w.named_prop(&binding_prop())?;

@@ -171,8 +171,10 @@ impl PageCache {
     /// last release exceed [`RELEASE_WINDOW`], forgets them and marks a
     /// release due ([`PageCache::take_release`]).
     pub(crate) fn touch(&self, at: u64, len: u64) {
+        // `at` may come from a damaged file (a read is noted before its
+        // bounds are checked): windows past the file's end are ignored.
         let first = at / WINDOW;
-        let last = (at + len.max(1) - 1) / WINDOW;
+        let last = at.saturating_add(len.max(1) - 1) / WINDOW;
         let mut fresh = 0;
         for w in first..=last {
             let Some(word) = self.windows.get((w / 64) as usize) else {
@@ -390,6 +392,37 @@ impl BtPageInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn noting_reads_anywhere_is_safe_and_bounded() {
+        let c = PageCache::new(10 << 20);
+        // Offsets a damaged file may hold: past the end, at the very end of
+        // the address space.
+        c.touch(u64::MAX - 10, 4096);
+        c.touch(u64::MAX, 0);
+        c.touch(1 << 40, 512);
+        assert!(!c.take_release());
+        // Five 2 MiB windows cover a 10 MiB file: far below the release
+        // limit, however often they are read.
+        for round in 0..100u64 {
+            c.touch(round * 100_000 % (10 << 20), 8192);
+        }
+        assert!(!c.take_release());
+    }
+
+    #[test]
+    fn a_release_falls_due_after_the_limit_and_once() {
+        let c = PageCache::new(1 << 30);
+        let mut due = 0;
+        for w in 0..(RELEASE_WINDOW / WINDOW) * 3 {
+            c.touch(w * WINDOW, 512);
+            due += usize::from(c.take_release());
+        }
+        assert_eq!(due, 2);
+        // Windows read before a release count again after it.
+        c.touch(0, 512);
+        assert!(!c.take_release());
+    }
     use proptest::prelude::*;
 
     proptest! {
