@@ -736,10 +736,22 @@ fn moved_and_rebuilt_copies_hold_the_same_messages() {
     let j: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(j["moved_as_stored"], false, "{j}");
     assert_eq!(j["verified"], 60);
+    // Asked for: the same encoding, every item rebuilt all the same.
+    let forced = tmp.path().join("forced.pst");
+    let r = run!(
+        "convert",
+        "--json",
+        "--rebuild",
+        src.as_os_str(),
+        forced.as_os_str()
+    );
+    let j: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(j["moved_as_stored"], false, "{j}");
     let want = content_digests(&src);
     assert_eq!(want.len(), 60);
     assert_eq!(content_digests(&moved), want);
     assert_eq!(content_digests(&rebuilt), want);
+    assert_eq!(content_digests(&forced), want);
     // A moved item is the source's node, block for block.
     let (a, b) = (NdbFile::open(&src).unwrap(), NdbFile::open(&moved).unwrap());
     let (sa, sb) = (Store::open(a.ndb()).unwrap(), Store::open(b.ndb()).unwrap());
