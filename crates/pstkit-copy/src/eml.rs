@@ -19,7 +19,7 @@ use mail_builder::mime::{BodyPart, MimePart};
 use pstkit_ltp::{encoding_for_codepage, PropValue};
 use pstkit_store::{pid, AttachMethod, Attachment, Message, Recipient, RecipientKind, Store};
 
-use crate::contentline::base64;
+use crate::contentline::base64_lines;
 use crate::error::{CopyError, Result};
 use crate::time::{rfc5322, unix};
 
@@ -346,15 +346,8 @@ fn valid_mime(s: &str) -> Option<String> {
 fn binary_part(mime: String, name: &str, data: Vec<u8>, cid: Option<String>) -> MimePart<'static> {
     let ct = ContentType::new(mime.clone()).attribute("name", name.to_string());
     let mut part = if mime.starts_with("text/") {
-        let b64 = base64(&data);
-        let mut lines = String::with_capacity(b64.len() + b64.len() / 38);
-        for (i, chunk) in b64.as_bytes().chunks(76).enumerate() {
-            if i > 0 {
-                lines.push_str("\r\n");
-            }
-            lines.push_str(std::str::from_utf8(chunk).unwrap_or(""));
-        }
-        MimePart::new(ct, BodyPart::Binary(lines.into_bytes().into())).transfer_encoding("base64")
+        let lines = base64_lines(&data);
+        MimePart::new(ct, BodyPart::Binary(lines.into())).transfer_encoding("base64")
     } else {
         MimePart::new(ct, BodyPart::Binary(data.into()))
     };
@@ -563,6 +556,6 @@ mod tests {
         binary_part("text/plain".into(), "a.txt", data.clone(), None).write_part(&mut out);
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("Content-Transfer-Encoding: base64"), "{text}");
-        assert!(text.contains(&base64(&data)), "{text}");
+        assert!(text.contains(&crate::contentline::base64(&data)), "{text}");
     }
 }

@@ -392,75 +392,17 @@ pub fn decode_utf16(ptype: PropType, raw: &[u8]) -> Result<String, DecodeError> 
     Ok(utf16le_to_string(&raw[..end]))
 }
 
-/// UTF-16LE to UTF-8 in one pass (unpaired surrogates become U+FFFD, as
-/// [`String::from_utf16_lossy`] makes them). Bodies are most of what an
-/// export decodes and mostly ASCII: sixteen ASCII units are packed at a
-/// time.
+/// UTF-16LE to UTF-8, unpaired surrogates as U+FFFD (what
+/// [`String::from_utf16_lossy`] makes of them). Bodies are most of what an
+/// export decodes: encoding_rs converts them with SIMD, ASCII or not.
 fn utf16le_to_string(raw: &[u8]) -> String {
-    let mut out: Vec<u8> = Vec::with_capacity(raw.len() / 2 + 8);
-    let unit = |i: usize| u16::from_le_bytes([raw[i], raw[i + 1]]);
-    let mut i = 0;
-    let n = raw.len() & !1;
-    while i < n {
-        if i + 32 <= n {
-            if let Some(ascii) = ascii16(&raw[i..i + 32]) {
-                out.extend_from_slice(&ascii);
-                i += 32;
-                continue;
-            }
-        }
-        let u = unit(i);
-        i += 2;
-        let c = match u {
-            0xD800..=0xDBFF if i + 2 <= n && (0xDC00..=0xDFFF).contains(&unit(i)) => {
-                let lo = unit(i);
-                i += 2;
-                0x10000 + ((u32::from(u) - 0xD800) << 10) + (u32::from(lo) - 0xDC00)
-            }
-            0xD800..=0xDFFF => 0xFFFD,
-            _ => u32::from(u),
-        };
-        let mut buf = [0u8; 4];
-        let ch = char::from_u32(c).unwrap_or('\u{FFFD}');
-        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-    }
-    // The bytes are ASCII or `encode_utf8`'s output: valid UTF-8. The check
-    // is kept (a fast scan) rather than trusted.
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// Sixteen UTF-16LE units as ASCII bytes, if they all are ASCII.
-#[cfg(target_arch = "x86_64")]
-fn ascii16(b: &[u8]) -> Option<[u8; 16]> {
-    use std::arch::x86_64::*;
-    let b: &[u8; 32] = b.try_into().ok()?;
-    // SSE2 is part of x86-64: no detection needed. The loads read the 32
-    // bytes of `b`, the store writes the 16 of `out`.
-    unsafe {
-        let lo = _mm_loadu_si128(b.as_ptr().cast());
-        let hi = _mm_loadu_si128(b.as_ptr().add(16).cast());
-        let high_bits = _mm_and_si128(_mm_or_si128(lo, hi), _mm_set1_epi16(0xFF80u16 as i16));
-        if _mm_movemask_epi8(_mm_cmpeq_epi16(high_bits, _mm_setzero_si128())) != 0xFFFF {
-            return None;
-        }
-        let mut out = [0u8; 16];
-        _mm_storeu_si128(out.as_mut_ptr().cast(), _mm_packus_epi16(lo, hi));
-        Some(out)
-    }
-}
-
-/// Sixteen UTF-16LE units as ASCII bytes, if they all are ASCII.
-#[cfg(not(target_arch = "x86_64"))]
-fn ascii16(b: &[u8]) -> Option<[u8; 16]> {
-    let mut out = [0u8; 16];
-    for (k, o) in out.iter_mut().enumerate() {
-        let (l, h) = (b[2 * k], b[2 * k + 1]);
-        if h != 0 || l >= 0x80 {
-            return None;
-        }
-        *o = l;
-    }
-    Some(out)
+    let mut decoder = encoding_rs::UTF_16LE.new_decoder_without_bom_handling();
+    let cap = decoder
+        .max_utf8_buffer_length(raw.len())
+        .unwrap_or(raw.len().saturating_mul(3));
+    let mut out = String::with_capacity(cap);
+    let (_, _, _) = decoder.decode_to_string(raw, &mut out, true);
+    out
 }
 
 impl PropValue {
