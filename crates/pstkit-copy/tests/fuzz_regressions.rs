@@ -202,3 +202,31 @@ fn damage_inside_a_moved_item_is_carried_over_and_a_rebuild_leaves_it_out() {
         }
     }
 }
+
+/// The fuzzer's input: a message whose subnode tree lists one subnode id
+/// twice. Moved as stored, the copy's tree repeated the key and failed the
+/// written file's own check; it now keeps the entry a lookup finds.
+#[test]
+fn a_subnode_tree_that_repeats_an_id_is_moved_with_unique_keys() {
+    let data = include_bytes!("fuzz/copy-repeated-subnode-id.bin");
+    let file = NdbFile::new_lenient(&data[..]).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ConvertOptions {
+        writer: options(),
+        binding: None,
+        salvage: true,
+        rebuild: false,
+    };
+    let s = convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).unwrap();
+    assert!(s.moved);
+    let out = NdbFile::open(&s.path).unwrap();
+    let report = pstkit_ndb::check::check(out.ndb());
+    assert!(report.is_clean(), "{:?}", report.problems.first());
+    // What a reader sees of each item is what it sees in the source.
+    let copy = Store::open(out.ndb()).unwrap();
+    let source_errors = read_errors(&store);
+    for e in read_errors(&copy) {
+        assert!(source_errors.contains(&e), "{e} not in {source_errors:?}");
+    }
+}

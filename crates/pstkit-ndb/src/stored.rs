@@ -143,7 +143,10 @@ impl<'a> Ndb<'a> {
         let mut subnodes = Vec::new();
         if !sub.is_none() {
             let mut entries = self.subnode_tree(sub).entries()?;
+            // A damaged tree may list an id twice: a lookup finds the first,
+            // so the copy keeps that one (a tree's keys must be unique).
             entries.sort_by_key(|e| e.nid);
+            entries.dedup_by_key(|e| e.nid);
             for e in entries {
                 *budget = budget
                     .checked_sub(1)
