@@ -455,14 +455,7 @@ fn export_eml_folder(
                 Ok(Done::Mail(..)) => {}
                 // The output cannot be written: nothing after it can be.
                 Err(e @ CopyError::Io { .. }) => return Err(e),
-                Err(error) => {
-                    summary.items_failed += 1;
-                    progress(ExportEvent::ItemFailed {
-                        folder: folder.to_string(),
-                        nid,
-                        error,
-                    });
-                }
+                Err(error) => item_failed(summary, progress, folder, nid, error),
             }
         }
         Ok(())
@@ -495,6 +488,22 @@ fn export_eml_folder(
             r
         }
     }
+}
+
+/// Counts and reports an item that could not be read or rendered.
+fn item_failed(
+    summary: &mut ExportSummary,
+    progress: &mut dyn FnMut(ExportEvent),
+    folder: &str,
+    nid: Nid,
+    error: CopyError,
+) {
+    summary.items_failed += 1;
+    progress(ExportEvent::ItemFailed {
+        folder: folder.to_string(),
+        nid,
+        error,
+    });
 }
 
 /// Where a folder directory that does not exist yet is filled before it
@@ -574,14 +583,7 @@ fn export_mbox_folder(
                     });
                 }
                 Ok(Done::File(_)) => {}
-                Err(error) => {
-                    summary.items_failed += 1;
-                    progress(ExportEvent::ItemFailed {
-                        folder: folder.to_string(),
-                        nid,
-                        error,
-                    });
-                }
+                Err(error) => item_failed(summary, progress, folder, nid, error),
             }
         }
         Ok(())
