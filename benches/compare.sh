@@ -6,6 +6,9 @@
 #   pstkit export --format eml beside readpst -e -D -b -q -j 0  and  pffexport -q -m items -f text,
 #                              and beside cp -r of its own output (the cost of creating those files)
 #   pstkit check, pstkit ls --json
+# and, on a generated 4K-page OST of the same messages (the usual orphaned
+# OST of Outlook 2013 and later, whose items cannot be moved as stored into
+# a Unicode PST), pstkit convert beside cp.
 # each run RUNS times (best wall time, highest peak RSS from /usr/bin/time -v),
 # and prints a Markdown report: machine, table, ratios and the issue's targets.
 #
@@ -38,7 +41,7 @@ while [[ $# -gt 0 ]]; do
         --messages) MESSAGES=${2:?--messages needs a number}; shift 2 ;;
         --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
         --real) REAL=${2:?--real needs a file}; shift 2 ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -157,6 +160,17 @@ run_all() {
     rm -rf -- "$WORK/runs/$name"
 }
 
+# run_convert NAME FILE: convert beside cp only (the 4K OST, whose blocks
+# cannot be moved into a Unicode PST: every item is decoded and rebuilt).
+run_convert() {
+    local name=$1 file=$2
+    cat -- "$file" >/dev/null
+    measure "$name" "cp" -- cp -- "$file" @D@/copy.ost
+    measure "$name" "cp + fsync" -- sh -c 'cp -- "$1" "$2" && sync -- "$2"' sh "$file" @D@/copy.ost
+    measure "$name" "convert" -- "$PSTKIT" convert "$file" @D@/converted.pst
+    rm -rf -- "$WORK/runs/$name"
+}
+
 # ---------------------------------------------------------------- inputs
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 SYNTH=$WORK/synth.pst
@@ -169,10 +183,15 @@ GEN_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 
 run_all synth "$SYNTH"
 run_all real "$REAL"
+OST4K=$WORK/synth-4k.ost
+echo "compare.sh: generating $MESSAGES messages as a 4K-page OST" >&2
+"$PSTKIT" gen --4k --server exchange.example --mailbox bench --messages "$MESSAGES" "$OST4K" 2>&1 >/dev/null | sed 's/^/compare.sh: /' >&2
+run_convert ost4k "$OST4K"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
 SYNTH_BYTES=$(stat -c %s "$SYNTH")
+OST4K_BYTES=$(stat -c %s "$OST4K")
 REAL_BYTES=$(stat -c %s "$REAL")
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
@@ -203,10 +222,11 @@ cat <<EOF
 - page cache: not dropped; each input read once (cat > /dev/null) before its first command, so all see a warm cache; \`sync\` (untimed) before every run
 - synth: \`pstkit gen --messages $MESSAGES\`, $SYNTH_BYTES bytes, generated in $GEN_SECS s
 - real: $(basename "$REAL"), $REAL_BYTES bytes
+- ost4k: \`pstkit gen --4k --messages $MESSAGES\` (an Outlook 2013-style 4K-page OST with zlib blocks), $OST4K_BYTES bytes: convert to a Unicode PST decodes and rebuilds every item
 
 EOF
 
-awk -F'\t' -v synth_bytes="$SYNTH_BYTES" -v real_bytes="$REAL_BYTES" '
+awk -F'\t' -v synth_bytes="$SYNTH_BYTES" -v real_bytes="$REAL_BYTES" -v ost4k_bytes="$OST4K_BYTES" '
 function mb(b) { return b / 1e6 }
 {
     key = $1 SUBSEP $2
@@ -219,7 +239,7 @@ END {
     print "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
     for (i = 1; i <= n; i++) {
         k = order[i]; split(k, p, SUBSEP); in_ = p[1]; op = p[2]
-        size = (in_ == "synth") ? synth_bytes : real_bytes
+        size = (in_ == "synth") ? synth_bytes : (in_ == "ost4k") ? ost4k_bytes : real_bytes
         speed = (wall[k] > 0) ? sprintf("%.1f", mb(size) / wall[k]) : "-"
         ratio = ""
         if (op == "convert") {
