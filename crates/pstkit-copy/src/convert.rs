@@ -436,6 +436,36 @@ fn map_props(
     Ok(out)
 }
 
+/// A property context's properties for copying: Unicode strings and
+/// binaries as their stored bytes (they are written back as they are, and
+/// between variants their bytes mean the same), other types decoded. A
+/// string that would not decode (an odd length) still fails as it would.
+/// The subject and class stay decoded: the writer marks the one and
+/// defaults the other.
+fn stored_props<'p, 'a>(
+    pc: &'p pstkit_ltp::PropertyContext<'a>,
+) -> impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)> + use<'p, 'a> {
+    pc.records().iter().map(move |r| {
+        let t = r.tag;
+        let carry = matches!(t.prop_type(), PropType::String | PropType::Binary)
+            && !matches!(t.id().0, 0x0037 | 0x001A);
+        let v = if carry {
+            pc.raw_of(*r).and_then(|raw| {
+                if t.prop_type() == PropType::String && raw.len() % 2 != 0 {
+                    return pc.value_of(*r);
+                }
+                Ok(PropValue::Unknown {
+                    ptype: t.type_code(),
+                    bytes: raw.into_owned(),
+                })
+            })
+        } else {
+            pc.value_of(*r)
+        };
+        (t, v)
+    })
+}
+
 /// Reads a message whole, with its recipients, attachments and embedded
 /// messages, as a message to write (property ids passed through `map`).
 ///
@@ -451,7 +481,7 @@ pub fn read_message(
     if depth > crate::MAX_EMBED_DEPTH {
         return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
     }
-    let props = map_props(m.properties().props(), &[], map)?;
+    let props = map_props(stored_props(m.properties()), &[], map)?;
     let mut recipients = Vec::new();
     for row in m.recipient_rows()? {
         recipients.push(map_props(
@@ -463,7 +493,7 @@ pub fn read_message(
     let mut attachments = Vec::new();
     for a in m.attachments()? {
         let a = a?;
-        let props = map_props(a.properties().props(), &[0x3701], map)?;
+        let props = map_props(stored_props(a.properties()), &[0x3701], map)?;
         let content = match a.method() {
             AttachMethod::EmbeddedMessage => match a.embedded()? {
                 Some(e) => {
@@ -588,9 +618,12 @@ fn value_hash(v: &PropValue) -> u64 {
         PropValue::Binary(b) => bulk(b),
         PropValue::String(s) => bulk(s.as_bytes()),
         PropValue::String8(s) => bulk(s.bytes()),
+        PropValue::Unknown { ptype, bytes } => bulk(bytes) ^ u64::from(*ptype) << 16,
+        // Small values: their type and stored bytes (no text formatting).
         other => {
             let mut h = Fnv::new();
-            h.bytes(format!("{other:?}").as_bytes());
+            h.u64(u64::from(other.prop_type().code()));
+            h.bytes(&pstkit_ltp::write::encode_value(other));
             h.0
         }
     }
@@ -685,14 +718,109 @@ fn entries_into(out: &mut Vec<DigestEntry>, prefix: &str, m: &NewMessage, name_o
     }
 }
 
-/// The digest of [`digest_entries`].
+/// A digest of what [`digest_entries`] lists, made without building its
+/// text keys: each key is a number (a hash of the part it is in and of
+/// the property's tag, or of its name for named ones). The verify pass
+/// digests every item twice; the text form is only made to explain a
+/// difference.
 pub fn digest_new(m: &NewMessage, name_of: &NameOf<'_>) -> u64 {
+    let mut entries: Vec<(u64, u64)> = Vec::with_capacity(m.props.len() + 8);
+    let mut names = HashMap::new();
+    fast_entries(&mut entries, &mut names, 0, m, name_of);
+    entries.sort_unstable();
     let mut h = Fnv::new();
-    for (k, v) in digest_entries(m, name_of) {
-        h.bytes(k.as_bytes());
+    for (k, v) in entries {
+        h.u64(k);
         h.u64(v);
     }
     h.0
+}
+
+/// A 64-bit mix of two numbers (for digest keys).
+fn mix(a: u64, b: u64) -> u64 {
+    let x = (a ^ b.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^ (x >> 31)
+}
+
+fn fast_entries(
+    out: &mut Vec<(u64, u64)>,
+    names: &mut HashMap<PropId, Option<u64>>,
+    prefix: u64,
+    m: &NewMessage,
+    name_of: &NameOf<'_>,
+) {
+    let class = m
+        .props
+        .iter()
+        .find_map(|(t, v)| match (t.id().0, v) {
+            (0x001A, PropValue::String(s)) => Some(s.clone()),
+            (0x001A, PropValue::String8(s)) => Some(String::from_utf8_lossy(s.bytes()).into()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "IPM.Note".into());
+    out.push((mix(prefix, 1), value_hash(&PropValue::String(class))));
+    fast_props(out, names, mix(prefix, 2), &m.props, name_of);
+    for (i, row) in m.recipients.iter().enumerate() {
+        fast_props(out, names, mix(mix(prefix, 3), i as u64), row, name_of);
+    }
+    for (i, a) in m.attachments.iter().enumerate() {
+        let p = mix(mix(prefix, 4), i as u64);
+        fast_props(out, names, mix(p, 5), &a.props, name_of);
+        match &a.content {
+            AttachContent::None => {}
+            AttachContent::Data(d) => out.push((mix(p, 6), bulk_hash(d))),
+            AttachContent::Object(d) => out.push((mix(p, 7), bulk_hash(d))),
+            AttachContent::Stored(st) => {
+                let mut h = Fnv::new();
+                for (b, crc, inflated) in &st.blocks {
+                    h.u64((u64::from(*crc) << 32) | b.len() as u64);
+                    h.u64(u64::from(*inflated));
+                }
+                out.push((mix(p, 8), h.0));
+            }
+            AttachContent::Message(e) => fast_entries(out, names, mix(p, 9), e, name_of),
+        }
+    }
+}
+
+fn fast_props(
+    out: &mut Vec<(u64, u64)>,
+    names: &mut HashMap<PropId, Option<u64>>,
+    prefix: u64,
+    props: &[(PropTag, PropValue)],
+    name_of: &NameOf<'_>,
+) {
+    let mut named_seen: Vec<u64> = Vec::new();
+    for (tag, v) in props {
+        let id = tag.id();
+        if VOLATILE.contains(&id.0) {
+            continue;
+        }
+        let key = if id.is_named() {
+            let name = *names.entry(id).or_insert_with(|| {
+                name_of(id).map(|np| {
+                    let mut h = Fnv::new();
+                    h.bytes(np.to_string().as_bytes());
+                    h.0
+                })
+            });
+            match name {
+                // The first of several ids bound to one name, as the copy keeps.
+                Some(n) if !named_seen.contains(&n) => {
+                    named_seen.push(n);
+                    mix(mix(prefix, n), u64::from(tag.type_code()) | 1 << 40)
+                }
+                _ => continue,
+            }
+        } else {
+            mix(prefix, u64::from(tag.0))
+        };
+        let hash = match (id.0, v) {
+            (0x0037, PropValue::String(s)) => value_hash(&PropValue::String(normalize_subject(s))),
+            _ => value_hash(v),
+        };
+        out.push((key, hash));
+    }
 }
 
 /// The digest of a message as read (named properties through `names`).

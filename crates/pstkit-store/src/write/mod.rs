@@ -1086,6 +1086,7 @@ fn approx_size(v: &PropValue) -> usize {
         PropValue::String(s) => s.len() * 2,
         PropValue::String8(s) => s.bytes().len(),
         PropValue::Binary(b) => b.len(),
+        PropValue::Unknown { bytes, .. } => bytes.len(),
         _ => 8,
     }
 }
