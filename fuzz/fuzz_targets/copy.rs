@@ -7,8 +7,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use pstkit_copy::{convert, ConvertOptions, CopyError};
-use pstkit_fuzz::{fix_checksums, tempdir, walk_store, wants_fixup, Walk};
-use pstkit_ndb::{check, NdbFile};
+use std::collections::{BTreeSet, HashMap};
+
+use pstkit_fuzz::{fix_checksums, read_pc, tempdir, walk_message, walk_store, wants_fixup, Walk};
+use pstkit_ndb::{check, NdbFile, Nid, NidType};
 use pstkit_store::write::WriterOptions;
 use pstkit_store::Store;
 
@@ -70,36 +72,78 @@ fuzz_target!(|input: &[u8]| {
     // Everything pstkit wrote reads back without an error (contents copied
     // as they were, a damaged RTF body say, may still fail to decode).
     // Items moved as stored keep their own structures byte for byte, damage
-    // inside them included: an error reading one is allowed when reading
-    // the source gives the same kind of error.
-    let mut w = Walk::default();
-    walk_store(&copied, &mut w);
-    let structural: Vec<String> = w
-        .errors
-        .iter()
-        .filter(|e| !["rtf:", "eml:", "ics:"].iter().any(|p| e.starts_with(p)))
-        .cloned()
-        .collect();
-    if summary.moved {
-        let mut src = Walk::default();
-        walk_store(&store, &mut src);
-        if src.is_complete() {
-            let known: std::collections::HashSet<String> =
-                src.errors.iter().map(|e| error_kind(e)).collect();
-            let new: Vec<&String> = structural
-                .iter()
-                .filter(|e| !known.contains(&error_kind(e)))
-                .collect();
+    // inside them included: reading a moved item must give the errors (by
+    // kind) that reading the source item with the same blocks gives.
+    let structural = |errors: &[String]| -> Vec<String> {
+        errors
+            .iter()
+            .filter(|e| !["rtf:", "eml:", "ics:"].iter().any(|p| e.starts_with(p)))
+            .cloned()
+            .collect()
+    };
+    if !summary.moved {
+        let mut w = Walk::default();
+        walk_store(&copied, &mut w);
+        let errors = structural(&w.errors);
+        assert!(errors.is_empty(), "output reads with errors: {errors:?}");
+        return;
+    }
+    // Source items by the digest of their blocks.
+    let src_ndb = store.ndb();
+    let mut by_digest: HashMap<u64, Vec<Nid>> = HashMap::new();
+    for e in src_ndb.nodes().take(20_000).flatten() {
+        if matches!(e.nid.kind(), NidType::NormalMessage | NidType::AssocMessage) {
+            if let Ok(n) = src_ndb.stored_node(e.data, e.sub) {
+                by_digest.entry(n.digest()).or_default().push(e.nid);
+            }
+        }
+    }
+    let kinds = |errors: &[String]| -> BTreeSet<String> {
+        structural(errors).iter().map(|e| error_kind(e)).collect()
+    };
+    let out_ndb = out.ndb();
+    for f in copied.walk() {
+        let f = f.unwrap_or_else(|(nid, _, e)| panic!("output folder {nid}: {e}"));
+        let mut fw = Walk::default();
+        read_pc(f.folder.properties(), &mut fw);
+        assert!(
+            fw.errors.is_empty(),
+            "output folder reads with errors: {:?}",
+            fw.errors
+        );
+        let ids = f
+            .folder
+            .message_ids()
+            .into_iter()
+            .chain(f.folder.associated_ids());
+        for nid in ids.flatten() {
+            let mut mw = Walk::default();
+            match copied.message(nid) {
+                Ok(m) => walk_message(&copied, &m, 0, &mut mw),
+                Err(e) => panic!("output item {nid}: {e}"),
+            }
+            let got = kinds(&mw.errors);
+            if got.is_empty() {
+                continue;
+            }
+            let e = out_ndb.node_entry(nid).expect("output item's node");
+            let digest = out_ndb
+                .stored_node(e.data, e.sub)
+                .expect("output item's blocks")
+                .digest();
+            let sources = by_digest.get(&digest).cloned().unwrap_or_default();
+            let same = sources.iter().any(|&src| {
+                let mut sw = Walk::default();
+                if let Ok(m) = store.message(src) {
+                    walk_message(&store, &m, 0, &mut sw);
+                }
+                kinds(&sw.errors) == got
+            });
             assert!(
-                new.is_empty(),
-                "moved output reads with new errors: {new:?}"
+                same,
+                "moved item {nid} reads with errors its source ({sources:?}) does not give: {got:?}"
             );
         }
-    } else {
-        assert!(
-            structural.is_empty(),
-            "output reads with errors: {structural:?}"
-        );
     }
 });
 
