@@ -679,16 +679,20 @@ pub fn digest_entries(m: &NewMessage, name_of: &NameOf<'_>) -> Vec<DigestEntry> 
     out
 }
 
-fn entries_into(out: &mut Vec<DigestEntry>, prefix: &str, m: &NewMessage, name_of: &NameOf<'_>) {
-    let class = m
-        .props
+/// The message class a digest uses (MAPI's `IPM.Note` when none is set).
+fn class_of(m: &NewMessage) -> String {
+    m.props
         .iter()
         .find_map(|(t, v)| match (t.id().0, v) {
             (0x001A, PropValue::String(s)) => Some(s.clone()),
             (0x001A, PropValue::String8(s)) => Some(String::from_utf8_lossy(s.bytes()).into()),
             _ => None,
         })
-        .unwrap_or_else(|| "IPM.Note".into());
+        .unwrap_or_else(|| "IPM.Note".into())
+}
+
+fn entries_into(out: &mut Vec<DigestEntry>, prefix: &str, m: &NewMessage, name_of: &NameOf<'_>) {
+    let class = class_of(m);
     out.push((
         format!("{prefix}class"),
         value_hash(&PropValue::String(class)),
@@ -749,15 +753,7 @@ fn fast_entries(
     m: &NewMessage,
     name_of: &NameOf<'_>,
 ) {
-    let class = m
-        .props
-        .iter()
-        .find_map(|(t, v)| match (t.id().0, v) {
-            (0x001A, PropValue::String(s)) => Some(s.clone()),
-            (0x001A, PropValue::String8(s)) => Some(String::from_utf8_lossy(s.bytes()).into()),
-            _ => None,
-        })
-        .unwrap_or_else(|| "IPM.Note".into());
+    let class = class_of(m);
     out.push((mix(prefix, 1), value_hash(&PropValue::String(class))));
     fast_props(out, names, mix(prefix, 2), &m.props, name_of);
     for (i, row) in m.recipients.iter().enumerate() {
