@@ -4,7 +4,7 @@
 use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::error::{NdbError, Problem, Result};
-use crate::page::{read_page_in, BtPageInfo, PageCache, PageType};
+use crate::page::{read_page_in, BtPageInfo, LeafHint, PageCache, PageType};
 use crate::{BRef, Bid, Format, Ib, Nid, Variant};
 
 /// Deepest tree accepted; [MS-PST] trees have at most 8 intermediate levels.
@@ -337,36 +337,50 @@ pub fn lookup_in<E: LeafEntry>(
     cache: Option<(&PageCache, usize)>,
 ) -> Result<Option<E>> {
     let pages = cache.map(|c| c.0);
+    // The leaf search, the same whether the leaf came from the hint or
+    // from the descent.
+    let in_leaf = |page: &BtPage<'_>, pos: usize| -> Option<E> {
+        if pos == 0 {
+            return None;
+        }
+        let e = page.leaf::<E>(pos - 1);
+        (e.key() == key).then_some(e)
+    };
     if let Some((c, tree)) = cache {
-        if let Some(leaf) = c.last_leaf(tree) {
+        if let Some(h) = c.last_leaf(tree).filter(|h| h.lo <= key && key < h.hi) {
             // A hint only: any failure falls back to the descent below.
-            if let Ok(page) = BtPage::read_in::<E>(data, f, leaf, Some(0), pages) {
-                let n = page.info.count;
-                if n > 0 && page.key::<E>(0) <= key && key <= page.key::<E>(n - 1) {
-                    let pos = partition(n, |i| page.key::<E>(i) <= key);
-                    let e = page.leaf::<E>(pos - 1);
-                    return Ok((e.key() == key).then_some(e));
-                }
+            if let Ok(page) = BtPage::read_in::<E>(data, f, h.leaf, Some(0), pages) {
+                let pos = partition(page.info.count, |i| page.key::<E>(i) <= key);
+                return Ok(in_leaf(&page, pos));
             }
         }
     }
     let mut page = BtPage::read_in::<E>(data, f, root, None, pages)?;
+    // The keys for which a descent follows the same path as this one.
+    let (mut lo, mut hi) = (0u64, u64::MAX);
     loop {
         let n = page.info.count;
         // First entry whose key is greater than the one sought.
         let pos = partition(n, |i| page.key::<E>(i) <= key);
         if page.info.level == 0 {
             if let Some((c, tree)) = cache {
-                c.set_last_leaf(tree, page.bref);
+                c.set_last_leaf(
+                    tree,
+                    LeafHint {
+                        leaf: page.bref,
+                        lo,
+                        hi,
+                    },
+                );
             }
-            if pos == 0 {
-                return Ok(None);
-            }
-            let e = page.leaf::<E>(pos - 1);
-            return Ok((e.key() == key).then_some(e));
+            return Ok(in_leaf(&page, pos));
         }
         if pos == 0 {
             return Ok(None);
+        }
+        lo = lo.max(page.key::<E>(pos - 1));
+        if pos < n {
+            hi = hi.min(page.key::<E>(pos));
         }
         let child = page.branch(pos - 1).child;
         page = BtPage::read_in::<E>(data, f, child, Some(page.info.level - 1), pages)?;

@@ -133,8 +133,9 @@ pub fn read_page(
 /// descent. Both are hints: a wrong one costs a full read, never a result.
 pub struct PageCache {
     verified: Box<[AtomicU64]>,
-    /// Per tree (0 NBT, 1 BBT): the last leaf page's id and offset.
-    last_leaf: [(AtomicU64, AtomicU64); 2],
+    /// Per tree (0 NBT, 1 BBT): the leaf page the last descent ended on,
+    /// with the keys for which a descent ends there.
+    last_leaf: [std::sync::Mutex<Option<LeafHint>>; 2],
     /// 2 MiB windows of the file read since the last release. A fault maps
     /// at most the page-cache folio it hits (recent kernels map a large
     /// folio whole), and folios are at most 2 MiB and aligned to their
@@ -221,21 +222,26 @@ impl PageCache {
         }
     }
 
-    /// The last leaf page a lookup in tree `tree` ended on.
-    pub(crate) fn last_leaf(&self, tree: usize) -> Option<BRef> {
-        let (bid, ib) = &self.last_leaf[tree];
-        let ib = ib.load(Ordering::Relaxed);
-        (ib != 0).then(|| BRef {
-            bid: Bid(bid.load(Ordering::Relaxed)),
-            ib: Ib(ib),
-        })
+    /// The leaf the last descent in tree `tree` ended on.
+    pub(crate) fn last_leaf(&self, tree: usize) -> Option<LeafHint> {
+        self.last_leaf[tree].lock().ok().and_then(|h| *h)
     }
 
-    pub(crate) fn set_last_leaf(&self, tree: usize, r: BRef) {
-        let (bid, ib) = &self.last_leaf[tree];
-        bid.store(r.bid.0, Ordering::Relaxed);
-        ib.store(r.ib.0, Ordering::Relaxed);
+    pub(crate) fn set_last_leaf(&self, tree: usize, hint: LeafHint) {
+        if let Ok(mut h) = self.last_leaf[tree].lock() {
+            *h = Some(hint);
+        }
     }
+}
+
+/// A leaf page and the keys `lo..hi` for which a descent from the root
+/// ends on it: for those keys, searching the leaf alone gives what the
+/// descent gives, even in a damaged tree whose leaves overlap.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LeafHint {
+    pub(crate) leaf: BRef,
+    pub(crate) lo: u64,
+    pub(crate) hi: u64,
 }
 
 /// As [`read_page`]; with a cache, a page whose CRC was checked before is
