@@ -326,9 +326,10 @@ pub fn lookup<E: LeafEntry>(data: &[u8], f: Format, root: BRef, key: u64) -> Res
 }
 
 /// As [`lookup`], through a page cache: each page's CRC is checked once,
-/// and a key within the leaf page the previous lookup of the same tree
-/// ended on is found there without descending (keys of a message's blocks
-/// are neighbours, so most lookups of a copy take this path).
+/// and a key for which a descent would end on the leaf page the previous
+/// lookup of the same tree ended on is found there without descending
+/// (keys of a message's blocks are neighbours, so most lookups of a copy
+/// take this path). The answer is the descent's, whatever came before.
 pub fn lookup_in<E: LeafEntry>(
     data: &[u8],
     f: Format,
