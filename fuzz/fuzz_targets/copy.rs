@@ -9,19 +9,14 @@ use libfuzzer_sys::fuzz_target;
 use pstkit_copy::{convert, ConvertOptions, CopyError};
 use std::collections::{BTreeSet, HashMap};
 
-use pstkit_fuzz::{fix_checksums, read_pc, tempdir, walk_message, walk_store, wants_fixup, Walk};
+use pstkit_fuzz::{prepared, read_pc, tempdir, walk_message, walk_store, Walk};
 use pstkit_ndb::{check, NdbFile, Nid, NidType};
 use pstkit_store::write::WriterOptions;
 use pstkit_store::Store;
 
 fuzz_target!(|input: &[u8]| {
-    let fixed;
-    let data = if wants_fixup(input) {
-        fixed = fix_checksums(input);
-        &fixed[..]
-    } else {
-        input
-    };
+    let data = prepared(input);
+    let data = &data[..];
     let Ok(file) = NdbFile::new_lenient(data) else {
         return;
     };

@@ -4,18 +4,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pstkit_fuzz::{fix_checksums, walk_store, wants_fixup, Walk};
+use pstkit_fuzz::{prepared, walk_store, Walk};
 use pstkit_ndb::NdbFile;
 use pstkit_store::Store;
 
 fuzz_target!(|input: &[u8]| {
-    let fixed;
-    let data = if wants_fixup(input) {
-        fixed = fix_checksums(input);
-        &fixed[..]
-    } else {
-        input
-    };
+    let data = prepared(input);
+    let data = &data[..];
     let Ok(file) = NdbFile::new_lenient(data) else {
         return;
     };

@@ -3,20 +3,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pstkit_fuzz::{fix_checksums, walk_node, wants_fixup, Walk};
+use pstkit_fuzz::{prepared, walk_node, Walk};
 use pstkit_ndb::{check, NdbFile};
 
 /// B-tree entries visited per tree: a 1 MB input holds far fewer.
 const MAX_ENTRIES: usize = 50_000;
 
 fuzz_target!(|input: &[u8]| {
-    let fixed;
-    let data = if wants_fixup(input) {
-        fixed = fix_checksums(input);
-        &fixed[..]
-    } else {
-        input
-    };
+    let data = prepared(input);
+    let data = &data[..];
     // The strict constructor verifies the header CRCs too.
     let _ = NdbFile::new(data);
     let Ok(file) = NdbFile::new_lenient(data) else {

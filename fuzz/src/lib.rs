@@ -261,6 +261,16 @@ pub fn tempdir() -> tempfile::TempDir {
         .expect("temporary directory")
 }
 
+/// A file target's input as it parses it: with its checksums repaired
+/// when [`wants_fixup`] says so, else as it is.
+pub fn prepared(input: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if wants_fixup(input) {
+        std::borrow::Cow::Owned(fix_checksums(input))
+    } else {
+        std::borrow::Cow::Borrowed(input)
+    }
+}
+
 /// Whether a file target repairs the checksums of its input first: always,
 /// unless the input's last byte is `N` (0x4E), so that the fuzzer reaches
 /// both past the CRCs and the paths that reject them.

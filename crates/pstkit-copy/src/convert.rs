@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
-use pstkit_ndb::{CryptMethod, NdbFile, Nid};
+use pstkit_ndb::{CryptMethod, NdbFile, Nid, NidType};
 use pstkit_store::binding::{binding_prop, MailboxBinding};
 use pstkit_store::message::normalize_subject;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
@@ -365,9 +365,18 @@ impl Copier<'_, '_, '_> {
     /// Moves an item as stored: every block checked, none decoded except
     /// the properties its folder's table row shows.
     fn move_item(&mut self, nid: Nid, folder: Nid, assoc: bool) -> Result<()> {
+        if !matches!(nid.kind(), NidType::NormalMessage | NidType::AssocMessage) {
+            // The store's own error for an id that names no message.
+            self.src.message(nid)?;
+        }
+        // One NBT lookup serves the item's properties and its blocks.
         let ndb = self.src.ndb();
-        let m = self.src.message(nid)?;
         let e = ndb.node_entry(nid).map_err(StoreError::from)?;
+        let m = Message::read(
+            ndb.node_from_parts(nid, e.data, e.sub)
+                .map_err(StoreError::from)?,
+            self.src.default_codepage(),
+        )?;
         let node = ndb.stored_node(e.data, e.sub).map_err(StoreError::from)?;
         let dnid = self
             .w

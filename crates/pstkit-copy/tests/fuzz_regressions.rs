@@ -64,12 +64,7 @@ fn convert_one(m: &NewMessage) -> Result<pstkit_copy::ConvertSummary, String> {
         }
     }
     assert!(types.contains(&PropType::Unspecified));
-    let opts = ConvertOptions {
-        writer: options(),
-        binding: None,
-        salvage: true,
-        rebuild: false,
-    };
+    let opts = salvage_options(false);
     convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).map_err(|e| e.to_string())
 }
 
@@ -117,6 +112,17 @@ fn unspecified_property_in_embedded_message_converts() {
     };
     let s = convert_one(&m).unwrap_or_else(|e| panic!("conversion failed: {e}"));
     assert_eq!((s.items, s.verified), (1, 1));
+}
+
+/// Options of a salvage conversion (the fuzz target's), moving items as
+/// stored unless `rebuild`.
+fn salvage_options(rebuild: bool) -> ConvertOptions {
+    ConvertOptions {
+        writer: options(),
+        binding: None,
+        salvage: true,
+        rebuild,
+    }
 }
 
 /// Walks every message of a store the way a reader does and returns the
@@ -178,12 +184,7 @@ fn damage_inside_a_moved_item_is_carried_over_and_a_rebuild_leaves_it_out() {
     );
     for rebuild in [false, true] {
         let dir = tempfile::tempdir().unwrap();
-        let opts = ConvertOptions {
-            writer: options(),
-            binding: None,
-            salvage: true,
-            rebuild,
-        };
+        let opts = salvage_options(rebuild);
         let s = convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).unwrap();
         assert_eq!(s.moved, !rebuild);
         let out = NdbFile::open(&s.path).unwrap();
@@ -212,12 +213,7 @@ fn a_subnode_tree_that_repeats_an_id_is_moved_with_unique_keys() {
     let file = NdbFile::new_lenient(&data[..]).unwrap();
     let store = Store::open(file.ndb()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let opts = ConvertOptions {
-        writer: options(),
-        binding: None,
-        salvage: true,
-        rebuild: false,
-    };
+    let opts = salvage_options(false);
     let s = convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).unwrap();
     assert!(s.moved);
     let out = NdbFile::open(&s.path).unwrap();
@@ -245,12 +241,7 @@ fn lookups_in_overlapping_leaves_do_not_depend_on_earlier_reads() {
     let store = Store::open(file.ndb()).unwrap();
     let before = read_errors(&store);
     let dir = tempfile::tempdir().unwrap();
-    let opts = ConvertOptions {
-        writer: options(),
-        binding: None,
-        salvage: true,
-        rebuild: false,
-    };
+    let opts = salvage_options(false);
     let s = convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).unwrap();
     assert_eq!(read_errors(&store), before);
     // A second view of the same bytes, with no history, agrees too.
