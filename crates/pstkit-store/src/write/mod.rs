@@ -1001,23 +1001,27 @@ impl PstWriter {
         self.write_mandatory()?;
         let ndb = self.ndb.take().expect("finish runs once");
         let out = ndb.finish()?;
-        let file = out.into_file().map_err(io(&self.tmp))?;
-        file.sync_all().map_err(io(&self.tmp))?;
-        drop(file);
-        // The file's own check and the caller's run side by side: both
-        // read the finished file and neither depends on the other's result
-        // (both must pass before the rename).
-        // One map for both: pages one side brings in serve the other.
+        let written = out.into_file().map_err(io(&self.tmp))?;
+        // The file's own check and the caller's run side by side, and the
+        // sync to disk beside them (it mostly waits for the device): all
+        // three read or flush the finished file, none depends on another's
+        // result, and all must succeed before the rename.
+        // One map for both checks: pages one side brings in serve the other.
         let file = NdbFile::open(&self.tmp)?;
         let items = self.items;
-        let (own, theirs) = std::thread::scope(|s| {
+        let (synced, own, theirs) = std::thread::scope(|s| {
+            let synced = s.spawn(move || written.sync_all());
             let own = s.spawn(|| verify(&file, items));
             let theirs = extra(&file);
             let own = own
                 .join()
                 .unwrap_or_else(|_| Err(StoreError::invalid(Nid(0), "verify pass panicked")));
-            (own, theirs)
+            let synced = synced
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("sync thread panicked")));
+            (synced, own, theirs)
         });
+        synced.map_err(io(&self.tmp))?;
         own?;
         theirs?;
         drop(file);
