@@ -133,9 +133,12 @@ pub fn read_page(
 /// descent. Both are hints: a wrong one costs a full read, never a result.
 pub struct PageCache {
     verified: Box<[AtomicU64]>,
-    /// Per tree (0 NBT, 1 BBT): the leaf page the last descent ended on,
-    /// with the keys for which a descent ends there.
-    last_leaf: [std::sync::Mutex<Option<LeafHint>>; 2],
+    /// Per reading thread (a few slots) and tree (0 NBT, 1 BBT): the leaf
+    /// page the last descent ended on, with the keys for which a descent
+    /// ends there. Threads walking a file in different orders (the two
+    /// verify passes, export workers) would otherwise evict each other's
+    /// hint on every lookup.
+    last_leaf: [HintSlot; HINT_SLOTS],
     /// 2 MiB windows of the file read since the last release. A fault maps
     /// at most the page-cache folio it hits (recent kernels map a large
     /// folio whole), and folios are at most 2 MiB and aligned to their
@@ -145,6 +148,24 @@ pub struct PageCache {
     mapped: AtomicU64,
     /// Set when `mapped` passed the limit; taken by the file's reader.
     release_due: std::sync::atomic::AtomicBool,
+}
+
+/// Leaf hints kept per file: threads beyond this share slots.
+const HINT_SLOTS: usize = 4;
+
+/// One thread's leaf hints, on cache lines of its own.
+#[derive(Default)]
+#[repr(align(128))]
+struct HintSlot([std::sync::Mutex<Option<LeafHint>>; 2]);
+
+/// This thread's hint slot: threads take slots in the order they first
+/// look something up.
+fn hint_slot() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    thread_local! {
+        static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed) % HINT_SLOTS;
+    }
+    SLOT.with(|s| *s)
 }
 
 /// Mapped file bytes between two releases of a map's pages.
@@ -182,7 +203,11 @@ impl PageCache {
                 break;
             };
             let bit = 1u64 << (w % 64);
-            if word.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+            // Read before writing: a window already marked (the usual
+            // case) costs no write to a line other readers share.
+            if word.load(Ordering::Relaxed) & bit == 0
+                && word.fetch_or(bit, Ordering::Relaxed) & bit == 0
+            {
                 fresh += WINDOW;
             }
         }
@@ -198,7 +223,8 @@ impl PageCache {
 
     /// Whether the map's pages should be released now (once per time due).
     pub(crate) fn take_release(&self) -> bool {
-        self.release_due.swap(false, Ordering::Relaxed)
+        // Asked on every lookup: a plain read unless a release is due.
+        self.release_due.load(Ordering::Relaxed) && self.release_due.swap(false, Ordering::Relaxed)
     }
 
     fn slot(&self, ib: Ib) -> Option<(&AtomicU64, u64)> {
@@ -217,18 +243,23 @@ impl PageCache {
     fn set_verified(&self, ib: Ib) {
         if ib.0.is_multiple_of(512) {
             if let Some((w, bit)) = self.slot(ib) {
-                w.fetch_or(bit, Ordering::Relaxed);
+                if w.load(Ordering::Relaxed) & bit == 0 {
+                    w.fetch_or(bit, Ordering::Relaxed);
+                }
             }
         }
     }
 
     /// The leaf the last descent in tree `tree` ended on.
     pub(crate) fn last_leaf(&self, tree: usize) -> Option<LeafHint> {
-        self.last_leaf[tree].lock().ok().and_then(|h| *h)
+        self.last_leaf[hint_slot()].0[tree]
+            .lock()
+            .ok()
+            .and_then(|h| *h)
     }
 
     pub(crate) fn set_last_leaf(&self, tree: usize, hint: LeafHint) {
-        if let Ok(mut h) = self.last_leaf[tree].lock() {
+        if let Ok(mut h) = self.last_leaf[hint_slot()].0[tree].lock() {
             *h = Some(hint);
         }
     }
