@@ -5,7 +5,7 @@
 //! The walk keeps visited sets, so a page or tree referenced twice is reported
 //! instead of walked again: a crafted file cannot make it loop or explode.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::block::{parse_subnode_block, parse_xblock};
 use crate::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
@@ -83,6 +83,21 @@ impl CheckReport {
         self.problems.is_empty() && self.dropped == 0
     }
 
+    /// Adds another report's findings after this one's.
+    fn merge(&mut self, other: CheckReport) {
+        for c in other.problems {
+            self.add_corruption(c);
+        }
+        self.dropped += other.dropped;
+        self.notes.extend(other.notes);
+        self.pages += other.pages;
+        self.map_pages += other.map_pages;
+        self.nodes += other.nodes;
+        self.blocks += other.blocks;
+        self.blocks_ok += other.blocks_ok;
+        self.subnodes += other.subnodes;
+    }
+
     fn add(&mut self, e: NdbError) {
         let c = match e {
             NdbError::Corrupt(c) => *c,
@@ -103,6 +118,10 @@ impl CheckReport {
                 }),
             },
         };
+        self.add_corruption(c);
+    }
+
+    fn add_corruption(&mut self, c: Corruption) {
         if self.seen.contains(&c) {
             return;
         }
@@ -115,8 +134,19 @@ impl CheckReport {
     }
 }
 
-/// Checks the whole file behind `ndb`.
+/// Files smaller than this are checked on one thread: a second costs more
+/// than it saves.
+const PARALLEL_FROM: usize = 16 << 20;
+
+/// Checks the whole file behind `ndb`. The two halves of the work (the
+/// node tree with every node's data and subnode trees; the block tree with
+/// every block and the allocation maps) share nothing but the file, so a
+/// large file is checked on two threads; the report is the same either way.
 pub fn check(ndb: Ndb<'_>) -> CheckReport {
+    check_on(ndb, ndb.data().len() >= PARALLEL_FROM)
+}
+
+fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
     let mut r = CheckReport::default();
     let h = ndb.header();
     if let Err(e) = h.verify() {
@@ -134,30 +164,84 @@ pub fn check(ndb: Ndb<'_>) -> CheckReport {
             },
         ));
     }
-    let mut visited = HashSet::new();
+    let (nodes, blocks) = if threads {
+        std::thread::scope(|s| {
+            let nodes = s.spawn(|| check_node_half(ndb));
+            let blocks = check_block_half(ndb);
+            let nodes = nodes
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (nodes, blocks)
+        })
+    } else {
+        (check_node_half(ndb), check_block_half(ndb))
+    };
+    let (mut nodes, nbt_pages) = nodes;
+    let (mut blocks, bbt_pages) = blocks;
+    // A page both trees reach: the second tree to reach it is the damaged
+    // one (as a walk of the node tree, then the block tree, meets it).
+    let mut shared: Vec<(u64, u64)> = bbt_pages
+        .iter()
+        .filter(|(ib, _)| nbt_pages.contains_key(ib))
+        .map(|(ib, bid)| (*ib, *bid))
+        .collect();
+    shared.sort_unstable();
+    for (ib, bid) in shared {
+        blocks.walk.add(NdbError::corrupt(
+            Structure::BbtPage,
+            Some(bid),
+            Some(ib),
+            Problem::Cycle,
+        ));
+    }
+    // The order of a one-thread walk: node tree, block tree, the nodes'
+    // trees, the maps.
+    r.merge(std::mem::take(&mut nodes.walk));
+    r.merge(blocks.walk);
+    r.merge(nodes.trees);
+    r.merge(blocks.maps);
+    r
+}
+
+/// One half's findings, kept apart until they are merged in walk order.
+#[derive(Default)]
+struct Half {
+    walk: CheckReport,
+    trees: CheckReport,
+    maps: CheckReport,
+}
+
+/// The node tree's pages, then every node's data and subnode trees.
+fn check_node_half(ndb: Ndb<'_>) -> (Half, HashMap<u64, u64>) {
+    let mut half = Half::default();
+    let mut visited = HashMap::new();
     walk_tree::<NbtEntry>(
         ndb,
-        h.root.nbt,
-        &mut r,
+        ndb.header().root.nbt,
+        &mut half.walk,
         &mut visited,
-        &mut |r, e: NbtEntry| {
-            r.nodes += 1;
-            let _ = e;
-        },
+        &mut |r, _: NbtEntry| r.nodes += 1,
     );
+    check_nodes(ndb, &mut half.trees);
+    (half, visited)
+}
+
+/// The block tree's pages and every block, then the allocation maps.
+fn check_block_half(ndb: Ndb<'_>) -> (Half, HashMap<u64, u64>) {
+    let mut half = Half::default();
+    let mut visited = HashMap::new();
     walk_tree::<BbtEntry>(
         ndb,
-        h.root.bbt,
-        &mut r,
+        ndb.header().root.bbt,
+        &mut half.walk,
         &mut visited,
         &mut |r, e: BbtEntry| {
             r.blocks += 1;
             check_block(ndb, &e, r);
         },
     );
-    check_nodes(ndb, &mut r);
-    check_maps(ndb, &mut r);
-    r
+    check_maps(ndb, &mut half.maps);
+    (half, visited)
 }
 
 fn check_block(ndb: Ndb<'_>, e: &BbtEntry, r: &mut CheckReport) {
@@ -200,13 +284,13 @@ fn walk_tree<E: LeafEntry>(
     ndb: Ndb<'_>,
     root: BRef,
     r: &mut CheckReport,
-    visited: &mut HashSet<u64>,
+    visited: &mut HashMap<u64, u64>,
     on_leaf: &mut dyn FnMut(&mut CheckReport, E),
 ) {
     // (page, expected level, lowest key allowed, key the next sibling starts at)
     let mut stack: Vec<(BRef, Option<u8>, u64, Option<u64>)> = vec![(root, None, 0, None)];
     while let Some((bref, level, low, high)) = stack.pop() {
-        if !visited.insert(bref.ib.0) {
+        if visited.insert(bref.ib.0, bref.bid.0).is_some() {
             r.add(NdbError::corrupt(
                 E::PAGE.structure(),
                 Some(bref.bid.0),
@@ -374,5 +458,103 @@ fn check_map_page(ndb: Ndb<'_>, ib: Ib, ptype: PageType, r: &mut CheckReport) {
     match read_page(ndb.data(), ndb.format(), ib, ptype, Some(Bid(ib.0))) {
         Ok(_) => r.map_pages += 1,
         Err(e) => r.add(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write::NdbWriter;
+    use crate::{CryptMethod, FileKind, Format, NdbFile, NidType};
+    use proptest::prelude::*;
+
+    /// A small file with nodes, data trees and nested subnode trees.
+    fn sample() -> Vec<u8> {
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::Permute, FileKind::Pst);
+        for i in 1..40u32 {
+            let body: Vec<u8> = (0..(i as usize * 700))
+                .map(|k| (k * 13 % 251) as u8)
+                .collect();
+            let data = w.add_stream(&body).unwrap();
+            let att = w.add_block(&body[..body.len().min(300)]).unwrap();
+            let sub = w
+                .add_subnode_tree(&[(Nid::new(NidType::Attachment, 1), att, Bid(0))])
+                .unwrap();
+            w.add_node(Nid::new(NidType::NormalMessage, i), data, sub, Nid(0x122));
+        }
+        w.finish_bytes()
+    }
+
+    fn same(a: &CheckReport, b: &CheckReport) {
+        assert_eq!(a.problems, b.problems);
+        assert_eq!(a.notes, b.notes);
+        assert_eq!(
+            (
+                a.dropped,
+                a.pages,
+                a.map_pages,
+                a.nodes,
+                a.blocks,
+                a.blocks_ok,
+                a.subnodes
+            ),
+            (
+                b.dropped,
+                b.pages,
+                b.map_pages,
+                b.nodes,
+                b.blocks,
+                b.blocks_ok,
+                b.subnodes
+            )
+        );
+    }
+
+    #[test]
+    fn both_halves_on_threads_report_as_one_walk() {
+        let file = NdbFile::new(sample()).unwrap();
+        let one = check_on(file.ndb(), false);
+        assert!(one.is_clean(), "{:?}", one.problems);
+        same(&one, &check_on(file.ndb(), true));
+    }
+
+    #[test]
+    fn a_page_in_both_trees_is_a_cycle_either_way() {
+        let mut data = sample();
+        // The Unicode header's BBT root BREF (at 232) set to its NBT root
+        // BREF (at 216), both CRCs re-sealed ([MS-PST] 2.2.2.6).
+        let nbt = data[216..232].to_vec();
+        data[232..248].copy_from_slice(&nbt);
+        let partial = crate::crc::crc(&data[8..479]);
+        data[4..8].copy_from_slice(&partial.to_le_bytes());
+        let full = crate::crc::crc(&data[8..524]);
+        data[524..528].copy_from_slice(&full.to_le_bytes());
+        let file = NdbFile::new(&data[..]).unwrap();
+        let one = check_on(file.ndb(), false);
+        assert!(
+            one.problems.iter().any(|p| p.problem == Problem::Cycle),
+            "{:?}",
+            one.problems
+        );
+        same(&one, &check_on(file.ndb(), true));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn damage_is_reported_the_same_on_one_thread_or_two(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)
+        ) {
+            let mut data = sample();
+            let len = data.len();
+            for (at, x) in flips {
+                // Past the header: a broken header stops both alike.
+                let i = 0x400 + at.index(len - 0x400);
+                data[i] ^= x | 1;
+            }
+            if let Ok(file) = NdbFile::new(&data[..]) {
+                same(&check_on(file.ndb(), false), &check_on(file.ndb(), true));
+            }
+        }
     }
 }
