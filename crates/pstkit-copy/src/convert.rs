@@ -369,15 +369,14 @@ impl Copier<'_, '_, '_> {
             // The store's own error for an id that names no message.
             self.src.message(nid)?;
         }
-        // One NBT lookup serves the item's properties and its blocks.
+        // One NBT lookup, one data tree and one CRC of each block serve
+        // the item's blocks and the properties read for its row.
         let ndb = self.src.ndb();
         let e = ndb.node_entry(nid).map_err(StoreError::from)?;
-        let m = Message::read(
-            ndb.node_from_parts(nid, e.data, e.sub)
-                .map_err(StoreError::from)?,
-            self.src.default_codepage(),
-        )?;
-        let node = ndb.stored_node(e.data, e.sub).map_err(StoreError::from)?;
+        let (node, props) = ndb
+            .stored_node_with(nid, e.data, e.sub)
+            .map_err(StoreError::from)?;
+        let m = Message::read(props, self.src.default_codepage())?;
         let dnid = self
             .w
             .add_stored_item(folder, &node, m.properties(), assoc)?;

@@ -228,6 +228,14 @@ impl<'a> Ndb<'a> {
         decode(stored, self.format(), self.crypt(), e)
     }
 
+    /// As [`Ndb::read_block_at`] for a block whose CRC was just checked:
+    /// its trailer is checked again, its bytes are not re-read for a CRC.
+    fn read_verified_block_at(&self, e: &BbtEntry) -> Result<Cow<'a, [u8]>> {
+        let (stored, _) = crate::block::read_stored_with(self.data, self.format(), e, false)?;
+        self.touch(e.bref.ib.0, stored.len() as u64);
+        decode(stored, self.format(), self.crypt(), e)
+    }
+
     /// Verifies a block (size, id, signature, CRC; inflation for compressed
     /// blocks) without decoding external blocks, whose encodings cannot
     /// fail: a check then costs one CRC per byte, not a decode too. Internal
@@ -352,6 +360,7 @@ impl<'a> Ndb<'a> {
             nid,
             tree: self.data_tree(data)?,
             sub,
+            verified: false,
         })
     }
 
@@ -380,9 +389,23 @@ pub struct Node<'a> {
     nid: Nid,
     tree: DataTree,
     sub: Bid,
+    /// Every data block's CRC was checked when the tree was gathered (see
+    /// [`Ndb::stored_node_with`]): reads check trailers, not CRCs again.
+    verified: bool,
 }
 
 impl<'a> Node<'a> {
+    /// A node over a data tree whose blocks' CRCs were all just checked.
+    pub(crate) fn verified(ndb: Ndb<'a>, nid: Nid, tree: DataTree, sub: Bid) -> Self {
+        Node {
+            ndb,
+            nid,
+            tree,
+            sub,
+            verified: true,
+        }
+    }
+
     /// The node's id.
     pub fn nid(&self) -> Nid {
         self.nid
@@ -412,6 +435,9 @@ impl<'a> Node<'a> {
                 },
             )
         })?;
+        if self.verified {
+            return self.ndb.read_verified_block_at(e);
+        }
         self.ndb.read_block_at(e)
     }
 

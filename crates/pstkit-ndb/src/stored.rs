@@ -6,7 +6,7 @@
 
 use crate::block::read_stored_with;
 use crate::error::{NdbError, Problem, Result, Structure};
-use crate::read::Ndb;
+use crate::read::{DataTree, Ndb, Node};
 use crate::{Bid, CryptMethod, Format, Nid};
 
 /// One data block as stored: encoded (and for 4K files maybe compressed).
@@ -105,9 +105,36 @@ impl<'a> Ndb<'a> {
             .digest())
     }
 
+    /// As [`Ndb::stored_node`], and the node `nid` itself for reading
+    /// (its properties, say) over the same data tree: one lookup of each
+    /// block serves both, and the node's reads skip the CRCs just checked.
+    pub fn stored_node_with(
+        &self,
+        nid: Nid,
+        data: Bid,
+        sub: Bid,
+    ) -> Result<(StoredNode<'a>, Node<'a>)> {
+        let mut budget = self.data().len() as u64 / 64 + 16;
+        let tree = self.data_tree(data)?;
+        let stored = self.stored_node_from(&tree, sub, 0, &mut budget, true)?;
+        Ok((stored, Node::verified(*self, nid, tree, sub)))
+    }
+
     fn stored_node_at(
         &self,
         data: Bid,
+        sub: Bid,
+        depth: usize,
+        budget: &mut u64,
+        check_crc: bool,
+    ) -> Result<StoredNode<'a>> {
+        let tree = self.data_tree(data)?;
+        self.stored_node_from(&tree, sub, depth, budget, check_crc)
+    }
+
+    fn stored_node_from(
+        &self,
+        tree: &DataTree,
         sub: Bid,
         depth: usize,
         budget: &mut u64,
@@ -121,7 +148,6 @@ impl<'a> Ndb<'a> {
                 Problem::Invalid("subnode trees nested too deeply"),
             ));
         }
-        let tree = self.data_tree(data)?;
         let mut blocks = Vec::with_capacity(tree.leaves.len());
         for e in &tree.leaves {
             *budget = budget
@@ -259,6 +285,30 @@ mod tests {
         let bad = NdbFile::new(bytes).unwrap();
         let err = bad.ndb().stored_node(e.data, e.sub).unwrap_err();
         assert!(err.to_string().contains("CRC"), "{err}");
+        // Gathered with the node for reading: the same refusal, before any
+        // read could skip the CRC.
+        let nid = Nid::new(NidType::NormalMessage, 1);
+        let err = bad
+            .ndb()
+            .stored_node_with(nid, e.data, e.sub)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("CRC"), "{err}");
+    }
+
+    #[test]
+    fn the_node_gathered_with_its_blocks_reads_as_a_looked_up_one() {
+        let src = NdbFile::new(file_with(CryptMethod::Permute, 30_000)).unwrap();
+        let ndb = src.ndb();
+        let nid = Nid::new(NidType::NormalMessage, 1);
+        let e = ndb.node_entry(nid).unwrap();
+        let (stored, node) = ndb.stored_node_with(nid, e.data, e.sub).unwrap();
+        assert_eq!(stored, ndb.stored_node(e.data, e.sub).unwrap());
+        let plain = ndb.node(nid).unwrap();
+        assert_eq!(node.nid(), nid);
+        assert_eq!(node.block_count(), plain.block_count());
+        assert_eq!(node.read_all().unwrap(), plain.read_all().unwrap());
+        assert_eq!(node.read_all().unwrap().len(), 30_000);
     }
 
     #[test]
