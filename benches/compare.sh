@@ -4,7 +4,8 @@
 # On a generated mailbox of about 256 MB and on the largest real sample, times
 #   pstkit convert            beside  cp (and cp + fsync, as convert fsyncs its output)
 #   pstkit export --format eml beside readpst -e -D -b -q -j 0  and  pffexport -q -m items -f text,
-#                              and beside cp -r of its own output (the cost of creating those files)
+#                              and beside cp -r of its own output and write_floor (the cost of
+#                              creating those files: one thread, and one per CPU)
 #   pstkit check, pstkit ls --json
 # and, on a generated 4K-page OST of the same messages (the usual orphaned
 # OST of Outlook 2013 and later, whose items cannot be moved as stored into
@@ -19,7 +20,8 @@
 #   --real FILE   the real sample (default: the largest .pst/.ost in
 #                 /work/shared/fixtures/real, or $PSTKIT_REAL_DIR)
 # Environment: PSTKIT_BIN (use this binary instead of building the release
-# one), TMPDIR (where the work directory goes; it is removed at exit).
+# one), WRITE_FLOOR (likewise for benches/src/bin/write_floor.rs), TMPDIR
+# (where the work directory goes; it is removed at exit).
 #
 # Page cache: nothing is dropped (that needs root and would measure the disk,
 # not the code). Each input is read once before its first timed command, so
@@ -41,7 +43,7 @@ while [[ $# -gt 0 ]]; do
         --messages) MESSAGES=${2:?--messages needs a number}; shift 2 ;;
         --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
         --real) REAL=${2:?--real needs a file}; shift 2 ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -64,6 +66,17 @@ else
     PSTKIT=${CARGO_TARGET_DIR:-$ROOT/target}/release/pstkit
 fi
 [[ -x $PSTKIT ]] || die "no pstkit binary at $PSTKIT"
+
+# The export floor: benches/src/bin/write_floor.rs (WRITE_FLOOR overrides).
+if [[ -n ${WRITE_FLOOR:-} ]]; then
+    FLOOR=$WRITE_FLOOR
+elif command -v cargo >/dev/null 2>&1; then
+    (cd "$ROOT" && cargo build --release -p pstkit-benches --bin write_floor >&2) || die "write_floor build failed"
+    FLOOR=${CARGO_TARGET_DIR:-$ROOT/target}/release/write_floor
+else
+    FLOOR=""
+    echo "compare.sh: no cargo and no WRITE_FLOOR: the export floor is not measured" >&2
+fi
 
 if [[ -z $REAL ]]; then
     [[ -d $REAL_DIR ]] || die "no real samples at $REAL_DIR (use --real FILE)"
@@ -141,6 +154,30 @@ measure() {
     echo "compare.sh: $input: $op: best $best s, peak RSS $((rss / 1024)) MB, exit $rc" >&2
 }
 
+# measure_floor INPUT TREE: write_floor re-creates TREE (same names, same
+# bytes) with one thread per CPU, RUNS times; it times only its writing
+# (the tree is loaded first), which is what any exporter producing TREE on
+# this many threads pays the kernel at least.
+measure_floor() {
+    local input=$1 tree=$2 best="" out="" i secs
+    [[ -n $FLOOR ]] || return 0
+    for ((i = 1; i <= RUNS; i++)); do
+        mkdir -p -- "$WORK/runs/$input"
+        sync
+        out=$("$FLOOR" "$tree" "$WORK/runs/$input/write-floor.$i") || die "write_floor failed on $tree"
+        secs=$(awk '{ print $4 }' <<<"$out")
+        if [[ -z $best ]] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+            best=$secs
+        fi
+    done
+    local files bytes threads
+    read -r files bytes threads _ <<<"$out"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+        "$input" "write floor" "write_floor TREE DIR ($threads threads; writing only)" \
+        "$best" "-" 0 0 "$files" "$bytes" >>"$RESULTS"
+    echo "compare.sh: $input: write floor: best $best s ($threads threads)" >&2
+}
+
 # run_all NAME FILE
 run_all() {
     local name=$1 file=$2
@@ -153,6 +190,7 @@ run_all() {
     # The floor of an EML export: creating the same files with the same bytes
     # (cp -r of pstkit's last output), as cp is the floor of convert.
     measure "$name" "cp -r of the EML tree" -- cp -r -- "$WORK/runs/$name/export-pstkit.$RUNS/eml" @D@/eml
+    measure_floor "$name" "$WORK/runs/$name/export-pstkit.$RUNS/eml"
     measure "$name" "export readpst" -- readpst -e -D -b -q -j 0 -o @D@ "$file"
     measure "$name" "export pffexport" -- pffexport -q -m items -f text -t @D@/pff "$file"
     measure "$name" "check" -- "$PSTKIT" check "$file"
@@ -250,6 +288,10 @@ END {
             e = in_ SUBSEP "export pstkit"
             ratio = sprintf("pstkit export takes %.2f× this", wall[e] / wall[k])
         }
+        if (op == "write floor") {
+            e = in_ SUBSEP "export pstkit"; r = in_ SUBSEP "export readpst"
+            ratio = sprintf("pstkit export takes %.2f× this; 5× readpst is %.3f s", wall[e] / wall[k], wall[r] / 5)
+        }
         if (op == "export pstkit") {
             r = in_ SUBSEP "export readpst"; f = in_ SUBSEP "export pffexport"
             ratio = sprintf("%.2f× readpst, %.2f× pffexport", wall[r] / wall[k], wall[f] / wall[k])
@@ -280,4 +322,7 @@ END {
     printf "- convert peak RSS under 200 MB: %s (%.1f MB)\n", (crss < 200) ? "MET" : "NOT MET", crss
     fl = wall[s SUBSEP "cp -r of the EML tree"]
     printf "- for scale: creating the EML files alone (cp -r of the tree) takes %.2f s; pstkit export %.2f×, readpst %.2f×, pffexport %.2f× that\n", fl, exp_ / fl, wall[s SUBSEP "export readpst"] / fl, wall[s SUBSEP "export pffexport"] / fl
+    wf = wall[s SUBSEP "write floor"]
+    if (wf > 0)
+        printf "- the floor of an export writing these files on this machine (write_floor, one thread per CPU, writing only): %.3f s; pstkit export takes %.2f× it; 5× readpst (%.3f s) is %.2f× it\n", wf, exp_ / wf, wall[s SUBSEP "export readpst"] / 5, wall[s SUBSEP "export readpst"] / 5 / wf
 }' "$RESULTS"
