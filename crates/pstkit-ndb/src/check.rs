@@ -2,8 +2,10 @@
 //! block they reference and every node's data and subnode trees, and lists
 //! each problem with its structure, id and offset.
 //!
-//! The walk keeps visited sets, so a page or tree referenced twice is reported
-//! instead of walked again: a crafted file cannot make it loop or explode.
+//! Each walk keeps visited sets, so a page or tree referenced twice within a
+//! tree is reported instead of walked again, and a page both B-trees reach
+//! is reported once both walks are done: a crafted file cannot make it loop
+//! or explode.
 
 use std::collections::{HashMap, HashSet};
 
@@ -176,7 +178,7 @@ fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
     } else {
         (check_node_half(ndb), check_block_half(ndb))
     };
-    let (mut nodes, nbt_pages) = nodes;
+    let (nodes, nbt_pages) = nodes;
     let (mut blocks, bbt_pages) = blocks;
     // A page both trees reach: the second tree to reach it is the damaged
     // one (as a walk of the node tree, then the block tree, meets it).
@@ -196,7 +198,7 @@ fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
     }
     // The order of a one-thread walk: node tree, block tree, the nodes'
     // trees, the maps.
-    r.merge(std::mem::take(&mut nodes.walk));
+    r.merge(nodes.walk);
     r.merge(blocks.walk);
     r.merge(nodes.trees);
     r.merge(blocks.maps);
