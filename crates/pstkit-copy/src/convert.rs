@@ -644,47 +644,28 @@ type NameOf<'f> = dyn Fn(PropId) -> Option<NamedProp> + 'f;
 /// the hash of its value.
 type DigestEntry = (String, u64);
 
-fn prop_entries(
-    out: &mut Vec<DigestEntry>,
-    prefix: &str,
-    name_of: &NameOf<'_>,
-    props: &[(PropTag, PropValue)],
-) {
-    let mut items: Vec<DigestEntry> = Vec::new();
-    let mut named_seen = std::collections::HashSet::new();
-    for (tag, v) in props {
-        let id = tag.id();
-        if VOLATILE.contains(&id.0) {
-            continue;
-        }
-        let key = if id.is_named() {
-            match name_of(id) {
-                // The first of several ids bound to one name, as the copy keeps.
-                Some(np) if named_seen.insert(np.clone()) => {
-                    format!("{prefix}{np}/{:04X}", tag.type_code())
-                }
-                _ => continue,
-            }
-        } else {
-            format!("{prefix}{:08X}", tag.0)
-        };
-        let hash = match (id.0, v) {
-            (0x0037, PropValue::String(s)) => value_hash(&PropValue::String(normalize_subject(s))),
-            _ => value_hash(v),
-        };
-        items.push((key, hash));
-    }
-    items.sort();
-    out.extend(items);
-}
-
 /// What a message holds, entry by entry: its properties (named ones by
 /// name), class, recipients, attachments with their bytes and embedded
 /// messages; leaving out what a writer may set ([`VOLATILE`]).
 pub fn digest_entries(m: &NewMessage, name_of: &NameOf<'_>) -> Vec<DigestEntry> {
     let mut out = Vec::new();
-    entries_into(&mut out, "", m, name_of);
+    walk_entries(&mut TextKeys, &mut out, &String::new(), m, name_of);
     out
+}
+
+/// A digest of what [`digest_entries`] lists, made by the same walk with
+/// numbers for keys instead of text: the verify pass digests every item
+/// twice, and the text is only made to explain a difference.
+pub fn digest_new(m: &NewMessage, name_of: &NameOf<'_>) -> u64 {
+    let mut entries: Vec<(u64, u64)> = Vec::with_capacity(m.props.len() + 8);
+    let mut keys = NumberKeys::default();
+    walk_entries(&mut keys, &mut entries, &0, m, name_of);
+    let mut h = Fnv::new();
+    for (k, v) in entries {
+        h.u64(k);
+        h.u64(v);
+    }
+    h.0
 }
 
 /// The message class a digest uses (MAPI's `IPM.Note` when none is set).
@@ -699,53 +680,62 @@ fn class_of(m: &NewMessage) -> String {
         .unwrap_or_else(|| "IPM.Note".into())
 }
 
-fn entries_into(out: &mut Vec<DigestEntry>, prefix: &str, m: &NewMessage, name_of: &NameOf<'_>) {
-    let class = class_of(m);
-    out.push((
-        format!("{prefix}class"),
-        value_hash(&PropValue::String(class)),
-    ));
-    prop_entries(out, prefix, name_of, &m.props);
-    for (i, row) in m.recipients.iter().enumerate() {
-        prop_entries(out, &format!("{prefix}recipient {i} "), name_of, row);
-    }
-    for (i, a) in m.attachments.iter().enumerate() {
-        let p = format!("{prefix}attachment {i} ");
-        prop_entries(out, &p, name_of, &a.props);
-        match &a.content {
-            AttachContent::None => {}
-            AttachContent::Data(d) => out.push((format!("{p}data"), bulk_hash(d))),
-            AttachContent::Object(d) => out.push((format!("{p}object"), bulk_hash(d))),
-            AttachContent::Stored(st) => {
-                // Block by block: the CRC and size of each stored block.
-                let mut h = Fnv::new();
-                for (b, crc, inflated) in &st.blocks {
-                    h.u64((u64::from(*crc) << 32) | b.len() as u64);
-                    h.u64(u64::from(*inflated));
-                }
-                out.push((format!("{p}stored"), h.0));
-            }
-            AttachContent::Message(e) => entries_into(out, &format!("{p}message "), e, name_of),
+/// A step from a part of a message to what it holds, for digest keys.
+#[derive(Clone, Copy)]
+enum Step {
+    Class,
+    Recipient(usize),
+    Attachment(usize),
+    Data,
+    Object,
+    Stored,
+    Message,
+    /// A property that is not named, by its tag.
+    Tag(u32),
+}
+
+/// How digest keys are made: as text ([`digest_entries`]) or as numbers
+/// ([`digest_new`]); one walk serves both.
+trait Keys {
+    type Key: Ord;
+    /// What a named property is known by (compared to keep the first of
+    /// several ids bound to one name).
+    type Name: PartialEq;
+    fn step(&mut self, at: &Self::Key, step: Step) -> Self::Key;
+    fn name(&mut self, id: PropId, name_of: &NameOf<'_>) -> Option<Self::Name>;
+    fn named(&mut self, at: &Self::Key, name: &Self::Name, type_code: u16) -> Self::Key;
+}
+
+struct TextKeys;
+
+impl Keys for TextKeys {
+    type Key = String;
+    type Name = NamedProp;
+    fn step(&mut self, at: &String, step: Step) -> String {
+        match step {
+            Step::Class => format!("{at}class"),
+            Step::Recipient(i) => format!("{at}recipient {i} "),
+            Step::Attachment(i) => format!("{at}attachment {i} "),
+            Step::Data => format!("{at}data"),
+            Step::Object => format!("{at}object"),
+            Step::Stored => format!("{at}stored"),
+            Step::Message => format!("{at}message "),
+            Step::Tag(t) => format!("{at}{t:08X}"),
         }
+    }
+    fn name(&mut self, id: PropId, name_of: &NameOf<'_>) -> Option<NamedProp> {
+        name_of(id)
+    }
+    fn named(&mut self, at: &String, name: &NamedProp, type_code: u16) -> String {
+        format!("{at}{name}/{type_code:04X}")
     }
 }
 
-/// A digest of what [`digest_entries`] lists, made without building its
-/// text keys: each key is a number (a hash of the part it is in and of
-/// the property's tag, or of its name for named ones). The verify pass
-/// digests every item twice; the text form is only made to explain a
-/// difference.
-pub fn digest_new(m: &NewMessage, name_of: &NameOf<'_>) -> u64 {
-    let mut entries: Vec<(u64, u64)> = Vec::with_capacity(m.props.len() + 8);
-    let mut names = HashMap::new();
-    fast_entries(&mut entries, &mut names, 0, m, name_of);
-    entries.sort_unstable();
-    let mut h = Fnv::new();
-    for (k, v) in entries {
-        h.u64(k);
-        h.u64(v);
-    }
-    h.0
+/// Number keys: a hash of the part and of the property; names are hashed
+/// once per id.
+#[derive(Default)]
+struct NumberKeys {
+    names: HashMap<PropId, Option<u64>>,
 }
 
 /// A 64-bit mix of two numbers (for digest keys).
@@ -754,70 +744,105 @@ fn mix(a: u64, b: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn fast_entries(
-    out: &mut Vec<(u64, u64)>,
-    names: &mut HashMap<PropId, Option<u64>>,
-    prefix: u64,
+impl Keys for NumberKeys {
+    type Key = u64;
+    type Name = u64;
+    fn step(&mut self, at: &u64, step: Step) -> u64 {
+        let (kind, n) = match step {
+            Step::Class => (1, 0),
+            Step::Recipient(i) => (3, i as u64),
+            Step::Attachment(i) => (4, i as u64),
+            Step::Data => (6, 0),
+            Step::Object => (7, 0),
+            Step::Stored => (8, 0),
+            Step::Message => (9, 0),
+            Step::Tag(t) => (10, u64::from(t)),
+        };
+        mix(mix(*at, kind), n)
+    }
+    fn name(&mut self, id: PropId, name_of: &NameOf<'_>) -> Option<u64> {
+        *self.names.entry(id).or_insert_with(|| {
+            name_of(id).map(|np| {
+                let mut h = Fnv::new();
+                h.bytes(np.to_string().as_bytes());
+                h.0
+            })
+        })
+    }
+    fn named(&mut self, at: &u64, name: &u64, type_code: u16) -> u64 {
+        mix(mix(*at, *name), u64::from(type_code) | 1 << 40)
+    }
+}
+
+fn walk_entries<K: Keys>(
+    keys: &mut K,
+    out: &mut Vec<(K::Key, u64)>,
+    at: &K::Key,
     m: &NewMessage,
     name_of: &NameOf<'_>,
 ) {
     let class = class_of(m);
-    out.push((mix(prefix, 1), value_hash(&PropValue::String(class))));
-    fast_props(out, names, mix(prefix, 2), &m.props, name_of);
+    out.push((
+        keys.step(at, Step::Class),
+        value_hash(&PropValue::String(class)),
+    ));
+    walk_props(keys, out, at, &m.props, name_of);
     for (i, row) in m.recipients.iter().enumerate() {
-        fast_props(out, names, mix(mix(prefix, 3), i as u64), row, name_of);
+        let r = keys.step(at, Step::Recipient(i));
+        walk_props(keys, out, &r, row, name_of);
     }
     for (i, a) in m.attachments.iter().enumerate() {
-        let p = mix(mix(prefix, 4), i as u64);
-        fast_props(out, names, mix(p, 5), &a.props, name_of);
+        let p = keys.step(at, Step::Attachment(i));
+        walk_props(keys, out, &p, &a.props, name_of);
         match &a.content {
             AttachContent::None => {}
-            AttachContent::Data(d) => out.push((mix(p, 6), bulk_hash(d))),
-            AttachContent::Object(d) => out.push((mix(p, 7), bulk_hash(d))),
+            AttachContent::Data(d) => out.push((keys.step(&p, Step::Data), bulk_hash(d))),
+            AttachContent::Object(d) => out.push((keys.step(&p, Step::Object), bulk_hash(d))),
             AttachContent::Stored(st) => {
+                // Block by block: the CRC and size of each stored block.
                 let mut h = Fnv::new();
                 for (b, crc, inflated) in &st.blocks {
                     h.u64((u64::from(*crc) << 32) | b.len() as u64);
                     h.u64(u64::from(*inflated));
                 }
-                out.push((mix(p, 8), h.0));
+                out.push((keys.step(&p, Step::Stored), h.0));
             }
-            AttachContent::Message(e) => fast_entries(out, names, mix(p, 9), e, name_of),
+            AttachContent::Message(e) => {
+                let inner = keys.step(&p, Step::Message);
+                walk_entries(keys, out, &inner, e, name_of);
+            }
         }
     }
 }
 
-fn fast_props(
-    out: &mut Vec<(u64, u64)>,
-    names: &mut HashMap<PropId, Option<u64>>,
-    prefix: u64,
+/// One property list's entries, sorted (a writer may store them in another
+/// order).
+fn walk_props<K: Keys>(
+    keys: &mut K,
+    out: &mut Vec<(K::Key, u64)>,
+    at: &K::Key,
     props: &[(PropTag, PropValue)],
     name_of: &NameOf<'_>,
 ) {
-    let mut named_seen: Vec<u64> = Vec::new();
+    let from = out.len();
+    let mut named_seen: Vec<K::Name> = Vec::new();
     for (tag, v) in props {
         let id = tag.id();
         if VOLATILE.contains(&id.0) {
             continue;
         }
         let key = if id.is_named() {
-            let name = *names.entry(id).or_insert_with(|| {
-                name_of(id).map(|np| {
-                    let mut h = Fnv::new();
-                    h.bytes(np.to_string().as_bytes());
-                    h.0
-                })
-            });
-            match name {
+            match keys.name(id, name_of) {
                 // The first of several ids bound to one name, as the copy keeps.
                 Some(n) if !named_seen.contains(&n) => {
+                    let key = keys.named(at, &n, tag.type_code());
                     named_seen.push(n);
-                    mix(mix(prefix, n), u64::from(tag.type_code()) | 1 << 40)
+                    key
                 }
                 _ => continue,
             }
         } else {
-            mix(prefix, u64::from(tag.0))
+            keys.step(at, Step::Tag(tag.0))
         };
         let hash = match (id.0, v) {
             (0x0037, PropValue::String(s)) => value_hash(&PropValue::String(normalize_subject(s))),
@@ -825,6 +850,7 @@ fn fast_props(
         };
         out.push((key, hash));
     }
+    out[from..].sort_unstable();
 }
 
 /// The digest of a message as read (named properties through `names`).
