@@ -7,8 +7,8 @@ use std::path::Path;
 use memmap2::Mmap;
 
 use crate::block::{
-    decode, parse_subnode_block, parse_xblock, read_stored, read_stored_crc, si_entry, sl_entry,
-    xblock_bid, SubnodeEntry,
+    decode, parse_subnode_block, parse_xblock, read_stored, read_stored_crc, read_stored_with,
+    si_entry, sl_entry, xblock_bid, SubnodeEntry,
 };
 use crate::btree::{lookup_in, BTreeIter, BbtEntry, NbtEntry};
 use crate::error::{NdbError, Problem, Result, Structure};
@@ -223,15 +223,14 @@ impl<'a> Ndb<'a> {
 
     /// The verified, decoded contents of the block an entry describes.
     pub fn read_block_at(&self, e: &BbtEntry) -> Result<Cow<'a, [u8]>> {
-        let stored = read_stored(self.data, self.format(), e)?;
-        self.touch(e.bref.ib.0, stored.len() as u64);
-        decode(stored, self.format(), self.crypt(), e)
+        self.read_block_with(e, true)
     }
 
-    /// As [`Ndb::read_block_at`] for a block whose CRC was just checked:
-    /// its trailer is checked again, its bytes are not re-read for a CRC.
-    fn read_verified_block_at(&self, e: &BbtEntry) -> Result<Cow<'a, [u8]>> {
-        let (stored, _) = crate::block::read_stored_with(self.data, self.format(), e, false)?;
+    /// As [`Ndb::read_block_at`]; without `check_crc` (a block whose CRC
+    /// was just checked) the trailer is checked again, the bytes are not
+    /// re-read for a CRC.
+    fn read_block_with(&self, e: &BbtEntry, check_crc: bool) -> Result<Cow<'a, [u8]>> {
+        let (stored, _) = read_stored_with(self.data, self.format(), e, check_crc)?;
         self.touch(e.bref.ib.0, stored.len() as u64);
         decode(stored, self.format(), self.crypt(), e)
     }
@@ -435,10 +434,7 @@ impl<'a> Node<'a> {
                 },
             )
         })?;
-        if self.verified {
-            return self.ndb.read_verified_block_at(e);
-        }
-        self.ndb.read_block_at(e)
+        self.ndb.read_block_with(e, !self.verified)
     }
 
     /// The data stream, block by block, without joining it.
