@@ -178,14 +178,20 @@ measure_floor() {
     echo "compare.sh: $input: write floor: best $best s ($threads threads)" >&2
 }
 
+# run_convert NAME FILE: convert beside cp (and cp + fsync), after one
+# warm-up read of the input, so every command sees it cached.
+run_convert() {
+    local name=$1 file=$2
+    cat -- "$file" >/dev/null
+    measure "$name" "cp" -- cp -- "$file" @D@/copy
+    measure "$name" "cp + fsync" -- sh -c 'cp -- "$1" "$2" && sync -- "$2"' sh "$file" @D@/copy
+    measure "$name" "convert" -- "$PSTKIT" convert "$file" @D@/converted.pst
+}
+
 # run_all NAME FILE
 run_all() {
     local name=$1 file=$2
-    # Warm-up: one read of the input, so every command below sees it cached.
-    cat -- "$file" >/dev/null
-    measure "$name" "cp" -- cp -- "$file" @D@/copy.pst
-    measure "$name" "cp + fsync" -- sh -c 'cp -- "$1" "$2" && sync -- "$2"' sh "$file" @D@/copy.pst
-    measure "$name" "convert" -- "$PSTKIT" convert "$file" @D@/converted.pst
+    run_convert "$name" "$file"
     measure "$name" "export pstkit" -- "$PSTKIT" export "$file" --format eml --out @D@/eml
     # The floor of an EML export: creating the same files with the same bytes
     # (cp -r of pstkit's last output), as cp is the floor of convert.
@@ -198,16 +204,6 @@ run_all() {
     rm -rf -- "$WORK/runs/$name"
 }
 
-# run_convert NAME FILE: convert beside cp only (the 4K OST, whose blocks
-# cannot be moved into a Unicode PST: every item is decoded and rebuilt).
-run_convert() {
-    local name=$1 file=$2
-    cat -- "$file" >/dev/null
-    measure "$name" "cp" -- cp -- "$file" @D@/copy.ost
-    measure "$name" "cp + fsync" -- sh -c 'cp -- "$1" "$2" && sync -- "$2"' sh "$file" @D@/copy.ost
-    measure "$name" "convert" -- "$PSTKIT" convert "$file" @D@/converted.pst
-    rm -rf -- "$WORK/runs/$name"
-}
 
 # ---------------------------------------------------------------- inputs
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -224,7 +220,10 @@ run_all real "$REAL"
 OST4K=$WORK/synth-4k.ost
 echo "compare.sh: generating $MESSAGES messages as a 4K-page OST" >&2
 "$PSTKIT" gen --4k --server exchange.example --mailbox bench --messages "$MESSAGES" "$OST4K" 2>&1 >/dev/null | sed 's/^/compare.sh: /' >&2
+# Convert only: the 4K OST's blocks cannot be moved into a Unicode PST, so
+# every item is decoded and rebuilt.
 run_convert ost4k "$OST4K"
+rm -rf -- "$WORK/runs/ost4k"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
