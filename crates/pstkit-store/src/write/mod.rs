@@ -152,16 +152,6 @@ struct RowBuf {
 impl RowBuf {
     /// Appends a row: id, cell count, then per cell tag, length and the
     /// stored form of the value.
-    fn push(&mut self, id: u32, cells: &[(PropTag, PropValue)]) {
-        self.push_encoded(
-            id,
-            cells
-                .iter()
-                .map(|(t, v)| (*t, pstkit_ltp::write::encode_value(v))),
-        );
-    }
-
-    /// As [`RowBuf::push`], with each value in its stored form already.
     fn push_encoded<B: AsRef<[u8]>>(
         &mut self,
         id: u32,
@@ -408,11 +398,7 @@ impl PstWriter {
 
     /// Adds an item's row to its folder's contents (or associated) table.
     fn push_row(&mut self, folder: Nid, nid: Nid, props: Vec<(PropTag, PropValue)>, assoc: bool) {
-        let columns = if assoc {
-            templates::ASSOC_CONTENTS
-        } else {
-            templates::CONTENTS
-        };
+        let columns = row_columns(assoc);
         let codepage = props
             .iter()
             .find_map(|(t, v)| match (t.id().0, v) {
@@ -424,13 +410,30 @@ impl PstWriter {
         let read = row.iter().any(|(t, v)| {
             t.id() == PropId(0x0E07) && matches!(v, PropValue::Int32(f) if f & 1 != 0)
         });
+        let cells = row
+            .iter()
+            .map(|(t, v)| (*t, pstkit_ltp::write::encode_value(v)));
+        self.store_row(folder, nid, assoc, read, cells);
+    }
+
+    /// Keeps a row (cells in their stored form) for its folder's contents
+    /// or associated table, counting the item and, if unread, the folder's
+    /// unread items.
+    fn store_row<B: AsRef<[u8]>>(
+        &mut self,
+        folder: Nid,
+        nid: Nid,
+        assoc: bool,
+        read: bool,
+        cells: impl IntoIterator<Item = (PropTag, B)>,
+    ) {
         let Some(f) = self.folders.get_mut(&folder) else {
             return;
         };
         if assoc {
-            f.assoc_rows.push(nid.0, &row);
+            f.assoc_rows.push_encoded(nid.0, cells);
         } else {
-            f.rows.push(nid.0, &row);
+            f.rows.push_encoded(nid.0, cells);
             if !read {
                 f.unread += 1;
             }
@@ -495,11 +498,7 @@ impl PstWriter {
     /// stored (the same bytes a table cell holds); only 8-bit strings under
     /// a Unicode column are decoded, in the item's code page.
     fn push_stored_row(&mut self, folder: Nid, nid: Nid, pc: &PropertyContext<'_>, assoc: bool) {
-        let columns = if assoc {
-            templates::ASSOC_CONTENTS
-        } else {
-            templates::CONTENTS
-        };
+        let columns = row_columns(assoc);
         let mut cells: Vec<(PropTag, std::borrow::Cow<'_, [u8]>)> = Vec::with_capacity(24);
         let mut read = false;
         for rec in pc.records() {
@@ -530,18 +529,7 @@ impl PstWriter {
                 }
             }
         }
-        let Some(f) = self.folders.get_mut(&folder) else {
-            return;
-        };
-        if assoc {
-            f.assoc_rows.push_encoded(nid.0, cells);
-        } else {
-            f.rows.push_encoded(nid.0, cells);
-            if !read {
-                f.unread += 1;
-            }
-        }
-        self.items += 1;
+        self.store_row(folder, nid, assoc, read, cells);
     }
 
     /// Writes a node's heap pages and large values; returns its data block and
@@ -1040,6 +1028,15 @@ impl Drop for PstWriter {
     /// the temporary file is already renamed and this does nothing.
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// The columns of a folder's contents table, or of its associated one.
+fn row_columns(assoc: bool) -> &'static [PropTag] {
+    if assoc {
+        templates::ASSOC_CONTENTS
+    } else {
+        templates::CONTENTS
     }
 }
 
