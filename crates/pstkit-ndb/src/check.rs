@@ -196,6 +196,25 @@ fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
             Problem::Cycle,
         ));
     }
+    let page = ndb.format().page_size as u64;
+    let mut pages: Vec<(u64, u64)> = nbt_pages
+        .iter()
+        .chain(bbt_pages.iter())
+        .map(|(ib, bid)| (*ib, *bid))
+        .collect();
+    pages.sort_unstable();
+    pages.dedup();
+    for (ib, bid) in pages {
+        check_allocated(
+            ndb,
+            BRef {
+                bid: Bid(bid),
+                ib: Ib(ib),
+            },
+            page,
+            &mut blocks.maps,
+        );
+    }
     // The order of a one-thread walk: node tree, block tree, the nodes'
     // trees, the maps.
     r.merge(nodes.walk);
@@ -246,8 +265,38 @@ fn check_block_half(ndb: Ndb<'_>) -> (Half, HashMap<u64, u64>) {
     (half, visited)
 }
 
+/// Whether the allocation map of the span holding `ib` marks all of
+/// `len` bytes there used; `None` when the file's maps say nothing (a 4K
+/// file, maps flagged invalid, or a map page past the end of the file).
+fn allocated(ndb: Ndb<'_>, ib: u64, len: u64) -> Option<bool> {
+    let f = ndb.format();
+    if f.variant == Variant::Unicode4k || ndb.header().root.amap_valid == 0 || ib < FIRST_AMAP {
+        return None;
+    }
+    let n = (ib - FIRST_AMAP) / AMAP_SPAN;
+    let page = FIRST_AMAP + n * AMAP_SPAN;
+    let bits_at = page + if f.variant == Variant::Ansi { 4 } else { 0 };
+    let bits = ndb.data().get(bits_at as usize..bits_at as usize + 496)?;
+    let (from, to) = ((ib - page) / 64, (ib + len - page).div_ceil(64));
+    Some((from..to.min(496 * 8)).all(|i| bits[(i / 8) as usize] & (0x80 >> (i % 8)) != 0))
+}
+
+/// Reports a block or page the allocation maps give away as free: the next
+/// client to allocate there would overwrite it.
+fn check_allocated(ndb: Ndb<'_>, bref: BRef, len: u64, r: &mut CheckReport) {
+    if allocated(ndb, bref.ib.0, len) == Some(false) {
+        r.add(NdbError::corrupt(
+            Structure::AMapPage,
+            Some(bref.bid.0),
+            Some(bref.ib.0),
+            Problem::Invalid("a block or page in use lies in space marked free"),
+        ));
+    }
+}
+
 fn check_block(ndb: Ndb<'_>, e: &BbtEntry, r: &mut CheckReport) {
     let f = ndb.format();
+    check_allocated(ndb, e.bref, f.block_size(usize::from(e.cb)) as u64, r);
     let plain = match ndb.verify_block_at(e) {
         Ok(Some(p)) => p,
         Ok(None) => {
@@ -510,6 +559,37 @@ mod tests {
                 b.subnodes
             )
         );
+    }
+
+    #[test]
+    fn a_block_in_space_marked_free_is_reported() {
+        let mut bytes = sample();
+        let file = NdbFile::new(bytes.clone()).unwrap();
+        assert!(check(file.ndb()).is_clean());
+        let e = file
+            .ndb()
+            .node_entry(Nid::new(NidType::NormalMessage, 5))
+            .unwrap();
+        let b = file.ndb().block_entry(e.data).unwrap();
+        // Clear the block's first AMap bit and re-seal the page, so only
+        // the allocation is wrong.
+        let rel = (b.bref.ib.0 - FIRST_AMAP) % AMAP_SPAN / 64;
+        let page = (FIRST_AMAP + (b.bref.ib.0 - FIRST_AMAP) / AMAP_SPAN * AMAP_SPAN) as usize;
+        bytes[page + (rel / 8) as usize] &= !(0x80u8 >> (rel % 8));
+        crate::write::seal_page(
+            &mut bytes[page..page + 512],
+            Format::UNICODE,
+            PageType::AMap,
+            Bid(page as u64),
+            Ib(page as u64),
+        );
+        let file = NdbFile::new(bytes).unwrap();
+        let r = check(file.ndb());
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        let p = &r.problems[0];
+        assert_eq!(p.structure, Structure::AMapPage);
+        assert_eq!(p.offset, Some(b.bref.ib.0));
+        assert!(p.to_string().contains("marked free"), "{p}");
     }
 
     #[test]
