@@ -31,15 +31,23 @@ pub struct FileSink {
     /// Writes before the buffer not yet handed over, in order.
     patches: Vec<(u64, Vec<u8>)>,
     patch_bytes: usize,
-    tx: Option<SyncSender<(u64, Vec<u8>)>>,
+    tx: Option<SyncSender<Job>>,
     free: Receiver<Vec<u8>>,
     thread: Option<JoinHandle<io::Result<File>>>,
+}
+
+/// Work for the writing thread.
+enum Job {
+    /// Bytes to write at an offset.
+    Write(u64, Vec<u8>),
+    /// Small writes before the buffer, in order.
+    Patches(Vec<(u64, Vec<u8>)>),
 }
 
 impl FileSink {
     /// Starts writing into `file` (empty, opened for writing).
     pub fn new(file: File) -> io::Result<FileSink> {
-        let (tx, rx) = sync_channel::<(u64, Vec<u8>)>(DEPTH);
+        let (tx, rx) = sync_channel::<Job>(DEPTH);
         let (free_tx, free) = sync_channel::<Vec<u8>>(DEPTH + 2);
         let thread = std::thread::Builder::new()
             .name("pstkit-writer".into())
@@ -82,15 +90,22 @@ impl FileSink {
     fn send_patches(&mut self) -> io::Result<()> {
         let patches = std::mem::take(&mut self.patches);
         self.patch_bytes = 0;
-        for (at, bytes) in patches {
-            let sent = self.tx.as_ref().map(|tx| tx.send((at, bytes)));
-            if !matches!(sent, Some(Ok(()))) {
-                return Err(self.stop().err().unwrap_or_else(|| {
-                    io::Error::new(io::ErrorKind::BrokenPipe, "writer thread stopped")
-                }));
-            }
+        if patches.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        // One hand-over for all: each costs the two threads a wake-up.
+        self.hand_over(Job::Patches(patches))
+    }
+
+    fn hand_over(&mut self, job: Job) -> io::Result<()> {
+        let sent = self.tx.as_ref().map(|tx| tx.send(job));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The thread stopped: its error says why.
+            _ => Err(self.stop().err().unwrap_or_else(|| {
+                io::Error::new(io::ErrorKind::BrokenPipe, "writer thread stopped")
+            })),
+        }
     }
 
     /// Hands the buffer to the writing thread.
@@ -106,14 +121,7 @@ impl FileSink {
         let at = self.at;
         self.at += full.len() as u64;
         self.cur = 0;
-        let sent = self.tx.as_ref().map(|tx| tx.send((at, full)));
-        match sent {
-            Some(Ok(())) => Ok(()),
-            // The thread stopped: its error says why.
-            _ => Err(self.stop().err().unwrap_or_else(|| {
-                io::Error::new(io::ErrorKind::BrokenPipe, "writer thread stopped")
-            })),
-        }
+        self.hand_over(Job::Write(at, full))
     }
 
     fn stop(&mut self) -> io::Result<File> {
@@ -134,28 +142,36 @@ impl FileSink {
     }
 }
 
-fn write_loop(
-    file: File,
-    rx: Receiver<(u64, Vec<u8>)>,
-    free: SyncSender<Vec<u8>>,
-) -> io::Result<File> {
+fn write_loop(file: File, rx: Receiver<Job>, free: SyncSender<Vec<u8>>) -> io::Result<File> {
     let mut pending = 0u64;
     let mut from = u64::MAX;
     let mut to = 0u64;
-    for (at, mut data) in rx {
-        write_all_at(&file, &data, at)?;
-        pending += data.len() as u64;
-        from = from.min(at);
-        to = to.max(at + data.len() as u64);
+    for job in rx {
+        match job {
+            Job::Write(at, mut data) => {
+                write_all_at(&file, &data, at)?;
+                pending += data.len() as u64;
+                from = from.min(at);
+                to = to.max(at + data.len() as u64);
+                if data.capacity() >= CHUNK {
+                    data.clear();
+                    let _ = free.try_send(data);
+                }
+            }
+            Job::Patches(patches) => {
+                for (at, data) in patches {
+                    write_all_at(&file, &data, at)?;
+                    pending += data.len() as u64;
+                    from = from.min(at);
+                    to = to.max(at + data.len() as u64);
+                }
+            }
+        }
         if pending >= WRITEBACK {
             start_writeback(&file, from, to - from);
             pending = 0;
             from = u64::MAX;
             to = 0;
-        }
-        if data.capacity() >= CHUNK {
-            data.clear();
-            let _ = free.try_send(data);
         }
     }
     Ok(file)
