@@ -14,6 +14,9 @@ use pstkit_ndb::{check, NdbFile, Nid, NidType};
 use pstkit_store::write::WriterOptions;
 use pstkit_store::Store;
 
+#[path = "../../crates/pstkit-copy/tests/support/error_text.rs"]
+mod error_text;
+
 fuzz_target!(|input: &[u8]| {
     let data = prepared(input);
     let data = &data[..];
@@ -94,7 +97,10 @@ fuzz_target!(|input: &[u8]| {
         }
     }
     let kinds = |errors: &[String]| -> BTreeSet<String> {
-        structural(errors).iter().map(|e| error_kind(e)).collect()
+        structural(errors)
+            .iter()
+            .map(|e| error_text::without_numbers(e))
+            .collect()
     };
     let out_ndb = out.ndb();
     for f in copied.walk() {
@@ -144,22 +150,3 @@ fuzz_target!(|input: &[u8]| {
         }
     }
 });
-
-/// An error message without its numbers (node ids, offsets, rows), which
-/// differ between a source and its copy.
-fn error_kind(e: &str) -> String {
-    let mut out = String::with_capacity(e.len());
-    let mut in_number = false;
-    for c in e.chars() {
-        if c.is_ascii_digit() || (in_number && (c.is_ascii_hexdigit() || c == 'x')) {
-            if !in_number {
-                out.push('#');
-            }
-            in_number = true;
-        } else {
-            in_number = false;
-            out.push(c);
-        }
-    }
-    out
-}

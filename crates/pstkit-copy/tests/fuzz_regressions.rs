@@ -9,6 +9,9 @@ use pstkit_ndb::NdbFile;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 use pstkit_store::Store;
 
+#[path = "support/error_text.rs"]
+mod error_text;
+
 fn options() -> WriterOptions {
     WriterOptions {
         record_key: Some([3; 16]),
@@ -144,25 +147,10 @@ fn read_errors(store: &Store<'_>) -> Vec<String> {
             }
         }
     }
-    errors.iter().map(|e| without_numbers(e)).collect()
-}
-
-/// `e` with each number (decimal, or hex after a digit) replaced by `#`.
-fn without_numbers(e: &str) -> String {
-    let mut out = String::with_capacity(e.len());
-    let mut in_number = false;
-    for c in e.chars() {
-        if c.is_ascii_digit() || (in_number && (c.is_ascii_hexdigit() || c == 'x')) {
-            if !in_number {
-                out.push('#');
-            }
-            in_number = true;
-        } else {
-            in_number = false;
-            out.push(c);
-        }
-    }
-    out
+    errors
+        .iter()
+        .map(|e| error_text::without_numbers(e))
+        .collect()
 }
 
 /// The fuzzer's input: a message whose recipient table names a column bit
