@@ -10,8 +10,11 @@
 # and, on a generated 4K-page OST of the same messages (the usual orphaned
 # OST of Outlook 2013 and later, whose items cannot be moved as stored into
 # a Unicode PST), pstkit convert beside cp.
-# each run RUNS times (best wall time, highest peak RSS from /usr/bin/time -v),
-# and prints a Markdown report: machine, table, ratios and the issue's targets.
+# each run RUNS times (best wall time, highest peak RSS from /usr/bin/time -v;
+# the commands compared with each other alternate round by round, so that a
+# drift of the machine's speed meets them all), and prints a Markdown report:
+# machine, table, ratios (best against best, and paired round by round) and
+# the issue's targets.
 #
 # Usage: benches/compare.sh [--messages N] [--runs N] [--real FILE]
 #   --messages N  messages of the generated mailbox (default 14000 ≈ 256 MB;
@@ -43,7 +46,7 @@ while [[ $# -gt 0 ]]; do
         --messages) MESSAGES=${2:?--messages needs a number}; shift 2 ;;
         --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
         --real) REAL=${2:?--real needs a file}; shift 2 ;;
-        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -97,61 +100,85 @@ RESULTS=$WORK/results.tsv   # input op cmd wall user+sys rss_kb rc files bytes
 
 now_ns() { date +%s%N; }
 
-# measure INPUT OP -- COMMAND...
-# Every run gets a fresh empty directory; "@D@" in COMMAND stands for it.
+# measure_once INPUT OP ROUND -- COMMAND...
+# One timed run of COMMAND in a fresh empty directory ("@D@" in COMMAND
+# stands for it); report_op then writes the best of the rounds. Commands
+# compared with each other run in alternation, round by round (see
+# run_convert, run_all): this VM's speed drifts (first touches of memory,
+# write-back, file creation after deletions), and alternating makes every
+# command meet the same drift. Every round's wall time also goes to ROUNDS,
+# for the paired ratios of the report.
 # Outputs are kept until all commands on INPUT have run (see run_all): on
 # ext4 without a journal, as here, creating files right after deleting many
 # makes the inode allocator skip every recently deleted inode, which would
 # charge one tool for the clean-up of the one before.
-measure() {
-    local input=$1 op=$2
-    shift 3
-    local best="" best_cpu="" best_dir="" rss=0 rc=0 i t0 t1 wall cpu r dir arg
+ROUNDS=$WORK/rounds.tsv     # input op round wall
+: >"$ROUNDS"
+declare -A BEST BEST_CPU BEST_DIR PEAK RCODE SHOWN STOPPED
+measure_once() {
+    local input=$1 op=$2 round=$3
+    shift 4
+    local key="$input|$op" t0 t1 wall cpu r kb arg
+    [[ -z ${STOPPED[$key]:-} ]] || return 0
     local slug=${op//[^A-Za-z0-9]/-}
-    for ((i = 1; i <= RUNS; i++)); do
-        dir=$WORK/runs/$input/$slug.$i
-        mkdir -p -- "$dir"
-        local cmd=()
-        for arg in "$@"; do cmd+=("${arg//@D@/$dir}"); done
-        # Untimed: flush what earlier runs wrote, so that no command (convert
-        # and cp + fsync wait for the disk) pays for another one's writeback.
-        sync
-        t0=$(now_ns)
-        if /usr/bin/time -v -o "$WORK/time.txt" "${cmd[@]}" >/dev/null 2>"$WORK/stderr.txt"; then
-            r=0
-        else
-            r=$?
-        fi
-        t1=$(now_ns)
-        wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-        cpu=$(awk -F': ' '/User time \(seconds\)/ { u = $2 } /System time \(seconds\)/ { s = $2 }
-                          END { printf "%.2f / %.2f", u, s }' "$WORK/time.txt")
-        local kb
-        kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
-        if ((kb > rss)); then rss=$kb; fi
-        if ((r != 0)); then rc=$r; fi
-        if [[ -z $best ]] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-            best=$wall
-            best_cpu=$cpu
-            best_dir=$dir
-        fi
-        if ((r != 0 && r != 1)); then
-            echo "compare.sh: $op on $input exited $r:" >&2
-            tail -n 5 "$WORK/stderr.txt" >&2
-            break
-        fi
-    done
-    local files=- bytes=-
-    if [[ -n $(find "$best_dir" -mindepth 1 -print -quit) ]]; then
-        files=$(find "$best_dir" -type f | wc -l)
-        bytes=$(find "$best_dir" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
-    fi
+    local dir=$WORK/runs/$input/$slug.$round
+    mkdir -p -- "$dir"
+    local cmd=()
+    for arg in "$@"; do cmd+=("${arg//@D@/$dir}"); done
     local shown
     shown=$(printf '%q ' "$@")
     shown=${shown//@D@/DIR}
+    SHOWN[$key]=${shown% }
+    # Untimed: flush what earlier runs wrote, so that no command (convert
+    # and cp + fsync wait for the disk) pays for another one's writeback.
+    sync
+    t0=$(now_ns)
+    if /usr/bin/time -v -o "$WORK/time.txt" "${cmd[@]}" >/dev/null 2>"$WORK/stderr.txt"; then
+        r=0
+    else
+        r=$?
+    fi
+    t1=$(now_ns)
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+    cpu=$(awk -F': ' '/User time \(seconds\)/ { u = $2 } /System time \(seconds\)/ { s = $2 }
+                      END { printf "%.2f / %.2f", u, s }' "$WORK/time.txt")
+    kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
+    if ((kb > ${PEAK[$key]:-0})); then PEAK[$key]=$kb; fi
+    if ((r != 0)); then RCODE[$key]=$r; fi
+    printf '%s\t%s\t%s\t%s\n' "$input" "$op" "$round" "$wall" >>"$ROUNDS"
+    if [[ -z ${BEST[$key]:-} ]] || awk -v a="$wall" -v b="${BEST[$key]}" 'BEGIN { exit !(a < b) }'; then
+        BEST[$key]=$wall
+        BEST_CPU[$key]=$cpu
+        BEST_DIR[$key]=$dir
+    fi
+    if ((r != 0 && r != 1)); then
+        echo "compare.sh: $op on $input exited $r:" >&2
+        tail -n 5 "$WORK/stderr.txt" >&2
+        STOPPED[$key]=1
+    fi
+}
+
+# report_op INPUT OP: the best round of OP, its output's size, into RESULTS.
+report_op() {
+    local input=$1 op=$2
+    local key="$input|$op" files=- bytes=-
+    local dir=${BEST_DIR[$key]}
+    if [[ -n $(find "$dir" -mindepth 1 -print -quit) ]]; then
+        files=$(find "$dir" -type f | wc -l)
+        bytes=$(find "$dir" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
+    fi
+    local rss=${PEAK[$key]:-0} rc=${RCODE[$key]:-0}
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-        "$input" "$op" "${shown% }" "$best" "$best_cpu" "$rss" "$rc" "$files" "$bytes" >>"$RESULTS"
-    echo "compare.sh: $input: $op: best $best s, peak RSS $((rss / 1024)) MB, exit $rc" >&2
+        "$input" "$op" "${SHOWN[$key]}" "${BEST[$key]}" "${BEST_CPU[$key]}" "$rss" "$rc" "$files" "$bytes" >>"$RESULTS"
+    echo "compare.sh: $input: $op: best ${BEST[$key]} s, peak RSS $((rss / 1024)) MB, exit $rc" >&2
+}
+
+# measure INPUT OP -- COMMAND...: all rounds of one command, then its report.
+measure() {
+    local input=$1 op=$2 i
+    shift 3
+    for ((i = 1; i <= RUNS; i++)); do measure_once "$input" "$op" "$i" -- "$@"; done
+    report_op "$input" "$op"
 }
 
 # measure_floor INPUT TREE: write_floor re-creates TREE (same names, same
@@ -183,22 +210,34 @@ measure_floor() {
 run_convert() {
     local name=$1 file=$2
     cat -- "$file" >/dev/null
-    measure "$name" "cp" -- cp -- "$file" @D@/copy
-    measure "$name" "cp + fsync" -- sh -c 'cp -- "$1" "$2" && sync -- "$2"' sh "$file" @D@/copy
-    measure "$name" "convert" -- "$PSTKIT" convert "$file" @D@/converted.pst
+    local i
+    for ((i = 1; i <= RUNS; i++)); do
+        measure_once "$name" "cp" "$i" -- cp -- "$file" @D@/copy
+        measure_once "$name" "cp + fsync" "$i" -- sh -c 'cp -- "$1" "$2" && sync -- "$2"' sh "$file" @D@/copy
+        measure_once "$name" "convert" "$i" -- "$PSTKIT" convert "$file" @D@/converted.pst
+    done
+    report_op "$name" "cp"
+    report_op "$name" "cp + fsync"
+    report_op "$name" "convert"
 }
 
 # run_all NAME FILE
 run_all() {
     local name=$1 file=$2
     run_convert "$name" "$file"
-    measure "$name" "export pstkit" -- "$PSTKIT" export "$file" --format eml --out @D@/eml
+    local i
+    for ((i = 1; i <= RUNS; i++)); do
+        measure_once "$name" "export pstkit" "$i" -- "$PSTKIT" export "$file" --format eml --out @D@/eml
+        measure_once "$name" "export readpst" "$i" -- readpst -e -D -b -q -j 0 -o @D@ "$file"
+        measure_once "$name" "export pffexport" "$i" -- pffexport -q -m items -f text -t @D@/pff "$file"
+    done
+    report_op "$name" "export pstkit"
     # The floor of an EML export: creating the same files with the same bytes
     # (cp -r of pstkit's last output), as cp is the floor of convert.
     measure "$name" "cp -r of the EML tree" -- cp -r -- "$WORK/runs/$name/export-pstkit.$RUNS/eml" @D@/eml
     measure_floor "$name" "$WORK/runs/$name/export-pstkit.$RUNS/eml"
-    measure "$name" "export readpst" -- readpst -e -D -b -q -j 0 -o @D@ "$file"
-    measure "$name" "export pffexport" -- pffexport -q -m items -f text -t @D@/pff "$file"
+    report_op "$name" "export readpst"
+    report_op "$name" "export pffexport"
     measure "$name" "check" -- "$PSTKIT" check "$file"
     measure "$name" "ls --json" -- "$PSTKIT" ls --json "$file"
     rm -rf -- "$WORK/runs/$name"
@@ -255,7 +294,7 @@ cat <<EOF
 - load average (1/5/15 min) at start: $LOAD_START; at end: $LOAD_END
 - pstkit: $PSTKIT ($("$PSTKIT" --version 2>/dev/null || echo "version unknown")); $BUILT_FROM
 - readpst: $READPST_V; pffexport: $PFF_V
-- runs per command: $RUNS (best wall time kept; peak RSS is the highest of the runs)
+- runs per command: $RUNS (best wall time kept; peak RSS is the highest of the runs); cp, cp + fsync and convert alternate round by round, as do the three exports
 - page cache: not dropped; each input read once (cat > /dev/null) before its first command, so all see a warm cache; \`sync\` (untimed) before every run
 - synth: \`pstkit gen --messages $MESSAGES\`, $SYNTH_BYTES bytes, generated in $GEN_SECS s
 - real: $(basename "$REAL"), $REAL_BYTES bytes
@@ -265,6 +304,20 @@ EOF
 
 awk -F'\t' -v synth_bytes="$SYNTH_BYTES" -v real_bytes="$REAL_BYTES" -v ost4k_bytes="$OST4K_BYTES" '
 function mb(b) { return b / 1e6 }
+# The ratio a/b of the same round, for each round both ran, and their median.
+function paired(in_, a, b,    i, n, v, out, j, t) {
+    n = 0
+    for (i = 1; (in_ SUBSEP a SUBSEP i) in round; i++) {
+        if (!((in_ SUBSEP b SUBSEP i) in round) || round[in_ SUBSEP b SUBSEP i] <= 0) continue
+        v[++n] = round[in_ SUBSEP a SUBSEP i] / round[in_ SUBSEP b SUBSEP i]
+    }
+    if (n == 0) return "-"
+    for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    out = ""
+    for (i = 1; i <= n; i++) out = out (i > 1 ? ", " : "") sprintf("%.3f", v[i])
+    return sprintf("%s (median %.3f)", out, (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2)
+}
+FNR == NR { round[$1 SUBSEP $2 SUBSEP $3] = $4; next }
 {
     key = $1 SUBSEP $2
     wall[key] = $4; cpu[key] = $5; rss[key] = $6; rc[key] = $7
@@ -319,9 +372,10 @@ END {
     printf "- export at least 5× faster than readpst: %s (%.2f×: %.2f s against %.2f s)\n", (xr >= 5) ? "MET" : "NOT MET", xr, exp_, wall[s SUBSEP "export readpst"]
     printf "- export at least 5× faster than pffexport: %s (%.2f×: %.2f s against %.2f s)\n", (xf >= 5) ? "MET" : "NOT MET", xf, exp_, wall[s SUBSEP "export pffexport"]
     printf "- convert peak RSS under 200 MB: %s (%.1f MB)\n", (crss < 200) ? "MET" : "NOT MET", crss
+    printf "- paired, round by round (the commands alternate, so each pair met the same conditions): cp time / convert time %s; readpst / pstkit export %s; pffexport / pstkit export %s\n", paired(s, "cp", "convert"), paired(s, "export readpst", "export pstkit"), paired(s, "export pffexport", "export pstkit")
     fl = wall[s SUBSEP "cp -r of the EML tree"]
     printf "- for scale: creating the EML files alone (cp -r of the tree) takes %.2f s; pstkit export %.2f×, readpst %.2f×, pffexport %.2f× that\n", fl, exp_ / fl, wall[s SUBSEP "export readpst"] / fl, wall[s SUBSEP "export pffexport"] / fl
     wf = wall[s SUBSEP "write floor"]
     if (wf > 0)
         printf "- the floor of an export writing these files on this machine (write_floor, one thread per CPU, writing only): %.3f s; pstkit export takes %.2f× it; 5× readpst (%.3f s) is %.2f× it\n", wf, exp_ / wf, wall[s SUBSEP "export readpst"] / 5, wall[s SUBSEP "export readpst"] / 5 / wf
-}' "$RESULTS"
+}' "$ROUNDS" "$RESULTS"
