@@ -240,3 +240,38 @@ fn a_broken_message_is_reported_and_the_rest_of_the_folder_lists() {
         .count();
     assert_eq!(items, 31, "the 31 other items of the folder are listed");
 }
+
+/// The README's first command: the bundled 4K-page OST converted into a
+/// Unicode PST, which lists the same folder tree and item counts and checks
+/// clean.
+#[test]
+fn the_readme_job_rescues_the_bundled_ost() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/mailbox-4k.ost");
+    let tmp = tempfile::tempdir().unwrap();
+    let rescued = tmp.path().join("rescued.pst");
+    let out = Command::new(env!("CARGO_BIN_EXE_pstkit"))
+        .arg("convert")
+        .arg(&fixture)
+        .arg(&rescued)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = |f: &Path| {
+        let out = pstkit(&["ls"], f);
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let before = tree(&fixture);
+    assert!(before.contains("Inbox (9 items)"), "{before}");
+    assert_eq!(tree(&rescued), before);
+    let info = json(&pstkit(&["info", "--json"], &rescued));
+    assert_eq!(info["kind"], "PST", "{info}");
+    let out = pstkit(&["check"], &rescued);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": clean"));
+}
