@@ -48,6 +48,16 @@ pub fn span_maps(n: u64) -> Vec<(PageType, u64)> {
     m
 }
 
+/// Where the bits of an allocation-map page start: ANSI map pages begin
+/// with 4 bytes of padding ([MS-PST] 2.2.2.7.2).
+pub fn map_bits_at(f: crate::Format) -> usize {
+    if f.variant == Variant::Ansi {
+        4
+    } else {
+        0
+    }
+}
+
 /// Bytes reserved for map pages at the start of span `n`.
 pub fn span_reserved(n: u64) -> u64 {
     span_maps(n).last().map_or(0x200, |(_, off)| off + 0x200)
@@ -275,7 +285,7 @@ fn allocated(ndb: Ndb<'_>, ib: u64, len: u64) -> Option<bool> {
     }
     let n = (ib - FIRST_AMAP) / AMAP_SPAN;
     let page = FIRST_AMAP + n * AMAP_SPAN;
-    let bits_at = page + if f.variant == Variant::Ansi { 4 } else { 0 };
+    let bits_at = page + map_bits_at(f) as u64;
     let bits = ndb.data().get(bits_at as usize..bits_at as usize + 496)?;
     let (from, to) = ((ib - page) / 64, (ib + len - page).div_ceil(64));
     Some((from..to.min(496 * 8)).all(|i| bits[(i / 8) as usize] & (0x80 >> (i % 8)) != 0))

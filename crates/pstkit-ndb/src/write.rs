@@ -11,7 +11,9 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::block::BlockTrailer;
 use crate::btree::{BbtEntry, BtEntry, LeafEntry, NbtEntry};
-use crate::check::{span_maps, span_reserved, AMAP_SPAN, FIRST_AMAP, FIRST_FMAP_SPAN, FMAP_STRIDE};
+use crate::check::{
+    map_bits_at, span_maps, span_reserved, AMAP_SPAN, FIRST_AMAP, FIRST_FMAP_SPAN, FMAP_STRIDE,
+};
 use crate::crc::crc;
 use crate::error::{NdbError, Result};
 use crate::page::{compute_sig, BtPageInfo, PageTrailer, PageType};
@@ -370,7 +372,7 @@ impl<W: Write + Seek> NdbWriter<W> {
     fn seal_span(&mut self) -> Result<()> {
         let f = self.format;
         let start = FIRST_AMAP + self.span * AMAP_SPAN;
-        let bits_at = if f.variant == Variant::Ansi { 4 } else { 0 };
+        let bits_at = map_bits_at(f);
         let ones: u64 = self.bits.iter().map(|b| u64::from(b.count_ones())).sum();
         self.free += (496 * 8 - ones) * 64;
         self.free_runs.push(longest_free_run(&self.bits));
@@ -422,7 +424,7 @@ impl<W: Write + Seek> NdbWriter<W> {
     /// Writes every free map: one byte per AMap span, its longest free run.
     fn write_fmaps(&mut self) -> Result<()> {
         let f = self.format;
-        let bits_at = if f.variant == Variant::Ansi { 4 } else { 0 };
+        let bits_at = map_bits_at(f);
         let mut n = FIRST_FMAP_SPAN;
         while n <= self.span {
             let mut page = vec![0u8; f.page_size];
