@@ -143,16 +143,11 @@ impl FileSink {
 }
 
 fn write_loop(file: File, rx: Receiver<Job>, free: SyncSender<Vec<u8>>) -> io::Result<File> {
-    let mut pending = 0u64;
-    let mut from = u64::MAX;
-    let mut to = 0u64;
+    let mut dirty = Dirty::default();
     for job in rx {
         match job {
             Job::Write(at, mut data) => {
-                write_all_at(&file, &data, at)?;
-                pending += data.len() as u64;
-                from = from.min(at);
-                to = to.max(at + data.len() as u64);
+                dirty.write(&file, at, &data)?;
                 if data.capacity() >= CHUNK {
                     data.clear();
                     let _ = free.try_send(data);
@@ -160,21 +155,45 @@ fn write_loop(file: File, rx: Receiver<Job>, free: SyncSender<Vec<u8>>) -> io::R
             }
             Job::Patches(patches) => {
                 for (at, data) in patches {
-                    write_all_at(&file, &data, at)?;
-                    pending += data.len() as u64;
-                    from = from.min(at);
-                    to = to.max(at + data.len() as u64);
+                    dirty.write(&file, at, &data)?;
                 }
             }
         }
-        if pending >= WRITEBACK {
-            start_writeback(&file, from, to - from);
-            pending = 0;
-            from = u64::MAX;
-            to = 0;
-        }
     }
     Ok(file)
+}
+
+/// Bytes written since write-back was last started, and their range.
+struct Dirty {
+    bytes: u64,
+    from: u64,
+    to: u64,
+}
+
+impl Default for Dirty {
+    fn default() -> Self {
+        Dirty {
+            bytes: 0,
+            from: u64::MAX,
+            to: 0,
+        }
+    }
+}
+
+impl Dirty {
+    /// Writes `data` at `at`, and starts write-back of the dirty range
+    /// every [`WRITEBACK`] bytes.
+    fn write(&mut self, file: &File, at: u64, data: &[u8]) -> io::Result<()> {
+        write_all_at(file, data, at)?;
+        self.bytes += data.len() as u64;
+        self.from = self.from.min(at);
+        self.to = self.to.max(at + data.len() as u64);
+        if self.bytes >= WRITEBACK {
+            start_writeback(file, self.from, self.to - self.from);
+            *self = Dirty::default();
+        }
+        Ok(())
+    }
 }
 
 #[cfg(unix)]
