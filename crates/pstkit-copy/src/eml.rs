@@ -17,6 +17,7 @@ use mail_builder::headers::text::Text;
 use mail_builder::headers::Header;
 use mail_builder::mime::{BodyPart, MimePart};
 use pstkit_ltp::{encoding_for_codepage, PropValue};
+use pstkit_store::rtfex::{self, Encapsulated};
 use pstkit_store::{pid, AttachMethod, Attachment, Message, Recipient, RecipientKind, Store};
 
 use crate::contentline::base64_lines;
@@ -29,9 +30,10 @@ pub const MAX_EMBED_DEPTH: usize = 8;
 
 /// The item `m` as an RFC 5322 message with MIME parts: headers from its
 /// sender, recipients, subject, times and Internet ids; text and HTML
-/// bodies (the RTF body as `body.rtf` when there is no HTML and no text
-/// but white space); every
-/// attachment, embedded messages as `message/rfc822` parts.
+/// bodies (taken out of the RTF body when it encapsulates one that is not
+/// stored; a native RTF body as `body.rtf` when there is no HTML and no
+/// text but white space); every attachment, embedded messages as
+/// `message/rfc822` parts.
 ///
 /// Headers of the transport headers that this function does not write
 /// itself (`Received`, `Reply-To`, `X-…`) are kept when they are plain
@@ -66,17 +68,40 @@ fn build(
     let mut out = Vec::with_capacity(4096);
     write_headers(&mut out, m)?;
 
-    let text = m
+    let mut text = m
         .body()
         .map(|s| s.replace('\0', ""))
         .filter(|s| !s.is_empty());
     // Outlook keeps a blank plain body beside an RTF one that holds the
     // real text; the RTF is then the only copy of it.
-    let text_is_blank = text.as_deref().is_none_or(|t| t.trim().is_empty());
-    let html = m
+    let mut text_is_blank = text.as_deref().is_none_or(|t| t.trim().is_empty());
+    let mut html = m
         .body_html()
         .map(|b| decode_html(&b, m))
         .filter(|s| !s.is_empty());
+    // HTML and plain-text mail is often stored only as RTF that
+    // encapsulates the original; that original is the body to export.
+    // Native RTF with no other body is attached as it is.
+    let mut native_rtf = None;
+    if html.is_none() || text_is_blank {
+        let needed = html.is_none() && text_is_blank;
+        match m.body_rtf() {
+            Some(Ok(rtf)) => match rtfex::deencapsulate(&rtf) {
+                Some(Encapsulated::Html(h)) if html.is_none() && !h.trim().is_empty() => {
+                    html = Some(h)
+                }
+                Some(Encapsulated::Text(t)) if text_is_blank && !t.trim().is_empty() => {
+                    text = Some(t.replace('\0', ""));
+                    text_is_blank = false;
+                }
+                Some(_) => {}
+                None => native_rtf = Some(rtf),
+            },
+            // Damaged RTF fails the item only when it is its only body.
+            Some(Err(e)) if needed => return Err(e.into()),
+            Some(Err(_)) | None => {}
+        }
+    }
     let has_html = html.is_some();
     let text_part = text.map(|t| MimePart::new("text/plain", BodyPart::Text(t.into())));
     let html_part = html.map(|h| MimePart::new("text/html", BodyPart::Text(h.into())));
@@ -86,10 +111,8 @@ fn build(
     };
 
     let mut attached = Vec::new();
-    if !has_html && text_is_blank {
-        if let Some(rtf) = m.body_rtf() {
-            attached.push(binary_part("text/rtf".into(), "body.rtf", rtf?, None));
-        }
+    if let Some(rtf) = native_rtf.filter(|_| !has_html && text_is_blank) {
+        attached.push(binary_part("text/rtf".into(), "body.rtf", rtf, None));
     }
 
     let mut inline = Vec::new();

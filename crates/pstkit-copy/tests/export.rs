@@ -9,6 +9,7 @@ use std::process::Command;
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 use pstkit_copy::{export, ExportEvent, ExportFormat, ExportSummary};
 use pstkit_ndb::{NdbFile, Nid};
+use pstkit_store::rtfex::{deencapsulate, Encapsulated};
 use pstkit_store::{pid, AttachMethod, Guid, ItemKind, Message, Store};
 
 fn real(name: &str) -> PathBuf {
@@ -130,6 +131,10 @@ struct Seen {
     embedded: usize,
     ole: usize,
     html: usize,
+    /// Bodies recovered from encapsulating RTF, and native RTF attached.
+    rtf_html: usize,
+    rtf_text: usize,
+    rtf_native: usize,
 }
 
 /// Checks a parsed message against the store's message, recursively into
@@ -169,6 +174,37 @@ fn check_mail(
             nl(&body),
             "{what}: body"
         );
+    }
+    // A body stored only as RTF that encapsulates it comes back as the
+    // original (checked against RTFDE in pstkit-store's rtfex_oracle);
+    // native RTF with no other body is attached as it is.
+    let stored_html = m.body_html().is_some();
+    if let Some(rtf) = m.body_rtf() {
+        let rtf = rtf.unwrap();
+        let body_rtf = parsed
+            .parts
+            .iter()
+            .find(|p| !p.is_message() && p.attachment_name() == Some("body.rtf"));
+        match deencapsulate(&rtf) {
+            Some(Encapsulated::Html(h)) if !stored_html && !h.trim().is_empty() => {
+                let got = parsed.body_html(0).expect("html body from RTF");
+                assert_eq!(nl(&got), nl(&h), "{what}: html from RTF");
+                assert!(body_rtf.is_none(), "{what}: body.rtf beside its HTML");
+                seen.rtf_html += 1;
+            }
+            Some(Encapsulated::Text(t)) if body.trim().is_empty() && !t.trim().is_empty() => {
+                let got = parsed.body_text(0).expect("text body from RTF");
+                assert_eq!(nl(&got), nl(&t.replace('\0', "")), "{what}: text from RTF");
+                assert!(body_rtf.is_none(), "{what}: body.rtf beside its text");
+                seen.rtf_text += 1;
+            }
+            None if !stored_html && body.trim().is_empty() => {
+                let part = body_rtf.unwrap_or_else(|| panic!("{what}: native RTF not attached"));
+                assert!(part_bytes(part, raw) == rtf, "{what}: body.rtf bytes");
+                seen.rtf_native += 1;
+            }
+            _ => {}
+        }
     }
     if let Some(html) = m.body_html() {
         let parsed_html = parsed.body_html(0).expect("html body");
@@ -362,6 +398,10 @@ fn encrypted_ansi_and_ost_files() {
         if name.ends_with(".ost") {
             // Two messages with six OLE pictures each.
             assert_eq!(seen.ole, 12, "{seen:?}");
+            // HTML kept only inside RTF, and native RTF bodies.
+            assert!(seen.rtf_html >= 2 && seen.rtf_native >= 10, "{seen:?}");
+        } else {
+            assert!(seen.rtf_html >= 10, "{seen:?}");
         }
         let total: usize = r.folder_items.values().sum();
         assert_eq!(r.summary.items_exported, total, "{name}");

@@ -21,6 +21,7 @@ pub mod message;
 pub mod names;
 pub mod pid;
 pub mod rtf;
+pub mod rtfex;
 pub mod store;
 pub mod synth;
 pub mod tagnames;
