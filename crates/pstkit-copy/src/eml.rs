@@ -74,7 +74,7 @@ fn build(
         .filter(|s| !s.is_empty());
     // Outlook keeps a blank plain body beside an RTF one that holds the
     // real text; the RTF is then the only copy of it.
-    let mut text_is_blank = text.as_deref().is_none_or(|t| t.trim().is_empty());
+    let text_is_blank = text.as_deref().is_none_or(|t| t.trim().is_empty());
     let mut html = m
         .body_html()
         .map(|b| decode_html(&b, m))
@@ -84,21 +84,21 @@ fn build(
     // Native RTF with no other body is attached as it is.
     let mut native_rtf = None;
     if html.is_none() || text_is_blank {
-        let needed = html.is_none() && text_is_blank;
+        let only_body = html.is_none() && text_is_blank;
         match m.body_rtf() {
             Some(Ok(rtf)) => match rtfex::deencapsulate(&rtf) {
                 Some(Encapsulated::Html(h)) if html.is_none() && !h.trim().is_empty() => {
                     html = Some(h)
                 }
                 Some(Encapsulated::Text(t)) if text_is_blank && !t.trim().is_empty() => {
-                    text = Some(t.replace('\0', ""));
-                    text_is_blank = false;
+                    text = Some(t.replace('\0', ""))
                 }
                 Some(_) => {}
-                None => native_rtf = Some(rtf),
+                None if only_body => native_rtf = Some(rtf),
+                None => {}
             },
             // Damaged RTF fails the item only when it is its only body.
-            Some(Err(e)) if needed => return Err(e.into()),
+            Some(Err(e)) if only_body => return Err(e.into()),
             Some(Err(_)) | None => {}
         }
     }
@@ -111,7 +111,7 @@ fn build(
     };
 
     let mut attached = Vec::new();
-    if let Some(rtf) = native_rtf.filter(|_| !has_html && text_is_blank) {
+    if let Some(rtf) = native_rtf {
         attached.push(binary_part("text/rtf".into(), "body.rtf", rtf, None));
     }
 

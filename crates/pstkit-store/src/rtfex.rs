@@ -378,86 +378,52 @@ impl<'a> Reader<'a> {
     }
 
     fn word(&mut self, name: &[u8], param: Option<i32>) {
+        let number = param.and_then(|p| u32::try_from(p).ok());
         match name {
-            b"htmlrtf" => {
-                self.group.htmlrtf = param != Some(0);
-                return;
+            b"htmlrtf" => self.group.htmlrtf = param != Some(0),
+            b"ansicpg" => self.ansicpg = number.unwrap_or(self.ansicpg),
+            b"uc" => self.group.uc = number.unwrap_or(1).min(8),
+            b"f" if self.group.fonttbl => self.defining = param,
+            b"f" => self.group.font = param,
+            // `\cpg` wins over `\fcharset` when a font has both.
+            b"cpg" if self.group.fonttbl => self.font_codepage(number, true),
+            b"fcharset" if self.group.fonttbl => {
+                self.font_codepage(param.and_then(charset_codepage), false)
             }
-            b"ansicpg" => {
-                if let Some(cp) = param.and_then(|p| u32::try_from(p).ok()) {
-                    self.ansicpg = cp;
+            b"u" => {
+                if let Some(p) = param {
+                    if self.visible() {
+                        // Negative values stand for the upper half of UTF-16.
+                        self.flush_bytes();
+                        self.units.push(p as i16 as u16);
+                    }
+                    self.skip = self.group.uc;
                 }
-                return;
             }
+            // Any other word counts as one fallback character of a `\uN`.
+            _ if self.skipped() => {}
             b"mac" => self.ansicpg = 10000,
             b"pc" => self.ansicpg = 437,
             b"pca" => self.ansicpg = 850,
-            b"uc" => {
-                self.group.uc = param
-                    .and_then(|p| u32::try_from(p).ok())
-                    .unwrap_or(1)
-                    .min(8);
-                return;
-            }
-            b"f" if self.group.fonttbl => {
-                self.defining = param;
-                return;
-            }
-            b"f" => {
-                self.group.font = param;
-                return;
-            }
-            b"fcharset" | b"cpg" if self.group.fonttbl => {
-                if let (Some(font), Some(p)) = (self.defining, param) {
-                    let cp = if name == b"cpg" {
-                        u32::try_from(p).ok()
-                    } else {
-                        charset_codepage(p)
-                    };
-                    if let Some(cp) = cp {
-                        // `\cpg` wins over `\fcharset` when both are given.
-                        let full = self.fonts.len() >= 4096;
-                        match self.fonts.iter_mut().find(|(f, _)| *f == font) {
-                            Some(entry) if name == b"cpg" => entry.1 = cp,
-                            Some(_) => {}
-                            None if !full => self.fonts.push((font, cp)),
-                            None => {}
-                        }
-                    }
+            _ => {
+                if let Some(s) = word_text(name) {
+                    self.push_str(s);
                 }
-                return;
             }
-            _ => {}
         }
-        if name == b"u" {
-            if let Some(p) = param {
-                if self.visible() {
-                    // Negative values stand for the upper half of UTF-16.
-                    self.flush_bytes();
-                    self.units.push(p as i16 as u16);
-                }
-                self.skip = self.group.uc;
-            }
+    }
+
+    /// Records the code page of the font being defined in the font table.
+    fn font_codepage(&mut self, cp: Option<u32>, overrides: bool) {
+        let (Some(font), Some(cp)) = (self.defining, cp) else {
             return;
-        }
-        if self.skipped() {
-            return;
-        }
-        let s = match name {
-            b"par" | b"line" => "\r\n",
-            b"tab" => "\t",
-            b"lquote" => "\u{2018}",
-            b"rquote" => "\u{2019}",
-            b"ldblquote" => "\u{201c}",
-            b"rdblquote" => "\u{201d}",
-            b"bullet" => "\u{2022}",
-            b"endash" => "\u{2013}",
-            b"emdash" => "\u{2014}",
-            b"enspace" => "\u{2002}",
-            b"emspace" => "\u{2003}",
-            _ => return,
         };
-        self.push_str(s);
+        match self.fonts.iter().position(|&(f, _)| f == font) {
+            Some(i) if overrides => self.fonts[i].1 = cp,
+            Some(_) => {}
+            None if self.fonts.len() < 4096 => self.fonts.push((font, cp)),
+            None => {}
+        }
     }
 
     /// Whether the current token is a fallback character of a `\uN`; it
@@ -528,6 +494,24 @@ impl<'a> Reader<'a> {
         self.out
             .extend(char::decode_utf16(self.units.drain(..)).map(|c| c.unwrap_or('\u{fffd}')));
     }
+}
+
+/// The text a control word stands for in the original.
+fn word_text(name: &[u8]) -> Option<&'static str> {
+    Some(match name {
+        b"par" | b"line" => "\r\n",
+        b"tab" => "\t",
+        b"lquote" => "\u{2018}",
+        b"rquote" => "\u{2019}",
+        b"ldblquote" => "\u{201c}",
+        b"rdblquote" => "\u{201d}",
+        b"bullet" => "\u{2022}",
+        b"endash" => "\u{2013}",
+        b"emdash" => "\u{2014}",
+        b"enspace" => "\u{2002}",
+        b"emspace" => "\u{2003}",
+        _ => return None,
+    })
 }
 
 /// The Windows code page of an RTF `\fcharsetN`; `None` for the default
