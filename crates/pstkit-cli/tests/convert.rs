@@ -677,6 +677,68 @@ fn eml_and_mbox_import_what_export_wrote() {
     assert_eq!(subjects(&src), subjects(&pst2));
 }
 
+/// Outlook 2000's HTML mail finds its images by Content-Location (MHTML):
+/// export writes the header, import stores it again, so a PST rebuilt from
+/// the exported mail holds every attachment with the location it had.
+#[test]
+fn content_locations_survive_export_and_import() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = real("simiden-pst2john--2k_outlook_qwerty1234.pst");
+    let eml = tmp.path().join("eml");
+    let r = run!(
+        "export",
+        src.as_os_str(),
+        "--format",
+        "eml",
+        "--out",
+        eml.as_os_str()
+    );
+    assert_eq!(r.status.code(), Some(0));
+    let pst = tmp.path().join("imported.pst");
+    let r = run!("import", eml.as_os_str(), pst.as_os_str());
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    // Per mail item: its subject and each attachment's name and location.
+    type Located = Vec<(String, Vec<(String, Option<String>)>)>;
+    let located = |file: &Path| -> Located {
+        let f = NdbFile::open(file).unwrap();
+        let s = Store::open(f.ndb()).unwrap();
+        let mut v = Vec::new();
+        for w in s.walk().flatten() {
+            for nid in w.folder.message_ids().unwrap() {
+                let m = s.message(nid).unwrap();
+                if m.kind() != pstkit::store::ItemKind::Mail {
+                    continue;
+                }
+                let mut atts: Vec<_> = m
+                    .attachments()
+                    .unwrap()
+                    .map(|a| {
+                        let a = a.unwrap();
+                        (a.filename().unwrap_or_default(), a.content_location())
+                    })
+                    .collect();
+                atts.sort();
+                v.push((m.subject().unwrap_or_default(), atts));
+            }
+        }
+        v.sort();
+        v
+    };
+    let want = located(&src);
+    let with_location = want
+        .iter()
+        .flat_map(|(_, a)| a)
+        .filter(|(_, l)| l.is_some())
+        .count();
+    assert!(with_location >= 8, "{want:?}");
+    assert_eq!(located(&pst), want);
+}
+
 fn walk_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

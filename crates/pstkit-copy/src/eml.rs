@@ -102,23 +102,21 @@ fn build(
             Some(Err(_)) | None => {}
         }
     }
-    let has_html = html.is_some();
-    let text_part = text.map(|t| MimePart::new("text/plain", BodyPart::Text(t.into())));
-    let html_part = html.map(|h| MimePart::new("text/html", BodyPart::Text(h.into())));
-    let mut body = match (text_part, html_part) {
-        (Some(t), Some(h)) => Some(MimePart::new("multipart/alternative", vec![t, h])),
-        (t, h) => t.or(h),
-    };
-
     let mut attached = Vec::new();
     if let Some(rtf) = native_rtf {
-        attached.push(binary_part("text/rtf".into(), "body.rtf", rtf, None));
+        attached.push(binary_part(
+            "text/rtf".into(),
+            "body.rtf",
+            rtf,
+            PartRef::default(),
+            false,
+        ));
     }
 
     let mut inline = Vec::new();
     for (i, a) in m.attachments()?.enumerate() {
         let a = a?;
-        let Some((part, is_inline)) = attachment_part(&a, i, store, depth)? else {
+        let Some((part, is_inline)) = attachment_part(&a, i, store, depth, html.as_deref())? else {
             continue;
         };
         if is_inline {
@@ -137,6 +135,13 @@ fn build(
         ));
     }
 
+    let has_html = html.is_some();
+    let text_part = text.map(|t| MimePart::new("text/plain", BodyPart::Text(t.into())));
+    let html_part = html.map(|h| MimePart::new("text/html", BodyPart::Text(h.into())));
+    let mut body = match (text_part, html_part) {
+        (Some(t), Some(h)) => Some(MimePart::new("multipart/alternative", vec![t, h])),
+        (t, h) => t.or(h),
+    };
     if !inline.is_empty() {
         if let Some(b) = body.take_if(|_| has_html) {
             let mut parts = vec![b];
@@ -364,9 +369,24 @@ fn valid_mime(s: &str) -> Option<String> {
     (token(t) && token(sub)).then(|| s.to_ascii_lowercase())
 }
 
+/// Where a part sits for the HTML body: its `Content-ID` and its
+/// `Content-Location` (RFC 2557), either of which HTML can refer to.
+#[derive(Default)]
+struct PartRef {
+    cid: Option<String>,
+    location: Option<String>,
+}
+
 /// A leaf part holding `data` byte for byte. Text types are base64-encoded
 /// here, since mail-builder would otherwise turn their bare LFs into CRLF.
-fn binary_part(mime: String, name: &str, data: Vec<u8>, cid: Option<String>) -> MimePart<'static> {
+/// `inline` parts are the ones the HTML body shows.
+fn binary_part(
+    mime: String,
+    name: &str,
+    data: Vec<u8>,
+    at: PartRef,
+    inline: bool,
+) -> MimePart<'static> {
     let ct = ContentType::new(mime.clone()).attribute("name", name.to_string());
     let mut part = if mime.starts_with("text/") {
         let lines = base64_lines(&data);
@@ -374,19 +394,48 @@ fn binary_part(mime: String, name: &str, data: Vec<u8>, cid: Option<String>) -> 
     } else {
         MimePart::new(ct, BodyPart::Binary(data.into()))
     };
-    let disposition = if cid.is_some() {
-        "inline"
-    } else {
-        "attachment"
-    };
+    let disposition = if inline { "inline" } else { "attachment" };
     part = part.header(
         "Content-Disposition",
         ContentType::new(disposition).attribute("filename", name.to_string()),
     );
-    if let Some(cid) = cid {
+    if let Some(cid) = at.cid {
         part = part.cid(cid);
     }
+    if let Some(location) = at.location {
+        part = part.location(location);
+    }
     part
+}
+
+/// A stored content location fit for a `Content-Location` header: a URI
+/// (RFC 3986 characters only, so no folding or encoding is needed) short
+/// enough for one header line.
+fn header_location(s: &str) -> Option<String> {
+    let s = s.trim();
+    let uri_char = |b: u8| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b);
+    (!s.is_empty() && s.len() <= 900 && s.bytes().all(uri_char)).then(|| s.to_string())
+}
+
+/// Whether `html` refers to the part at `location`: by the whole URL, or by
+/// its last path segment, which is how a page written with a `<base>` (as
+/// Outlook's MHTML bodies are) names it. The name must stand alone as an
+/// attribute value or `url()`, or end a path, not be part of a longer
+/// name.
+fn html_refers_to(html: &str, location: &str) -> bool {
+    let name = location.rsplit('/').next().unwrap_or(location);
+    let stands_alone = |needle: &str| {
+        html.match_indices(needle).any(|(at, _)| {
+            let before = html[..at].bytes().next_back();
+            let after = html[at + needle.len()..].bytes().next();
+            matches!(before, Some(b'"' | b'\'' | b'=' | b'/' | b'('))
+                && matches!(
+                    after,
+                    None | Some(b'"' | b'\'' | b'>' | b')' | b' ' | b'\t' | b'\r' | b'\n')
+                )
+        })
+    };
+    !name.is_empty() && (stands_alone(location) || stands_alone(name))
 }
 
 /// The name an attachment is written under: its file name without control
@@ -437,11 +486,15 @@ fn attachment_part(
     index: usize,
     store: &Store<'_>,
     depth: usize,
+    html: Option<&str>,
 ) -> Result<Option<(MimePart<'static>, bool)>> {
     let name = attachment_name(a, index);
-    let cid = a
-        .content_id()
-        .and_then(|c| message_ids(&c).into_iter().next());
+    let at = PartRef {
+        cid: a
+            .content_id()
+            .and_then(|c| message_ids(&c).into_iter().next()),
+        location: a.content_location().and_then(|l| header_location(&l)),
+    };
     let data = match a.method() {
         AttachMethod::EmbeddedMessage => {
             if let Some(inner) = a.embedded()? {
@@ -494,8 +547,18 @@ fn attachment_part(
         }
     };
     let mime = attachment_mime(a, &name);
-    let is_inline = cid.is_some();
-    Ok(Some((binary_part(mime, &name, data, cid), is_inline)))
+    // Parts the HTML refers to by location (Outlook's MHTML bodies, whose
+    // images have no content id) are as inline as those it refers to by id.
+    let by_location = at
+        .location
+        .as_deref()
+        .zip(html)
+        .is_some_and(|(l, h)| html_refers_to(h, l));
+    let is_inline = at.cid.is_some() || by_location;
+    Ok(Some((
+        binary_part(mime, &name, data, at, is_inline),
+        is_inline,
+    )))
 }
 
 #[cfg(test)]
@@ -573,10 +636,49 @@ mod tests {
     }
 
     #[test]
+    fn html_references_by_location() {
+        let loc = "http://outlook/outlook9/specs/welcomemsg/icons.gif";
+        // Relative to the page's <base>, by the whole URL, in CSS.
+        assert!(html_refers_to(r#"<img src="icons.gif">"#, loc));
+        assert!(html_refers_to("<img src=icons.gif>", loc));
+        assert!(html_refers_to(&format!("<img src='{loc}'>"), loc));
+        assert!(html_refers_to(
+            "<td style=\"background: url(icons.gif)\">",
+            loc
+        ));
+        assert!(html_refers_to(r#"<img src="img/icons.gif">"#, loc));
+        // A longer name that ends alike, or text that only mentions it.
+        assert!(!html_refers_to(r#"<img src="myicons.gif">"#, loc));
+        assert!(!html_refers_to(r#"<img src="icons.gif2">"#, loc));
+        assert!(!html_refers_to("see icons.gif for the icons", loc));
+        assert!(!html_refers_to("<p>anything</p>", "http://host/dir/"));
+    }
+
+    #[test]
+    fn header_locations() {
+        assert_eq!(
+            header_location(" http://a/b%20c.gif "),
+            Some("http://a/b%20c.gif".into())
+        );
+        assert_eq!(header_location("image001.jpg"), Some("image001.jpg".into()));
+        assert_eq!(header_location("a b.gif"), None);
+        assert_eq!(header_location("café.gif"), None);
+        assert_eq!(header_location("x\r\nBcc: y"), None);
+        assert_eq!(header_location(&"a".repeat(901)), None);
+    }
+
+    #[test]
     fn text_attachments_keep_their_bytes() {
         let data = b"line one\nline two\r\nno end".to_vec();
         let mut out = Vec::new();
-        binary_part("text/plain".into(), "a.txt", data.clone(), None).write_part(&mut out);
+        binary_part(
+            "text/plain".into(),
+            "a.txt",
+            data.clone(),
+            PartRef::default(),
+            false,
+        )
+        .write_part(&mut out);
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("Content-Transfer-Encoding: base64"), "{text}");
         assert!(text.contains(&crate::contentline::base64(&data)), "{text}");

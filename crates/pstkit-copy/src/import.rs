@@ -154,9 +154,17 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
             };
             props.push(text(0x370E, &mime));
         }
+        // PidTagAttachFlags 0x4 (afRenderedInBody): the HTML shows it.
+        let rendered = (tag(0x3714, PropType::Int32), PropValue::Int32(4));
         if let Some(cid) = part.content_id() {
             props.push(text(0x3712, cid));
-            props.push((tag(0x3714, PropType::Int32), PropValue::Int32(4)));
+            props.push(rendered.clone());
+        }
+        if let Some(location) = part.content_location() {
+            props.push(text(0x3713, location));
+            if part.content_id().is_none() {
+                props.push(rendered);
+            }
         }
         let content = match &part.body {
             PartType::Message(inner) => {
@@ -411,6 +419,35 @@ mod tests {
         assert_eq!(m.recipients.len(), 3);
         assert_eq!(m.attachments.len(), 1);
         assert_eq!(m.attachments[0].content, AttachContent::Data(vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn inline_parts_keep_their_id_and_location() {
+        let raw = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=b\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n<img src=a.gif><img src=cid:c1>\r\n--b\r\nContent-Type: image/gif\r\nContent-Location: http://h/a.gif\r\nContent-Transfer-Encoding: base64\r\n\r\nR0lG\r\n--b\r\nContent-Type: image/gif\r\nContent-ID: <c1>\r\nContent-Transfer-Encoding: base64\r\n\r\nR0lG\r\n--b--\r\n";
+        let m = eml_to_message(raw).unwrap();
+        let props = |i: usize| -> Vec<(u16, String)> {
+            m.attachments[i]
+                .props
+                .iter()
+                .map(|(t, v)| (t.id().0, format!("{v:?}")))
+                .collect()
+        };
+        assert_eq!(m.attachments.len(), 2);
+        let (a, b) = (props(0), props(1));
+        assert!(
+            a.iter()
+                .any(|(id, v)| *id == 0x3713 && v.contains("http://h/a.gif")),
+            "{a:?}"
+        );
+        assert!(
+            a.iter().any(|(id, v)| *id == 0x3714 && v.contains('4')),
+            "{a:?}"
+        );
+        assert!(
+            b.iter().any(|(id, v)| *id == 0x3712 && v.contains("c1")),
+            "{b:?}"
+        );
+        assert!(!b.iter().any(|(id, _)| *id == 0x3713), "{b:?}");
     }
 
     #[test]

@@ -135,6 +135,85 @@ struct Seen {
     rtf_html: usize,
     rtf_text: usize,
     rtf_native: usize,
+    /// HTML references that resolve to a part's Content-Location.
+    by_location: usize,
+}
+
+/// The value of attribute `name` (lower case) at each place it occurs in
+/// `html`, quoted or not.
+fn attribute_values(html: &str, name: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let key = format!("{name}=");
+    for (at, _) in lower.match_indices(&key) {
+        if !lower[..at].ends_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let rest = &html[at + key.len()..];
+        let value = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+            _ => rest
+                .split(|c: char| c.is_ascii_whitespace() || c == '>')
+                .next()
+                .unwrap_or(""),
+        };
+        out.push(value.to_string());
+    }
+    out
+}
+
+/// RFC 2557 in the exported message: every `src` of the HTML body that,
+/// resolved against the page's `<base href>`, names a part's
+/// Content-Location must name a part of the multipart/related that holds
+/// the HTML, where a mail reader looks for it.
+fn check_related_locations(parsed: &mail_parser::Message<'_>, seen: &mut Seen, what: &str) {
+    let Some(html) = parsed.body_html(0) else {
+        return;
+    };
+    let located: Vec<(usize, &str)> = parsed
+        .parts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((i, p.content_location()?)))
+        .collect();
+    if located.is_empty() {
+        return;
+    }
+    let base = attribute_values(&html, "href")
+        .into_iter()
+        .find(|h| html.to_ascii_lowercase().contains("<base") && h.contains("://"));
+    let resolve = |r: &str| -> String {
+        match &base {
+            Some(b) if !r.contains(':') && !r.starts_with('/') => {
+                format!("{}{r}", &b[..b.rfind('/').map_or(b.len(), |i| i + 1)])
+            }
+            _ => r.to_string(),
+        }
+    };
+    let related: Vec<u32> = parsed
+        .parts
+        .iter()
+        .filter(|p| {
+            p.content_type()
+                .is_some_and(|c| c.c_subtype.as_deref() == Some("related"))
+        })
+        .filter_map(|p| match &p.body {
+            PartType::Multipart(children) => Some(children.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for src in attribute_values(&html, "src") {
+        let want = resolve(&src);
+        let Some(&(i, _)) = located.iter().find(|(_, l)| *l == want) else {
+            continue;
+        };
+        assert!(
+            related.contains(&(i as u32)),
+            "{what}: {src:?} ({want}) is not beside the HTML in multipart/related"
+        );
+        seen.by_location += 1;
+    }
 }
 
 /// Checks a parsed message against the store's message, recursively into
@@ -249,6 +328,13 @@ fn check_mail(
                     );
                     seen.inline += 1;
                 }
+                if let Some(location) = a.content_location().filter(|l| l.is_ascii()) {
+                    assert_eq!(
+                        part.content_location(),
+                        Some(location.trim()),
+                        "{what}: content location of {name:?}"
+                    );
+                }
                 seen.attachments += 1;
             }
             AttachMethod::Ole => {
@@ -273,6 +359,7 @@ fn check_mail(
             _ => {}
         }
     }
+    check_related_locations(parsed, seen, what);
 }
 
 /// Exports `name` as EML and checks every `.eml` against the store.
@@ -402,6 +489,12 @@ fn encrypted_ansi_and_ost_files() {
             assert!(seen.rtf_html >= 2 && seen.rtf_native >= 10, "{seen:?}");
         } else {
             assert!(seen.rtf_html >= 10, "{seen:?}");
+        }
+        if name.contains("2k_outlook") {
+            // Outlook 2000's welcome message: eight images its HTML names
+            // relative to its <base>, stored with absolute content locations.
+            assert!(seen.by_location >= 8, "{seen:?}");
+            assert_eq!(seen.by_location % 8, 0, "{seen:?}");
         }
         let total: usize = r.folder_items.values().sum();
         assert_eq!(r.summary.items_exported, total, "{name}");

@@ -449,6 +449,14 @@ impl<'a> Attachment<'a> {
             .filter(|s| !s.is_empty())
     }
 
+    /// PidTagAttachContentLocation: the URL an HTML body finds this part
+    /// under (MHTML, RFC 2557), often relative to the page's base.
+    pub fn content_location(&self) -> Option<String> {
+        self.p()
+            .string(pid::ATTACH_CONTENT_LOCATION)
+            .filter(|s| !s.trim().is_empty())
+    }
+
     /// PidTagAttachSize as recorded (includes properties, not only data).
     pub fn size(&self) -> Option<i32> {
         self.p().i32(pid::ATTACH_SIZE)

@@ -109,6 +109,8 @@ ids! {
     ATTACH_MIME_TAG = 0x370E;
     /// PidTagAttachContentId.
     ATTACH_CONTENT_ID = 0x3712;
+    /// PidTagAttachContentLocation.
+    ATTACH_CONTENT_LOCATION = 0x3713;
     /// PidTagAttachFlags.
     ATTACH_FLAGS = 0x3714;
     /// PidTagSmtpAddress.
