@@ -1,10 +1,11 @@
 //! One item as an RFC 5322 message (`.eml`), built with mail-builder.
 //!
 //! The MIME tree is `multipart/mixed` of the body and the attachments; the
-//! body is `multipart/alternative` when there is text and HTML, wrapped in
-//! `multipart/related` with the inline parts (those with a content id) when
-//! there is HTML to refer to them. Attached bytes travel base64-encoded (or
-//! 7bit when mail-builder finds them safe), so they come back byte for byte.
+//! body is `multipart/alternative` when there is text and HTML, and the
+//! HTML is `multipart/related` with the inline parts (those it refers to by
+//! content id or location) when there are any. Attached bytes travel
+//! base64-encoded (or 7bit when mail-builder finds them safe), so they come
+//! back byte for byte.
 
 use std::borrow::Cow;
 
@@ -135,23 +136,28 @@ fn build(
         ));
     }
 
-    let has_html = html.is_some();
+    // Inline parts sit beside the HTML they belong to (RFC 2557's
+    // multipart/related, inside the alternative, as Outlook sends it);
+    // without HTML nothing shows them, so they are attached.
+    let html_part = html.map(|h| {
+        let h = MimePart::new("text/html", BodyPart::Text(h.into()));
+        if inline.is_empty() {
+            h
+        } else {
+            let mut parts = vec![h];
+            parts.append(&mut inline);
+            MimePart::new("multipart/related", parts)
+        }
+    });
+    if !inline.is_empty() {
+        inline.append(&mut attached);
+        attached = inline;
+    }
     let text_part = text.map(|t| MimePart::new("text/plain", BodyPart::Text(t.into())));
-    let html_part = html.map(|h| MimePart::new("text/html", BodyPart::Text(h.into())));
-    let mut body = match (text_part, html_part) {
+    let body = match (text_part, html_part) {
         (Some(t), Some(h)) => Some(MimePart::new("multipart/alternative", vec![t, h])),
         (t, h) => t.or(h),
     };
-    if !inline.is_empty() {
-        if let Some(b) = body.take_if(|_| has_html) {
-            let mut parts = vec![b];
-            parts.append(&mut inline);
-            body = Some(MimePart::new("multipart/related", parts));
-        } else {
-            inline.append(&mut attached);
-            attached = inline;
-        }
-    }
     let root = if attached.is_empty() {
         body.unwrap_or_else(|| MimePart::new("text/plain", BodyPart::Text("".into())))
     } else {
