@@ -140,7 +140,7 @@ fn build(
     // multipart/related, inside the alternative, as Outlook sends it);
     // without HTML nothing shows them, so they are attached.
     let html_part = html.map(|h| {
-        let h = MimePart::new("text/html", BodyPart::Text(h.into()));
+        let h = text_body("text/html", h);
         if inline.is_empty() {
             h
         } else {
@@ -153,7 +153,7 @@ fn build(
         inline.append(&mut attached);
         attached = inline;
     }
-    let text_part = text.map(|t| MimePart::new("text/plain", BodyPart::Text(t.into())));
+    let text_part = text.map(|t| text_body("text/plain", t));
     let body = match (text_part, html_part) {
         (Some(t), Some(h)) => Some(MimePart::new("multipart/alternative", vec![t, h])),
         (t, h) => t.or(h),
@@ -167,6 +167,64 @@ fn build(
     };
     out.extend_from_slice(b"MIME-Version: 1.0\r\n");
     root.write_part(&mut out);
+    Ok(out)
+}
+
+/// The longest line RFC 5322 allows, without its CRLF.
+const MAX_LINE: usize = 998;
+
+/// A body part of UTF-8 `text`. Text whose lines fit in a mail line is
+/// written as it is (`7bit` or `8bit`, RFC 2045): it stays readable and
+/// searchable in the file, HTML keeps its `=` signs, and non-Latin text is
+/// a quarter smaller than in base64. Only line ends are made CRLF. Text
+/// with longer lines or NULs is left to mail-builder's choice of
+/// quoted-printable or base64.
+fn text_body(mime: &'static str, text: String) -> MimePart<'static> {
+    let encoding = if text.is_ascii() { "7bit" } else { "8bit" };
+    match crlf_lines(text) {
+        Ok(text) => MimePart::new(mime, BodyPart::Text(text.into())).transfer_encoding(encoding),
+        Err(text) => MimePart::new(mime, BodyPart::Text(text.into())),
+    }
+}
+
+/// `text` with every line end as CRLF, or `text` itself back as the error
+/// when it cannot be 8bit: a line over [`MAX_LINE`] octets, or a NUL.
+fn crlf_lines(text: String) -> std::result::Result<String, String> {
+    let b = text.as_bytes();
+    if memchr::memchr(0, b).is_some() {
+        return Err(text);
+    }
+    let mut line_start = 0;
+    let mut bare = false;
+    for at in memchr::memchr2_iter(b'\r', b'\n', b) {
+        if at < line_start {
+            continue; // the LF of a CRLF already passed
+        }
+        if at - line_start > MAX_LINE {
+            return Err(text);
+        }
+        if b[at] == b'\r' && b.get(at + 1) == Some(&b'\n') {
+            line_start = at + 2;
+        } else {
+            bare = true;
+            line_start = at + 1;
+        }
+    }
+    if b.len() - line_start > MAX_LINE {
+        return Err(text);
+    }
+    if !bare {
+        return Ok(text);
+    }
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(['\r', '\n']) {
+        out.push_str(&rest[..at]);
+        out.push_str("\r\n");
+        let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[at + skip..];
+    }
+    out.push_str(rest);
     Ok(out)
 }
 
@@ -671,6 +729,38 @@ mod tests {
         assert_eq!(header_location("café.gif"), None);
         assert_eq!(header_location("x\r\nBcc: y"), None);
         assert_eq!(header_location(&"a".repeat(901)), None);
+    }
+
+    #[test]
+    fn eight_bit_text() {
+        assert_eq!(crlf_lines("a\r\nb\r\n".into()), Ok("a\r\nb\r\n".into()));
+        assert_eq!(
+            crlf_lines("é\nb\r\rc\r\n\nd".into()),
+            Ok("é\r\nb\r\n\r\nc\r\n\r\nd".into())
+        );
+        let long = "é".repeat(499); // 998 octets
+        assert!(crlf_lines(format!("{long}\r\n{long}")).is_ok());
+        assert!(crlf_lines(format!("{long}x\r\nb")).is_err());
+        assert!(crlf_lines(format!("a\n{long}x")).is_err());
+        assert!(crlf_lines("a\0b".into()).is_err());
+
+        let write = |p: MimePart<'static>| {
+            let mut out = Vec::new();
+            p.write_part(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+        let t = write(text_body("text/plain", "Grüße\nzweite Zeile".into()));
+        assert!(
+            t.contains("Content-Transfer-Encoding: 8bit\r\n\r\nGrüße\r\nzweite Zeile"),
+            "{t}"
+        );
+        let t = write(text_body("text/plain", format!("{long}x")));
+        assert!(!t.contains("8bit"), "{t}");
+        let t = write(text_body(
+            "text/html",
+            format!("<a href=\"x\">{}</a>", "y".repeat(80)),
+        ));
+        assert!(t.contains("7bit\r\n\r\n<a href=\"x\">yyy"), "{t}");
     }
 
     #[test]
