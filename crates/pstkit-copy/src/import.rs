@@ -59,8 +59,14 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
     let msg = MessageParser::default()
         .parse(raw)
         .ok_or_else(|| CopyError::Import("not an RFC 5322 message".into()))?;
+    let smime = smime_entity(&msg, raw);
+    let class = match &smime {
+        Some((SmimeKind::Signed, _)) => "IPM.Note.SMIME.MultipartSigned",
+        Some((SmimeKind::Opaque, _)) => "IPM.Note.SMIME",
+        None => "IPM.Note",
+    };
     let mut props = vec![
-        text(0x001A, "IPM.Note"),
+        text(0x001A, class),
         (tag(0x0E07, PropType::Int32), PropValue::Int32(1)),
     ];
     if let Some(s) = msg.subject() {
@@ -140,6 +146,28 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
         }
     }
     let mut attachments = Vec::new();
+    if let Some((kind, data)) = smime {
+        // [MS-OXOSMIME]: the protected entity is the item's one attachment
+        // (the signed body parts stay inside it, as Outlook keeps them).
+        let mime = match kind {
+            SmimeKind::Signed => "multipart/signed",
+            SmimeKind::Opaque => "application/pkcs7-mime",
+        };
+        attachments.push(NewAttachment {
+            props: vec![
+                text(0x3707, "smime.p7m"),
+                text(0x3704, "smime.p7m"),
+                text(0x3001, "smime.p7m"),
+                text(0x370E, mime),
+            ],
+            content: AttachContent::Data(data),
+        });
+        return Ok(NewMessage {
+            props,
+            recipients,
+            attachments,
+        });
+    }
     for part in msg.attachments() {
         let mut props = Vec::new();
         if let Some(name) = part.attachment_name() {
@@ -179,6 +207,45 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
         recipients,
         attachments,
     })
+}
+
+/// What kind of S/MIME message an Internet message is.
+enum SmimeKind {
+    /// `multipart/signed` (clear-signed).
+    Signed,
+    /// `application/pkcs7-mime` (opaque-signed or encrypted).
+    Opaque,
+}
+
+/// The protected entity of an S/MIME message as [MS-OXOSMIME] stores it:
+/// for a clear-signed message its Content-Type field and its body as they
+/// stand in `raw` (so that the signature still verifies), for an opaque one
+/// the decoded CMS object.
+fn smime_entity(msg: &mail_parser::Message<'_>, raw: &[u8]) -> Option<(SmimeKind, Vec<u8>)> {
+    let root = msg.root_part();
+    let ct = root.content_type()?;
+    let subtype = ct.subtype()?.to_ascii_lowercase();
+    match (ct.ctype().to_ascii_lowercase().as_str(), subtype.as_str()) {
+        ("multipart", "signed") => {
+            let field = root
+                .headers
+                .iter()
+                .find(|h| h.name.as_str().eq_ignore_ascii_case("content-type"))?;
+            let mut data = raw
+                .get(field.offset_field as usize..field.offset_end as usize)?
+                .to_vec();
+            if !data.ends_with(b"\n") {
+                data.extend_from_slice(b"\r\n");
+            }
+            data.extend_from_slice(b"\r\n");
+            data.extend_from_slice(raw.get(root.offset_body as usize..root.offset_end as usize)?);
+            Some((SmimeKind::Signed, data))
+        }
+        ("application", "pkcs7-mime" | "x-pkcs7-mime") => {
+            Some((SmimeKind::Opaque, root.contents().to_vec()))
+        }
+        _ => None,
+    }
 }
 
 /// Reads an mbox (mboxo or mboxrd) one message at a time.
