@@ -87,52 +87,19 @@ impl Lines {
 /// Standard base64 (RFC 4648, with padding), unbroken: the content-line
 /// folding splits it.
 pub fn base64(data: &[u8]) -> String {
-    let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
-    base64_into(data, &mut out);
-    // Base64 is ASCII.
-    String::from_utf8(out).unwrap_or_default()
+    encodify::base64::STANDARD.encode(data)
 }
 
-/// Base64 in MIME's lines of 76 characters, CRLF between them.
+/// Base64 in MIME's lines of 76 characters, CRLF between them (none after
+/// the last: the boundary that follows brings its own).
 pub fn base64_lines(data: &[u8]) -> Vec<u8> {
-    // 57 bytes make exactly 76 characters: no padding inside the text.
-    let mut out = Vec::with_capacity(data.len().div_ceil(57) * 78);
-    for (i, line) in data.chunks(57).enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"\r\n");
-        }
-        base64_into(line, &mut out);
+    let engine = encodify::base64::MIME;
+    let mut out = Vec::with_capacity(engine.encoded_len(data.len()));
+    engine.encode_append(data, &mut out);
+    if out.ends_with(b"\r\n") {
+        out.truncate(out.len() - 2);
     }
     out
-}
-
-/// Appends the base64 of `data` to `out`, three bytes to four characters
-/// at a time (attachments of megabytes go through here).
-fn base64_into(data: &[u8], out: &mut Vec<u8>) {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut chunks = data.chunks_exact(3);
-    for c in &mut chunks {
-        let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
-        out.extend_from_slice(&[
-            A[(n >> 18) as usize & 63],
-            A[(n >> 12) as usize & 63],
-            A[(n >> 6) as usize & 63],
-            A[n as usize & 63],
-        ]);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let b1 = rest.get(1).copied().unwrap_or(0);
-        let n = (u32::from(rest[0]) << 16) | (u32::from(b1) << 8);
-        out.push(A[(n >> 18) as usize & 63]);
-        out.push(A[(n >> 12) as usize & 63]);
-        out.push(if rest.len() == 2 {
-            A[(n >> 6) as usize & 63]
-        } else {
-            b'='
-        });
-        out.push(b'=');
-    }
 }
 
 #[cfg(test)]
