@@ -93,7 +93,7 @@ fn build(
 
     let mut text = m
         .body()
-        .map(|s| s.replace('\0', ""))
+        .map(without_nul)
         .filter(|s| !s.is_empty());
     // Outlook keeps a blank plain body beside an RTF one that holds the
     // real text; the RTF is then the only copy of it.
@@ -114,7 +114,7 @@ fn build(
                     html = Some(h)
                 }
                 Some(Encapsulated::Text(t)) if text_is_blank && !t.trim().is_empty() => {
-                    text = Some(t.replace('\0', ""))
+                    text = Some(without_nul(t))
                 }
                 Some(_) => {}
                 None if only_body => native_rtf = Some(rtf),
@@ -557,7 +557,17 @@ pub(crate) fn decode_html_bytes(bytes: &[u8], internet: Option<u32>, fallback: u
             .decode_without_bom_handling(bytes)
             .0
     };
-    s.replace('\0', "")
+    without_nul(s.into_owned())
+}
+
+/// `s` without NULs (Outlook pads some bodies with them), copied only when
+/// it has any: bodies are most of an export's bytes.
+fn without_nul(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "")
+    } else {
+        s
+    }
 }
 
 /// A MIME type as stored, when it looks like one.
