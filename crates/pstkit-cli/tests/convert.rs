@@ -8,10 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/readers.rs"]
 mod readers;
+
+use cli::{pstkit, walk_files};
 
 use pstkit::ndb::{NdbFile, Nid, NidType};
 use pstkit::Store;
@@ -23,17 +26,6 @@ fn real(name: &str) -> PathBuf {
 }
 
 const OST: &str = "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost";
-
-fn pstkit(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pstkit"))
-        .args(args)
-        .output()
-        .expect("run pstkit")
-}
-
-macro_rules! run {
-    ($($a:expr),* $(,)?) => { pstkit(&[$(std::ffi::OsStr::new($a)),*]) };
-}
 
 fn crc(b: &[u8]) -> u32 {
     pstkit::ndb::crc::crc(b)
@@ -603,25 +595,20 @@ fn salvage_recovers_every_undamaged_item() {
     }
 }
 
-#[test]
-fn eml_and_mbox_import_what_export_wrote() {
-    let tmp = tempfile::tempdir().unwrap();
-    let src = real("apache-tika--testPST.pst");
-    let eml = tmp.path().join("eml");
-    assert_eq!(
-        run!(
-            "export",
-            src.as_os_str(),
-            "--format",
-            "eml",
-            "--out",
-            eml.as_os_str()
-        )
-        .status
-        .code(),
-        Some(0)
+/// Exports `src` as EML into `tmp/eml` and imports that into
+/// `tmp/imported.pst`, which it returns.
+fn eml_then_import(src: &Path, tmp: &Path) -> PathBuf {
+    let eml = tmp.join("eml");
+    let r = run!(
+        "export",
+        src.as_os_str(),
+        "--format",
+        "eml",
+        "--out",
+        eml.as_os_str()
     );
-    let pst = tmp.path().join("imported.pst");
+    assert_eq!(r.status.code(), Some(0));
+    let pst = tmp.join("imported.pst");
     let r = run!("import", eml.as_os_str(), pst.as_os_str());
     assert_eq!(
         r.status.code(),
@@ -629,6 +616,14 @@ fn eml_and_mbox_import_what_export_wrote() {
         "{}",
         String::from_utf8_lossy(&r.stderr)
     );
+    pst
+}
+
+#[test]
+fn eml_and_mbox_import_what_export_wrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = real("apache-tika--testPST.pst");
+    let pst = eml_then_import(&src, tmp.path());
     let subjects = |file: &Path| -> Vec<String> {
         let f = NdbFile::open(file).unwrap();
         let s = Store::open(f.ndb()).unwrap();
@@ -684,24 +679,7 @@ fn eml_and_mbox_import_what_export_wrote() {
 fn content_locations_survive_export_and_import() {
     let tmp = tempfile::tempdir().unwrap();
     let src = real("simiden-pst2john--2k_outlook_qwerty1234.pst");
-    let eml = tmp.path().join("eml");
-    let r = run!(
-        "export",
-        src.as_os_str(),
-        "--format",
-        "eml",
-        "--out",
-        eml.as_os_str()
-    );
-    assert_eq!(r.status.code(), Some(0));
-    let pst = tmp.path().join("imported.pst");
-    let r = run!("import", eml.as_os_str(), pst.as_os_str());
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    let pst = eml_then_import(&src, tmp.path());
     // Per mail item: its subject and each attachment's name and location.
     type Located = Vec<(String, Vec<(String, Option<String>)>)>;
     let located = |file: &Path| -> Located {
@@ -737,19 +715,6 @@ fn content_locations_survive_export_and_import() {
         .count();
     assert!(with_location >= 8, "{want:?}");
     assert_eq!(located(&pst), want);
-}
-
-fn walk_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk_files(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Every message's content digest, in walk order (subjects and attachment

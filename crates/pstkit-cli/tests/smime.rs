@@ -4,22 +4,16 @@
 //! mail as one attachment holding the protected entity ([MS-OXOSMIME]);
 //! any re-encoding on the way would break the signature.
 
-use std::path::{Path, PathBuf};
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use pstkit::ndb::NdbFile;
 use pstkit::Store;
 
-fn pstkit(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pstkit"))
-        .args(args)
-        .output()
-        .expect("run pstkit")
-}
-
-macro_rules! run {
-    ($($a:expr),* $(,)?) => { pstkit(&[$(std::ffi::OsStr::new($a)),*]) };
-}
+use cli::walk_files;
 
 /// Runs openssl in `dir`; panics with its error output when it fails.
 fn openssl(dir: &Path, args: &[&str]) -> Output {
@@ -33,19 +27,6 @@ fn openssl(dir: &Path, args: &[&str]) -> Output {
         "openssl {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    out
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files(&p));
-        } else {
-            out.push(p);
-        }
-    }
     out
 }
 
@@ -172,7 +153,7 @@ fn signed_and_encrypted_mail_survives_import_and_export() {
         assert_eq!(r.status.code(), Some(0));
         if format == "mbox" {
             // One mbox; Python's mailbox module splits it back into three.
-            let mbox = files(&out).pop().unwrap();
+            let mbox = walk_files(&out).pop().unwrap();
             let split = Command::new("python3")
                 .args([
                     "-c",
@@ -185,7 +166,7 @@ fn signed_and_encrypted_mail_survives_import_and_export() {
             assert!(split.status.success(), "{split:?}");
         }
         let mut checked = Vec::new();
-        for file in files(&out)
+        for file in walk_files(&out)
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "eml"))
         {

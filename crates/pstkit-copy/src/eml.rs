@@ -91,10 +91,7 @@ fn build(
         return Ok(out);
     }
 
-    let mut text = m
-        .body()
-        .map(without_nul)
-        .filter(|s| !s.is_empty());
+    let mut text = m.body().map(without_nul).filter(|s| !s.is_empty());
     // Outlook keeps a blank plain body beside an RTF one that holds the
     // real text; the RTF is then the only copy of it.
     let text_is_blank = text.as_deref().is_none_or(|t| t.trim().is_empty());
