@@ -120,6 +120,81 @@ fn tiny(
     w.finish().unwrap()
 }
 
+/// A tiny mailbox of the export's special cases: a clear-signed and an
+/// opaque S/MIME item ([MS-OXOSMIME]: the entity as the one attachment), and
+/// HTML whose image is found by Content-Location.
+fn mime_cases(dir: &Path) -> PathBuf {
+    let text = |id: u16, v: &str| (tag(id, PropType::String), PropValue::String(v.into()));
+    let attachment = |mime: &str, name: &str, extra: Vec<(PropTag, PropValue)>, data: &[u8]| {
+        let mut props = vec![text(0x370E, mime), text(0x3707, name)];
+        props.extend(extra);
+        NewAttachment {
+            props,
+            content: AttachContent::Data(data.to_vec()),
+        }
+    };
+    let message = |class: &str, subject: &str, extra: Vec<(PropTag, PropValue)>, a| {
+        let mut props = vec![text(0x001A, class), text(0x0037, subject)];
+        props.extend(extra);
+        NewMessage {
+            props,
+            recipients: Vec::new(),
+            attachments: vec![a],
+        }
+    };
+    let signed = b"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";\r\n micalg=sha-256; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsigned\r\n--b\r\nContent-Type: application/pkcs7-signature\r\n\r\nMIIB\r\n--b--\r\n";
+    let cms = [
+        0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03, 0xA0, 0x80,
+        0, 0, 0, 0,
+    ];
+    let html = b"<html><base href=\"http://h/d/page.htm\"><img src=\"a.gif\"></html>";
+    let messages = [
+        message(
+            "IPM.Note.SMIME.MultipartSigned",
+            "signed",
+            vec![text(0x1000, "signed")],
+            attachment("multipart/signed", "smime.p7m", Vec::new(), signed),
+        ),
+        message(
+            "IPM.Note.SMIME",
+            "encrypted",
+            Vec::new(),
+            attachment("application/pkcs7-mime", "smime.p7m", Vec::new(), &cms),
+        ),
+        message(
+            "IPM.Note",
+            "mhtml",
+            vec![(
+                tag(0x1013, PropType::Binary),
+                PropValue::Binary(html.to_vec()),
+            )],
+            attachment(
+                "image/gif",
+                "a.gif",
+                vec![text(0x3713, "http://h/d/a.gif")],
+                b"GIF89a",
+            ),
+        ),
+    ];
+    let opts = WriterOptions {
+        kind: FileKind::Pst,
+        format: Format::UNICODE,
+        crypt: CryptMethod::None,
+        display_name: "seed mime".into(),
+        record_key: Some([8; 16]),
+        timestamp: Synth::new(8).timestamp(),
+        store_properties: Vec::new(),
+    };
+    let path = dir.join("tiny-mime.pst");
+    let mut w = PstWriter::create(&path, opts).unwrap();
+    let top = w.standard_folders().ipm_subtree;
+    let inbox = w.add_folder(top, "Inbox", Some("IPF.Note")).unwrap();
+    for m in &messages {
+        w.add_message(inbox, m).unwrap();
+    }
+    w.finish().unwrap()
+}
+
 /// `bytes` without its trailing zeros (kept to a 512-byte boundary).
 fn trim(mut bytes: Vec<u8>) -> Vec<u8> {
     let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
@@ -274,6 +349,7 @@ fn main() {
             FileKind::Pst,
             2,
         ),
+        mime_cases(t),
         tiny(
             t,
             "empty-unicode.pst",

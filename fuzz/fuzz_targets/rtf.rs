@@ -10,7 +10,12 @@ use pstkit_store::rtfex::{deencapsulate, Encapsulated};
 
 fn deencapsulate_bounded(rtf: &[u8]) {
     if let Some(Encapsulated::Html(s) | Encapsulated::Text(s)) = deencapsulate(rtf) {
-        assert!(s.len() <= rtf.len() * 3, "{} bytes from {}", s.len(), rtf.len());
+        assert!(
+            s.len() <= rtf.len() * 3,
+            "{} bytes from {}",
+            s.len(),
+            rtf.len()
+        );
     }
 }
 
