@@ -40,6 +40,10 @@ pub const MAX_EMBED_DEPTH: usize = 8;
 /// itself (`Received`, `Reply-To`, `X-…`) are kept when they are plain
 /// ASCII. No header is invented: without a stored Internet message id there
 /// is no `Message-ID`, without any time no `Date`.
+///
+/// An S/MIME item (signed or encrypted, kept by Outlook as one attachment
+/// holding the protected entity) becomes that entity under the headers,
+/// byte for byte, so that its signature still verifies.
 pub fn message_to_eml(m: &Message<'_>, store: &Store<'_>) -> Result<Vec<u8>> {
     build(m, store, 0, Vec::new())
 }
