@@ -646,7 +646,9 @@ type DigestEntry = (String, u64);
 
 /// What a message holds, entry by entry: its properties (named ones by
 /// name), class, recipients, attachments with their bytes and embedded
-/// messages; leaving out what a writer may set ([`VOLATILE`]).
+/// messages; leaving out the properties a writer may set or store in
+/// another form (flags, sizes, times, row ids, how attachment bytes are
+/// held), whose list is in the source.
 pub fn digest_entries(m: &NewMessage, name_of: &NameOf<'_>) -> Vec<DigestEntry> {
     let mut out = Vec::new();
     walk_entries(&mut TextKeys, &mut out, &String::new(), m, name_of);
