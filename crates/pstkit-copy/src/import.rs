@@ -244,6 +244,14 @@ fn smime_entity(msg: &mail_parser::Message<'_>, raw: &[u8]) -> Option<(SmimeKind
         ("application", "pkcs7-mime" | "x-pkcs7-mime") => {
             Some((SmimeKind::Opaque, root.contents().to_vec()))
         }
+        // [MS-OXOSMIME] 2.1.3.2: also a generic type named `*.p7m`.
+        ("application", "octet-stream")
+            if root
+                .attachment_name()
+                .is_some_and(|n| n.to_ascii_lowercase().ends_with(".p7m")) =>
+        {
+            Some((SmimeKind::Opaque, root.contents().to_vec()))
+        }
         _ => None,
     }
 }
@@ -486,6 +494,31 @@ mod tests {
         assert_eq!(m.recipients.len(), 3);
         assert_eq!(m.attachments.len(), 1);
         assert_eq!(m.attachments[0].content, AttachContent::Data(vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn p7m_files_are_opaque_smime() {
+        let raw = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream; name=\"smime.p7m\"\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CA\r\n";
+        let m = eml_to_message(raw).unwrap();
+        assert!(m
+            .props
+            .iter()
+            .any(|(t, v)| t.id().0 == 0x001A && *v == PropValue::String("IPM.Note.SMIME".into())));
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(
+            m.attachments[0].content,
+            AttachContent::Data(vec![
+                0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03, 0xA0,
+                0x80
+            ])
+        );
+        // The same type under another name is an ordinary attachment.
+        let other = String::from_utf8_lossy(raw).replace("smime.p7m", "data.bin");
+        let m = eml_to_message(other.as_bytes()).unwrap();
+        assert!(m
+            .props
+            .iter()
+            .any(|(t, v)| t.id().0 == 0x001A && *v == PropValue::String("IPM.Note".into())));
     }
 
     #[test]
