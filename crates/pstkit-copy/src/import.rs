@@ -182,17 +182,16 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
             };
             props.push(text(0x370E, &mime));
         }
-        // PidTagAttachFlags 0x4 (afRenderedInBody): the HTML shows it.
-        let rendered = (tag(0x3714, PropType::Int32), PropValue::Int32(4));
-        if let Some(cid) = part.content_id() {
+        let (cid, location) = (part.content_id(), part.content_location());
+        if let Some(cid) = cid {
             props.push(text(0x3712, cid));
-            props.push(rendered.clone());
         }
-        if let Some(location) = part.content_location() {
+        if let Some(location) = location {
             props.push(text(0x3713, location));
-            if part.content_id().is_none() {
-                props.push(rendered);
-            }
+        }
+        if cid.is_some() || location.is_some() {
+            // PidTagAttachFlags 0x4 (afRenderedInBody): the HTML shows it.
+            props.push((tag(0x3714, PropType::Int32), PropValue::Int32(4)));
         }
         let content = match &part.body {
             PartType::Message(inner) => {
@@ -241,14 +240,12 @@ fn smime_entity(msg: &mail_parser::Message<'_>, raw: &[u8]) -> Option<(SmimeKind
             data.extend_from_slice(raw.get(root.offset_body as usize..root.offset_end as usize)?);
             Some((SmimeKind::Signed, data))
         }
-        ("application", "pkcs7-mime" | "x-pkcs7-mime") => {
-            Some((SmimeKind::Opaque, root.contents().to_vec()))
-        }
         // [MS-OXOSMIME] 2.1.3.2: also a generic type named `*.p7m`.
-        ("application", "octet-stream")
-            if root
-                .attachment_name()
-                .is_some_and(|n| n.to_ascii_lowercase().ends_with(".p7m")) =>
+        ("application", "pkcs7-mime" | "x-pkcs7-mime" | "octet-stream")
+            if subtype != "octet-stream"
+                || root
+                    .attachment_name()
+                    .is_some_and(|n| n.to_ascii_lowercase().ends_with(".p7m")) =>
         {
             Some((SmimeKind::Opaque, root.contents().to_vec()))
         }

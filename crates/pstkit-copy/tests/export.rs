@@ -179,9 +179,11 @@ fn check_related_locations(parsed: &mail_parser::Message<'_>, seen: &mut Seen, w
     if located.is_empty() {
         return;
     }
-    let base = attribute_values(&html, "href")
-        .into_iter()
-        .find(|h| html.to_ascii_lowercase().contains("<base") && h.contains("://"));
+    // The href of the first <base> tag.
+    let base = html
+        .to_ascii_lowercase()
+        .find("<base")
+        .and_then(|at| attribute_values(&html[at..], "href").into_iter().next());
     let resolve = |r: &str| -> String {
         match &base {
             Some(b) if !r.contains(':') && !r.starts_with('/') => {
