@@ -180,7 +180,7 @@ impl<'a> PropertyContext<'a> {
     /// The text of a PtypString or PtypString8 property; 8-bit text is read
     /// in `codepage` (see [`PropertyContext::codepage`]).
     pub fn get_string(&self, id: PropId, codepage: u32) -> Option<Result<String>> {
-        self.typed(id, "a string", |v| v.to_text(codepage).ok_or(v))
+        self.typed(id, "a string", |v| v.into_text(codepage))
     }
 
     /// A PtypInteger32 property.

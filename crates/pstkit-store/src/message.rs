@@ -220,7 +220,7 @@ impl<'a> Message<'a> {
             let text = |id: PropId| -> Option<String> {
                 row.get(id)
                     .and_then(|v| v.ok())
-                    .and_then(|v| v.to_text(self.codepage))
+                    .and_then(|v| v.into_text(self.codepage).ok())
             };
             let kind = match row.get(pid::RECIPIENT_TYPE).and_then(|v| v.ok()) {
                 Some(PropValue::Int32(t)) => RecipientKind::from_code(t),
