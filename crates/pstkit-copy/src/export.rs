@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use pstkit_ndb::Nid;
 use pstkit_store::{ItemKind, Message, Store};
 
-use crate::eml::{message_to_eml, message_to_eml_with, ExtraPart};
+use crate::eml::{message_to_eml_into, message_to_eml_with, ExtraPart};
 use crate::error::{io_err, CopyError, Result};
 use crate::fsname::PathClaims;
 use crate::ical::appointment_to_ics;
@@ -243,6 +243,8 @@ fn export_folders(
 const AHEAD: usize = 64;
 /// Items handed to a worker at once: fewer hand-overs and wake-ups.
 const BATCH: usize = 8;
+/// The capacity a worker's render buffer keeps between items (bytes).
+const KEEP_BUFFER: usize = 8 << 20;
 
 /// What a worker does with one item.
 enum Job {
@@ -359,6 +361,9 @@ fn worker(
         s.set_default_codepage(codepage);
         s
     });
+    // The one buffer this worker renders files into: memory that stays
+    // mapped, instead of fresh pages for the kernel to zero per message.
+    let mut buf = Vec::with_capacity(KEEP_BUFFER / 8);
     loop {
         // The lock is held only to take one batch.
         let next = match jobs.lock() {
@@ -370,7 +375,7 @@ fn worker(
             .into_iter()
             .map(|(nid, job)| {
                 let r = match &store {
-                    Ok(store) => do_job(store, nid, job),
+                    Ok(store) => do_job(store, nid, job, &mut buf),
                     Err(e) => Err(CopyError::Damaged {
                         folder: String::new(),
                         nid,
@@ -386,16 +391,21 @@ fn worker(
     }
 }
 
-fn do_job(store: &Store<'_>, nid: Nid, job: Job) -> Result<Done> {
+fn do_job(store: &Store<'_>, nid: Nid, job: Job, buf: &mut Vec<u8>) -> Result<Done> {
     let m = store.message(nid)?;
     match job {
         Job::Eml { dir, index, atomic } => {
-            let (ext, bytes) = render_file(&m, store)?;
+            buf.clear();
+            if buf.capacity() > KEEP_BUFFER {
+                // One huge item does not keep its memory for the rest.
+                buf.shrink_to(KEEP_BUFFER);
+            }
+            let ext = render_file(&m, store, buf)?;
             let file = dir.join(format!("{index}.{ext}"));
             if atomic {
-                write_atomic(&file, &bytes)?;
+                write_atomic(&file, buf)?;
             } else {
-                fs::write(&file, &bytes).map_err(|e| io_err(&file, e))?;
+                fs::write(&file, &buf).map_err(|e| io_err(&file, e))?;
             }
             Ok(Done::File(file))
         }
@@ -517,12 +527,21 @@ fn staging_dir(dir: &Path) -> Option<PathBuf> {
     Some(dir.with_file_name(format!(".{name}.pstkit-part")))
 }
 
-/// The file for one item in EML mode: its extension and bytes.
-fn render_file(m: &Message<'_>, store: &Store<'_>) -> Result<(&'static str, Vec<u8>)> {
+/// The file for one item in EML mode, appended to `out`: its extension.
+fn render_file(m: &Message<'_>, store: &Store<'_>, out: &mut Vec<u8>) -> Result<&'static str> {
     Ok(match m.kind() {
-        ItemKind::Contact => ("vcf", contact_to_vcard(m, store)),
-        ItemKind::Appointment | ItemKind::Meeting => ("ics", appointment_to_ics(m, store)?),
-        _ => ("eml", message_to_eml(m, store)?),
+        ItemKind::Contact => {
+            out.extend_from_slice(&contact_to_vcard(m, store));
+            "vcf"
+        }
+        ItemKind::Appointment | ItemKind::Meeting => {
+            out.extend_from_slice(&appointment_to_ics(m, store)?);
+            "ics"
+        }
+        _ => {
+            message_to_eml_into(m, store, out)?;
+            "eml"
+        }
     })
 }
 
