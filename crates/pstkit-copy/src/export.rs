@@ -134,7 +134,10 @@ pub fn export(
             s.spawn(move || worker(ndb, codepage, job_rx, res_tx));
         }
         drop(res_tx);
+        let (ahead, batch) = flow(format);
         let mut pool = Pool {
+            ahead,
+            batch,
             jobs: Some(jobs),
             results,
             pending: Vec::new(),
@@ -238,11 +241,16 @@ fn export_folders(
     Ok(summary)
 }
 
-/// Items rendered ahead of the one being consumed, at most: the memory of
-/// an mbox export holds this many messages.
-const AHEAD: usize = 64;
-/// Items handed to a worker at once: fewer hand-overs and wake-ups.
-const BATCH: usize = 8;
+/// Items queued ahead of the one being consumed, at most, and items handed
+/// to a worker at once (fewer hand-overs and wake-ups), by format. An EML
+/// worker writes its files itself and sends back only their names; an mbox
+/// item comes back whole, so fewer are held.
+const fn flow(format: ExportFormat) -> (usize, usize) {
+    match format {
+        ExportFormat::Eml => (256, 32),
+        ExportFormat::Mbox => (64, 8),
+    }
+}
 /// The capacity a worker's render buffer keeps between items (bytes).
 const KEEP_BUFFER: usize = 8 << 20;
 
@@ -275,6 +283,9 @@ type Results = Vec<(Nid, Result<Done>)>;
 /// view of the store (a store's caches belong to one thread); results come
 /// back in the order the items were given.
 struct Pool {
+    /// Items queued ahead, and per hand-over (see [`flow`]).
+    ahead: usize,
+    batch: usize,
     jobs: Option<std::sync::mpsc::Sender<(u64, Batch)>>,
     results: std::sync::mpsc::Receiver<(u64, Results)>,
     /// Items not handed over yet.
@@ -290,12 +301,12 @@ impl Pool {
     /// are in flight.
     fn push(&mut self, nid: Nid, job: Job) -> Result<Results> {
         self.pending.push((nid, job));
-        if self.pending.len() < BATCH {
+        if self.pending.len() < self.batch {
             return Ok(Vec::new());
         }
         self.send()?;
         let mut due = Vec::new();
-        while (self.next - self.consumed) as usize * BATCH > AHEAD {
+        while (self.next - self.consumed) as usize * self.batch > self.ahead {
             due.extend(self.take()?);
         }
         Ok(due)
