@@ -413,25 +413,43 @@ fn utf16le_to_string(raw: &[u8]) -> String {
             .collect();
         &copied
     };
-    if !simdutf::validate_utf16le(units) {
-        let mut decoder = encoding_rs::UTF_16LE.new_decoder_without_bom_handling();
-        let cap = decoder
-            .max_utf8_buffer_length(raw.len())
-            .unwrap_or(raw.len().saturating_mul(3));
-        let mut out = String::with_capacity(cap);
-        let (_, _, _) = decoder.decode_to_string(raw, &mut out, true);
-        return out;
-    }
-    let len = simdutf::utf8_length_from_utf16le(units);
-    let mut out = Vec::<u8>::with_capacity(len);
-    // SAFETY: `units` is valid UTF-16LE (checked above) and `out` has room
-    // for exactly its UTF-8 length; simdutf writes valid UTF-8 and returns
-    // how much.
-    unsafe {
-        let written =
-            simdutf::convert_valid_utf16le_to_utf8(units.as_ptr(), units.len(), out.as_mut_ptr());
-        out.set_len(written.min(len));
-        String::from_utf8_unchecked(out)
+    // At most 3 UTF-8 bytes per UTF-16 unit: one pass that converts and
+    // validates, instead of validating, measuring and converting.
+    let cap = units.len().saturating_mul(3);
+    let mut out = Vec::<u8>::with_capacity(cap);
+    // SAFETY: `out` has room for 3 bytes per unit, the most any UTF-16
+    // (broken or not) converts to; simdutf writes only valid UTF-8 before
+    // the position of an error, and reports an error for anything invalid.
+    let done = unsafe {
+        let r = simdutf::convert_utf16le_to_utf8_with_errors(
+            units.as_ptr(),
+            units.len(),
+            out.as_mut_ptr(),
+        );
+        if r.error == simdutf::ErrorCode::Success {
+            out.set_len(r.count.min(cap));
+            Some(String::from_utf8_unchecked(out))
+        } else {
+            None
+        }
+    };
+    match done {
+        Some(mut text) => {
+            if text.capacity() - text.len() > 4096 {
+                text.shrink_to_fit();
+            }
+            text
+        }
+        // Unpaired surrogates: U+FFFD in their place, the slow way.
+        None => {
+            let mut decoder = encoding_rs::UTF_16LE.new_decoder_without_bom_handling();
+            let cap = decoder
+                .max_utf8_buffer_length(raw.len())
+                .unwrap_or(raw.len().saturating_mul(3));
+            let mut out = String::with_capacity(cap);
+            let (_, _, _) = decoder.decode_to_string(raw, &mut out, true);
+            out
+        }
     }
 }
 
