@@ -48,7 +48,9 @@ impl<'a> PropertyContext<'a> {
                 heap.client_sig()
             )));
         }
-        let mut records = Vec::new();
+        // A message's PC holds some tens of properties: room for them
+        // up front instead of growing through 4, 8, 16, 32.
+        let mut records = Vec::with_capacity(64);
         {
             let bth = Bth::open(&heap, heap.user_root())?;
             let h = bth.header();

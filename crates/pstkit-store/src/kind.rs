@@ -29,7 +29,10 @@ impl ItemKind {
     /// Classifies a message class (case-insensitive, by its leading parts).
     pub fn from_class(class: &str) -> ItemKind {
         let c = class.to_ascii_lowercase();
-        let is = |p: &str| c == p || c.starts_with(&format!("{p}."));
+        let is = |p: &str| {
+            c.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        };
         // Exceptions of recurring appointments are stored under this class
         // ([MS-OXOCAL] 2.2.10.1.1).
         if is("ipm.appointment") || c == "ipm.ole.class.{00061055-0000-0000-c000-000000000046}" {
