@@ -453,7 +453,7 @@ fn is_address(s: &str) -> bool {
 /// `From`) allows and parsers read back as that name, with no made-up
 /// address.
 fn mailbox(name: Option<String>, email: Option<String>) -> Option<Address<'static>> {
-    let name = name.map(|n| clean_phrase(&n)).filter(|n| !n.is_empty());
+    let name = name.map(clean_phrase).filter(|n| !n.is_empty());
     match email.filter(|e| is_address(e.trim())) {
         Some(e) => Some(Address::new_address(name, e.trim().to_string())),
         None => name.map(|n| Address::new_group(Some(n), Vec::new())),
@@ -466,7 +466,10 @@ fn recipient_address(r: &Recipient) -> Option<Address<'static>> {
 }
 
 /// A display name without line breaks or other controls.
-fn clean_phrase(s: &str) -> String {
+fn clean_phrase(s: String) -> String {
+    if !s.chars().any(char::is_control) && s.trim().len() == s.len() {
+        return s; // the usual name, kept without a copy
+    }
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
