@@ -16,12 +16,17 @@
 # machine, table, ratios (best against best, and paired round by round) and
 # the issue's targets.
 #
-# Usage: benches/compare.sh [--messages N] [--runs N] [--real FILE]
+# Usage: benches/compare.sh [--messages N] [--runs N] [--real FILE] [--keep | --recycle]
 #   --messages N  messages of the generated mailbox (default 14000 ≈ 256 MB;
 #                 `pstkit gen --messages 20000` writes ≈ 368 MB)
 #   --runs N      runs of each command, best kept (default 3)
 #   --real FILE   the real sample (default: the largest .pst/.ost in
 #                 /work/shared/fixtures/real, or $PSTKIT_REAL_DIR)
+#   --keep        keep every output until all commands on an input have run
+#                 (the default except on tmpfs): see measure_once
+#   --recycle     delete each output right after its run (the default on
+#                 tmpfs): every command writes into memory the one before
+#                 freed, as a machine that runs one export after another does
 # Environment: PSTKIT_BIN (use this binary instead of building the release
 # one), WRITE_FLOOR (likewise for benches/src/bin/write_floor.rs), TMPDIR
 # (where the work directory goes; it is removed at exit).
@@ -37,6 +42,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MESSAGES=14000
 RUNS=3
 REAL=""
+OUTPUTS=""
 REAL_DIR=${PSTKIT_REAL_DIR:-/work/shared/fixtures/real}
 
 die() { echo "compare.sh: $*" >&2; exit 2; }
@@ -46,7 +52,9 @@ while [[ $# -gt 0 ]]; do
         --messages) MESSAGES=${2:?--messages needs a number}; shift 2 ;;
         --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
         --real) REAL=${2:?--real needs a file}; shift 2 ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        --keep) OUTPUTS=keep; shift ;;
+        --recycle) OUTPUTS=recycle; shift ;;
+        -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -90,6 +98,10 @@ fi
 [[ -r $REAL ]] || die "cannot read $REAL"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pstkit-compare.XXXXXX")
+WORK_FS=$(stat -f -c %T "$WORK")
+if [[ -z $OUTPUTS ]]; then
+    if [[ $WORK_FS == tmpfs ]]; then OUTPUTS=recycle; else OUTPUTS=keep; fi
+fi
 cleanup() { rm -rf -- "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -108,13 +120,21 @@ now_ns() { date +%s%N; }
 # write-back, file creation after deletions), and alternating makes every
 # command meet the same drift. Every round's wall time also goes to ROUNDS,
 # for the paired ratios of the report.
-# Outputs are kept until all commands on INPUT have run (see run_all): on
-# ext4 without a journal, as here, creating files right after deleting many
-# makes the inode allocator skip every recently deleted inode, which would
-# charge one tool for the clean-up of the one before.
+# What happens to the output after its run (--keep, --recycle):
+# - keep (the default on disk filesystems): outputs stay until all commands
+#   on INPUT have run (see run_all). On ext4 without a journal, as here,
+#   creating files right after deleting many makes the inode allocator skip
+#   every recently deleted inode, which would charge one tool for the
+#   clean-up of the one before. Every command then writes into memory that
+#   nothing used recently, which on this VM is a host fault per page
+#   (free-page reporting), a cost charged to every tool alike.
+# - recycle (the default on tmpfs, which has no such allocator): the output
+#   is counted and deleted right after its run, so the next command writes
+#   into the pages it freed, as on a machine that runs one job after
+#   another. One pstkit export tree is kept for the floor rows.
 ROUNDS=$WORK/rounds.tsv     # input op round wall
 : >"$ROUNDS"
-declare -A BEST BEST_CPU BEST_DIR PEAK RCODE SHOWN STOPPED
+declare -A BEST BEST_CPU BEST_DIR PEAK RCODE SHOWN STOPPED DIR_FILES DIR_BYTES
 measure_once() {
     local input=$1 op=$2 round=$3
     shift 4
@@ -156,17 +176,33 @@ measure_once() {
         tail -n 5 "$WORK/stderr.txt" >&2
         STOPPED[$key]=1
     fi
+    if [[ $OUTPUTS == recycle ]]; then
+        count_output "$dir"
+        # The last pstkit export tree is the source of the floor rows.
+        if [[ $op != "export pstkit" || $round != "$RUNS" ]]; then
+            rm -rf -- "$dir"
+        fi
+    fi
+}
+
+# count_output DIR: its files and their bytes, into DIR_FILES and DIR_BYTES.
+count_output() {
+    local dir=$1
+    DIR_FILES[$dir]=-
+    DIR_BYTES[$dir]=-
+    if [[ -d $dir && -n $(find "$dir" -mindepth 1 -print -quit) ]]; then
+        DIR_FILES[$dir]=$(find "$dir" -type f | wc -l)
+        DIR_BYTES[$dir]=$(find "$dir" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
+    fi
 }
 
 # report_op INPUT OP: the best round of OP, its output's size, into RESULTS.
 report_op() {
     local input=$1 op=$2
-    local key="$input|$op" files=- bytes=-
+    local key="$input|$op"
     local dir=${BEST_DIR[$key]}
-    if [[ -n $(find "$dir" -mindepth 1 -print -quit) ]]; then
-        files=$(find "$dir" -type f | wc -l)
-        bytes=$(find "$dir" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
-    fi
+    [[ -n ${DIR_FILES[$dir]:-} ]] || count_output "$dir"
+    local files=${DIR_FILES[$dir]} bytes=${DIR_BYTES[$dir]}
     local rss=${PEAK[$key]:-0} rc=${RCODE[$key]:-0}
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
         "$input" "$op" "${SHOWN[$key]}" "${BEST[$key]}" "${BEST_CPU[$key]}" "$rss" "$rc" "$files" "$bytes" >>"$RESULTS"
@@ -192,6 +228,7 @@ measure_floor() {
         mkdir -p -- "$WORK/runs/$input"
         sync
         out=$("$FLOOR" "$tree" "$WORK/runs/$input/write-floor.$i") || die "write_floor failed on $tree"
+        if [[ $OUTPUTS == recycle ]]; then rm -rf -- "$WORK/runs/$input/write-floor.$i"; fi
         secs=$(awk '{ print $4 }' <<<"$out")
         if [[ -z $best ]] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
             best=$secs
@@ -296,6 +333,7 @@ cat <<EOF
 - readpst: $READPST_V; pffexport: $PFF_V
 - runs per command: $RUNS (best wall time kept; peak RSS is the highest of the runs); cp, cp + fsync and convert alternate round by round, as do the three exports
 - page cache: not dropped; each input read once (cat > /dev/null) before its first command, so all see a warm cache; \`sync\` (untimed) before every run
+- outputs: $OUTPUTS ($(if [[ $OUTPUTS == recycle ]]; then echo "each deleted right after its run, so the next command writes into the memory it freed"; else echo "all kept until every command on the input has run, so every command writes into memory nothing used recently"; fi)); work directory on $WORK_FS
 - synth: \`pstkit gen --messages $MESSAGES\`, $SYNTH_BYTES bytes, generated in $GEN_SECS s
 - real: $(basename "$REAL"), $REAL_BYTES bytes
 - ost4k: \`pstkit gen --4k --messages $MESSAGES\` (an Outlook 2013-style 4K-page OST with zlib blocks), $OST4K_BYTES bytes: convert to a Unicode PST decodes and rebuilds every item
