@@ -199,6 +199,27 @@ pub fn decode<'a>(
     Ok(out)
 }
 
+/// [`decode`] appended to `out`: an uncompressed external block is copied
+/// once and decoded where it lands, with no buffer of its own (reading a
+/// stream of many blocks into one buffer then copies each byte once).
+pub fn decode_append(
+    stored: &[u8],
+    f: Format,
+    crypt: CryptMethod,
+    e: &BbtEntry,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let compressed = f.has_compression() && e.inflated != 0 && e.inflated != e.cb;
+    if compressed || e.bref.bid.is_internal() || crypt == CryptMethod::Edp {
+        out.extend_from_slice(&decode(stored, f, crypt, e)?);
+        return Ok(());
+    }
+    let start = out.len();
+    out.extend_from_slice(stored);
+    crypt.decode(&mut out[start..], e.bref.bid.0 as u32);
+    Ok(())
+}
+
 /// The header of an XBLOCK or XXBLOCK.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct XBlockHeader {
@@ -414,6 +435,11 @@ mod tests {
                 let (mut file, e) = block_file(f, &stored, bid, 0);
                 let s = read_stored(&file, f, &e).unwrap();
                 assert_eq!(decode(s, f, crypt, &e).unwrap().as_ref(), &plain[..]);
+                // Appended after what a buffer holds already, the same bytes.
+                let mut out = b"head".to_vec();
+                decode_append(s, f, crypt, &e, &mut out).unwrap();
+                assert_eq!(&out[..4], b"head");
+                assert_eq!(&out[4..], &plain[..]);
                 let at = e.bref.ib.0 as usize + 3;
                 file[at] ^= 0xFF;
                 let err = read_stored(&file, f, &e).unwrap_err();
@@ -437,6 +463,9 @@ mod tests {
             decode(s, f, CryptMethod::None, &e).unwrap().as_ref(),
             &plain[..]
         );
+        let mut out = vec![7];
+        decode_append(s, f, CryptMethod::None, &e, &mut out).unwrap();
+        assert_eq!(out[1..], plain[..]);
         // A BBT that claims fewer inflated bytes than the stream holds is refused.
         let short = BbtEntry { inflated: 100, ..e };
         let err = decode(s, f, CryptMethod::None, &short).unwrap_err();

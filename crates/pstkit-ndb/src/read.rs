@@ -7,8 +7,8 @@ use std::path::Path;
 use memmap2::Mmap;
 
 use crate::block::{
-    decode, parse_subnode_block, parse_xblock, read_stored, read_stored_crc, read_stored_with,
-    si_entry, sl_entry, xblock_bid, SubnodeEntry,
+    decode, decode_append, parse_subnode_block, parse_xblock, read_stored, read_stored_crc,
+    read_stored_with, si_entry, sl_entry, xblock_bid, SubnodeEntry,
 };
 use crate::btree::{lookup_in, BTreeIter, BbtEntry, NbtEntry};
 use crate::error::{NdbError, Problem, Result, Structure};
@@ -235,6 +235,13 @@ impl<'a> Ndb<'a> {
         decode(stored, self.format(), self.crypt(), e)
     }
 
+    /// As [`Ndb::read_block_with`], the decoded bytes appended to `out`.
+    fn append_block_with(&self, e: &BbtEntry, check_crc: bool, out: &mut Vec<u8>) -> Result<()> {
+        let (stored, _) = read_stored_with(self.data, self.format(), e, check_crc)?;
+        self.touch(e.bref.ib.0, stored.len() as u64);
+        decode_append(stored, self.format(), self.crypt(), e, out)
+    }
+
     /// Verifies a block (size, id, signature, CRC; inflation for compressed
     /// blocks) without decoding external blocks, whose encodings cannot
     /// fail: a check then costs one CRC per byte, not a decode too. Internal
@@ -445,8 +452,8 @@ impl<'a> Node<'a> {
     /// The whole data stream in one buffer.
     pub fn read_all(&self) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(self.tree.size as usize);
-        for b in self.blocks() {
-            out.extend_from_slice(&b?);
+        for e in &self.tree.leaves {
+            self.ndb.append_block_with(e, !self.verified, &mut out)?;
         }
         Ok(out)
     }
