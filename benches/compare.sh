@@ -98,7 +98,7 @@ fi
 [[ -r $REAL ]] || die "cannot read $REAL"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pstkit-compare.XXXXXX")
-WORK_FS=$(stat -f -c %T "$WORK")
+WORK_FS=$(df --output=fstype "$WORK" | tail -n 1)
 if [[ -z $OUTPUTS ]]; then
     if [[ $WORK_FS == tmpfs ]]; then OUTPUTS=recycle; else OUTPUTS=keep; fi
 fi
