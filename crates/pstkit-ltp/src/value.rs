@@ -399,7 +399,10 @@ pub fn decode_utf16(ptype: PropType, raw: &[u8]) -> Result<String, DecodeError> 
 /// speeds up ASCII); the rare text with unpaired surrogates goes the slow
 /// way.
 fn utf16le_to_string(raw: &[u8]) -> String {
-    debug_assert!(raw.len().is_multiple_of(2), "decode_utf16 checks the length");
+    debug_assert!(
+        raw.len().is_multiple_of(2),
+        "decode_utf16 checks the length"
+    );
     // SAFETY: every bit pattern is a valid u16.
     let (head, aligned, tail) = unsafe { raw.align_to::<u16>() };
     let copied: Vec<u16>;
