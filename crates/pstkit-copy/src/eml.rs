@@ -45,9 +45,7 @@ pub const MAX_EMBED_DEPTH: usize = 8;
 /// holding the protected entity) becomes that entity under the headers,
 /// byte for byte, so that its signature still verifies.
 pub fn message_to_eml(m: &Message<'_>, store: &Store<'_>) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(4096);
-    build(m, store, 0, Vec::new(), &mut out)?;
-    Ok(out)
+    message_to_eml_with(m, store, Vec::new())
 }
 
 /// [`message_to_eml`] appended to `out`: an exporter that keeps one buffer

@@ -158,6 +158,12 @@ pub(crate) fn read_stored_with<'a>(
     Ok((stored, t.crc))
 }
 
+/// Whether the block an entry describes is stored deflated (4K files only:
+/// a block that deflate would not shrink is stored as it is).
+pub fn is_compressed(f: Format, e: &BbtEntry) -> bool {
+    f.has_compression() && e.inflated != 0 && e.inflated != e.cb
+}
+
 /// Turns stored bytes into plain bytes: decodes external blocks per the crypt
 /// method (keyed by the low 32 bits of the id), then inflates compressed 4K
 /// blocks, never past the size the BBT announces.
@@ -180,7 +186,7 @@ pub fn decode<'a>(
         }
         crypt.decode(out.to_mut(), bid.0 as u32);
     }
-    if f.has_compression() && e.inflated != 0 && e.inflated != e.cb {
+    if is_compressed(f, e) {
         let want = usize::from(e.inflated);
         let mut buf = Vec::with_capacity(want);
         let mut z = flate2::read::ZlibDecoder::new(&out[..]).take(want as u64 + 1);
@@ -209,8 +215,7 @@ pub fn decode_append(
     e: &BbtEntry,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    let compressed = f.has_compression() && e.inflated != 0 && e.inflated != e.cb;
-    if compressed || e.bref.bid.is_internal() || crypt == CryptMethod::Edp {
+    if is_compressed(f, e) || e.bref.bid.is_internal() || crypt == CryptMethod::Edp {
         out.extend_from_slice(&decode(stored, f, crypt, e)?);
         return Ok(());
     }

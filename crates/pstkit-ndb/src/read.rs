@@ -7,8 +7,8 @@ use std::path::Path;
 use memmap2::Mmap;
 
 use crate::block::{
-    decode, decode_append, parse_subnode_block, parse_xblock, read_stored, read_stored_crc,
-    read_stored_with, si_entry, sl_entry, xblock_bid, SubnodeEntry,
+    decode, decode_append, is_compressed, parse_subnode_block, parse_xblock, read_stored,
+    read_stored_crc, read_stored_with, si_entry, sl_entry, xblock_bid, SubnodeEntry,
 };
 use crate::btree::{lookup_in, BTreeIter, BbtEntry, NbtEntry};
 use crate::error::{NdbError, Problem, Result, Structure};
@@ -249,8 +249,7 @@ impl<'a> Ndb<'a> {
     pub fn verify_block_at(&self, e: &BbtEntry) -> Result<Option<Cow<'a, [u8]>>> {
         let stored = read_stored(self.data, self.format(), e)?;
         self.touch(e.bref.ib.0, stored.len() as u64);
-        let compressed = self.format().has_compression() && e.inflated != 0 && e.inflated != e.cb;
-        if e.bref.bid.is_internal() || compressed {
+        if e.bref.bid.is_internal() || is_compressed(self.format(), e) {
             return decode(stored, self.format(), self.crypt(), e).map(|d| {
                 if e.bref.bid.is_internal() {
                     Some(d)
