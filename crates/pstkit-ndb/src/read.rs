@@ -230,16 +230,21 @@ impl<'a> Ndb<'a> {
     /// was just checked) the trailer is checked again, the bytes are not
     /// re-read for a CRC.
     fn read_block_with(&self, e: &BbtEntry, check_crc: bool) -> Result<Cow<'a, [u8]>> {
-        let (stored, _) = read_stored_with(self.data, self.format(), e, check_crc)?;
-        self.touch(e.bref.ib.0, stored.len() as u64);
+        let stored = self.stored_with(e, check_crc)?;
         decode(stored, self.format(), self.crypt(), e)
     }
 
     /// As [`Ndb::read_block_with`], the decoded bytes appended to `out`.
     fn append_block_with(&self, e: &BbtEntry, check_crc: bool, out: &mut Vec<u8>) -> Result<()> {
+        let stored = self.stored_with(e, check_crc)?;
+        decode_append(stored, self.format(), self.crypt(), e, out)
+    }
+
+    /// A block's checked stored bytes, counted as read (see [`Ndb::touch`]).
+    fn stored_with(&self, e: &BbtEntry, check_crc: bool) -> Result<&'a [u8]> {
         let (stored, _) = read_stored_with(self.data, self.format(), e, check_crc)?;
         self.touch(e.bref.ib.0, stored.len() as u64);
-        decode_append(stored, self.format(), self.crypt(), e, out)
+        Ok(stored)
     }
 
     /// Verifies a block (size, id, signature, CRC; inflation for compressed
