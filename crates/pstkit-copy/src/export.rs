@@ -1,4 +1,5 @@
-//! Exporting a whole store to a tree of files, folder by folder.
+//! Exporting a whole store to a tree of files: a directory per folder, or
+//! an mbox per folder.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -99,11 +100,15 @@ impl ExportSummary {
 }
 
 /// Exports every folder of `store` into directory `out` (created if
-/// needed), each file written under a temporary name and renamed when
+/// needed). New folder directories are filled under hidden names and
+/// renamed into place when the export ends; into directories that exist
+/// already, each file goes under a temporary name and is renamed when
 /// complete. Items are read, rendered and written by one worker thread per
-/// CPU, a bounded number ahead (an mbox keeps its items' order). Unreadable items and folders
-/// are reported through `progress` and skipped; the error return is kept
-/// for what stops the whole export (the output cannot be written).
+/// CPU, a bounded number ahead; EML items in the order their data lies in
+/// the file, mbox items folder by folder in each folder's order.
+/// Unreadable items and folders are reported through `progress` and
+/// skipped; the error return is kept for what stops the whole export (the
+/// output cannot be written).
 pub fn export(
     store: &Store<'_>,
     out: &Path,
@@ -112,12 +117,12 @@ pub fn export(
 ) -> Result<ExportSummary> {
     fs::create_dir_all(out).map_err(|e| io_err(out, e))?;
 
-    let (mut folders, mut items) = (0, 0);
-    for w in store.walk().flatten() {
-        folders += 1;
-        items += w.folder.message_ids().map(|ids| ids.len()).unwrap_or(0);
-    }
-    progress(ExportEvent::Counted { folders, items });
+    let mut summary = ExportSummary::default();
+    let plan = plan(store, out, format, &mut summary, progress);
+    progress(ExportEvent::Counted {
+        folders: summary.folders,
+        items: plan.iter().map(|p| p.ids.len()).sum(),
+    });
 
     let workers = std::thread::available_parallelism()
         .map(usize::from)
@@ -145,21 +150,45 @@ pub fn export(
             consumed: 0,
             waiting: Default::default(),
         };
-        let r = export_folders(store, out, format, &mut pool, progress);
+        let r = match format {
+            ExportFormat::Eml => export_eml(store, out, &plan, &mut pool, &mut summary, progress),
+            ExportFormat::Mbox => plan.iter().try_for_each(|p| {
+                let before = summary.items_exported;
+                export_mbox_folder(&mut pool, p, &mut summary, progress)?;
+                if summary.items_exported > before {
+                    summary.folders_exported += 1;
+                }
+                Ok(())
+            }),
+        };
         // Closing the job queue ends the workers before the scope joins them.
         pool.jobs = None;
-        r
+        r.map(|()| summary)
     })
 }
 
-fn export_folders(
+/// A folder with items, as the first walk found it.
+struct Planned {
+    /// Its path of display names, joined by `/`.
+    folder: String,
+    /// Its items, in contents-table order.
+    ids: Vec<Nid>,
+    /// Where its items go: the folder's directory (EML) or file (mbox).
+    dest: PathBuf,
+}
+
+/// Walks the folder tree once: counts the readable folders, reports the
+/// unreadable ones, and names the destination of every folder with items.
+/// Holds every item id of the store (4 bytes an item), which is what lets
+/// an EML export read the file in order.
+fn plan(
     store: &Store<'_>,
     out: &Path,
     format: ExportFormat,
-    pool: &mut Pool,
+    summary: &mut ExportSummary,
     progress: &mut dyn FnMut(ExportEvent),
-) -> Result<ExportSummary> {
-    let mut summary = ExportSummary::default();
+) -> Vec<Planned> {
+    let mut plan = Vec::new();
     let mut claims = PathClaims::default();
     // dirs[i]: the relative path given to the last folder met at depth i + 1.
     // The walk is depth first, so that is the parent of the next folder one
@@ -213,15 +242,8 @@ fn export_folders(
         if ids.is_empty() {
             continue;
         }
-        progress(ExportEvent::FolderStarted {
-            folder: folder.clone(),
-            items: ids.len(),
-        });
-        let before = summary.items_exported;
-        match format {
-            ExportFormat::Eml => {
-                export_eml_folder(pool, &out.join(&rel), &folder, &ids, &mut summary, progress)?
-            }
+        let dest = match format {
+            ExportFormat::Eml => out.join(&rel),
             ExportFormat::Mbox => {
                 let file = if rel.as_os_str().is_empty() {
                     claims.claim(Path::new(""), "_root")
@@ -230,15 +252,12 @@ fn export_folders(
                 };
                 let mut name = file.into_os_string();
                 name.push(".mbox");
-                let path = out.join(name);
-                export_mbox_folder(pool, &path, &folder, &ids, &mut summary, progress)?
+                out.join(name)
             }
-        }
-        if summary.items_exported > before {
-            summary.folders_exported += 1;
-        }
+        };
+        plan.push(Planned { folder, ids, dest });
     }
-    Ok(summary)
+    plan
 }
 
 /// Items queued ahead of the one being consumed, at most, and items handed
@@ -260,7 +279,7 @@ enum Job {
     /// renamed when `atomic`, else directly (into a staging directory
     /// that is itself renamed when complete).
     Eml {
-        dir: PathBuf,
+        dir: std::sync::Arc<Path>,
         index: usize,
         atomic: bool,
     },
@@ -427,48 +446,101 @@ fn do_job(store: &Store<'_>, nid: Nid, job: Job, buf: &mut Vec<u8>) -> Result<Do
     }
 }
 
-fn export_eml_folder(
+/// The EML export: every folder's items in the order their data lies in
+/// the file. A mailbox's folders are interleaved in its file (mail arrives
+/// in many folders at once), so folder by folder the export would map the
+/// whole file once per folder, and release and fault the same pages again
+/// each time; in file order it reads the file once, front to back, which
+/// also suits disks.
+fn export_eml(
+    store: &Store<'_>,
+    out: &Path,
+    plan: &[Planned],
     pool: &mut Pool,
-    dir: &Path,
-    folder: &str,
-    ids: &[Nid],
     summary: &mut ExportSummary,
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
-    let before = summary.items_exported;
-    // A new folder directory is filled under a hidden name and renamed
-    // when complete: one rename per folder instead of one per file, and
-    // never a half-written folder in view. Into a directory that exists
-    // already (the output's top, or an earlier export), files go one by
-    // one, each under a temporary name.
-    let staged = staging_dir(dir);
-    let target = match &staged {
-        Some(st) => {
-            if st.exists() {
-                // A stage of ours that an interrupted export left behind.
-                fs::remove_dir_all(st).map_err(|e| io_err(st, e))?;
-            }
-            fs::create_dir_all(st).map_err(|e| io_err(st, e))?;
-            st.clone()
+    let stage = Stage::prepare(out, plan)?;
+    let ndb = store.ndb();
+    let mut order: Vec<(u64, u32, u32)> = Vec::new();
+    for (f, p) in plan.iter().enumerate() {
+        for (i, &nid) in p.ids.iter().enumerate() {
+            order.push((data_offset(ndb, nid), f as u32, i as u32));
         }
-        None => {
-            fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-            dir.to_path_buf()
-        }
+    }
+    order.sort_unstable();
+    let mut sent = Sent {
+        plan,
+        folders: vec![0; plan.len()],
+        queued: std::collections::VecDeque::new(),
     };
-    let mut take = |due: Results, summary: &mut ExportSummary| -> Result<()> {
+    let mut started = vec![false; plan.len()];
+    let filled = (|| {
+        for &(_, f, i) in &order {
+            let (f, i) = (f as usize, i as usize);
+            if !std::mem::replace(&mut started[f], true) {
+                progress(ExportEvent::FolderStarted {
+                    folder: plan[f].folder.clone(),
+                    items: plan[f].ids.len(),
+                });
+            }
+            let job = Job::Eml {
+                dir: stage.dirs[f].clone(),
+                index: i + 1,
+                atomic: stage.root_of[f].is_none(),
+            };
+            sent.queued.push_back(f);
+            let due = pool.push(plan[f].ids[i], job)?;
+            sent.take(due, summary, progress)?;
+        }
+        let due = pool.drain()?;
+        sent.take(due, summary, progress)
+    })();
+    summary.folders_exported += sent.folders.iter().filter(|&&n| n > 0).count();
+    stage.finish(filled, &sent.folders)
+}
+
+/// Where an item's data begins in the file: the order EML items are read
+/// in. Items whose entries cannot be read sort last; their worker reports
+/// why.
+fn data_offset(ndb: pstkit_ndb::Ndb<'_>, nid: Nid) -> u64 {
+    ndb.node_entry(nid)
+        .and_then(|e| ndb.block_entry(e.data))
+        .map_or(u64::MAX, |b| b.bref.ib.0)
+}
+
+/// The EML items handed to the workers and not yet accounted for.
+struct Sent<'p> {
+    plan: &'p [Planned],
+    /// Files written, per planned folder.
+    folders: Vec<usize>,
+    /// The planned folder of each item handed over, in order (results come
+    /// back in that order).
+    queued: std::collections::VecDeque<usize>,
+}
+
+impl Sent<'_> {
+    fn take(
+        &mut self,
+        due: Results,
+        summary: &mut ExportSummary,
+        progress: &mut dyn FnMut(ExportEvent),
+    ) -> Result<()> {
         for (nid, r) in due {
+            let f = self.queued.pop_front().unwrap_or_default();
+            let p = &self.plan[f];
             match r {
                 Ok(Done::File(file)) => {
                     summary.items_exported += 1;
                     summary.files_written += 1;
+                    self.folders[f] += 1;
                     // Reported under the name it will have.
-                    let file = match (&staged, file.file_name()) {
-                        (Some(_), Some(name)) => dir.join(name),
-                        _ => file,
+                    let file = match file.file_name() {
+                        Some(name) => p.dest.join(name),
+                        None => file,
                     };
                     progress(ExportEvent::ItemExported {
-                        folder: folder.to_string(),
+                        folder: p.folder.clone(),
                         nid,
                         file,
                     });
@@ -476,39 +548,121 @@ fn export_eml_folder(
                 Ok(Done::Mail(..)) => {}
                 // The output cannot be written: nothing after it can be.
                 Err(e @ CopyError::Io { .. }) => return Err(e),
-                Err(error) => item_failed(summary, progress, folder, nid, error),
+                Err(error) => item_failed(summary, progress, &p.folder, nid, error),
             }
         }
         Ok(())
-    };
-    let filled = (|| {
-        for (i, &nid) in ids.iter().enumerate() {
-            let job = Job::Eml {
-                dir: target.clone(),
-                index: i + 1,
-                atomic: staged.is_none(),
+    }
+}
+
+/// Where an EML export's folders are filled. A folder directory that does
+/// not exist yet is filled under a hidden name beside its topmost new
+/// ancestor (the stage), and the stage is renamed into place when the
+/// export ends: a few renames in all, and never a half-written folder in
+/// view. Into directories that exist already (the output's top, or an
+/// earlier export), files go one by one, each under a temporary name.
+struct Stage {
+    /// Per planned folder: the directory its files are written into.
+    dirs: Vec<std::sync::Arc<Path>>,
+    /// Per planned folder: its stage, if any.
+    root_of: Vec<Option<usize>>,
+    /// The stages: hidden directory, and the directory it becomes.
+    roots: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Stage {
+    /// Names every folder's directory and creates it (removing stages an
+    /// interrupted export left behind).
+    fn prepare(out: &Path, plan: &[Planned]) -> Result<Stage> {
+        let mut stage = Stage {
+            dirs: Vec::with_capacity(plan.len()),
+            root_of: Vec::with_capacity(plan.len()),
+            roots: Vec::new(),
+        };
+        let mut known = std::collections::HashMap::new();
+        for p in plan {
+            let (dir, root) = match new_ancestor(out, &p.dest) {
+                None => (p.dest.clone(), None),
+                Some(top) => {
+                    let r = match known.get(&top) {
+                        Some(&r) => r,
+                        None => {
+                            let hidden = staging_dir(&top);
+                            if hidden.exists() {
+                                // A stage of ours that an interrupted export left behind.
+                                fs::remove_dir_all(&hidden).map_err(|e| io_err(&hidden, e))?;
+                            }
+                            stage.roots.push((hidden, top.clone()));
+                            known.insert(top.clone(), stage.roots.len() - 1);
+                            stage.roots.len() - 1
+                        }
+                    };
+                    let rest = p.dest.strip_prefix(&top).unwrap_or(Path::new(""));
+                    (stage.roots[r].0.join(rest), Some(r))
+                }
             };
-            let due = pool.push(nid, job)?;
-            take(due, summary)?;
-        }
-        let due = pool.drain()?;
-        take(due, summary)
-    })();
-    let wrote = summary.items_exported > before;
-    match (&staged, filled) {
-        (Some(st), Ok(())) if wrote => fs::rename(st, dir).map_err(|e| io_err(dir, e)),
-        (Some(st), r) => {
-            let _ = fs::remove_dir_all(st);
-            r
-        }
-        (None, r) => {
-            if !wrote {
-                // Nothing of this folder could be written: no empty directory.
-                let _ = fs::remove_dir(dir);
+            if let Err(e) = fs::create_dir_all(&dir) {
+                return Err(stage.abandon(io_err(&dir, e)));
             }
-            r
+            stage.dirs.push(dir.into());
+            stage.root_of.push(root);
+        }
+        Ok(stage)
+    }
+
+    /// Ends the export: on success, folders left without files are removed
+    /// and each stage with files is renamed into place; on failure every
+    /// stage is removed and `filled`'s error returned.
+    fn finish(self, filled: Result<()>, written: &[usize]) -> Result<()> {
+        if let Err(e) = filled {
+            return Err(self.abandon(e));
+        }
+        let mut used = vec![false; self.roots.len()];
+        // Deepest first (the walk was depth first), so a parent left without
+        // files goes once its children have gone.
+        for (f, dir) in self.dirs.iter().enumerate().rev() {
+            match (written.get(f).copied().unwrap_or(0), self.root_of[f]) {
+                (0, _) => {
+                    // Only if empty: an existing directory may hold other files.
+                    let _ = fs::remove_dir(dir);
+                }
+                (_, Some(r)) => used[r] = true,
+                (_, None) => {}
+            }
+        }
+        for ((hidden, dir), used) in self.roots.iter().zip(used) {
+            if used {
+                fs::rename(hidden, dir).map_err(|e| io_err(dir, e))?;
+            } else {
+                let _ = fs::remove_dir_all(hidden);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Stage {
+    /// Removes every stage (what an export that cannot go on leaves);
+    /// returns `e`.
+    fn abandon(&self, e: CopyError) -> CopyError {
+        for (hidden, _) in &self.roots {
+            let _ = fs::remove_dir_all(hidden);
+        }
+        e
+    }
+}
+
+/// The topmost directory of `dir` below `out` that does not exist yet.
+fn new_ancestor(out: &Path, dir: &Path) -> Option<PathBuf> {
+    let rel = dir.strip_prefix(out).ok()?;
+    let mut at = out.to_path_buf();
+    for c in rel.components() {
+        at.push(c);
+        if !at.exists() {
+            return Some(at);
         }
     }
+    None
 }
 
 /// Counts and reports an item that could not be read or rendered.
@@ -527,15 +681,13 @@ fn item_failed(
     });
 }
 
-/// Where a folder directory that does not exist yet is filled before it
-/// is renamed into place: a hidden name beside it. `None` when the
-/// directory exists (or is the output's top) and files go in one by one.
-fn staging_dir(dir: &Path) -> Option<PathBuf> {
-    if dir.exists() {
-        return None;
-    }
-    let name = dir.file_name()?.to_string_lossy().into_owned();
-    Some(dir.with_file_name(format!(".{name}.pstkit-part")))
+/// The hidden name a new directory is filled under, beside it.
+fn staging_dir(dir: &Path) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.with_file_name(format!(".{name}.pstkit-part"))
 }
 
 /// The file for one item in EML mode, appended to `out`: its extension.
@@ -581,12 +733,19 @@ fn render_mail(
 
 fn export_mbox_folder(
     pool: &mut Pool,
-    path: &Path,
-    folder: &str,
-    ids: &[Nid],
+    planned: &Planned,
     summary: &mut ExportSummary,
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
+    let Planned {
+        folder,
+        ids,
+        dest: path,
+    } = planned;
+    progress(ExportEvent::FolderStarted {
+        folder: folder.clone(),
+        items: ids.len(),
+    });
     let mut writer: Option<MboxWriter> = None;
     let mut take = |due: Results,
                     summary: &mut ExportSummary,

@@ -1,10 +1,13 @@
 //! Export of pstkit stores to files other programs read: RFC 5322 `.eml`
 //! messages, mboxrd files, vCard 3.0 contacts and iCalendar events.
 //!
-//! [`export()`] walks the store once, folder by folder, with one message in
-//! memory at a time, and writes each file under a temporary name that is
-//! renamed when the file is complete. The input is only read. Damaged items
-//! are reported through the progress callback and skipped.
+//! [`export()`] walks the folder tree once to list the items (4 bytes an
+//! item), then reads them with a message per worker in memory at a time:
+//! EML in the order their data lies in the file, mbox folder by folder.
+//! New folder directories are filled under hidden names and renamed into
+//! place at the end; files into existing directories go under temporary
+//! names, renamed when complete. The input is only read. Damaged items are
+//! reported through the progress callback and skipped.
 //!
 //! ```no_run
 //! use pstkit_copy::{export, ExportEvent, ExportFormat};

@@ -851,3 +851,120 @@ fn damaged_item_is_reported_and_skipped() {
         }
     }
 }
+
+/// A generated mailbox of `messages` items in `dir` (its folders take
+/// turns, as a real mailbox's do).
+fn generated(dir: &Path, messages: u64) -> PathBuf {
+    use pstkit_store::synth::{generate, SynthOptions};
+    use pstkit_store::write::{PstWriter, WriterOptions};
+    let path = dir.join("generated.pst");
+    let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
+    generate(&mut w, &SynthOptions { messages, seed: 7 }, |_| {}).unwrap();
+    w.finish().unwrap()
+}
+
+#[test]
+fn eml_items_are_read_in_file_order_across_folders() {
+    // Folder by folder, an export would map the whole file once per
+    // folder; it goes through the file once, front to back, instead. The
+    // files and their numbers stay those of each folder.
+    let tmp = tempfile::tempdir().unwrap();
+    let path = generated(tmp.path(), 300);
+    let file = NdbFile::open(&path).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let r = run(&store, ExportFormat::Eml);
+    assert_eq!(r.summary.items_exported, 300);
+    let ndb = file.ndb();
+    let offset = |nid: Nid| {
+        let e = ndb.node_entry(nid).unwrap();
+        ndb.block_entry(e.data).unwrap().bref.ib.0
+    };
+    let offsets: Vec<u64> = r.items.iter().map(|i| offset(i.nid)).collect();
+    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+    // The folders take turns in the file, so they do in the export.
+    let switches = r
+        .items
+        .windows(2)
+        .filter(|w| w[0].folder != w[1].folder)
+        .count();
+    assert!(
+        switches > r.folder_items.len() * 2,
+        "{switches} folder changes"
+    );
+    // Each file holds its item, numbered by its place in its folder.
+    for w in store.walk().flatten() {
+        let ids = w.folder.message_ids().unwrap();
+        for (i, nid) in ids.iter().enumerate() {
+            let item = r.items.iter().find(|it| it.nid == *nid).unwrap();
+            assert_eq!(item.folder, w.path_string());
+            let name = item.file.file_name().unwrap().to_string_lossy();
+            assert!(name.starts_with(&format!("{}.", i + 1)), "{name}");
+            let subject = store.message(*nid).unwrap().subject().unwrap_or_default();
+            if item.file.extension().is_some_and(|e| e == "eml") {
+                let raw = std::fs::read(&item.file).unwrap();
+                let parsed = MessageParser::default().parse(&raw[..]).unwrap();
+                assert_eq!(parsed.subject().unwrap_or_default(), subject);
+            }
+        }
+    }
+    let names = files(r.dir.path());
+    assert_eq!(names.len(), 300);
+    assert!(
+        names.iter().all(|n| !n.contains(".pstkit-part")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn a_stage_left_by_an_interrupted_export_is_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = generated(tmp.path(), 40);
+    let file = NdbFile::open(&path).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let out = tmp.path().join("out");
+    let top = store.walk().flatten().nth(1).unwrap().path[0].clone();
+    let stale = out.join(format!(".{top}.pstkit-part")).join("Inbox");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("999.eml"), b"half").unwrap();
+    let s = export(&store, &out, ExportFormat::Eml, &mut |_| {}).unwrap();
+    assert!(s.is_complete());
+    let names = files(&out);
+    assert_eq!(names.len(), 40, "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with(&format!("{top}/"))),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.contains("999.eml")), "{names:?}");
+}
+
+#[test]
+fn an_output_that_cannot_be_made_leaves_no_stage() {
+    // A file where the export's last folder directory would go: the
+    // export fails, names the path, and leaves nothing of its own behind
+    // (the folders before it were staged already).
+    let tmp = tempfile::tempdir().unwrap();
+    let path = generated(tmp.path(), 40);
+    let file = NdbFile::open(&path).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let out = tmp.path().join("out");
+    let top = store.walk().flatten().nth(1).unwrap().path[0].clone();
+    let last = store
+        .walk()
+        .flatten()
+        .filter(|w| !w.folder.message_ids().unwrap().is_empty())
+        .last()
+        .unwrap()
+        .path;
+    assert_eq!(last.len(), 2, "{last:?}");
+    let obstacle = out.join(&top).join(&last[1]);
+    std::fs::create_dir_all(out.join(&top)).unwrap();
+    std::fs::write(&obstacle, b"in the way").unwrap();
+    let e = export(&store, &out, ExportFormat::Eml, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains(&last[1]), "{e}");
+    let left: Vec<_> = std::fs::read_dir(out.join(&top))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, vec![last[1].clone()]);
+    assert_eq!(std::fs::read(&obstacle).unwrap(), b"in the way");
+}
