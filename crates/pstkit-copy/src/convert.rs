@@ -1,7 +1,8 @@
-//! The stream-copy engine: one pass over a source store, depth first, writing
-//! each folder and message to a new PST or OST as it goes, one message in
-//! memory at a time, then a verify pass that re-reads the output and checks
-//! every item's digest against the source.
+//! The stream-copy engine: one walk over a source store's folders, depth
+//! first, making each in a new PST or OST, then one pass over their items
+//! in the order their data lies in the source (4 bytes of order an item,
+//! one message in memory at a time), then a verify pass that re-reads the
+//! output and checks every item's digest against the source.
 //!
 //! Every property is copied as stored (named properties are remapped into
 //! the destination's map by name), with recipients, attachments, embedded
@@ -29,6 +30,7 @@ use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, W
 use pstkit_store::{AttachMethod, Message, NameMap, NamedProp, Store, StoreError};
 
 use crate::error::{CopyError, Result};
+use crate::export::data_offset;
 
 /// How to convert.
 #[derive(Clone, Debug, Default)]
@@ -234,6 +236,14 @@ impl Copier<'_, '_, '_> {
         let std = self.w.standard_folders();
         let deleted_name = "deleted items";
         let no_wastebasket = self.src.wastebasket().is_none();
+        // The folders are made first, and their items copied after, in the
+        // order their data lies in the source: a mailbox's folders are
+        // interleaved in its file, and folder by folder the copy would map
+        // the whole source once per folder.
+        // (destination folder, source path)
+        let mut folders: Vec<(Nid, String)> = Vec::new();
+        // (data offset, index in `folders`, item, associated)
+        let mut order: Vec<(u64, u32, Nid, bool)> = Vec::new();
         // (source folder, destination parent, source path)
         let mut stack = vec![(Nid::ROOT_FOLDER, std.root, String::new())];
         let mut seen = std::collections::HashSet::new();
@@ -273,29 +283,22 @@ impl Copier<'_, '_, '_> {
             };
             self.summary.folders += u64::from(snid != Nid::ROOT_FOLDER);
             progress(CopyEvent::Folder { path: &path });
+            let f = folders.len() as u32;
             for (ids, assoc) in [
                 (folder.message_ids(), false),
                 (folder.associated_ids(), true),
             ] {
-                let ids = match ids {
-                    Ok(ids) => ids,
+                match ids {
+                    Ok(ids) => order.extend(
+                        ids.into_iter()
+                            .map(|nid| (data_offset(self.src.ndb(), nid), f, nid, assoc)),
+                    ),
                     Err(e) => {
-                        self.damaged(&path, snid, &format!("contents table: {e}"), progress)?;
-                        continue;
-                    }
-                };
-                for nid in ids {
-                    match self.copy_item(nid, dnid, assoc) {
-                        Ok(()) => progress(CopyEvent::Item {
-                            bytes_written: self.w.bytes_written(),
-                        }),
-                        Err(CopyError::Store(StoreError::Io { path, source })) => {
-                            return Err(CopyError::Io { path, source })
-                        }
-                        Err(e) => self.damaged(&path, nid, &e.to_string(), progress)?,
+                        self.damaged(&path, snid, &format!("contents table: {e}"), progress)?
                     }
                 }
             }
+            folders.push((dnid, path.clone()));
             match folder.subfolder_ids() {
                 Ok(children) => {
                     for child in children.into_iter().rev() {
@@ -308,6 +311,19 @@ impl Copier<'_, '_, '_> {
                     }
                 }
                 Err(e) => self.damaged(&path, snid, &format!("hierarchy table: {e}"), progress)?,
+            }
+        }
+        order.sort_unstable();
+        for (_, f, nid, assoc) in order {
+            let (dnid, path) = &folders[f as usize];
+            match self.copy_item(nid, *dnid, assoc) {
+                Ok(()) => progress(CopyEvent::Item {
+                    bytes_written: self.w.bytes_written(),
+                }),
+                Err(CopyError::Store(StoreError::Io { path, source })) => {
+                    return Err(CopyError::Io { path, source })
+                }
+                Err(e) => self.damaged(path, nid, &e.to_string(), progress)?,
             }
         }
         Ok(())

@@ -500,10 +500,10 @@ fn export_eml(
     stage.finish(filled, &sent.folders)
 }
 
-/// Where an item's data begins in the file: the order EML items are read
-/// in. Items whose entries cannot be read sort last; their worker reports
-/// why.
-fn data_offset(ndb: pstkit_ndb::Ndb<'_>, nid: Nid) -> u64 {
+/// Where an item's data begins in the file: the order items are read in
+/// to go through a file once, front to back. Items whose entries cannot
+/// be read sort last; reading them reports why.
+pub(crate) fn data_offset(ndb: pstkit_ndb::Ndb<'_>, nid: Nid) -> u64 {
     ndb.node_entry(nid)
         .and_then(|e| ndb.block_entry(e.data))
         .map_or(u64::MAX, |b| b.bref.ib.0)
