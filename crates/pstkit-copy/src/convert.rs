@@ -1,6 +1,6 @@
 //! The stream-copy engine: one walk over a source store's folders, depth
 //! first, making each in a new PST or OST, then one pass over their items
-//! in the order their data lies in the source (4 bytes of order an item,
+//! in the order their data lies in the source (24 bytes of order an item,
 //! one message in memory at a time), then a verify pass that re-reads the
 //! output and checks every item's digest against the source.
 //!

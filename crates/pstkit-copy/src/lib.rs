@@ -1,7 +1,7 @@
 //! Export of pstkit stores to files other programs read: RFC 5322 `.eml`
 //! messages, mboxrd files, vCard 3.0 contacts and iCalendar events.
 //!
-//! [`export()`] walks the folder tree once to list the items (4 bytes an
+//! [`export()`] walks the folder tree once to list the items (20 bytes an
 //! item), then reads them with a message per worker in memory at a time:
 //! EML in the order their data lies in the file, mbox folder by folder.
 //! New folder directories are filled under hidden names and renamed into
