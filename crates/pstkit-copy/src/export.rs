@@ -179,9 +179,8 @@ struct Planned {
 
 /// Walks the folder tree once: counts the readable folders, reports the
 /// unreadable ones, and names the destination of every folder with items.
-/// Holds every item id of the store (4 bytes an item, and 16 more for
-/// the order they are read in), which is what lets
-/// an EML export read the file in order.
+/// Holds every item id of the store (4 bytes an item, and 16 more for the
+/// order an EML export reads them in, front to back through the file).
 fn plan(
     store: &Store<'_>,
     out: &Path,
