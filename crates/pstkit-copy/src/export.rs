@@ -289,8 +289,8 @@ enum Job {
 
 /// What a worker made of one item.
 enum Done {
-    /// The file written.
-    File(PathBuf),
+    /// The name of the file written, in its directory.
+    File(String),
     /// An mbox entry: sender, time, message.
     Mail(Option<String>, Option<i64>, Vec<u8>),
 }
@@ -394,6 +394,7 @@ fn worker(
     // The one buffer this worker renders files into: memory that stays
     // mapped, instead of fresh pages for the kernel to zero per message.
     let mut buf = Vec::with_capacity(KEEP_BUFFER / 8);
+    let mut dirs = OpenDirs::default();
     loop {
         // The lock is held only to take one batch.
         let next = match jobs.lock() {
@@ -405,7 +406,7 @@ fn worker(
             .into_iter()
             .map(|(nid, job)| {
                 let r = match &store {
-                    Ok(store) => do_job(store, nid, job, &mut buf),
+                    Ok(store) => do_job(store, nid, job, &mut buf, &mut dirs),
                     Err(e) => Err(CopyError::Damaged {
                         folder: String::new(),
                         nid,
@@ -421,7 +422,13 @@ fn worker(
     }
 }
 
-fn do_job(store: &Store<'_>, nid: Nid, job: Job, buf: &mut Vec<u8>) -> Result<Done> {
+fn do_job(
+    store: &Store<'_>,
+    nid: Nid,
+    job: Job,
+    buf: &mut Vec<u8>,
+    dirs: &mut OpenDirs,
+) -> Result<Done> {
     let m = store.message(nid)?;
     match job {
         Job::Eml { dir, index, atomic } => {
@@ -431,18 +438,68 @@ fn do_job(store: &Store<'_>, nid: Nid, job: Job, buf: &mut Vec<u8>) -> Result<Do
                 buf.shrink_to(KEEP_BUFFER);
             }
             let ext = render_file(&m, store, buf)?;
-            let file = dir.join(format!("{index}.{ext}"));
+            let name = format!("{index}.{ext}");
             if atomic {
-                write_atomic(&file, buf)?;
+                write_atomic(&dir.join(&name), buf)?;
             } else {
-                fs::write(&file, &buf).map_err(|e| io_err(&file, e))?;
+                dirs.write(&dir, &name, buf)
+                    .map_err(|e| io_err(&dir.join(&name), e))?;
             }
-            Ok(Done::File(file))
+            Ok(Done::File(name))
         }
         Job::Mail => {
             let (sender, secs, eml) = render_mail(&m, store)?;
             Ok(Done::Mail(sender, secs, eml))
         }
+    }
+}
+
+/// Directories a worker has open to create files in: a file is then
+/// created by its name in the open directory (`openat`), not by a path the
+/// kernel walks again component by component for every file.
+#[derive(Default)]
+struct OpenDirs {
+    #[cfg(unix)]
+    open: Vec<(std::sync::Arc<Path>, rustix::fd::OwnedFd)>,
+}
+
+/// Directories a worker keeps open at most (the oldest is closed first).
+#[cfg(unix)]
+const OPEN_DIRS: usize = 16;
+
+impl OpenDirs {
+    /// Creates (or truncates) `dir/name` and writes `bytes` into it.
+    fn write(
+        &mut self,
+        dir: &std::sync::Arc<Path>,
+        name: &str,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{open, openat, Mode, OFlags};
+            let at = match self
+                .open
+                .iter()
+                .position(|(d, _)| std::sync::Arc::ptr_eq(d, dir))
+            {
+                Some(i) => i,
+                None => {
+                    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                    let fd = open(&**dir, flags, Mode::empty())?;
+                    if self.open.len() == OPEN_DIRS {
+                        self.open.remove(0);
+                    }
+                    self.open.push((dir.clone(), fd));
+                    self.open.len() - 1
+                }
+            };
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+            let fd = openat(&self.open[at].1, name, flags, Mode::from_raw_mode(0o666))?;
+            File::from(fd).write_all(bytes)
+        }
+        #[cfg(not(unix))]
+        fs::write(dir.join(name), bytes)
     }
 }
 
@@ -530,19 +587,15 @@ impl Sent<'_> {
             let f = self.queued.pop_front().unwrap_or_default();
             let p = &self.plan[f];
             match r {
-                Ok(Done::File(file)) => {
+                Ok(Done::File(name)) => {
                     summary.items_exported += 1;
                     summary.files_written += 1;
                     self.folders[f] += 1;
                     // Reported under the name it will have.
-                    let file = match file.file_name() {
-                        Some(name) => p.dest.join(name),
-                        None => file,
-                    };
                     progress(ExportEvent::ItemExported {
                         folder: p.folder.clone(),
                         nid,
-                        file,
+                        file: p.dest.join(name),
                     });
                 }
                 Ok(Done::Mail(..)) => {}
@@ -816,6 +869,43 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_dirs_write_into_more_directories_than_they_keep_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs: Vec<std::sync::Arc<Path>> = (0..40)
+            .map(|i| {
+                let d = tmp.path().join(format!("d{i}"));
+                fs::create_dir(&d).unwrap();
+                d.into()
+            })
+            .collect();
+        let mut open = OpenDirs::default();
+        // Round and round: every directory is closed and opened again.
+        for round in 0..3 {
+            for (i, d) in dirs.iter().enumerate() {
+                let body = format!("{round} {i}");
+                open.write(d, &format!("{round}.eml"), body.as_bytes())
+                    .unwrap();
+            }
+        }
+        // Writing a name again replaces the file's bytes.
+        open.write(&dirs[0], "0.eml", b"x").unwrap();
+        for (i, d) in dirs.iter().enumerate() {
+            for round in 0..3 {
+                let got = fs::read(d.join(format!("{round}.eml"))).unwrap();
+                let want = if (i, round) == (0, 0) {
+                    b"x".to_vec()
+                } else {
+                    format!("{round} {i}").into_bytes()
+                };
+                assert_eq!(got, want);
+            }
+        }
+        let gone: std::sync::Arc<Path> = tmp.path().join("missing").into();
+        let e = open.write(&gone, "1.eml", b"x").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+    }
 
     #[test]
     fn atomic_write_leaves_only_the_file() {
