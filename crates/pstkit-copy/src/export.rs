@@ -39,7 +39,8 @@ pub enum ExportEvent {
         /// Items in their contents tables.
         items: usize,
     },
-    /// A folder with items is being exported.
+    /// A folder with items is being exported: its first item is on its way
+    /// (in an EML export the folders' items interleave, in file order).
     FolderStarted {
         /// Its path of display names, joined by `/`.
         folder: String,
