@@ -1,5 +1,6 @@
 //! LTP and messaging layers: property-context decode and whole-message read
-//! over every message of a generated ≈ 10 MB mailbox.
+//! over every message of a generated ≈ 10 MB mailbox, and compressed-RTF
+//! bodies.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -99,5 +100,34 @@ fn bench_read(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_read);
+/// Compressed RTF bodies (LZFu), as RTF-only Exchange items carry them: an
+/// HTML mail encapsulated in RTF, about 60 KB, decompressed whole.
+fn bench_rtf(c: &mut Criterion) {
+    let mut rng = pstkit_store::synth::Rng::new(11);
+    let words = [
+        "budget", "réunion", "meeting", "Angebot", "予算", "report", "the", "and",
+    ];
+    let mut rtf =
+        String::from("{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 \\deff0{\\fonttbl{\\f0 Arial;}}\n");
+    while rtf.len() < 60_000 {
+        rtf.push_str("{\\*\\htmltag64 <p style=\"margin:0\">}\\htmlrtf {\\htmlrtf0 ");
+        for _ in 0..40 {
+            let w: &&str = rng.pick(&words);
+            rtf.push_str(w);
+            rtf.push(' ');
+        }
+        rtf.push_str("}\\htmlrtf0 {\\*\\htmltag72 </p>}\\par\n");
+    }
+    rtf.push('}');
+    let packed = pstkit_store::rtf::compress_rtf(rtf.as_bytes());
+    let mut g = c.benchmark_group("rtf");
+    g.measurement_time(Duration::from_secs(3));
+    g.throughput(Throughput::Bytes(rtf.len() as u64));
+    g.bench_function(format!("decompress/{} KB", rtf.len() / 1000), |b| {
+        b.iter(|| pstkit_store::rtf::decompress_rtf(black_box(&packed)).expect("decompresses"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_read, bench_rtf);
 criterion_main!(benches);

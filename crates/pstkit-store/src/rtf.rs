@@ -186,6 +186,17 @@ fn crc(data: &[u8]) -> u32 {
 }
 
 /// Decodes the LZFu token stream that follows the header.
+/// Bytes of the virtual stream before the output: the dictionary as it
+/// stands before the first token, oldest first (never-written zeros, then
+/// the initial text), so that the stream's last 4096 bytes are always the
+/// dictionary.
+const PREFIX: usize = DICT_SIZE;
+
+/// Decodes a token stream. The output is decoded into one flat buffer
+/// behind [`PREFIX`] instead of through a separate circular dictionary:
+/// stream position `s` is dictionary slot `(s + 207) % 4096`, so a
+/// reference is a copy from a fixed distance back, done as one slice copy
+/// when it does not overlap the bytes it produces.
 fn lzfu_decode(payload: &[u8], raw_size: u32) -> Result<Vec<u8>, RtfError> {
     let limit = usize::try_from(raw_size).unwrap_or(usize::MAX).min(
         payload
@@ -193,98 +204,116 @@ fn lzfu_decode(payload: &[u8], raw_size: u32) -> Result<Vec<u8>, RtfError> {
             .saturating_mul(MAX_EXPANSION)
             .saturating_add(EXPANSION_SLACK),
     );
-    let mut decoder = Decoder {
-        dict: [0; DICT_SIZE],
-        write: INITIAL_DICT.len(),
-        out: Vec::with_capacity(limit.min(payload.len().saturating_mul(9))),
+    let mut out = Vec::with_capacity(PREFIX + limit.min(payload.len().saturating_mul(9)));
+    out.resize(PREFIX - INITIAL_DICT.len(), 0);
+    out.extend_from_slice(INITIAL_DICT);
+    let mut d = Decoder {
+        out,
         limit,
         raw_size,
     };
-    if let Some(start) = decoder.dict.get_mut(..INITIAL_DICT.len()) {
-        start.copy_from_slice(INITIAL_DICT);
-    }
 
     let mut input = payload.iter().copied();
     loop {
         let Some(control) = input.next() else {
-            return decoder.finish_without_marker();
+            return d.finish_without_marker();
         };
         for bit in 0..8 {
             if control & (1 << bit) == 0 {
                 let Some(byte) = input.next() else {
-                    return decoder.finish_without_marker();
+                    return d.finish_without_marker();
                 };
-                decoder.push(byte)?;
+                d.room(1)?;
+                d.out.push(byte);
                 continue;
             }
             let (Some(high), Some(low)) = (input.next(), input.next()) else {
-                return Err(decoder.unexpected_end());
+                return Err(d.unexpected_end());
             };
             let word = u16::from_be_bytes([high, low]);
             let offset = usize::from(word >> 4);
             let len = usize::from(word & 0xF) + MIN_MATCH;
-            if offset == decoder.write {
-                return decoder.finish();
+            let write = (d.out.len() + INITIAL_DICT.len()) & DICT_MASK;
+            if offset == write {
+                return d.finish();
             }
-            decoder.copy(offset, len)?;
+            // 1..=4095 bytes back; the prefix keeps the start in the buffer.
+            let distance = write.wrapping_sub(offset) & DICT_MASK;
+            d.copy(distance, len)?;
         }
     }
 }
 
 /// State of an LZFu decode in progress.
 struct Decoder {
-    dict: [u8; DICT_SIZE],
-    write: usize,
+    /// [`PREFIX`] bytes of initial dictionary, then the output.
     out: Vec<u8>,
     limit: usize,
     raw_size: u32,
 }
 
 impl Decoder {
-    /// Emits one byte to both the output and the dictionary.
-    fn push(&mut self, byte: u8) -> Result<(), RtfError> {
-        if self.out.len() >= self.limit {
+    fn produced(&self) -> usize {
+        self.out.len() - PREFIX
+    }
+
+    /// Fails when `n` more bytes would pass the output limit (reporting the
+    /// first byte over it, as a byte-by-byte decoder would).
+    fn room(&self, n: usize) -> Result<(), RtfError> {
+        if self.produced() + n > self.limit {
             return Err(RtfError::SizeMismatch {
                 declared: self.raw_size,
-                actual: self.out.len().saturating_add(1),
+                actual: self.limit.saturating_add(1),
             });
         }
-        if let Some(slot) = self.dict.get_mut(self.write) {
-            *slot = byte;
-        }
-        self.write = (self.write + 1) & DICT_MASK;
-        self.out.push(byte);
         Ok(())
     }
 
-    /// Copies a back-reference one byte at a time, so a reference may
-    /// overlap the bytes it is producing.
-    fn copy(&mut self, offset: usize, len: usize) -> Result<(), RtfError> {
-        let mut read = offset;
-        for _ in 0..len {
-            let byte = self.dict.get(read).copied().unwrap_or(0);
-            read = (read + 1) & DICT_MASK;
-            self.push(byte)?;
+    /// Copies `len` bytes starting `distance` bytes back. A reference may
+    /// overlap the bytes it is producing (a run): those are copied one at a
+    /// time, so each reads what the one before wrote.
+    fn copy(&mut self, distance: usize, len: usize) -> Result<(), RtfError> {
+        let full = self.room(len);
+        // Up to the limit, then the error: what a byte-by-byte decoder emits.
+        let len = if full.is_err() {
+            self.limit - self.produced()
+        } else {
+            len
+        };
+        let from = self.out.len() - distance;
+        if distance >= len {
+            self.out.extend_from_within(from..from + len);
+        } else {
+            for i in 0..len {
+                let byte = self.out[from + i];
+                self.out.push(byte);
+            }
         }
-        Ok(())
+        full
+    }
+
+    /// The output, without the prefix.
+    fn into_output(mut self) -> Vec<u8> {
+        self.out.drain(..PREFIX);
+        self.out
     }
 
     /// Accepts the output at the end marker if it has the declared size.
     fn finish(self) -> Result<Vec<u8>, RtfError> {
-        if u32::try_from(self.out.len()).ok() == Some(self.raw_size) {
-            Ok(self.out)
+        if u32::try_from(self.produced()).ok() == Some(self.raw_size) {
+            Ok(self.into_output())
         } else {
             Err(RtfError::SizeMismatch {
                 declared: self.raw_size,
-                actual: self.out.len(),
+                actual: self.produced(),
             })
         }
     }
 
     /// Tolerates a missing end marker only when all declared bytes are there.
     fn finish_without_marker(self) -> Result<Vec<u8>, RtfError> {
-        if u32::try_from(self.out.len()).ok() == Some(self.raw_size) {
-            Ok(self.out)
+        if u32::try_from(self.produced()).ok() == Some(self.raw_size) {
+            Ok(self.into_output())
         } else {
             Err(self.unexpected_end())
         }
@@ -292,7 +321,7 @@ impl Decoder {
 
     fn unexpected_end(&self) -> RtfError {
         RtfError::UnexpectedEnd {
-            produced: self.out.len(),
+            produced: self.produced(),
             declared: self.raw_size,
         }
     }
@@ -745,6 +774,70 @@ mod tests {
             // Unsealed, too: header fields are random here.
             let _ = decompress_rtf(&rng.bytes(len, 0));
         }
+    }
+
+    /// The decoder as [MS-OXRTFCP] 2.2.1.2 describes it, byte by byte
+    /// through a circular dictionary, with no limits: the oracle for the
+    /// flat decoder. `None` when the input ends inside a reference.
+    fn reference_decode(payload: &[u8]) -> Option<Vec<u8>> {
+        let mut dict = [0u8; DICT_SIZE];
+        dict[..INITIAL_DICT.len()].copy_from_slice(INITIAL_DICT);
+        let mut write = INITIAL_DICT.len();
+        let mut out = Vec::new();
+        let mut input = payload.iter().copied();
+        while let Some(control) = input.next() {
+            for bit in 0..8 {
+                if control & (1 << bit) == 0 {
+                    let Some(byte) = input.next() else {
+                        return Some(out);
+                    };
+                    dict[write] = byte;
+                    write = (write + 1) & DICT_MASK;
+                    out.push(byte);
+                    continue;
+                }
+                let word = u16::from_be_bytes([input.next()?, input.next()?]);
+                let mut read = usize::from(word >> 4);
+                if read == write {
+                    return Some(out);
+                }
+                for _ in 0..usize::from(word & 0xF) + MIN_MATCH {
+                    let byte = dict[read];
+                    read = (read + 1) & DICT_MASK;
+                    dict[write] = byte;
+                    write = (write + 1) & DICT_MASK;
+                    out.push(byte);
+                }
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn flat_decoder_agrees_with_the_dictionary_one() {
+        // Random token streams reference every slot: never-written ones
+        // (zeros), the initial text, and runs overlapping their own output.
+        let mut rng = XorShift(7);
+        let mut overlapping = 0;
+        for round in 0..3000 {
+            let len = 1 + (rng.next() as usize) % 3000;
+            let payload = rng.bytes(len, 0);
+            let want = reference_decode(&payload);
+            let got = lzfu_decode(&payload, want.as_ref().map_or(0, |w| w.len() as u32));
+            match want {
+                Some(w) => {
+                    assert_eq!(got.as_ref(), Ok(&w), "round {round}");
+                    overlapping += usize::from(w.windows(4).any(|q| q.iter().all(|&b| b == q[0])));
+                }
+                None => assert!(got.is_err(), "round {round}"),
+            }
+            // A declared size one short stops at the same byte.
+            if let Some(w) = reference_decode(&payload).filter(|w| !w.is_empty()) {
+                let short = lzfu_decode(&payload, w.len() as u32 - 1);
+                assert!(short.is_err(), "round {round}");
+            }
+        }
+        assert!(overlapping > 100, "{overlapping}");
     }
 
     #[test]
