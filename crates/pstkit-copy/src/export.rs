@@ -23,9 +23,10 @@ pub enum ExportFormat {
     /// `N.vcf`, appointments and meetings as `N.ics`), numbered by the
     /// item's position in the folder's contents table.
     Eml,
-    /// One mboxrd file per folder, `<folder path>.mbox`. Contacts and
-    /// appointments go in as mail with their vCard or iCalendar attached, so
-    /// that the mbox holds every item and nothing of them is lost.
+    /// One mboxrd file per folder, `<folder path>.mbox`, its messages in the
+    /// order their data lies in the source file. Contacts and appointments
+    /// go in as mail with their vCard or iCalendar attached, so that the
+    /// mbox holds every item and nothing of them is lost.
     Mbox,
 }
 
@@ -40,7 +41,7 @@ pub enum ExportEvent {
         items: usize,
     },
     /// A folder with items is being exported: its first item is on its way
-    /// (in an EML export the folders' items interleave, in file order).
+    /// (the folders' items interleave, in file order).
     FolderStarted {
         /// Its path of display names, joined by `/`.
         folder: String,
@@ -105,8 +106,9 @@ impl ExportSummary {
 /// renamed into place when the export ends; into directories that exist
 /// already, each file goes under a temporary name and is renamed when
 /// complete. Items are read, rendered and written by one worker thread per
-/// CPU, a bounded number ahead; EML items in the order their data lies in
-/// the file, mbox items folder by folder in each folder's order.
+/// CPU, a bounded number ahead, in the order their data lies in the file
+/// (a mailbox's folders are interleaved there); mbox files are written
+/// under temporary names and renamed when the export ends.
 /// Unreadable items and folders are reported through `progress` and
 /// skipped; the error return is kept for what stops the whole export (the
 /// output cannot be written).
@@ -153,14 +155,7 @@ pub fn export(
         };
         let r = match format {
             ExportFormat::Eml => export_eml(store, out, &plan, &mut pool, &mut summary, progress),
-            ExportFormat::Mbox => plan.iter().try_for_each(|p| {
-                let before = summary.items_exported;
-                export_mbox_folder(&mut pool, p, &mut summary, progress)?;
-                if summary.items_exported > before {
-                    summary.folders_exported += 1;
-                }
-                Ok(())
-            }),
+            ExportFormat::Mbox => export_mbox(store, &plan, &mut pool, &mut summary, progress),
         };
         // Closing the job queue ends the workers before the scope joins them.
         pool.jobs = None;
@@ -181,7 +176,7 @@ struct Planned {
 /// Walks the folder tree once: counts the readable folders, reports the
 /// unreadable ones, and names the destination of every folder with items.
 /// Holds every item id of the store (4 bytes an item, and 16 more for the
-/// order an EML export reads them in, front to back through the file).
+/// order the export reads them in, front to back through the file).
 fn plan(
     store: &Store<'_>,
     out: &Path,
@@ -519,14 +514,7 @@ fn export_eml(
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
     let stage = Stage::prepare(out, plan)?;
-    let ndb = store.ndb();
-    let mut order: Vec<(u64, u32, u32)> = Vec::new();
-    for (f, p) in plan.iter().enumerate() {
-        for (i, &nid) in p.ids.iter().enumerate() {
-            order.push((data_offset(ndb, nid), f as u32, i as u32));
-        }
-    }
-    order.sort_unstable();
+    let order = file_order(store, plan);
     let mut sent = Sent {
         plan,
         folders: vec![0; plan.len()],
@@ -556,6 +544,20 @@ fn export_eml(
     })();
     summary.folders_exported += sent.folders.iter().filter(|&&n| n > 0).count();
     stage.finish(filled, &sent.folders)
+}
+
+/// Every planned item as (data offset, planned folder, place in it), in
+/// the order their data lies in the file.
+fn file_order(store: &Store<'_>, plan: &[Planned]) -> Vec<(u64, u32, u32)> {
+    let ndb = store.ndb();
+    let mut order = Vec::with_capacity(plan.iter().map(|p| p.ids.len()).sum());
+    for (f, p) in plan.iter().enumerate() {
+        for (i, &nid) in p.ids.iter().enumerate() {
+            order.push((data_offset(ndb, nid), f as u32, i as u32));
+        }
+    }
+    order.sort_unstable();
+    order
 }
 
 /// Where an item's data begins in the file: the order items are read in
@@ -785,63 +787,119 @@ fn render_mail(
     Ok((sender, m.date().map(unix), eml))
 }
 
-fn export_mbox_folder(
+/// mbox files an export keeps open at once: the least recently written is
+/// closed (suspended) when another is needed.
+const OPEN_MBOX: usize = 64;
+
+/// The mbox export: like the EML one, every folder's items in the order
+/// their data lies in the file, each appended to its folder's mbox. Every
+/// mbox is renamed into place when the export ends.
+fn export_mbox(
+    store: &Store<'_>,
+    plan: &[Planned],
     pool: &mut Pool,
-    planned: &Planned,
     summary: &mut ExportSummary,
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
-    let Planned {
-        folder,
-        ids,
-        dest: path,
-    } = planned;
-    progress(ExportEvent::FolderStarted {
-        folder: folder.clone(),
-        items: ids.len(),
-    });
-    let mut writer: Option<MboxWriter> = None;
-    let mut take = |due: Results,
-                    summary: &mut ExportSummary,
-                    writer: &mut Option<MboxWriter>|
-     -> Result<()> {
-        for (nid, r) in due {
-            match r {
-                Ok(Done::Mail(sender, secs, eml)) => {
-                    let w = match writer.as_mut() {
-                        Some(w) => w,
-                        None => {
-                            if let Some(parent) = path.parent() {
-                                fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
-                            }
-                            writer.insert(MboxWriter::create(path)?)
-                        }
-                    };
-                    w.append(sender.as_deref(), secs, &eml)?;
-                    summary.items_exported += 1;
-                    progress(ExportEvent::ItemExported {
-                        folder: folder.to_string(),
-                        nid,
-                        file: path.to_path_buf(),
-                    });
-                }
-                Ok(Done::File(_)) => {}
-                Err(error) => item_failed(summary, progress, folder, nid, error),
-            }
-        }
-        Ok(())
+    let order = file_order(store, plan);
+    let mut out = Mboxes {
+        plan,
+        writers: (0..plan.len()).map(|_| None).collect(),
+        open: std::collections::VecDeque::new(),
+        queued: std::collections::VecDeque::new(),
     };
-    for &nid in ids {
-        let due = pool.push(nid, Job::Mail)?;
-        take(due, summary, &mut writer)?;
-    }
-    let due = pool.drain()?;
-    take(due, summary, &mut writer)?;
-    if let Some(w) = writer {
+    let mut started = vec![false; plan.len()];
+    let filled = (|| {
+        for &(_, f, i) in &order {
+            let f = f as usize;
+            if !std::mem::replace(&mut started[f], true) {
+                progress(ExportEvent::FolderStarted {
+                    folder: plan[f].folder.clone(),
+                    items: plan[f].ids.len(),
+                });
+            }
+            out.queued.push_back(f);
+            let due = pool.push(plan[f].ids[i as usize], Job::Mail)?;
+            out.take(due, summary, progress)?;
+        }
+        let due = pool.drain()?;
+        out.take(due, summary, progress)
+    })();
+    // On failure the writers are dropped, and with them their temporary files.
+    filled?;
+    for w in out.writers.into_iter().flatten() {
+        if w.count() > 0 {
+            summary.folders_exported += 1;
+        }
         w.finish()?;
         summary.files_written += 1;
     }
     Ok(())
+}
+
+/// The mbox files of an export, and the items handed to the workers and
+/// not yet appended.
+struct Mboxes<'p> {
+    plan: &'p [Planned],
+    /// Per planned folder, once its first item has come.
+    writers: Vec<Option<MboxWriter>>,
+    /// Planned folders whose file is open, least recently written first.
+    open: std::collections::VecDeque<usize>,
+    /// The planned folder of each item handed over, in order.
+    queued: std::collections::VecDeque<usize>,
+}
+
+impl Mboxes<'_> {
+    fn take(
+        &mut self,
+        due: Results,
+        summary: &mut ExportSummary,
+        progress: &mut dyn FnMut(ExportEvent),
+    ) -> Result<()> {
+        for (nid, r) in due {
+            let f = self.queued.pop_front().unwrap_or_default();
+            match r {
+                Ok(Done::Mail(sender, secs, eml)) => {
+                    self.writer(f)?.append(sender.as_deref(), secs, &eml)?;
+                    summary.items_exported += 1;
+                    progress(ExportEvent::ItemExported {
+                        folder: self.plan[f].folder.clone(),
+                        nid,
+                        file: self.plan[f].dest.clone(),
+                    });
+                }
+                Ok(Done::File(_)) => {}
+                Err(error) => item_failed(summary, progress, &self.plan[f].folder, nid, error),
+            }
+        }
+        Ok(())
+    }
+
+    /// The writer of planned folder `f`, its file open.
+    fn writer(&mut self, f: usize) -> Result<&mut MboxWriter> {
+        match self.open.iter().position(|&o| o == f) {
+            Some(at) => {
+                self.open.remove(at);
+            }
+            None if self.open.len() == OPEN_MBOX => {
+                if let Some(old) = self.open.pop_front() {
+                    if let Some(w) = self.writers[old].as_mut() {
+                        w.suspend()?;
+                    }
+                }
+            }
+            None => {}
+        }
+        self.open.push_back(f);
+        if self.writers[f].is_none() {
+            let path = &self.plan[f].dest;
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+            }
+            self.writers[f] = Some(MboxWriter::create(path)?);
+        }
+        Ok(self.writers[f].as_mut().expect("created above"))
+    }
 }
 
 /// The temporary name a file is written under: hidden, beside it.

@@ -2,11 +2,11 @@
 //! messages, mboxrd files, vCard 3.0 contacts and iCalendar events.
 //!
 //! [`export()`] walks the folder tree once to list the items (20 bytes an
-//! item), then reads them with a message per worker in memory at a time:
-//! EML in the order their data lies in the file, mbox folder by folder.
-//! New folder directories are filled under hidden names and renamed into
-//! place at the end; files into existing directories go under temporary
-//! names, renamed when complete. The input is only read. Damaged items are
+//! item), then reads them in the order their data lies in the file, with a
+//! message per worker in memory at a time. New folder directories and mbox
+//! files are filled under hidden names and renamed into place at the end;
+//! files into existing directories go under temporary names, renamed when
+//! complete. The input is only read. Damaged items are
 //! reported through the progress callback and skipped.
 //!
 //! ```no_run

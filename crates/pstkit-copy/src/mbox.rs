@@ -45,12 +45,17 @@ pub fn escape_into(out: &mut Vec<u8>, message: &[u8]) {
 /// One mbox file being written: appended to under a temporary name and
 /// renamed into place by [`MboxWriter::finish`], so that a reader never
 /// sees half a folder. Dropped unfinished, it removes its temporary file.
+/// It can be closed between messages ([`MboxWriter::suspend`]), so that an
+/// export writing many folders' files at once keeps few of them open.
 pub struct MboxWriter {
     tmp: PathBuf,
     path: PathBuf,
+    /// `None` while suspended.
     file: Option<BufWriter<File>>,
     scratch: Vec<u8>,
     count: usize,
+    /// Renamed into place: nothing to remove when dropped.
+    done: bool,
 }
 
 impl MboxWriter {
@@ -64,10 +69,11 @@ impl MboxWriter {
             file: Some(BufWriter::new(file)),
             scratch: Vec::new(),
             count: 0,
+            done: false,
         })
     }
 
-    /// Appends one message.
+    /// Appends one message (opening the file again if it was suspended).
     pub fn append(
         &mut self,
         sender: Option<&str>,
@@ -78,11 +84,29 @@ impl MboxWriter {
         self.scratch
             .extend_from_slice(from_line(sender, secs).as_bytes());
         escape_into(&mut self.scratch, message);
-        if let Some(f) = self.file.as_mut() {
-            f.write_all(&self.scratch)
-                .map_err(|e| io_err(&self.tmp, e))?;
-        }
+        let f = match self.file.as_mut() {
+            Some(f) => f,
+            None => {
+                let f = File::options()
+                    .append(true)
+                    .open(&self.tmp)
+                    .map_err(|e| io_err(&self.tmp, e))?;
+                self.file.insert(BufWriter::new(f))
+            }
+        };
+        f.write_all(&self.scratch)
+            .map_err(|e| io_err(&self.tmp, e))?;
         self.count += 1;
+        Ok(())
+    }
+
+    /// Writes what is buffered and closes the file; the next
+    /// [`MboxWriter::append`] opens it again.
+    pub fn suspend(&mut self) -> Result<()> {
+        if let Some(f) = self.file.take() {
+            f.into_inner()
+                .map_err(|e| io_err(&self.tmp, e.into_error()))?;
+        }
         Ok(())
     }
 
@@ -93,19 +117,18 @@ impl MboxWriter {
 
     /// Flushes and renames the file into place.
     pub fn finish(mut self) -> Result<PathBuf> {
-        if let Some(f) = self.file.take() {
-            f.into_inner()
-                .map_err(|e| io_err(&self.tmp, e.into_error()))?;
-        }
+        self.suspend()?;
         std::fs::rename(&self.tmp, &self.path).map_err(|e| io_err(&self.path, e))?;
+        self.done = true;
         Ok(std::mem::take(&mut self.path))
     }
 }
 
 impl Drop for MboxWriter {
     fn drop(&mut self) {
-        // Still open, or the rename failed: leave no temporary file behind.
-        if self.file.take().is_some() || !self.path.as_os_str().is_empty() {
+        // Unfinished, or the rename failed: leave no temporary file behind.
+        if !self.done {
+            self.file = None;
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
@@ -179,8 +202,31 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no temporary file left");
 
-        // Dropped unfinished: nothing appears, nothing is left.
+        // Suspended between messages: the file is closed and opened again.
+        let path = dir.path().join("Sent.mbox");
+        let mut w = MboxWriter::create(&path).unwrap();
+        w.append(None, Some(0), b"Subject: 1\r\n\r\na\r\n").unwrap();
+        w.suspend().unwrap();
+        w.suspend().unwrap();
+        w.append(None, Some(0), b"Subject: 2\r\n\r\nb\r\n").unwrap();
+        w.suspend().unwrap();
+        assert_eq!(w.count(), 2);
+        w.finish().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "From MAILER-DAEMON Thu Jan  1 00:00:00 1970\nSubject: 1\n\na\n\n\
+             From MAILER-DAEMON Thu Jan  1 00:00:00 1970\nSubject: 2\n\nb\n\n"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        std::fs::remove_file(&path).unwrap();
+
+        // Dropped unfinished (suspended or not): nothing appears, nothing is left.
         let other = dir.path().join("Other.mbox");
+        let mut w = MboxWriter::create(&other).unwrap();
+        w.append(None, None, b"x").unwrap();
+        w.suspend().unwrap();
+        drop(w);
+        assert!(!other.exists());
         let mut w = MboxWriter::create(&other).unwrap();
         w.append(None, None, b"x").unwrap();
         drop(w);

@@ -515,6 +515,27 @@ fn ost_meetings_and_appointments_become_ics() {
     assert_eq!(r.summary.items_exported, 92);
 }
 
+/// The messages of an mbox: split on the separator lines, the mboxrd
+/// quoting undone.
+fn mbox_messages(path: &Path) -> Vec<Vec<u8>> {
+    let text = std::fs::read(path).unwrap();
+    let mut messages: Vec<Vec<u8>> = Vec::new();
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"From ") {
+            messages.push(Vec::new());
+            continue;
+        }
+        let cur = messages.last_mut().unwrap();
+        let quotes = line.iter().take_while(|&&b| b == b'>').count();
+        if quotes > 0 && line[quotes..].starts_with(b"From ") {
+            cur.extend_from_slice(&line[1..]);
+        } else {
+            cur.extend_from_slice(line);
+        }
+    }
+    messages
+}
+
 fn python_mbox_count(path: &Path) -> usize {
     let out = Command::new("python3")
         .args([
@@ -573,22 +594,7 @@ fn mbox_messages_parse_and_match_the_store() {
     let store = Store::open(file.ndb()).unwrap();
     let r = run(&store, ExportFormat::Mbox);
     let path = &r.items[0].file;
-    let text = std::fs::read(path).unwrap();
-    // Split on the separator lines and undo the mboxrd quoting.
-    let mut messages: Vec<Vec<u8>> = Vec::new();
-    for line in text.split_inclusive(|&b| b == b'\n') {
-        if line.starts_with(b"From ") {
-            messages.push(Vec::new());
-            continue;
-        }
-        let cur = messages.last_mut().unwrap();
-        let quotes = line.iter().take_while(|&&b| b == b'>').count();
-        if quotes > 0 && line[quotes..].starts_with(b"From ") {
-            cur.extend_from_slice(&line[1..]);
-        } else {
-            cur.extend_from_slice(line);
-        }
-    }
+    let messages = mbox_messages(path);
     let in_file: Vec<&Item> = r.items.iter().filter(|i| &i.file == path).collect();
     assert_eq!(messages.len(), in_file.len());
     let mut seen = Seen::default();
@@ -967,4 +973,68 @@ fn an_output_that_cannot_be_made_leaves_no_stage() {
         .collect();
     assert_eq!(left, vec![last[1].clone()]);
     assert_eq!(std::fs::read(&obstacle).unwrap(), b"in the way");
+}
+
+#[test]
+fn mbox_of_many_interleaved_folders_in_file_order() {
+    // 70 folders whose items take turns in the file: more mbox files than
+    // the export keeps open, so each is closed and opened again between
+    // its messages. Every mbox holds its folder's items, in file order.
+    use pstkit_store::synth::Synth;
+    use pstkit_store::write::{PstWriter, WriterOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("many.pst");
+    let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
+    let top = w.standard_folders().ipm_subtree;
+    let folders: Vec<Nid> = (0..70)
+        .map(|i| {
+            w.add_folder(top, &format!("F{i:02}"), Some("IPF.Note"))
+                .unwrap()
+        })
+        .collect();
+    let mut g = Synth::new(5);
+    for n in 0..3 * 70u64 {
+        let m = g.mail(n);
+        w.add_message(folders[(n % 70) as usize], &m).unwrap();
+    }
+    w.finish().unwrap();
+
+    let file = NdbFile::open(&path).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let r = run(&store, ExportFormat::Mbox);
+    assert_eq!(r.summary.items_exported, 210);
+    assert_eq!(r.summary.files_written, 70);
+    assert_eq!(r.summary.folders_exported, 70);
+    let ndb = file.ndb();
+    let offset = |nid: Nid| {
+        let e = ndb.node_entry(nid).unwrap();
+        ndb.block_entry(e.data).unwrap().bref.ib.0
+    };
+    let offsets: Vec<u64> = r.items.iter().map(|i| offset(i.nid)).collect();
+    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+    let names = files(r.dir.path());
+    assert_eq!(names.len(), 70, "{names:?}");
+    for (k, name) in names.iter().enumerate() {
+        let p = r.dir.path().join(name);
+        if k < 3 {
+            // Python's mailbox, for a few (it starts slowly).
+            assert_eq!(python_mbox_count(&p), 3, "{name}");
+        }
+        // Its messages are its folder's items, in the order they came.
+        let got: Vec<String> = mbox_messages(&p)
+            .iter()
+            .map(|m| {
+                let parsed = MessageParser::default().parse(&m[..]).unwrap();
+                parsed.subject().unwrap_or_default().to_string()
+            })
+            .collect();
+        let want: Vec<String> = r
+            .items
+            .iter()
+            .filter(|i| i.file == p)
+            .map(|i| store.message(i.nid).unwrap().subject().unwrap_or_default())
+            .collect();
+        assert_eq!(got, want, "{name}");
+    }
+    assert!(!names.iter().any(|n| n.contains(".part")), "{names:?}");
 }
