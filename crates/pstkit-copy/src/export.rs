@@ -514,36 +514,71 @@ fn export_eml(
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
     let stage = Stage::prepare(out, plan)?;
-    let order = file_order(store, plan);
-    let mut sent = Sent {
+    let mut files = EmlFiles {
         plan,
         folders: vec![0; plan.len()],
-        queued: std::collections::VecDeque::new(),
     };
+    let job = |f: usize, i: usize| Job::Eml {
+        dir: stage.dirs[f].clone(),
+        index: i + 1,
+        atomic: stage.root_of[f].is_none(),
+    };
+    let filled = in_file_order(store, plan, pool, &job, &mut files, summary, progress);
+    summary.folders_exported += files.folders.iter().filter(|&&n| n > 0).count();
+    stage.finish(filled, &files.folders)
+}
+
+/// Hands every planned item to the workers in the order its data lies in
+/// the file (`job` says what to make of it), and each result, in that
+/// order, to `out`.
+fn in_file_order(
+    store: &Store<'_>,
+    plan: &[Planned],
+    pool: &mut Pool,
+    job: &dyn Fn(usize, usize) -> Job,
+    out: &mut dyn Outputs,
+    summary: &mut ExportSummary,
+    progress: &mut dyn FnMut(ExportEvent),
+) -> Result<()> {
     let mut started = vec![false; plan.len()];
-    let filled = (|| {
-        for &(_, f, i) in &order {
-            let (f, i) = (f as usize, i as usize);
-            if !std::mem::replace(&mut started[f], true) {
-                progress(ExportEvent::FolderStarted {
-                    folder: plan[f].folder.clone(),
-                    items: plan[f].ids.len(),
-                });
-            }
-            let job = Job::Eml {
-                dir: stage.dirs[f].clone(),
-                index: i + 1,
-                atomic: stage.root_of[f].is_none(),
-            };
-            sent.queued.push_back(f);
-            let due = pool.push(plan[f].ids[i], job)?;
-            sent.take(due, summary, progress)?;
+    // The planned folder of each item handed over, in order.
+    let mut queued = std::collections::VecDeque::new();
+    let mut take = |due: Results,
+                    queued: &mut std::collections::VecDeque<usize>,
+                    summary: &mut ExportSummary,
+                    progress: &mut dyn FnMut(ExportEvent)| {
+        due.into_iter().try_for_each(|(nid, r)| {
+            let f = queued.pop_front().unwrap_or_default();
+            out.item(f, nid, r, summary, progress)
+        })
+    };
+    for (_, f, i) in file_order(store, plan) {
+        let (f, i) = (f as usize, i as usize);
+        if !std::mem::replace(&mut started[f], true) {
+            progress(ExportEvent::FolderStarted {
+                folder: plan[f].folder.clone(),
+                items: plan[f].ids.len(),
+            });
         }
-        let due = pool.drain()?;
-        sent.take(due, summary, progress)
-    })();
-    summary.folders_exported += sent.folders.iter().filter(|&&n| n > 0).count();
-    stage.finish(filled, &sent.folders)
+        queued.push_back(f);
+        let due = pool.push(plan[f].ids[i], job(f, i))?;
+        take(due, &mut queued, summary, progress)?;
+    }
+    let due = pool.drain()?;
+    take(due, &mut queued, summary, progress)
+}
+
+/// Where the workers' results go.
+trait Outputs {
+    /// One item's result; `f` is its planned folder.
+    fn item(
+        &mut self,
+        f: usize,
+        nid: Nid,
+        r: Result<Done>,
+        summary: &mut ExportSummary,
+        progress: &mut dyn FnMut(ExportEvent),
+    ) -> Result<()>;
 }
 
 /// Every planned item as (data offset, planned folder, place in it), in
@@ -569,43 +604,38 @@ pub(crate) fn data_offset(ndb: pstkit_ndb::Ndb<'_>, nid: Nid) -> u64 {
         .map_or(u64::MAX, |b| b.bref.ib.0)
 }
 
-/// The EML items handed to the workers and not yet accounted for.
-struct Sent<'p> {
+/// The EML files written, per planned folder.
+struct EmlFiles<'p> {
     plan: &'p [Planned],
-    /// Files written, per planned folder.
     folders: Vec<usize>,
-    /// The planned folder of each item handed over, in order (results come
-    /// back in that order).
-    queued: std::collections::VecDeque<usize>,
 }
 
-impl Sent<'_> {
-    fn take(
+impl Outputs for EmlFiles<'_> {
+    fn item(
         &mut self,
-        due: Results,
+        f: usize,
+        nid: Nid,
+        r: Result<Done>,
         summary: &mut ExportSummary,
         progress: &mut dyn FnMut(ExportEvent),
     ) -> Result<()> {
-        for (nid, r) in due {
-            let f = self.queued.pop_front().unwrap_or_default();
-            let p = &self.plan[f];
-            match r {
-                Ok(Done::File(name)) => {
-                    summary.items_exported += 1;
-                    summary.files_written += 1;
-                    self.folders[f] += 1;
-                    // Reported under the name it will have.
-                    progress(ExportEvent::ItemExported {
-                        folder: p.folder.clone(),
-                        nid,
-                        file: p.dest.join(name),
-                    });
-                }
-                Ok(Done::Mail(..)) => {}
-                // The output cannot be written: nothing after it can be.
-                Err(e @ CopyError::Io { .. }) => return Err(e),
-                Err(error) => item_failed(summary, progress, &p.folder, nid, error),
+        let p = &self.plan[f];
+        match r {
+            Ok(Done::File(name)) => {
+                summary.items_exported += 1;
+                summary.files_written += 1;
+                self.folders[f] += 1;
+                // Reported under the name it will have.
+                progress(ExportEvent::ItemExported {
+                    folder: p.folder.clone(),
+                    nid,
+                    file: p.dest.join(name),
+                });
             }
+            Ok(Done::Mail(..)) => {}
+            // The output cannot be written: nothing after it can be.
+            Err(e @ CopyError::Io { .. }) => return Err(e),
+            Err(error) => item_failed(summary, progress, &p.folder, nid, error),
         }
         Ok(())
     }
@@ -801,32 +831,21 @@ fn export_mbox(
     summary: &mut ExportSummary,
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
-    let order = file_order(store, plan);
     let mut out = Mboxes {
         plan,
         writers: (0..plan.len()).map(|_| None).collect(),
         open: std::collections::VecDeque::new(),
-        queued: std::collections::VecDeque::new(),
     };
-    let mut started = vec![false; plan.len()];
-    let filled = (|| {
-        for &(_, f, i) in &order {
-            let f = f as usize;
-            if !std::mem::replace(&mut started[f], true) {
-                progress(ExportEvent::FolderStarted {
-                    folder: plan[f].folder.clone(),
-                    items: plan[f].ids.len(),
-                });
-            }
-            out.queued.push_back(f);
-            let due = pool.push(plan[f].ids[i as usize], Job::Mail)?;
-            out.take(due, summary, progress)?;
-        }
-        let due = pool.drain()?;
-        out.take(due, summary, progress)
-    })();
     // On failure the writers are dropped, and with them their temporary files.
-    filled?;
+    in_file_order(
+        store,
+        plan,
+        pool,
+        &|_, _| Job::Mail,
+        &mut out,
+        summary,
+        progress,
+    )?;
     for w in out.writers.into_iter().flatten() {
         if w.count() > 0 {
             summary.folders_exported += 1;
@@ -837,44 +856,42 @@ fn export_mbox(
     Ok(())
 }
 
-/// The mbox files of an export, and the items handed to the workers and
-/// not yet appended.
+/// The mbox files of an export.
 struct Mboxes<'p> {
     plan: &'p [Planned],
     /// Per planned folder, once its first item has come.
     writers: Vec<Option<MboxWriter>>,
     /// Planned folders whose file is open, least recently written first.
     open: std::collections::VecDeque<usize>,
-    /// The planned folder of each item handed over, in order.
-    queued: std::collections::VecDeque<usize>,
 }
 
-impl Mboxes<'_> {
-    fn take(
+impl Outputs for Mboxes<'_> {
+    fn item(
         &mut self,
-        due: Results,
+        f: usize,
+        nid: Nid,
+        r: Result<Done>,
         summary: &mut ExportSummary,
         progress: &mut dyn FnMut(ExportEvent),
     ) -> Result<()> {
-        for (nid, r) in due {
-            let f = self.queued.pop_front().unwrap_or_default();
-            match r {
-                Ok(Done::Mail(sender, secs, eml)) => {
-                    self.writer(f)?.append(sender.as_deref(), secs, &eml)?;
-                    summary.items_exported += 1;
-                    progress(ExportEvent::ItemExported {
-                        folder: self.plan[f].folder.clone(),
-                        nid,
-                        file: self.plan[f].dest.clone(),
-                    });
-                }
-                Ok(Done::File(_)) => {}
-                Err(error) => item_failed(summary, progress, &self.plan[f].folder, nid, error),
+        match r {
+            Ok(Done::Mail(sender, secs, eml)) => {
+                self.writer(f)?.append(sender.as_deref(), secs, &eml)?;
+                summary.items_exported += 1;
+                progress(ExportEvent::ItemExported {
+                    folder: self.plan[f].folder.clone(),
+                    nid,
+                    file: self.plan[f].dest.clone(),
+                });
             }
+            Ok(Done::File(_)) => {}
+            Err(error) => item_failed(summary, progress, &self.plan[f].folder, nid, error),
         }
         Ok(())
     }
+}
 
+impl Mboxes<'_> {
     /// The writer of planned folder `f`, its file open.
     fn writer(&mut self, f: usize) -> Result<&mut MboxWriter> {
         match self.open.iter().position(|&o| o == f) {

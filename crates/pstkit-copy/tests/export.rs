@@ -869,6 +869,19 @@ fn generated(dir: &Path, messages: u64) -> PathBuf {
     w.finish().unwrap()
 }
 
+/// Items came in the order their data lies in `file`.
+fn assert_in_file_order(file: &NdbFile, items: &[Item]) {
+    let ndb = file.ndb();
+    let offsets: Vec<u64> = items
+        .iter()
+        .map(|i| {
+            let e = ndb.node_entry(i.nid).unwrap();
+            ndb.block_entry(e.data).unwrap().bref.ib.0
+        })
+        .collect();
+    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+}
+
 #[test]
 fn eml_items_are_read_in_file_order_across_folders() {
     // Folder by folder, an export would map the whole file once per
@@ -880,13 +893,7 @@ fn eml_items_are_read_in_file_order_across_folders() {
     let store = Store::open(file.ndb()).unwrap();
     let r = run(&store, ExportFormat::Eml);
     assert_eq!(r.summary.items_exported, 300);
-    let ndb = file.ndb();
-    let offset = |nid: Nid| {
-        let e = ndb.node_entry(nid).unwrap();
-        ndb.block_entry(e.data).unwrap().bref.ib.0
-    };
-    let offsets: Vec<u64> = r.items.iter().map(|i| offset(i.nid)).collect();
-    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+    assert_in_file_order(&file, &r.items);
     // The folders take turns in the file, so they do in the export.
     let switches = r
         .items
@@ -1005,13 +1012,7 @@ fn mbox_of_many_interleaved_folders_in_file_order() {
     assert_eq!(r.summary.items_exported, 210);
     assert_eq!(r.summary.files_written, 70);
     assert_eq!(r.summary.folders_exported, 70);
-    let ndb = file.ndb();
-    let offset = |nid: Nid| {
-        let e = ndb.node_entry(nid).unwrap();
-        ndb.block_entry(e.data).unwrap().bref.ib.0
-    };
-    let offsets: Vec<u64> = r.items.iter().map(|i| offset(i.nid)).collect();
-    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+    assert_in_file_order(&file, &r.items);
     let names = files(r.dir.path());
     assert_eq!(names.len(), 70, "{names:?}");
     for (k, name) in names.iter().enumerate() {
