@@ -886,32 +886,73 @@ fn digest_message_as(m: &Message<'_>, names: &NameMap, stored: bool) -> Result<u
 /// source's; returns how many were compared. A difference is reported with
 /// the first entry that differs.
 fn verify(src: &Store<'_>, file: &NdbFile, digests: &[Digest], stored: bool) -> Result<u64> {
-    let store = Store::open(file.ndb())?;
-    let ndb = file.ndb();
-    for d in digests.iter().filter(|d| d.moved) {
-        let e = ndb.node_entry(d.dest).map_err(StoreError::from)?;
-        // The writer's own check has just verified every block's CRC.
-        let got = ndb.stored_digest(e.data, e.sub).map_err(StoreError::from)?;
-        if got != d.digest {
-            return Err(CopyError::Verify {
-                nid: d.dest,
-                what: format!(
-                    "item moved from source {} differs from it block by block",
-                    d.src
-                ),
-            });
+    // The items are checked on one thread per CPU, each through its own
+    // view of the copy; the first difference (in copy order) is then
+    // described here, where the source can be read.
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let part = digests.len().div_ceil(threads).max(1);
+    let outcomes: Vec<Result<Option<&Digest>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = digests
+            .chunks(part)
+            .map(|p| s.spawn(move || first_difference(file, p, stored)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(CopyError::Verify {
+                        nid: Nid(0),
+                        what: "verify thread panicked".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    for outcome in outcomes {
+        if let Some(d) = outcome? {
+            return Err(describe_difference(src, file, d, stored));
         }
     }
-    for Digest {
-        dest: dnid,
-        src: snid,
-        digest: want,
-        ..
-    } in digests.iter().filter(|d| !d.moved)
-    {
-        let m = store.message(*dnid)?;
-        let got = digest_message_as(&m, store.names(), stored)?;
-        if got != *want {
+    Ok(digests.len() as u64)
+}
+
+/// The first item of `part` whose copy differs from its source's digest.
+fn first_difference<'d>(
+    file: &NdbFile,
+    part: &'d [Digest],
+    stored: bool,
+) -> Result<Option<&'d Digest>> {
+    let store = Store::open(file.ndb())?;
+    let ndb = file.ndb();
+    for d in part {
+        let got = if d.moved {
+            let e = ndb.node_entry(d.dest).map_err(StoreError::from)?;
+            // The writer's own check has just verified every block's CRC.
+            ndb.stored_digest(e.data, e.sub).map_err(StoreError::from)?
+        } else {
+            digest_message_as(&store.message(d.dest)?, store.names(), stored)?
+        };
+        if got != d.digest {
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
+}
+
+/// What differs between an item and its copy.
+fn describe_difference(src: &Store<'_>, file: &NdbFile, d: &Digest, stored: bool) -> CopyError {
+    let what = if d.moved {
+        Ok(format!(
+            "item moved from source {} differs from it block by block",
+            d.src
+        ))
+    } else {
+        (|| -> Result<String> {
+            let store = Store::open(file.ndb())?;
+            let m = store.message(d.dest)?;
             let subject = normalize_subject(&m.subject().unwrap_or_default());
             let names = store.names();
             let ours = digest_entries(
@@ -920,7 +961,7 @@ fn verify(src: &Store<'_>, file: &NdbFile, digests: &[Digest], stored: bool) -> 
             );
             let src_names = src.names();
             let theirs = digest_entries(
-                &read_message(&src.message(*snid)?, &mut |id| Ok(Some(id)), stored, 0)?,
+                &read_message(&src.message(d.src)?, &mut |id| Ok(Some(id)), stored, 0)?,
                 &|id| src_names.get(id).cloned(),
             );
             let first = theirs
@@ -935,11 +976,90 @@ fn verify(src: &Store<'_>, file: &NdbFile, digests: &[Digest], stored: bool) -> 
                         ours.len()
                     )
                 });
-            return Err(CopyError::Verify {
-                nid: *dnid,
-                what: format!("item {subject:?} (source {snid}) differs: {first}"),
-            });
+            Ok(format!(
+                "item {subject:?} (source {}) differs: {first}",
+                d.src
+            ))
+        })()
+    };
+    match what {
+        Ok(what) => CopyError::Verify { nid: d.dest, what },
+        Err(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The items of `store` with their true digests, decoded (even) and
+    /// as stored (odd places).
+    fn true_digests(store: &Store<'_>) -> Vec<Digest> {
+        let ndb = store.ndb();
+        let mut out = Vec::new();
+        for w in store.walk().flatten() {
+            for nid in w.folder.message_ids().unwrap() {
+                let moved = out.len() % 2 == 1;
+                let digest = if moved {
+                    let e = ndb.node_entry(nid).unwrap();
+                    ndb.stored_digest(e.data, e.sub).unwrap()
+                } else {
+                    digest_message(&store.message(nid).unwrap(), store.names()).unwrap()
+                };
+                out.push(Digest {
+                    dest: nid,
+                    src: nid,
+                    digest,
+                    moved,
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn verify_finds_the_first_difference_whichever_thread_checks_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("m.pst");
+        let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
+        let opts = pstkit_store::synth::SynthOptions {
+            messages: 60,
+            seed: 2,
+        };
+        pstkit_store::synth::generate(&mut w, &opts, |_| {}).unwrap();
+        w.finish().unwrap();
+        let file = NdbFile::open(&path).unwrap();
+        let store = Store::open(file.ndb()).unwrap();
+        let mut digests = true_digests(&store);
+        assert_eq!(digests.len(), 60);
+        assert_eq!(verify(&store, &file, &digests, false).unwrap(), 60);
+
+        // Two wrong digests, far apart (in different threads' shares when
+        // there are several): the earlier one is reported, with what
+        // differs.
+        digests[50].digest ^= 1;
+        digests[20].digest ^= 1;
+        match verify(&store, &file, &digests, false) {
+            Err(CopyError::Verify { nid, what }) => {
+                assert_eq!(nid, digests[20].dest);
+                assert!(what.contains("differs"), "{what}");
+            }
+            other => panic!("{other:?}"),
+        }
+        digests[20].digest ^= 1;
+        match verify(&store, &file, &digests, false) {
+            Err(CopyError::Verify { nid, .. }) => assert_eq!(nid, digests[50].dest),
+            other => panic!("{other:?}"),
+        }
+        digests[50].digest ^= 1;
+        // A moved item whose blocks differ.
+        digests[1].digest ^= 1;
+        match verify(&store, &file, &digests, false) {
+            Err(CopyError::Verify { nid, what }) => {
+                assert_eq!(nid, digests[1].dest);
+                assert!(what.contains("block by block"), "{what}");
+            }
+            other => panic!("{other:?}"),
         }
     }
-    Ok(digests.len() as u64)
 }
