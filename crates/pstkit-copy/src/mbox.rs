@@ -103,6 +103,8 @@ impl MboxWriter {
     /// Writes what is buffered and closes the file; the next
     /// [`MboxWriter::append`] opens it again.
     pub fn suspend(&mut self) -> Result<()> {
+        // A suspended writer holds no memory: many may wait at once.
+        self.scratch = Vec::new();
         if let Some(f) = self.file.take() {
             f.into_inner()
                 .map_err(|e| io_err(&self.tmp, e.into_error()))?;
