@@ -29,8 +29,8 @@ use pstkit_store::message::normalize_subject;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 use pstkit_store::{AttachMethod, Message, NameMap, NamedProp, Store, StoreError};
 
+use crate::data_offset;
 use crate::error::{CopyError, Result};
-use crate::export::data_offset;
 
 /// How to convert.
 #[derive(Clone, Debug, Default)]

@@ -291,8 +291,16 @@ enum Done {
     Mail(Option<String>, Option<i64>, Vec<u8>),
 }
 
-type Batch = Vec<(Nid, Job)>;
-type Results = Vec<(Nid, Result<Done>)>;
+/// An item, and the planned folder it belongs to: handed to a worker with
+/// its job, and back with the result.
+#[derive(Clone, Copy)]
+struct Item {
+    nid: Nid,
+    folder: usize,
+}
+
+type Batch = Vec<(Item, Job)>;
+type Results = Vec<(Item, Result<Done>)>;
 
 /// Worker threads that read, render and write items, each through its own
 /// view of the store (a store's caches belong to one thread); results come
@@ -314,8 +322,8 @@ struct Pool {
 impl Pool {
     /// Queues an item; returns the results now due, in order, once enough
     /// are in flight.
-    fn push(&mut self, nid: Nid, job: Job) -> Result<Results> {
-        self.pending.push((nid, job));
+    fn push(&mut self, item: Item, job: Job) -> Result<Results> {
+        self.pending.push((item, job));
         if self.pending.len() < self.batch {
             return Ok(Vec::new());
         }
@@ -332,7 +340,7 @@ impl Pool {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
-        let first = batch[0].0;
+        let first = batch[0].0.nid;
         let sent = self.jobs.as_ref().map(|j| j.send((self.next, batch)));
         if !matches!(sent, Some(Ok(()))) {
             return Err(stopped(first));
@@ -400,16 +408,16 @@ fn worker(
         let Ok((seq, batch)) = next else { return };
         let done = batch
             .into_iter()
-            .map(|(nid, job)| {
+            .map(|(item, job)| {
                 let r = match &store {
-                    Ok(store) => do_job(store, nid, job, &mut buf, &mut dirs),
+                    Ok(store) => do_job(store, item.nid, job, &mut buf, &mut dirs),
                     Err(e) => Err(CopyError::Damaged {
                         folder: String::new(),
-                        nid,
+                        nid: item.nid,
                         what: format!("source store: {e}"),
                     }),
                 };
-                (nid, r)
+                (item, r)
             })
             .collect();
         if out.send((seq, done)).is_err() {
@@ -541,17 +549,11 @@ fn in_file_order(
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
     let mut started = vec![false; plan.len()];
-    // The planned folder of each item handed over, in order.
-    let mut queued = std::collections::VecDeque::new();
-    let mut take = |due: Results,
-                    queued: &mut std::collections::VecDeque<usize>,
-                    summary: &mut ExportSummary,
-                    progress: &mut dyn FnMut(ExportEvent)| {
-        due.into_iter().try_for_each(|(nid, r)| {
-            let f = queued.pop_front().unwrap_or_default();
-            out.item(f, nid, r, summary, progress)
-        })
-    };
+    let mut take =
+        |due: Results, summary: &mut ExportSummary, progress: &mut dyn FnMut(ExportEvent)| {
+            due.into_iter()
+                .try_for_each(|(item, r)| out.item(item.folder, item.nid, r, summary, progress))
+        };
     for (_, f, i) in file_order(store, plan) {
         let (f, i) = (f as usize, i as usize);
         if !std::mem::replace(&mut started[f], true) {
@@ -560,12 +562,15 @@ fn in_file_order(
                 items: plan[f].ids.len(),
             });
         }
-        queued.push_back(f);
-        let due = pool.push(plan[f].ids[i], job(f, i))?;
-        take(due, &mut queued, summary, progress)?;
+        let item = Item {
+            nid: plan[f].ids[i],
+            folder: f,
+        };
+        let due = pool.push(item, job(f, i))?;
+        take(due, summary, progress)?;
     }
     let due = pool.drain()?;
-    take(due, &mut queued, summary, progress)
+    take(due, summary, progress)
 }
 
 /// Where the workers' results go.
@@ -588,20 +593,11 @@ fn file_order(store: &Store<'_>, plan: &[Planned]) -> Vec<(u64, u32, u32)> {
     let mut order = Vec::with_capacity(plan.iter().map(|p| p.ids.len()).sum());
     for (f, p) in plan.iter().enumerate() {
         for (i, &nid) in p.ids.iter().enumerate() {
-            order.push((data_offset(ndb, nid), f as u32, i as u32));
+            order.push((crate::data_offset(ndb, nid), f as u32, i as u32));
         }
     }
     order.sort_unstable();
     order
-}
-
-/// Where an item's data begins in the file: the order items are read in
-/// to go through a file once, front to back. Items whose entries cannot
-/// be read sort last; reading them reports why.
-pub(crate) fn data_offset(ndb: pstkit_ndb::Ndb<'_>, nid: Nid) -> u64 {
-    ndb.node_entry(nid)
-        .and_then(|e| ndb.block_entry(e.data))
-        .map_or(u64::MAX, |b| b.bref.ib.0)
 }
 
 /// The EML files written, per planned folder.

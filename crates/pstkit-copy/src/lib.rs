@@ -44,3 +44,12 @@ pub use export::{export, ExportEvent, ExportFormat, ExportSummary};
 pub use ical::appointment_to_ics;
 pub use import::{eml_to_message, import, ImportSummary};
 pub use vcard::contact_to_vcard;
+
+/// Where an item's data begins in the file: the order items are read in
+/// to go through a file once, front to back. Items whose entries cannot
+/// be read sort last; reading them reports why.
+pub(crate) fn data_offset(ndb: pstkit_ndb::Ndb<'_>, nid: pstkit_ndb::Nid) -> u64 {
+    ndb.node_entry(nid)
+        .and_then(|e| ndb.block_entry(e.data))
+        .map_or(u64::MAX, |b| b.bref.ib.0)
+}
