@@ -1,0 +1,206 @@
+//! Temporary files and staging directories: exclusive, locked, named with
+//! the owning process, registered for cleanup, removed unless published.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use crate::error::{OutputError, Result};
+use crate::publish::{publish, Replace};
+use crate::registry::{register, unregister};
+
+/// The suffix that marks pstkit's temporary names; the sweep looks for it.
+pub(crate) const MARK: &str = ".pstkit-";
+
+/// `NAME` of `path`, lossily, for building names beside it.
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Holds an exclusive `flock` on `file` (released when every descriptor
+/// of it closes), so that a sweep knows the name is in use.
+#[cfg(unix)]
+fn lock(file: &File) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn lock(_: &File) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// A file being written under a temporary name beside its destination
+/// (`DST.pstkit-PID.tmp`). Dropping it unpublished removes it.
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+    file: File,
+    reg: Option<u64>,
+}
+
+impl TempFile {
+    /// Creates the temporary file for `dst`: exclusively (an existing name,
+    /// or a link planted there, is an error, never followed), locked, and
+    /// registered for removal on a signal.
+    pub fn beside(dst: &Path) -> Result<TempFile> {
+        let mut name = dst.as_os_str().to_owned();
+        name.push(format!("{MARK}{}.tmp", std::process::id()));
+        Self::create(PathBuf::from(name))
+    }
+
+    /// A hidden temporary name for `dst` (`.NAME.pstkit-PID.part`), for
+    /// files renamed into folders a user looks at.
+    pub fn hidden_beside(dst: &Path) -> Result<TempFile> {
+        let name = format!(".{}{MARK}{}.part", name_of(dst), std::process::id());
+        Self::create(dst.with_file_name(name))
+    }
+
+    fn create(path: PathBuf) -> Result<TempFile> {
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| OutputError::io(&path, e))?;
+        let reg = Some(register(&path, false));
+        let t = TempFile { path, file, reg };
+        lock(&t.file).map_err(|e| OutputError::io(&t.path, e))?;
+        Ok(t)
+    }
+
+    /// The temporary path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The open file (read and write).
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Renames the file to `dst` (see [`publish`]); on failure it is
+    /// removed.
+    pub fn publish(mut self, dst: &Path, replace: Replace) -> Result<()> {
+        publish(&self.path, dst, replace)?;
+        if let Some(id) = self.reg.take() {
+            unregister(id);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(id) = self.reg.take() {
+            let _ = fs::remove_file(&self.path);
+            unregister(id);
+        }
+    }
+}
+
+/// A directory being filled under a hidden name beside the directory it
+/// becomes (`.NAME.pstkit-PID.part`). Dropping it unpublished removes it
+/// with everything in it.
+#[derive(Debug)]
+pub struct StageDir {
+    path: PathBuf,
+    // Open for the lock: a sweep sees the stage is in use.
+    _lock: File,
+    reg: Option<u64>,
+}
+
+impl StageDir {
+    /// Creates the stage for directory `dst` (exclusively: `mkdir` never
+    /// follows or reuses an existing name).
+    pub fn beside(dst: &Path) -> Result<StageDir> {
+        let name = format!(".{}{MARK}{}.part", name_of(dst), std::process::id());
+        let path = dst.with_file_name(name);
+        fs::create_dir(&path).map_err(|e| OutputError::io(&path, e))?;
+        let reg = Some(register(&path, true));
+        let opened = File::open(&path).and_then(|f| lock(&f).map(|()| f));
+        match opened {
+            Ok(f) => Ok(StageDir {
+                path,
+                _lock: f,
+                reg,
+            }),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&path);
+                if let Some(id) = reg {
+                    unregister(id);
+                }
+                Err(OutputError::io(path, e))
+            }
+        }
+    }
+
+    /// The hidden path being filled.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the stage to `dst`, which must not exist.
+    pub fn publish(mut self, dst: &Path) -> Result<()> {
+        publish(&self.path, dst, Replace::Never)?;
+        if let Some(id) = self.reg.take() {
+            unregister(id);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for StageDir {
+    fn drop(&mut self) {
+        if let Some(id) = self.reg.take() {
+            let _ = fs::remove_dir_all(&self.path);
+            unregister(id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_temp_file_is_removed_unless_published() {
+        let d = tempfile::tempdir().unwrap();
+        let dst = d.path().join("out.pst");
+        let t = TempFile::beside(&dst).unwrap();
+        let p = t.path().to_path_buf();
+        assert!(p.to_string_lossy().ends_with(&format!(".pstkit-{}.tmp", std::process::id())));
+        drop(t);
+        assert!(!p.exists());
+        let t = TempFile::beside(&dst).unwrap();
+        std::io::Write::write_all(&mut t.file(), b"x").unwrap();
+        t.publish(&dst, Replace::Never).unwrap();
+        assert_eq!(fs::read(&dst).unwrap(), b"x");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_is_not_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let dst = d.path().join("out.pst");
+        let victim = d.path().join("victim");
+        fs::write(&victim, b"keep").unwrap();
+        let mut name = dst.as_os_str().to_owned();
+        name.push(format!(".pstkit-{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &name).unwrap();
+        assert!(TempFile::beside(&dst).is_err());
+        assert_eq!(fs::read(&victim).unwrap(), b"keep");
+    }
+}
+
+/// The lock a temporary name's owner holds, for the sweep's tests.
+#[cfg(all(test, unix))]
+pub(crate) fn tests_lock(f: &File) {
+    lock(f).unwrap();
+}
