@@ -27,4 +27,4 @@ pub use error::{OutputError, Result};
 pub use publish::{check_destination, publish, same_file, Replace};
 pub use registry::remove_registered;
 pub use sweep::{sweep, sweep_tree, Swept};
-pub use temp::{StageDir, TempFile};
+pub use temp::{StageDir, TempFile, TempName};

@@ -105,6 +105,65 @@ impl Drop for TempFile {
     }
 }
 
+/// A temporary name reserved exclusively and registered for cleanup, with
+/// no descriptor kept open (for outputs closed and reopened while written,
+/// such as an export's many mbox files). Without a lock, a sweep removes it
+/// only once its process is gone. Dropping it unpublished removes the file.
+#[derive(Debug)]
+pub struct TempName {
+    path: PathBuf,
+    reg: Option<u64>,
+}
+
+impl TempName {
+    /// Reserves the hidden name `.NAME.pstkit-PID.part` beside `dst` (an
+    /// existing name or a planted link is an error) and returns the file,
+    /// open for writing.
+    pub fn hidden_beside(dst: &Path) -> Result<(TempName, File)> {
+        let name = format!(".{}{MARK}{}.part", name_of(dst), std::process::id());
+        let path = dst.with_file_name(name);
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| OutputError::io(&path, e))?;
+        let reg = Some(register(&path, false));
+        Ok((TempName { path, reg }, file))
+    }
+
+    /// The temporary path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the file again for appending (never through a link).
+    pub fn reopen(&self) -> Result<File> {
+        let mut o = File::options();
+        o.append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NOFOLLOW);
+        o.open(&self.path).map_err(|e| OutputError::io(&self.path, e))
+    }
+
+    /// Renames the file to `dst` (see [`publish`]).
+    pub fn publish(mut self, dst: &Path, replace: Replace) -> Result<()> {
+        publish(&self.path, dst, replace)?;
+        if let Some(id) = self.reg.take() {
+            unregister(id);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempName {
+    fn drop(&mut self) {
+        if let Some(id) = self.reg.take() {
+            let _ = fs::remove_file(&self.path);
+            unregister(id);
+        }
+    }
+}
+
 /// A directory being filled under a hidden name beside the directory it
 /// becomes (`.NAME.pstkit-PID.part`). Dropping it unpublished removes it
 /// with everything in it.

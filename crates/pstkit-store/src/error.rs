@@ -21,6 +21,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The output file could not be made, published or was refused.
+    #[error(transparent)]
+    Output(#[from] pstkit_output::OutputError),
     /// A node the messaging layer needs is missing or of the wrong kind.
     #[error("{what} (node {nid})")]
     Invalid {

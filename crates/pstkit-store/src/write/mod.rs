@@ -14,7 +14,6 @@ mod sink;
 pub mod templates;
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use pstkit_ltp::write::{NodeData, PcBuilder, TcBuilder};
@@ -25,6 +24,8 @@ use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, NdbFile, Nid, NidType, Stor
 use crate::error::{Result, StoreError};
 use crate::names::{NameMap, NamedProp};
 use names::NameMapBuilder;
+pub use pstkit_output::Replace;
+use pstkit_output::TempFile;
 use sink::FileSink;
 
 /// How a new file is made.
@@ -45,6 +46,9 @@ pub struct WriterOptions {
     pub timestamp: FileTime,
     /// Extra properties of the message store (the OST mailbox binding).
     pub store_properties: Vec<(PropTag, PropValue)>,
+    /// Whether an existing destination may be replaced (`--force`); by
+    /// default [`PstWriter::create`] refuses one.
+    pub replace: Replace,
 }
 
 impl Default for WriterOptions {
@@ -57,6 +61,7 @@ impl Default for WriterOptions {
             record_key: None,
             timestamp: crate::now(),
             store_properties: Vec::new(),
+            replace: Replace::Never,
         }
     }
 }
@@ -216,7 +221,7 @@ pub struct PstWriter {
     folders: BTreeMap<Nid, FolderState>,
     names: NameMapBuilder,
     standard: StandardFolders,
-    tmp: PathBuf,
+    tmp: TempFile,
     dest: PathBuf,
     items: u64,
 }
@@ -249,14 +254,15 @@ fn derive_key(seed: &str, t: FileTime) -> [u8; 16] {
 
 impl PstWriter {
     /// Starts writing `path`. The bytes go to a temporary file beside it until
-    /// [`PstWriter::finish`] has verified them.
+    /// [`PstWriter::finish`] has verified them. An existing `path` is refused
+    /// here already (unless [`WriterOptions::replace`] allows it), before any
+    /// work.
     pub fn create(path: impl AsRef<Path>, options: WriterOptions) -> Result<PstWriter> {
         let dest = path.as_ref().to_path_buf();
-        let mut tmp = dest.clone().into_os_string();
-        tmp.push(format!(".pstkit-{}.tmp", std::process::id()));
-        let tmp = PathBuf::from(tmp);
-        let file = File::create(&tmp).map_err(io(&tmp))?;
-        let out = FileSink::new(file).map_err(io(&tmp))?;
+        pstkit_output::check_destination(&dest, options.replace, &[])?;
+        let tmp = TempFile::beside(&dest)?;
+        let file = tmp.file().try_clone().map_err(io(tmp.path()))?;
+        let out = FileSink::new(file).map_err(io(tmp.path()))?;
         let ndb = NdbWriter::new(out, options.format, options.crypt, options.kind)?;
         let record_key = options
             .record_key
@@ -989,13 +995,13 @@ impl PstWriter {
         self.write_mandatory()?;
         let ndb = self.ndb.take().expect("finish runs once");
         let out = ndb.finish()?;
-        let written = out.into_file().map_err(io(&self.tmp))?;
+        let written = out.into_file().map_err(io(self.tmp.path()))?;
         // The file's own check and the caller's run side by side, and the
         // sync to disk beside them (it mostly waits for the device): all
         // three read or flush the finished file, none depends on another's
         // result, and all must succeed before the rename.
         // One map for both checks: pages one side brings in serve the other.
-        let file = NdbFile::open(&self.tmp)?;
+        let file = NdbFile::open(self.tmp.path())?;
         let items = self.items;
         let (synced, own, theirs) = std::thread::scope(|s| {
             let synced = s.spawn(move || written.sync_all());
@@ -1009,25 +1015,12 @@ impl PstWriter {
                 .unwrap_or_else(|_| Err(std::io::Error::other("sync thread panicked")));
             (synced, own, theirs)
         });
-        synced.map_err(io(&self.tmp))?;
+        synced.map_err(io(self.tmp.path()))?;
         own?;
         theirs?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.dest).map_err(io(&self.dest))?;
-        if let Some(dir) = self.dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(self.dest.clone())
-    }
-}
-
-impl Drop for PstWriter {
-    /// An unfinished or failed writer leaves nothing behind; after a finish
-    /// the temporary file is already renamed and this does nothing.
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.tmp);
+        self.tmp.publish(&self.dest, self.options.replace)?;
+        Ok(self.dest)
     }
 }
 
