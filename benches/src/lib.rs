@@ -129,6 +129,7 @@ pub fn mailbox(spec: Spec) -> Mailbox {
         record_key: Some([7; 16]),
         timestamp: synth.timestamp(),
         store_properties: Vec::new(),
+        replace: pstkit_store::write::Replace::RegularFile,
     };
     let start = std::time::Instant::now();
     let mut w = PstWriter::create(&path, options).expect("create mailbox");

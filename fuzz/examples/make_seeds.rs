@@ -38,6 +38,7 @@ fn tiny(
         record_key: Some([7; 16]),
         timestamp: synth.timestamp(),
         store_properties: Vec::new(),
+        replace: pstkit_store::write::Replace::RegularFile,
     };
     let path = dir.join(name);
     let mut w = PstWriter::create(&path, opts).unwrap();
@@ -184,6 +185,7 @@ fn mime_cases(dir: &Path) -> PathBuf {
         record_key: Some([8; 16]),
         timestamp: Synth::new(8).timestamp(),
         store_properties: Vec::new(),
+        replace: pstkit_store::write::Replace::RegularFile,
     };
     let path = dir.join("tiny-mime.pst");
     let mut w = PstWriter::create(&path, opts).unwrap();

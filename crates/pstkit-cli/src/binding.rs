@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use pstkit::ndb::{CryptMethod, FileKind, NdbFile};
 use pstkit::store::binding::{compare, BindingInfo, BindingRecord};
-use pstkit::store::write::WriterOptions;
+use pstkit::store::write::{Replace, WriterOptions};
 use pstkit::store::Store;
 use pstkit_copy::{convert, ConvertOptions};
 use serde_json::json;
@@ -125,7 +125,8 @@ pub fn verify(
 }
 
 /// Writes a copy of `path` bound to another account (or replaces `path`
-/// atomically with `--in-place`, keeping the original as `.bak`).
+/// atomically with `--in-place`, keeping the original as a backup that is
+/// created exclusively and never replaces another).
 pub fn set(
     path: &Path,
     server: &str,
@@ -133,10 +134,28 @@ pub fn set(
     profile: Option<&str>,
     out: Option<&Path>,
     in_place: bool,
+    replace: Replace,
 ) -> anyhow::Result<u8> {
     let dest: PathBuf = match (out, in_place) {
-        (Some(o), false) => o.to_path_buf(),
+        (Some(o), false) => {
+            if pstkit_output::same_file(o, path) {
+                anyhow::bail!(
+                    "--out {} is the file itself; use --in-place to rebind it (a backup is kept)",
+                    o.display()
+                );
+            }
+            crate::sweep_beside(o);
+            pstkit_output::check_destination(o, replace, &[path])?;
+            o.to_path_buf()
+        }
         (None, true) => {
+            if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+                anyhow::bail!(
+                    "{} is a symbolic link; rebind the file it points to instead",
+                    path.display()
+                );
+            }
+            crate::sweep_beside(path);
             let mut t = path.as_os_str().to_owned();
             t.push(".rebinding");
             PathBuf::from(t)
@@ -155,6 +174,13 @@ pub fn set(
                 c => c,
             },
             display_name: String::new(),
+            // The in-place copy's name is ours: one a killed run left is
+            // replaced.
+            replace: if in_place {
+                Replace::RegularFile
+            } else {
+                replace
+            },
             ..WriterOptions::default()
         },
         binding: binding_of(Some(server), Some(mailbox), profile)?,
@@ -165,16 +191,17 @@ pub fn set(
     drop(store);
     drop(file);
     if in_place {
-        let mut bak = path.as_os_str().to_owned();
-        bak.push(".bak");
-        let bak = PathBuf::from(bak);
-        std::fs::hard_link(path, &bak)
-            .or_else(|_| std::fs::copy(path, &bak).map(|_| ()))
-            .map_err(|e| anyhow::anyhow!("cannot keep a backup at {}: {e}", bak.display()))?;
+        let bak = match keep_backup(path) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = std::fs::remove_file(&dest);
+                return Err(e);
+            }
+        };
         // One rename: the file is either the old one or the rebound one.
         std::fs::rename(&dest, path)?;
         eprintln!(
-            "{}: bound to {mailbox} on {server} ({} items); original kept as {}",
+            "{}: bound to {mailbox} on {server} ({} items); the original is kept as {}",
             path.display(),
             summary.items,
             bak.display()
@@ -187,4 +214,48 @@ pub fn set(
         );
     }
     Ok(0)
+}
+
+/// Keeps the original of `path` under the first free name of `FILE.bak`,
+/// `FILE.bak.1`, `FILE.bak.2`, …: a hard link (or a copy where links are not
+/// possible), created exclusively, so an existing backup, file or link of
+/// that name is never replaced or written through.
+fn keep_backup(path: &Path) -> anyhow::Result<PathBuf> {
+    for n in 0..1000u32 {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".bak");
+        if n > 0 {
+            name.push(format!(".{n}"));
+        }
+        let bak = PathBuf::from(name);
+        if std::fs::symlink_metadata(&bak).is_ok() {
+            continue;
+        }
+        match std::fs::hard_link(path, &bak) {
+            Ok(()) => return Ok(bak),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(_) => {}
+        }
+        // No hard links here (another file system, say): copy into a file
+        // created exclusively.
+        let created = std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&bak);
+        match created {
+            Ok(mut f) => {
+                let copied = std::fs::File::open(path)
+                    .and_then(|mut src| std::io::copy(&mut src, &mut f))
+                    .and_then(|_| f.sync_all());
+                if let Err(e) = copied {
+                    let _ = std::fs::remove_file(&bak);
+                    anyhow::bail!("cannot keep a backup at {}: {e}", bak.display());
+                }
+                return Ok(bak);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => anyhow::bail!("cannot keep a backup at {}: {e}", bak.display()),
+        }
+    }
+    anyhow::bail!("no free backup name beside {}", path.display())
 }

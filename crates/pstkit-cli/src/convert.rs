@@ -1,7 +1,7 @@
 //! `pstkit convert`: any readable PST or OST into a new Unicode PST (or a
 //! bound OST), through the stream-copy engine.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use pstkit::ndb::{CryptMethod, FileKind, Format, NdbFile};
@@ -37,6 +37,8 @@ pub struct ConvertArgs {
     pub crypt: CryptMethod,
     /// Write the 4K-page OST variant.
     pub four_k: bool,
+    /// Whether an existing destination may be replaced (`--force`).
+    pub replace: pstkit_copy::Replace,
 }
 
 /// The binding an OST output needs, from --server/--mailbox/--profile.
@@ -55,17 +57,31 @@ pub fn binding_of(
 /// Converts; exit 0 when every item was copied and verified, 1 when salvage
 /// left items out.
 pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
+    // In the order a user needs the answers: the destination that is the
+    // source first, then what the options say, then what is on disk.
+    if pstkit_output::same_file(&a.src, &a.dst) {
+        anyhow::bail!(
+            "the destination {} is the source; pstkit never writes over its input",
+            a.dst.display()
+        );
+    }
+    let dst_ost = a
+        .dst
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ost"));
     let to_ost = match a.to.as_deref() {
         Some("ost") => true,
         Some("pst") => false,
         Some(other) => anyhow::bail!("--to takes pst or ost, not {other:?}"),
-        None => {
-            a.four_k
-                || a.dst
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("ost"))
-        }
+        None => a.four_k || dst_ost,
     };
+    if a.four_k && !to_ost || a.four_k && a.to.is_none() && !dst_ost {
+        // Outlook writes the 4K-page format only for OSTs: a .pst name would
+        // hide that the output is an OST.
+        anyhow::bail!(
+            "--4k writes the 4K-page OST variant, which Outlook has only for .ost files: name the destination .ost"
+        );
+    }
     let binding = binding_of(
         a.server.as_deref(),
         a.mailbox.as_deref(),
@@ -74,9 +90,8 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
     if to_ost && binding.is_none() {
         anyhow::bail!("an OST output needs --server and --mailbox (the account it is bound to)");
     }
-    if same_file(&a.src, &a.dst) {
-        anyhow::bail!("the destination is the source; pstkit never writes over its input");
-    }
+    crate::sweep_beside(&a.dst);
+    pstkit_output::check_destination(&a.dst, a.replace, &[&a.src])?;
     let file = if a.salvage {
         NdbFile::open_lenient(&a.src)?
     } else {
@@ -93,6 +108,7 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
             },
             crypt: a.crypt,
             display_name: String::new(),
+            replace: a.replace,
             ..WriterOptions::default()
         },
         binding,
@@ -194,11 +210,4 @@ fn count_items(store: &Store<'_>) -> u64 {
                 + w.folder.associated_ids().map_or(0, |v| v.len() as u64)
         })
         .sum()
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
 }

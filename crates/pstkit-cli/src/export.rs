@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use pstkit::Pst;
-use pstkit_copy::{export, ExportEvent, ExportFormat};
+use pstkit_copy::{export_with, ExportEvent, ExportFormat, ExportOptions};
 
 use crate::EXIT_DAMAGED;
 
@@ -22,7 +22,12 @@ pub enum Format {
 
 /// Exports the file into `out`. Items that cannot be read are reported on
 /// stderr and skipped; the exit status is then 1.
-pub fn run(path: &Path, format: Format, out: &Path) -> anyhow::Result<u8> {
+pub fn run(
+    path: &Path,
+    format: Format,
+    out: &Path,
+    replace: pstkit_copy::Replace,
+) -> anyhow::Result<u8> {
     let pst = Pst::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let store = pst
         .store()
@@ -44,7 +49,9 @@ pub fn run(path: &Path, format: Format, out: &Path) -> anyhow::Result<u8> {
     } else {
         ProgressBar::hidden()
     };
-    let summary = export(&store, out, format, &mut |event| match event {
+    let mut opts = ExportOptions::new(format);
+    opts.replace = replace;
+    let summary = export_with(&store, out, &opts, &mut |event| match event {
         ExportEvent::Counted { items, .. } => bar.set_length(items as u64),
         ExportEvent::FolderStarted { folder, .. } => bar.set_message(folder),
         ExportEvent::ItemExported { .. } => bar.inc(1),
@@ -58,6 +65,7 @@ pub fn run(path: &Path, format: Format, out: &Path) -> anyhow::Result<u8> {
     })
     .with_context(|| format!("cannot export to {}", out.display()))?;
     bar.finish_and_clear();
+    crate::report_swept(&summary.swept);
     println!(
         "{} folders, {} items exported, {} items failed{} -> {}",
         summary.folders,

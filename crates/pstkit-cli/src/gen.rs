@@ -21,6 +21,8 @@ pub struct GenArgs {
     pub crypt: CryptMethod,
     /// The account an OST is bound to.
     pub binding: Option<pstkit::store::binding::MailboxBinding>,
+    /// Whether an existing file may be replaced (`--force`).
+    pub replace: pstkit_copy::Replace,
 }
 
 /// Writes the mailbox; the same seed and options give the same bytes.
@@ -38,7 +40,9 @@ pub fn run(out: &Path, a: &GenArgs) -> anyhow::Result<u8> {
         record_key: Some(record_key(a.seed)),
         timestamp: synth.timestamp(),
         store_properties: Vec::new(),
+        replace: a.replace,
     };
+    crate::sweep_beside(out);
     let mut w = PstWriter::create(out, options)?;
     if let Some(b) = &a.binding {
         let id = w.named_prop(&pstkit::store::binding::binding_prop())?;

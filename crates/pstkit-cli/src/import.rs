@@ -9,11 +9,18 @@ use pstkit_copy::import;
 use crate::EXIT_DAMAGED;
 
 /// Imports; exit 1 when some messages could not be read.
-pub fn run(sources: &[PathBuf], dst: &Path, crypt: CryptMethod) -> anyhow::Result<u8> {
+pub fn run(
+    sources: &[PathBuf],
+    dst: &Path,
+    crypt: CryptMethod,
+    replace: pstkit_copy::Replace,
+) -> anyhow::Result<u8> {
     if sources.is_empty() {
         anyhow::bail!("nothing to import");
     }
+    crate::sweep_beside(dst);
     let options = WriterOptions {
+        replace,
         crypt,
         display_name: dst
             .file_stem()

@@ -14,6 +14,7 @@ mod import;
 mod info;
 mod ls;
 mod show;
+mod signals;
 
 /// Exit status when the input is damaged or a check found problems.
 const EXIT_DAMAGED: u8 = 1;
@@ -88,6 +89,10 @@ enum Command {
         /// For an OST: the Outlook profile it is bound to.
         #[arg(long)]
         profile: Option<String>,
+        /// Replace an existing destination (a regular file only; never
+        /// through a link).
+        #[arg(long)]
+        force: bool,
     },
     /// Export every folder's items: .eml files (contacts .vcf, calendar .ics) or one mbox per folder.
     Export {
@@ -96,9 +101,13 @@ enum Command {
         /// eml: a directory per folder, one file per item; mbox: one mboxrd file per folder.
         #[arg(long, value_enum, default_value = "eml")]
         format: export::Format,
-        /// The directory to write into (created when missing).
+        /// The directory to write into: new, or empty (unless --force).
         #[arg(long)]
         out: PathBuf,
+        /// Write into a directory that holds files, replacing files of the
+        /// same names.
+        #[arg(long)]
+        force: bool,
     },
     /// Copy any readable PST or OST into a new Unicode PST (or a bound OST).
     Convert {
@@ -135,6 +144,10 @@ enum Command {
         /// Write the Outlook 2013 4K-page OST variant.
         #[arg(long = "4k")]
         four_k: bool,
+        /// Replace an existing destination (a regular file only; never
+        /// through a link).
+        #[arg(long)]
+        force: bool,
     },
     /// Show, verify or set the mailbox an OST is bound to.
     Binding {
@@ -143,9 +156,16 @@ enum Command {
     },
     /// Import EML files, folders of them and mbox files into a new PST.
     Import {
-        /// EML files, directories, mbox files; the last argument is the PST to write.
-        #[arg(required = true, num_args = 2..)]
+        /// EML files, directories of them, mbox files.
+        #[arg(required = true, num_args = 1..)]
         paths: Vec<PathBuf>,
+        /// The PST to write.
+        #[arg(short = 'o', long = "out", required = true)]
+        out: PathBuf,
+        /// Replace an existing destination (a regular file only; never
+        /// through a link).
+        #[arg(long)]
+        force: bool,
         /// Block encoding of the output: none, compressible or high.
         #[arg(long, default_value = "compressible")]
         encoding: String,
@@ -205,9 +225,14 @@ enum BindingAction {
         /// Where to write the rebound copy.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Replace FILE (atomically; the original is kept as FILE.bak).
+        /// Replace FILE (atomically; the original is kept as FILE.bak, or
+        /// FILE.bak.N when that exists).
         #[arg(long)]
         in_place: bool,
+        /// Replace an existing destination (a regular file only; never
+        /// through a link).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -220,6 +245,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    signals::install();
     let result = match cli.command {
         Command::Info { file, json } => info::run(&file, json).map_err(Into::into),
         Command::Gen {
@@ -232,6 +258,7 @@ fn main() -> ExitCode {
             server,
             mailbox,
             profile,
+            force,
         } => parse_crypt(&encoding).and_then(|crypt| {
             let binding =
                 convert::binding_of(server.as_deref(), mailbox.as_deref(), profile.as_deref())?;
@@ -244,6 +271,7 @@ fn main() -> ExitCode {
                     four_k,
                     crypt,
                     binding,
+                    replace: replace(force),
                 },
             )
         }),
@@ -259,6 +287,7 @@ fn main() -> ExitCode {
             json,
             encoding,
             four_k,
+            force,
         } => parse_crypt(&encoding).and_then(|crypt| {
             convert::run(&convert::ConvertArgs {
                 src,
@@ -272,6 +301,7 @@ fn main() -> ExitCode {
                 json,
                 crypt,
                 four_k,
+                replace: replace(force),
             })
         }),
         Command::Binding { action } => match action {
@@ -290,6 +320,7 @@ fn main() -> ExitCode {
                 profile,
                 out,
                 in_place,
+                force,
             } => binding::set(
                 &file,
                 &server,
@@ -297,27 +328,75 @@ fn main() -> ExitCode {
                 profile.as_deref(),
                 out.as_deref(),
                 in_place,
+                replace(force),
             ),
         },
         Command::Import {
-            mut paths,
+            paths,
+            out,
+            force,
             encoding,
-        } => parse_crypt(&encoding).and_then(|crypt| {
-            let dst = paths.pop().unwrap_or_default();
-            import::run(&paths, &dst, crypt)
-        }),
+        } => parse_crypt(&encoding)
+            .and_then(|crypt| import::run(&paths, &out, crypt, replace(force))),
         Command::Check { file, json } => check::run(&file, json).map_err(Into::into),
         Command::Ls { file, json } => ls::run(&file, json),
         Command::Show { file, id, json } => show::run(&file, &id, json),
-        Command::Export { file, format, out } => export::run(&file, format, &out),
+        Command::Export {
+            file,
+            format,
+            out,
+            force,
+        } => export::run(&file, format, &out, replace(force)),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("pstkit: {e:#}");
+            eprintln!("pstkit: {}", message(&e));
             ExitCode::from(EXIT_UNREADABLE)
         }
     }
+}
+
+/// The error and its causes in one line, each said once: a layer whose
+/// message already quotes its cause is not followed by it again.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out
+}
+
+/// `--force` as the output layer's policy.
+fn replace(force: bool) -> pstkit_copy::Replace {
+    if force {
+        pstkit_copy::Replace::RegularFile
+    } else {
+        pstkit_copy::Replace::Never
+    }
+}
+
+/// Says which temporary files of interrupted runs were removed.
+fn report_swept(removed: &[PathBuf]) {
+    for p in removed {
+        eprintln!(
+            "pstkit: removed {}, left by an interrupted run",
+            p.display()
+        );
+    }
+}
+
+/// Removes stale temporary files beside `dst` and says so.
+fn sweep_beside(dst: &std::path::Path) {
+    let dir = match dst.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    report_swept(&pstkit_output::sweep(dir).removed);
 }
 
 /// Reads an encoding name as `info` prints it.

@@ -320,9 +320,8 @@ impl Copier<'_, '_, '_> {
                 Ok(()) => progress(CopyEvent::Item {
                     bytes_written: self.w.bytes_written(),
                 }),
-                Err(CopyError::Store(StoreError::Io { path, source })) => {
-                    return Err(CopyError::Io { path, source })
-                }
+                // A full disk is the output's failure, never the item's.
+                Err(e) if e.is_output() => return Err(e.at_output(self.w.temp_path())),
                 Err(e) => self.damaged(path, nid, &e.to_string(), progress)?,
             }
         }

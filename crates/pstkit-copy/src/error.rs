@@ -19,9 +19,21 @@ pub enum CopyError {
     #[error(transparent)]
     Ndb(#[from] NdbError),
     /// An output file or directory could not be written.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot write {}: {source}", path.display())]
     Io {
         /// The file or directory concerned.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// An output was refused (it exists, is an input, has no folder) or
+    /// could not be made or renamed.
+    #[error(transparent)]
+    Output(#[from] pstkit_output::OutputError),
+    /// An input file could not be read, or is not a regular file.
+    #[error("cannot read {}: {source}", path.display())]
+    Input {
+        /// The input.
         path: PathBuf,
         /// What went wrong.
         source: std::io::Error,
@@ -58,6 +70,46 @@ pub enum CopyError {
         /// What is wrong.
         what: String,
     },
+}
+
+impl CopyError {
+    /// Whether the error is the output's (a full disk, a refused or
+    /// unwritable destination) rather than the item's being copied: such an
+    /// error ends the whole copy and never counts against an item.
+    pub fn is_output(&self) -> bool {
+        matches!(
+            self,
+            CopyError::Io { .. }
+                | CopyError::Output(_)
+                | CopyError::Ndb(NdbError::Write(_))
+                | CopyError::Store(
+                    StoreError::Io { .. }
+                        | StoreError::Output(_)
+                        | StoreError::Ndb(NdbError::Write(_))
+                )
+        )
+    }
+
+    /// An output error, with a write failure that names no file (the node
+    /// database writer's) said to be on `path`.
+    pub fn at_output(self, path: &Path) -> CopyError {
+        match self {
+            CopyError::Ndb(NdbError::Write(source))
+            | CopyError::Store(StoreError::Ndb(NdbError::Write(source))) => CopyError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            CopyError::Store(StoreError::Io { path, source }) => CopyError::Io { path, source },
+            other => other,
+        }
+    }
+}
+
+pub(crate) fn input_err(path: &Path, source: std::io::Error) -> CopyError {
+    CopyError::Input {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 pub(crate) fn io_err(path: &Path, source: std::io::Error) -> CopyError {

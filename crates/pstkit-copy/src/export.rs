@@ -15,6 +15,7 @@ use crate::ical::appointment_to_ics;
 use crate::mbox::MboxWriter;
 use crate::time::unix;
 use crate::vcard::contact_to_vcard;
+use pstkit_output::{Replace, StageDir, TempFile};
 
 /// What to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +79,7 @@ pub enum ExportEvent {
 }
 
 /// What an export did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExportSummary {
     /// Folders read (with or without items).
     pub folders: usize,
@@ -92,6 +93,9 @@ pub struct ExportSummary {
     pub items_failed: usize,
     /// Files written.
     pub files_written: usize,
+    /// Temporary files and stages an interrupted earlier export left in the
+    /// output, removed before this one began.
+    pub swept: Vec<PathBuf>,
 }
 
 impl ExportSummary {
@@ -101,25 +105,124 @@ impl ExportSummary {
     }
 }
 
-/// Exports every folder of `store` into directory `out` (created if
-/// needed). New folder directories are filled under hidden names and
-/// renamed into place when the export ends; into directories that exist
-/// already, each file goes under a temporary name and is renamed when
-/// complete. Items are read, rendered and written by one worker thread per
-/// CPU, a bounded number ahead, in the order their data lies in the file
-/// (a mailbox's folders are interleaved there); mbox files are written
-/// under temporary names and renamed when the export ends.
-/// Unreadable items and folders are reported through `progress` and
-/// skipped; the error return is kept for what stops the whole export (the
-/// output cannot be written).
+/// How an export is made.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ExportOptions {
+    /// The file format.
+    pub format: ExportFormat,
+    /// Whether the output may already hold files, which the export then
+    /// replaces (`--force`); by default it must be absent or empty.
+    pub replace: Replace,
+    /// Worker threads (default: one per CPU, at most 8).
+    pub threads: Option<usize>,
+}
+
+impl ExportOptions {
+    /// Options for `format`, replacing nothing, one thread per CPU.
+    pub fn new(format: ExportFormat) -> Self {
+        ExportOptions {
+            format,
+            replace: Replace::Never,
+            threads: None,
+        }
+    }
+}
+
+/// [`export_with`] in `format`, into an output that is absent or empty.
 pub fn export(
     store: &Store<'_>,
     out: &Path,
     format: ExportFormat,
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<ExportSummary> {
-    fs::create_dir_all(out).map_err(|e| io_err(out, e))?;
+    export_with(store, out, &ExportOptions::new(format), progress)
+}
 
+/// Exports every folder of `store` into directory `out`. An `out` that does
+/// not exist is filled under a hidden name beside it and renamed into
+/// place when the export is complete; an existing `out` must be empty
+/// (unless [`ExportOptions::replace`] allows files in it), and its new
+/// folder directories are filled under hidden names and renamed when the
+/// export ends; into directories that exist already, each file goes under a
+/// temporary name and is renamed when complete. Temporary names an
+/// interrupted export left are removed first (see
+/// [`ExportSummary::swept`]). Items are read, rendered and written by one
+/// worker thread per CPU, a bounded number ahead, in the order their data
+/// lies in the file (a mailbox's folders are interleaved there); mbox files
+/// are written under temporary names and renamed when the export ends.
+/// Unreadable items and folders are reported through `progress` and
+/// skipped; the error return is kept for what stops the whole export (the
+/// output cannot be written), and then nothing of the export is left.
+pub fn export_with(
+    store: &Store<'_>,
+    out: &Path,
+    opts: &ExportOptions,
+    progress: &mut dyn FnMut(ExportEvent),
+) -> Result<ExportSummary> {
+    let mut swept = Vec::new();
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        swept.extend(pstkit_output::sweep(parent).removed);
+    }
+    let stage = match fs::symlink_metadata(out) {
+        Ok(m) if m.is_dir() => {
+            swept.extend(pstkit_output::sweep_tree(out).removed);
+            if opts.replace == Replace::Never && holds_files(out) {
+                return Err(pstkit_output::OutputError::Exists {
+                    path: out.to_path_buf(),
+                }
+                .into());
+            }
+            None
+        }
+        Ok(m) => {
+            return Err(pstkit_output::OutputError::NotRegular {
+                path: out.to_path_buf(),
+                what: if m.file_type().is_symlink() {
+                    "a symbolic link, not a folder"
+                } else {
+                    "not a folder"
+                },
+            }
+            .into())
+        }
+        Err(_) => {
+            pstkit_output::check_destination(out, Replace::Never, &[])?;
+            Some(StageDir::beside(out)?)
+        }
+    };
+    let into = stage.as_ref().map_or(out, |s| s.path());
+    let mut summary = export_into(store, into, opts, progress)?;
+    if let Some(stage) = stage {
+        stage.publish(out)?;
+    }
+    summary.swept = swept;
+    Ok(summary)
+}
+
+/// Whether `dir` holds anything but (empty) directories, looking at most
+/// this deep; links count as content.
+fn holds_files(dir: &Path) -> bool {
+    fn walk(dir: &Path, depth: usize) -> bool {
+        let Ok(rd) = fs::read_dir(dir) else {
+            return true;
+        };
+        rd.flatten().any(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => depth == 0 || walk(&e.path(), depth - 1),
+            _ => true,
+        })
+    }
+    walk(dir, 64)
+}
+
+fn export_into(
+    store: &Store<'_>,
+    out: &Path,
+    opts: &ExportOptions,
+    progress: &mut dyn FnMut(ExportEvent),
+) -> Result<ExportSummary> {
+    let format = opts.format;
+    let replace = opts.replace;
     let mut summary = ExportSummary::default();
     let plan = plan(store, out, format, &mut summary, progress);
     progress(ExportEvent::Counted {
@@ -127,9 +230,13 @@ pub fn export(
         items: plan.iter().map(|p| p.ids.len()).sum(),
     });
 
-    let workers = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
+    let workers = opts
+        .threads
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(1)
+        })
         .clamp(1, 8);
     let (jobs, job_rx) = std::sync::mpsc::channel();
     let job_rx = std::sync::Mutex::new(job_rx);
@@ -155,7 +262,9 @@ pub fn export(
         };
         let r = match format {
             ExportFormat::Eml => export_eml(store, out, &plan, &mut pool, &mut summary, progress),
-            ExportFormat::Mbox => export_mbox(store, &plan, &mut pool, &mut summary, progress),
+            ExportFormat::Mbox => {
+                export_mbox(store, &plan, replace, &mut pool, &mut summary, progress)
+            }
         };
         // Closing the job queue ends the workers before the scope joins them.
         pool.jobs = None;
@@ -630,7 +739,7 @@ impl Outputs for EmlFiles<'_> {
             }
             Ok(Done::Mail(..)) => {}
             // The output cannot be written: nothing after it can be.
-            Err(e @ CopyError::Io { .. }) => return Err(e),
+            Err(e) if e.is_output() => return Err(e),
             Err(error) => item_failed(summary, progress, &p.folder, nid, error),
         }
         Ok(())
@@ -649,7 +758,7 @@ struct Stage {
     /// Per planned folder: its stage, if any.
     root_of: Vec<Option<usize>>,
     /// The stages: hidden directory, and the directory it becomes.
-    roots: Vec<(PathBuf, PathBuf)>,
+    roots: Vec<(StageDir, PathBuf)>,
 }
 
 impl Stage {
@@ -669,18 +778,14 @@ impl Stage {
                     let r = match known.get(&top) {
                         Some(&r) => r,
                         None => {
-                            let hidden = staging_dir(&top);
-                            if hidden.exists() {
-                                // A stage of ours that an interrupted export left behind.
-                                fs::remove_dir_all(&hidden).map_err(|e| io_err(&hidden, e))?;
-                            }
+                            let hidden = StageDir::beside(&top)?;
                             stage.roots.push((hidden, top.clone()));
                             known.insert(top.clone(), stage.roots.len() - 1);
                             stage.roots.len() - 1
                         }
                     };
                     let rest = p.dest.strip_prefix(&top).unwrap_or(Path::new(""));
-                    (stage.roots[r].0.join(rest), Some(r))
+                    (stage.roots[r].0.path().join(rest), Some(r))
                 }
             };
             if let Err(e) = fs::create_dir_all(&dir) {
@@ -712,11 +817,10 @@ impl Stage {
                 (_, None) => {}
             }
         }
-        for ((hidden, dir), used) in self.roots.iter().zip(used) {
+        // An unused stage is removed as it is dropped.
+        for ((hidden, dir), used) in self.roots.into_iter().zip(used) {
             if used {
-                fs::rename(hidden, dir).map_err(|e| io_err(dir, e))?;
-            } else {
-                let _ = fs::remove_dir_all(hidden);
+                hidden.publish(&dir)?;
             }
         }
         Ok(())
@@ -726,10 +830,8 @@ impl Stage {
 impl Stage {
     /// Removes every stage (what an export that cannot go on leaves);
     /// returns `e`.
-    fn abandon(&self, e: CopyError) -> CopyError {
-        for (hidden, _) in &self.roots {
-            let _ = fs::remove_dir_all(hidden);
-        }
+    fn abandon(self, e: CopyError) -> CopyError {
+        drop(self.roots);
         e
     }
 }
@@ -761,15 +863,6 @@ fn item_failed(
         nid,
         error,
     });
-}
-
-/// The hidden name a new directory is filled under, beside it.
-fn staging_dir(dir: &Path) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dir.with_file_name(format!(".{name}.pstkit-part"))
 }
 
 /// The file for one item in EML mode, appended to `out`: its extension.
@@ -823,12 +916,14 @@ const OPEN_MBOX: usize = 64;
 fn export_mbox(
     store: &Store<'_>,
     plan: &[Planned],
+    replace: Replace,
     pool: &mut Pool,
     summary: &mut ExportSummary,
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
     let mut out = Mboxes {
         plan,
+        replace,
         writers: (0..plan.len()).map(|_| None).collect(),
         open: std::collections::VecDeque::new(),
     };
@@ -855,6 +950,7 @@ fn export_mbox(
 /// The mbox files of an export.
 struct Mboxes<'p> {
     plan: &'p [Planned],
+    replace: Replace,
     /// Per planned folder, once its first item has come.
     writers: Vec<Option<MboxWriter>>,
     /// Planned folders whose file is open, least recently written first.
@@ -909,32 +1005,22 @@ impl Mboxes<'_> {
             if let Some(parent) = path.parent() {
                 fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
             }
-            self.writers[f] = Some(MboxWriter::create(path)?);
+            self.writers[f] = Some(MboxWriter::create(path, self.replace)?);
         }
         Ok(self.writers[f].as_mut().expect("created above"))
     }
 }
 
-/// The temporary name a file is written under: hidden, beside it.
-pub(crate) fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.part"))
-}
-
 /// Writes `bytes` to a temporary file and renames it to `path`, so that
-/// `path` is either absent or complete.
+/// `path` is either as it was or complete. Used only for directories that
+/// existed before the export, which it may fill only when told to replace
+/// what is there.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temp_path(path);
-    let written = File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| fs::rename(&tmp, path));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(path, e));
-    }
+    let tmp = TempFile::hidden_beside(path)?;
+    (&mut tmp.file())
+        .write_all(bytes)
+        .map_err(|e| io_err(tmp.path(), e))?;
+    tmp.publish(path, Replace::RegularFile)?;
     Ok(())
 }
 
@@ -986,7 +1072,6 @@ mod tests {
         write_atomic(&p, b"hello").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"hello");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-        assert_eq!(temp_path(&p), dir.path().join(".1.eml.part"));
         // A failed write leaves nothing.
         let bad = dir.path().join("missing-dir").join("2.eml");
         assert!(write_atomic(&bad, b"x").is_err());

@@ -12,7 +12,7 @@ use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::Nid;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 
-use crate::error::{io_err, CopyError, Result};
+use crate::error::{input_err, CopyError, Result};
 
 /// Largest single message read from an mbox: larger ones are reported and
 /// skipped so that a damaged mbox (a missing separator) cannot exhaust memory.
@@ -282,7 +282,10 @@ impl<R: BufRead> Iterator for MboxReader<R> {
         let mut line = Vec::new();
         loop {
             line.clear();
-            match self.input.read_until(b'\n', &mut line) {
+            // A line is bounded like a message: a file without line ends
+            // must not grow it without limit.
+            let mut limited = std::io::Read::take(&mut self.input, MAX_MESSAGE as u64 + 1);
+            match limited.read_until(b'\n', &mut line) {
                 Err(e) => return Some(Err(e)),
                 Ok(0) => {
                     self.done = true;
@@ -336,13 +339,93 @@ enum Source {
     Dir(PathBuf),
 }
 
+/// Opens an input that must be a regular file: FIFOs, devices and sockets
+/// are refused by their type (a FIFO would block, a device never end),
+/// whatever their name. The type is checked before opening (so a FIFO's
+/// open cannot block) and again on the open file (so a swap in between is
+/// caught).
+fn open_regular(p: &Path) -> Result<File> {
+    let refuse = |what: &str| {
+        input_err(
+            p,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{what}, not a regular file"),
+            ),
+        )
+    };
+    let kind = |m: &std::fs::Metadata| -> Option<&'static str> {
+        let t = m.file_type();
+        if t.is_file() {
+            return None;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if t.is_fifo() {
+                return Some("a FIFO");
+            }
+            if t.is_char_device() || t.is_block_device() {
+                return Some("a device");
+            }
+            if t.is_socket() {
+                return Some("a socket");
+            }
+        }
+        Some(if t.is_dir() {
+            "a directory"
+        } else {
+            "a special file"
+        })
+    };
+    let meta = std::fs::metadata(p).map_err(|e| input_err(p, e))?;
+    if let Some(what) = kind(&meta) {
+        return Err(refuse(what));
+    }
+    let mut o = File::options();
+    o.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NONBLOCK);
+    let f = o.open(p).map_err(|e| input_err(p, e))?;
+    let meta = f.metadata().map_err(|e| input_err(p, e))?;
+    if let Some(what) = kind(&meta) {
+        return Err(refuse(what));
+    }
+    Ok(f)
+}
+
+/// Reads a whole message file, refusing one past [`MAX_MESSAGE`] (read
+/// through a limit, so a file that grows while read is refused too).
+fn read_message(p: &Path) -> Result<Vec<u8>> {
+    let f = open_regular(p)?;
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(f, MAX_MESSAGE as u64 + 1),
+        &mut raw,
+    )
+    .map_err(|e| input_err(p, e))?;
+    if raw.len() > MAX_MESSAGE {
+        return Err(input_err(
+            p,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "larger than the {} MiB limit for one message",
+                    MAX_MESSAGE >> 20
+                ),
+            ),
+        ));
+    }
+    Ok(raw)
+}
+
 fn classify(p: &Path) -> Result<Source> {
-    if p.is_dir() {
+    if std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
         return Ok(Source::Dir(p.to_path_buf()));
     }
     let mut head = [0u8; 5];
-    let n = std::io::Read::read(&mut File::open(p).map_err(|e| io_err(p, e))?, &mut head)
-        .map_err(|e| io_err(p, e))?;
+    let mut f = open_regular(p)?;
+    let n = std::io::Read::read(&mut f, &mut head).map_err(|e| input_err(p, e))?;
     if &head[..n] == b"From " {
         Ok(Source::Mbox(p.to_path_buf()))
     } else {
@@ -361,21 +444,52 @@ fn folder_name(p: &Path) -> String {
         .unwrap_or_else(|| "Imported".into())
 }
 
-/// Writes every message of `sources` into a new PST at `dest`.
+/// Writes every message of `sources` into a new PST at `dest`. `dest` must
+/// not exist (unless [`WriterOptions::replace`] allows a regular file) and
+/// must be none of the sources. Inputs are read only if they are regular
+/// files; a directory reached twice (through a link to itself or an
+/// ancestor) is read once.
 pub fn import(
     sources: &[PathBuf],
     dest: &Path,
     options: WriterOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary> {
+    let inputs: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
+    pstkit_output::check_destination(dest, options.replace, &inputs)?;
     let mut w = PstWriter::create(dest, options)?;
     let top = w.standard_folders().ipm_subtree;
     let mut s = ImportSummary::default();
+    let mut seen = Visited::default();
     for src in sources {
-        add_source(&mut w, top, src, &mut s, progress, 0)?;
+        add_source(&mut w, top, src, &mut s, &mut seen, progress, 0)
+            .map_err(|e| e.at_output(w.temp_path()))?;
     }
     s.path = w.finish()?;
     Ok(s)
+}
+
+/// Directories read so far, by device and inode.
+#[derive(Default)]
+struct Visited(std::collections::HashSet<(u64, u64)>);
+
+impl Visited {
+    /// Whether `dir` is met for the first time.
+    fn first(&mut self, dir: &Path) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            match std::fs::metadata(dir) {
+                Ok(m) => self.0.insert((m.dev(), m.ino())),
+                Err(_) => true,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = dir;
+            true
+        }
+    }
 }
 
 fn add_source(
@@ -383,6 +497,7 @@ fn add_source(
     parent: Nid,
     src: &Path,
     s: &mut ImportSummary,
+    seen: &mut Visited,
     progress: &mut dyn FnMut(u64),
     depth: usize,
 ) -> Result<()> {
@@ -393,21 +508,33 @@ fn add_source(
         ));
         return Ok(());
     }
+    let source = match classify(src) {
+        Ok(Source::Dir(p)) if !seen.first(&p) => {
+            // A link back to a directory already read: reading it again
+            // would copy the same messages once more, or never end.
+            return Ok(());
+        }
+        Ok(source) => source,
+        Err(e) => {
+            s.failed.push((src.display().to_string(), e.to_string()));
+            return Ok(());
+        }
+    };
     let folder = w.add_folder(parent, &folder_name(src), Some("IPF.Note"))?;
     s.folders += 1;
-    match classify(src)? {
+    match source {
         Source::Eml(p) => {
-            let raw = std::fs::read(&p);
+            let raw = read_message(&p);
             add_one(w, folder, p.display().to_string(), raw, s, progress)?;
         }
         Source::Mbox(p) => {
-            let f = File::open(&p).map_err(|e| io_err(&p, e))?;
+            let f = open_regular(&p)?;
             for (k, m) in MboxReader::new(BufReader::with_capacity(1 << 20, f)).enumerate() {
                 add_one(
                     w,
                     folder,
                     format!("{} message {}", p.display(), k + 1),
-                    m,
+                    m.map_err(|e| input_err(&p, e)),
                     s,
                     progress,
                 )?;
@@ -415,21 +542,17 @@ fn add_source(
         }
         Source::Dir(p) => {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(&p)
-                .map_err(|e| io_err(&p, e))?
+                .map_err(|e| input_err(&p, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .collect();
             entries.sort();
             for e in entries {
-                if e.is_dir() {
-                    add_source(w, folder, &e, s, progress, depth + 1)?;
-                } else if e.extension().is_some_and(|x| x.eq_ignore_ascii_case("eml")) {
-                    let raw = std::fs::read(&e);
+                let ext = |x: &str| e.extension().is_some_and(|v| v.eq_ignore_ascii_case(x));
+                if e.is_dir() || ext("mbox") {
+                    add_source(w, folder, &e, s, seen, progress, depth + 1)?;
+                } else if ext("eml") {
+                    let raw = read_message(&e);
                     add_one(w, folder, e.display().to_string(), raw, s, progress)?;
-                } else if e
-                    .extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("mbox"))
-                {
-                    add_source(w, folder, &e, s, progress, depth + 1)?;
                 }
             }
         }
@@ -443,7 +566,7 @@ fn add_one(
     w: &mut PstWriter,
     folder: Nid,
     what: String,
-    raw: std::io::Result<Vec<u8>>,
+    raw: Result<Vec<u8>>,
     s: &mut ImportSummary,
     progress: &mut dyn FnMut(u64),
 ) -> Result<()> {

@@ -40,9 +40,10 @@ pub mod vcard;
 pub use convert::{convert, ConvertOptions, ConvertSummary, CopyEvent};
 pub use eml::{message_to_eml, MAX_EMBED_DEPTH};
 pub use error::{CopyError, Result};
-pub use export::{export, ExportEvent, ExportFormat, ExportSummary};
+pub use export::{export, export_with, ExportEvent, ExportFormat, ExportOptions, ExportSummary};
 pub use ical::appointment_to_ics;
 pub use import::{eml_to_message, import, ImportSummary};
+pub use pstkit_output::Replace;
 pub use vcard::contact_to_vcard;
 
 /// Where an item's data begins in the file: the order items are read in

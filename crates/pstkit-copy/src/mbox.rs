@@ -6,6 +6,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use pstkit_output::{Replace, TempName};
+
 use crate::error::{io_err, Result};
 use crate::time::asctime;
 
@@ -48,28 +50,29 @@ pub fn escape_into(out: &mut Vec<u8>, message: &[u8]) {
 /// It can be closed between messages ([`MboxWriter::suspend`]), so that an
 /// export writing many folders' files at once keeps few of them open.
 pub struct MboxWriter {
-    tmp: PathBuf,
+    /// Removed when dropped unpublished.
+    tmp: TempName,
     path: PathBuf,
+    replace: Replace,
     /// `None` while suspended.
     file: Option<BufWriter<File>>,
     scratch: Vec<u8>,
     count: usize,
-    /// Renamed into place: nothing to remove when dropped.
-    done: bool,
 }
 
 impl MboxWriter {
-    /// Starts `path` (written as a temporary file beside it).
-    pub fn create(path: &Path) -> Result<Self> {
-        let tmp = crate::export::temp_path(path);
-        let file = File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+    /// Starts `path` (written as a temporary file beside it, published by
+    /// [`MboxWriter::finish`] without replacing an existing file unless
+    /// `replace` allows it).
+    pub fn create(path: &Path, replace: Replace) -> Result<Self> {
+        let (tmp, file) = TempName::hidden_beside(path)?;
         Ok(MboxWriter {
             tmp,
             path: path.to_path_buf(),
+            replace,
             file: Some(BufWriter::new(file)),
             scratch: Vec::new(),
             count: 0,
-            done: false,
         })
     }
 
@@ -87,15 +90,12 @@ impl MboxWriter {
         let f = match self.file.as_mut() {
             Some(f) => f,
             None => {
-                let f = File::options()
-                    .append(true)
-                    .open(&self.tmp)
-                    .map_err(|e| io_err(&self.tmp, e))?;
+                let f = self.tmp.reopen()?;
                 self.file.insert(BufWriter::new(f))
             }
         };
         f.write_all(&self.scratch)
-            .map_err(|e| io_err(&self.tmp, e))?;
+            .map_err(|e| io_err(self.tmp.path(), e))?;
         self.count += 1;
         Ok(())
     }
@@ -107,7 +107,7 @@ impl MboxWriter {
         self.scratch = Vec::new();
         if let Some(f) = self.file.take() {
             f.into_inner()
-                .map_err(|e| io_err(&self.tmp, e.into_error()))?;
+                .map_err(|e| io_err(self.tmp.path(), e.into_error()))?;
         }
         Ok(())
     }
@@ -120,19 +120,8 @@ impl MboxWriter {
     /// Flushes and renames the file into place.
     pub fn finish(mut self) -> Result<PathBuf> {
         self.suspend()?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| io_err(&self.path, e))?;
-        self.done = true;
-        Ok(std::mem::take(&mut self.path))
-    }
-}
-
-impl Drop for MboxWriter {
-    fn drop(&mut self) {
-        // Unfinished, or the rename failed: leave no temporary file behind.
-        if !self.done {
-            self.file = None;
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        self.tmp.publish(&self.path, self.replace)?;
+        Ok(self.path)
     }
 }
 
@@ -188,7 +177,7 @@ mod tests {
     fn writer_renames_into_place() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("Inbox.mbox");
-        let mut w = MboxWriter::create(&path).unwrap();
+        let mut w = MboxWriter::create(&path, Replace::Never).unwrap();
         w.append(Some("a@b"), Some(0), b"Subject: 1\r\n\r\nFrom me\r\n")
             .unwrap();
         w.append(None, None, b"Subject: 2\r\n\r\nhi\r\n").unwrap();
@@ -206,7 +195,7 @@ mod tests {
 
         // Suspended between messages: the file is closed and opened again.
         let path = dir.path().join("Sent.mbox");
-        let mut w = MboxWriter::create(&path).unwrap();
+        let mut w = MboxWriter::create(&path, Replace::Never).unwrap();
         w.append(None, Some(0), b"Subject: 1\r\n\r\na\r\n").unwrap();
         w.suspend().unwrap();
         w.suspend().unwrap();
@@ -224,12 +213,12 @@ mod tests {
 
         // Dropped unfinished (suspended or not): nothing appears, nothing is left.
         let other = dir.path().join("Other.mbox");
-        let mut w = MboxWriter::create(&other).unwrap();
+        let mut w = MboxWriter::create(&other, Replace::Never).unwrap();
         w.append(None, None, b"x").unwrap();
         w.suspend().unwrap();
         drop(w);
         assert!(!other.exists());
-        let mut w = MboxWriter::create(&other).unwrap();
+        let mut w = MboxWriter::create(&other, Replace::Never).unwrap();
         w.append(None, None, b"x").unwrap();
         drop(w);
         assert!(!other.exists());

@@ -129,6 +129,12 @@ impl CheckReport {
                     "I/O error"
                 }),
             },
+            NdbError::NotPst { .. } => Corruption {
+                structure: Structure::Header,
+                id: None,
+                offset: Some(0),
+                problem: Problem::Invalid("not a PST or OST file"),
+            },
         };
         self.add_corruption(c);
     }

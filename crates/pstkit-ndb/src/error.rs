@@ -217,6 +217,15 @@ pub enum NdbError {
         #[source]
         source: std::io::Error,
     },
+    /// The input is not a PST or OST file at all (a directory, or a file
+    /// without the `!BDN` signature).
+    #[error("{} is not a PST or OST file ({why})", path.display())]
+    NotPst {
+        /// The path given.
+        path: PathBuf,
+        /// What it is instead.
+        why: String,
+    },
     /// A structure in the file is damaged or not understood.
     #[error("{0}")]
     Corrupt(Box<Corruption>),

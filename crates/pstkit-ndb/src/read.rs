@@ -62,29 +62,58 @@ impl NdbFile<Mmap> {
     /// Maps `path` read-only and checks its header (magic, version, CRCs).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let io = |source| NdbError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = File::open(path).map_err(io)?;
-        // SAFETY: the map is read-only; pstkit never writes to files it reads.
-        // Another process truncating the file underneath would fault, as
-        // with every mmap reader; that is the documented cost of zero-copy.
-        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
-        Self::new(map)
+        let map = map_input(path)?;
+        Self::new(map).map_err(|e| not_pst(path, e))
     }
 
     /// Maps `path` read-only without rejecting header CRC mismatches.
     pub fn open_lenient(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let io = |source| NdbError::Io {
+        let map = map_input(path)?;
+        Self::new_lenient(map).map_err(|e| not_pst(path, e))
+    }
+}
+
+/// Maps an input read-only, after making sure it is a regular file (a
+/// directory or device would fail with the system's puzzling words).
+fn map_input(path: &Path) -> Result<Mmap> {
+    let io = |source| NdbError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(NdbError::NotPst {
             path: path.to_path_buf(),
-            source,
-        };
-        let file = File::open(path).map_err(io)?;
-        // SAFETY: as in `open`.
-        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
-        Self::new_lenient(map)
+            why: if meta.is_dir() {
+                "it is a directory".into()
+            } else {
+                "it is not a regular file".into()
+            },
+        });
+    }
+    let file = File::open(path).map_err(io)?;
+    // SAFETY: the map is read-only; pstkit never writes to files it reads.
+    // Another process truncating the file underneath would fault, as with
+    // every mmap reader; that is the documented cost of zero-copy.
+    unsafe { Mmap::map(&file) }.map_err(io)
+}
+
+/// A header whose first four bytes are not `!BDN` means no PST at all,
+/// rather than a damaged one.
+fn not_pst(path: &Path, e: NdbError) -> NdbError {
+    match &e {
+        NdbError::Corrupt(c)
+            if c.offset == Some(0)
+                && matches!(c.problem, crate::error::Problem::BadMagic { .. })
+                && c.structure == Structure::Header =>
+        {
+            NdbError::NotPst {
+                path: path.to_path_buf(),
+                why: "no !BDN signature at offset 0".into(),
+            }
+        }
+        _ => e,
     }
 }
 

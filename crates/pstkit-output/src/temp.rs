@@ -142,7 +142,8 @@ impl TempName {
         o.append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NOFOLLOW);
-        o.open(&self.path).map_err(|e| OutputError::io(&self.path, e))
+        o.open(&self.path)
+            .map_err(|e| OutputError::io(&self.path, e))
     }
 
     /// Renames the file to `dst` (see [`publish`]).
@@ -234,7 +235,9 @@ mod tests {
         let dst = d.path().join("out.pst");
         let t = TempFile::beside(&dst).unwrap();
         let p = t.path().to_path_buf();
-        assert!(p.to_string_lossy().ends_with(&format!(".pstkit-{}.tmp", std::process::id())));
+        assert!(p
+            .to_string_lossy()
+            .ends_with(&format!(".pstkit-{}.tmp", std::process::id())));
         drop(t);
         assert!(!p.exists());
         let t = TempFile::beside(&dst).unwrap();

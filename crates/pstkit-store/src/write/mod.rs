@@ -976,6 +976,12 @@ impl PstWriter {
         self.items
     }
 
+    /// The temporary file being written (renamed to the destination by
+    /// [`PstWriter::finish`]).
+    pub fn temp_path(&self) -> &Path {
+        self.tmp.path()
+    }
+
     /// Bytes written so far.
     pub fn bytes_written(&self) -> u64 {
         self.ndb.as_ref().map_or(0, |n| n.position())

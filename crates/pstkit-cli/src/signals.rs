@@ -1,0 +1,43 @@
+//! SIGINT and SIGTERM: remove every temporary file and stage, then exit
+//! 130 or 143, as shells expect of an interrupted command.
+//!
+//! The signals are blocked in every thread and taken by one thread that
+//! waits for them (`sigwait`), so the cleanup runs as ordinary code, not in
+//! a signal handler, and may take locks and touch the file system.
+
+/// Blocks SIGINT and SIGTERM and starts the thread that waits for them.
+/// Called first thing, before any other thread exists, so that all inherit
+/// the mask.
+#[cfg(unix)]
+pub fn install() {
+    // SAFETY: plain libc calls on a signal set we own; no other thread runs
+    // yet, so changing this thread's mask affects every later thread.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return;
+        }
+        let _ = std::thread::Builder::new()
+            .name("pstkit-signals".into())
+            .spawn(move || loop {
+                let mut sig: libc::c_int = 0;
+                if libc::sigwait(&set, &mut sig) != 0 {
+                    continue;
+                }
+                let removed = pstkit_output::remove_registered();
+                if removed > 0 {
+                    eprintln!("pstkit: interrupted; removed {removed} temporary file(s)");
+                } else {
+                    eprintln!("pstkit: interrupted");
+                }
+                std::process::exit(128 + sig);
+            });
+    }
+}
+
+/// No signals to take elsewhere.
+#[cfg(not(unix))]
+pub fn install() {}
