@@ -1,5 +1,5 @@
-//! `pstkit convert`, `binding` and `import` end to end: the real OST becomes a
-//! PST that libpff and libpst read the same as the OST; every readable
+//! `pstkit convert`, `binding` and `import` end to end: each real OST becomes
+//! a PST that libpff and libpst read the same as the OST; every readable
 //! sample converts clean; a converted file converts to itself but for ids;
 //! bindings are verified, refused and found damaged; salvage recovers every
 //! undamaged item; EML and mbox come back in.
@@ -22,6 +22,8 @@ use pstkit::ndb::{NdbFile, Nid, NidType};
 use pstkit::Store;
 
 const OST: &str = "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost";
+/// A second real Exchange OST, of another mailbox.
+const GROUPDOCS_OST: &str = "groupdocs-viewer-GroupDocs.Viewer-for-.NET--Storage-sample.ost";
 
 fn crc(b: &[u8]) -> u32 {
     pstkit::ndb::crc::crc(b)
@@ -74,6 +76,11 @@ fn ost_to_pst_path(p: &str) -> Option<String> {
 #[test]
 fn real_ost_converts_to_a_pst_that_libpff_and_libpst_read_the_same() {
     ost_converts_to_a_pst_that_libpff_and_libpst_read_the_same(OST, 92, 80);
+}
+
+#[test]
+fn second_real_ost_converts_to_a_pst_that_libpff_and_libpst_read_the_same() {
+    ost_converts_to_a_pst_that_libpff_and_libpst_read_the_same(GROUPDOCS_OST, 5, 5);
 }
 
 /// Converts the OST sample `name`, which holds `items` items (`mails` of
@@ -266,6 +273,7 @@ fn converting_a_converted_file_changes_nothing_but_ids() {
     let tmp = tempfile::tempdir().unwrap();
     for (name, src) in real::samples(&[
         OST,
+        GROUPDOCS_OST,
         "aspose-email-Aspose.Email-for-.NET--Outlook.pst",
         "simiden-pst2john--2k_outlook_qwerty1234.pst",
     ]) {
