@@ -13,11 +13,18 @@
 #                   new temporary directory; the committed seeds under
 #                   fuzz/corpus/ are only read)
 #   FUZZ_JOBS       cargo build jobs (default: cargo's choice)
+#   FUZZ_TARGET_DIR where the targets are built (default: fuzz/target, kept
+#                   between runs so that the next build is quick; .ci/run
+#                   points it at a temporary directory, about 600 MB, that
+#                   it removes at exit)
 #
 # Runs on the stable toolchain: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass the
 # -Z flags it needs. cargo-fuzz is installed from crates.io when missing.
 set -euo pipefail
+# Resolved before the cd: a relative path is relative to the caller.
+target_dir="${FUZZ_TARGET_DIR:+$(realpath -m -- "$FUZZ_TARGET_DIR")}"
 cd "$(dirname "$0")"
+target_dir="${target_dir:-$PWD/target}"
 
 secs="${1:-10}"
 shift || true
@@ -40,14 +47,14 @@ if [ -z "$work" ]; then
     trap 'rm -rf "$work"' EXIT
 fi
 
-build_args=(-s "$sanitizer")
+build_args=(-s "$sanitizer" --target-dir "$target_dir")
 if [ -n "${FUZZ_JOBS:-}" ]; then
     export CARGO_BUILD_JOBS="$FUZZ_JOBS"
 fi
 
 start=$(date +%s)
 cargo fuzz build "${build_args[@]}"
-bin_dir="target/x86_64-unknown-linux-gnu/release"
+bin_dir="$target_dir/x86_64-unknown-linux-gnu/release"
 echo "fuzz: built ${#all_targets[@]} targets in $(( $(date +%s) - start )) s (sanitizer: $sanitizer)"
 
 failed=()
@@ -76,7 +83,7 @@ for t in "${targets[@]}"; do
             cp "$a" artifacts/"$t"/
         done
         echo "fuzz: reproduce with: RUSTC_BOOTSTRAP=1 cargo fuzz run -s $sanitizer $t fuzz/artifacts/$t/<input>"
-        echo "fuzz: (or: fuzz/$bin_dir/$t fuzz/artifacts/$t/<input>)"
+        echo "fuzz: (or: $bin_dir/$t fuzz/artifacts/$t/<input>)"
         failed+=("$t")
     fi
 done

@@ -1,15 +1,9 @@
 //! `pstkit export` end to end: files, exit codes, messages.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn real(name: &str) -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/real"
-    ))
-    .join(name)
-}
+use pstkit_fixtures::real;
 
 fn export(file: &Path, format: &str, out: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pstkit"))
@@ -23,9 +17,12 @@ fn export(file: &Path, format: &str, out: &Path) -> Output {
 
 #[test]
 fn eml_export_writes_the_folder_tree() {
+    let Some(src) = real::sample("hughbe-PstReader--hughbe_Outlook.pst") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = export(&real("hughbe-PstReader--hughbe_Outlook.pst"), "eml", &out);
+    let o = export(&src, "eml", &out);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -55,9 +52,12 @@ fn eml_export_writes_the_folder_tree() {
 
 #[test]
 fn mbox_export_writes_one_file_per_folder() {
+    let Some(src) = real::sample("emk-pstsdk--submessage.pst") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = export(&real("emk-pstsdk--submessage.pst"), "mbox", &out);
+    let o = export(&src, "mbox", &out);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -81,9 +81,11 @@ fn mbox_export_writes_one_file_per_folder() {
 
 #[test]
 fn unreadable_input_is_a_clear_error() {
+    let Some(bad) = real::sample("Jmcleodfoss-pstreader--truncated-in-header.bin") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let bad = real("Jmcleodfoss-pstreader--truncated-in-header.bin");
     let o = export(&bad, "eml", &out);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -100,10 +102,13 @@ fn unreadable_input_is_a_clear_error() {
 
 #[test]
 fn unwritable_output_is_a_clear_error() {
+    let Some(src) = real::sample("emk-pstsdk--submessage.pst") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, b"x").unwrap();
-    let o = export(&real("emk-pstsdk--submessage.pst"), "eml", &blocker);
+    let o = export(&src, "eml", &blocker);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("cannot export to"), "{err}");
@@ -111,8 +116,11 @@ fn unwritable_output_is_a_clear_error() {
 
 #[test]
 fn unknown_format_is_refused() {
+    let Some(src) = real::sample("emk-pstsdk--submessage.pst") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
-    let o = export(&real("emk-pstsdk--submessage.pst"), "pdf", dir.path());
+    let o = export(&src, "pdf", dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("pdf"));
 }
@@ -120,8 +128,10 @@ fn unknown_format_is_refused() {
 #[test]
 fn a_damaged_item_is_reported_skipped_and_fails_the_run() {
     // Flip one byte of the third item's data block in a copy of the file.
+    let Some(src) = real::sample("simiden-pst2john--2003_no-encryption_quickquick.pst") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
-    let src = real("simiden-pst2john--2003_no-encryption_quickquick.pst");
     let mut bytes = std::fs::read(&src).unwrap();
     let (folder, nid) = {
         let pst = pstkit::Pst::open(&src).unwrap();

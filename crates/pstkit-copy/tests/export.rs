@@ -8,17 +8,10 @@ use std::process::Command;
 
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 use pstkit_copy::{export, ExportEvent, ExportFormat, ExportSummary};
+use pstkit_fixtures::real;
 use pstkit_ndb::{NdbFile, Nid};
 use pstkit_store::rtfex::{deencapsulate, Encapsulated};
 use pstkit_store::{pid, AttachMethod, Guid, ItemKind, Message, Store};
-
-fn real(name: &str) -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/real"
-    ))
-    .join(name)
-}
 
 /// One exported item: its folder path, id and file.
 struct Item {
@@ -365,8 +358,8 @@ fn check_mail(
 }
 
 /// Exports `name` as EML and checks every `.eml` against the store.
-fn eml_round_trip(name: &str) -> (Run, Seen) {
-    let file = NdbFile::open(real(name)).unwrap();
+fn eml_round_trip(name: &str, path: &Path) -> (Run, Seen) {
+    let file = NdbFile::open(path).unwrap();
     let store = Store::open(file.ndb()).unwrap();
     let r = run(&store, ExportFormat::Eml);
     let mut seen = Seen::default();
@@ -421,7 +414,11 @@ fn files(dir: &Path) -> Vec<String> {
 
 #[test]
 fn embedded_message_comes_back_as_message_rfc822() {
-    let (r, seen) = eml_round_trip("emk-pstsdk--submessage.pst");
+    let name = "emk-pstsdk--submessage.pst";
+    let Some(path) = real::sample(name) else {
+        return;
+    };
+    let (r, seen) = eml_round_trip(name, &path);
     assert_eq!(seen.embedded, 1, "{seen:?}");
     assert_eq!(
         files(r.dir.path()),
@@ -431,14 +428,22 @@ fn embedded_message_comes_back_as_message_rfc822() {
 
 #[test]
 fn attachments_and_inline_images_keep_their_bytes() {
-    let (_, seen) = eml_round_trip("aquasync-ruby-msg--attachAndInline.pst");
+    let name = "aquasync-ruby-msg--attachAndInline.pst";
+    let Some(path) = real::sample(name) else {
+        return;
+    };
+    let (_, seen) = eml_round_trip(name, &path);
     assert_eq!(seen.attachments, 2, "{seen:?}");
     assert_eq!(seen.inline, 1, "{seen:?}");
 }
 
 #[test]
 fn french_folder_names_and_numbering() {
-    let (r, seen) = eml_round_trip("apache-tika--testPST.pst");
+    let name = "apache-tika--testPST.pst";
+    let Some(path) = real::sample(name) else {
+        return;
+    };
+    let (r, seen) = eml_round_trip(name, &path);
     let want: Vec<String> = (1..=7)
         .map(|n| format!("Début du fichier de données Outlook/{n}.eml"))
         .collect();
@@ -450,9 +455,13 @@ fn french_folder_names_and_numbering() {
 
 #[test]
 fn two_hundred_recipients() {
-    let file = NdbFile::open(real("aquasync-ruby-msg--200_recipients.pst")).unwrap();
+    let name = "aquasync-ruby-msg--200_recipients.pst";
+    let Some(path) = real::sample(name) else {
+        return;
+    };
+    let file = NdbFile::open(&path).unwrap();
     let store = Store::open(file.ndb()).unwrap();
-    let (r, _) = eml_round_trip("aquasync-ruby-msg--200_recipients.pst");
+    let (r, _) = eml_round_trip(name, &path);
     let item = &r.items[0];
     let m = store.message(item.nid).unwrap();
     let recipients = m.recipients().unwrap();
@@ -478,12 +487,12 @@ fn two_hundred_recipients() {
 
 #[test]
 fn encrypted_ansi_and_ost_files() {
-    for name in [
+    for (name, path) in real::samples(&[
         "simiden-pst2john--2003_high-encryption_quickquick.pst",
         "simiden-pst2john--2k_outlook_qwerty1234.pst",
         "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost",
-    ] {
-        let (r, seen) = eml_round_trip(name);
+    ]) {
+        let (r, seen) = eml_round_trip(name, &path);
         if name.ends_with(".ost") {
             // Two messages with six OLE pictures each.
             assert_eq!(seen.ole, 12, "{seen:?}");
@@ -505,7 +514,11 @@ fn encrypted_ansi_and_ost_files() {
 
 #[test]
 fn ost_meetings_and_appointments_become_ics() {
-    let (r, _) = eml_round_trip("aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost");
+    let name = "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost";
+    let Some(path) = real::sample(name) else {
+        return;
+    };
+    let (r, _) = eml_round_trip(name, &path);
     let ics = r
         .items
         .iter()
@@ -559,12 +572,15 @@ fn python_mbox_count(path: &Path) -> usize {
 
 #[test]
 fn mbox_counts_read_back_by_python() {
-    for name in [
+    if !real::tool("python3", "python3") {
+        return;
+    }
+    for (name, path) in real::samples(&[
         "simiden-pst2john--2003_high-encryption_quickquick.pst",
         "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost",
         "aranetic-process-pst--unsent_email.pst",
-    ] {
-        let file = NdbFile::open(real(name)).unwrap();
+    ]) {
+        let file = NdbFile::open(path).unwrap();
         let store = Store::open(file.ndb()).unwrap();
         let r = run(&store, ExportFormat::Mbox);
         let mut per_file: BTreeMap<PathBuf, (String, usize)> = BTreeMap::new();
@@ -587,10 +603,10 @@ fn mbox_counts_read_back_by_python() {
 
 #[test]
 fn mbox_messages_parse_and_match_the_store() {
-    let file = NdbFile::open(real(
-        "simiden-pst2john--2003_high-encryption_quickquick.pst",
-    ))
-    .unwrap();
+    let Some(path) = real::sample("simiden-pst2john--2003_high-encryption_quickquick.pst") else {
+        return;
+    };
+    let file = NdbFile::open(path).unwrap();
     let store = Store::open(file.ndb()).unwrap();
     let r = run(&store, ExportFormat::Mbox);
     let path = &r.items[0].file;
@@ -647,11 +663,13 @@ fn exported_with_ext<'s>(store: &Store<'s>, r: &Run, ext: &str) -> Vec<(Message<
 
 #[test]
 fn contacts_as_vcards() {
-    for (name, count) in [
+    let counts = [
         ("markb-trustifi-pst-extractor--contacts.pst", 1),
         ("aranetic-process-pst--unsent_email.pst", 2),
-    ] {
-        let file = NdbFile::open(real(name)).unwrap();
+    ];
+    for (name, path) in real::samples(&counts.map(|c| c.0)) {
+        let count = counts.iter().find(|c| c.0 == name).unwrap().1;
+        let file = NdbFile::open(path).unwrap();
         let store = Store::open(file.ndb()).unwrap();
         let r = run(&store, ExportFormat::Eml);
         let cards = exported_with_ext(&store, &r, "vcf");
@@ -679,11 +697,13 @@ fn contacts_as_vcards() {
 
 #[test]
 fn appointments_as_icalendar() {
-    for (name, count) in [
+    let counts = [
         ("hughbe-PstReader--hughbe_Outlook.pst", 1),
         ("sepinf-inc-IPED--test_sample.pst", 6),
-    ] {
-        let file = NdbFile::open(real(name)).unwrap();
+    ];
+    for (name, path) in real::samples(&counts.map(|c| c.0)) {
+        let count = counts.iter().find(|c| c.0 == name).unwrap().1;
+        let file = NdbFile::open(path).unwrap();
         let store = Store::open(file.ndb()).unwrap();
         let r = run(&store, ExportFormat::Eml);
         let events = exported_with_ext(&store, &r, "ics");
@@ -715,7 +735,9 @@ fn appointments_as_icalendar() {
 #[test]
 fn output_is_complete_files_only() {
     // No temporary file survives, and the input is untouched.
-    let path = real("sepinf-inc-IPED--test_sample.pst");
+    let Some(path) = real::sample("sepinf-inc-IPED--test_sample.pst") else {
+        return;
+    };
     let before = std::fs::read(&path).unwrap();
     let file = NdbFile::open(&path).unwrap();
     let store = Store::open(file.ndb()).unwrap();
@@ -736,10 +758,10 @@ fn exporting_again_into_the_same_directory_gives_the_same_files() {
     // renames each when complete; the second finds them and replaces the
     // files one by one. Same names, same bytes, nothing hidden left over,
     // and every reported file exists.
-    let file = NdbFile::open(real(
-        "aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost",
-    ))
-    .unwrap();
+    let Some(path) = real::sample("aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost") else {
+        return;
+    };
+    let file = NdbFile::open(path).unwrap();
     let store = Store::open(file.ndb()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut snapshots = Vec::new();
@@ -792,10 +814,9 @@ fn exporting_again_into_the_same_directory_gives_the_same_files() {
 
 /// A copy of `name` in `dir` with the data block of the folder's third item
 /// damaged (one byte flipped, so its CRC fails); returns the path and the id.
-fn damage_third_item(name: &str, dir: &Path) -> (PathBuf, Nid, String) {
-    let src = real(name);
-    let mut bytes = std::fs::read(&src).unwrap();
-    let file = NdbFile::open(&src).unwrap();
+fn damage_third_item(src: &Path, dir: &Path) -> (PathBuf, Nid, String) {
+    let mut bytes = std::fs::read(src).unwrap();
+    let file = NdbFile::open(src).unwrap();
     let store = Store::open(file.ndb()).unwrap();
     let (folder, nid) = store
         .walk()
@@ -816,11 +837,14 @@ fn damage_third_item(name: &str, dir: &Path) -> (PathBuf, Nid, String) {
 
 #[test]
 fn damaged_item_is_reported_and_skipped() {
+    let Some(src) = real::sample("simiden-pst2john--2003_no-encryption_quickquick.pst") else {
+        return;
+    };
+    if !real::tool("python3", "python3") {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
-    let (path, bad, bad_folder) = damage_third_item(
-        "simiden-pst2john--2003_no-encryption_quickquick.pst",
-        tmp.path(),
-    );
+    let (path, bad, bad_folder) = damage_third_item(&src, tmp.path());
     let file = NdbFile::open(&path).unwrap();
     let store = Store::open(file.ndb()).unwrap();
     assert!(store.message(bad).is_err(), "the damage must be seen");
@@ -989,6 +1013,9 @@ fn mbox_of_many_interleaved_folders_in_file_order() {
     // its messages. Every mbox holds its folder's items, in file order.
     use pstkit_store::synth::Synth;
     use pstkit_store::write::{PstWriter, WriterOptions};
+    if !real::tool("python3", "python3") {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("many.pst");
     let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();

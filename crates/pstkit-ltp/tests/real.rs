@@ -1,11 +1,13 @@
 //! The LTP layer against PST/OST files written by Outlook and other tools.
 //!
-//! The files are read in place from the shared fixture directory; tests that
-//! cannot find it are skipped with a message rather than failed, so the crate
-//! still tests on machines without the fixtures.
+//! The samples are found by `pstkit_fixtures::real` (committed ones, and
+//! those of the shared directory when it is there); a test whose sample is
+//! missing says so and passes, unless `PSTKIT_REQUIRE_ALL=1`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+use pstkit_fixtures::real;
 
 use pstkit_ltp::{
     heap::CLIENT_SIG_PC, Heap, HnidTarget, PropId, PropType, PropValue, PropertyContext,
@@ -13,40 +15,27 @@ use pstkit_ltp::{
 };
 use pstkit_ndb::{NdbFile, Nid, NidType, Node};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/real");
-
-fn fixture(name: &str) -> Option<PathBuf> {
-    let p = Path::new(DIR).join(name);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: fixture {} not found", p.display());
-        None
-    }
-}
-
 /// Every readable sample, without the two known-damaged files.
 fn samples() -> Vec<PathBuf> {
-    let Ok(dir) = std::fs::read_dir(DIR) else {
-        eprintln!("skipping: fixture directory {DIR} not found");
-        return Vec::new();
-    };
-    let mut v: Vec<PathBuf> = dir
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let n = p.file_name().unwrap_or_default().to_string_lossy();
+    let v: Vec<PathBuf> = real::all()
+        .into_iter()
+        .filter(|(n, _)| {
             (n.ends_with(".pst") || n.ends_with(".ost"))
                 && !n.contains("AddingBulkMessages")
                 && !n.contains("truncated-in-header")
         })
+        .map(|(_, p)| p)
         .collect();
-    v.sort();
+    assert!(
+        v.len() >= real::min_count(18, 28),
+        "only {} readable samples",
+        v.len()
+    );
     v
 }
 
-fn store_and_root_folder(name: &str) {
-    let Some(path) = fixture(name) else { return };
-    let file = NdbFile::open(&path).unwrap();
+fn store_and_root_folder(name: &str, path: &Path) {
+    let file = NdbFile::open(path).unwrap();
     let ndb = file.ndb();
 
     let store = PropertyContext::read(ndb.node(Nid::MESSAGE_STORE).unwrap()).unwrap();
@@ -87,15 +76,19 @@ fn store_and_root_folder(name: &str) {
 
 #[test]
 fn unicode_store_and_root_folder() {
-    store_and_root_folder("emk-pstsdk--sample1.pst");
+    let name = "emk-pstsdk--sample1.pst";
+    if let Some(path) = real::sample(name) {
+        store_and_root_folder(name, &path);
+    }
 }
 
 #[test]
 fn ansi_store_and_root_folder() {
-    store_and_root_folder("emk-pstsdk--test_ansi.pst");
-    let Some(path) = fixture("emk-pstsdk--test_ansi.pst") else {
+    let name = "emk-pstsdk--test_ansi.pst";
+    let Some(path) = real::sample(name) else {
         return;
     };
+    store_and_root_folder(name, &path);
     let file = NdbFile::open(&path).unwrap();
     let store = PropertyContext::read(file.ndb().node(Nid::MESSAGE_STORE).unwrap()).unwrap();
     // ANSI files store 8-bit strings.
@@ -105,19 +98,22 @@ fn ansi_store_and_root_folder() {
 
 #[test]
 fn cyclic_encoded_store_and_root_folder() {
-    store_and_root_folder("simiden-pst2john--2003_high-encryption_quickquick.pst");
+    let name = "simiden-pst2john--2003_high-encryption_quickquick.pst";
+    if let Some(path) = real::sample(name) {
+        store_and_root_folder(name, &path);
+    }
 }
 
 /// (The OST sample is left out: its root hierarchy lists 0x2002 and 0x20A2,
 /// not the PST's IPM subtree 0x8022.)
 #[test]
 fn more_store_and_root_folders() {
-    for name in [
+    for (name, path) in real::samples(&[
         "mooijtech-go-pst--32-bit.pst",
         "hughbe-PstReader--Outlook98Backup.pst",
         "simiden-pst2john--2k_outlook_qwerty1234.pst",
-    ] {
-        store_and_root_folder(name);
+    ]) {
+        store_and_root_folder(name, &path);
     }
 }
 
@@ -335,7 +331,7 @@ fn other_contexts_decode() {
 /// is a subnode spread over several blocks.
 #[test]
 fn large_recipient_table() {
-    let Some(path) = fixture("aquasync-ruby-msg--200_recipients.pst") else {
+    let Some(path) = real::sample("aquasync-ruby-msg--200_recipients.pst") else {
         return;
     };
     let file = NdbFile::open(&path).unwrap();

@@ -699,8 +699,6 @@ proptest! {
 // which must read back the same. Set PSTKIT_REWRITE_DIR to keep the rebuilt
 // files, e.g. to feed them to libpff and libpst.
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/real");
-
 type Writer = NdbWriter<Cursor<Vec<u8>>>;
 
 /// Nodes rebuilt by the builders (rather than copied), for the summary.
@@ -871,18 +869,18 @@ fn same_node(a: &Node<'_>, b: &Node<'_>, what: &str) -> Res<(usize, usize)> {
 
 #[test]
 fn real_files_rebuilt_read_the_same() -> Res {
-    let Ok(dir) = std::fs::read_dir(FIXTURES) else {
-        eprintln!("skipping: fixture directory {FIXTURES} not found");
-        return Ok(());
-    };
-    let mut paths: Vec<_> = dir
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let n = p.file_name().unwrap_or_default().to_string_lossy();
+    let paths: Vec<_> = pstkit_fixtures::real::all()
+        .into_iter()
+        .filter(|(n, _)| {
             (n.ends_with(".pst") || n.ends_with(".ost")) && !n.contains("AddingBulkMessages")
         })
+        .map(|(_, p)| p)
         .collect();
-    paths.sort();
+    assert!(
+        paths.len() >= pstkit_fixtures::real::min_count(18, 28),
+        "only {} samples",
+        paths.len()
+    );
     let keep = std::env::var_os("PSTKIT_REWRITE_DIR");
     let (mut pcs, mut tcs) = (0, 0);
     for path in paths {

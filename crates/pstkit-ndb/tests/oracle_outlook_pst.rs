@@ -3,8 +3,6 @@
 //! (`outlook-pst` refuses OST files, so the OST sample is compared against
 //! `pffinfo` and `pffexport` elsewhere.)
 
-use std::path::{Path, PathBuf};
-
 use outlook_pst::ndb::block_id::BlockId;
 use outlook_pst::ndb::block_ref::BlockRef;
 use outlook_pst::ndb::byte_index::ByteIndex;
@@ -15,6 +13,7 @@ use outlook_pst::ndb::page::{
 };
 use outlook_pst::ndb::root::Root;
 use outlook_pst::{AnsiPstFile, PstFile, UnicodePstFile};
+use pstkit_fixtures::real;
 use pstkit_ndb::{NdbFile, Variant};
 
 /// (nid, data bid, subnode bid, parent nid)
@@ -67,16 +66,10 @@ macro_rules! oracle {
     }};
 }
 
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/real")
-}
-
 #[test]
 fn node_and_block_entries_match_outlook_pst() {
     let mut compared = 0;
-    for entry in std::fs::read_dir(dir()).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
+    for (name, path) in real::all() {
         if !name.ends_with(".pst") || name.contains("AddingBulkMessages") {
             continue;
         }
@@ -106,5 +99,8 @@ fn node_and_block_entries_match_outlook_pst() {
         assert_eq!(ours_blocks, blocks, "{name}: block entries");
         compared += 1;
     }
-    assert_eq!(compared, 26, "every readable PST sample was compared");
+    assert!(
+        compared >= real::min_count(16, 26),
+        "only {compared} readable PST samples compared"
+    );
 }

@@ -384,8 +384,16 @@ fn assert_same(reader: &str, got: &Tree, want: &Tree) {
     }
 }
 
+/// Whether both outside readers are installed (else one line says so).
+fn readers_installed() -> bool {
+    pstkit_fixtures::real::tools(&[("pffexport", "pff-tools"), ("readpst", "pst-utils")])
+}
+
 #[test]
 fn every_reader_reads_what_we_write_in_every_encoding() {
+    if !readers_installed() {
+        return;
+    }
     for (crypt, n) in [
         (CryptMethod::None, 150),
         (CryptMethod::Permute, 2000),
@@ -408,6 +416,9 @@ fn every_reader_reads_what_we_write_in_every_encoding() {
 fn libpff_and_libpst_read_our_4k_ost() {
     // outlook-pst refuses OST files; libpff and libpst read the 4K variant,
     // with its zlib-compressed blocks.
+    if !readers_installed() {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("out.ost");
     let want = write_as(

@@ -14,6 +14,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Whether both readers are installed; when not, one line (or, under
+/// `PSTKIT_REQUIRE_ALL=1`, a failure) says which are missing.
+pub fn installed() -> bool {
+    pstkit_fixtures::real::tools(&[("pffexport", "pff-tools"), ("readpst", "pst-utils")])
+}
+
 /// Runs `tool args…`; a missing tool fails the test with a message saying
 /// what to install, instead of a bare "No such file or directory".
 pub fn run_tool(tool: &str, package: &str, args: &[&OsStr]) -> Output {
