@@ -20,6 +20,7 @@ pub mod kind;
 pub mod message;
 pub mod names;
 pub mod pid;
+pub mod profile;
 pub mod regfile;
 pub mod rtf;
 pub mod rtfex;
