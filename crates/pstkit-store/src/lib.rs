@@ -16,6 +16,7 @@
 pub mod binding;
 pub mod codepage;
 pub mod error;
+pub mod identity;
 pub mod kind;
 pub mod message;
 pub mod names;
