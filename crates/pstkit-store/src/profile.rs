@@ -52,7 +52,7 @@
 //! profile" (support article 831058). The mailbox GUID is the identity both
 //! sides carry, so it is what is compared.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::names::Guid;
 use crate::regfile::{RegData, RegFile};
@@ -213,8 +213,18 @@ pub fn sections(reg: &RegFile) -> Vec<Section> {
     for k in &reg.keys {
         let lower = k.path.to_lowercase();
         if k.delete {
+            // The key and the keys below it sort together after it.
             let below = format!("{lower}\\");
-            keys.retain(|p, _| p != &lower && !p.starts_with(&below));
+            let doomed: Vec<String> = keys
+                .range(lower.clone()..)
+                .map(|(p, _)| p)
+                .take_while(|p| p.starts_with(&lower))
+                .filter(|p| **p == lower || p.starts_with(&below))
+                .cloned()
+                .collect();
+            for p in doomed {
+                keys.remove(&p);
+            }
             continue;
         }
         let entry = keys
@@ -344,49 +354,55 @@ impl ProfileReport {
 /// taken as one (an export of that section alone).
 pub fn read_profile(reg: &RegFile) -> ProfileReport {
     let sections = sections(reg);
-    let mut account_uids: Vec<([u8; 16], &'static str)> = Vec::new();
-    let push = |list: &mut Vec<([u8; 16], &'static str)>, uid: [u8; 16], how: &'static str| {
-        if !list.iter().any(|(u, _)| *u == uid) {
-            list.push((uid, how));
-        }
-    };
-    for s in &sections {
-        if s.uid == GLOBAL_SECTION {
-            push(
-                &mut account_uids,
-                s.uid,
-                "the global profile section (pbGlobalProfileSectionGuid)",
-            );
-        }
-    }
-    for s in &sections {
+    // Sections are told apart by profile and GUID: every profile has its
+    // own global section, and links stay within their profile.
+    type Id = (Option<String>, [u8; 16]);
+    let id_of = |s: &Section| -> Id { (s.profile.as_ref().map(|p| p.to_lowercase()), s.uid) };
+    let by_id: HashMap<Id, usize> = sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (id_of(s), i))
+        .collect();
+    // Which sections link to each section.
+    let mut linked_from: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, s) in sections.iter().enumerate() {
         for link in s.emsmdb_links() {
-            if sections.iter().any(|t| t.uid == link) {
-                push(
-                    &mut account_uids,
-                    link,
-                    "PR_EMSMDB_SECTION_UID (01023d15) of another section",
-                );
+            if let Some(&t) = by_id.get(&(id_of(s).0, link)) {
+                let from = linked_from.entry(t).or_default();
+                if from.last() != Some(&i) {
+                    from.push(i);
+                }
             }
         }
     }
-    if account_uids.is_empty() {
-        for s in &sections {
-            if s.props_with(PROFILE_UNRESOLVED_SERVER).next().is_some() {
-                push(
-                    &mut account_uids,
-                    s.uid,
+    let mut account_sections: Vec<(usize, &'static str)> = Vec::new();
+    let mut seen: HashSet<usize> = HashSet::new();
+    for (i, s) in sections.iter().enumerate() {
+        if s.uid == GLOBAL_SECTION && seen.insert(i) {
+            account_sections.push((i, "the global profile section (pbGlobalProfileSectionGuid)"));
+        }
+    }
+    let mut targets: Vec<usize> = linked_from.keys().copied().collect();
+    targets.sort_unstable();
+    for i in targets {
+        if seen.insert(i) {
+            account_sections.push((i, "PR_EMSMDB_SECTION_UID (01023d15) of another section"));
+        }
+    }
+    if account_sections.is_empty() {
+        for (i, s) in sections.iter().enumerate() {
+            if s.props_with(PROFILE_UNRESOLVED_SERVER).next().is_some() && seen.insert(i) {
+                account_sections.push((
+                    i,
                     "its PR_PROFILE_UNRESOLVED_SERVER (no section links to it)",
-                );
+                ));
             }
         }
     }
-    let mut linked: Vec<[u8; 16]> = Vec::new();
+    let mut linked: HashSet<usize> = HashSet::new();
     let mut accounts = Vec::new();
-    for (uid, found_by) in account_uids {
-        let Some(sec) = sections.iter().find(|s| s.uid == uid) else {
-            continue;
-        };
+    for (i, found_by) in account_sections {
+        let sec = &sections[i];
         let mut a = Account {
             profile: sec.profile.clone(),
             section: sec.uid_hex(),
@@ -422,34 +438,37 @@ pub fn read_profile(reg: &RegFile) -> ProfileReport {
         }
         // The account's OST: in its own section, or in a section that
         // links to it (the store provider's).
-        for s in &sections {
-            if s.uid == uid || s.emsmdb_links().any(|l| l == uid) {
-                linked.push(s.uid);
-                for p in s.props_with(PROFILE_OFFLINE_STORE_PATH) {
-                    if let Some(path) = p.text().filter(|t| !t.is_empty()) {
-                        a.ost_paths.push(ProfilePath {
-                            path,
-                            value_name: p.value_name.clone(),
-                            section: s.uid_hex(),
-                        });
-                    }
+        let from = linked_from.get(&i).map_or(&[][..], Vec::as_slice);
+        for &j in std::iter::once(&i).chain(from) {
+            linked.insert(j);
+            let s = &sections[j];
+            for p in s.props_with(PROFILE_OFFLINE_STORE_PATH) {
+                if let Some(path) = p.text().filter(|t| !t.is_empty()) {
+                    a.ost_paths.push(ProfilePath {
+                        path,
+                        value_name: p.value_name.clone(),
+                        section: s.uid_hex(),
+                    });
                 }
             }
         }
         accounts.push(a);
     }
     let mut other_ost_paths = Vec::new();
-    for s in sections.iter().filter(|s| !linked.contains(&s.uid)) {
+    for (_, s) in sections
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !linked.contains(i))
+    {
         for p in s.props_with(PROFILE_OFFLINE_STORE_PATH) {
-            // Only string types: other providers use the id for other data.
-            if matches!(p.ptype, PT_STRING8 | PT_UNICODE) {
-                if let Some(path) = p.text().filter(|t| !t.is_empty()) {
-                    other_ost_paths.push(ProfilePath {
-                        path,
-                        value_name: p.value_name.clone(),
-                        section: s.uid_hex(),
-                    });
-                }
+            // Only string types (`text`): other providers use the id for
+            // other data.
+            if let Some(path) = p.text().filter(|t| !t.is_empty()) {
+                other_ost_paths.push(ProfilePath {
+                    path,
+                    value_name: p.value_name.clone(),
+                    section: s.uid_hex(),
+                });
             }
         }
     }
@@ -576,6 +595,31 @@ mod tests {
         text.push_str(&format!("\n[-{ROOT}]\n"));
         let r = read_profile(&parse(text.as_bytes()).unwrap());
         assert_eq!(r, ProfileReport::default());
+    }
+
+    #[test]
+    fn profiles_are_apart_and_deleting_one_keeps_its_namesakes() {
+        let two = |p: &str, guid: &str| {
+            format!(
+                "[HKEY_CURRENT_USER\\P\\Profiles\\{p}\\13dbb0c8aa05101a9bb000aa002fc45a]\n\"001e6602\"=\"{guid}@x\"\n"
+            )
+        };
+        let text = format!(
+            "REGEDIT4\n{}{}{}",
+            two("Work", "ad475697-8264-453b-8dac-b3f7f1e8d53e"),
+            two("Work2", "542d9171-4643-4051-b464-96f9a51cf5d7"),
+            two("Work-old", "542d9171-4643-4051-b464-96f9a51cf5d7"),
+        );
+        let r = read_profile(&parse(text.as_bytes()).unwrap());
+        assert_eq!(r.accounts.len(), 3);
+        let text = format!("{text}[-HKEY_CURRENT_USER\\P\\Profiles\\WORK]\n");
+        let r = read_profile(&parse(text.as_bytes()).unwrap());
+        let names: Vec<_> = r
+            .accounts
+            .iter()
+            .map(|a| a.profile.clone().unwrap())
+            .collect();
+        assert_eq!(names, ["Work-old", "Work2"]);
     }
 
     #[test]
