@@ -21,7 +21,7 @@ cd "$(dirname "$0")"
 
 secs="${1:-10}"
 shift || true
-all_targets=(ndb_walk ltp_node message rtf copy writer)
+all_targets=(ndb_walk ltp_node message rtf copy writer regfile)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=("${all_targets[@]}")
