@@ -7,9 +7,9 @@
 //!
 //! - [MS-OXCDATA] 2.2.4 (object types of store EntryIDs: 0x0001
 //!   eitLTPrivateFolder, …), 2.2.4.1 (Folder EntryID: Flags, Provider UID,
-//!   FolderType, DatabaseGuid, GlobalCounter, Pad; "for a folder in a
-//!   private mailbox" the Provider UID is "the MailboxGuid field value of
-//!   the RopLogon ROP response buffer"), 2.2.1.3 (Global Identifier:
+//!   FolderType, DatabaseGuid, GlobalCounter, Pad; for a folder in a
+//!   private mailbox the Provider UID is the MailboxGuid of the RopLogon
+//!   response), 2.2.1.3 (Global Identifier:
 //!   DatabaseGuid and GlobalCounter), 2.2.5.2 (Address Book EntryID);
 //!   [MS-OXCSTOR] 2.2.1.1.3 (RopLogon response for a private mailbox, whose
 //!   MailboxGuid names the mailbox); the Outlook MAPI reference's `FEID`
@@ -339,7 +339,7 @@ const CATALOGUE: &[Entry] = &[
     Entry {
         id: 0x66FA,
         ptype: PropType::Int32,
-        label: "unexplained number",
+        label: "number",
         name: Some("PidTagLatestPstEnsure"),
         documentation: Documentation::NameOnly,
         source: "named PR_LATEST_PST_ENSURE / PidTagLatestPstEnsure in MFCMAPI's property \

@@ -5,9 +5,11 @@
 //! Where Outlook keeps a profile, and how its values are named:
 //!
 //! - Outlook 2013 and later keep profiles under
-//!   `HKCU\Software\Microsoft\Office\<version>\Outlook\Profiles\<profile>`,
+//!   `HKCU\Software\Microsoft\Office\<version>\Outlook\Profiles\<profile>`
+//!   (Stack Overflow, "Which registry keys determine the Outlook Profile"),
 //!   earlier versions under `HKCU\Software\Microsoft\Windows NT\
-//!   CurrentVersion\Windows Messaging Subsystem\Profiles\<profile>`; each
+//!   CurrentVersion\Windows Messaging Subsystem\Profiles\<profile>`
+//!   (Windows IT Pro, "Inside MAPI Profiles"); each
 //!   subkey is a MAPI profile section named by the 16 bytes of its GUID in
 //!   hex (the global section's key `13dbb0c8aa05101a9bb000aa002fc45a` is the
 //!   bytes of `pbGlobalProfileSectionGuid` in EdkMdb.h, as published in the
@@ -16,7 +18,8 @@
 //! - A section's values are its MAPI properties, each named by its property
 //!   tag in hex "the wrong way around": type first, then id (`001f3001` is
 //!   PR_DISPLAY_NAME, tag 0x3001001F) — grommunio/gromox wiki, "Windows".
-//!   Outlook writes them as REG_BINARY; REG_SZ strings are read too.
+//!   Values appear as REG_BINARY (`hex:`) and as REG_SZ strings; both are
+//!   read.
 //! - Property ids 0x6600–0x67FF are provider-defined (mapitags.h, "Kind of
 //!   property" table), so the same id means different things in the
 //!   sections of different providers: only the Exchange sections found

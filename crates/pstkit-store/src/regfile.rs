@@ -18,8 +18,9 @@
 //!   (REG_BINARY) or `hex(N):` bytes of registry type N, the bytes as
 //!   comma-separated pairs of hex digits (article 310516). Long `hex` data
 //!   is wrapped: a line ending in `\` goes on in the next one.
-//! - Quoted strings escape `\` and `"` with a backslash (article 310516:
-//!   `"C:\\mydir\\myfile"`; "Registry element size limits", Win32 docs).
+//! - In a quoted string a backslash is written `\\` ("Registry element
+//!   size limits", Win32 docs: `"C:\\mydir\\myfile"` stores
+//!   `C:\mydir\myfile`) and a quote `\"`, as regedit writes them.
 //! - A key name is at most 255 characters, a value name at most 16 383, and
 //!   the registry is at most 512 levels deep ("Registry element size
 //!   limits"); [`Limits`] holds the file to those and to sizes of its own.
