@@ -190,20 +190,30 @@ enum BindingAction {
         #[arg(long)]
         json: bool,
     },
-    /// Exit 0 when the file belongs to this account; 3 when it is configured
-    /// for another mailbox (with the fields that differ); 4 when it cannot be told.
+    /// Exit 0 when the file belongs to this mailbox; 3 when it is configured
+    /// for another mailbox (with the fields that differ); 4 when it cannot be
+    /// told. Compare with one of: --mailbox-guid, --profile, or --server and
+    /// --mailbox (pstkit's own binding record).
     Verify {
         /// The .ost file.
         file: PathBuf,
-        /// Exchange server host name.
+        /// The mailbox's GUID, as `Get-Mailbox NAME | fl ExchangeGuid` prints it.
+        #[arg(long, value_name = "GUID")]
+        mailbox_guid: Option<String>,
+        /// A regedit export (.reg) of the Outlook profile's key, e.g. of
+        /// HKCU\Software\Microsoft\Office\16.0\Outlook\Profiles\Outlook.
+        #[arg(long, value_name = "PROFILE.reg")]
+        profile: Option<PathBuf>,
+        /// Exchange server host name (pstkit's binding record).
         #[arg(long)]
-        server: String,
-        /// Mailbox address.
+        server: Option<String>,
+        /// Mailbox address (pstkit's binding record).
         #[arg(long)]
-        mailbox: String,
-        /// Outlook profile name (compared only when given).
+        mailbox: Option<String>,
+        /// Outlook profile name in pstkit's binding record (compared only
+        /// when given).
         #[arg(long)]
-        profile: Option<String>,
+        profile_name: Option<String>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -308,11 +318,23 @@ fn main() -> ExitCode {
             BindingAction::Show { file, json } => binding::show(&file, json),
             BindingAction::Verify {
                 file,
+                mailbox_guid,
+                profile,
                 server,
                 mailbox,
-                profile,
+                profile_name,
                 json,
-            } => binding::verify(&file, &server, &mailbox, profile.as_deref(), json),
+            } => binding::verify(
+                &file,
+                &binding::VerifyArgs {
+                    server: server.as_deref(),
+                    mailbox: mailbox.as_deref(),
+                    profile_name: profile_name.as_deref(),
+                    mailbox_guid: mailbox_guid.as_deref(),
+                    profile: profile.as_deref(),
+                },
+                json,
+            ),
             BindingAction::Set {
                 file,
                 server,

@@ -16,10 +16,13 @@
 pub mod binding;
 pub mod codepage;
 pub mod error;
+pub mod identity;
 pub mod kind;
 pub mod message;
 pub mod names;
 pub mod pid;
+pub mod profile;
+pub mod regfile;
 pub mod rtf;
 pub mod rtfex;
 pub mod store;

@@ -61,6 +61,52 @@ impl fmt::Display for Guid {
     }
 }
 
+/// Why a text is not a GUID.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a GUID: give 32 hex digits as 8-4-4-4-12, with or without braces")]
+pub struct GuidParseError(pub String);
+
+impl std::str::FromStr for Guid {
+    type Err = GuidParseError;
+
+    /// Reads the text form [`Guid`]'s `Display` writes, `{8-4-4-4-12}`,
+    /// with or without the braces, in either case; 32 hex digits without
+    /// the hyphens are read too.
+    fn from_str(text: &str) -> Result<Guid, GuidParseError> {
+        let bad = || GuidParseError(text.chars().take(80).collect());
+        let t = text.trim();
+        let t = match (t.strip_prefix('{'), t.strip_suffix('}')) {
+            (Some(_), Some(_)) if t.len() >= 2 => &t[1..t.len() - 1],
+            (None, None) => t,
+            _ => return Err(bad()),
+        };
+        let digits: String = if t.len() == 36 {
+            let b = t.as_bytes();
+            if [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
+                return Err(bad());
+            }
+            t.chars().filter(|&c| c != '-').collect()
+        } else {
+            t.to_string()
+        };
+        if digits.len() != 32 || !digits.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let mut n = [0u8; 16];
+        for (i, out) in n.iter_mut().enumerate() {
+            *out = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        // The text is the fields as numbers; the stored form has the first
+        // three fields little-endian.
+        Ok(Guid::from_fields(
+            u32::from_be_bytes([n[0], n[1], n[2], n[3]]),
+            u16::from_be_bytes([n[4], n[5]]),
+            u16::from_be_bytes([n[6], n[7]]),
+            [n[8], n[9], n[10], n[11], n[12], n[13], n[14], n[15]],
+        ))
+    }
+}
+
 impl fmt::Debug for Guid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
@@ -208,6 +254,38 @@ mod tests {
             Guid::PS_PUBLIC_STRINGS.to_string(),
             "{00020329-0000-0000-C000-000000000046}"
         );
+    }
+
+    #[test]
+    fn guid_text_reads_back() {
+        let g: Guid = "{AD475697-8264-453B-8DAC-B3F7F1E8D53E}".parse().unwrap();
+        // The stored bytes of the Aspose sample OST's 0x6615.
+        assert_eq!(
+            g.0,
+            [
+                0x97, 0x56, 0x47, 0xAD, 0x64, 0x82, 0x3B, 0x45, 0x8D, 0xAC, 0xB3, 0xF7, 0xF1, 0xE8,
+                0xD5, 0x3E
+            ]
+        );
+        assert_eq!(g.to_string(), "{AD475697-8264-453B-8DAC-B3F7F1E8D53E}");
+        for same in [
+            "ad475697-8264-453b-8dac-b3f7f1e8d53e",
+            " {ad475697-8264-453B-8dac-b3f7f1e8d53e} ",
+            "AD4756978264453B8DACB3F7F1E8D53E",
+        ] {
+            assert_eq!(same.parse::<Guid>().unwrap(), g, "{same}");
+        }
+        for bad in [
+            "",
+            "{}",
+            "{AD475697-8264-453B-8DAC-B3F7F1E8D53E",
+            "AD475697-8264-453B-8DAC-B3F7F1E8D53",
+            "AD475697+8264-453B-8DAC-B3F7F1E8D53E",
+            "AD475697-8264-453B-8DAC-B3F7F1E8D53G",
+            "ÄD475697-8264-453B-8DAC-B3F7F1E8D53",
+        ] {
+            assert!(bad.parse::<Guid>().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

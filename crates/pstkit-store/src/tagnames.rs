@@ -373,6 +373,8 @@ const TAG_NAMES: &[(u16, &str)] = &[
     (0x6633, "PidTagPstLrNoRestrictions"),
     (0x6635, "PidTagPstHiddenCount"),
     (0x6636, "PidTagPstHiddenUnread"),
+    // On an Exchange store; PR_MAX_SUBMIT_MESSAGE_SIZE in EdkMdb.h.
+    (0x666D, "PidTagMaximumSubmitMessageSize"),
     (0x6709, "PidTagLocalCommitTime"),
     (0x670A, "PidTagLocalCommitTimeMax"),
     (0x670B, "PidTagDeletedCountTotal"),
