@@ -633,7 +633,7 @@ fn eml_then_import(src: &Path, tmp: &Path) -> PathBuf {
     );
     assert_eq!(r.status.code(), Some(0));
     let pst = tmp.join("imported.pst");
-    let r = run!("import", eml.as_os_str(), pst.as_os_str());
+    let r = run!("import", eml.as_os_str(), "-o", pst.as_os_str());
     assert_eq!(
         r.status.code(),
         Some(0),
@@ -687,6 +687,7 @@ fn eml_and_mbox_import_what_export_wrote() {
     let pst2 = tmp.path().join("from-mbox.pst");
     let mut args: Vec<&std::ffi::OsStr> = vec![std::ffi::OsStr::new("import")];
     args.extend(boxes.iter().map(|p| p.as_os_str()));
+    args.push(std::ffi::OsStr::new("-o"));
     args.push(pst2.as_os_str());
     let r = pstkit(&args);
     assert_eq!(

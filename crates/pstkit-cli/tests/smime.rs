@@ -104,7 +104,7 @@ fn signed_and_encrypted_mail_survives_import_and_export() {
     openssl(t, &args);
 
     let pst = t.join("smime.pst");
-    let r = run!("import", mail.as_os_str(), pst.as_os_str());
+    let r = run!("import", mail.as_os_str(), "-o", pst.as_os_str());
     assert_eq!(
         r.status.code(),
         Some(0),

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
-use pstkit_copy::{export, ExportEvent, ExportFormat, ExportSummary};
+use pstkit_copy::{
+    export, export_with, ExportEvent, ExportFormat, ExportOptions, ExportSummary, Replace,
+};
 use pstkit_fixtures::real;
 use pstkit_ndb::{NdbFile, Nid};
 use pstkit_store::rtfex::{deencapsulate, Encapsulated};
@@ -767,7 +769,11 @@ fn exporting_again_into_the_same_directory_gives_the_same_files() {
     let mut snapshots = Vec::new();
     for _ in 0..2 {
         let mut reported = Vec::new();
-        let s = export(&store, dir.path(), ExportFormat::Eml, &mut |e| {
+        // The second time into a directory that holds the first's files:
+        // allowed only when told to replace them.
+        let mut opts = ExportOptions::new(ExportFormat::Eml);
+        opts.replace = Replace::RegularFile;
+        let s = export_with(&store, dir.path(), &opts, &mut |e| {
             if let ExportEvent::ItemExported { file, .. } = e {
                 reported.push(file);
             }
@@ -996,7 +1002,12 @@ fn an_output_that_cannot_be_made_leaves_no_stage() {
     let obstacle = out.join(&top).join(&last[1]);
     std::fs::create_dir_all(out.join(&top)).unwrap();
     std::fs::write(&obstacle, b"in the way").unwrap();
+    // Without --force an output holding a file is refused before any work.
     let e = export(&store, &out, ExportFormat::Eml, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("exists"), "{e}");
+    let mut opts = ExportOptions::new(ExportFormat::Eml);
+    opts.replace = Replace::RegularFile;
+    let e = export_with(&store, &out, &opts, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains(&last[1]), "{e}");
     let left: Vec<_> = std::fs::read_dir(out.join(&top))
         .unwrap()
