@@ -161,9 +161,11 @@ pub fn export_with(
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<ExportSummary> {
     let mut swept = Vec::new();
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        swept.extend(pstkit_output::sweep(parent).removed);
-    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    swept.extend(pstkit_output::sweep(parent).removed);
     let stage = match fs::symlink_metadata(out) {
         Ok(m) if m.is_dir() => {
             swept.extend(pstkit_output::sweep_tree(out).removed);

@@ -225,6 +225,12 @@ impl Drop for StageDir {
     }
 }
 
+/// The lock a temporary name's owner holds, for the sweep's tests.
+#[cfg(all(test, unix))]
+pub(crate) fn tests_lock(f: &File) {
+    lock(f).unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,10 +265,4 @@ mod tests {
         assert!(TempFile::beside(&dst).is_err());
         assert_eq!(fs::read(&victim).unwrap(), b"keep");
     }
-}
-
-/// The lock a temporary name's owner holds, for the sweep's tests.
-#[cfg(all(test, unix))]
-pub(crate) fn tests_lock(f: &File) {
-    lock(f).unwrap();
 }
