@@ -647,18 +647,37 @@ fn set_notice(path: &Path, store: &Store<'_>) {
     }
 }
 
+/// What `binding set` was asked for.
+pub struct SetArgs<'a> {
+    /// Exchange server host name.
+    pub server: &'a str,
+    /// Mailbox address.
+    pub mailbox: &'a str,
+    /// Outlook profile name.
+    pub profile: Option<&'a str>,
+    /// Where to write the rebound copy.
+    pub out: Option<&'a Path>,
+    /// Replace the file itself, keeping a backup.
+    pub in_place: bool,
+    /// Whether an existing `out` may be replaced.
+    pub replace: Replace,
+    /// Print one JSON object.
+    pub json: bool,
+}
+
 /// Writes a copy of `path` bound to another account (or replaces `path`
 /// atomically with `--in-place`, keeping the original as a backup that is
 /// created exclusively and never replaces another).
-pub fn set(
-    path: &Path,
-    server: &str,
-    mailbox: &str,
-    profile: Option<&str>,
-    out: Option<&Path>,
-    in_place: bool,
-    replace: Replace,
-) -> anyhow::Result<u8> {
+pub fn set(path: &Path, a: &SetArgs<'_>) -> anyhow::Result<u8> {
+    let SetArgs {
+        server,
+        mailbox,
+        profile,
+        out,
+        in_place,
+        replace,
+        json: as_json,
+    } = *a;
     let dest: PathBuf = match (out, in_place) {
         (Some(o), false) => {
             if pstkit_output::same_file(o, path) {
@@ -724,20 +743,49 @@ pub fn set(
         };
         // One rename: the file is either the old one or the rebound one.
         std::fs::rename(&dest, path)?;
-        eprintln!(
-            "{}: pstkit's binding record now names {mailbox} on {server} ({} items); the original is kept as {}",
-            path.display(),
-            summary.items,
-            bak.display()
-        );
+        report(path, Some(&bak), server, mailbox, summary.items, as_json);
     } else {
-        eprintln!(
-            "{}: pstkit's binding record names {mailbox} on {server} ({} items)",
-            dest.display(),
-            summary.items
-        );
+        report(&dest, None, server, mailbox, summary.items, as_json);
     }
     Ok(0)
+}
+
+/// Says what `set` wrote: a line on stderr, or one JSON object on stdout.
+fn report(
+    written: &Path,
+    backup: Option<&Path>,
+    server: &str,
+    mailbox: &str,
+    items: u64,
+    as_json: bool,
+) {
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "file": written.display().to_string(),
+                "server": server,
+                "mailbox": mailbox,
+                "items": items,
+                "backup": backup.map(|b| b.display().to_string()),
+                "record": "pstkit",
+                "outlook_reads_record": false,
+                "note": "Outlook checks the mailbox its profile names, not pstkit's record; to use the mail elsewhere, convert the OST to a PST",
+            })
+        );
+        return;
+    }
+    match backup {
+        Some(bak) => eprintln!(
+            "{}: pstkit's binding record now names {mailbox} on {server} ({items} items); the original is kept as {}",
+            written.display(),
+            bak.display()
+        ),
+        None => eprintln!(
+            "{}: pstkit's binding record names {mailbox} on {server} ({items} items)",
+            written.display()
+        ),
+    }
 }
 
 /// Keeps the original of `path` under the first free name of `FILE.bak`,

@@ -243,6 +243,10 @@ enum BindingAction {
         /// through a link).
         #[arg(long)]
         force: bool,
+        /// Print one JSON object: what was written, where the original is
+        /// kept, and what Outlook checks instead.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -343,14 +347,18 @@ fn main() -> ExitCode {
                 out,
                 in_place,
                 force,
+                json,
             } => binding::set(
                 &file,
-                &server,
-                &mailbox,
-                profile.as_deref(),
-                out.as_deref(),
-                in_place,
-                replace(force),
+                &binding::SetArgs {
+                    server: &server,
+                    mailbox: &mailbox,
+                    profile: profile.as_deref(),
+                    out: out.as_deref(),
+                    in_place,
+                    replace: replace(force),
+                    json,
+                },
             ),
         },
         Command::Import {

@@ -20,21 +20,9 @@ const SENTENCE: &str =
     "cannot be accessed because it has been configured for use with a different mailbox.";
 
 /// A real sample file, or `None` (after saying so) when it is not here.
-fn real_file(what: &str, name: &str) -> Option<PathBuf> {
-    let p = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/real/"
-    ))
-    .join(name);
-    if p.exists() {
-        return Some(p);
-    }
-    let msg = format!("skipped: {what}: needs {}", p.display());
-    if std::env::var("PSTKIT_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!("{msg}");
-    }
-    eprintln!("{msg}");
-    None
+/// A real sample (committed, or from `../shared`), or a skip line.
+fn real_file(_what: &str, name: &str) -> Option<PathBuf> {
+    pstkit_fixtures::real::sample(name)
 }
 
 fn stdout(o: &std::process::Output) -> String {

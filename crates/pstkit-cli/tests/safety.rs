@@ -200,6 +200,27 @@ fn in_place_rebinding_keeps_every_backup_and_follows_no_link() {
         original
     );
     assert_eq!(std::fs::read(d.path().join("g.ost.bak.2")).unwrap(), second);
+    // --json: one object naming the copy and saying what Outlook reads.
+    let copy = d.path().join("copy.ost");
+    let r = run!(
+        "binding",
+        "set",
+        &ost,
+        "--server",
+        "s3",
+        "--mailbox",
+        "d@x",
+        "--out",
+        &copy,
+        "--json"
+    );
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v["file"], copy.display().to_string());
+    assert_eq!(v["mailbox"], "d@x");
+    assert_eq!(v["items"], 3);
+    assert_eq!(v["outlook_reads_record"], false);
+    assert!(v["backup"].is_null());
     // --out naming the file itself is refused.
     let r = run!(
         "binding",
