@@ -38,6 +38,10 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
         Err(e) => return Err(e),
     };
     let r = check(file.ndb());
+    // Damage seen in a file that changed while it was read is the change's.
+    if let Some(changed) = file.ndb().source_changed() {
+        return Err(changed);
+    }
     if as_json {
         let v = json!({
             "file": path.display().to_string(),

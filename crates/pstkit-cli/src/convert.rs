@@ -97,6 +97,21 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
     } else {
         NdbFile::open(&a.src)?
     };
+    // Whatever damage a source that changed under the reader showed, the
+    // change is the error to report.
+    copy(a, &file, to_ost, binding).map_err(|e| match file.ndb().source_changed() {
+        Some(changed) => changed.into(),
+        None => e,
+    })
+}
+
+/// The copy itself, from the opened source.
+fn copy(
+    a: &ConvertArgs,
+    file: &NdbFile,
+    to_ost: bool,
+    binding: Option<MailboxBinding>,
+) -> anyhow::Result<u8> {
     let store = Store::open(file.ndb())?;
     let opts = ConvertOptions {
         writer: WriterOptions {

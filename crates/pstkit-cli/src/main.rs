@@ -378,6 +378,10 @@ fn main() -> ExitCode {
             force,
         } => export::run(&file, format, &out, replace(force)),
     };
+    while signals::interrupted() {
+        // The signal thread is removing what was written and will exit.
+        std::thread::park();
+    }
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

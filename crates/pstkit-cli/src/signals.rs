@@ -5,6 +5,17 @@
 //! waits for them (`sigwait`), so the cleanup runs as ordinary code, not in
 //! a signal handler, and may take locks and touch the file system.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a signal is being handled: the command's own ending (an error
+/// from files the cleanup just removed, say) must then wait for the
+/// signal's exit status instead of giving its own.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Acquire)
+}
+
 /// Blocks SIGINT and SIGTERM and starts the thread that waits for them.
 /// Called first thing, before any other thread exists, so that all inherit
 /// the mask.
@@ -27,6 +38,7 @@ pub fn install() {
                 if libc::sigwait(&set, &mut sig) != 0 {
                     continue;
                 }
+                INTERRUPTED.store(true, Ordering::Release);
                 let removed = pstkit_output::remove_registered();
                 if removed > 0 {
                     eprintln!("pstkit: interrupted; removed {removed} temporary file(s)");

@@ -154,7 +154,13 @@ pub fn convert(
         digests: Vec::new(),
         named: HashMap::new(),
     };
-    c.copy_tree(progress)?;
+    // A source that changed under the reader explains whatever damage it
+    // showed: that is the error, not the item it was met in.
+    let changed = |e: CopyError| match src.ndb().source_changed() {
+        Some(c) => CopyError::Ndb(c),
+        None => e,
+    };
+    c.copy_tree(progress).map_err(changed)?;
     let Copier {
         mut summary,
         digests,
@@ -165,13 +171,19 @@ pub fn convert(
     progress(CopyEvent::Verifying);
     src.ndb().release_pages();
     let mut verified = 0;
-    let path = w.finish_with(&mut |tmp| {
-        verified = verify(src, tmp, &digests, stored).map_err(|e| StoreError::Invalid {
-            nid: Nid(0),
-            what: format!("verify pass: {e}"),
-        })?;
-        Ok(())
-    })?;
+    let path = w
+        .finish_with(&mut |tmp| {
+            verified = verify(src, tmp, &digests, stored).map_err(|e| StoreError::Invalid {
+                nid: Nid(0),
+                what: format!("verify pass: {e}"),
+            })?;
+            // The copy is published only if its source stayed as it was.
+            if let Some(c) = src.ndb().source_changed() {
+                return Err(c.into());
+            }
+            Ok(())
+        })
+        .map_err(|e| changed(e.into()))?;
     summary.verified = verified;
     summary.bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     summary.path = path;

@@ -194,7 +194,13 @@ pub fn export_with(
         }
     };
     let into = stage.as_ref().map_or(out, |s| s.path());
-    let mut summary = export_into(store, into, opts, progress)?;
+    let exported = export_into(store, into, opts, progress);
+    // A source that changed under the reader: that is the error, and
+    // nothing of the export is kept (the stage goes when dropped).
+    if let Some(c) = store.ndb().source_changed() {
+        return Err(c.into());
+    }
+    let mut summary = exported?;
     if let Some(stage) = stage {
         stage.publish(out)?;
     }

@@ -129,6 +129,12 @@ impl CheckReport {
                     "I/O error"
                 }),
             },
+            NdbError::SourceChanged { .. } => Corruption {
+                structure: Structure::File,
+                id: None,
+                offset: None,
+                problem: Problem::Invalid("the file changed while it was read"),
+            },
             NdbError::NotPst { .. } => Corruption {
                 structure: Structure::Header,
                 id: None,

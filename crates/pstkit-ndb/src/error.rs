@@ -226,6 +226,18 @@ pub enum NdbError {
         /// What it is instead.
         why: String,
     },
+    /// The input changed while it was read (another program truncated or
+    /// rewrote it): what was read cannot be trusted, and nothing built
+    /// from it is kept.
+    #[error("{} changed while it was read (it was {was} bytes, now {now}); nothing read from it is kept", path.display())]
+    SourceChanged {
+        /// The input.
+        path: PathBuf,
+        /// Its size when opened.
+        was: u64,
+        /// Its size now.
+        now: u64,
+    },
     /// A structure in the file is damaged or not understood.
     #[error("{0}")]
     Corrupt(Box<Corruption>),

@@ -21,6 +21,12 @@ pub trait Backing: AsRef<[u8]> + Sync {
     /// stay readable (they are read again on use), so resident memory stays
     /// bounded however much of a large file a walk touches.
     fn release(&self) {}
+
+    /// The input changed under the reader (see [`MappedFile`]); `None` for
+    /// bytes in memory, which cannot.
+    fn changed(&self) -> Option<NdbError> {
+        None
+    }
 }
 
 impl Backing for Mmap {
@@ -33,6 +39,40 @@ impl Backing for Mmap {
         }
     }
 }
+/// An input file mapped read-only, guarded so that a file another program
+/// truncates while it is read gives an error ([`NdbError::SourceChanged`])
+/// instead of killing the process with SIGBUS: the pages past the new end
+/// read as zeros, which fail the next check, and the change is reported.
+#[derive(Debug)]
+pub struct MappedFile {
+    // Dropped before the map: the range is unregistered before it goes.
+    guard: crate::guard::Guard,
+    map: Mmap,
+    path: std::path::PathBuf,
+    len: u64,
+}
+
+impl AsRef<[u8]> for MappedFile {
+    fn as_ref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+impl Backing for MappedFile {
+    fn release(&self) {
+        self.map.release();
+    }
+
+    fn changed(&self) -> Option<NdbError> {
+        let now = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        (self.guard.faulted() || now != self.len).then(|| NdbError::SourceChanged {
+            path: self.path.clone(),
+            was: self.len,
+            now,
+        })
+    }
+}
+
 impl Backing for Vec<u8> {}
 impl Backing for &[u8] {}
 impl Backing for Box<[u8]> {}
@@ -42,11 +82,12 @@ pub use crate::page::RELEASE_WINDOW;
 /// Releases the backing's pages when the page cache says so.
 trait Pager: Sync {
     fn release(&self);
+    fn changed(&self) -> Option<NdbError>;
 }
 
 /// An opened file: owns its bytes (a read-only map, or any byte buffer) and
 /// the parsed header.
-pub struct NdbFile<D = Mmap> {
+pub struct NdbFile<D = MappedFile> {
     data: D,
     header: Header,
     pages: PageCache,
@@ -56,9 +97,13 @@ impl<D: Backing> Pager for NdbFile<D> {
     fn release(&self) {
         self.data.release();
     }
+
+    fn changed(&self) -> Option<NdbError> {
+        self.data.changed()
+    }
 }
 
-impl NdbFile<Mmap> {
+impl NdbFile<MappedFile> {
     /// Maps `path` read-only and checks its header (magic, version, CRCs).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
@@ -76,7 +121,7 @@ impl NdbFile<Mmap> {
 
 /// Maps an input read-only, after making sure it is a regular file (a
 /// directory or device would fail with the system's puzzling words).
-fn map_input(path: &Path) -> Result<Mmap> {
+fn map_input(path: &Path) -> Result<MappedFile> {
     let io = |source| NdbError::Io {
         path: path.to_path_buf(),
         source,
@@ -94,9 +139,16 @@ fn map_input(path: &Path) -> Result<Mmap> {
     }
     let file = File::open(path).map_err(io)?;
     // SAFETY: the map is read-only; pstkit never writes to files it reads.
-    // Another process truncating the file underneath would fault, as with
-    // every mmap reader; that is the documented cost of zero-copy.
-    unsafe { Mmap::map(&file) }.map_err(io)
+    // Another process truncating the file underneath is caught by the guard
+    // (see `MappedFile`).
+    let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+    let guard = crate::guard::Guard::register(map.as_ptr(), map.len());
+    Ok(MappedFile {
+        guard,
+        len: map.len() as u64,
+        map,
+        path: path.to_path_buf(),
+    })
 }
 
 /// A header whose first four bytes are not `!BDN` means no PST at all,
@@ -193,6 +245,13 @@ impl<'a> Ndb<'a> {
     pub(crate) fn touch(&self, at: u64, len: u64) {
         self.pages.touch(at, len);
         self.release_if_due();
+    }
+
+    /// Whether the input changed while it was read (truncated, or rewritten
+    /// to another size): the error to report instead of whatever damage the
+    /// change made the reader see.
+    pub fn source_changed(&self) -> Option<NdbError> {
+        self.pager.changed()
     }
 
     /// Releases the map's pages now: before a long phase that reads

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{OutputError, Result};
 use crate::publish::{publish, Replace};
-use crate::registry::{register, unregister};
+use crate::registry::{create, unregister};
 
 /// The suffix that marks pstkit's temporary names; the sweep looks for it.
 pub(crate) const MARK: &str = ".pstkit-";
@@ -63,14 +63,19 @@ impl TempFile {
     }
 
     fn create(path: PathBuf) -> Result<TempFile> {
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| OutputError::io(&path, e))?;
-        let reg = Some(register(&path, false));
-        let t = TempFile { path, file, reg };
+        let (file, id) = create(&path, false, || {
+            File::options()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+        })
+        .map_err(|e| OutputError::io(&path, e))?;
+        let t = TempFile {
+            path,
+            file,
+            reg: Some(id),
+        };
         lock(&t.file).map_err(|e| OutputError::io(&t.path, e))?;
         Ok(t)
     }
@@ -122,13 +127,17 @@ impl TempName {
     pub fn hidden_beside(dst: &Path) -> Result<(TempName, File)> {
         let name = format!(".{}{MARK}{}.part", name_of(dst), std::process::id());
         let path = dst.with_file_name(name);
-        let file = File::options()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| OutputError::io(&path, e))?;
-        let reg = Some(register(&path, false));
-        Ok((TempName { path, reg }, file))
+        let (file, id) = create(&path, false, || {
+            File::options().write(true).create_new(true).open(&path)
+        })
+        .map_err(|e| OutputError::io(&path, e))?;
+        Ok((
+            TempName {
+                path,
+                reg: Some(id),
+            },
+            file,
+        ))
     }
 
     /// The temporary path.
@@ -182,8 +191,9 @@ impl StageDir {
     pub fn beside(dst: &Path) -> Result<StageDir> {
         let name = format!(".{}{MARK}{}.part", name_of(dst), std::process::id());
         let path = dst.with_file_name(name);
-        fs::create_dir(&path).map_err(|e| OutputError::io(&path, e))?;
-        let reg = Some(register(&path, true));
+        let ((), id) =
+            create(&path, true, || fs::create_dir(&path)).map_err(|e| OutputError::io(&path, e))?;
+        let reg = Some(id);
         let opened = File::open(&path).and_then(|f| lock(&f).map(|()| f));
         match opened {
             Ok(f) => Ok(StageDir {

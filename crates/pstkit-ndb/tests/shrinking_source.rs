@@ -1,0 +1,33 @@
+//! A source truncated by another program while it is mapped: reading on
+//! gives errors and `source_changed`, never SIGBUS.
+
+use pstkit_ndb::{NdbError, NdbFile};
+
+#[test]
+fn a_file_truncated_under_the_map_is_an_error_not_a_crash() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mailbox.pst");
+    std::fs::copy(fixture, &path).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    let file = NdbFile::open(&path).unwrap();
+    assert!(file.ndb().source_changed().is_none());
+    // Another program truncates it to its first 16 KiB.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(16 << 10)
+        .unwrap();
+    // Touch every page past the new end (this faulted with SIGBUS before).
+    let data = file.ndb().data();
+    let sum: u64 = data.iter().step_by(4096).map(|&b| u64::from(b)).sum();
+    let r = pstkit_ndb::check::check(file.ndb());
+    assert!(!r.is_clean());
+    match file.ndb().source_changed() {
+        Some(NdbError::SourceChanged { was, now, .. }) => {
+            assert_eq!((was, now), (size, 16 << 10));
+        }
+        other => panic!("{other:?} (sum {sum})"),
+    }
+}
