@@ -191,10 +191,11 @@ fn copy(
         println!("{v}");
     } else {
         eprintln!(
-            "{} -> {}: {} folders, {} items ({} associated{}), {:.1} MB in {:.1} s, {} verified, {} skipped",
+            "{} -> {}: {} folders ({} search folders not copied), {} items ({} associated{}), {:.1} MB in {:.1} s, {} verified, {} skipped",
             a.src.display(),
             summary.path.display(),
             summary.folders,
+            summary.search_folders,
             summary.items,
             summary.associated,
             if summary.moved {

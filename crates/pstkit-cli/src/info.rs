@@ -46,6 +46,7 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
             "version": h.version,
             "client_version": h.client_version,
             "crypt": h.crypt.name(),
+            "encoding": h.crypt.name(),
             "crypt_method": h.crypt.to_byte(),
             "file_size": size,
             "header_eof": h.root.file_eof,
@@ -63,6 +64,7 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
                 "password_protected": s.password_crc.is_some(),
                 "password_crc": s.password_crc,
                 "folders": s.folders,
+                "search_folders": s.search_folders,
                 "items": s.items,
                 "associated_items": s.associated,
                 "codepage": s.codepage,
@@ -105,14 +107,24 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
             println!("                 full {}", status(full));
         }
         if let Some(s) = &store {
-            println!("store name:      {}", s.name.as_deref().unwrap_or("(none)"));
+            println!(
+                "store name:      {}",
+                match s.name.as_deref() {
+                    None => "(none)".into(),
+                    Some("") => "(empty: the file names none)".into(),
+                    Some(n) => crate::ls::escape_controls(n),
+                }
+            );
             match s.password_crc {
                 Some(crc) => println!(
                     "password:        set (CRC 0x{crc:08X}; gates Outlook only, data readable)"
                 ),
                 None => println!("password:        none"),
             }
-            println!("folders:         {}", s.folders);
+            println!(
+                "folders:         {} ({} of them search folders)",
+                s.folders, s.search_folders
+            );
             println!("items:           {} ({} associated)", s.items, s.associated);
         }
         for e in &errors {
@@ -131,6 +143,9 @@ struct StoreFacts {
     name: Option<String>,
     password_crc: Option<u32>,
     folders: u64,
+    /// Of `folders`: search folders (a saved search, holding no items of
+    /// its own; `convert` does not copy them).
+    search_folders: u64,
     items: u64,
     associated: u64,
     codepage: u32,
@@ -143,6 +158,7 @@ fn store_facts(ndb: pstkit::ndb::Ndb<'_>) -> Result<StoreFacts, pstkit::Error> {
         name: store.display_name(),
         password_crc: store.password_crc(),
         folders: 0,
+        search_folders: 0,
         items: 0,
         associated: 0,
         codepage: store.default_codepage(),
@@ -152,6 +168,7 @@ fn store_facts(ndb: pstkit::ndb::Ndb<'_>) -> Result<StoreFacts, pstkit::Error> {
             continue;
         }
         f.folders += 1;
+        f.search_folders += u64::from(w.folder.is_search_folder());
         f.items += w.folder.message_ids().map_or(0, |v| v.len() as u64);
         f.associated += w.folder.associated_ids().map_or(0, |v| v.len() as u64);
     }

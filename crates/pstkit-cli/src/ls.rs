@@ -35,6 +35,9 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<u8> {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let mut damaged = 0usize;
+    // Names come from the file: on a terminal, control characters in them
+    // could move the cursor or retitle the window.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     for walked in store.walk() {
         let w = match walked {
             Ok(w) => w,
@@ -69,12 +72,18 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<u8> {
             damaged += list_items(&store, &path, &ids, &mut out)?;
         } else {
             let depth = w.path.len() - 1;
+            let name = w.path.last().map(String::as_str).unwrap_or("");
             writeln!(
                 out,
-                "{:indent$}{} ({} items{})",
+                "{:indent$}{} ({} item{}{})",
                 "",
-                w.path.last().map(String::as_str).unwrap_or(""),
+                if terminal {
+                    escape_controls(name)
+                } else {
+                    name.into()
+                },
                 ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
                 if assoc > 0 {
                     format!(", {assoc} associated")
                 } else {
@@ -105,4 +114,34 @@ fn list_items(
         }
     }
     Ok(damaged)
+}
+
+/// `name` with control characters written as escapes (`\x1b`, `\r`, …), so
+/// that printing it cannot act on a terminal.
+pub fn escape_controls(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.chars().any(char::is_control) {
+        return name.into();
+    }
+    name.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(super::escape_controls("Inbox"), "Inbox");
+        assert_eq!(
+            super::escape_controls("a\u{1b}[2Jb\r\n"),
+            "a\\u{1b}[2Jb\\r\\n"
+        );
+    }
 }
