@@ -36,13 +36,80 @@ fn lock(_: &File) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A temporary name made by this process: removed when dropped, unless
+/// published (renamed to its destination) first.
+#[derive(Debug)]
+struct Owned {
+    path: PathBuf,
+    dir: bool,
+    /// `None` once published.
+    reg: Option<u64>,
+}
+
+impl Owned {
+    /// Makes the name with `make` (exclusively) and registers it, as one step.
+    fn make(
+        path: PathBuf,
+        dir: bool,
+        make: impl FnOnce(&Path) -> std::io::Result<File>,
+    ) -> Result<(Owned, File)> {
+        let (file, id) =
+            create(&path, dir, || make(&path)).map_err(|e| OutputError::io(&path, e))?;
+        Ok((
+            Owned {
+                path,
+                dir,
+                reg: Some(id),
+            },
+            file,
+        ))
+    }
+
+    fn publish(&mut self, dst: &Path, replace: Replace) -> Result<()> {
+        publish(&self.path, dst, replace)?;
+        if let Some(id) = self.reg.take() {
+            unregister(id);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if let Some(id) = self.reg.take() {
+            let _ = if self.dir {
+                fs::remove_dir_all(&self.path)
+            } else {
+                fs::remove_file(&self.path)
+            };
+            unregister(id);
+        }
+    }
+}
+
+/// The hidden name `.NAME.pstkit-PID.part` beside `dst`.
+fn hidden_name(dst: &Path) -> PathBuf {
+    dst.with_file_name(format!(
+        ".{}{MARK}{}.part",
+        name_of(dst),
+        std::process::id()
+    ))
+}
+
+fn create_file(path: &Path) -> std::io::Result<File> {
+    File::options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
 /// A file being written under a temporary name beside its destination
 /// (`DST.pstkit-PID.tmp`). Dropping it unpublished removes it.
 #[derive(Debug)]
 pub struct TempFile {
-    path: PathBuf,
+    name: Owned,
     file: File,
-    reg: Option<u64>,
 }
 
 impl TempFile {
@@ -58,31 +125,18 @@ impl TempFile {
     /// A hidden temporary name for `dst` (`.NAME.pstkit-PID.part`), for
     /// files renamed into folders a user looks at.
     pub fn hidden_beside(dst: &Path) -> Result<TempFile> {
-        let name = format!(".{}{MARK}{}.part", name_of(dst), std::process::id());
-        Self::create(dst.with_file_name(name))
+        Self::create(hidden_name(dst))
     }
 
     fn create(path: PathBuf) -> Result<TempFile> {
-        let (file, id) = create(&path, false, || {
-            File::options()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&path)
-        })
-        .map_err(|e| OutputError::io(&path, e))?;
-        let t = TempFile {
-            path,
-            file,
-            reg: Some(id),
-        };
-        lock(&t.file).map_err(|e| OutputError::io(&t.path, e))?;
-        Ok(t)
+        let (name, file) = Owned::make(path, false, create_file)?;
+        lock(&file).map_err(|e| OutputError::io(&name.path, e))?;
+        Ok(TempFile { name, file })
     }
 
     /// The temporary path.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.name.path
     }
 
     /// The open file (read and write).
@@ -93,20 +147,7 @@ impl TempFile {
     /// Renames the file to `dst` (see [`publish`]); on failure it is
     /// removed.
     pub fn publish(mut self, dst: &Path, replace: Replace) -> Result<()> {
-        publish(&self.path, dst, replace)?;
-        if let Some(id) = self.reg.take() {
-            unregister(id);
-        }
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(id) = self.reg.take() {
-            let _ = fs::remove_file(&self.path);
-            unregister(id);
-        }
+        self.name.publish(dst, replace)
     }
 }
 
@@ -116,8 +157,7 @@ impl Drop for TempFile {
 /// only once its process is gone. Dropping it unpublished removes the file.
 #[derive(Debug)]
 pub struct TempName {
-    path: PathBuf,
-    reg: Option<u64>,
+    name: Owned,
 }
 
 impl TempName {
@@ -125,24 +165,13 @@ impl TempName {
     /// existing name or a planted link is an error) and returns the file,
     /// open for writing.
     pub fn hidden_beside(dst: &Path) -> Result<(TempName, File)> {
-        let name = format!(".{}{MARK}{}.part", name_of(dst), std::process::id());
-        let path = dst.with_file_name(name);
-        let (file, id) = create(&path, false, || {
-            File::options().write(true).create_new(true).open(&path)
-        })
-        .map_err(|e| OutputError::io(&path, e))?;
-        Ok((
-            TempName {
-                path,
-                reg: Some(id),
-            },
-            file,
-        ))
+        let (name, file) = Owned::make(hidden_name(dst), false, create_file)?;
+        Ok((TempName { name }, file))
     }
 
     /// The temporary path.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.name.path
     }
 
     /// Opens the file again for appending (never through a link).
@@ -151,26 +180,13 @@ impl TempName {
         o.append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NOFOLLOW);
-        o.open(&self.path)
-            .map_err(|e| OutputError::io(&self.path, e))
+        o.open(self.path())
+            .map_err(|e| OutputError::io(self.path(), e))
     }
 
     /// Renames the file to `dst` (see [`publish`]).
     pub fn publish(mut self, dst: &Path, replace: Replace) -> Result<()> {
-        publish(&self.path, dst, replace)?;
-        if let Some(id) = self.reg.take() {
-            unregister(id);
-        }
-        Ok(())
-    }
-}
-
-impl Drop for TempName {
-    fn drop(&mut self) {
-        if let Some(id) = self.reg.take() {
-            let _ = fs::remove_file(&self.path);
-            unregister(id);
-        }
+        self.name.publish(dst, replace)
     }
 }
 
@@ -179,59 +195,33 @@ impl Drop for TempName {
 /// with everything in it.
 #[derive(Debug)]
 pub struct StageDir {
-    path: PathBuf,
+    name: Owned,
     // Open for the lock: a sweep sees the stage is in use.
     _lock: File,
-    reg: Option<u64>,
 }
 
 impl StageDir {
     /// Creates the stage for directory `dst` (exclusively: `mkdir` never
     /// follows or reuses an existing name).
     pub fn beside(dst: &Path) -> Result<StageDir> {
-        let name = format!(".{}{MARK}{}.part", name_of(dst), std::process::id());
-        let path = dst.with_file_name(name);
-        let ((), id) =
-            create(&path, true, || fs::create_dir(&path)).map_err(|e| OutputError::io(&path, e))?;
-        let reg = Some(id);
-        let opened = File::open(&path).and_then(|f| lock(&f).map(|()| f));
-        match opened {
-            Ok(f) => Ok(StageDir {
-                path,
-                _lock: f,
-                reg,
-            }),
-            Err(e) => {
-                let _ = fs::remove_dir_all(&path);
-                if let Some(id) = reg {
-                    unregister(id);
-                }
-                Err(OutputError::io(path, e))
-            }
-        }
+        let (name, dir) = Owned::make(hidden_name(dst), true, |p| {
+            fs::create_dir(p)?;
+            File::open(p).inspect_err(|_| {
+                let _ = fs::remove_dir(p);
+            })
+        })?;
+        lock(&dir).map_err(|e| OutputError::io(&name.path, e))?;
+        Ok(StageDir { name, _lock: dir })
     }
 
     /// The hidden path being filled.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.name.path
     }
 
     /// Renames the stage to `dst`, which must not exist.
     pub fn publish(mut self, dst: &Path) -> Result<()> {
-        publish(&self.path, dst, Replace::Never)?;
-        if let Some(id) = self.reg.take() {
-            unregister(id);
-        }
-        Ok(())
-    }
-}
-
-impl Drop for StageDir {
-    fn drop(&mut self) {
-        if let Some(id) = self.reg.take() {
-            let _ = fs::remove_dir_all(&self.path);
-            unregister(id);
-        }
+        self.name.publish(dst, Replace::Never)
     }
 }
 
