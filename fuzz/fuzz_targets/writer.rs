@@ -795,6 +795,7 @@ fn run(model: &Model) {
         record_key: Some([0xA5; 16]),
         timestamp: TIMESTAMP,
         store_properties: Vec::new(),
+        replace: pstkit_store::write::Replace::Never,
     };
     let mut w = PstWriter::create(&path, options).expect("create");
 
