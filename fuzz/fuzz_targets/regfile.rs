@@ -19,7 +19,11 @@ fn write(f: &RegFile) -> String {
         RegVersion::Regedit4 => "REGEDIT4\n",
     });
     for k in &f.keys {
-        out.push_str(&format!("[{}{}]\n", if k.delete { "-" } else { "" }, k.path));
+        out.push_str(&format!(
+            "[{}{}]\n",
+            if k.delete { "-" } else { "" },
+            k.path
+        ));
         for v in &k.values {
             let name = v.name.as_deref().map_or("@".to_string(), quote);
             let data = match &v.data {
@@ -46,7 +50,11 @@ fn content(f: &RegFile) -> Vec<(String, bool, Vec<(Option<String>, RegData)>)> {
     f.keys
         .iter()
         .map(|k| {
-            let values = k.values.iter().map(|v| (v.name.clone(), v.data.clone())).collect();
+            let values = k
+                .values
+                .iter()
+                .map(|v| (v.name.clone(), v.data.clone()))
+                .collect();
             (k.path.clone(), k.delete, values)
         })
         .collect()
@@ -57,8 +65,9 @@ fn check(data: &[u8], limits: &Limits) {
         Ok(f) => {
             for k in &f.keys {
                 assert!(k.components().count() <= limits.max_depth);
-                assert!(k.components().all(|c| !c.is_empty()
-                    && c.chars().count() <= limits.max_key_name));
+                assert!(k
+                    .components()
+                    .all(|c| !c.is_empty() && c.chars().count() <= limits.max_key_name));
                 for v in &k.values {
                     if let Some(n) = &v.name {
                         assert!(n.chars().count() <= limits.max_value_name);
