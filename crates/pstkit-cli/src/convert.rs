@@ -177,6 +177,12 @@ fn copy(
             "destination": summary.path.display().to_string(),
             "folders": summary.folders,
             "search_folders_skipped": summary.search_folders,
+            "copy": {
+                "folders": summary.copy.folders,
+                "search_folders": summary.copy.search_folders,
+                "items": summary.copy.items,
+                "associated_items": summary.copy.associated,
+            },
             "items": summary.items,
             "associated": summary.associated,
             "verified": summary.verified,
@@ -191,11 +197,13 @@ fn copy(
         println!("{v}");
     } else {
         eprintln!(
-            "{} -> {}: {} folders ({} search folders not copied), {} items ({} associated{}), {:.1} MB in {:.1} s, {} verified, {} skipped",
+            "{} -> {}: {} folders ({} search folders not copied; the copy has {}, {} of them search folders), {} items ({} associated{}), {:.1} MB in {:.1} s, {} verified, {} skipped",
             a.src.display(),
             summary.path.display(),
             summary.folders,
             summary.search_folders,
+            summary.copy.folders,
+            summary.copy.search_folders,
             summary.items,
             summary.associated,
             if summary.moved {

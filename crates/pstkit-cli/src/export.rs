@@ -67,8 +67,9 @@ pub fn run(
     bar.finish_and_clear();
     crate::report_swept(&summary.swept);
     println!(
-        "{} folders, {} items exported, {} items failed{} -> {}",
+        "{} folders ({} of them search folders, whose results are exported where they live), {} items exported, {} items failed{} -> {}",
         summary.folders,
+        summary.search_folders,
         summary.items_exported,
         summary.items_failed,
         if summary.folders_failed > 0 {

@@ -34,8 +34,13 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
     }
     let size = ndb.data().len() as u64;
     let store = store_facts(ndb);
-    if let Err(e) = &store {
-        errors.push(format!("message store: {e}"));
+    match &store {
+        Err(e) => errors.push(format!("message store: {e}")),
+        Ok(s) if s.census.unreadable > 0 => errors.push(format!(
+            "message store: {} folders unreadable (their subfolders not counted)",
+            s.census.unreadable
+        )),
+        Ok(_) => {}
     }
     let store = store.ok();
     if as_json {
@@ -63,10 +68,10 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
                 "name": s.name,
                 "password_protected": s.password_crc.is_some(),
                 "password_crc": s.password_crc,
-                "folders": s.folders,
-                "search_folders": s.search_folders,
-                "items": s.items,
-                "associated_items": s.associated,
+                "folders": s.census.folders,
+                "search_folders": s.census.search_folders,
+                "items": s.census.items,
+                "associated_items": s.census.associated,
                 "codepage": s.codepage,
             })),
             "errors": errors,
@@ -123,9 +128,12 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
             }
             println!(
                 "folders:         {} ({} of them search folders)",
-                s.folders, s.search_folders
+                s.census.folders, s.census.search_folders
             );
-            println!("items:           {} ({} associated)", s.items, s.associated);
+            println!(
+                "items:           {} ({} associated)",
+                s.census.items, s.census.associated
+            );
         }
         for e in &errors {
             println!("error:           {e}");
@@ -142,35 +150,17 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
 struct StoreFacts {
     name: Option<String>,
     password_crc: Option<u32>,
-    folders: u64,
-    /// Of `folders`: search folders (a saved search, holding no items of
-    /// its own; `convert` does not copy them).
-    search_folders: u64,
-    items: u64,
-    associated: u64,
+    /// The count every command reports.
+    census: pstkit::store::Census,
     codepage: u32,
 }
 
-/// Counts folders and items through the folder tree, reading tables only.
 fn store_facts(ndb: pstkit::ndb::Ndb<'_>) -> Result<StoreFacts, pstkit::Error> {
     let store = pstkit::Store::open(ndb)?;
-    let mut f = StoreFacts {
+    Ok(StoreFacts {
         name: store.display_name(),
         password_crc: store.password_crc(),
-        folders: 0,
-        search_folders: 0,
-        items: 0,
-        associated: 0,
+        census: store.census(),
         codepage: store.default_codepage(),
-    };
-    for w in store.walk().flatten() {
-        if w.path.is_empty() {
-            continue;
-        }
-        f.folders += 1;
-        f.search_folders += u64::from(w.folder.is_search_folder());
-        f.items += w.folder.message_ids().map_or(0, |v| v.len() as u64);
-        f.associated += w.folder.associated_ids().map_or(0, |v| v.len() as u64);
-    }
-    Ok(f)
+    })
 }

@@ -842,3 +842,74 @@ fn a_name_map_that_cannot_be_kept_means_items_are_rebuilt() {
     assert_eq!(j["moved_as_stored"], false, "{j}");
     assert_eq!(j["block_copy"], true, "{j}");
 }
+
+/// `info`, `convert` and `export` count folders alike (below the root,
+/// search folders included), and `info` of a copy says what `convert` said
+/// the copy holds: every source folder but the search folders, and the
+/// writer's own search folders.
+#[test]
+fn one_folder_count_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = |r: std::process::Output| -> serde_json::Value {
+        assert_eq!(
+            r.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        serde_json::from_slice(&r.stdout).unwrap()
+    };
+    let mut with_search_folders = 0;
+    for (name, src) in real::samples(&[OST, GROUPDOCS_OST, "sepinf-inc-IPED--test_sample.pst"]) {
+        let info = json(run!("info", &src, "--json"));
+        let (folders, search) = (
+            info["store"]["folders"].as_u64().unwrap(),
+            info["store"]["search_folders"].as_u64().unwrap(),
+        );
+        with_search_folders += usize::from(search > 0);
+        let out = tmp.path().join(format!("{name}.pst"));
+        let conv = json(run!("convert", &src, &out, "--json"));
+        assert_eq!(conv["folders"].as_u64(), Some(folders), "{name}");
+        assert_eq!(
+            conv["search_folders_skipped"].as_u64(),
+            Some(search),
+            "{name}"
+        );
+        let copy = &conv["copy"];
+        let again = json(run!("info", &out, "--json"));
+        assert_eq!(again["store"]["folders"], copy["folders"], "{name}");
+        assert_eq!(
+            again["store"]["search_folders"], copy["search_folders"],
+            "{name}"
+        );
+        let own = copy["search_folders"].as_u64().unwrap();
+        assert_eq!(
+            copy["folders"].as_u64(),
+            Some(folders - search + own),
+            "{name}"
+        );
+        let exp = run!(
+            "export",
+            &src,
+            "--out",
+            &tmp.path().join(format!("{name}.eml")),
+            "--format",
+            "eml"
+        );
+        let text = String::from_utf8_lossy(&exp.stdout).into_owned();
+        assert!(
+            text.starts_with(&format!(
+                "{folders} folders ({search} of them search folders"
+            )),
+            "{name}: {text}"
+        );
+        let text = String::from_utf8_lossy(&run!("info", &src).stdout).into_owned();
+        assert!(
+            text.contains(&format!(
+                "folders:         {folders} ({search} of them search folders)"
+            )),
+            "{name}: {text}"
+        );
+    }
+    assert!(with_search_folders >= real::min_count(1, 3));
+}

@@ -87,10 +87,16 @@ pub struct Skipped {
 /// The outcome of a conversion.
 #[derive(Clone, Debug, Default)]
 pub struct ConvertSummary {
-    /// Folders copied.
+    /// Folders of the source below its root, search folders included, as
+    /// [`Store::census`] counts them.
     pub folders: u64,
-    /// Search folders not copied (their results live in other folders).
+    /// Of `folders`: search folders, not copied (their results are items of
+    /// other folders).
     pub search_folders: u64,
+    /// The copy as [`Store::census`] counts it. It has the source's folders
+    /// less its search folders, and the writer's own search folder that every
+    /// PST Outlook makes holds ("SPAM Search Folder 2").
+    pub copy: pstkit_store::Census,
     /// Normal items copied.
     pub items: u64,
     /// Folder-associated items copied.
@@ -171,12 +177,14 @@ pub fn convert(
     progress(CopyEvent::Verifying);
     src.ndb().release_pages();
     let mut verified = 0;
+    let mut census = pstkit_store::Census::default();
     let path = w
         .finish_with(&mut |tmp| {
             verified = verify(src, tmp, &digests, stored).map_err(|e| StoreError::Invalid {
                 nid: Nid(0),
                 what: format!("verify pass: {e}"),
             })?;
+            census = Store::open(tmp.ndb())?.census();
             // The copy is published only if its source stayed as it was.
             if let Some(c) = src.ndb().source_changed() {
                 return Err(c.into());
@@ -185,6 +193,7 @@ pub fn convert(
         })
         .map_err(|e| changed(e.into()))?;
     summary.verified = verified;
+    summary.copy = census;
     summary.bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     summary.path = path;
     Ok(summary)
@@ -270,6 +279,7 @@ impl Copier<'_, '_, '_> {
                     continue;
                 }
             };
+            self.summary.folders += u64::from(snid != Nid::ROOT_FOLDER);
             if folder.is_search_folder() {
                 self.summary.search_folders += 1;
                 continue;
@@ -293,7 +303,6 @@ impl Copier<'_, '_, '_> {
                     .w
                     .add_folder(dparent, &name, folder.container_class().as_deref())?,
             };
-            self.summary.folders += u64::from(snid != Nid::ROOT_FOLDER);
             progress(CopyEvent::Folder { path: &path });
             let f = folders.len() as u32;
             for (ids, assoc) in [

@@ -81,8 +81,12 @@ pub enum ExportEvent {
 /// What an export did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExportSummary {
-    /// Folders read (with or without items).
+    /// Folders below the root, search folders included, as
+    /// [`Store::census`](pstkit_store::Store::census) counts them.
     pub folders: usize,
+    /// Of `folders`: search folders (their results are items of other
+    /// folders, exported there).
+    pub search_folders: usize,
     /// Folders from which at least one item was written.
     pub folders_exported: usize,
     /// Folders that could not be read.
@@ -320,7 +324,11 @@ fn plan(
                 continue;
             }
         };
-        summary.folders += 1;
+        // The root folder is the store's frame, not counted (see census).
+        if !w.path.is_empty() {
+            summary.folders += 1;
+            summary.search_folders += usize::from(w.folder.is_search_folder());
+        }
         let depth = w.path.len();
         let rel = match w.path.last() {
             None => PathBuf::new(), // the root folder

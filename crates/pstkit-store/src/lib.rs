@@ -34,7 +34,7 @@ pub use error::{Result, StoreError};
 pub use kind::ItemKind;
 pub use message::{AttachMethod, Attachment, Message, Recipient, RecipientKind};
 pub use names::{Guid, NameMap, NamedProp, PropName};
-pub use store::{Folder, Store, WalkError, WalkedFolder, DEFAULT_CODEPAGE};
+pub use store::{Census, Folder, Store, WalkError, WalkedFolder, DEFAULT_CODEPAGE};
 
 /// The current time as a FILETIME (100 ns ticks since 1601).
 pub fn now() -> pstkit_ltp::FileTime {

@@ -155,6 +155,43 @@ impl<'a> Store<'a> {
             pending: None,
         }
     }
+
+    /// Counts folders and items through the folder tree, reading tables
+    /// only. This is the one folder count every command reports.
+    pub fn census(&self) -> Census {
+        let mut c = Census::default();
+        for walked in self.walk() {
+            let Ok(w) = walked else {
+                c.unreadable += 1;
+                continue;
+            };
+            // The root folder is the store's frame: no reader lists it.
+            if w.path.is_empty() {
+                continue;
+            }
+            c.folders += 1;
+            c.search_folders += u64::from(w.folder.is_search_folder());
+            c.items += w.folder.message_ids().map_or(0, |v| v.len() as u64);
+            c.associated += w.folder.associated_ids().map_or(0, |v| v.len() as u64);
+        }
+        c
+    }
+}
+
+/// What a store holds, as [`Store::census`] counts it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Census {
+    /// Folders below the root folder, search folders included.
+    pub folders: u64,
+    /// Of `folders`: search folders (saved searches; their results are items
+    /// of other folders).
+    pub search_folders: u64,
+    /// Folders the walk could not read (their subtrees are not counted).
+    pub unreadable: u64,
+    /// Normal items.
+    pub items: u64,
+    /// Folder-associated (hidden) items.
+    pub associated: u64,
 }
 
 /// Messages looked at to find the code page of a store that names none.
