@@ -31,7 +31,7 @@
 //!   Outlook profile using MFCMAPI", Outlook MAPI reference;
 //!   PidTagExchangeProfileSectionId canonical property page).
 //! - In that section, PR_PROFILE_UNRESOLVED_SERVER (0x6608) is the
-//!   "personalized server id … in the format <guid>@tenant.onmicrosoft.com"
+//!   "personalized server id … in the format `<guid>@tenant.onmicrosoft.com`"
 //!   from Autodiscover (same MFCMAPI article), and since Exchange 2013
 //!   "Outlook uses Autodiscover to create a new connection point comprised
 //!   of mailbox GUID, @ symbol, and the domain portion of the user's primary
@@ -50,7 +50,7 @@
 //!   (PT_BINARY, EdkMdb.h), the server's version, not a mailbox identity.
 //!
 //! Which of these Outlook itself compares with an OST is not documented;
-//! Microsoft says only that Outlook "compare[s] unique identifier
+//! Microsoft says only that Outlook "compare\[s\] unique identifier
 //! information between the .ost file profile and the Exchange Server store
 //! profile" (support article 831058). The mailbox GUID is the identity both
 //! sides carry, so it is what is compared.

@@ -76,6 +76,11 @@
 
 #![deny(missing_docs)]
 
+/// The README's library example, run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExample;
+
 use std::path::Path;
 
 pub use pstkit_copy as copy;
