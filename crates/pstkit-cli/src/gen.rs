@@ -48,6 +48,7 @@ pub fn run(out: &Path, a: &GenArgs) -> anyhow::Result<u8> {
         let id = w.named_prop(&pstkit::store::binding::binding_prop())?;
         w.set_store_properties(b.store_properties(id));
     }
+    let tmp = w.temp_path().to_path_buf();
     let bar = progress_bar(a.messages);
     generate(
         &mut w,
@@ -62,9 +63,10 @@ pub fn run(out: &Path, a: &GenArgs) -> anyhow::Result<u8> {
                 }
             }
         },
-    )?;
+    )
+    .map_err(|e| e.at_output(&tmp))?;
     let items = w.item_count();
-    let path = w.finish()?;
+    let path = w.finish().map_err(|e| e.at_output(&tmp))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

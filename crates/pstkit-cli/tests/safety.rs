@@ -314,19 +314,61 @@ fn errors_are_said_once_in_plain_words() {
 /// A source big enough that a signal lands mid-copy.
 fn big_source(dir: &Path) -> PathBuf {
     let src = dir.join("big.pst");
-    let n = if std::env::var_os("PSTKIT_BIG_TESTS").is_some() {
-        20_000
-    } else {
-        4_000
-    };
+    let n = if big_tests() { 20_000 } else { 4_000 };
     gen(&src, n);
     src
+}
+
+fn big_tests() -> bool {
+    std::env::var_os("PSTKIT_BIG_TESTS").is_some()
+}
+
+/// An mbox big enough that a signal lands mid-import: 300 MB with
+/// `PSTKIT_BIG_TESTS`, 20 MB otherwise.
+fn big_mbox(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("big.mbox");
+    let (n, body) = if big_tests() {
+        (30_000, 10_000)
+    } else {
+        (4_000, 5_000)
+    };
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let line = "All work and no play makes a dull mailbox. ".repeat(body / 44 + 1);
+    for k in 0..n {
+        write!(
+            f,
+            "From a@b.example Mon Jan  1 00:00:00 2024\nFrom: a@b.example\nTo: c@d.example\nSubject: message {k}\nMessage-ID: <{k}@b.example>\n\n{line}\n\n"
+        )
+        .unwrap();
+    }
+    f.flush().unwrap();
+    path
+}
+
+/// The three writing commands of `src`/`mbox` into `dst` (a file; the
+/// export's folder is `dst` without its extension).
+fn writing_commands(src: &Path, mbox: &Path, dst: &Path) -> Vec<Vec<PathBuf>> {
+    let exp = dst.with_extension("");
+    vec![
+        vec!["convert".into(), src.into(), dst.into()],
+        vec!["export".into(), src.into(), "--out".into(), exp],
+        vec!["import".into(), mbox.into(), "-o".into(), dst.into()],
+    ]
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    names(dir)
+        .into_iter()
+        .filter(|n| n.contains("pstkit-"))
+        .collect()
 }
 
 #[test]
 fn interrupted_runs_leave_nothing_the_next_run_does_not_clean() {
     let d = tempfile::tempdir().unwrap();
     let src = big_source(d.path());
+    let mbox = big_mbox(d.path());
     let out_dir = d.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
     for (sig, code) in [
@@ -335,14 +377,23 @@ fn interrupted_runs_leave_nothing_the_next_run_does_not_clean() {
         (libc::SIGKILL, -1),
     ] {
         for (k, delay) in [5u64, 60, 200].into_iter().enumerate() {
-            let dst = out_dir.join(format!("c{sig}-{k}.pst"));
-            let exp = out_dir.join(format!("e{sig}-{k}"));
-            for args in [
-                vec!["convert".into(), src.clone(), dst.clone()],
-                vec!["export".into(), src.clone(), "--out".into(), exp.clone()],
-            ] {
+            for (c, args) in writing_commands(&src, &mbox, &out_dir.join(format!("d{sig}-{k}.pst")))
+                .into_iter()
+                .enumerate()
+            {
+                // Each command its own destination.
+                let dst = out_dir.join(format!("d{sig}-{k}-{c}.pst"));
+                let args: Vec<PathBuf> = match c {
+                    1 => args,
+                    _ => args[..args.len() - 1]
+                        .iter()
+                        .cloned()
+                        .chain([dst.clone()])
+                        .collect(),
+                };
                 let mut child = Command::new(env!("CARGO_BIN_EXE_pstkit"))
                     .args(&args)
+                    .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
                     .unwrap();
@@ -359,39 +410,58 @@ fn interrupted_runs_leave_nothing_the_next_run_does_not_clean() {
                     None => {}
                 }
                 // The destination is whole or absent.
-                if dst.exists() && args[0] == Path::new("convert") {
-                    assert_eq!(run!("check", &dst).status.code(), Some(0));
+                if dst.exists() {
+                    let r = run!("check", &dst);
+                    assert_eq!(r.status.code(), Some(0), "{args:?} after {delay} ms");
                 }
                 if sig != libc::SIGKILL {
-                    let left: Vec<_> = names(&out_dir)
-                        .into_iter()
-                        .filter(|n| n.contains("pstkit-"))
-                        .collect();
+                    let left = leftovers(&out_dir);
                     assert!(left.is_empty(), "{args:?} after {delay} ms left {left:?}");
                 }
             }
         }
     }
-    // The next runs remove what SIGKILL left (a relative output too), and
-    // say so.
-    let r = run!("convert", &src, &out_dir.join("after.pst"));
-    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
-    let r = Command::new(env!("CARGO_BIN_EXE_pstkit"))
-        .current_dir(&out_dir)
-        .args([
-            "export".as_ref(),
-            src.as_os_str(),
-            "--out".as_ref(),
-            "rel".as_ref(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
-    let left: Vec<_> = names(&out_dir)
-        .into_iter()
-        .filter(|n| n.contains("pstkit-"))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    // The next run removes what SIGKILL left and says so: each writing
+    // command, after a SIGKILL of its own kind, in its own folder.
+    for (c, name) in ["convert", "export", "import"].into_iter().enumerate() {
+        let dir = d.path().join(format!("killed-{name}"));
+        std::fs::create_dir(&dir).unwrap();
+        let mut left_before = Vec::new();
+        for delay in [60u64, 150, 400, 1000] {
+            let args = writing_commands(&src, &mbox, &dir.join(format!("k{delay}.pst"))).remove(c);
+            let mut child = Command::new(env!("CARGO_BIN_EXE_pstkit"))
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            left_before = leftovers(&dir);
+            if !left_before.is_empty() {
+                break;
+            }
+        }
+        assert!(!left_before.is_empty(), "{name}: never caught mid-run");
+        // A relative destination, as users type it.
+        let args = writing_commands(&src, &mbox, Path::new("next.pst")).remove(c);
+        let r = Command::new(env!("CARGO_BIN_EXE_pstkit"))
+            .current_dir(&dir)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(r.status.code(), Some(0), "{name}: {}", stderr(&r));
+        for n in &left_before {
+            assert!(
+                stderr(&r).contains(&format!("removed {n}")) || stderr(&r).contains(n.as_str()),
+                "{name}: {n} not reported: {}",
+                stderr(&r)
+            );
+        }
+        let left = leftovers(&dir);
+        assert!(left.is_empty(), "{name}: {left:?}");
+    }
 }
 
 #[test]
@@ -436,5 +506,168 @@ fn a_source_truncated_while_read_is_a_clear_error_and_leaves_nothing() {
             .filter(|n| n.contains("pstkit-"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+}
+
+/// A 4 MB tmpfs, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Mounts one, or says why it cannot (mounting needs root).
+    fn mount() -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            pstkit_fixtures::real::skip("a 4 MB tmpfs for a full disk (mount -t tmpfs needs root)");
+            return None;
+        }
+        Some(SmallDisk { dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+/// Every writing command of `src` (a PST), `mbox` (a folder of mbox files)
+/// and `ost` (an OST) into `out`, named by what it writes.
+fn every_writer(src: &Path, mbox: &Path, ost: &Path, out: &Path) -> Vec<Vec<std::ffi::OsString>> {
+    let a = |v: &[&std::ffi::OsStr]| v.iter().map(|s| s.to_os_string()).collect::<Vec<_>>();
+    let o = |n: &str| out.join(n).into_os_string();
+    vec![
+        a(&["convert".as_ref(), src.as_ref(), &o("c.pst")]),
+        a(&[
+            "convert".as_ref(),
+            src.as_ref(),
+            &o("c.ost"),
+            "--server".as_ref(),
+            "s.example".as_ref(),
+            "--mailbox".as_ref(),
+            "m@s.example".as_ref(),
+        ]),
+        a(&["export".as_ref(), src.as_ref(), "--out".as_ref(), &o("eml")]),
+        a(&[
+            "export".as_ref(),
+            src.as_ref(),
+            "--out".as_ref(),
+            &o("mbox"),
+            "--format".as_ref(),
+            "mbox".as_ref(),
+        ]),
+        a(&["import".as_ref(), mbox.as_ref(), "-o".as_ref(), &o("i.pst")]),
+        a(&[
+            "gen".as_ref(),
+            &o("g.pst"),
+            "--messages".as_ref(),
+            "3000".as_ref(),
+        ]),
+        a(&[
+            "binding".as_ref(),
+            "set".as_ref(),
+            ost.as_ref(),
+            "--server".as_ref(),
+            "s.example".as_ref(),
+            "--mailbox".as_ref(),
+            "m@s.example".as_ref(),
+            "--out".as_ref(),
+            &o("b.ost"),
+        ]),
+    ]
+}
+
+/// Inputs for [`every_writer`], each larger than 4 MB written out.
+fn writer_inputs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let src = dir.join("src.pst");
+    gen(&src, 2_000);
+    let mbox = dir.join("mbox");
+    let r = run!("export", &src, "--out", &mbox, "--format", "mbox");
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let ost = dir.join("src.ost");
+    let r = run!("gen", &ost, "--ost", "--messages", "2000");
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    (src, mbox, ost)
+}
+
+/// A write error says what it is and where, never blames an item, exits 2
+/// and leaves nothing behind.
+fn assert_write_error(
+    r: &std::process::Output,
+    args: &[std::ffi::OsString],
+    dir: &Path,
+    what: &str,
+) {
+    let e = stderr(r);
+    assert_eq!(r.status.code(), Some(2), "{args:?}: {e}");
+    assert!(e.contains(what), "{args:?}: {e}");
+    let dir_text = dir.display().to_string();
+    assert!(
+        e.lines()
+            .any(|l| l.contains("cannot write") && l.contains(&dir_text)),
+        "{args:?}: the error names no path in {dir_text}: {e}"
+    );
+    assert!(
+        !e.contains("damaged") && !e.contains("item 0x"),
+        "{args:?}: {e}"
+    );
+    let left = names(dir);
+    assert!(left.is_empty(), "{args:?} left {left:?}");
+}
+
+#[test]
+fn a_full_disk_is_reported_with_its_path_and_leaves_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let (src, mbox, ost) = writer_inputs(d.path());
+    let Some(disk) = SmallDisk::mount() else {
+        return;
+    };
+    let out = disk.dir.path();
+    for args in every_writer(&src, &mbox, &ost, out) {
+        let r = pstkit(&args.iter().map(|a| a.as_os_str()).collect::<Vec<_>>());
+        assert_write_error(&r, &args, out, "No space left on device");
+    }
+}
+
+/// The same for a write error any user can cause: a file-size limit
+/// (`ulimit -f`), with SIGXFSZ ignored so that the write fails with EFBIG.
+#[test]
+fn a_file_size_limit_is_reported_with_its_path_and_leaves_nothing() {
+    use std::os::unix::process::CommandExt;
+    let d = tempfile::tempdir().unwrap();
+    let (src, mbox, ost) = writer_inputs(d.path());
+    let out = d.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // An EML export writes files far below the limit: the full disk above
+    // is its test.
+    for args in every_writer(&src, &mbox, &ost, &out)
+        .into_iter()
+        .filter(|a| !a.last().unwrap().to_string_lossy().ends_with("eml"))
+    {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pstkit"));
+        cmd.args(&args);
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let lim = libc::rlimit {
+                    rlim_cur: 2 << 20,
+                    rlim_max: 2 << 20,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let r = cmd.output().unwrap();
+        assert_write_error(&r, &args, &out, "File too large");
     }
 }

@@ -35,6 +35,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A write failure that names no file (the node database writer's),
+    /// said to be on `path`: a full disk is the output's, never an item's.
+    pub fn at_output(self, path: &std::path::Path) -> StoreError {
+        match self {
+            StoreError::Ndb(NdbError::Write(source)) => StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn invalid(nid: Nid, what: impl Into<String>) -> Self {
         StoreError::Invalid {
             nid,
