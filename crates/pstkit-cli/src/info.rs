@@ -34,6 +34,10 @@ pub fn run(path: &Path, as_json: bool) -> Result<u8, NdbError> {
     }
     let size = ndb.data().len() as u64;
     let store = store_facts(ndb);
+    // Damage seen in a file that changed while it was read is the change's.
+    if let Some(changed) = ndb.source_changed() {
+        return Err(changed);
+    }
     match &store {
         Err(e) => errors.push(format!("message store: {e}")),
         Ok(s) if s.census.unreadable > 0 => errors.push(format!(

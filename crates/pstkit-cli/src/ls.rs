@@ -31,6 +31,11 @@ pub fn item_json(folder: &str, m: &Message<'_>) -> serde_json::Value {
 /// messages are reported on stderr and skipped; the exit status says so.
 pub fn run(path: &Path, as_json: bool) -> anyhow::Result<u8> {
     let pst = Pst::open(path)?;
+    let r = list(&pst, as_json);
+    crate::unless_changed(pst.ndb(), r)
+}
+
+fn list(pst: &Pst, as_json: bool) -> anyhow::Result<u8> {
     let store = pst.store()?;
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());

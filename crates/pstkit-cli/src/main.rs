@@ -424,6 +424,15 @@ fn report_swept(removed: &[PathBuf]) {
     }
 }
 
+/// A read's result, unless the file changed (shrank) while it was read:
+/// then the damage seen was the change's, and the change is the error.
+fn unless_changed<T>(ndb: pstkit::ndb::Ndb<'_>, r: anyhow::Result<T>) -> anyhow::Result<T> {
+    match ndb.source_changed() {
+        Some(changed) => Err(changed.into()),
+        None => r,
+    }
+}
+
 /// Removes stale temporary files beside `dst` and says so.
 fn sweep_beside(dst: &std::path::Path) {
     let dir = match dst.parent() {

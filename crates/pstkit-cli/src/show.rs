@@ -199,8 +199,18 @@ fn print_text(v: &Value, indent: usize) {
 pub fn run(path: &Path, id: &str, as_json: bool) -> anyhow::Result<u8> {
     let nid = parse_id(id)?;
     let pst = Pst::open(path)?;
+    let v = crate::unless_changed(pst.ndb(), item_value(&pst, nid))?;
+    if as_json {
+        println!("{v}");
+    } else {
+        print_text(&v, 0);
+    }
+    Ok(0)
+}
+
+fn item_value(pst: &Pst, nid: Nid) -> anyhow::Result<serde_json::Value> {
     let store: Store<'_> = pst.store()?;
-    let v = match nid.kind() {
+    Ok(match nid.kind() {
         NidType::NormalMessage | NidType::AssocMessage => {
             message_json(&store.message(nid)?, store.names(), 0)
         }
@@ -222,11 +232,5 @@ pub fn run(path: &Path, id: &str, as_json: bool) -> anyhow::Result<u8> {
                 "properties": props_json(&pc, store.names(), store.default_codepage()),
             })
         }
-    };
-    if as_json {
-        println!("{v}");
-    } else {
-        print_text(&v, 0);
-    }
-    Ok(0)
+    })
 }

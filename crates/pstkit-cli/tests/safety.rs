@@ -671,3 +671,59 @@ fn a_file_size_limit_is_reported_with_its_path_and_leaves_nothing() {
         assert_write_error(&r, &args, &out, "File too large");
     }
 }
+
+/// The reading commands too: a source cut while `ls`, `info`, `check` or
+/// `export` read it ends in an error that names the change (or, cut before
+/// it was opened, in damage found), never in SIGBUS.
+#[test]
+fn reading_commands_name_a_source_truncated_under_them() {
+    let d = tempfile::tempdir().unwrap();
+    let src = big_source(d.path());
+    let mut named = Vec::new();
+    for cmd in ["ls", "info", "check", "export"] {
+        for (k, delay) in [1u64, 10, 40, 120].into_iter().enumerate() {
+            let victim = d.path().join(format!("{cmd}{k}.pst"));
+            std::fs::copy(&src, &victim).unwrap();
+            let mut args = vec![cmd.into(), victim.clone().into_os_string()];
+            if cmd == "ls" {
+                args.push("--json".into());
+            }
+            if cmd == "export" {
+                args.push("--out".into());
+                args.push(d.path().join(format!("e{k}")).into_os_string());
+            }
+            let child = Command::new(env!("CARGO_BIN_EXE_pstkit"))
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&victim)
+                .unwrap()
+                .set_len(64 << 10)
+                .unwrap();
+            let r = child.wait_with_output().unwrap();
+            let e = stderr(&r);
+            assert!(!e.contains("panicked"), "{cmd} after {delay} ms: {e}");
+            match r.status.code() {
+                Some(0) | Some(1) => {}
+                Some(2) if e.contains("changed while it was read") => named.push(cmd),
+                Some(2) => {}
+                other => panic!("{cmd} after {delay} ms: exit {other:?}: {e}"),
+            }
+            // A change noticed is the error, said once, and the exit status
+            // says the input was unreadable, not damaged.
+            if e.contains("changed while it was read") {
+                assert_eq!(r.status.code(), Some(2), "{cmd}: {e}");
+            }
+        }
+    }
+    // At least the long reads were caught mid-way.
+    assert!(
+        named.contains(&"ls") && named.contains(&"export"),
+        "{named:?}"
+    );
+}
