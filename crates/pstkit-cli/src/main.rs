@@ -435,11 +435,7 @@ fn unless_changed<T>(ndb: pstkit::ndb::Ndb<'_>, r: anyhow::Result<T>) -> anyhow:
 
 /// Removes stale temporary files beside `dst` and says so.
 fn sweep_beside(dst: &std::path::Path) {
-    let dir = match dst.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    report_swept(&pstkit_output::sweep(dir).removed);
+    report_swept(&pstkit_output::sweep(&pstkit_output::folder_of(dst)).removed);
 }
 
 /// Reads an encoding name as `info` prints it.

@@ -165,11 +165,7 @@ pub fn export_with(
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<ExportSummary> {
     let mut swept = Vec::new();
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    swept.extend(pstkit_output::sweep(parent).removed);
+    swept.extend(pstkit_output::sweep(&pstkit_output::folder_of(out)).removed);
     let stage = match fs::symlink_metadata(out) {
         Ok(m) if m.is_dir() => {
             swept.extend(pstkit_output::sweep_tree(out).removed);

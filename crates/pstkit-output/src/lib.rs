@@ -24,7 +24,7 @@ mod sweep;
 mod temp;
 
 pub use error::{OutputError, Result};
-pub use publish::{check_destination, publish, same_file, Replace};
+pub use publish::{check_destination, folder_of, publish, same_file, Replace};
 pub use registry::remove_registered;
 pub use sweep::{sweep, sweep_tree, Swept};
 pub use temp::{StageDir, TempFile, TempName};

@@ -33,8 +33,9 @@ fn not_regular(meta: &fs::Metadata) -> Option<&'static str> {
     }
 }
 
-/// The folder `dst` goes into ("." for a bare file name).
-fn folder_of(dst: &Path) -> PathBuf {
+/// The folder `dst` goes into ("." for a bare file name), where its
+/// temporary file is made and stale ones are swept.
+pub fn folder_of(dst: &Path) -> PathBuf {
     match dst.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
