@@ -1,5 +1,5 @@
-//! SIGINT and SIGTERM: remove every temporary file and stage, then exit
-//! 130 or 143, as shells expect of an interrupted command.
+//! SIGINT, SIGTERM and SIGHUP: remove every temporary file and stage, then
+//! exit 130, 143 or 129, as shells expect of an interrupted command.
 //!
 //! The signals are blocked in every thread and taken by one thread that
 //! waits for them (`sigwait`), so the cleanup runs as ordinary code, not in
@@ -16,9 +16,11 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Acquire)
 }
 
-/// Blocks SIGINT and SIGTERM and starts the thread that waits for them.
-/// Called first thing, before any other thread exists, so that all inherit
-/// the mask.
+/// Blocks SIGINT, SIGTERM and SIGHUP and starts the thread that waits for
+/// them. Called first thing, before any other thread exists, so that all
+/// inherit the mask. A signal the caller set to be ignored (`nohup`, a
+/// background job's SIGINT) stays ignored: on Linux a blocked signal is
+/// queued even when ignored, and `sigwait` would take it.
 #[cfg(unix)]
 pub fn install() {
     // SAFETY: plain libc calls on a signal set we own; no other thread runs
@@ -26,8 +28,15 @@ pub fn install() {
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+            {
+                continue;
+            }
+            libc::sigaddset(&mut set, sig);
+        }
         if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
             return;
         }

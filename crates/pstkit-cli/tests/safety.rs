@@ -374,6 +374,7 @@ fn interrupted_runs_leave_nothing_the_next_run_does_not_clean() {
     for (sig, code) in [
         (libc::SIGINT, 130),
         (libc::SIGTERM, 143),
+        (libc::SIGHUP, 129),
         (libc::SIGKILL, -1),
     ] {
         for (k, delay) in [5u64, 60, 200].into_iter().enumerate() {
@@ -726,4 +727,30 @@ fn reading_commands_name_a_source_truncated_under_them() {
         named.contains(&"ls") && named.contains(&"export"),
         "{named:?}"
     );
+}
+
+/// Under `nohup` (SIGHUP ignored by the caller), a hang-up does not stop
+/// the command: it finishes and publishes its output.
+#[test]
+fn an_ignored_hangup_stays_ignored() {
+    use std::os::unix::process::CommandExt;
+    let d = tempfile::tempdir().unwrap();
+    let src = big_source(d.path());
+    let dst = d.path().join("out.pst");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pstkit"));
+    cmd.args(["convert".as_ref(), src.as_os_str(), dst.as_os_str()])
+        .stderr(Stdio::null());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGHUP) };
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(run!("check", &dst).status.code(), Some(0));
 }
