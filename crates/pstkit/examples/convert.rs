@@ -36,7 +36,7 @@ fn run(args: Vec<std::ffi::OsString>) -> Result<(), pstkit::Error> {
             CopyEvent::Folder { path } => println!("folder {path}"),
             CopyEvent::Item { bytes_written } => {
                 items += 1;
-                if items % 10 == 0 {
+                if items.is_multiple_of(10) {
                     println!("{items} items, {bytes_written} bytes written");
                 }
             }
