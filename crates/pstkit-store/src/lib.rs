@@ -36,8 +36,17 @@ pub use message::{AttachMethod, Attachment, Message, Recipient, RecipientKind};
 pub use names::{Guid, NameMap, NamedProp, PropName};
 pub use store::{Census, Folder, Store, WalkError, WalkedFolder, DEFAULT_CODEPAGE};
 
-/// The current time as a FILETIME (100 ns ticks since 1601).
+/// The current time as a FILETIME (100 ns ticks since 1601), the stamp of
+/// a file's creation. When `SOURCE_DATE_EPOCH` is set (Unix seconds, the
+/// reproducible-builds convention), that time instead: the same input then
+/// gives the same bytes, so that two runs, or two versions, can be compared.
 pub fn now() -> pstkit_ltp::FileTime {
+    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    {
+        return from_unix(secs, 0);
+    }
     let unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
