@@ -1,0 +1,113 @@
+//! What a worker does with one item: reads it, renders it (a message,
+//! vCard or iCalendar file, or mail for an mbox) and, for EML, writes its
+//! file.
+
+use std::path::Path;
+
+use pstkit_ndb::Nid;
+use pstkit_store::{ItemKind, Message, Store};
+
+use super::eml_out::{write_atomic, OpenDirs};
+use crate::eml::{message_to_eml_into, message_to_eml_with, ExtraPart};
+use crate::error::{io_err, Result};
+use crate::ical::appointment_to_ics;
+use crate::time::unix;
+use crate::vcard::contact_to_vcard;
+
+/// The capacity a worker's render buffer keeps between items (bytes).
+pub(super) const KEEP_BUFFER: usize = 8 << 20;
+
+/// What a worker does with one item.
+pub(super) enum Job {
+    /// Render and write `<dir>/<index>.<ext>`: under a temporary name and
+    /// renamed when `atomic`, else directly (into a staging directory
+    /// that is itself renamed when complete).
+    Eml {
+        dir: std::sync::Arc<Path>,
+        index: usize,
+        atomic: bool,
+    },
+    /// Render as mail for an mbox.
+    Mail,
+}
+
+/// What a worker made of one item.
+pub(super) enum Done {
+    /// The name of the file written, in its directory.
+    File(String),
+    /// An mbox entry: sender, time, message.
+    Mail(Option<String>, Option<i64>, Vec<u8>),
+}
+
+pub(super) fn do_job(
+    store: &Store<'_>,
+    nid: Nid,
+    job: Job,
+    buf: &mut Vec<u8>,
+    dirs: &mut OpenDirs,
+) -> Result<Done> {
+    let m = store.message(nid)?;
+    match job {
+        Job::Eml { dir, index, atomic } => {
+            buf.clear();
+            if buf.capacity() > KEEP_BUFFER {
+                // One huge item does not keep its memory for the rest.
+                buf.shrink_to(KEEP_BUFFER);
+            }
+            let ext = render_file(&m, store, buf)?;
+            let name = format!("{index}.{ext}");
+            if atomic {
+                write_atomic(&dir.join(&name), buf)?;
+            } else {
+                dirs.write(&dir, &name, buf)
+                    .map_err(|e| io_err(&dir.join(&name), e))?;
+            }
+            Ok(Done::File(name))
+        }
+        Job::Mail => {
+            let (sender, secs, eml) = render_mail(&m, store)?;
+            Ok(Done::Mail(sender, secs, eml))
+        }
+    }
+}
+
+/// The file for one item in EML mode, appended to `out`: its extension.
+fn render_file(m: &Message<'_>, store: &Store<'_>, out: &mut Vec<u8>) -> Result<&'static str> {
+    Ok(match m.kind() {
+        ItemKind::Contact => {
+            out.extend_from_slice(&contact_to_vcard(m, store));
+            "vcf"
+        }
+        ItemKind::Appointment | ItemKind::Meeting => {
+            out.extend_from_slice(&appointment_to_ics(m, store)?);
+            "ics"
+        }
+        _ => {
+            message_to_eml_into(m, store, out)?;
+            "eml"
+        }
+    })
+}
+
+/// One item as mail for an mbox: its sender address, time and message.
+fn render_mail(
+    m: &Message<'_>,
+    store: &Store<'_>,
+) -> Result<(Option<String>, Option<i64>, Vec<u8>)> {
+    let extra = match m.kind() {
+        ItemKind::Contact => vec![ExtraPart {
+            name: "contact.vcf",
+            mime: "text/vcard",
+            text: String::from_utf8_lossy(&contact_to_vcard(m, store)).into_owned(),
+        }],
+        ItemKind::Appointment | ItemKind::Meeting => vec![ExtraPart {
+            name: "event.ics",
+            mime: "text/calendar",
+            text: String::from_utf8_lossy(&appointment_to_ics(m, store)?).into_owned(),
+        }],
+        _ => Vec::new(),
+    };
+    let eml = message_to_eml_with(m, store, extra)?;
+    let sender = m.sender_email().filter(|e| e.contains('@'));
+    Ok((sender, m.date().map(unix), eml))
+}
