@@ -13,6 +13,7 @@ use pstkit_ndb::Nid;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 
 use crate::error::{input_err, CopyError, Result};
+use crate::smime;
 
 /// Largest single message read from an mbox: larger ones are reported and
 /// skipped so that a damaged mbox (a missing separator) cannot exhaust memory.
@@ -59,10 +60,9 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
     let msg = MessageParser::default()
         .parse(raw)
         .ok_or_else(|| CopyError::Import("not an RFC 5322 message".into()))?;
-    let smime = smime_entity(&msg, raw);
+    let smime = smime::mail_entity(&msg, raw);
     let class = match &smime {
-        Some((SmimeKind::Signed, _)) => "IPM.Note.SMIME.MultipartSigned",
-        Some((SmimeKind::Opaque, _)) => "IPM.Note.SMIME",
+        Some((kind, _)) => kind.class(),
         None => "IPM.Note",
     };
     let mut props = vec![
@@ -149,16 +149,12 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
     if let Some((kind, data)) = smime {
         // [MS-OXOSMIME]: the protected entity is the item's one attachment
         // (the signed body parts stay inside it, as Outlook keeps them).
-        let mime = match kind {
-            SmimeKind::Signed => "multipart/signed",
-            SmimeKind::Opaque => "application/pkcs7-mime",
-        };
         attachments.push(NewAttachment {
             props: vec![
-                text(0x3707, "smime.p7m"),
-                text(0x3704, "smime.p7m"),
-                text(0x3001, "smime.p7m"),
-                text(0x370E, mime),
+                text(0x3707, smime::FILE_NAME),
+                text(0x3704, smime::FILE_NAME),
+                text(0x3001, smime::FILE_NAME),
+                text(0x370E, kind.mime()),
             ],
             content: AttachContent::Data(data),
         });
@@ -206,51 +202,6 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
         recipients,
         attachments,
     })
-}
-
-/// What kind of S/MIME message an Internet message is.
-enum SmimeKind {
-    /// `multipart/signed` (clear-signed).
-    Signed,
-    /// `application/pkcs7-mime` (opaque-signed or encrypted).
-    Opaque,
-}
-
-/// The protected entity of an S/MIME message as [MS-OXOSMIME] stores it:
-/// for a clear-signed message its Content-Type field and its body as they
-/// stand in `raw` (so that the signature still verifies), for an opaque one
-/// the decoded CMS object.
-fn smime_entity(msg: &mail_parser::Message<'_>, raw: &[u8]) -> Option<(SmimeKind, Vec<u8>)> {
-    let root = msg.root_part();
-    let ct = root.content_type()?;
-    let subtype = ct.subtype()?.to_ascii_lowercase();
-    match (ct.ctype().to_ascii_lowercase().as_str(), subtype.as_str()) {
-        ("multipart", "signed") => {
-            let field = root
-                .headers
-                .iter()
-                .find(|h| h.name.as_str().eq_ignore_ascii_case("content-type"))?;
-            let mut data = raw
-                .get(field.offset_field as usize..field.offset_end as usize)?
-                .to_vec();
-            if !data.ends_with(b"\n") {
-                data.extend_from_slice(b"\r\n");
-            }
-            data.extend_from_slice(b"\r\n");
-            data.extend_from_slice(raw.get(root.offset_body as usize..root.offset_end as usize)?);
-            Some((SmimeKind::Signed, data))
-        }
-        // [MS-OXOSMIME] 2.1.3.2: also a generic type named `*.p7m`.
-        ("application", "pkcs7-mime" | "x-pkcs7-mime" | "octet-stream")
-            if subtype != "octet-stream"
-                || root
-                    .attachment_name()
-                    .is_some_and(|n| n.to_ascii_lowercase().ends_with(".p7m")) =>
-        {
-            Some((SmimeKind::Opaque, root.contents().to_vec()))
-        }
-        _ => None,
-    }
 }
 
 /// Reads an mbox (mboxo or mboxrd) one message at a time.
@@ -614,31 +565,6 @@ mod tests {
         assert_eq!(m.recipients.len(), 3);
         assert_eq!(m.attachments.len(), 1);
         assert_eq!(m.attachments[0].content, AttachContent::Data(vec![0, 1, 2]));
-    }
-
-    #[test]
-    fn p7m_files_are_opaque_smime() {
-        let raw = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream; name=\"smime.p7m\"\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CA\r\n";
-        let m = eml_to_message(raw).unwrap();
-        assert!(m
-            .props
-            .iter()
-            .any(|(t, v)| t.id().0 == 0x001A && *v == PropValue::String("IPM.Note.SMIME".into())));
-        assert_eq!(m.attachments.len(), 1);
-        assert_eq!(
-            m.attachments[0].content,
-            AttachContent::Data(vec![
-                0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03, 0xA0,
-                0x80
-            ])
-        );
-        // The same type under another name is an ordinary attachment.
-        let other = String::from_utf8_lossy(raw).replace("smime.p7m", "data.bin");
-        let m = eml_to_message(other.as_bytes()).unwrap();
-        assert!(m
-            .props
-            .iter()
-            .any(|(t, v)| t.id().0 == 0x001A && *v == PropValue::String("IPM.Note".into())));
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod fsname;
 pub mod ical;
 pub mod import;
 pub mod mbox;
+mod smime;
 pub mod time;
 pub mod vcard;
 
