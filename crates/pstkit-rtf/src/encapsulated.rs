@@ -13,8 +13,8 @@
 //! followed, and damaged RTF (unbalanced groups, a cut `\bin`) yields what
 //! could be read instead of an error.
 
+use crate::codepage::encoding_for_codepage;
 use encoding_rs::{Encoding, WINDOWS_1252};
-use pstkit_ltp::encoding_for_codepage;
 
 /// Groups nested deeper than this are read as text-free: real bodies nest
 /// a few dozen levels, and the state of each level is kept.

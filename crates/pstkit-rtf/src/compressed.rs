@@ -177,7 +177,8 @@ fn with_header(kind: u32, raw_len: usize, crc: u32, payload: &[u8]) -> Vec<u8> {
 }
 
 /// CRC-32 (reflected 0xEDB88320) with initial value 0 and no final XOR, as
-/// [MS-OXRTFCP] 2.1.3.2 specifies. `crc32fast` inverts on entry and exit, so
+/// [MS-OXRTFCP] 2.1.3.2 specifies (the CRC [MS-PST] uses too, kept here so
+/// that this crate stands alone). `crc32fast` inverts on entry and exit, so
 /// both inversions are undone here.
 fn crc(data: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new_with_initial(!0);
