@@ -26,9 +26,7 @@ use crate::error::{CopyError, Result};
 use crate::smime;
 use crate::time::{rfc5322, unix};
 
-/// Embedded messages deeper than this are refused: real mail rarely nests
-/// more than a few forwards, and a damaged file could nest forever.
-pub const MAX_EMBED_DEPTH: usize = 8;
+pub use pstkit_store::MAX_EMBED_DEPTH;
 
 /// The item `m` as an RFC 5322 message with MIME parts: headers from its
 /// sender, recipients, subject, times and Internet ids; text and HTML

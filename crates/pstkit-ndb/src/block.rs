@@ -293,6 +293,13 @@ pub struct SubnodeEntry {
     pub sub: Bid,
 }
 
+/// How deep subnode trees may nest (a subnode's own subnodes, and theirs):
+/// each embedded message adds two levels (its attachment, then the message),
+/// so this leaves room for `pstkit_store::MAX_EMBED_DEPTH` (32) and more.
+/// Deeper is a loop or garbage. The reader, the checker and the moved-item
+/// copy all stop here, so that what one accepts the others accept.
+pub const MAX_SUBNODE_DEPTH: usize = 128;
+
 /// The header of an SLBLOCK/SIBLOCK.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SubnodeHeader {

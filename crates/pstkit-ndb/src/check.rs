@@ -460,8 +460,7 @@ fn check_subnodes(
     if sub.is_none() || !seen_subs.insert(sub.key().0) {
         return;
     }
-    // A writer nests two levels per embedded message (pstkit allows 32).
-    if depth > 128 {
+    if depth as usize > crate::block::MAX_SUBNODE_DEPTH {
         return r.add(NdbError::corrupt(
             Structure::SubnodeTree,
             Some(sub.0),

@@ -5,6 +5,7 @@
 //! fast lane, which never decodes what it only moves.
 
 use crate::block::read_stored_with;
+use crate::block::MAX_SUBNODE_DEPTH;
 use crate::error::{NdbError, Problem, Result, Structure};
 use crate::read::{DataTree, Ndb, Node};
 use crate::{Bid, CryptMethod, Format, Nid};
@@ -29,10 +30,6 @@ pub struct StoredNode<'a> {
     /// The subnodes, in id order, each with its own data and subnodes.
     pub subnodes: Vec<(Nid, StoredNode<'a>)>,
 }
-
-/// Subnode trees nest (attachments hold embedded messages); deeper than
-/// this is a loop or garbage.
-const MAX_DEPTH: usize = 32;
 
 impl StoredNode<'_> {
     /// A digest of what the node holds that does not depend on where or
@@ -142,7 +139,7 @@ impl<'a> Ndb<'a> {
     ) -> Result<StoredNode<'a>> {
         let err =
             |bid: Bid, p: Problem| NdbError::corrupt(Structure::SubnodeTree, Some(bid.0), None, p);
-        if depth > MAX_DEPTH {
+        if depth > MAX_SUBNODE_DEPTH {
             return Err(err(
                 sub,
                 Problem::Invalid("subnode trees nested too deeply"),

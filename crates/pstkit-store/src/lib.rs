@@ -32,7 +32,7 @@ pub mod write;
 
 pub use error::{Result, StoreError};
 pub use kind::ItemKind;
-pub use message::{AttachMethod, Attachment, Message, Recipient, RecipientKind};
+pub use message::{AttachMethod, Attachment, Message, Recipient, RecipientKind, MAX_EMBED_DEPTH};
 pub use names::{Guid, NameMap, NamedProp, PropName};
 pub use store::{Census, Folder, Store, WalkError, WalkedFolder, DEFAULT_CODEPAGE};
 

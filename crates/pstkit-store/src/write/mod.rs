@@ -575,7 +575,7 @@ impl PstWriter {
     }
 
     fn write_message_at(&mut self, m: &NewMessage, nid: Nid, depth: usize) -> Result<Written> {
-        if depth > 32 {
+        if depth > crate::MAX_EMBED_DEPTH {
             return Err(StoreError::invalid(
                 nid,
                 "embedded messages nested too deeply",
