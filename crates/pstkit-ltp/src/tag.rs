@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::props;
+
 /// A property type code. Codes not listed in [MS-OXCDATA] are kept as
 /// [`PropType::Unknown`] so that tables carrying them stay readable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -120,7 +122,7 @@ impl PropType {
     }
 
     /// The stored code.
-    pub fn code(self) -> u16 {
+    pub const fn code(self) -> u16 {
         match self {
             Self::Unspecified => 0x0000,
             Self::Null => 0x0001,
@@ -269,22 +271,23 @@ impl fmt::Display for PropType {
 pub struct PropId(pub u16);
 
 impl PropId {
+    // The ids the LTP layer and its examples need, from the property table.
     /// PidTagMessageClass.
-    pub const MESSAGE_CLASS: PropId = PropId(0x001A);
+    pub const MESSAGE_CLASS: PropId = props::MESSAGE_CLASS;
     /// PidTagSubject.
-    pub const SUBJECT: PropId = PropId(0x0037);
+    pub const SUBJECT: PropId = props::SUBJECT;
     /// PidTagRecordKey.
-    pub const RECORD_KEY: PropId = PropId(0x0FF9);
+    pub const RECORD_KEY: PropId = props::RECORD_KEY;
     /// PidTagDisplayName.
-    pub const DISPLAY_NAME: PropId = PropId(0x3001);
+    pub const DISPLAY_NAME: PropId = props::DISPLAY_NAME;
     /// PidTagInternetCodepage: a code page for the object's 8-bit strings.
-    pub const INTERNET_CODEPAGE: PropId = PropId(0x3FDE);
+    pub const INTERNET_CODEPAGE: PropId = props::INTERNET_CODEPAGE;
     /// PidTagMessageCodepage: a code page for the object's 8-bit strings.
-    pub const MESSAGE_CODEPAGE: PropId = PropId(0x3FFD);
+    pub const MESSAGE_CODEPAGE: PropId = props::MESSAGE_CODEPAGE;
     /// PidTagLtpRowId: the first column of every table.
-    pub const LTP_ROW_ID: PropId = PropId(0x67F2);
+    pub const LTP_ROW_ID: PropId = props::LTP_ROW_ID;
     /// PidTagLtpRowVer: the second column of every table.
-    pub const LTP_ROW_VER: PropId = PropId(0x67F3);
+    pub const LTP_ROW_VER: PropId = props::LTP_ROW_VER;
 
     /// Whether the id names a named property (needs the name-to-id map).
     pub fn is_named(self) -> bool {
@@ -311,8 +314,8 @@ pub struct PropTag(pub u32);
 
 impl PropTag {
     /// Builds a tag from its halves.
-    pub fn new(id: PropId, ptype: PropType) -> Self {
-        PropTag((u32::from(id.0) << 16) | u32::from(ptype.code()))
+    pub const fn new(id: PropId, ptype: PropType) -> Self {
+        PropTag(((id.0 as u32) << 16) | ptype.code() as u32)
     }
 
     /// The property id.
