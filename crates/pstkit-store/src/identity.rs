@@ -33,6 +33,7 @@
 use pstkit_ltp::{PropTag, PropType, PropValue};
 
 use crate::names::Guid;
+use crate::pid;
 use crate::store::Store;
 
 /// How far public sources describe a property.
@@ -228,7 +229,7 @@ struct Entry {
 /// The store properties this module knows, with their sources.
 const CATALOGUE: &[Entry] = &[
     Entry {
-        id: 0x0FF9,
+        id: pid::RECORD_KEY.0,
         ptype: PropType::Binary,
         label: "store record key",
         name: Some("PidTagRecordKey"),

@@ -259,7 +259,7 @@ impl<'a> Message<'a> {
             let row = row?;
             let mut cells = Vec::new();
             for (tag, v) in row.cells() {
-                if matches!(tag.id().0, 0x67F2 | 0x67F3) {
+                if matches!(tag.id(), pid::LTP_ROW_ID | pid::LTP_ROW_VER) {
                     continue;
                 }
                 cells.push((tag, v?));

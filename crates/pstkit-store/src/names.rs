@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use pstkit_ltp::props::name_map;
 use pstkit_ltp::{PropId, PropValue, PropertyContext};
 
 /// A property set GUID, in stored (little-endian field) byte order.
@@ -153,13 +154,13 @@ pub struct NameMap {
 impl NameMap {
     /// Reads the map from the name-to-id map's property context.
     pub fn read(pc: &PropertyContext<'_>) -> NameMap {
-        let bin = |id: u16| match pc.get(PropId(id)) {
+        let bin = |id: PropId| match pc.get(id) {
             Some(Ok(PropValue::Binary(b))) => b,
             _ => Vec::new(),
         };
-        let guids = bin(0x0002);
-        let entries = bin(0x0003);
-        let strings = bin(0x0004);
+        let guids = bin(name_map::NAMEID_STREAM_GUID);
+        let entries = bin(name_map::NAMEID_STREAM_ENTRY);
+        let strings = bin(name_map::NAMEID_STREAM_STRING);
         Self::parse(&guids, &entries, &strings)
     }
 

@@ -58,6 +58,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::names::Guid;
+use crate::pid;
 use crate::regfile::{RegData, RegFile};
 
 /// `pbGlobalProfileSectionGuid` (EdkMdb.h): the section shared by the
@@ -83,7 +84,7 @@ const PT_LONG: u16 = 0x0003;
 /// The Exchange account properties this module names (see the module
 /// documentation for where each name comes from).
 const NAMED: &[(u16, &str)] = &[
-    (0x3001, "PR_DISPLAY_NAME"),
+    (pid::DISPLAY_NAME.0, "PR_DISPLAY_NAME"),
     (0x6602, "PR_PROFILE_HOME_SERVER"),
     (0x6603, "PR_PROFILE_USER"),
     (0x6607, "PR_PROFILE_UNRESOLVED_NAME"),

@@ -7,11 +7,12 @@
 //! a few of them over 8 KB and a very few over 1 MB; the average is
 //! 10–20 KB per message.
 
-use pstkit_ltp::{FileTime, PropTag, PropType, PropValue};
+use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::Nid;
 
 use crate::error::Result;
 use crate::names::{Guid, NamedProp, PropName};
+use crate::pid;
 use crate::write::{AttachContent, NewAttachment, NewMessage, PstWriter};
 
 /// What to generate.
@@ -178,20 +179,19 @@ const ATTACHMENT_KINDS: &[(&str, &str)] = &[
     ("zip", "application/zip"),
 ];
 
-fn tag(id: u16, t: PropType) -> PropTag {
-    PropTag(((id as u32) << 16) | t.code() as u32)
+fn s(id: PropId, v: impl Into<String>) -> (PropTag, PropValue) {
+    (
+        PropTag::new(id, PropType::String),
+        PropValue::String(v.into()),
+    )
 }
 
-fn s(id: u16, v: impl Into<String>) -> (PropTag, PropValue) {
-    (tag(id, PropType::String), PropValue::String(v.into()))
+fn i(id: PropId, v: i32) -> (PropTag, PropValue) {
+    (PropTag::new(id, PropType::Int32), PropValue::Int32(v))
 }
 
-fn i(id: u16, v: i32) -> (PropTag, PropValue) {
-    (tag(id, PropType::Int32), PropValue::Int32(v))
-}
-
-fn time(id: u16, v: FileTime) -> (PropTag, PropValue) {
-    (tag(id, PropType::Time), PropValue::Time(v))
+fn time(id: PropId, v: FileTime) -> (PropTag, PropValue) {
+    (PropTag::new(id, PropType::Time), PropValue::Time(v))
 }
 
 /// Generates messages into a writer.
@@ -261,28 +261,28 @@ impl Synth {
         let body = self.body(body_len);
         let flags = if self.rng.below(10) < 7 { 1 } else { 0 };
         let mut props = vec![
-            s(0x001A, "IPM.Note"),
-            s(0x0037, subject.clone()),
-            s(0x0070, subject.trim_start_matches("RE: ")),
-            s(0x0C1A, from_name),
-            s(0x0C1E, "SMTP"),
-            s(0x0C1F, from_addr),
-            s(0x5D01, from_addr),
-            s(0x0042, from_name),
-            s(0x0064, "SMTP"),
-            s(0x0065, from_addr),
-            time(0x0039, when),
-            time(0x0E06, FileTime(when.0 + 20_000_000)),
-            time(0x3007, when),
-            time(0x3008, when),
-            i(0x0E07, flags),
-            i(0x0017, self.rng.below(3) as i32),
+            s(pid::MESSAGE_CLASS, "IPM.Note"),
+            s(pid::SUBJECT, subject.clone()),
+            s(pid::CONVERSATION_TOPIC, subject.trim_start_matches("RE: ")),
+            s(pid::SENDER_NAME, from_name),
+            s(pid::SENDER_ADDRESS_TYPE, "SMTP"),
+            s(pid::SENDER_EMAIL_ADDRESS, from_addr),
+            s(pid::SENDER_SMTP_ADDRESS, from_addr),
+            s(pid::SENT_REPRESENTING_NAME, from_name),
+            s(pid::SENT_REPRESENTING_ADDRESS_TYPE, "SMTP"),
+            s(pid::SENT_REPRESENTING_EMAIL_ADDRESS, from_addr),
+            time(pid::CLIENT_SUBMIT_TIME, when),
+            time(pid::MESSAGE_DELIVERY_TIME, FileTime(when.0 + 20_000_000)),
+            time(pid::CREATION_TIME, when),
+            time(pid::LAST_MODIFICATION_TIME, when),
+            i(pid::MESSAGE_FLAGS, flags),
+            i(pid::IMPORTANCE, self.rng.below(3) as i32),
             s(
-                0x1035,
+                pid::INTERNET_MESSAGE_ID,
                 format!("<{index}.{:x}@synthetic.pstkit>", self.rng.next_u64()),
             ),
-            s(0x1000, body.clone()),
-            i(0x3FDE, 65001),
+            s(pid::BODY, body.clone()),
+            i(pid::INTERNET_CODEPAGE, 65001),
         ];
         if self.rng.below(2) == 0 {
             let html = format!(
@@ -292,7 +292,7 @@ impl Synth {
                     .replace("\r\n\r\n", "</p><p>")
             );
             props.push((
-                tag(0x1013, PropType::Binary),
+                PropTag::new(pid::BODY_HTML, PropType::Binary),
                 PropValue::Binary(html.into_bytes()),
             ));
         }
@@ -309,16 +309,16 @@ impl Synth {
                 to.push(name);
             }
             recipients.push(vec![
-                i(0x0C15, kind),
-                s(0x3001, name),
-                s(0x3002, "SMTP"),
-                s(0x3003, addr),
-                s(0x39FE, addr),
-                i(0x0FFE, 6),
-                i(0x3900, 0),
+                i(pid::RECIPIENT_TYPE, kind),
+                s(pid::DISPLAY_NAME, name),
+                s(pid::ADDRESS_TYPE, "SMTP"),
+                s(pid::EMAIL_ADDRESS, addr),
+                s(pid::SMTP_ADDRESS, addr),
+                i(pid::OBJECT_TYPE, 6),
+                i(pid::DISPLAY_TYPE, 0),
             ]);
         }
-        props.push(s(0x0E04, to.join("; ")));
+        props.push(s(pid::DISPLAY_TO, to.join("; ")));
         let mut attachments = Vec::new();
         if self.rng.below(3) == 0 {
             for _ in 0..1 + self.rng.below(3) {
@@ -331,10 +331,10 @@ impl Synth {
                 let name = format!("{}-{index}.{ext}", self.rng.pick::<&str>(WORDS[0]));
                 attachments.push(NewAttachment {
                     props: vec![
-                        s(0x3707, name.clone()),
-                        s(0x3704, name),
-                        s(0x370E, mime),
-                        s(0x3703, format!(".{ext}")),
+                        s(pid::ATTACH_LONG_FILENAME, name.clone()),
+                        s(pid::ATTACH_FILENAME, name),
+                        s(pid::ATTACH_MIME_TAG, mime),
+                        s(pid::ATTACH_EXTENSION, format!(".{ext}")),
                     ],
                     // Text files hold text; the others, like compressed
                     // formats, look random.
@@ -364,16 +364,21 @@ impl Synth {
         let inner_subject = inner
             .props
             .iter()
-            .find_map(|(t, v)| match (t.id().0, v) {
-                (0x0037, PropValue::String(s)) => Some(s.clone()),
+            .find_map(|(t, v)| match (t.id(), v) {
+                (pid::SUBJECT, PropValue::String(s)) => Some(s.clone()),
                 _ => None,
             })
             .unwrap_or_default();
         let mut outer = self.mail(index);
-        outer.props.retain(|(t, _)| t.id().0 != 0x0037);
-        outer.props.push(s(0x0037, format!("FW: {inner_subject}")));
+        outer.props.retain(|(t, _)| t.id() != pid::SUBJECT);
+        outer
+            .props
+            .push(s(pid::SUBJECT, format!("FW: {inner_subject}")));
         outer.attachments.push(NewAttachment {
-            props: vec![s(0x3001, inner_subject), i(0x3705, 5)],
+            props: vec![
+                s(pid::DISPLAY_NAME, inner_subject),
+                i(pid::ATTACH_METHOD, 5),
+            ],
             content: AttachContent::Message(Box::new(inner)),
         });
         outer
@@ -394,13 +399,16 @@ impl Synth {
         let when = FileTime(self.base.0 + index * 600_000_000);
         Ok(NewMessage {
             props: vec![
-                s(0x001A, "IPM.Contact"),
-                s(0x0037, name),
-                s(0x3001, name),
-                s(0x3A06, given),
-                s(0x3A11, surname),
-                s(0x3A16, "Example Corporation"),
-                s(0x3A08, format!("+1 555 01{:02}", self.rng.below(100))),
+                s(pid::MESSAGE_CLASS, "IPM.Contact"),
+                s(pid::SUBJECT, name),
+                s(pid::DISPLAY_NAME, name),
+                s(pid::GIVEN_NAME, given),
+                s(pid::SURNAME, surname),
+                s(pid::COMPANY_NAME, "Example Corporation"),
+                s(
+                    pid::BUSINESS_TELEPHONE_NUMBER,
+                    format!("+1 555 01{:02}", self.rng.below(100)),
+                ),
                 (
                     PropTag::new(email, PropType::String),
                     PropValue::String(addr.into()),
@@ -409,9 +417,9 @@ impl Synth {
                     PropTag::new(display, PropType::String),
                     PropValue::String(format!("{name} ({addr})")),
                 ),
-                time(0x3007, when),
-                time(0x3008, when),
-                i(0x0E07, 1),
+                time(pid::CREATION_TIME, when),
+                time(pid::LAST_MODIFICATION_TIME, when),
+                i(pid::MESSAGE_FLAGS, 1),
             ],
             ..NewMessage::default()
         })
@@ -432,9 +440,9 @@ impl Synth {
         let body = self.body(body_len);
         Ok(NewMessage {
             props: vec![
-                s(0x001A, "IPM.Appointment"),
-                s(0x0037, subject),
-                s(0x1000, body),
+                s(pid::MESSAGE_CLASS, "IPM.Appointment"),
+                s(pid::SUBJECT, subject),
+                s(pid::BODY, body),
                 (PropTag::new(start, PropType::Time), PropValue::Time(begin)),
                 (
                     PropTag::new(end, PropType::Time),
@@ -444,9 +452,9 @@ impl Synth {
                     PropTag::new(location, PropType::String),
                     PropValue::String("Room 4.02 / Salle Émile".into()),
                 ),
-                time(0x3007, begin),
-                time(0x3008, begin),
-                i(0x0E07, 1),
+                time(pid::CREATION_TIME, begin),
+                time(pid::LAST_MODIFICATION_TIME, begin),
+                i(pid::MESSAGE_FLAGS, 1),
             ],
             ..NewMessage::default()
         })

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use pstkit_ltp::props::name_map;
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::crc::crc;
 
@@ -101,26 +102,25 @@ impl NameMapBuilder {
             b.extend_from_slice(&flags.to_le_bytes());
             b.extend_from_slice(&index.to_le_bytes());
         }
-        let bin = |id: u16, v: Vec<u8>| {
-            (
-                PropTag::new(PropId(id), PropType::Binary),
-                PropValue::Binary(v),
-            )
-        };
+        let bin =
+            |id: PropId, v: Vec<u8>| (PropTag::new(id, PropType::Binary), PropValue::Binary(v));
         let mut props = vec![
             (
-                PropTag::new(PropId(0x0001), PropType::Int32),
+                name_map::tags::NAMEID_BUCKET_COUNT,
                 PropValue::Int32(BUCKETS as i32),
             ),
-            bin(0x0002, guids.iter().flat_map(|g| g.0).collect()),
-            bin(0x0003, entries),
-            bin(0x0004, strings),
+            bin(
+                name_map::NAMEID_STREAM_GUID,
+                guids.iter().flat_map(|g| g.0).collect(),
+            ),
+            bin(name_map::NAMEID_STREAM_ENTRY, entries),
+            bin(name_map::NAMEID_STREAM_STRING, strings),
         ];
         let mut keys: Vec<u32> = buckets.keys().copied().collect();
         keys.sort_unstable();
         for k in keys {
             if let Some(b) = buckets.remove(&k) {
-                props.push(bin(0x1000 + k as u16, b));
+                props.push(bin(PropId(name_map::NAMEID_BUCKET_BASE.0 + k as u16), b));
             }
         }
         props
