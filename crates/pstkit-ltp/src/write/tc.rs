@@ -8,14 +8,15 @@ use super::{
     bth, encode_value, page_capacity, store_hnid, HeapBuilder, NodeData, Subnodes, MAX_HEAP_ALLOC,
 };
 use crate::heap::{Hid, CLIENT_SIG_TC};
+use crate::props;
 use crate::tag::{PropTag, PropType};
 use crate::tc::{TcColumn, TCINFO_HEADER_SIZE, TCINFO_SIGNATURE, TCOLDESC_SIZE};
 use crate::value::PropValue;
 
 /// PidTagLtpRowId: the row id, always the first cell.
-const ROW_ID: PropTag = PropTag(0x67F2_0003);
+const ROW_ID: PropTag = props::tags::LTP_ROW_ID;
 /// PidTagLtpRowVer: the row version, always the second cell.
-const ROW_VER: PropTag = PropTag(0x67F3_0003);
+const ROW_VER: PropTag = props::tags::LTP_ROW_VER;
 /// `cCols` is one byte.
 const MAX_COLUMNS: usize = 255;
 /// ANSI RowIndex entries hold the row position in two bytes.
