@@ -466,7 +466,7 @@ tagged_properties! {
 
 /// The properties of the name-to-id map node ([MS-PST] 2.4.7). Their ids
 /// collide with message properties (0x0002, 0x1000), so they stay out of
-/// [`NAMES`](super::NAMES) and mean these names only on that node.
+/// [`crate::props::NAMES`] and mean these names only on that node.
 pub mod name_map {
     use super::TaggedProp;
     use crate::tag::{PropId, PropType};
