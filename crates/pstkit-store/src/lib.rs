@@ -18,6 +18,7 @@ pub mod codepage;
 pub mod error;
 pub mod identity;
 pub mod kind;
+pub mod lids;
 pub mod message;
 pub mod names;
 pub mod pid;

@@ -11,9 +11,8 @@ use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::Nid;
 
 use crate::error::Result;
-use crate::names::{Guid, NamedProp, PropName};
-use crate::pid;
 use crate::write::{AttachContent, NewAttachment, NewMessage, PstWriter};
+use crate::{lids, pid};
 
 /// What to generate.
 #[derive(Clone, Copy, Debug)]
@@ -388,14 +387,8 @@ impl Synth {
     pub fn contact(&mut self, index: u64, w: &mut PstWriter) -> Result<NewMessage> {
         let (name, addr) = *self.rng.pick(PEOPLE);
         let (given, surname) = name.split_once(' ').unwrap_or((name, ""));
-        let email = w.named_prop(&NamedProp {
-            guid: Guid::ADDRESS,
-            name: PropName::Id(0x8083),
-        })?;
-        let display = w.named_prop(&NamedProp {
-            guid: Guid::ADDRESS,
-            name: PropName::Id(0x8080),
-        })?;
+        let email = w.named_prop(&lids::EMAIL1_EMAIL_ADDRESS.named())?;
+        let display = w.named_prop(&lids::EMAIL1_DISPLAY_NAME.named())?;
         let when = FileTime(self.base.0 + index * 600_000_000);
         Ok(NewMessage {
             props: vec![
@@ -427,13 +420,11 @@ impl Synth {
 
     /// An appointment, with start, end and location in PSETID_Appointment.
     pub fn appointment(&mut self, index: u64, w: &mut PstWriter) -> Result<NewMessage> {
-        let mut named = |lid| {
-            w.named_prop(&NamedProp {
-                guid: Guid::APPOINTMENT,
-                name: PropName::Id(lid),
-            })
-        };
-        let (start, end, location) = (named(0x820D)?, named(0x820E)?, named(0x8208)?);
+        let (start, end, location) = (
+            w.named_prop(&lids::APPOINTMENT_START_WHOLE.named())?,
+            w.named_prop(&lids::APPOINTMENT_END_WHOLE.named())?,
+            w.named_prop(&lids::LOCATION.named())?,
+        );
         let begin = FileTime(self.base.0 + index * 36_000_000_000);
         let subject = self.sentence(4);
         let body_len = 300 + self.rng.below(1500) as usize;
