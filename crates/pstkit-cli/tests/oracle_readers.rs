@@ -734,11 +734,11 @@ struct AttCtx<'a> {
 }
 
 /// PidTagAttachLongFilename.
-const ATTACH_LONG_FILENAME: pstkit::ltp::PropId = pstkit::ltp::PropId(0x3707);
+const ATTACH_LONG_FILENAME: pstkit::ltp::PropId = pstkit::store::pid::ATTACH_LONG_FILENAME;
 /// PidTagAttachFilename (8.3).
-const ATTACH_FILENAME: pstkit::ltp::PropId = pstkit::ltp::PropId(0x3704);
+const ATTACH_FILENAME: pstkit::ltp::PropId = pstkit::store::pid::ATTACH_FILENAME;
 /// PidTagAttachDataObject / PidTagAttachDataBinary.
-const ATTACH_DATA: pstkit::ltp::PropId = pstkit::ltp::PropId(0x3701);
+const ATTACH_DATA: pstkit::ltp::PropId = pstkit::store::pid::ATTACH_DATA;
 
 /// The bytes of an OLE attachment's PidTagAttachDataObject, read through
 /// the NDB layer: the object is a sub-node of the attachment's node.

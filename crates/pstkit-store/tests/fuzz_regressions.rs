@@ -4,14 +4,12 @@
 
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::NdbFile;
+use pstkit_store::pid;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 use pstkit_store::Store;
 
 fn subject(s: &str) -> (PropTag, PropValue) {
-    (
-        PropTag::new(PropId(0x0037), PropType::String),
-        PropValue::String(s.into()),
-    )
+    (pid::tags::SUBJECT, PropValue::String(s.into()))
 }
 
 /// A message holding a message holding a message … `levels` deep.

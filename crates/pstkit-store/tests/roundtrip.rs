@@ -8,11 +8,12 @@ use proptest::prelude::*;
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::{CryptMethod, Format, NdbFile, Nid};
 use pstkit_store::message::normalize_subject;
+use pstkit_store::pid;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 use pstkit_store::{Message, Store};
 
-fn tag(id: u16, t: PropType) -> PropTag {
-    PropTag::new(PropId(id), t)
+fn tag(id: PropId, t: PropType) -> PropTag {
+    PropTag::new(id, t)
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -45,28 +46,46 @@ fn message(depth: u32) -> BoxedStrategy<NewMessage> {
         .prop_map(|(subject, body, n, recipients, files)| NewMessage {
             props: vec![
                 (
-                    tag(0x001A, PropType::String),
+                    tag(pid::MESSAGE_CLASS, PropType::String),
                     PropValue::String("IPM.Note".into()),
                 ),
-                (tag(0x0037, PropType::String), PropValue::String(subject)),
-                (tag(0x1000, PropType::String), PropValue::String(body)),
-                (tag(0x0E07, PropType::Int32), PropValue::Int32(1)),
-                (tag(0x6710, PropType::Int32), PropValue::Int32(n)),
+                (
+                    tag(pid::SUBJECT, PropType::String),
+                    PropValue::String(subject),
+                ),
+                (tag(pid::BODY, PropType::String), PropValue::String(body)),
+                (
+                    tag(pid::MESSAGE_FLAGS, PropType::Int32),
+                    PropValue::Int32(1),
+                ),
+                (tag(PropId(0x6710), PropType::Int32), PropValue::Int32(n)),
             ],
             recipients: recipients
                 .into_iter()
                 .map(|(name, addr, kind)| {
                     vec![
-                        (tag(0x0C15, PropType::Int32), PropValue::Int32(kind)),
-                        (tag(0x3001, PropType::String), PropValue::String(name)),
-                        (tag(0x39FE, PropType::String), PropValue::String(addr)),
+                        (
+                            tag(pid::RECIPIENT_TYPE, PropType::Int32),
+                            PropValue::Int32(kind),
+                        ),
+                        (
+                            tag(pid::DISPLAY_NAME, PropType::String),
+                            PropValue::String(name),
+                        ),
+                        (
+                            tag(pid::SMTP_ADDRESS, PropType::String),
+                            PropValue::String(addr),
+                        ),
                     ]
                 })
                 .collect(),
             attachments: files
                 .into_iter()
                 .map(|(name, data)| NewAttachment {
-                    props: vec![(tag(0x3707, PropType::String), PropValue::String(name))],
+                    props: vec![(
+                        tag(pid::ATTACH_LONG_FILENAME, PropType::String),
+                        PropValue::String(name),
+                    )],
                     content: AttachContent::Data(data),
                 })
                 .collect(),
@@ -79,7 +98,7 @@ fn message(depth: u32) -> BoxedStrategy<NewMessage> {
             if let Some(inner) = inner {
                 m.attachments.push(NewAttachment {
                     props: vec![(
-                        tag(0x3001, PropType::String),
+                        tag(pid::DISPLAY_NAME, PropType::String),
                         PropValue::String("forwarded".into()),
                     )],
                     content: AttachContent::Message(Box::new(inner)),
