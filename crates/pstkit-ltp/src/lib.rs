@@ -5,7 +5,8 @@
 //! structures the messaging layer reads: property contexts
 //! ([`PropertyContext`], the properties of one object) and table contexts
 //! ([`TableContext`], rows such as a folder's messages). Values come out as
-//! [`PropValue`]s.
+//! [`PropValue`]s. Which property an id is, its type and its [MS-OXPROPS]
+//! name are written once, in the table of [`props`].
 //!
 //! Parsing borrows the node's decoded blocks; values are copied only when
 //! decoded. Damage is reported as an [`LtpError`] naming the node and the

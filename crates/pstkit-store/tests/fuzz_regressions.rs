@@ -2,7 +2,7 @@
 //!
 //! Each test is the minimized finding, kept as a test after its fix.
 
-use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
+use pstkit_ltp::{PropTag, PropValue};
 use pstkit_ndb::NdbFile;
 use pstkit_store::pid;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
