@@ -17,7 +17,7 @@ use crate::rtf::decompress_rtf;
 /// nest forever. Each level nests the subnode trees two deeper, which
 /// [`MAX_SUBNODE_DEPTH`](pstkit_ndb::block::MAX_SUBNODE_DEPTH) allows for.
 pub const MAX_EMBED_DEPTH: usize = 32;
-const _: () = assert!(2 * (MAX_EMBED_DEPTH + 1) + 1 <= pstkit_ndb::block::MAX_SUBNODE_DEPTH);
+const _: () = assert!(2 * (MAX_EMBED_DEPTH + 1) < pstkit_ndb::block::MAX_SUBNODE_DEPTH);
 
 /// Reads the common typed properties of a property context, with the 8-bit
 /// strings decoded in the object's code page.
