@@ -1,7 +1,7 @@
 //! Windows code pages as encodings, for the bytes of RTF text (`\ansicpgN`,
-//! `\cpgN`, `\fcharsetN`). The same table as `pstkit_ltp`'s
-//! `encoding_for_codepage` (which reads 8-bit property strings), kept here
-//! so that this crate stands without the rest of pstkit.
+//! `\cpgN`, `\fcharsetN`) and for 8-bit property strings: the one table,
+//! which `pstkit_ltp` re-exports, kept here so that this crate stands
+//! without the rest of pstkit.
 
 use encoding_rs::Encoding;
 
