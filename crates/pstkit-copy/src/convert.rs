@@ -185,11 +185,8 @@ pub fn convert(
     let mut verified = 0;
     let mut census = pstkit_store::Census::default();
     let path = w
-        .finish_with(&mut |tmp| {
-            verified = verify(src, tmp, &digests, stored).map_err(|e| StoreError::Invalid {
-                nid: Nid(0),
-                what: format!("verify pass: {e}"),
-            })?;
+        .finish_with(&mut |tmp| -> Result<()> {
+            verified = verify(src, tmp, &digests, stored)?;
             census = Store::open(tmp.ndb())?.census();
             // The copy is published only if its source stayed as it was.
             if let Some(c) = src.ndb().source_changed() {
@@ -197,7 +194,7 @@ pub fn convert(
             }
             Ok(())
         })
-        .map_err(|e| changed(e.into()))?;
+        .map_err(changed)?;
     summary.verified = verified;
     summary.copy = census;
     summary.bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);

@@ -985,24 +985,28 @@ impl PstWriter {
     /// Writes the folders, tables, store and B-trees; syncs; re-opens the file
     /// and checks every page, block and folder; then renames it into place.
     pub fn finish(self) -> Result<PathBuf> {
-        self.finish_with(&mut |_| Ok(()))
+        self.finish_with(&mut |_| Ok::<(), StoreError>(()))
     }
 
     /// As [`PstWriter::finish`], with one more check of the complete file
     /// (opened at its temporary path) before it is renamed into place; it
-    /// runs beside the file's own check, on the same map.
-    pub fn finish_with(mut self, extra: &mut dyn FnMut(&NdbFile) -> Result<()>) -> Result<PathBuf> {
+    /// runs beside the file's own check, on the same map. Its error comes
+    /// back as it is: the caller's own type, not one of the writer's.
+    pub fn finish_with<E: From<StoreError>>(
+        mut self,
+        extra: &mut dyn FnMut(&NdbFile) -> std::result::Result<(), E>,
+    ) -> std::result::Result<PathBuf, E> {
         self.write_folders()?;
         self.write_mandatory()?;
         let ndb = self.ndb.take().expect("finish runs once");
-        let out = ndb.finish()?;
+        let out = ndb.finish().map_err(StoreError::from)?;
         let written = out.into_file().map_err(io(self.tmp.path()))?;
         // The file's own check and the caller's run side by side, and the
         // sync to disk beside them (it mostly waits for the device): all
         // three read or flush the finished file, none depends on another's
         // result, and all must succeed before the rename.
         // One map for both checks: pages one side brings in serve the other.
-        let file = NdbFile::open(self.tmp.path())?;
+        let file = NdbFile::open(self.tmp.path()).map_err(StoreError::from)?;
         let items = self.items;
         let (synced, own, theirs) = std::thread::scope(|s| {
             let synced = s.spawn(move || written.sync_all());
@@ -1020,7 +1024,9 @@ impl PstWriter {
         own?;
         theirs?;
         drop(file);
-        self.tmp.publish(&self.dest, self.options.replace)?;
+        self.tmp
+            .publish(&self.dest, self.options.replace)
+            .map_err(StoreError::from)?;
         Ok(self.dest)
     }
 }
