@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
-use pstkit_ndb::{CryptMethod, Nid, NidType};
+use pstkit_ndb::{Nid, NidType};
 use pstkit_store::binding::{binding_prop, MailboxBinding};
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 use pstkit_store::{AttachMethod, Message, NameMap, Store, StoreError};
@@ -138,23 +138,21 @@ pub fn convert(
         }
     }
     let mut w = PstWriter::create(dest, wopts)?;
-    // The fastest lane: whole items moved as stored, when the blocks mean
-    // the same in both files and named-property ids can be kept.
-    let moved = pstkit_ndb::stored::can_move_stored(
-        src.ndb().format(),
-        opts.writer.format,
+    // Blocks whose bytes mean the same in both files: large attachments
+    // are copied as stored.
+    let stored = pstkit_ndb::stored::can_move_stored(
+        src.ndb().format().variant,
+        src.ndb().crypt(),
+        opts.writer.format.variant,
         opts.writer.crypt,
-    ) && src.ndb().crypt() == opts.writer.crypt
-        && !opts.rebuild
-        && w.adopt_names(src.names());
+    );
+    // The fastest lane: whole items moved as stored, when named-property
+    // ids can be kept too.
+    let moved = stored && !opts.rebuild && w.adopt_names(src.names());
     if let Some(b) = &opts.binding {
         let id = w.named_prop(&binding_prop())?;
         w.set_store_properties(b.store_properties(id));
     }
-    // The fast path: same variant and an encoding not keyed by block id.
-    let stored = src.ndb().format().variant == opts.writer.format.variant
-        && src.ndb().crypt() == opts.writer.crypt
-        && matches!(opts.writer.crypt, CryptMethod::None | CryptMethod::Permute);
     let mut c = Copier {
         stored,
         moved,

@@ -8,7 +8,7 @@ use crate::block::read_stored_with;
 use crate::block::MAX_SUBNODE_DEPTH;
 use crate::error::{NdbError, Problem, Result, Structure};
 use crate::read::{DataTree, Ndb, Node};
-use crate::{Bid, CryptMethod, Format, Nid};
+use crate::{Bid, CryptMethod, Nid, Variant};
 
 /// One data block as stored: encoded (and for 4K files maybe compressed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,10 +75,22 @@ impl StoredNode<'_> {
     }
 }
 
-/// Whether blocks stored in a file of format `from` and encoding `crypt`
-/// can be written unchanged into one of format `to` and the same encoding.
-pub fn can_move_stored(from: Format, to: Format, crypt: CryptMethod) -> bool {
-    from.variant == to.variant && matches!(crypt, CryptMethod::None | CryptMethod::Permute)
+/// Whether blocks stored in a file of variant `from` and encoding
+/// `from_crypt` can be written unchanged (the same bytes, CRC and size)
+/// into one of variant `to` and encoding `to_crypt`: the one rule for
+/// moving whole items, large attachment streams and their checks. The
+/// variants must agree (block and trailer layout, and 4K compression),
+/// and so must the encodings; cyclic encoding is keyed by block id, which
+/// changes in the new file, so only none and permute move.
+pub fn can_move_stored(
+    from: Variant,
+    from_crypt: CryptMethod,
+    to: Variant,
+    to_crypt: CryptMethod,
+) -> bool {
+    from == to
+        && from_crypt == to_crypt
+        && matches!(from_crypt, CryptMethod::None | CryptMethod::Permute)
 }
 
 impl<'a> Ndb<'a> {
@@ -186,7 +198,7 @@ impl<'a> Ndb<'a> {
 mod tests {
     use super::*;
     use crate::write::NdbWriter;
-    use crate::{FileKind, NdbFile, NidType};
+    use crate::{FileKind, Format, NdbFile, NidType};
 
     fn file_with(crypt: CryptMethod, big: usize) -> Vec<u8> {
         let f = Format::UNICODE;
@@ -310,20 +322,13 @@ mod tests {
 
     #[test]
     fn formats_that_move_stored_blocks() {
-        assert!(can_move_stored(
-            Format::UNICODE,
-            Format::UNICODE,
-            CryptMethod::Permute
-        ));
-        assert!(!can_move_stored(
-            Format::UNICODE,
-            Format::UNICODE,
-            CryptMethod::Cyclic
-        ));
-        assert!(!can_move_stored(
-            Format::ANSI,
-            Format::UNICODE,
-            CryptMethod::None
-        ));
+        use crate::Variant::{Ansi, Unicode, Unicode4k};
+        use CryptMethod::{Cyclic, None, Permute};
+        assert!(can_move_stored(Unicode, Permute, Unicode, Permute));
+        assert!(can_move_stored(Unicode4k, None, Unicode4k, None));
+        assert!(!can_move_stored(Unicode, Cyclic, Unicode, Cyclic));
+        assert!(!can_move_stored(Ansi, None, Unicode, None));
+        assert!(!can_move_stored(Unicode, None, Unicode, Permute));
+        assert!(!can_move_stored(Unicode4k, None, Unicode, None));
     }
 }

@@ -122,9 +122,10 @@ impl StoredStream {
     /// Whether a file of this variant and encoding can take the blocks as
     /// they are.
     pub fn fits(&self, variant: Variant, crypt: CryptMethod) -> bool {
-        self.variant == Some(variant)
-            && self.crypt == Some(crypt)
-            && matches!(crypt, CryptMethod::None | CryptMethod::Permute)
+        match (self.variant, self.crypt) {
+            (Some(v), Some(c)) => pstkit_ndb::stored::can_move_stored(v, c, variant, crypt),
+            _ => false,
+        }
     }
 }
 
