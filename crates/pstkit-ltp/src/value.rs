@@ -134,7 +134,8 @@ impl fmt::Display for FileTime {
 /// the lowest crate that needs it (RTF names code pages too).
 pub use pstkit_rtf::codepage::encoding_for_codepage;
 
-/// Code page used when an object names none (or an unknown one).
+/// Code page for 8-bit strings when an object names none (or an unknown
+/// one): Western European, what Outlook uses on most systems.
 pub const DEFAULT_CODEPAGE: u32 = 1252;
 
 /// Text of 8-bit string bytes in `codepage`, trailing NULs removed.

@@ -9,9 +9,7 @@ use crate::message::{Message, Props};
 use crate::names::NameMap;
 use crate::pid;
 
-/// Code page for 8-bit strings when an object names none (Western European,
-/// what Outlook uses on most systems).
-pub const DEFAULT_CODEPAGE: u32 = 1252;
+pub use pstkit_ltp::DEFAULT_CODEPAGE;
 
 /// An opened message store: the store's properties, its named-property map
 /// and the way into its folders.
