@@ -18,6 +18,10 @@ pub enum CopyError {
     /// A node or block below could not be read.
     #[error(transparent)]
     Ndb(#[from] NdbError),
+    /// A thread of pstkit's own stopped (it panicked): a bug, not damage in
+    /// the file, so it names no item.
+    #[error("{0} stopped unexpectedly (a pstkit bug; the output is not kept)")]
+    Internal(&'static str),
     /// An output file or directory could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Io {

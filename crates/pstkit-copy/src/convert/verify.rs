@@ -331,12 +331,8 @@ pub(super) fn verify(
         handles
             .into_iter()
             .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(CopyError::Verify {
-                        nid: Nid(0),
-                        what: "verify thread panicked".into(),
-                    })
-                })
+                h.join()
+                    .unwrap_or_else(|_| Err(CopyError::Internal("a verify thread")))
             })
             .collect()
     });

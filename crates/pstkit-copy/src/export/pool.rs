@@ -70,10 +70,9 @@ impl Pool {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
-        let first = batch[0].0.nid;
         let sent = self.jobs.as_ref().map(|j| j.send((self.next, batch)));
         if !matches!(sent, Some(Ok(()))) {
-            return Err(stopped(first));
+            return Err(CopyError::Internal("an export worker"));
         }
         self.next += 1;
         Ok(())
@@ -100,17 +99,9 @@ impl Pool {
                 Ok((seq, r)) => {
                     self.waiting.insert(seq, r);
                 }
-                Err(_) => return Err(stopped(Nid(0))),
+                Err(_) => return Err(CopyError::Internal("an export worker")),
             }
         }
-    }
-}
-
-fn stopped(nid: Nid) -> CopyError {
-    CopyError::Damaged {
-        folder: String::new(),
-        nid,
-        what: "export workers stopped".into(),
     }
 }
 
