@@ -332,7 +332,7 @@ pub(super) fn verify(
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(CopyError::Internal("a verify thread")))
+                    .unwrap_or(Err(CopyError::Internal("a verify thread")))
             })
             .collect()
     });
