@@ -165,7 +165,8 @@ fn copy(
                 b.set_message("verifying");
             }
         }
-        CopyEvent::Folder { .. } => {}
+        // Folders, and events added later, show nothing of their own.
+        _ => {}
     })?;
     if let Some(b) = bar {
         b.finish_and_clear();

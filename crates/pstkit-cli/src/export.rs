@@ -62,6 +62,7 @@ pub fn run(
         ExportEvent::FolderFailed { folder, nid, error } => {
             bar.suspend(|| eprintln!("pstkit: folder {nid} in {folder:?}: {error}"));
         }
+        _ => {}
     })
     .with_context(|| format!("cannot export to {}", out.display()))?;
     bar.finish_and_clear();

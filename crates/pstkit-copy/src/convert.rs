@@ -55,6 +55,7 @@ pub struct ConvertOptions {
 
 /// What happens during a conversion, for progress and reports.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum CopyEvent<'e> {
     /// A folder is being copied.
     Folder {

@@ -8,6 +8,7 @@ use pstkit_store::StoreError;
 
 /// Errors of exporting.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CopyError {
     /// The messaging layer could not read an object.
     #[error(transparent)]

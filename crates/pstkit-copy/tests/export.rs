@@ -46,7 +46,7 @@ fn run(store: &Store<'_>, format: ExportFormat) -> Run {
         ExportEvent::FolderFailed { folder, nid, error } => {
             failures.push(format!("folder {folder} {nid}: {error}"))
         }
-        ExportEvent::Counted { .. } => {}
+        _ => {}
     })
     .unwrap();
     assert!(failures.is_empty(), "{failures:#?}");

@@ -11,6 +11,7 @@ use crate::value::DecodeError;
 
 /// Errors of the LTP layer.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LtpError {
     /// The node's blocks could not be read.
     #[error(transparent)]

@@ -12,6 +12,7 @@ use crate::tag::PropType;
 
 /// Why stored bytes are not a value of their type.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// A fixed-size value has the wrong length.
     #[error("{ptype} value is {found} bytes, expected {expected}")]

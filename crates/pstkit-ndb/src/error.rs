@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 /// The on-disk structure an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Structure {
     /// The whole file (length, mapping).
     File,
@@ -57,6 +58,7 @@ impl fmt::Display for Structure {
 
 /// What is wrong with a structure.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Problem {
     /// The file ends before the structure does.
     Truncated {
@@ -207,6 +209,7 @@ impl fmt::Display for Corruption {
 
 /// Errors of the NDB layer.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NdbError {
     /// The file could not be opened or mapped.
     #[error("cannot read {path}: {source}")]

@@ -5,6 +5,7 @@ use pstkit_ndb::{NdbError, Nid};
 
 /// Errors of the messaging layer.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// A property or table context below could not be read.
     #[error(transparent)]

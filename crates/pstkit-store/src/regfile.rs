@@ -143,6 +143,7 @@ pub struct RegError {
 
 /// What is wrong with a `.reg` file.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegErrorKind {
     /// The file is larger than [`Limits::max_bytes`].
     #[error("the file is {size} bytes, more than the {limit} bytes read")]

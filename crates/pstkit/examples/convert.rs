@@ -45,6 +45,8 @@ fn run(args: Vec<std::ffi::OsString>) -> Result<(), pstkit::Error> {
                 eprintln!("left out item {nid} of {folder}: {error}")
             }
             CopyEvent::Verifying => println!("verifying"),
+            // Events a later version adds.
+            _ => {}
         }
     })?;
     println!(

@@ -95,6 +95,7 @@ pub use pstkit_store::{
 
 /// Any error of the layers below.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// From the node database.
     #[error(transparent)]

@@ -43,6 +43,7 @@ pub enum ExportFormat {
 
 /// What an export reports as it goes, for progress displays and logs.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ExportEvent {
     /// The first, cheap pass counted the folders and items to come.
     Counted {
