@@ -648,6 +648,7 @@ fn set_notice(path: &Path, store: &Store<'_>) {
 }
 
 /// What `binding set` was asked for.
+#[derive(Debug)]
 pub struct SetArgs<'a> {
     /// Exchange server host name.
     pub server: &'a str,

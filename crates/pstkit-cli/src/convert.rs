@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::EXIT_DAMAGED;
 
 /// What `convert` was asked for.
+#[derive(Debug)]
 pub struct ConvertArgs {
     /// Source file.
     pub src: PathBuf,

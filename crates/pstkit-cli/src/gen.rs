@@ -8,6 +8,7 @@ use pstkit::store::synth::{generate, Synth, SynthOptions};
 use pstkit::store::write::{PstWriter, WriterOptions};
 
 /// Options of `gen` beyond the output path.
+#[derive(Debug)]
 pub struct GenArgs {
     /// Messages to write.
     pub messages: u64,

@@ -60,7 +60,7 @@ pub fn push_folded(out: &mut String, line: &str) {
 }
 
 /// Builds a vCard or iCalendar object line by line.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Lines {
     out: String,
 }

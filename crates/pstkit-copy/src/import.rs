@@ -204,6 +204,14 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
     })
 }
 
+impl<R> std::fmt::Debug for MboxReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MboxReader")
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Reads an mbox (mboxo or mboxrd) one message at a time.
 pub struct MboxReader<R> {
     input: R,

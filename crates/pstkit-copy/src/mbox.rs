@@ -44,6 +44,16 @@ pub fn escape_into(out: &mut Vec<u8>, message: &[u8]) {
     out.push(b'\n');
 }
 
+impl std::fmt::Debug for MboxWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MboxWriter")
+            .field("path", &self.path)
+            .field("count", &self.count)
+            .field("open", &self.file.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 /// One mbox file being written: appended to under a temporary name and
 /// renamed into place by [`MboxWriter::finish`], so that a reader never
 /// sees half a folder. Dropped unfinished, it removes its temporary file.

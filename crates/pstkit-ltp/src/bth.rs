@@ -210,6 +210,15 @@ struct Frame<'h> {
     level: u8,
 }
 
+impl std::fmt::Debug for BthIter<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BthIter")
+            .field("depth", &self.stack.len())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Iterator over a BTH's leaf records; see [`Bth::iter`].
 pub struct BthIter<'h, 'a> {
     bth: Bth<'h, 'a>,

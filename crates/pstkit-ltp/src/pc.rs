@@ -229,6 +229,14 @@ impl<'a> PropertyContext<'a> {
     }
 }
 
+impl std::fmt::Debug for Props<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Props")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Iterator over a PC's properties; see [`PropertyContext::props`].
 pub struct Props<'p, 'a> {
     pc: &'p PropertyContext<'a>,

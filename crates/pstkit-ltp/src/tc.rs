@@ -334,6 +334,15 @@ impl std::fmt::Debug for TableContext<'_> {
     }
 }
 
+impl std::fmt::Debug for Rows<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rows")
+            .field("next", &self.next)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Iterator over a table's rows; see [`TableContext::iter`].
 pub struct Rows<'t, 'a> {
     tc: &'t TableContext<'a>,
@@ -477,6 +486,14 @@ impl<'t, 'a> Row<'t, 'a> {
             row: *self,
             next: 0,
         }
+    }
+}
+
+impl std::fmt::Debug for Cells<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cells")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
     }
 }
 

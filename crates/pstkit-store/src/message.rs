@@ -63,6 +63,16 @@ pub fn normalize_subject(s: &str) -> String {
     }
 }
 
+// Shows which object it is, not its bytes.
+impl std::fmt::Debug for Message<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("nid", &self.node.nid())
+            .field("codepage", &self.codepage)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A message: a folder's item, or a message embedded in an attachment.
 pub struct Message<'a> {
     node: Node<'a>,
@@ -389,6 +399,16 @@ impl AttachMethod {
             7 => AttachMethod::ByWebReference,
             o => AttachMethod::Other(o),
         }
+    }
+}
+
+// Shows which object it is, not its bytes.
+impl std::fmt::Debug for Attachment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("nid", &self.node.nid())
+            .field("codepage", &self.codepage)
+            .finish_non_exhaustive()
     }
 }
 

@@ -11,6 +11,17 @@ use crate::pid;
 
 pub use pstkit_ltp::DEFAULT_CODEPAGE;
 
+// Shows which store it is, not its bytes.
+impl std::fmt::Debug for Store<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("kind", &self.ndb.header().kind)
+            .field("variant", &self.ndb.format().variant)
+            .field("codepage", &self.codepage)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An opened message store: the store's properties, its named-property map
 /// and the way into its folders.
 pub struct Store<'a> {
@@ -220,6 +231,15 @@ fn infer_codepage(ndb: Ndb<'_>) -> Option<u32> {
     votes.into_iter().max_by_key(|v| v.1).map(|v| v.0)
 }
 
+// Shows which folder it is, not its bytes.
+impl std::fmt::Debug for Folder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Folder")
+            .field("nid", &self.nid)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A folder.
 pub struct Folder<'a> {
     ndb: Ndb<'a>,
@@ -311,6 +331,15 @@ impl<'a> Folder<'a> {
     }
 }
 
+impl std::fmt::Debug for FolderWalk<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FolderWalk")
+            .field("to_visit", &self.stack.len())
+            .field("visited", &self.seen.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Depth-first walk over the folder tree; see [`Store::walk`].
 pub struct FolderWalk<'s, 'a> {
     store: &'s Store<'a>,
@@ -324,6 +353,15 @@ pub struct FolderWalk<'s, 'a> {
 /// A folder a walk could not read (or whose subfolders it could not list):
 /// its id, the path of its parent, and why.
 pub type WalkError = (Nid, Vec<String>, StoreError);
+
+impl std::fmt::Debug for WalkedFolder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WalkedFolder")
+            .field("path", &self.path)
+            .field("folder", &self.folder)
+            .finish()
+    }
+}
 
 /// A folder met by a walk, with its path.
 pub struct WalkedFolder<'a> {

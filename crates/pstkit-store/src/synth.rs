@@ -193,6 +193,14 @@ fn time(id: PropId, v: FileTime) -> (PropTag, PropValue) {
     (PropTag::new(id, PropType::Time), PropValue::Time(v))
 }
 
+impl std::fmt::Debug for Synth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Synth")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Generates messages into a writer.
 pub struct Synth {
     rng: Rng,

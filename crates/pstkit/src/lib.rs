@@ -111,6 +111,18 @@ pub enum Error {
     Copy(#[from] copy::CopyError),
 }
 
+// Shows which file it is, not its bytes.
+impl std::fmt::Debug for Pst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let h = self.file.header();
+        f.debug_struct("Pst")
+            .field("kind", &h.kind)
+            .field("variant", &h.variant_name())
+            .field("size", &self.file.ndb().data().len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// An opened `.pst` or `.ost` file.
 pub struct Pst {
     file: ndb::NdbFile,

@@ -214,6 +214,17 @@ struct FolderState {
     unread: i32,
 }
 
+impl std::fmt::Debug for PstWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PstWriter")
+            .field("dest", &self.dest)
+            .field("variant", &self.variant)
+            .field("folders", &self.folders.len())
+            .field("items", &self.items)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Writes a new PST or OST file; see the module documentation.
 pub struct PstWriter {
     ndb: Option<NdbWriter<FileSink>>,

@@ -11,6 +11,14 @@ use crate::names::{Guid, NamedProp, PropName};
 /// Hash buckets Outlook uses.
 pub const BUCKETS: u32 = 251;
 
+impl std::fmt::Debug for NameMapBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NameMapBuilder")
+            .field("names", &self.order.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Assigns property ids from 0x8000 up to named properties, in first-use order.
 #[derive(Default)]
 pub struct NameMapBuilder {

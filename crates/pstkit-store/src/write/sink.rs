@@ -18,6 +18,16 @@ const DEPTH: usize = 3;
 /// find the whole file still in memory.
 const WRITEBACK: u64 = 32 << 20;
 
+// The buffers are bytes on their way to the file: their sizes, not their bytes.
+impl std::fmt::Debug for FileSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSink")
+            .field("at", &self.at)
+            .field("buffered", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A [`Write`] + [`Seek`] over a file, writing on a background thread.
 pub struct FileSink {
     buf: Vec<u8>,
