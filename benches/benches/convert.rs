@@ -27,6 +27,7 @@ fn convert_once(src: &Path, out: &Path) -> Duration {
         binding: None,
         salvage: false,
         rebuild: false,
+        threads: None,
     };
     let summary = convert(&store, out, &opts, &mut |_| {}).expect("convert");
     let took = start.elapsed();

@@ -37,6 +37,8 @@ fuzz_target!(|input: &[u8]| {
         binding: None,
         salvage: true,
         rebuild: false,
+        // One thread: the fuzzer runs many inputs a second.
+        threads: Some(1),
     };
     let summary = match convert(&store, &dest, &opts, &mut |_| {}) {
         Ok(s) => s,

@@ -730,6 +730,7 @@ pub fn set(path: &Path, a: &SetArgs<'_>) -> anyhow::Result<u8> {
         binding: binding_of(Some(server), Some(mailbox), profile)?,
         salvage: false,
         rebuild: false,
+        threads: None,
     };
     let summary = convert(&store, &dest, &opts, &mut |_| {})?;
     drop(store);

@@ -130,6 +130,7 @@ fn copy(
         binding,
         salvage: a.salvage,
         rebuild: a.rebuild,
+        threads: None,
     };
     let total = count_items(&store);
     let bar = crate::gen::progress_bar(total);

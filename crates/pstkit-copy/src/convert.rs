@@ -51,6 +51,9 @@ pub struct ConvertOptions {
     /// but an item whose own structures (tables, values) cannot be read is
     /// reported (and with `salvage` left out) instead of copied as it is.
     pub rebuild: bool,
+    /// Threads of the verify pass (default: one per CPU; at most
+    /// [`crate::MAX_THREADS`]).
+    pub threads: Option<usize>,
 }
 
 /// What happens during a conversion, for progress and reports.
@@ -185,7 +188,7 @@ pub fn convert(
     let mut census = pstkit_store::Census::default();
     let path = w
         .finish_with(&mut |tmp| -> Result<()> {
-            verified = verify(src, tmp, &digests, stored)?;
+            verified = verify(src, tmp, &digests, stored, opts.threads)?;
             census = Store::open(tmp.ndb())?.census();
             // The copy is published only if its source stayed as it was.
             if let Some(c) = src.ndb().source_changed() {

@@ -55,3 +55,20 @@ pub(crate) fn data_offset(ndb: pstkit_ndb::Ndb<'_>, nid: pstkit_ndb::Nid) -> u64
         .and_then(|e| ndb.block_entry(e.data))
         .map_or(u64::MAX, |b| b.bref.ib.0)
 }
+
+/// Most worker threads a copy or an export starts: each holds a message
+/// (and, for an export, its rendered bytes) in memory, so the count bounds
+/// memory as well as CPU.
+pub const MAX_THREADS: usize = 8;
+
+/// The threads to start: `asked`, or one per CPU; at least 1, at most
+/// [`MAX_THREADS`].
+pub(crate) fn worker_threads(asked: Option<usize>) -> usize {
+    asked
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(1)
+        })
+        .clamp(1, MAX_THREADS)
+}

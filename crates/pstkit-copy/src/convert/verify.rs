@@ -314,14 +314,12 @@ pub(super) fn verify(
     file: &NdbFile,
     digests: &[Digest],
     stored: bool,
+    threads: Option<usize>,
 ) -> Result<u64> {
     // The items are checked on one thread per CPU, each through its own
     // view of the copy; the first difference (in copy order) is then
     // described here, where the source can be read.
-    let threads = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .clamp(1, 8);
+    let threads = crate::worker_threads(threads);
     let part = digests.len().div_ceil(threads).max(1);
     let outcomes: Vec<Result<Option<&Digest>>> = std::thread::scope(|s| {
         let handles: Vec<_> = digests
@@ -458,14 +456,14 @@ mod tests {
         let store = Store::open(file.ndb()).unwrap();
         let mut digests = true_digests(&store);
         assert_eq!(digests.len(), 60);
-        assert_eq!(verify(&store, &file, &digests, false).unwrap(), 60);
+        assert_eq!(verify(&store, &file, &digests, false, None).unwrap(), 60);
 
         // Two wrong digests, far apart (in different threads' shares when
         // there are several): the earlier one is reported, with what
         // differs.
         digests[50].digest ^= 1;
         digests[20].digest ^= 1;
-        match verify(&store, &file, &digests, false) {
+        match verify(&store, &file, &digests, false, None) {
             Err(CopyError::Verify { nid, what }) => {
                 assert_eq!(nid, digests[20].dest);
                 assert!(what.contains("differs"), "{what}");
@@ -473,14 +471,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         digests[20].digest ^= 1;
-        match verify(&store, &file, &digests, false) {
+        match verify(&store, &file, &digests, false, None) {
             Err(CopyError::Verify { nid, .. }) => assert_eq!(nid, digests[50].dest),
             other => panic!("{other:?}"),
         }
         digests[50].digest ^= 1;
         // A moved item whose blocks differ.
         digests[1].digest ^= 1;
-        match verify(&store, &file, &digests, false) {
+        match verify(&store, &file, &digests, false, None) {
             Err(CopyError::Verify { nid, what }) => {
                 assert_eq!(nid, digests[1].dest);
                 assert!(what.contains("block by block"), "{what}");

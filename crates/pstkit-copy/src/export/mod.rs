@@ -129,7 +129,7 @@ pub struct ExportOptions {
     /// Whether the output may already hold files, which the export then
     /// replaces (`--force`); by default it must be absent or empty.
     pub replace: Replace,
-    /// Worker threads (default: one per CPU, at most 8).
+    /// Worker threads (default: one per CPU; at most [`crate::MAX_THREADS`]).
     pub threads: Option<usize>,
 }
 
@@ -249,14 +249,7 @@ fn export_into(
         items: plan.iter().map(|p| p.ids.len()).sum(),
     });
 
-    let workers = opts
-        .threads
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(usize::from)
-                .unwrap_or(1)
-        })
-        .clamp(1, 8);
+    let workers = crate::worker_threads(opts.threads);
     let (jobs, job_rx) = std::sync::mpsc::channel();
     let job_rx = std::sync::Mutex::new(job_rx);
     let (res_tx, results) = std::sync::mpsc::channel();
