@@ -125,6 +125,7 @@ fn salvage_options(rebuild: bool) -> ConvertOptions {
         binding: None,
         salvage: true,
         rebuild,
+        threads: None,
     }
 }
 
