@@ -378,6 +378,87 @@ mod tests {
     use crate::{BRef, Ib};
     use proptest::prelude::*;
 
+    /// An SLBLOCK (level 0) or SIBLOCK (level 1) header claiming `count`
+    /// entries, over `room` entries' worth of bytes.
+    fn subnode_block(f: Format, level: u8, count: u16, room: usize) -> Vec<u8> {
+        let entry = if level == 0 { 3 } else { 2 } * f.id_size;
+        let mut b = vec![0u8; f.subnode_header_size() + room * entry];
+        b[0] = 0x02;
+        b[1] = level;
+        b[2..4].copy_from_slice(&count.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn subnode_entry_counts_are_checked_at_their_edge() {
+        for f in [Format::ANSI, Format::UNICODE, Format::UNICODE_4K] {
+            for (level, per) in [(0u8, 3), (1, 2)] {
+                let h = parse_subnode_block(&subnode_block(f, level, 5, 5), f).unwrap();
+                assert_eq!(h, SubnodeHeader { level, count: 5 });
+                assert_eq!(h.entry_size(f), per * f.id_size);
+                // One entry more than the bytes hold: refused, saying how
+                // many fit.
+                assert_eq!(
+                    parse_subnode_block(&subnode_block(f, level, 6, 5), f),
+                    Err(Problem::Size {
+                        what: "subnode entry count",
+                        expected: 5,
+                        found: 6,
+                    })
+                );
+                // Bytes for 5 entries and a part of a 6th: 5 fit.
+                let mut b = subnode_block(f, level, 6, 5);
+                b.extend(std::iter::repeat_n(0, per * f.id_size - 1));
+                assert_eq!(
+                    parse_subnode_block(&b, f),
+                    Err(Problem::Size {
+                        what: "subnode entry count",
+                        expected: 5,
+                        found: 6,
+                    })
+                );
+                // No entries in exactly the header's bytes.
+                let h = parse_subnode_block(&subnode_block(f, level, 0, 0), f).unwrap();
+                assert_eq!(h.count, 0);
+            }
+            // Shorter than the header.
+            let short = &subnode_block(f, 0, 0, 0)[..f.subnode_header_size() - 1];
+            assert!(matches!(
+                parse_subnode_block(short, f),
+                Err(Problem::Truncated { .. })
+            ));
+            assert!(matches!(
+                parse_subnode_block(&[0x02, 0], f),
+                Err(Problem::Truncated { .. })
+            ));
+            // Level 2 and up do not exist.
+            assert!(parse_subnode_block(&subnode_block(f, 2, 0, 0), f).is_err());
+        }
+    }
+
+    #[test]
+    fn subnode_entries_are_read_at_their_place() {
+        for f in [Format::ANSI, Format::UNICODE] {
+            let w = f.id_size;
+            let mut b = subnode_block(f, 0, 2, 2);
+            let hs = f.subnode_header_size();
+            // Second SLENTRY: nid 0x2B, data 0x40, sub 0x46.
+            for (k, v) in [(0, 0x2Bu64), (1, 0x40), (2, 0x46)] {
+                let at = hs + 3 * w + k * w;
+                b[at..at + w].copy_from_slice(&v.to_le_bytes()[..w]);
+            }
+            let e = sl_entry(&b, f, 1);
+            assert_eq!((e.nid, e.data, e.sub), (Nid(0x2B), Bid(0x40), Bid(0x46)));
+            // Second SIENTRY: nid 0x61, block 0x52.
+            let mut b = subnode_block(f, 1, 2, 2);
+            for (k, v) in [(0, 0x61u64), (1, 0x52)] {
+                let at = hs + 2 * w + k * w;
+                b[at..at + w].copy_from_slice(&v.to_le_bytes()[..w]);
+            }
+            assert_eq!(si_entry(&b, f, 1), (Nid(0x61), Bid(0x52)));
+        }
+    }
+
     #[test]
     fn spec_xblock_trailer() {
         let t = [
