@@ -31,6 +31,7 @@ pub mod header;
 pub mod ids;
 pub mod page;
 pub mod read;
+pub mod recover;
 pub mod stored;
 pub mod write;
 
@@ -41,4 +42,5 @@ pub use format::{Format, Variant};
 pub use header::{FileKind, Header};
 pub use ids::{BRef, Bid, Ib, Nid, NidType};
 pub use read::{Backing, MappedFile, Ndb, NdbFile, Node, NodeReader, SubnodeTree};
+pub use recover::{RecoveredIndex, RecoveryReport};
 pub use stored::{StoredBlock, StoredNode};

@@ -13,6 +13,7 @@ use crate::block::{
 use crate::btree::{lookup_in, BTreeIter, BbtEntry, NbtEntry};
 use crate::error::{NdbError, Problem, Result, Structure};
 use crate::page::PageCache;
+use crate::recover::{missing_block, rebuild, IndexIter, RecoveredIndex, RecoveryReport};
 use crate::{Bid, CryptMethod, Format, Header, Nid};
 
 /// What an [`NdbFile`] reads from: a memory map or a byte buffer.
@@ -91,6 +92,9 @@ pub struct NdbFile<D = MappedFile> {
     data: D,
     header: Header,
     pages: PageCache,
+    /// The index rebuilt by [`NdbFile::recover`], used instead of the
+    /// file's B-trees; `None` for a file read through its B-trees.
+    index: Option<RecoveredIndex>,
 }
 
 impl<D: Backing> Pager for NdbFile<D> {
@@ -116,6 +120,14 @@ impl NdbFile<MappedFile> {
         let path = path.as_ref();
         let map = map_input(path)?;
         Self::new_lenient(map).map_err(|e| not_pst(path, e))
+    }
+
+    /// Maps `path` read-only and rebuilds its index from a scan of the
+    /// whole file (see [`crate::recover`]), for files whose B-trees are
+    /// damaged. Only the header must be readable; its CRCs are not
+    /// required to match.
+    pub fn open_recovering(path: impl AsRef<Path>) -> Result<(Self, RecoveryReport)> {
+        Ok(Self::open_lenient(path)?.recover())
     }
 }
 
@@ -179,6 +191,7 @@ impl<D: Backing> NdbFile<D> {
             data,
             header,
             pages,
+            index: None,
         })
     }
 
@@ -191,7 +204,21 @@ impl<D: Backing> NdbFile<D> {
             data,
             header,
             pages,
+            index: None,
         })
+    }
+
+    /// The same file, its nodes and blocks looked up in an index rebuilt
+    /// by scanning every page and block position instead of its B-trees.
+    pub fn recover(mut self) -> (Self, RecoveryReport) {
+        let (index, report) = rebuild(self.data.as_ref(), &self.header, &|| self.data.release());
+        self.index = Some(index);
+        (self, report)
+    }
+
+    /// The rebuilt index, when [`NdbFile::recover`] made one.
+    pub fn recovered_index(&self) -> Option<&RecoveredIndex> {
+        self.index.as_ref()
     }
 
     /// A borrowed view for reading.
@@ -201,6 +228,7 @@ impl<D: Backing> NdbFile<D> {
             header: &self.header,
             pager: self,
             pages: &self.pages,
+            index: self.index.as_ref(),
         }
     }
 
@@ -217,6 +245,7 @@ pub struct Ndb<'a> {
     header: &'a Header,
     pager: &'a dyn Pager,
     pages: &'a PageCache,
+    index: Option<&'a RecoveredIndex>,
 }
 
 impl<'a> Ndb<'a> {
@@ -266,9 +295,18 @@ impl<'a> Ndb<'a> {
         }
     }
 
+    /// Whether nodes and blocks are looked up in a rebuilt index rather
+    /// than the file's B-trees.
+    pub fn is_recovered(&self) -> bool {
+        self.index.is_some()
+    }
+
     /// The NBT entry of `nid`.
     pub fn node_entry(&self, nid: Nid) -> Result<NbtEntry> {
         self.release_if_due();
+        if let Some(ix) = self.index {
+            return ix.node(nid).copied().ok_or(NdbError::NodeNotFound(nid));
+        }
         lookup_in::<NbtEntry>(
             self.data,
             self.format(),
@@ -280,13 +318,23 @@ impl<'a> Ndb<'a> {
     }
 
     /// Every NBT entry in key order, lazily.
-    pub fn nodes(&self) -> BTreeIter<'a, NbtEntry> {
-        BTreeIter::new(self.data, self.format(), self.header.root.nbt)
+    pub fn nodes(&self) -> IndexIter<'a, NbtEntry> {
+        match self.index {
+            Some(ix) => IndexIter::Rebuilt(ix.nodes().iter()),
+            None => IndexIter::Tree(BTreeIter::new(
+                self.data,
+                self.format(),
+                self.header.root.nbt,
+            )),
+        }
     }
 
     /// The BBT entry of `bid` (the reserved bit is ignored).
     pub fn block_entry(&self, bid: Bid) -> Result<BbtEntry> {
         self.release_if_due();
+        if let Some(ix) = self.index {
+            return ix.block(bid).copied().ok_or_else(|| missing_block(bid));
+        }
         lookup_in::<BbtEntry>(
             self.data,
             self.format(),
@@ -305,8 +353,15 @@ impl<'a> Ndb<'a> {
     }
 
     /// Every BBT entry in key order, lazily.
-    pub fn blocks(&self) -> BTreeIter<'a, BbtEntry> {
-        BTreeIter::new(self.data, self.format(), self.header.root.bbt)
+    pub fn blocks(&self) -> IndexIter<'a, BbtEntry> {
+        match self.index {
+            Some(ix) => IndexIter::Rebuilt(ix.blocks().iter()),
+            None => IndexIter::Tree(BTreeIter::new(
+                self.data,
+                self.format(),
+                self.header.root.bbt,
+            )),
+        }
     }
 
     /// The verified, decoded contents of the block an entry describes.
