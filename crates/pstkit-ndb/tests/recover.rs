@@ -4,6 +4,7 @@
 //! B-trees on an intact file.
 
 mod damage;
+use pstkit_ndb as ndb;
 
 use std::collections::BTreeMap;
 

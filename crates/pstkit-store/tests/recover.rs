@@ -4,6 +4,7 @@
 
 #[path = "../../pstkit-ndb/tests/damage/mod.rs"]
 mod damage;
+use pstkit_ndb as ndb;
 
 use std::collections::BTreeMap;
 

@@ -1,11 +1,13 @@
 //! Deterministic damage to the index of a PST/OST file, for the recovery
-//! tests (also used by `crates/pstkit-store/tests/recover.rs`).
+//! tests (also used by the store's and the command's recovery tests). The
+//! including test names the NDB crate `ndb` at its root (`use pstkit_ndb as
+//! ndb;`, or `use pstkit::ndb;`).
 
 #![allow(dead_code)]
 
-use pstkit_ndb::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
-use pstkit_ndb::page::PageType;
-use pstkit_ndb::{BRef, Bid, Format, Header, Ib};
+use super::ndb::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
+use super::ndb::page::PageType;
+use super::ndb::{BRef, Bid, Format, Header, Ib};
 
 /// The damage kinds the recovery must survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +74,7 @@ fn level_at(f: Format) -> usize {
 
 fn reseal(data: &mut [u8], f: Format, ptype: PageType, bref: BRef) {
     let at = bref.ib.0 as usize;
-    pstkit_ndb::write::seal_page(
+    super::ndb::write::seal_page(
         &mut data[at..at + f.page_size],
         f,
         ptype,
@@ -92,10 +94,10 @@ fn root_offsets(f: Format) -> [usize; 4] {
 
 /// Recomputes the header CRCs, so the header still reads.
 fn fix_header_crc(data: &mut [u8], f: Format) {
-    let partial = pstkit_ndb::crc::crc(&data[8..479]);
+    let partial = super::ndb::crc::crc(&data[8..479]);
     data[4..8].copy_from_slice(&partial.to_le_bytes());
     if f.id_size == 8 {
-        let full = pstkit_ndb::crc::crc(&data[8..524]);
+        let full = super::ndb::crc::crc(&data[8..524]);
         data[524..528].copy_from_slice(&full.to_le_bytes());
     }
 }
