@@ -94,7 +94,7 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
     crate::sweep_beside(&a.dst);
     pstkit_output::check_destination(&a.dst, a.replace, &[&a.src])?;
     let file = if a.salvage {
-        NdbFile::open_lenient(&a.src)?
+        open_salvaging(&a.src)?
     } else {
         NdbFile::open(&a.src)?
     };
@@ -104,6 +104,25 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
         Some(changed) => changed.into(),
         None => e,
     })
+}
+
+/// Opens a source to salvage: through its own B-trees when both walk
+/// without an error, otherwise through an index rebuilt by scanning the
+/// whole file, whose counts go to stderr. The walk reads the B-tree pages
+/// only, the scan every byte; on intact trees both give the same index, so
+/// the scan is paid only where it finds what the trees lost.
+fn open_salvaging(src: &std::path::Path) -> anyhow::Result<NdbFile> {
+    let file = NdbFile::open_lenient(src)?;
+    let ndb = file.ndb();
+    if !ndb.nodes().any(|e| e.is_err()) && !ndb.blocks().any(|e| e.is_err()) {
+        return Ok(file);
+    }
+    let (file, report) = file.recover();
+    eprintln!(
+        "{}: the node or block B-tree is damaged; {report}",
+        src.display()
+    );
+    Ok(file)
 }
 
 /// The copy itself, from the opened source.
