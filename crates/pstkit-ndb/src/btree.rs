@@ -519,3 +519,11 @@ mod tests {
         assert_eq!(partition(4, |i| keys[i] <= 9), 4);
     }
 }
+
+impl<E> std::fmt::Debug for BTreeIter<'_, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BTreeIter")
+            .field("depth", &self.stack.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -582,3 +582,12 @@ mod tests {
         assert!(e.to_string().contains("at offset 0x200"), "{e}");
     }
 }
+
+// Thousands of bits and counters: what they add up to.
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCache")
+            .field("pages", &(self.verified.len() * 64))
+            .finish_non_exhaustive()
+    }
+}

@@ -757,3 +757,54 @@ impl std::io::Read for NodeReader<'_, '_> {
         Ok(n)
     }
 }
+
+// The handles below show which file and object they are, never the
+// file's bytes.
+impl<D> std::fmt::Debug for NdbFile<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NdbFile")
+            .field("kind", &self.header.kind)
+            .field("variant", &self.header.format.variant)
+            .field("recovered", &self.index.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Ndb<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ndb")
+            .field("variant", &self.header.format.variant)
+            .field("len", &self.data.len())
+            .field("recovered", &self.index.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("nid", &self.nid)
+            .field("size", &self.tree.size)
+            .field("blocks", &self.tree.leaves.len())
+            .field("sub", &self.sub)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for SubnodeTree<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubnodeTree")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NodeReader<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeReader")
+            .field("nid", &self.node.nid)
+            .field("block", &self.next)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}

@@ -810,3 +810,12 @@ mod tests {
         assert_eq!(r.blocks_only_scanned, 1);
     }
 }
+
+impl<E> std::fmt::Debug for IndexIter<'_, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IndexIter::Tree(_) => "IndexIter::Tree",
+            IndexIter::Rebuilt(_) => "IndexIter::Rebuilt",
+        })
+    }
+}

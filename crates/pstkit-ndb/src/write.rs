@@ -799,3 +799,14 @@ fn write_id(b: &mut [u8], width: usize, v: u64) {
         LE::write_u64(b, v);
     }
 }
+
+impl<W: Write + Seek> std::fmt::Debug for NdbWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NdbWriter")
+            .field("variant", &self.format.variant)
+            .field("crypt", &self.crypt)
+            .field("kind", &self.kind)
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
