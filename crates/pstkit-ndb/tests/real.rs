@@ -92,7 +92,7 @@ fn header_crc_damage_is_rejected_with_offset() {
     ) else {
         return;
     };
-    let err = NdbFile::open(&path).err().expect("must be refused");
+    let err = NdbFile::open(&path).expect_err("must be refused");
     let c = err.corruption().expect("a corruption error");
     assert_eq!(c.structure, Structure::Header);
     assert_eq!(c.offset, Some(4));
@@ -120,7 +120,7 @@ fn truncated_header_is_rejected() {
     let Some(path) = real::sample("Jmcleodfoss-pstreader--truncated-in-header.bin") else {
         return;
     };
-    let err = NdbFile::open(path).err().expect("must be refused");
+    let err = NdbFile::open(path).expect_err("must be refused");
     let c = err.corruption().expect("a corruption error");
     assert_eq!(c.structure, Structure::Header);
     assert_eq!(
