@@ -460,6 +460,14 @@ impl<E: LeafEntry> Iterator for BTreeIter<'_, E> {
     }
 }
 
+impl<E> std::fmt::Debug for BTreeIter<'_, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BTreeIter")
+            .field("depth", &self.stack.len())
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,13 +525,5 @@ mod tests {
         assert_eq!(partition(4, |i| keys[i] <= 1), 0);
         assert_eq!(partition(4, |i| keys[i] <= 5), 3);
         assert_eq!(partition(4, |i| keys[i] <= 9), 4);
-    }
-}
-
-impl<E> std::fmt::Debug for BTreeIter<'_, E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BTreeIter")
-            .field("depth", &self.stack.len())
-            .finish_non_exhaustive()
     }
 }

@@ -426,6 +426,15 @@ impl BtPageInfo {
     }
 }
 
+// Thousands of bits and counters: what they add up to.
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCache")
+            .field("pages", &(self.verified.len() * 64))
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,14 +589,5 @@ mod tests {
         let e = read_page(&file, f, ib, PageType::Nbt, Some(bid)).unwrap_err();
         assert!(e.to_string().contains("CRC mismatch"), "{e}");
         assert!(e.to_string().contains("at offset 0x200"), "{e}");
-    }
-}
-
-// Thousands of bits and counters: what they add up to.
-impl std::fmt::Debug for PageCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PageCache")
-            .field("pages", &(self.verified.len() * 64))
-            .finish_non_exhaustive()
     }
 }

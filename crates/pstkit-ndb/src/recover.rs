@@ -721,6 +721,15 @@ fn merge_nodes(
     out
 }
 
+impl<E> std::fmt::Debug for IndexIter<'_, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IndexIter::Tree(_) => "IndexIter::Tree",
+            IndexIter::Rebuilt(_) => "IndexIter::Rebuilt",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -808,14 +817,5 @@ mod tests {
         let out = merge_blocks(Vec::new(), vec![found(0x1000), found(0x9000)], &mut r);
         assert_eq!(out[0].bref.ib, Ib(0x9000));
         assert_eq!(r.blocks_only_scanned, 1);
-    }
-}
-
-impl<E> std::fmt::Debug for IndexIter<'_, E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            IndexIter::Tree(_) => "IndexIter::Tree",
-            IndexIter::Rebuilt(_) => "IndexIter::Rebuilt",
-        })
     }
 }
