@@ -13,56 +13,11 @@ use crate::block::{parse_subnode_block, parse_xblock};
 use crate::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
 use crate::error::{Corruption, NdbError, Problem, Structure};
 use crate::page::{read_page, PageType};
+use crate::amap::{map_bits_at, span_maps, AMAP_SPAN, FIRST_AMAP};
 use crate::{BRef, Bid, Ib, Ndb, Nid, Variant};
 
 /// Problems kept in a report; the rest are only counted.
 pub const MAX_PROBLEMS: usize = 10_000;
-/// Offset of the first allocation map page in ANSI and Unicode files.
-pub const FIRST_AMAP: u64 = 0x4400;
-/// Bytes covered by one allocation map page.
-pub const AMAP_SPAN: u64 = 0x3E000;
-/// The first AMap span that carries a free map (the header covers 0..128).
-pub const FIRST_FMAP_SPAN: u64 = 128;
-/// AMap spans covered by one free map page.
-pub const FMAP_STRIDE: u64 = 496;
-/// The first AMap span that carries a free page map (the header covers 1024 PMaps).
-pub const FIRST_FPMAP_SPAN: u64 = 8192;
-/// AMap spans covered by one free page map page.
-pub const FPMAP_STRIDE: u64 = 31744;
-
-/// The map pages at the start of AMap span `n`, in order, with their offsets
-/// from the span start ([MS-PST] 2.6.1 placement, as outlook-pst writes it):
-/// the AMap; a PMap every 8 spans; a free map at span 128 and every 496
-/// after; a free page map at span 8192 and every 31744 after (at +0x600).
-pub fn span_maps(n: u64) -> Vec<(PageType, u64)> {
-    let mut m = vec![(PageType::AMap, 0)];
-    if n.is_multiple_of(8) {
-        m.push((PageType::PMap, 0x200));
-    }
-    if n >= FIRST_FMAP_SPAN && (n - FIRST_FMAP_SPAN).is_multiple_of(FMAP_STRIDE) {
-        m.push((PageType::FMap, 0x400));
-    }
-    if n >= FIRST_FPMAP_SPAN && (n - FIRST_FPMAP_SPAN).is_multiple_of(FPMAP_STRIDE) {
-        m.push((PageType::FPMap, 0x600));
-    }
-    m
-}
-
-/// Where the bits of an allocation-map page start: ANSI map pages begin
-/// with 4 bytes of padding ([MS-PST] 2.2.2.7.2).
-pub fn map_bits_at(f: crate::Format) -> usize {
-    if f.variant == Variant::Ansi {
-        4
-    } else {
-        0
-    }
-}
-
-/// Bytes reserved for map pages at the start of span `n`.
-pub fn span_reserved(n: u64) -> u64 {
-    span_maps(n).last().map_or(0x200, |(_, off)| off + 0x200)
-}
-
 /// The outcome of [`check`].
 #[derive(Debug, Default)]
 pub struct CheckReport {

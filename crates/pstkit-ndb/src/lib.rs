@@ -18,6 +18,7 @@
 
 #![deny(missing_docs)]
 
+pub mod amap;
 pub mod block;
 pub mod btree;
 pub mod check;

@@ -49,7 +49,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::block::BlockTrailer;
 use crate::btree::{BTreeIter, BbtEntry, BtPage, LeafEntry, NbtEntry, MAX_LEVEL};
-use crate::check::{map_bits_at, AMAP_SPAN, FIRST_AMAP};
+use crate::amap::{map_bits_at, AMAP_SPAN, FIRST_AMAP};
 use crate::crc::crc;
 use crate::error::{NdbError, Problem, Result, Structure};
 use crate::page::{compute_sig, read_page, PageTrailer, PageType};

@@ -11,7 +11,7 @@ use byteorder::{ByteOrder, LittleEndian as LE};
 
 use crate::block::BlockTrailer;
 use crate::btree::{BbtEntry, BtEntry, LeafEntry, NbtEntry};
-use crate::check::{
+use crate::amap::{
     map_bits_at, span_maps, span_reserved, AMAP_SPAN, FIRST_AMAP, FIRST_FMAP_SPAN, FMAP_STRIDE,
 };
 use crate::crc::crc;

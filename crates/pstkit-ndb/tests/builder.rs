@@ -244,7 +244,7 @@ fn free_map_appears_past_128_spans() {
     let mut b = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
     let chunk = text(8000, 9);
     let mut leaves = Vec::new();
-    while b.position() < 130 * pstkit_ndb::check::AMAP_SPAN {
+    while b.position() < 130 * pstkit_ndb::amap::AMAP_SPAN {
         leaves.push((b.add_block(&chunk).unwrap(), chunk.len()));
         if leaves.len() == 1000 {
             let t = b.add_tree(&leaves).unwrap();
