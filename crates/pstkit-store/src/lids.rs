@@ -80,8 +80,10 @@ known_lids! {
     EMAIL1_EMAIL_ADDRESS = ADDRESS, 0x8083, String, "PidLidEmail1EmailAddress";
     EMAIL1_ORIGINAL_DISPLAY_NAME = ADDRESS, 0x8084, String, "PidLidEmail1OriginalDisplayName";
     EMAIL2_DISPLAY_NAME = ADDRESS, 0x8090, String, "PidLidEmail2DisplayName";
+    EMAIL2_ADDRESS_TYPE = ADDRESS, 0x8092, String, "PidLidEmail2AddressType";
     EMAIL2_EMAIL_ADDRESS = ADDRESS, 0x8093, String, "PidLidEmail2EmailAddress";
     EMAIL3_DISPLAY_NAME = ADDRESS, 0x80A0, String, "PidLidEmail3DisplayName";
+    EMAIL3_ADDRESS_TYPE = ADDRESS, 0x80A2, String, "PidLidEmail3AddressType";
     EMAIL3_EMAIL_ADDRESS = ADDRESS, 0x80A3, String, "PidLidEmail3EmailAddress";
     // PSETID_Common.
     REMINDER_DELTA = COMMON, 0x8501, Int32, "PidLidReminderDelta";

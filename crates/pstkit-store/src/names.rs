@@ -35,6 +35,13 @@ impl Guid {
     pub const ADDRESS: Guid = Guid::from_fields(0x0006_2004, 0, 0, MAPI_TAIL);
     /// PSETID_Common.
     pub const COMMON: Guid = Guid::from_fields(0x0006_2008, 0, 0, MAPI_TAIL);
+    /// PSETID_Meeting (meeting requests and responses).
+    pub const MEETING: Guid = Guid::from_fields(
+        0x6ED8_DA90,
+        0x450B,
+        0x101B,
+        [0x98, 0xDA, 0x00, 0xAA, 0x00, 0x3F, 0x13, 0x05],
+    );
     /// PS_INTERNET_HEADERS.
     pub const INTERNET_HEADERS: Guid = Guid::from_fields(0x0002_0386, 0, 0, MAPI_TAIL);
 }
