@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::Nid;
+use pstkit_store::pid;
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 
 use crate::error::{input_err, CopyError, Result};
@@ -32,12 +33,13 @@ pub struct ImportSummary {
     pub path: PathBuf,
 }
 
-fn tag(id: u16, t: PropType) -> PropTag {
-    PropTag::new(PropId(id), t)
-}
-
-fn text(id: u16, v: &str) -> (PropTag, PropValue) {
-    (tag(id, PropType::String), PropValue::String(v.to_string()))
+/// A Unicode string property: every text property an import writes is
+/// `PtypString`, whatever the type the table gives the id.
+fn text(id: PropId, v: &str) -> (PropTag, PropValue) {
+    (
+        PropTag::new(id, PropType::String),
+        PropValue::String(v.to_string()),
+    )
 }
 
 fn display(a: Option<&Address<'_>>) -> Option<String> {
@@ -66,68 +68,87 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
         None => "IPM.Note",
     };
     let mut props = vec![
-        text(0x001A, class),
-        (tag(0x0E07, PropType::Int32), PropValue::Int32(1)),
+        text(pid::MESSAGE_CLASS, class),
+        (pid::tags::MESSAGE_FLAGS, PropValue::Int32(1)),
     ];
     if let Some(s) = msg.subject() {
-        props.push(text(0x0037, s));
+        props.push(text(pid::SUBJECT, s));
         props.push(text(
-            0x0070,
+            pid::CONVERSATION_TOPIC,
             s.trim_start_matches("RE: ").trim_start_matches("FW: "),
         ));
     }
     if let Some(from) = msg.from().and_then(|f| f.first()) {
         let addr = from.address().unwrap_or_default();
         let name = from.name().unwrap_or(addr);
-        for (n, t, e) in [(0x0C1A, 0x0C1E, 0x0C1F), (0x0042, 0x0064, 0x0065)] {
+        for (n, t, e) in [
+            (
+                pid::SENDER_NAME,
+                pid::SENDER_ADDRESS_TYPE,
+                pid::SENDER_EMAIL_ADDRESS,
+            ),
+            (
+                pid::SENT_REPRESENTING_NAME,
+                pid::SENT_REPRESENTING_ADDRESS_TYPE,
+                pid::SENT_REPRESENTING_EMAIL_ADDRESS,
+            ),
+        ] {
             props.push(text(n, name));
             props.push(text(t, "SMTP"));
             props.push(text(e, addr));
         }
-        props.push(text(0x5D01, addr));
-        props.push(text(0x5D02, addr));
+        props.push(text(pid::SENDER_SMTP_ADDRESS, addr));
+        props.push(text(pid::SENT_REPRESENTING_SMTP_ADDRESS, addr));
     }
     if let Some(d) = msg.date() {
         let t = pstkit_store::from_unix(d.to_timestamp(), 0);
-        for id in [0x0039, 0x0E06, 0x3007, 0x3008] {
-            props.push((tag(id, PropType::Time), PropValue::Time(t)));
+        for tag in [
+            pid::tags::CLIENT_SUBMIT_TIME,
+            pid::tags::MESSAGE_DELIVERY_TIME,
+            pid::tags::CREATION_TIME,
+            pid::tags::LAST_MODIFICATION_TIME,
+        ] {
+            props.push((tag, PropValue::Time(t)));
         }
     }
     if let Some(id) = msg.message_id() {
-        props.push(text(0x1035, &format!("<{id}>")));
+        props.push(text(pid::INTERNET_MESSAGE_ID, &format!("<{id}>")));
     }
     if let Some(v) = msg.in_reply_to().as_text() {
-        props.push(text(0x1042, &format!("<{v}>")));
+        props.push(text(pid::IN_REPLY_TO_ID, &format!("<{v}>")));
     }
     if let Some(list) = msg.references().as_text_list() {
         let refs: Vec<String> = list.iter().map(|r| format!("<{r}>")).collect();
-        props.push(text(0x1039, &refs.join(" ")));
+        props.push(text(pid::INTERNET_REFERENCES, &refs.join(" ")));
     } else if let Some(r) = msg.references().as_text() {
-        props.push(text(0x1039, &format!("<{r}>")));
+        props.push(text(pid::INTERNET_REFERENCES, &format!("<{r}>")));
     }
     if let Some(to) = display(msg.to()) {
-        props.push(text(0x0E04, &to));
+        props.push(text(pid::DISPLAY_TO, &to));
     }
     if let Some(cc) = display(msg.cc()) {
-        props.push(text(0x0E03, &cc));
+        props.push(text(pid::DISPLAY_CC, &cc));
     }
     let header_end = msg.root_part().offset_body as usize;
     if let Some(h) = raw.get(..header_end) {
-        props.push(text(0x007D, &String::from_utf8_lossy(h)));
+        props.push(text(
+            pid::TRANSPORT_MESSAGE_HEADERS,
+            &String::from_utf8_lossy(h),
+        ));
     }
     if let Some(body) = msg.body_text(0) {
-        props.push(text(0x1000, &body));
+        props.push(text(pid::BODY, &body));
     }
     if let Some(html) = msg
         .html_part(0)
         .filter(|p| matches!(p.body, PartType::Html(_)))
     {
         props.push((
-            tag(0x1013, PropType::Binary),
+            PropTag::new(pid::BODY_HTML, PropType::Binary),
             PropValue::Binary(html.contents().to_vec()),
         ));
     }
-    props.push((tag(0x3FDE, PropType::Int32), PropValue::Int32(65001)));
+    props.push((pid::tags::INTERNET_CODEPAGE, PropValue::Int32(65001)));
 
     let mut recipients = Vec::new();
     for (kind, list) in [(1, msg.to()), (2, msg.cc()), (3, msg.bcc())] {
@@ -135,13 +156,13 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
         for a in list.iter() {
             let addr = a.address().unwrap_or_default();
             recipients.push(vec![
-                (tag(0x0C15, PropType::Int32), PropValue::Int32(kind)),
-                text(0x3001, a.name().unwrap_or(addr)),
-                text(0x3002, "SMTP"),
-                text(0x3003, addr),
-                text(0x39FE, addr),
-                (tag(0x0FFE, PropType::Int32), PropValue::Int32(6)),
-                (tag(0x3900, PropType::Int32), PropValue::Int32(0)),
+                (pid::tags::RECIPIENT_TYPE, PropValue::Int32(kind)),
+                text(pid::DISPLAY_NAME, a.name().unwrap_or(addr)),
+                text(pid::ADDRESS_TYPE, "SMTP"),
+                text(pid::EMAIL_ADDRESS, addr),
+                text(pid::SMTP_ADDRESS, addr),
+                (pid::tags::OBJECT_TYPE, PropValue::Int32(6)),
+                (pid::tags::DISPLAY_TYPE, PropValue::Int32(0)),
             ]);
         }
     }
@@ -151,10 +172,10 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
         // (the signed body parts stay inside it, as Outlook keeps them).
         attachments.push(NewAttachment {
             props: vec![
-                text(0x3707, smime::FILE_NAME),
-                text(0x3704, smime::FILE_NAME),
-                text(0x3001, smime::FILE_NAME),
-                text(0x370E, kind.mime()),
+                text(pid::ATTACH_LONG_FILENAME, smime::FILE_NAME),
+                text(pid::ATTACH_FILENAME, smime::FILE_NAME),
+                text(pid::DISPLAY_NAME, smime::FILE_NAME),
+                text(pid::ATTACH_MIME_TAG, kind.mime()),
             ],
             content: AttachContent::Data(data),
         });
@@ -167,27 +188,27 @@ fn parse(raw: &[u8], depth: usize) -> Result<NewMessage> {
     for part in msg.attachments() {
         let mut props = Vec::new();
         if let Some(name) = part.attachment_name() {
-            props.push(text(0x3707, name));
-            props.push(text(0x3704, name));
-            props.push(text(0x3001, name));
+            props.push(text(pid::ATTACH_LONG_FILENAME, name));
+            props.push(text(pid::ATTACH_FILENAME, name));
+            props.push(text(pid::DISPLAY_NAME, name));
         }
         if let Some(ct) = part.content_type() {
             let mime = match ct.subtype() {
                 Some(sub) => format!("{}/{sub}", ct.ctype()),
                 None => ct.ctype().to_string(),
             };
-            props.push(text(0x370E, &mime));
+            props.push(text(pid::ATTACH_MIME_TAG, &mime));
         }
         let (cid, location) = (part.content_id(), part.content_location());
         if let Some(cid) = cid {
-            props.push(text(0x3712, cid));
+            props.push(text(pid::ATTACH_CONTENT_ID, cid));
         }
         if let Some(location) = location {
-            props.push(text(0x3713, location));
+            props.push(text(pid::ATTACH_CONTENT_LOCATION, location));
         }
         if cid.is_some() || location.is_some() {
             // PidTagAttachFlags 0x4 (afRenderedInBody): the HTML shows it.
-            props.push((tag(0x3714, PropType::Int32), PropValue::Int32(4)));
+            props.push((pid::tags::ATTACH_FLAGS, PropValue::Int32(4)));
         }
         let content = match &part.body {
             PartType::Message(inner) => {
