@@ -30,7 +30,7 @@ use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::{Nid, NidType};
 use pstkit_store::binding::{binding_prop, MailboxBinding};
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
-use pstkit_store::{AttachMethod, Message, NameMap, Store, StoreError};
+use pstkit_store::{pid, AttachMethod, Message, NameMap, Store, StoreError};
 
 use crate::data_offset;
 use crate::error::{CopyError, Result};
@@ -465,12 +465,12 @@ type IdMap<'f> = dyn FnMut(PropId) -> Result<Option<PropId>> + 'f;
 
 fn map_props(
     props: impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)>,
-    skip: &[u16],
+    skip: &[PropId],
     map: &mut IdMap<'_>,
 ) -> Result<Vec<(PropTag, PropValue)>> {
     let mut out = Vec::new();
     for (tag, v) in props {
-        if skip.contains(&tag.id().0) {
+        if skip.contains(&tag.id()) {
             continue;
         }
         let v = v?;
@@ -497,7 +497,7 @@ fn stored_props<'p, 'a>(
     pc.records().iter().map(move |r| {
         let t = r.tag;
         let carry = matches!(t.prop_type(), PropType::String | PropType::Binary)
-            && !matches!(t.id().0, 0x0037 | 0x001A);
+            && !matches!(t.id(), pid::SUBJECT | pid::MESSAGE_CLASS);
         let v = if carry {
             pc.raw_of(*r).and_then(|raw| {
                 if t.prop_type() == PropType::String && raw.len() % 2 != 0 {
@@ -542,7 +542,11 @@ pub fn read_message(
     let mut attachments = Vec::new();
     for a in m.attachments()? {
         let a = a?;
-        let props = map_props(stored_props(a.properties()), &[0x3701], map)?;
+        let props = map_props(
+            stored_props(a.properties()),
+            &[pid::ATTACH_DATA_BINARY],
+            map,
+        )?;
         let content = match a.method() {
             AttachMethod::EmbeddedMessage => match a.embedded()? {
                 Some(e) => {
@@ -552,7 +556,7 @@ pub fn read_message(
             },
             _ => match a
                 .properties()
-                .record(PropId(0x3701))
+                .record(pid::ATTACH_DATA_BINARY)
                 .map(|r| r.tag.prop_type())
             {
                 Some(PropType::Binary) if stored => match a.stored_data()? {

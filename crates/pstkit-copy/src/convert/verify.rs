@@ -11,7 +11,7 @@ use pstkit_ltp::{PropId, PropTag, PropValue};
 use pstkit_ndb::{NdbFile, Nid};
 use pstkit_store::message::normalize_subject;
 use pstkit_store::write::{AttachContent, NewMessage};
-use pstkit_store::{Message, NameMap, NamedProp, Store, StoreError};
+use pstkit_store::{pid, Message, NameMap, NamedProp, Store, StoreError};
 
 use super::read_message;
 use crate::error::{CopyError, Result};
@@ -31,9 +31,22 @@ pub(super) struct Digest {
 
 /// Properties whose stored form a writer may set or change: the digest
 /// leaves them out (the subject is compared without its prefix marker).
-const VOLATILE: &[u16] = &[
-    0x0E07, 0x0E08, 0x0E17, 0x0E20, 0x3000, 0x3007, 0x3008, 0x300B, 0x3701, 0x3705, 0x370B, 0x67F2,
-    0x67F3, 0x0037, 0x001A,
+const VOLATILE: &[PropId] = &[
+    pid::MESSAGE_FLAGS,
+    pid::MESSAGE_SIZE,
+    pid::MESSAGE_STATUS,
+    pid::ATTACH_SIZE,
+    pid::ROWID,
+    pid::CREATION_TIME,
+    pid::LAST_MODIFICATION_TIME,
+    pid::SEARCH_KEY,
+    pid::ATTACH_DATA_BINARY,
+    pid::ATTACH_METHOD,
+    pid::RENDERING_POSITION,
+    pid::LTP_ROW_ID,
+    pid::LTP_ROW_VER,
+    pid::SUBJECT,
+    pid::MESSAGE_CLASS,
 ];
 
 /// FNV-1a, 64 bits, over short keys; bulk bytes go through the SIMD CRC.
@@ -114,9 +127,11 @@ pub fn digest_new(m: &NewMessage, name_of: &NameOf<'_>) -> u64 {
 fn class_of(m: &NewMessage) -> String {
     m.props
         .iter()
-        .find_map(|(t, v)| match (t.id().0, v) {
-            (0x001A, PropValue::String(s)) => Some(s.clone()),
-            (0x001A, PropValue::String8(s)) => Some(String::from_utf8_lossy(s.bytes()).into()),
+        .find_map(|(t, v)| match (t.id(), v) {
+            (pid::MESSAGE_CLASS, PropValue::String(s)) => Some(s.clone()),
+            (pid::MESSAGE_CLASS, PropValue::String8(s)) => {
+                Some(String::from_utf8_lossy(s.bytes()).into())
+            }
             _ => None,
         })
         .unwrap_or_else(|| "IPM.Note".into())
@@ -270,7 +285,7 @@ fn walk_props<K: Keys>(
     let mut named_seen: Vec<K::Name> = Vec::new();
     for (tag, v) in props {
         let id = tag.id();
-        if VOLATILE.contains(&id.0) {
+        if VOLATILE.contains(&id) {
             continue;
         }
         let key = if id.is_named() {
@@ -286,8 +301,10 @@ fn walk_props<K: Keys>(
         } else {
             keys.step(at, Step::Tag(tag.0))
         };
-        let hash = match (id.0, v) {
-            (0x0037, PropValue::String(s)) => value_hash(&PropValue::String(normalize_subject(s))),
+        let hash = match (id, v) {
+            (pid::SUBJECT, PropValue::String(s)) => {
+                value_hash(&PropValue::String(normalize_subject(s)))
+            }
             _ => value_hash(v),
         };
         out.push((key, hash));
