@@ -1,30 +1,18 @@
 //! Appointments and meeting requests as iCalendar (RFC 5545) VEVENTs.
 
 use pstkit_ltp::{FileTime, PropId, PropValue};
-use pstkit_store::{pid, AttachMethod, Guid, Message, RecipientKind, Store};
+use pstkit_store::{lids, pid, AttachMethod, Guid, Message, RecipientKind, Store};
 
 use crate::contentline::{base64, escape_text, param_value, Lines};
 use crate::eml::{attachment_mime, attachment_name, ole_bytes};
 use crate::error::Result;
 use crate::time::{ical_utc, unix};
 
-/// PSETID_Meeting.
-const MEETING: Guid = Guid::from_fields(
-    0x6ED8_DA90,
-    0x450B,
-    0x101B,
-    [0x98, 0xDA, 0x00, 0xAA, 0x00, 0x3F, 0x13, 0x05],
-);
-/// PSETID_Appointment LIDs: start, end (PtypTime, UTC), location.
-const START: u32 = 0x820D;
-const END: u32 = 0x820E;
-const LOCATION: u32 = 0x8208;
-/// PSETID_Meeting LIDs of the meeting's global object ids.
+/// PSETID_Meeting LIDs of the meeting's global object ids
+/// (PidLidCleanGlobalObjectId, PidLidGlobalObjectId). They stay numbers
+/// here: [`pstkit_store::lids`] holds LIDs from 0x8000 up only.
 const CLEAN_GLOBAL_OBJECT_ID: u32 = 0x0023;
 const GLOBAL_OBJECT_ID: u32 = 0x0003;
-/// PidTagStartDate and PidTagEndDate: the same times, unnamed, on requests.
-const START_DATE: PropId = PropId(0x0060);
-const END_DATE: PropId = PropId(0x0061);
 
 /// The appointment or meeting `m` as a VCALENDAR holding one VEVENT: UID
 /// (from the meeting's global object id, else the Internet message id, else
@@ -39,11 +27,14 @@ pub fn appointment_to_ics(m: &Message<'_>, store: &Store<'_>) -> Result<Vec<u8>>
         id.and_then(|id| m.properties().get_time(id))
             .and_then(|r| r.ok())
     };
-    let start =
-        time_of(names.find_id(Guid::APPOINTMENT, START)).or_else(|| time_of(Some(START_DATE)));
-    let end = time_of(names.find_id(Guid::APPOINTMENT, END)).or_else(|| time_of(Some(END_DATE)));
+    // PidTagStartDate and PidTagEndDate hold the same times, unnamed, on
+    // meeting requests.
+    let start = time_of(names.find(&lids::APPOINTMENT_START_WHOLE.named()))
+        .or_else(|| time_of(Some(pid::START_DATE)));
+    let end = time_of(names.find(&lids::APPOINTMENT_END_WHOLE.named()))
+        .or_else(|| time_of(Some(pid::END_DATE)));
     let location = names
-        .find_id(Guid::APPOINTMENT, LOCATION)
+        .find(&lids::LOCATION.named())
         .and_then(|id| m.string(id));
     let stamp = time_of(Some(pid::LAST_MODIFICATION_TIME))
         .or_else(|| time_of(Some(pid::CREATION_TIME)))
@@ -134,8 +125,9 @@ fn with_cn(name: &str, cn: Option<&str>) -> String {
 fn uid(m: &Message<'_>, store: &Store<'_>) -> String {
     let names = store.names();
     for lid in [CLEAN_GLOBAL_OBJECT_ID, GLOBAL_OBJECT_ID] {
-        if let Some(Some(Ok(PropValue::Binary(b)))) =
-            names.find_id(MEETING, lid).map(|id| m.properties().get(id))
+        if let Some(Some(Ok(PropValue::Binary(b)))) = names
+            .find_id(Guid::MEETING, lid)
+            .map(|id| m.properties().get(id))
         {
             if !b.is_empty() {
                 return hex_upper(&b);

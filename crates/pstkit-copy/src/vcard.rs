@@ -1,38 +1,17 @@
 //! Contacts as vCard 3.0 (RFC 2426), UTF-8.
 
 use pstkit_ltp::PropId;
-use pstkit_store::{pid, Guid, Message, Store};
+use pstkit_store::lids::{self, KnownLid};
+use pstkit_store::{pid, Message, Store};
 
 use crate::contentline::{escape_text, Lines};
 
-/// PSETID_Address LIDs of the three e-mail addresses and their types.
-const EMAILS: [(u32, u32); 3] = [(0x8083, 0x8082), (0x8093, 0x8092), (0x80A3, 0x80A2)];
-/// PidLidFileUnder: the name the contact is filed under.
-const FILE_UNDER: u32 = 0x8005;
-
-// Contact properties without a constant in the store layer ([MS-OXOCNTC]).
-const GENERATION: PropId = PropId(0x3A05);
-const DEPARTMENT: PropId = PropId(0x3A18);
-const BUSINESS2_PHONE: PropId = PropId(0x3A1B);
-const PAGER: PropId = PropId(0x3A21);
-const BUSINESS_FAX: PropId = PropId(0x3A24);
-const HOME_FAX: PropId = PropId(0x3A25);
-const COUNTRY: PropId = PropId(0x3A26);
-const LOCALITY: PropId = PropId(0x3A27);
-const STATE: PropId = PropId(0x3A28);
-const STREET: PropId = PropId(0x3A29);
-const POSTAL_CODE: PropId = PropId(0x3A2A);
-const HOME2_PHONE: PropId = PropId(0x3A2F);
-const MIDDLE_NAME: PropId = PropId(0x3A44);
-const DISPLAY_NAME_PREFIX: PropId = PropId(0x3A45);
-const NICKNAME: PropId = PropId(0x3A4F);
-const PERSONAL_HOME_PAGE: PropId = PropId(0x3A50);
-const BUSINESS_HOME_PAGE: PropId = PropId(0x3A51);
-const HOME_CITY: PropId = PropId(0x3A59);
-const HOME_COUNTRY: PropId = PropId(0x3A5A);
-const HOME_POSTAL_CODE: PropId = PropId(0x3A5B);
-const HOME_STATE: PropId = PropId(0x3A5C);
-const HOME_STREET: PropId = PropId(0x3A5D);
+/// The three e-mail addresses and their address types.
+const EMAILS: [(KnownLid, KnownLid); 3] = [
+    (lids::EMAIL1_EMAIL_ADDRESS, lids::EMAIL1_ADDRESS_TYPE),
+    (lids::EMAIL2_EMAIL_ADDRESS, lids::EMAIL2_ADDRESS_TYPE),
+    (lids::EMAIL3_EMAIL_ADDRESS, lids::EMAIL3_ADDRESS_TYPE),
+];
 
 /// The contact `m` as one vCard 3.0 object (CRLF lines, folded at 75
 /// octets). FN is the display name, else the file-under name, else the
@@ -40,17 +19,17 @@ const HOME_STREET: PropId = PropId(0x3A5D);
 /// (Exchange DNs) are left out, being no Internet addresses.
 pub fn contact_to_vcard(m: &Message<'_>, store: &Store<'_>) -> Vec<u8> {
     let s = |id: PropId| m.string(id).filter(|v| !v.trim().is_empty());
-    let named = |lid: u32| {
+    let named = |lid: KnownLid| {
         store
             .names()
-            .find_id(Guid::ADDRESS, lid)
+            .find(&lid.named())
             .and_then(|id| m.string(id))
             .filter(|v| !v.trim().is_empty())
     };
     let given = s(pid::GIVEN_NAME);
     let surname = s(pid::SURNAME);
     let fn_name = s(pid::DISPLAY_NAME)
-        .or_else(|| named(FILE_UNDER))
+        .or_else(|| named(lids::FILE_UNDER))
         .or_else(|| m.subject().filter(|v| !v.trim().is_empty()))
         .or_else(|| {
             let joined = [given.as_deref(), surname.as_deref()]
@@ -71,25 +50,25 @@ pub fn contact_to_vcard(m: &Message<'_>, store: &Store<'_>) -> Vec<u8> {
         &structured(&[
             surname,
             given,
-            s(MIDDLE_NAME),
-            s(DISPLAY_NAME_PREFIX),
-            s(GENERATION),
+            s(pid::MIDDLE_NAME),
+            s(pid::DISPLAY_NAME_PREFIX),
+            s(pid::GENERATION),
         ]),
     );
-    l.text("NICKNAME", s(NICKNAME).as_deref());
-    if let Some(org) = optional_structured(&[s(pid::COMPANY_NAME), s(DEPARTMENT)]) {
+    l.text("NICKNAME", s(pid::NICKNAME).as_deref());
+    if let Some(org) = optional_structured(&[s(pid::COMPANY_NAME), s(pid::DEPARTMENT_NAME)]) {
         l.raw("ORG", &org);
     }
     l.text("TITLE", s(pid::TITLE).as_deref());
     for (id, types) in [
         (pid::BUSINESS_PHONE, "WORK,VOICE"),
-        (BUSINESS2_PHONE, "WORK,VOICE"),
+        (pid::BUSINESS2_TELEPHONE_NUMBER, "WORK,VOICE"),
         (pid::HOME_PHONE, "HOME,VOICE"),
-        (HOME2_PHONE, "HOME,VOICE"),
+        (pid::HOME2_TELEPHONE_NUMBER, "HOME,VOICE"),
         (pid::MOBILE_PHONE, "CELL,VOICE"),
-        (BUSINESS_FAX, "WORK,FAX"),
-        (HOME_FAX, "HOME,FAX"),
-        (PAGER, "PAGER"),
+        (pid::BUSINESS_FAX_NUMBER, "WORK,FAX"),
+        (pid::HOME_FAX_NUMBER, "HOME,FAX"),
+        (pid::PAGER_TELEPHONE_NUMBER, "PAGER"),
     ] {
         l.text(&format!("TEL;TYPE={types}"), s(id).as_deref());
     }
@@ -100,15 +79,24 @@ pub fn contact_to_vcard(m: &Message<'_>, store: &Store<'_>) -> Vec<u8> {
         }
     }
     for (types, ids) in [
-        ("WORK", [STREET, LOCALITY, STATE, POSTAL_CODE, COUNTRY]),
+        (
+            "WORK",
+            [
+                pid::STREET_ADDRESS,
+                pid::LOCALITY,
+                pid::STATE_OR_PROVINCE,
+                pid::POSTAL_CODE,
+                pid::COUNTRY,
+            ],
+        ),
         (
             "HOME",
             [
-                HOME_STREET,
-                HOME_CITY,
-                HOME_STATE,
-                HOME_POSTAL_CODE,
-                HOME_COUNTRY,
+                pid::HOME_ADDRESS_STREET,
+                pid::HOME_ADDRESS_CITY,
+                pid::HOME_ADDRESS_STATE_OR_PROVINCE,
+                pid::HOME_ADDRESS_POSTAL_CODE,
+                pid::HOME_ADDRESS_COUNTRY,
             ],
         ),
     ] {
@@ -120,8 +108,8 @@ pub fn contact_to_vcard(m: &Message<'_>, store: &Store<'_>) -> Vec<u8> {
             l.raw(&format!("ADR;TYPE={types}"), &adr);
         }
     }
-    l.text("URL", s(BUSINESS_HOME_PAGE).as_deref());
-    l.text("URL", s(PERSONAL_HOME_PAGE).as_deref());
+    l.text("URL", s(pid::BUSINESS_HOME_PAGE).as_deref());
+    l.text("URL", s(pid::PERSONAL_HOME_PAGE).as_deref());
     l.text("NOTE", m.body().as_deref());
     l.raw("END", "VCARD");
     l.finish().into_bytes()
