@@ -6,7 +6,8 @@
 
 use std::path::PathBuf;
 
-use pstkit::ltp::{PropId, PropTag, PropType, PropValue};
+use pstkit::ltp::props::tags;
+use pstkit::ltp::PropValue;
 use pstkit::store::write::{NewMessage, PstWriter, WriterOptions};
 
 fn main() -> Result<(), pstkit::Error> {
@@ -27,23 +28,13 @@ fn run(args: Vec<std::ffi::OsString>) -> Result<(), pstkit::Error> {
     let mut w = PstWriter::create(&path, WriterOptions::default())?;
     let inbox = w.standard_folders().ipm_subtree;
     let folder = w.add_folder(inbox, "Receipts", Some("IPF.Note"))?;
-    let tag = |id, ty| PropTag::new(PropId(id), ty);
     w.add_message(
         folder,
         &NewMessage {
             props: vec![
-                (
-                    tag(0x001A, PropType::String),
-                    PropValue::String("IPM.Note".into()),
-                ),
-                (
-                    tag(0x0037, PropType::String),
-                    PropValue::String("Your receipt".into()),
-                ),
-                (
-                    tag(0x1000, PropType::String),
-                    PropValue::String("Thank you.".into()),
-                ),
+                (tags::MESSAGE_CLASS, PropValue::String("IPM.Note".into())),
+                (tags::SUBJECT, PropValue::String("Your receipt".into())),
+                (tags::BODY, PropValue::String("Thank you.".into())),
             ],
             ..NewMessage::default()
         },
