@@ -1,18 +1,13 @@
 //! Appointments and meeting requests as iCalendar (RFC 5545) VEVENTs.
 
 use pstkit_ltp::{FileTime, PropId, PropValue};
-use pstkit_store::{lids, pid, AttachMethod, Guid, Message, RecipientKind, Store};
+use pstkit_store::{lids, pid, AttachMethod, Message, RecipientKind, Store};
 
 use crate::contentline::{base64, escape_text, param_value, Lines};
 use crate::eml::{attachment_mime, attachment_name, ole_bytes};
 use crate::error::Result;
 use crate::time::{ical_utc, unix};
 
-/// PSETID_Meeting LIDs of the meeting's global object ids
-/// (PidLidCleanGlobalObjectId, PidLidGlobalObjectId). They stay numbers
-/// here: [`pstkit_store::lids`] holds LIDs from 0x8000 up only.
-const CLEAN_GLOBAL_OBJECT_ID: u32 = 0x0023;
-const GLOBAL_OBJECT_ID: u32 = 0x0003;
 
 /// The appointment or meeting `m` as a VCALENDAR holding one VEVENT: UID
 /// (from the meeting's global object id, else the Internet message id, else
@@ -124,9 +119,9 @@ fn with_cn(name: &str, cn: Option<&str>) -> String {
 /// hex), else the Internet message id, else record key and node id.
 fn uid(m: &Message<'_>, store: &Store<'_>) -> String {
     let names = store.names();
-    for lid in [CLEAN_GLOBAL_OBJECT_ID, GLOBAL_OBJECT_ID] {
+    for k in [lids::CLEAN_GLOBAL_OBJECT_ID, lids::GLOBAL_OBJECT_ID] {
         if let Some(Some(Ok(PropValue::Binary(b)))) = names
-            .find_id(Guid::MEETING, lid)
+            .find_id(k.guid, k.lid)
             .map(|id| m.properties().get(id))
         {
             if !b.is_empty() {
