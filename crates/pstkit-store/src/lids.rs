@@ -60,8 +60,6 @@ pub fn lookup(np: &NamedProp) -> Option<&'static KnownLid> {
 }
 
 known_lids! {
-    GLOBAL_OBJECT_ID = MEETING, 0x0003, Binary, "PidLidGlobalObjectId";
-    CLEAN_GLOBAL_OBJECT_ID = MEETING, 0x0023, Binary, "PidLidCleanGlobalObjectId";
     // PSETID_Appointment.
     BUSY_STATUS = APPOINTMENT, 0x8205, Int32, "PidLidBusyStatus";
     LOCATION = APPOINTMENT, 0x8208, String, "PidLidLocation";
@@ -91,6 +89,8 @@ known_lids! {
     REMINDER_DELTA = COMMON, 0x8501, Int32, "PidLidReminderDelta";
     REMINDER_TIME = COMMON, 0x8502, Time, "PidLidReminderTime";
     REMINDER_SET = COMMON, 0x8503, Boolean, "PidLidReminderSet";
+    GLOBAL_OBJECT_ID = MEETING, 0x0003, Binary, "PidLidGlobalObjectId";
+    CLEAN_GLOBAL_OBJECT_ID = MEETING, 0x0023, Binary, "PidLidCleanGlobalObjectId";
 }
 
 #[cfg(test)]
