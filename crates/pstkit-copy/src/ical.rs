@@ -8,7 +8,6 @@ use crate::eml::{attachment_mime, attachment_name, ole_bytes};
 use crate::error::Result;
 use crate::time::{ical_utc, unix};
 
-
 /// The appointment or meeting `m` as a VCALENDAR holding one VEVENT: UID
 /// (from the meeting's global object id, else the Internet message id, else
 /// the store's record key and the item's node id), DTSTAMP, DTSTART/DTEND

@@ -51,4 +51,3 @@ pub fn map_bits_at(f: crate::Format) -> usize {
 pub fn span_reserved(n: u64) -> u64 {
     span_maps(n).last().map_or(0x200, |(_, off)| off + 0x200)
 }
-

@@ -9,11 +9,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::amap::{map_bits_at, span_maps, AMAP_SPAN, FIRST_AMAP};
 use crate::block::{parse_subnode_block, parse_xblock};
 use crate::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
 use crate::error::{Corruption, NdbError, Problem, Structure};
 use crate::page::{read_page, PageType};
-use crate::amap::{map_bits_at, span_maps, AMAP_SPAN, FIRST_AMAP};
 use crate::{BRef, Bid, Ib, Ndb, Nid, Variant};
 
 /// Problems kept in a report; the rest are only counted.

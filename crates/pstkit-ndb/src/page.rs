@@ -374,8 +374,9 @@ pub struct BtPageInfo {
 }
 
 impl BtPageInfo {
-    /// Reads the counts of a whole B-tree page and checks them against the page.
-    pub fn parse(page: &[u8], f: Format, natural_entry: usize) -> Result<BtPageInfo, Problem> {
+    /// Reads the counts of a whole B-tree page as they are, without judging
+    /// them (the recovery scan salvages pages whose counts are wrong).
+    pub fn read_raw(page: &[u8], f: Format) -> BtPageInfo {
         let o = f.bt_entries_size();
         let (count, max, rest) = if f.bt_count_size == 2 {
             (
@@ -386,12 +387,18 @@ impl BtPageInfo {
         } else {
             (usize::from(page[o]), usize::from(page[o + 1]), o + 2)
         };
-        let info = BtPageInfo {
+        BtPageInfo {
             count,
             max,
             entry_size: usize::from(page[rest]),
             level: page[rest + 1],
-        };
+        }
+    }
+
+    /// Reads the counts of a whole B-tree page and checks them against the page.
+    pub fn parse(page: &[u8], f: Format, natural_entry: usize) -> Result<BtPageInfo, Problem> {
+        let o = f.bt_entries_size();
+        let info = BtPageInfo::read_raw(page, f);
         if info.entry_size < natural_entry {
             return Err(Problem::Size {
                 what: "B-tree entry size (cbEnt)",

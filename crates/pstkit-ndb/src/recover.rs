@@ -45,11 +45,9 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use byteorder::{ByteOrder, LittleEndian as LE};
-
+use crate::amap::{map_bits_at, AMAP_SPAN, FIRST_AMAP};
 use crate::block::BlockTrailer;
 use crate::btree::{BTreeIter, BbtEntry, BtPage, LeafEntry, NbtEntry, MAX_LEVEL};
-use crate::amap::{map_bits_at, AMAP_SPAN, FIRST_AMAP};
 use crate::crc::crc;
 use crate::error::{NdbError, Problem, Result, Structure};
 use crate::page::{compute_sig, read_page, PageTrailer, PageType};
@@ -363,38 +361,11 @@ fn reached_leaves<E: LeafEntry>(
     leaves
 }
 
-/// The counts of a B-tree page, read without judging them.
-struct RawCounts {
-    count: usize,
-    max: usize,
-    entry_size: usize,
-    level: u8,
-}
-
-fn raw_counts(page: &[u8], f: Format) -> RawCounts {
-    let o = f.bt_entries_size();
-    let (count, max, rest) = if f.bt_count_size == 2 {
-        (
-            usize::from(LE::read_u16(&page[o..])),
-            usize::from(LE::read_u16(&page[o + 2..])),
-            o + 4,
-        )
-    } else {
-        (usize::from(page[o]), usize::from(page[o + 1]), o + 2)
-    };
-    RawCounts {
-        count,
-        max,
-        entry_size: usize::from(page[rest]),
-        level: page[rest + 1],
-    }
-}
-
 /// The entries of a sound leaf page; the flag tells whether the counts
 /// were out of range and the entries were salvaged. `None` for a page that
 /// is not a leaf of this tree.
 fn leaf_entries<E: LeafEntry>(page: &[u8], f: Format) -> Option<(Vec<E>, bool)> {
-    let c = raw_counts(page, f);
+    let c = crate::page::BtPageInfo::read_raw(page, f);
     let area = f.bt_entries_size();
     let natural = E::size(f);
     let sound_counts = c.count <= c.max

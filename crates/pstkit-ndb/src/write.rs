@@ -9,11 +9,11 @@ use std::io::{Cursor, Seek, SeekFrom, Write};
 
 use byteorder::{ByteOrder, LittleEndian as LE};
 
-use crate::block::BlockTrailer;
-use crate::btree::{BbtEntry, BtEntry, LeafEntry, NbtEntry};
 use crate::amap::{
     map_bits_at, span_maps, span_reserved, AMAP_SPAN, FIRST_AMAP, FIRST_FMAP_SPAN, FMAP_STRIDE,
 };
+use crate::block::BlockTrailer;
+use crate::btree::{BbtEntry, BtEntry, LeafEntry, NbtEntry};
 use crate::crc::crc;
 use crate::error::{NdbError, Result};
 use crate::page::{compute_sig, BtPageInfo, PageTrailer, PageType};
