@@ -418,6 +418,15 @@ impl Copier<'_, '_, '_> {
             .stored_node_with(nid, e.data, e.sub)
             .map_err(StoreError::from)?;
         let m = Message::read(props, self.src.default_codepage())?;
+        // Salvage trusts only what it read: sound blocks may still hold a
+        // heap, table or attachment that does not decode, which moving as
+        // stored would carry over unnoticed and count as copied. The item
+        // is decoded whole first (as the rebuilt lane does), and one that
+        // does not decode is reported instead.
+        if self.salvage {
+            let whole = self.src.message(nid)?;
+            read_message(&whole, &mut |id| Ok(Some(id)), self.stored, 0)?;
+        }
         let dnid = self
             .w
             .add_stored_item(folder, &node, m.properties(), assoc)?;

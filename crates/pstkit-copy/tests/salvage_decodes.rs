@@ -1,0 +1,82 @@
+//! Salvage never trusts what it did not read: an item whose blocks are
+//! sound (every CRC right) but whose recipient table does not decode is
+//! reported, not moved as stored and counted as copied.
+
+use pstkit_copy::{convert, ConvertOptions};
+use pstkit_ndb::block::BlockTrailer;
+use pstkit_ndb::{NdbFile, NidType};
+use pstkit_store::Store;
+
+/// `mailbox.pst` with the heap signature of one message's recipient table
+/// broken and its block's CRC made right again. Returns the bytes and the
+/// message's node id.
+fn damaged_mailbox() -> (Vec<u8>, u32) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
+    let mut data = std::fs::read(path).unwrap();
+    let file = NdbFile::open(path).unwrap();
+    let ndb = file.ndb();
+    let f = ndb.format();
+    let (nid, table) = ndb
+        .nodes()
+        .map(|e| e.unwrap())
+        .filter(|e| e.nid.kind() == NidType::NormalMessage)
+        .find_map(|e| {
+            let node = ndb.node(e.nid).ok()?;
+            let sub = node.subnodes().entries().ok()?;
+            let t = sub
+                .into_iter()
+                .find(|s| s.nid.kind() == NidType::RecipientTable)?;
+            Some((e.nid, t.data))
+        })
+        .expect("a message with recipients");
+    let b = ndb.block_entry(table).unwrap();
+    let at = b.bref.ib.0 as usize;
+    let cb = usize::from(b.cb);
+    // bSig of the heap-on-node header (byte 2): 0xEC no more. With the
+    // permute encoding a stored byte maps to one plain byte, so any change
+    // of the stored byte changes it.
+    data[at + 2] ^= 0x5A;
+    let end = at + f.block_size(cb);
+    let trailer_at = end - f.block_trailer_size;
+    let mut t = BlockTrailer::parse(&data[trailer_at..end], f);
+    t.crc = pstkit_ndb::crc::crc(&data[at..at + cb]);
+    t.write(&mut data[trailer_at..end], f);
+    (data, nid.0)
+}
+
+#[test]
+fn a_sound_block_that_does_not_decode_is_reported_not_moved() {
+    let (data, nid) = damaged_mailbox();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("damaged.pst");
+    std::fs::write(&src, &data).unwrap();
+    let file = NdbFile::open(&src).unwrap();
+    // Every block still checks: only decoding finds the damage.
+    assert!(pstkit_ndb::check::check(file.ndb()).is_clean());
+    let store = Store::open(file.ndb()).unwrap();
+    for rebuild in [false, true] {
+        let opts = ConvertOptions {
+            salvage: true,
+            rebuild,
+            ..ConvertOptions::default()
+        };
+        let dst = dir.path().join(format!("out-{rebuild}.pst"));
+        let s = convert(&store, &dst, &opts, &mut |_| {}).unwrap();
+        let skipped: Vec<u32> = s.skipped.iter().map(|k| k.nid.0).collect();
+        assert_eq!(skipped, vec![nid], "rebuild: {rebuild}");
+        assert_eq!(
+            s.items + s.associated + 1,
+            30 + s.associated,
+            "rebuild: {rebuild}"
+        );
+        // What was copied reads whole.
+        let out = NdbFile::open(&dst).unwrap();
+        let ostore = Store::open(out.ndb()).unwrap();
+        for w in ostore.walk() {
+            for id in w.unwrap().folder.message_ids().unwrap() {
+                let m = ostore.message(id).unwrap();
+                assert!(m.recipient_rows().is_ok());
+            }
+        }
+    }
+}
