@@ -174,6 +174,11 @@ enum Command {
     Check {
         /// The .pst or .ost file.
         file: PathBuf,
+        /// Also decode every folder and item (properties, recipient and
+        /// attachment tables, attachments, embedded messages), as a copy
+        /// would: finds damage inside sound blocks
+        #[arg(long)]
+        deep: bool,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -368,7 +373,7 @@ fn main() -> ExitCode {
             encoding,
         } => parse_crypt(&encoding)
             .and_then(|crypt| import::run(&paths, &out, crypt, replace(force))),
-        Command::Check { file, json } => check::run(&file, json).map_err(Into::into),
+        Command::Check { file, deep, json } => check::run(&file, deep, json).map_err(Into::into),
         Command::Ls { file, json } => ls::run(&file, json),
         Command::Show { file, id, json } => show::run(&file, &id, json),
         Command::Export {
