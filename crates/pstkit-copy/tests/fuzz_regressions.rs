@@ -155,12 +155,13 @@ fn read_errors(store: &Store<'_>) -> Vec<String> {
 }
 
 /// The fuzzer's input: a message whose recipient table names a column bit
-/// outside the row's cell-existence bitmap, every block's CRC right. Moved
-/// as stored, the message keeps that table as it is (the reader sees the
-/// same damage in the copy as in the source); rebuilt, the message cannot be
-/// read and salvage leaves it out. Either way the output checks clean.
+/// outside the row's cell-existence bitmap, every block's CRC right. Sound
+/// blocks are no proof of a sound item: salvage decodes the message whole
+/// before it moves it as stored, so moved or rebuilt, the message is
+/// reported as skipped, never carried over and counted as copied, and the
+/// output checks clean and reads without an error.
 #[test]
-fn damage_inside_a_moved_item_is_carried_over_and_a_rebuild_leaves_it_out() {
+fn damage_inside_a_moved_item_is_reported_and_left_out() {
     let data = include_bytes!("fuzz/copy-damaged-recipient-table.bin");
     let file = NdbFile::new_lenient(&data[..]).unwrap();
     let store = Store::open(file.ndb()).unwrap();
@@ -180,16 +181,14 @@ fn damage_inside_a_moved_item_is_carried_over_and_a_rebuild_leaves_it_out() {
         assert!(pstkit_ndb::check::check(out.ndb()).is_clean());
         let copy = Store::open(out.ndb()).unwrap();
         let errors = read_errors(&copy);
-        if rebuild {
-            assert!(errors.is_empty(), "{errors:?}");
-            assert!(!s.skipped.is_empty());
-        } else {
-            assert!(s.skipped.is_empty(), "{:?}", s.skipped);
-            assert!(!errors.is_empty());
-            for e in &errors {
-                assert!(source_errors.contains(e), "{e} not in {source_errors:?}");
-            }
-        }
+        assert!(errors.is_empty(), "rebuild {rebuild}: {errors:?}");
+        assert!(
+            s.skipped
+                .iter()
+                .any(|k| k.error.contains("cell-existence bitmap")),
+            "rebuild {rebuild}: {:?}",
+            s.skipped
+        );
     }
 }
 
