@@ -14,13 +14,13 @@
 //! neighbours unreadable.
 //!
 //! ```no_run
-//! use pstkit_ltp::{PropId, PropertyContext, TableContext};
+//! use pstkit_ltp::{props, PropertyContext, TableContext};
 //! use pstkit_ndb::{NdbFile, Nid};
 //!
 //! let file = NdbFile::open("mail.pst")?;
 //! let ndb = file.ndb();
 //! let store = PropertyContext::read(ndb.node(Nid::MESSAGE_STORE)?)?;
-//! if let Some(name) = store.get_string(PropId::DISPLAY_NAME, 1252) {
+//! if let Some(name) = store.get_string(props::DISPLAY_NAME, 1252) {
 //!     println!("store: {}", name?);
 //! }
 //! let children = TableContext::read(ndb.node(Nid(0x12D))?)?;

@@ -12,6 +12,7 @@ use pstkit_ndb::{Nid, Node};
 use crate::bth::Bth;
 use crate::error::{LtpError, Result};
 use crate::heap::{Heap, Hnid, CLIENT_SIG_PC};
+use crate::props;
 use crate::tag::{PropId, PropKey, PropTag, PropType};
 use crate::value::{FileTime, PropValue};
 
@@ -220,7 +221,7 @@ impl<'a> PropertyContext<'a> {
     /// The code page the object names for its 8-bit strings:
     /// PidTagMessageCodepage, else PidTagInternetCodepage, when readable.
     pub fn codepage(&self) -> Option<u32> {
-        [PropId::MESSAGE_CODEPAGE, PropId::INTERNET_CODEPAGE]
+        [props::MESSAGE_CODEPAGE, props::INTERNET_CODEPAGE]
             .into_iter()
             .find_map(|id| match self.get(PropTag::new(id, PropType::Int32)) {
                 Some(Ok(PropValue::Int32(cp))) if cp > 0 => Some(cp as u32),
@@ -338,10 +339,10 @@ mod tests {
         let pc = pc(vec![sample_store_pc()]).unwrap();
         assert_eq!(pc.len(), 11);
         assert_eq!(
-            pc.get_string(PropId::DISPLAY_NAME, 1252).unwrap().unwrap(),
+            pc.get_string(props::DISPLAY_NAME, 1252).unwrap().unwrap(),
             "UNICODE1"
         );
-        let key = pc.get_binary(PropId::RECORD_KEY).unwrap().unwrap();
+        let key = pc.get_binary(props::RECORD_KEY).unwrap().unwrap();
         assert_eq!(key.len(), 16);
         assert_eq!(key[..4], [0x22, 0x9D, 0xB5, 0x0A]);
         assert_eq!(pc.get_i32(PropId(0x35DF)).unwrap().unwrap(), 0x89);
@@ -353,7 +354,7 @@ mod tests {
         assert!(pc.get(PropId(0x1234)).is_none());
         assert!(pc.get(PropTag(0x3001_001E)).is_none());
         assert!(pc.get(PropTag(0x3001_001F)).is_some());
-        let e = pc.get_i32(PropId::DISPLAY_NAME).unwrap().unwrap_err();
+        let e = pc.get_i32(props::DISPLAY_NAME).unwrap().unwrap_err();
         assert!(matches!(e, LtpError::TypeMismatch { .. }), "{e}");
         assert!(pc.props().all(|(_, v)| v.is_ok()));
         assert_eq!(pc.codepage(), None);
@@ -370,7 +371,7 @@ mod tests {
         p[rec + 4..rec + 8].copy_from_slice(&0x120u32.to_le_bytes());
         let pc = pc(vec![p]).unwrap();
         let e = pc
-            .get(PropId::DISPLAY_NAME)
+            .get(props::DISPLAY_NAME)
             .unwrap()
             .unwrap_err()
             .to_string();
@@ -380,7 +381,7 @@ mod tests {
              HID 0x120 block 0 index 9 out of range (cAlloc 8)"
         );
         assert_eq!(pc.props().filter(|(_, v)| v.is_err()).count(), 1);
-        assert!(pc.get_binary(PropId::RECORD_KEY).unwrap().is_ok());
+        assert!(pc.get_binary(props::RECORD_KEY).unwrap().is_ok());
     }
 
     #[test]
@@ -403,7 +404,7 @@ mod tests {
             &[&[0xB5, 2, 6, 0, 0x40, 0, 0, 0], &leaf],
         );
         let pc = pc(vec![p]).unwrap();
-        assert_eq!(pc.get_string(PropId::SUBJECT, 1252).unwrap().unwrap(), "");
+        assert_eq!(pc.get_string(props::SUBJECT, 1252).unwrap().unwrap(), "");
         // A subnode HNID cannot be followed without a file; it is an error
         // for that property only.
         assert!(pc.get(PropId(0x1000)).unwrap().is_err());

@@ -9,7 +9,8 @@ use pstkit_ndb::{Nid, Variant};
 use crate::bth::Bth;
 use crate::heap::{build, Heap, Hid, Hnid, CLIENT_SIG_BTH, CLIENT_SIG_PC, CLIENT_SIG_TC};
 use crate::pc::PropertyContext;
-use crate::tag::{PropId, PropType};
+use crate::props;
+use crate::tag::PropType;
 use crate::tc::TableContext;
 use crate::value::PropValue;
 
@@ -46,7 +47,7 @@ fn exercise(blocks: Vec<Vec<u8>>, variant: Variant) {
         for (tag, v) in pc.props() {
             let _ = (tag, v);
         }
-        let _ = pc.get_string(PropId::DISPLAY_NAME, 1252);
+        let _ = pc.get_string(props::DISPLAY_NAME, 1252);
         let _ = pc.codepage();
     }
     let heap = Heap::from_blocks(Nid(0x802E), variant, blocks).unwrap();

@@ -6,8 +6,6 @@
 
 use std::fmt;
 
-use crate::props;
-
 /// A property type code. Codes not listed in [MS-OXCDATA] are kept as
 /// [`PropType::Unknown`] so that tables carrying them stay readable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -271,24 +269,6 @@ impl fmt::Display for PropType {
 pub struct PropId(pub u16);
 
 impl PropId {
-    // The ids the LTP layer and its examples need, from the property table.
-    /// PidTagMessageClass.
-    pub const MESSAGE_CLASS: PropId = props::MESSAGE_CLASS;
-    /// PidTagSubject.
-    pub const SUBJECT: PropId = props::SUBJECT;
-    /// PidTagRecordKey.
-    pub const RECORD_KEY: PropId = props::RECORD_KEY;
-    /// PidTagDisplayName.
-    pub const DISPLAY_NAME: PropId = props::DISPLAY_NAME;
-    /// PidTagInternetCodepage: a code page for the object's 8-bit strings.
-    pub const INTERNET_CODEPAGE: PropId = props::INTERNET_CODEPAGE;
-    /// PidTagMessageCodepage: a code page for the object's 8-bit strings.
-    pub const MESSAGE_CODEPAGE: PropId = props::MESSAGE_CODEPAGE;
-    /// PidTagLtpRowId: the first column of every table.
-    pub const LTP_ROW_ID: PropId = props::LTP_ROW_ID;
-    /// PidTagLtpRowVer: the second column of every table.
-    pub const LTP_ROW_VER: PropId = props::LTP_ROW_VER;
-
     /// Whether the id names a named property (needs the name-to-id map).
     pub fn is_named(self) -> bool {
         self.0 >= 0x8000
@@ -413,7 +393,7 @@ mod tests {
     #[test]
     fn tag_parts_and_display() {
         let t = PropTag(0x0037_001F);
-        assert_eq!(t.id(), PropId::SUBJECT);
+        assert_eq!(t.id(), crate::props::SUBJECT);
         assert_eq!(t.prop_type(), PropType::String);
         assert_eq!(t.to_string(), "0x0037001F");
         assert_eq!(format!("{t:?}"), "PropTag(0x0037001F)");

@@ -531,6 +531,7 @@ impl std::fmt::Debug for Row<'_, '_> {
 mod tests {
     use super::*;
     use crate::heap::build;
+    use crate::props;
     use crate::tag::{PropId, PropType};
     use pstkit_ndb::Variant;
 
@@ -650,7 +651,7 @@ mod tests {
             );
             let r = tc.row(0).unwrap();
             assert_eq!(
-                r.get(PropId::DISPLAY_NAME).unwrap().unwrap(),
+                r.get(props::DISPLAY_NAME).unwrap().unwrap(),
                 PropValue::String("Top of Personal Folders".into())
             );
             assert_eq!(
@@ -659,7 +660,7 @@ mod tests {
             );
             assert_eq!(r.get(PropId(0x3602)).unwrap().unwrap(), PropValue::Int32(0));
             assert_eq!(
-                r.get(PropId::LTP_ROW_VER).unwrap().unwrap(),
+                r.get(props::LTP_ROW_VER).unwrap().unwrap(),
                 PropValue::Int32(1)
             );
             // Bits 6.. are clear: those cells do not exist.
@@ -700,7 +701,7 @@ mod tests {
         assert_eq!(
             tc.row(0)
                 .unwrap()
-                .get(PropId::DISPLAY_NAME)
+                .get(props::DISPLAY_NAME)
                 .unwrap()
                 .unwrap(),
             PropValue::String(String::new())
@@ -789,7 +790,7 @@ mod tests {
             e.starts_with("node 0x802E, property 0x00030014, row 0:"),
             "{e}"
         );
-        assert!(r.get(PropId::LTP_ROW_ID).unwrap().is_ok());
+        assert!(r.get(props::LTP_ROW_ID).unwrap().is_ok());
     }
 
     #[test]

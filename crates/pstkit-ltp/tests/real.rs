@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use pstkit_fixtures::real;
 
+use pstkit_ltp::props;
 use pstkit_ltp::{
-    heap::CLIENT_SIG_PC, Heap, HnidTarget, PropId, PropType, PropValue, PropertyContext,
-    TableContext,
+    heap::CLIENT_SIG_PC, Heap, HnidTarget, PropType, PropValue, PropertyContext, TableContext,
 };
 use pstkit_ndb::{NdbFile, Nid, NidType, Node};
 
@@ -41,11 +41,11 @@ fn store_and_root_folder(name: &str, path: &Path) {
     let store = PropertyContext::read(ndb.node(Nid::MESSAGE_STORE).unwrap()).unwrap();
     let cp = store.codepage().unwrap_or(1252);
     let display = store
-        .get_string(PropId::DISPLAY_NAME, cp)
+        .get_string(props::DISPLAY_NAME, cp)
         .expect("PidTagDisplayName");
     assert!(display.is_ok(), "{name}: {display:?}");
     let key = store
-        .get_binary(PropId::RECORD_KEY)
+        .get_binary(props::RECORD_KEY)
         .expect("PidTagRecordKey")
         .unwrap();
     assert_eq!(key.len(), 16, "{name}: record key");
@@ -64,12 +64,12 @@ fn store_and_root_folder(name: &str, path: &Path) {
         .unwrap()
         .expect("row of the IPM subtree");
     assert_eq!(row.row_id(), 0x8022);
-    assert!(ht.column(PropId::LTP_ROW_ID).is_some());
-    assert!(ht.column(PropId::LTP_ROW_VER).is_some());
+    assert!(ht.column(props::LTP_ROW_ID).is_some());
+    assert!(ht.column(props::LTP_ROW_VER).is_some());
     // The row's display name is the IPM subtree folder's own display name.
     let subtree = PropertyContext::read(ndb.node(Nid(0x8022)).unwrap()).unwrap();
-    let from_pc = subtree.get(PropId::DISPLAY_NAME).unwrap().unwrap();
-    let from_row = row.get(PropId::DISPLAY_NAME).unwrap().unwrap();
+    let from_pc = subtree.get(props::DISPLAY_NAME).unwrap().unwrap();
+    let from_row = row.get(props::DISPLAY_NAME).unwrap().unwrap();
     assert_eq!(from_pc.to_text(cp), from_row.to_text(cp), "{name}");
     assert!(from_pc.to_text(cp).is_some_and(|s| !s.is_empty()), "{name}");
 }
@@ -92,7 +92,7 @@ fn ansi_store_and_root_folder() {
     let file = NdbFile::open(&path).unwrap();
     let store = PropertyContext::read(file.ndb().node(Nid::MESSAGE_STORE).unwrap()).unwrap();
     // ANSI files store 8-bit strings.
-    let rec = store.record(PropId::DISPLAY_NAME).unwrap();
+    let rec = store.record(props::DISPLAY_NAME).unwrap();
     assert_eq!(rec.tag.prop_type(), PropType::String8);
 }
 
@@ -357,7 +357,7 @@ fn large_recipient_table() {
         for row in tc.iter() {
             let row = row.unwrap();
             let name = row
-                .get(PropId::DISPLAY_NAME)
+                .get(props::DISPLAY_NAME)
                 .expect("recipient name")
                 .unwrap();
             assert!(matches!(name, PropValue::String(ref s) if !s.is_empty()));
@@ -383,8 +383,8 @@ fn table_rows_match_the_objects_they_list() {
         for entry in ndb.nodes() {
             let entry = entry.unwrap();
             let key = match entry.nid.kind() {
-                NidType::HierarchyTable => PropId::DISPLAY_NAME,
-                NidType::ContentsTable => PropId::SUBJECT,
+                NidType::HierarchyTable => props::DISPLAY_NAME,
+                NidType::ContentsTable => props::SUBJECT,
                 _ => continue,
             };
             let tc = TableContext::read(ndb.node(entry.nid).unwrap()).unwrap();

@@ -405,7 +405,7 @@ fn leaf_entries<E: LeafEntry>(page: &[u8], f: Format) -> Option<(Vec<E>, bool)> 
 }
 
 /// Rebuilds the index of the file `data` whose header is `header`, calling
-/// `release` each time another [`crate::read::RELEASE_WINDOW`] bytes were
+/// `release` each time another [`crate::page::RELEASE_WINDOW`] bytes were
 /// scanned (so a large map's pages do not stay resident).
 pub fn rebuild(
     data: &[u8],
@@ -431,7 +431,7 @@ pub fn rebuild(
         let page = &data[ib as usize..(ib + ps) as usize];
         r.pages_scanned += 1;
         since_release += ps;
-        if since_release >= crate::read::RELEASE_WINDOW {
+        if since_release >= crate::page::RELEASE_WINDOW {
             release();
             since_release = 0;
         }
@@ -447,7 +447,7 @@ pub fn rebuild(
     while end <= len {
         r.block_slots_scanned += 1;
         since_release += align;
-        if since_release >= crate::read::RELEASE_WINDOW {
+        if since_release >= crate::page::RELEASE_WINDOW {
             release();
             since_release = 0;
         }

@@ -145,6 +145,7 @@ mod tests {
     use super::*;
     use crate::heap::{Heap, Hid};
     use crate::pc::PropertyContext;
+    use crate::props;
     use crate::tag::PropType;
     use std::borrow::Cow;
 
@@ -182,10 +183,10 @@ mod tests {
                 assert_eq!(&got, v);
             }
             assert_eq!(
-                pc.get_string(PropId::DISPLAY_NAME, 1252).unwrap().unwrap(),
+                pc.get_string(props::DISPLAY_NAME, 1252).unwrap().unwrap(),
                 "new"
             );
-            let rec = pc.record(PropId::DISPLAY_NAME).unwrap();
+            let rec = pc.record(props::DISPLAY_NAME).unwrap();
             assert_eq!(rec.tag.prop_type(), PropType::String);
         }
     }
