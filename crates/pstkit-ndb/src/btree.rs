@@ -255,7 +255,7 @@ impl<'a> BtPage<'a> {
     }
 
     /// As [`BtPage::read`], through a cache of pages already verified.
-    pub fn read_in<E: LeafEntry>(
+    pub(crate) fn read_in<E: LeafEntry>(
         data: &'a [u8],
         f: Format,
         bref: BRef,
@@ -330,7 +330,7 @@ pub fn lookup<E: LeafEntry>(data: &[u8], f: Format, root: BRef, key: u64) -> Res
 /// lookup of the same tree ended on is found there without descending
 /// (keys of a message's blocks are neighbours, so most lookups of a copy
 /// take this path). The answer is the descent's, whatever came before.
-pub fn lookup_in<E: LeafEntry>(
+pub(crate) fn lookup_in<E: LeafEntry>(
     data: &[u8],
     f: Format,
     root: BRef,

@@ -131,7 +131,7 @@ pub fn read_page(
 /// the same upper B-tree pages again and again check each CRC once, and
 /// where the last lookup of each tree ended, so neighbouring keys skip the
 /// descent. Both are hints: a wrong one costs a full read, never a result.
-pub struct PageCache {
+pub(crate) struct PageCache {
     verified: Box<[AtomicU64]>,
     /// Per reading thread (a few slots) and tree (0 NBT, 1 BBT): the leaf
     /// page the last descent ended on, with the keys for which a descent
@@ -169,7 +169,7 @@ fn hint_slot() -> usize {
 }
 
 /// Mapped file bytes between two releases of a map's pages.
-pub const RELEASE_WINDOW: u64 = 32 << 20;
+pub(crate) const RELEASE_WINDOW: u64 = 32 << 20;
 
 /// The granule of [`PageCache`]'s mapped-memory accounting.
 const WINDOW: u64 = 2 << 20;
@@ -277,7 +277,7 @@ pub(crate) struct LeafHint {
 
 /// As [`read_page`]; with a cache, a page whose CRC was checked before is
 /// not checked again (its type, id and signature still are).
-pub fn read_page_in<'d>(
+pub(crate) fn read_page_in<'d>(
     data: &'d [u8],
     f: Format,
     ib: Ib,

@@ -78,8 +78,6 @@ impl Backing for Vec<u8> {}
 impl Backing for &[u8] {}
 impl Backing for Box<[u8]> {}
 
-pub use crate::page::RELEASE_WINDOW;
-
 /// Releases the backing's pages when the page cache says so.
 trait Pager: Sync {
     fn release(&self);

@@ -405,8 +405,8 @@ fn leaf_entries<E: LeafEntry>(page: &[u8], f: Format) -> Option<(Vec<E>, bool)> 
 }
 
 /// Rebuilds the index of the file `data` whose header is `header`, calling
-/// `release` each time another [`crate::page::RELEASE_WINDOW`] bytes were
-/// scanned (so a large map's pages do not stay resident).
+/// `release` after each window of scanned bytes, so that a large map's
+/// pages do not stay resident.
 pub fn rebuild(
     data: &[u8],
     header: &Header,
