@@ -399,6 +399,38 @@ fn main() {
         }
     }
 
+    // recover: whole files of three variants and a real one, and one whose
+    // node B-tree root page is zeroed, so that a first run already rebuilds
+    // an index from the scan.
+    seen.clear();
+    for f in files.iter().chain(&reals) {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        if [
+            "empty-unicode.pst",
+            "tiny-4k.ost",
+            "tiny-ansi.pst",
+            "mooijtech-go-pst--32-bit.pst",
+        ]
+        .contains(&name.as_str())
+        {
+            let bytes = fs::read(f).unwrap();
+            if name == "empty-unicode.pst" {
+                // The Unicode header's BREFNBT: the root page's offset at 0xE0.
+                let mut broken = bytes.clone();
+                let ib = u64::from_le_bytes(broken[0xE0..0xE8].try_into().unwrap()) as usize;
+                broken[ib..ib + 512].fill(0);
+                let out = corpus.join("recover");
+                write_seed(
+                    &out,
+                    "empty-unicode-nbt-root-zeroed.pst",
+                    &broken,
+                    &mut seen,
+                );
+            }
+            write_seed(&corpus.join("recover"), &name, &bytes, &mut seen);
+        }
+    }
+
     // ltp_node: node heaps from generated and real files, all variants.
     let mut ltp = Vec::new();
     for f in files.iter().chain(&reals) {
