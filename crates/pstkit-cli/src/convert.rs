@@ -212,6 +212,10 @@ fn copy(
             "block_copy": summary.stored_copy,
             "moved_as_stored": summary.moved,
             "seconds": secs,
+            "orphans": {
+                "in_parent_folder": summary.orphans.in_parent,
+                "in_recovered_folder": summary.orphans.in_recovered,
+            },
             "skipped": summary.skipped.iter().map(|s| json!({
                 "folder": s.folder, "id": s.nid.0, "error": s.error,
             })).collect::<Vec<_>>(),
@@ -238,6 +242,16 @@ fn copy(
             summary.verified,
             summary.skipped.len()
         );
+        let o = summary.orphans;
+        if o.in_parent + o.in_recovered > 0 {
+            eprintln!(
+                "{} items no folder listed were found in the node index: {} put back into their folders, {} into {:?}",
+                o.in_parent + o.in_recovered,
+                o.in_parent,
+                o.in_recovered,
+                pstkit_copy::RECOVERED_FOLDER
+            );
+        }
     }
     Ok(if summary.skipped.is_empty() {
         0

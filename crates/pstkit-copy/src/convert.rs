@@ -94,6 +94,20 @@ pub struct Skipped {
     pub error: String,
 }
 
+/// The folder a salvage puts the messages in that no folder lists and
+/// whose own folder is not in the copy.
+pub const RECOVERED_FOLDER: &str = "Recovered items";
+
+/// Messages a salvage found in the node index that no folder's table
+/// listed, and where it put them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Orphans {
+    /// Put into the copy of the folder their index entry names as parent.
+    pub in_parent: u64,
+    /// Put into [`RECOVERED_FOLDER`]: their parent folder is not in the copy.
+    pub in_recovered: u64,
+}
+
 /// The outcome of a conversion.
 #[derive(Clone, Debug, Default)]
 pub struct ConvertSummary {
@@ -115,6 +129,10 @@ pub struct ConvertSummary {
     pub bytes: u64,
     /// Items left out (salvage mode only).
     pub skipped: Vec<Skipped>,
+    /// Messages no folder listed, found through the node index (salvage
+    /// mode only); those copied are counted in `items` and `associated`
+    /// too, those that could not be read in `skipped`.
+    pub orphans: Orphans,
     /// Items whose digest was compared in the verify pass.
     pub verified: u64,
     /// Where the file was written.
@@ -273,6 +291,8 @@ impl Copier<'_, '_, '_> {
         // (source folder, destination parent, source path)
         let mut stack = vec![(Nid::ROOT_FOLDER, std.root, String::new())];
         let mut seen = std::collections::HashSet::new();
+        // source folder → its index in `folders`
+        let mut folder_index: HashMap<Nid, u32> = HashMap::new();
         while let Some((snid, dparent, path)) = stack.pop() {
             if !seen.insert(snid) {
                 continue;
@@ -325,6 +345,7 @@ impl Copier<'_, '_, '_> {
                 }
             }
             folders.push((dnid, path.clone()));
+            folder_index.insert(snid, f);
             match folder.subfolder_ids() {
                 Ok(children) => {
                     for child in children.into_iter().rev() {
@@ -339,6 +360,9 @@ impl Copier<'_, '_, '_> {
                 Err(e) => self.damaged(&path, snid, &format!("hierarchy table: {e}"), progress)?,
             }
         }
+        if self.salvage {
+            self.gather_orphans(&folder_index, &mut folders, &mut order, std.ipm_subtree)?;
+        }
         order.sort_unstable();
         for (_, f, nid, assoc) in order {
             let (dnid, path) = &folders[f as usize];
@@ -350,6 +374,60 @@ impl Copier<'_, '_, '_> {
                 Err(e) if e.is_output() => return Err(e.at_output(self.w.temp_path())),
                 Err(e) => self.damaged(path, nid, &e.to_string(), progress)?,
             }
+        }
+        Ok(())
+    }
+
+    /// Adds to `order` the messages the node index holds that no folder's
+    /// table lists (libpff's orphans: a contents table lost or damaged, a
+    /// row missing). Each goes into the copy of the folder its index entry
+    /// names as parent when that folder was copied, else into a folder
+    /// [`RECOVERED_FOLDER`] made under the IPM subtree for them. No sound
+    /// mailbox has such items, so only a salvage looks for them.
+    fn gather_orphans(
+        &mut self,
+        folder_index: &HashMap<Nid, u32>,
+        folders: &mut Vec<(Nid, String)>,
+        order: &mut Vec<(u64, u32, Nid, bool)>,
+        ipm_subtree: Nid,
+    ) -> Result<()> {
+        let listed: std::collections::HashSet<Nid> = order.iter().map(|o| o.2).collect();
+        let mut recovered: Option<u32> = None;
+        // Entries of unreadable B-tree pages are skipped by the iterator;
+        // a salvage reads a damaged index through the rebuilt one anyway.
+        for e in self.src.ndb().nodes().flatten() {
+            let assoc = match e.nid.kind() {
+                NidType::NormalMessage => false,
+                NidType::AssocMessage => true,
+                _ => continue,
+            };
+            if listed.contains(&e.nid) {
+                continue;
+            }
+            let f = match folder_index.get(&e.parent) {
+                Some(f) => {
+                    self.summary.orphans.in_parent += 1;
+                    *f
+                }
+                None => {
+                    self.summary.orphans.in_recovered += 1;
+                    match recovered {
+                        Some(f) => f,
+                        None => {
+                            let dnid = self.w.add_folder(
+                                ipm_subtree,
+                                RECOVERED_FOLDER,
+                                Some("IPF.Note"),
+                            )?;
+                            folders.push((dnid, RECOVERED_FOLDER.to_string()));
+                            let f = (folders.len() - 1) as u32;
+                            recovered = Some(f);
+                            f
+                        }
+                    }
+                }
+            };
+            order.push((data_offset(self.src.ndb(), e.nid), f, e.nid, assoc));
         }
         Ok(())
     }

@@ -1,0 +1,125 @@
+//! A salvage finds the messages no folder lists through the node index
+//! (libpff's orphans) and copies them: into their own folder when it was
+//! copied, else into "Recovered items". Both cases from `mailbox.pst` with
+//! one node damaged so that its heap no longer decodes, every CRC right.
+
+use std::collections::BTreeSet;
+
+use pstkit_copy::{convert, ConvertOptions, ConvertSummary, RECOVERED_FOLDER};
+use pstkit_ndb::block::BlockTrailer;
+use pstkit_ndb::{NdbFile, Nid, NidType};
+use pstkit_store::Store;
+
+fn mailbox() -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
+    std::fs::read(path).unwrap()
+}
+
+/// Breaks the heap signature of `nid`'s first data block and makes the
+/// block's CRC right again, so that only decoding finds the damage.
+fn break_heap(data: &mut [u8], nid: Nid) {
+    let file = NdbFile::new(&*data).unwrap();
+    let ndb = file.ndb();
+    let f = ndb.format();
+    let bid = ndb.node_entry(nid).unwrap().data;
+    let b = ndb.block_entry(bid).unwrap();
+    let at = b.bref.ib.0 as usize;
+    let cb = usize::from(b.cb);
+    let end = at + f.block_size(cb);
+    drop(file);
+    data[at + 2] ^= 0x5A;
+    let trailer_at = end - f.block_trailer_size;
+    let mut t = BlockTrailer::parse(&data[trailer_at..end], f);
+    t.crc = pstkit_ndb::crc::crc(&data[at..at + cb]);
+    t.write(&mut data[trailer_at..end], f);
+}
+
+/// The folder with the most messages: its node id and its messages'
+/// subjects.
+fn fullest_folder(data: &[u8]) -> (Nid, BTreeSet<String>) {
+    let file = NdbFile::new(data).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let (nid, ids) = store
+        .walk()
+        .map(|w| w.unwrap())
+        .map(|w| (w.folder.nid(), w.folder.message_ids().unwrap()))
+        .max_by_key(|(_, ids)| ids.len())
+        .unwrap();
+    assert!(ids.len() >= 3, "{}", ids.len());
+    (nid, subjects(&store, &ids))
+}
+
+fn subjects(store: &Store<'_>, ids: &[Nid]) -> BTreeSet<String> {
+    ids.iter()
+        .map(|id| store.message(*id).unwrap().subject().unwrap_or_default())
+        .collect()
+}
+
+/// Salvages `data` and returns the summary and, by folder name, the
+/// subjects of the copy's messages.
+fn salvage(data: &[u8]) -> (ConvertSummary, Vec<(String, BTreeSet<String>)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = NdbFile::new(data).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let opts = ConvertOptions {
+        salvage: true,
+        ..ConvertOptions::default()
+    };
+    let s = convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).unwrap();
+    let out = NdbFile::open(&s.path).unwrap();
+    assert!(pstkit_ndb::check::check(out.ndb()).is_clean());
+    let copy = Store::open(out.ndb()).unwrap();
+    let folders = copy
+        .walk()
+        .map(|w| w.unwrap())
+        .map(|w| {
+            let ids = w.folder.message_ids().unwrap();
+            (w.folder.display_name(), subjects(&copy, &ids))
+        })
+        .collect();
+    (s, folders)
+}
+
+#[test]
+fn messages_of_a_lost_contents_table_go_back_into_their_folder() {
+    let mut data = mailbox();
+    let (folder, want) = fullest_folder(&data);
+    break_heap(&mut data, folder.with_kind(NidType::ContentsTable));
+    let (s, folders) = salvage(&data);
+    assert_eq!(s.orphans.in_parent, want.len() as u64, "{:?}", s.orphans);
+    assert_eq!(s.orphans.in_recovered, 0);
+    // The lost table is reported, the messages are not.
+    assert_eq!(s.skipped.len(), 1, "{:?}", s.skipped);
+    assert_eq!(s.skipped[0].nid, folder);
+    assert!(folders.iter().any(|(_, got)| *got == want), "{folders:?}");
+    assert!(folders.iter().all(|(name, _)| name != RECOVERED_FOLDER));
+}
+
+#[test]
+fn messages_of_a_lost_folder_go_to_recovered_items() {
+    let mut data = mailbox();
+    let (folder, want) = fullest_folder(&data);
+    break_heap(&mut data, folder);
+    let (s, folders) = salvage(&data);
+    assert_eq!(s.orphans.in_parent, 0, "{:?}", s.orphans);
+    assert!(
+        s.orphans.in_recovered >= want.len() as u64,
+        "{:?}",
+        s.orphans
+    );
+    assert!(s.skipped.iter().any(|k| k.nid == folder), "{:?}", s.skipped);
+    let recovered = folders
+        .iter()
+        .find(|(name, _)| name == RECOVERED_FOLDER)
+        .map(|(_, got)| got)
+        .expect("a Recovered items folder");
+    assert!(recovered.is_superset(&want), "{recovered:?} vs {want:?}");
+}
+
+#[test]
+fn a_sound_mailbox_has_no_orphans() {
+    let (s, folders) = salvage(&mailbox());
+    assert_eq!(s.orphans, Default::default());
+    assert!(s.skipped.is_empty());
+    assert!(folders.iter().all(|(name, _)| name != RECOVERED_FOLDER));
+}
