@@ -174,8 +174,14 @@ fn copy(
                 }
             }
         }
-        CopyEvent::Skipped { folder, nid, error } => {
-            let line = format!("pstkit: item {nid} in {folder:?} lost: {error}");
+        CopyEvent::Skipped {
+            folder,
+            nid,
+            lost,
+            error,
+            ..
+        } => {
+            let line = format!("pstkit: {} {nid} in {folder:?} lost: {error}", lost.name());
             match &bar {
                 Some(b) => b.println(line),
                 None => eprintln!("{line}"),
@@ -217,7 +223,11 @@ fn copy(
                 "in_recovered_folder": summary.orphans.in_recovered,
             },
             "skipped": summary.skipped.iter().map(|s| json!({
-                "folder": s.folder, "id": s.nid.0, "error": s.error,
+                "folder": s.folder, "id": s.nid.0, "lost": s.lost.name(),
+                "subject": s.subject, "error": s.error,
+            })).collect::<Vec<_>>(),
+            "lost_by_folder": loss_by_folder(&summary.skipped).into_iter().map(|(folder, t)| json!({
+                "folder": folder, "items": t.items, "folders": t.folders, "tables": t.tables,
             })).collect::<Vec<_>>(),
         });
         println!("{v}");
@@ -242,6 +252,12 @@ fn copy(
             summary.verified,
             summary.skipped.len()
         );
+        for (folder, t) in loss_by_folder(&summary.skipped) {
+            eprintln!(
+                "lost in {folder:?}: {} items, {} folders, {} tables",
+                t.items, t.folders, t.tables
+            );
+        }
         let o = summary.orphans;
         if o.in_parent + o.in_recovered > 0 {
             eprintln!(
@@ -258,6 +274,30 @@ fn copy(
     } else {
         EXIT_DAMAGED
     })
+}
+
+/// What a salvage lost in one folder of the source.
+#[derive(Default)]
+struct FolderLoss {
+    items: u64,
+    folders: u64,
+    tables: u64,
+}
+
+/// The loss report's totals per folder path, in path order.
+fn loss_by_folder(
+    skipped: &[pstkit_copy::Skipped],
+) -> std::collections::BTreeMap<&str, FolderLoss> {
+    let mut by = std::collections::BTreeMap::<&str, FolderLoss>::new();
+    for s in skipped {
+        let t = by.entry(s.folder.as_str()).or_default();
+        match s.lost {
+            pstkit_copy::Lost::Item => t.items += 1,
+            pstkit_copy::Lost::Folder => t.folders += 1,
+            _ => t.tables += 1,
+        }
+    }
+    by
 }
 
 /// Items of the source, from the contents tables, for the progress bar.

@@ -91,3 +91,60 @@ fn every_readable_sample_passes_the_deep_check() {
         );
     }
 }
+
+/// What `check --deep` finds, `convert --salvage` reports as lost: by id,
+/// folder and subject, with totals per folder, in JSON and in text; exit 1.
+#[test]
+fn the_loss_report_names_the_item_its_folder_and_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, nid) = damaged(dir.path());
+    let subject = {
+        let file = NdbFile::open(&path).unwrap();
+        let store = pstkit::store::Store::open(file.ndb()).unwrap();
+        let m = store.message(pstkit::ndb::Nid(nid)).unwrap();
+        m.subject().unwrap()
+    };
+    let out = dir.path().join("out.pst");
+    let r = pstkit(&[
+        "convert".as_ref(),
+        path.as_os_str(),
+        out.as_os_str(),
+        "--salvage".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let skipped = v["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{v}");
+    let s = &skipped[0];
+    assert_eq!(s["id"], nid);
+    assert_eq!(s["lost"], "item");
+    assert_eq!(s["subject"], subject.as_str());
+    let folder = s["folder"].as_str().unwrap();
+    assert!(!folder.is_empty());
+    let by_folder = v["lost_by_folder"].as_array().unwrap();
+    assert_eq!(by_folder.len(), 1, "{v}");
+    assert_eq!(by_folder[0]["folder"], folder);
+    assert_eq!(by_folder[0]["items"], 1);
+    assert_eq!(by_folder[0]["folders"], 0);
+    // The copy holds every other item.
+    assert_eq!(v["items"].as_u64().unwrap() + 1, 30);
+
+    let text_out = dir.path().join("text.pst");
+    let r = pstkit(&[
+        "convert".as_ref(),
+        path.as_os_str(),
+        text_out.as_os_str(),
+        "--salvage".as_ref(),
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains(&format!("item 0x{nid:X} in {folder:?} lost: ")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("lost in {folder:?}: 1 items, 0 folders, 0 tables")),
+        "{err}"
+    );
+}

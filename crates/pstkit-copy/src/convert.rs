@@ -70,12 +70,16 @@ pub enum CopyEvent<'e> {
         /// Bytes written to the destination so far.
         bytes_written: u64,
     },
-    /// An item could not be read and was left out (salvage mode).
+    /// An item or structure could not be read and was left out (salvage
+    /// mode).
+    #[non_exhaustive]
     Skipped {
         /// The folder's path.
         folder: &'e str,
-        /// The item's node id in the source.
+        /// The node id in the source: the item's, or the folder's.
         nid: Nid,
+        /// What was lost.
+        lost: Lost,
         /// Why.
         error: &'e str,
     },
@@ -83,13 +87,47 @@ pub enum CopyEvent<'e> {
     Verifying,
 }
 
-/// An item left out of a salvage copy.
+/// What a salvage could not copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Lost {
+    /// A message (or folder-associated item): not in the copy.
+    Item,
+    /// A folder that could not be read: not in the copy; its subfolders
+    /// are lost with it, its messages are looked for as orphans.
+    Folder,
+    /// A folder's contents table: the folder is copied, its messages are
+    /// looked for as orphans (see [`ConvertSummary::orphans`]).
+    Contents,
+    /// A folder's hierarchy table: the folder is copied, its subfolders
+    /// are not.
+    Subfolders,
+}
+
+impl Lost {
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lost::Item => "item",
+            Lost::Folder => "folder",
+            Lost::Contents => "contents table",
+            Lost::Subfolders => "hierarchy table",
+        }
+    }
+}
+
+/// An item or structure left out of a salvage copy: one line of the loss
+/// report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skipped {
-    /// The folder's path in the source.
+    /// The folder's path in the source (for a folder, its own path).
     pub folder: String,
-    /// The item's node id in the source.
+    /// The node id in the source: the item's, or the folder's.
     pub nid: Nid,
+    /// What was lost.
+    pub lost: Lost,
+    /// The item's subject, when it could still be read.
+    pub subject: Option<String>,
     /// Why it was left out.
     pub error: String,
 }
@@ -300,7 +338,7 @@ impl Copier<'_, '_, '_> {
             let folder = match self.src.folder(snid) {
                 Ok(f) => f,
                 Err(e) => {
-                    self.damaged(&path, snid, &e.to_string(), progress)?;
+                    self.damaged(&path, snid, Lost::Folder, &e.to_string(), progress)?;
                     continue;
                 }
             };
@@ -339,9 +377,13 @@ impl Copier<'_, '_, '_> {
                         ids.into_iter()
                             .map(|nid| (data_offset(self.src.ndb(), nid), f, nid, assoc)),
                     ),
-                    Err(e) => {
-                        self.damaged(&path, snid, &format!("contents table: {e}"), progress)?
-                    }
+                    Err(e) => self.damaged(
+                        &path,
+                        snid,
+                        Lost::Contents,
+                        &format!("contents table: {e}"),
+                        progress,
+                    )?,
                 }
             }
             folders.push((dnid, path.clone()));
@@ -357,7 +399,13 @@ impl Copier<'_, '_, '_> {
                         stack.push((child, dnid, sub));
                     }
                 }
-                Err(e) => self.damaged(&path, snid, &format!("hierarchy table: {e}"), progress)?,
+                Err(e) => self.damaged(
+                    &path,
+                    snid,
+                    Lost::Subfolders,
+                    &format!("hierarchy table: {e}"),
+                    progress,
+                )?,
             }
         }
         if self.salvage {
@@ -372,7 +420,7 @@ impl Copier<'_, '_, '_> {
                 }),
                 // A full disk is the output's failure, never the item's.
                 Err(e) if e.is_output() => return Err(e.at_output(self.w.temp_path())),
-                Err(e) => self.damaged(path, nid, &e.to_string(), progress)?,
+                Err(e) => self.damaged(path, nid, Lost::Item, &e.to_string(), progress)?,
             }
         }
         Ok(())
@@ -436,6 +484,7 @@ impl Copier<'_, '_, '_> {
         &mut self,
         folder: &str,
         nid: Nid,
+        lost: Lost,
         error: &str,
         progress: &mut dyn FnMut(CopyEvent<'_>),
     ) -> Result<()> {
@@ -446,10 +495,23 @@ impl Copier<'_, '_, '_> {
                 what: error.to_string(),
             });
         }
-        progress(CopyEvent::Skipped { folder, nid, error });
+        progress(CopyEvent::Skipped {
+            folder,
+            nid,
+            lost,
+            error,
+        });
+        // The subject tells a user which message it was, when the item's
+        // own properties still read.
+        let subject = match lost {
+            Lost::Item => self.src.message(nid).ok().and_then(|m| m.subject()),
+            _ => None,
+        };
         self.summary.skipped.push(Skipped {
             folder: folder.to_string(),
             nid,
+            lost,
+            subject,
             error: error.to_string(),
         });
         Ok(())

@@ -38,7 +38,9 @@ mod smime;
 pub mod time;
 pub mod vcard;
 
-pub use convert::{convert, ConvertOptions, ConvertSummary, CopyEvent, Orphans, RECOVERED_FOLDER};
+pub use convert::{
+    convert, ConvertOptions, ConvertSummary, CopyEvent, Lost, Orphans, Skipped, RECOVERED_FOLDER,
+};
 pub use eml::{message_to_eml, MAX_EMBED_DEPTH};
 pub use error::{CopyError, Result};
 pub use export::{export, export_with, ExportEvent, ExportFormat, ExportOptions, ExportSummary};

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use pstkit_copy::{convert, ConvertOptions, ConvertSummary, RECOVERED_FOLDER};
+use pstkit_copy::{convert, ConvertOptions, ConvertSummary, Lost, RECOVERED_FOLDER};
 use pstkit_ndb::block::BlockTrailer;
 use pstkit_ndb::{NdbFile, Nid, NidType};
 use pstkit_store::Store;
@@ -91,6 +91,7 @@ fn messages_of_a_lost_contents_table_go_back_into_their_folder() {
     // The lost table is reported, the messages are not.
     assert_eq!(s.skipped.len(), 1, "{:?}", s.skipped);
     assert_eq!(s.skipped[0].nid, folder);
+    assert_eq!(s.skipped[0].lost, Lost::Contents);
     assert!(folders.iter().any(|(_, got)| *got == want), "{folders:?}");
     assert!(folders.iter().all(|(name, _)| name != RECOVERED_FOLDER));
 }
@@ -107,7 +108,13 @@ fn messages_of_a_lost_folder_go_to_recovered_items() {
         "{:?}",
         s.orphans
     );
-    assert!(s.skipped.iter().any(|k| k.nid == folder), "{:?}", s.skipped);
+    assert!(
+        s.skipped
+            .iter()
+            .any(|k| k.nid == folder && k.lost == Lost::Folder),
+        "{:?}",
+        s.skipped
+    );
     let recovered = folders
         .iter()
         .find(|(name, _)| name == RECOVERED_FOLDER)

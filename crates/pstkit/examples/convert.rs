@@ -41,9 +41,13 @@ fn run(args: Vec<std::ffi::OsString>) -> Result<(), pstkit::Error> {
                 }
             }
             // Without `salvage` the first damaged item ends the copy instead.
-            CopyEvent::Skipped { folder, nid, error } => {
-                eprintln!("left out item {nid} of {folder}: {error}")
-            }
+            CopyEvent::Skipped {
+                folder,
+                nid,
+                lost,
+                error,
+                ..
+            } => eprintln!("left out {} {nid} of {folder}: {error}", lost.name()),
             CopyEvent::Verifying => println!("verifying"),
             // Events a later version adds.
             _ => {}
