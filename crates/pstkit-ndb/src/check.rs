@@ -122,7 +122,18 @@ const PARALLEL_FROM: usize = 16 << 20;
 /// every block and the allocation maps) share nothing but the file, so a
 /// large file is checked on two threads; the report is the same either way.
 pub fn check(ndb: Ndb<'_>) -> CheckReport {
-    check_on(ndb, ndb.data().len() >= PARALLEL_FROM)
+    check_with(ndb, None)
+}
+
+/// [`check`] on at most `threads` threads (`None`: two for files from
+/// 16 MiB, one below; the work has two halves, so more than two are never
+/// used). The report does not depend on the number.
+pub fn check_with(ndb: Ndb<'_>, threads: Option<usize>) -> CheckReport {
+    let two = match threads {
+        Some(n) => n >= 2,
+        None => ndb.data().len() >= PARALLEL_FROM,
+    };
+    check_on(ndb, two)
 }
 
 fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
