@@ -12,6 +12,9 @@
 //! - [`tags::SUBJECT`] and its siblings are [`PropTag`]s with the canonical
 //!   type, for writers.
 //! - [`NAMES`] is sorted by id for [`name_of`].
+//! - [`unpublished`] holds the few properties pstkit reads or writes that
+//!   have no published name; [`FIRST_NAMED_ID`] is where named properties
+//!   begin.
 //!
 //! Where one id carries several names (0x1013 is `PidTagHtml` and
 //! `PidTagBodyHtml`, 0x3701 `PidTagAttachDataBinary` and
@@ -210,6 +213,12 @@ tagged_properties! {
     REPL_CHANGENUM = 0x0E33, Int64, "PidTagReplChangenum";
     REPL_VERSION_HISTORY = 0x0E34, Binary, "PidTagReplVersionHistory";
     REPL_FLAGS = 0x0E38, Int32, "PidTagReplFlags";
+    /// A column of the contents table template, [MS-PST] 2.4.4.5.1; not in
+    /// [MS-OXPROPS].
+    REPL_COPIEDFROM_VERSIONHISTORY = 0x0E3C, Binary, "PidTagReplCopiedfromVersionhistory";
+    /// A column of the contents table template, [MS-PST] 2.4.4.5.1; not in
+    /// [MS-OXPROPS].
+    REPL_COPIEDFROM_ITEMID = 0x0E3D, Binary, "PidTagReplCopiedfromItemid";
     READ = 0x0E69, Boolean, "PidTagRead";
     TRUST_SENDER = 0x0E79, Int32, "PidTagTrustSender";
     // Object identity.
@@ -433,6 +442,7 @@ tagged_properties! {
     RECIPIENT_FLAGS = 0x5FFD, Int32, "PidTagRecipientFlags";
     RECIPIENT_TRACK_STATUS = 0x5FFF, Int32, "PidTagRecipientTrackStatus";
     // Synchronisation and PST internals.
+    SECURE_SUBMIT_FLAGS = 0x65C6, Int32, "PidTagSecureSubmitFlags";
     SOURCE_KEY = 0x65E0, Binary, "PidTagSourceKey";
     PARENT_SOURCE_KEY = 0x65E1, Binary, "PidTagParentSourceKey";
     CHANGE_KEY = 0x65E2, Binary, "PidTagChangeKey";
@@ -454,6 +464,27 @@ tagged_properties! {
     LTP_ROW_ID = 0x67F2, Int32, "PidTagLtpRowId";
     LTP_ROW_VER = 0x67F3, Int32, "PidTagLtpRowVer";
     PST_PASSWORD = 0x67FF, Int32, "PidTagPstPassword";
+    // Columns of the folder associated-contents table ([MS-PST] 2.4.4.6.1).
+    OFFLINE_ADDRESS_BOOK_NAME = 0x6800, String, "PidTagOfflineAddressBookName";
+    /// Name and type as the associated-contents table template gives them,
+    /// [MS-PST] 2.4.4.6.1. [MS-OXPROPS] gives 0x6803 to other objects'
+    /// PidTagOfflineAddressBookMessageClass (Int32) and
+    /// PidTagVoiceMessageSenderName (String).
+    SEND_OUTLOOK_RECALL_REPORT = 0x6803, Boolean, "PidTagSendOutlookRecallReport";
+    /// On voice messages [MS-OXPROPS] gives 0x6805 to
+    /// PidTagVoiceMessageAttachmentOrder (String); the associated-contents
+    /// table template column is this one.
+    OFFLINE_ADDRESS_BOOK_TRUNCATED_PROPERTIES = 0x6805, MultipleInt32, "PidTagOfflineAddressBookTruncatedProperties";
+    /// A column of the associated-contents table template in Outlook's own
+    /// new files, not among the template columns of [MS-PST] 2.4.4.6.1 and
+    /// not in [MS-OXPROPS]; the name is the one [MS-PST] 2.1.2 gives as
+    /// transcribed in hughbe/PstReader (MS-PST/PstPropertyId.swift).
+    MAPI_FORM_COMPOSE_COMMAND = 0x682F, String, "PidTagMapiFormComposeCommand";
+    VIEW_DESCRIPTOR_FLAGS = 0x7003, Int32, "PidTagViewDescriptorFlags";
+    VIEW_DESCRIPTOR_LINK_TO = 0x7004, Binary, "PidTagViewDescriptorLinkTo";
+    VIEW_DESCRIPTOR_VIEW_FOLDER = 0x7005, Binary, "PidTagViewDescriptorViewFolder";
+    VIEW_DESCRIPTOR_NAME = 0x7006, String, "PidTagViewDescriptorName";
+    VIEW_DESCRIPTOR_VERSION = 0x7007, Int32, "PidTagViewDescriptorVersion";
     // Attachment extras and recurrence exceptions.
     EXCEPTION_REPLACE_TIME = 0x7FF9, Time, "PidTagExceptionReplaceTime";
     ATTACHMENT_LINK_ID = 0x7FFA, Int32, "PidTagAttachmentLinkId";
@@ -462,6 +493,38 @@ tagged_properties! {
     ATTACHMENT_FLAGS = 0x7FFD, Int32, "PidTagAttachmentFlags";
     ATTACHMENT_HIDDEN = 0x7FFE, Boolean, "PidTagAttachmentHidden";
     ATTACHMENT_CONTACT_PHOTO = 0x7FFF, Boolean, "PidTagAttachmentContactPhoto";
+}
+
+/// The first named-property id: ids from here up stand for the names of a
+/// file's name-to-id map ([MS-PST] 2.4.7), so no row of the table reaches it.
+pub const FIRST_NAMED_ID: PropId = PropId(0x8000);
+
+/// Properties pstkit reads or writes that have no published name for the id
+/// and type it meets them with. Their names are pstkit's own (`pstkit:…`),
+/// so they stay out of [`crate::props::NAMES`] and `pstkit show` prints
+/// their numbers.
+pub mod unpublished {
+    use super::TaggedProp;
+    use crate::tag::{PropId, PropType};
+
+    tagged_properties! {
+        /// A column of the search folder contents table template in
+        /// Outlook's own new files. [MS-OXPROPS] has no property 0x0E2A, and
+        /// readers that transcribe [MS-PST]'s templates leave it unnamed.
+        SEARCH_CONTENTS_FLAG = 0x0E2A, Boolean, "pstkit:SearchContentsFlag";
+        /// The one property of the spam search folder's criteria object in
+        /// Outlook's own new files (0 there). EdkMdb.h's 0x660B is
+        /// PR_PROFILE_MAILBOX, a PT_STRING8 of profile sections; ids
+        /// 0x6600-0x67FF are provider-defined (mapitags.h), so that name does
+        /// not carry over.
+        SEARCH_CRITERIA_VALUE = 0x660B, Int32, "pstkit:SearchCriteriaValue";
+        /// The mailbox GUID on an OST's message store: libpff reads 0x6615 as
+        /// a PtypGuid there, equal to the provider UID of the file's
+        /// Exchange folder EntryIDs ([MS-OXCDATA] 2.2.4.1, the MailboxGuid of
+        /// RopLogon). EdkMdb.h's 0x6615 is PR_PROFILE_FAVFLD_COMMENT, a
+        /// PT_STRING8 profile property.
+        OST_MAILBOX_GUID = 0x6615, Guid, "pstkit:OstMailboxGuid";
+    }
 }
 
 /// The properties of the name-to-id map node ([MS-PST] 2.4.7). Their ids
@@ -485,7 +548,7 @@ pub mod name_map {
 mod tests {
     use super::*;
 
-    fn check_table(all: &[TaggedProp], names: &[(u16, &str)]) {
+    fn check_table(all: &[TaggedProp], names: &[(u16, &str)], prefix: &str) {
         assert_eq!(all.len(), names.len());
         for pair in all.windows(2) {
             assert!(
@@ -499,10 +562,12 @@ mod tests {
         for (row, &(id, name)) in all.iter().zip(names) {
             assert_eq!((row.id.0, row.name), (id, name));
             assert!(
-                name.starts_with("PidTag") && name[6..].chars().all(|c| c.is_ascii_alphanumeric()),
+                name.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_alphanumeric())),
                 "{name}"
             );
             assert!(!row.id.is_named(), "{name} is a named-property id");
+            assert!(row.id < FIRST_NAMED_ID, "{name}");
             assert!(!matches!(row.ptype, PropType::Unknown(_)), "{name}");
             assert_eq!(row.tag().id(), row.id);
             assert_eq!(row.tag().prop_type(), row.ptype);
@@ -516,8 +581,17 @@ mod tests {
 
     #[test]
     fn tables_are_sorted_unique_and_agree() {
-        check_table(ALL, NAMES);
-        check_table(name_map::ALL, name_map::NAMES);
+        check_table(ALL, NAMES, "PidTag");
+        check_table(name_map::ALL, name_map::NAMES, "PidTag");
+        check_table(unpublished::ALL, unpublished::NAMES, "pstkit:");
+    }
+
+    #[test]
+    fn unpublished_ids_get_no_canonical_name() {
+        for row in unpublished::ALL {
+            assert_eq!(name_of(row.id), None, "{}", row.name);
+        }
+        assert_eq!(unpublished::tags::OST_MAILBOX_GUID, PropTag(0x6615_0048));
     }
 
     #[test]
@@ -540,6 +614,11 @@ mod tests {
         assert_eq!(tags::RECORD_KEY, PropTag(0x0FF9_0102));
         assert_eq!(tags::LAST_MODIFICATION_TIME, PropTag(0x3008_0040));
         assert_eq!(tags::SUBFOLDERS, PropTag(0x360A_000B));
+        assert_eq!(tags::SEND_OUTLOOK_RECALL_REPORT, PropTag(0x6803_000B));
+        assert_eq!(
+            tags::OFFLINE_ADDRESS_BOOK_TRUNCATED_PROPERTIES,
+            PropTag(0x6805_1003)
+        );
         assert_eq!(
             lookup(ATTACH_DATA_BINARY).map(|r| r.name),
             Some("PidTagAttachDataBinary")

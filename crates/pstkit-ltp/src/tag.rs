@@ -271,7 +271,7 @@ pub struct PropId(pub u16);
 impl PropId {
     /// Whether the id names a named property (needs the name-to-id map).
     pub fn is_named(self) -> bool {
-        self.0 >= 0x8000
+        self >= props::FIRST_NAMED_ID
     }
 }
 

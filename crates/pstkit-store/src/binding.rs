@@ -24,7 +24,7 @@ pub const PSTKIT_GUID: Guid = Guid::from_fields(
 /// The name of the binding record's property.
 pub const BINDING_NAME: &str = "MailboxBinding";
 /// The store property holding the mailbox GUID in Exchange OSTs.
-pub const MAILBOX_GUID: PropId = PropId(0x6615);
+pub const MAILBOX_GUID: PropId = crate::pid::unpublished::OST_MAILBOX_GUID;
 
 const MAGIC: &[u8; 4] = b"PKMB";
 const VERSION: u16 = 1;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use pstkit_ltp::props::name_map;
+use pstkit_ltp::props::{name_map, FIRST_NAMED_ID};
 use pstkit_ltp::{PropId, PropValue, PropertyContext};
 
 /// A property set GUID, in stored (little-endian field) byte order.
@@ -194,7 +194,8 @@ impl NameMap {
             } else {
                 string_at(strings, value as usize).map(PropName::Name)
             };
-            let (Some(guid), Some(name), Some(id)) = (guid, name, 0x8000u16.checked_add(index))
+            let (Some(guid), Some(name), Some(id)) =
+                (guid, name, FIRST_NAMED_ID.0.checked_add(index))
             else {
                 map.damaged += 1;
                 continue;

@@ -467,7 +467,8 @@ impl PstWriter {
     /// ids are now the same.
     pub fn adopt_names(&mut self, src: &NameMap) -> bool {
         // Nothing named yet but the default name.
-        let fresh = self.names.name_of(PropId(0x8001)).is_none();
+        let second = PropId(pid::FIRST_NAMED_ID.0 + 1);
+        let fresh = self.names.name_of(second).is_none();
         if self.items > 0 || src.damaged > 0 || !fresh {
             return false;
         }
@@ -476,7 +477,7 @@ impl PstWriter {
         let contiguous = entries
             .iter()
             .enumerate()
-            .all(|(i, (id, _))| usize::from(id.0) == 0x8000 + i);
+            .all(|(i, (id, _))| usize::from(id.0) == usize::from(pid::FIRST_NAMED_ID.0) + i);
         if !contiguous {
             return false;
         }
@@ -915,7 +916,10 @@ impl PstWriter {
         self.write_pc(
             SPAM_SEARCH_FOLDER.with_kind(NidType::SearchCriteriaObject),
             Nid(0),
-            &[(SEARCH_CRITERIA_TAG, PropValue::Int32(0))],
+            &[(
+                pid::unpublished::tags::SEARCH_CRITERIA_VALUE,
+                PropValue::Int32(0),
+            )],
         )?;
         self.write_empty_table(
             SPAM_SEARCH_FOLDER.with_kind(NidType::SearchContentsTable),
@@ -1093,12 +1097,6 @@ pub fn mark_subject(subject: &str) -> String {
 
 /// The "SPAM Search Folder 2" every Outlook store has.
 const SPAM_SEARCH_FOLDER: Nid = Nid(0x2223);
-
-/// The one property the spam search folder's criteria object carries.
-/// 0x660B has no published name on that object (EdkMdb.h's 0x660B is a
-/// profile property), so it is not in the property table; the committed
-/// fixtures pin it as written.
-const SEARCH_CRITERIA_TAG: PropTag = PropTag::new(PropId(0x660B), PropType::Int32);
 
 fn approx_size(v: &PropValue) -> usize {
     match v {

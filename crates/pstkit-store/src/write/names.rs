@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use pstkit_ltp::props::name_map;
+use pstkit_ltp::props::{name_map, FIRST_NAMED_ID};
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::crc::crc;
 
@@ -53,7 +53,7 @@ impl NameMapBuilder {
         let index = u16::try_from(self.order.len())
             .ok()
             .filter(|i| *i < 0x7FFF)?;
-        let id = PropId(0x8000 + index);
+        let id = PropId(FIRST_NAMED_ID.0 + index);
         self.ids.insert(np.clone(), id);
         self.order.push(np.clone());
         Some(id)
@@ -61,7 +61,8 @@ impl NameMapBuilder {
 
     /// The name behind an id this builder assigned.
     pub fn name_of(&self, id: PropId) -> Option<&NamedProp> {
-        self.order.get(usize::from(id.0.checked_sub(0x8000)?))
+        self.order
+            .get(usize::from(id.0.checked_sub(FIRST_NAMED_ID.0)?))
     }
 
     /// The properties of the map's property context.

@@ -3,13 +3,7 @@
 
 use pstkit_ltp::{PropTag, PropType};
 
-use crate::pid::{self, tags};
-
-/// A column whose id the property table does not name yet: adding a name
-/// there would change what `pstkit show` prints for it.
-const fn t(v: u32) -> PropTag {
-    PropTag(v)
-}
+use crate::pid::{self, tags, unpublished};
 
 /// Folder hierarchy table (template 0x60D).
 pub const HIERARCHY: &[PropTag] = &[
@@ -50,12 +44,12 @@ pub const CONTENTS: &[PropTag] = &[
     tags::REPL_CHANGENUM,
     tags::REPL_VERSION_HISTORY,
     tags::REPL_FLAGS,
-    t(0x0E3C_0102),
-    t(0x0E3D_0102),
+    tags::REPL_COPIEDFROM_VERSIONHISTORY,
+    tags::REPL_COPIEDFROM_ITEMID,
     tags::ITEM_TEMPORARY_FLAGS,
     tags::LAST_MODIFICATION_TIME,
     tags::CONVERSATION_ID,
-    t(0x65C6_0003),
+    tags::SECURE_SUBMIT_FLAGS,
     tags::LTP_ROW_ID,
     tags::LTP_ROW_VER,
 ];
@@ -68,15 +62,15 @@ pub const ASSOC_CONTENTS: &[PropTag] = &[
     tags::DISPLAY_NAME,
     tags::LTP_ROW_ID,
     tags::LTP_ROW_VER,
-    t(0x6800_001F),
-    t(0x6803_000B),
-    t(0x6805_1003),
-    t(0x682F_001F),
-    t(0x7003_0003),
-    t(0x7004_0102),
-    t(0x7005_0102),
-    t(0x7006_001F),
-    t(0x7007_0003),
+    tags::OFFLINE_ADDRESS_BOOK_NAME,
+    tags::SEND_OUTLOOK_RECALL_REPORT,
+    tags::OFFLINE_ADDRESS_BOOK_TRUNCATED_PROPERTIES,
+    tags::MAPI_FORM_COMPOSE_COMMAND,
+    tags::VIEW_DESCRIPTOR_FLAGS,
+    tags::VIEW_DESCRIPTOR_LINK_TO,
+    tags::VIEW_DESCRIPTOR_VIEW_FOLDER,
+    tags::VIEW_DESCRIPTOR_NAME,
+    tags::VIEW_DESCRIPTOR_VERSION,
 ];
 
 /// Search folder contents table (template 0x610).
@@ -95,7 +89,7 @@ pub const SEARCH_CONTENTS: &[PropTag] = &[
     tags::MESSAGE_FLAGS,
     tags::MESSAGE_SIZE,
     tags::MESSAGE_STATUS,
-    t(0x0E2A_000B),
+    unpublished::tags::SEARCH_CONTENTS_FLAG,
     tags::LAST_MODIFICATION_TIME,
     tags::LTP_PARENT_NID,
     tags::LTP_ROW_ID,
