@@ -277,7 +277,8 @@ mod tests {
         assert!(m
             .props
             .iter()
-            .any(|(t, v)| t.id().0 == 0x001A && *v == PropValue::String("IPM.Note.SMIME".into())));
+            .any(|(t, v)| t.id() == pstkit_ltp::props::MESSAGE_CLASS
+                && *v == PropValue::String("IPM.Note.SMIME".into())));
         assert_eq!(m.attachments.len(), 1);
         assert_eq!(
             m.attachments[0].content,
@@ -292,6 +293,7 @@ mod tests {
         assert!(m
             .props
             .iter()
-            .any(|(t, v)| t.id().0 == 0x001A && *v == PropValue::String("IPM.Note".into())));
+            .any(|(t, v)| t.id() == pstkit_ltp::props::MESSAGE_CLASS
+                && *v == PropValue::String("IPM.Note".into())));
     }
 }

@@ -56,16 +56,15 @@
 //! Write a new PST:
 //!
 //! ```
-//! use pstkit::ltp::{PropId, PropTag, PropType, PropValue};
+//! use pstkit::ltp::{props, PropValue};
 //! use pstkit::store::write::{NewMessage, PstWriter, WriterOptions};
 //!
 //! let dir = std::env::temp_dir().join(format!("pstkit-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir).unwrap();
 //! let mut w = PstWriter::create(dir.join("new.pst"), WriterOptions::default())?;
 //! let inbox = w.add_folder(w.standard_folders().ipm_subtree, "Inbox", Some("IPF.Note"))?;
-//! let subject = PropTag::new(PropId(0x0037), PropType::String);
 //! w.add_message(inbox, &NewMessage {
-//!     props: vec![(subject, PropValue::String("Hello".into()))],
+//!     props: vec![(props::tags::SUBJECT, PropValue::String("Hello".into()))],
 //!     ..NewMessage::default()
 //! })?;
 //! let path = w.finish()?; // verified, then renamed into place
