@@ -499,6 +499,14 @@ tagged_properties! {
 /// file's name-to-id map ([MS-PST] 2.4.7), so no row of the table reaches it.
 pub const FIRST_NAMED_ID: PropId = PropId(0x8000);
 
+// Beside the constant it rests on, so that `tag` need not import the table.
+impl PropId {
+    /// Whether the id names a named property (needs the name-to-id map).
+    pub fn is_named(self) -> bool {
+        self >= FIRST_NAMED_ID
+    }
+}
+
 /// Properties pstkit reads or writes that have no published name for the id
 /// and type it meets them with. Their names are pstkit's own (`pstkit:…`),
 /// so they stay out of [`crate::props::NAMES`] and `pstkit show` prints

@@ -268,13 +268,6 @@ impl fmt::Display for PropType {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct PropId(pub u16);
 
-impl PropId {
-    /// Whether the id names a named property (needs the name-to-id map).
-    pub fn is_named(self) -> bool {
-        self >= props::FIRST_NAMED_ID
-    }
-}
-
 impl fmt::Debug for PropId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PropId(0x{:04X})", self.0)
