@@ -5,7 +5,7 @@
 
 use pstkit_ndb::{NdbError, Nid};
 
-use crate::heap::Hid;
+use crate::hid::Hid;
 use crate::tag::{PropTag, PropType};
 use crate::value::DecodeError;
 

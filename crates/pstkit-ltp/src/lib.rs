@@ -35,6 +35,7 @@
 pub mod bth;
 pub mod error;
 pub mod heap;
+mod hid;
 pub mod pc;
 pub mod props;
 pub mod tag;
