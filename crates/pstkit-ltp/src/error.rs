@@ -3,7 +3,7 @@
 //! Corruption errors name the node whose heap, tree, table or property is
 //! damaged, so that a report can be traced back to the NDB structures below.
 
-use pstkit_ndb::{NdbError, Nid};
+use pstkit_ndb::{Corruption, NdbError, Nid};
 
 use crate::hid::Hid;
 use crate::tag::{PropTag, PropType};
@@ -18,10 +18,13 @@ pub enum LtpError {
     Ndb(#[from] NdbError),
 
     /// The heap-on-node is damaged (headers, page maps, heap ids).
-    #[error("heap of node {nid}: {what}")]
+    #[error("heap of node {nid}: {}{what}", hid.map(|h| format!("HID {h} ")).unwrap_or_default())]
     Heap {
         /// The node whose data stream holds the heap.
         nid: Nid,
+        /// The allocation asked for, when one heap id is at fault rather
+        /// than the heap as a whole.
+        hid: Option<Hid>,
         /// What is wrong.
         what: String,
     },
@@ -100,12 +103,78 @@ pub enum LtpError {
     },
 }
 
+impl LtpError {
+    /// The node-database damage underneath, when the error comes from there:
+    /// the structure, id and file offset a report can point at.
+    pub fn corruption(&self) -> Option<&Corruption> {
+        match self {
+            LtpError::Ndb(e) => e.corruption(),
+            LtpError::Property { source, .. } => source.corruption(),
+            _ => None,
+        }
+    }
+
+    /// The node whose heap, tree, table or property is damaged; `None` when
+    /// the error came from the node database without naming one.
+    pub fn nid(&self) -> Option<Nid> {
+        match self {
+            LtpError::Heap { nid, .. }
+            | LtpError::Bth { nid, .. }
+            | LtpError::PropertyContext { nid, .. }
+            | LtpError::TableContext { nid, .. }
+            | LtpError::Row { nid, .. }
+            | LtpError::Property { nid, .. }
+            | LtpError::TypeMismatch { nid, .. } => Some(*nid),
+            LtpError::Ndb(NdbError::NodeNotFound(nid)) => Some(*nid),
+            _ => None,
+        }
+    }
+
+    /// The heap id of the damaged allocation or B-tree, so that the bytes
+    /// can be found inside the node.
+    pub fn hid(&self) -> Option<Hid> {
+        match self {
+            LtpError::Heap { hid, .. } => *hid,
+            LtpError::Bth { hid, .. } => Some(*hid),
+            LtpError::Property { source, .. } => source.hid(),
+            _ => None,
+        }
+    }
+
+    /// The table row (its position in the row matrix) concerned.
+    pub fn row(&self) -> Option<u64> {
+        match self {
+            LtpError::Row { row, .. } => Some(*row),
+            LtpError::Property { row, source, .. } => row.or_else(|| source.row()),
+            _ => None,
+        }
+    }
+
+    /// The property (or, in a table, the column) whose value is damaged or
+    /// of another type.
+    pub fn tag(&self) -> Option<PropTag> {
+        match self {
+            LtpError::Property { tag, .. } | LtpError::TypeMismatch { tag, .. } => Some(*tag),
+            _ => None,
+        }
+    }
+}
+
 /// Result of LTP operations.
 pub type Result<T, E = LtpError> = std::result::Result<T, E>;
 
 pub(crate) fn heap_err(nid: Nid, what: impl Into<String>) -> LtpError {
     LtpError::Heap {
         nid,
+        hid: None,
+        what: what.into(),
+    }
+}
+
+pub(crate) fn hid_err(nid: Nid, hid: Hid, what: impl Into<String>) -> LtpError {
+    LtpError::Heap {
+        nid,
+        hid: Some(hid),
         what: what.into(),
     }
 }

@@ -16,7 +16,7 @@ use std::fmt;
 
 use pstkit_ndb::{Nid, Node, Variant};
 
-use crate::error::{heap_err, LtpError, Result};
+use crate::error::{heap_err, hid_err, LtpError, Result};
 pub use crate::hid::Hid;
 
 /// `bSig` of every HNHDR.
@@ -234,10 +234,11 @@ impl<'a> HeapBlock<'a> {
     /// The bytes of slot `slot` (1-based); `hid` only labels errors.
     pub fn alloc(&self, nid: Nid, hid: Hid, slot: usize) -> Result<&[u8]> {
         if slot == 0 || slot > self.count {
-            return Err(heap_err(
+            return Err(hid_err(
                 nid,
+                hid,
                 format!(
-                    "HID {hid} block {} index {slot} out of range (cAlloc {})",
+                    "block {} index {slot} out of range (cAlloc {})",
                     self.index, self.count
                 ),
             ));
@@ -245,10 +246,11 @@ impl<'a> HeapBlock<'a> {
         let start = self.offset(slot - 1);
         let end = self.offset(slot);
         if start < self.header_len || start > end || end > self.page_map {
-            return Err(heap_err(
+            return Err(hid_err(
                 nid,
+                hid,
                 format!(
-                    "HID {hid} block {} index {slot}: allocation 0x{start:X}..0x{end:X} is not \
+                    "block {} index {slot}: allocation 0x{start:X}..0x{end:X} is not \
                      between the header (0x{:X}) and the page map (0x{:X})",
                     self.index, self.header_len, self.page_map
                 ),
@@ -369,25 +371,21 @@ impl<'a> Heap<'a> {
     /// The bytes of allocation `hid`.
     pub fn get(&self, hid: Hid) -> Result<&[u8]> {
         if hid.is_none() {
-            return Err(heap_err(self.nid, "HID 0 refers to no allocation"));
+            return Err(hid_err(self.nid, hid, "refers to no allocation"));
         }
         if hid.hid_type() != 0 {
-            return Err(heap_err(
+            return Err(hid_err(
                 self.nid,
-                format!(
-                    "HID {hid} has type bits 0x{:02X}, not a heap id",
-                    hid.hid_type()
-                ),
+                hid,
+                format!("has type bits 0x{:02X}, not a heap id", hid.hid_type()),
             ));
         }
         let k = hid.block(self.variant) as usize;
         if k >= self.blocks.len() {
-            return Err(heap_err(
+            return Err(hid_err(
                 self.nid,
-                format!(
-                    "HID {hid} refers to block {k}, heap has {} blocks",
-                    self.blocks.len()
-                ),
+                hid,
+                format!("refers to block {k}, heap has {} blocks", self.blocks.len()),
             ));
         }
         let block = self.block(k)?;

@@ -262,7 +262,7 @@ impl Iterator for Props<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::build;
+    use crate::heap::{build, Hid};
     use pstkit_ndb::Variant;
 
     /// The 258-byte message-store PC of MS-PST §3.9, rebuilt from the facts
@@ -370,16 +370,17 @@ mod tests {
         assert_eq!(&p[rec..rec + 2], &[0x01, 0x30]);
         p[rec + 4..rec + 8].copy_from_slice(&0x120u32.to_le_bytes());
         let pc = pc(vec![p]).unwrap();
-        let e = pc
-            .get(props::DISPLAY_NAME)
-            .unwrap()
-            .unwrap_err()
-            .to_string();
+        let err = pc.get(props::DISPLAY_NAME).unwrap().unwrap_err();
         assert_eq!(
-            e,
+            err.to_string(),
             "node 0x21, property 0x3001001F: heap of node 0x21: \
              HID 0x120 block 0 index 9 out of range (cAlloc 8)"
         );
+        assert_eq!(err.nid(), Some(Nid(0x21)));
+        assert_eq!(err.tag(), Some(PropTag(0x3001_001F)));
+        assert_eq!(err.hid(), Some(Hid(0x120)));
+        assert_eq!(err.row(), None);
+        assert!(err.corruption().is_none());
         assert_eq!(pc.props().filter(|(_, v)| v.is_err()).count(), 1);
         assert!(pc.get_binary(props::RECORD_KEY).unwrap().is_ok());
     }

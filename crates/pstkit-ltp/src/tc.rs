@@ -785,11 +785,18 @@ mod tests {
         let r = tc.row(0).unwrap();
         assert!(r.get(PropId(1)).unwrap().is_err());
         assert!(r.get(PropId(2)).unwrap().is_err());
-        let e = r.get(PropId(3)).unwrap().unwrap_err().to_string();
+        let err = r.get(PropId(3)).unwrap().unwrap_err();
+        let e = err.to_string();
         assert!(
             e.starts_with("node 0x802E, property 0x00030014, row 0:"),
             "{e}"
         );
+        // The same place, as fields a caller can act on.
+        assert_eq!(err.nid(), Some(Nid(0x802E)));
+        assert_eq!(err.tag(), Some(PropTag(0x0003_0014)));
+        assert_eq!(err.row(), Some(0));
+        assert_eq!(err.hid(), None);
+        assert!(err.corruption().is_none());
         assert!(r.get(props::LTP_ROW_ID).unwrap().is_ok());
     }
 
