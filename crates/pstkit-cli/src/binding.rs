@@ -148,7 +148,11 @@ fn info_json(
 ) -> serde_json::Value {
     let record = match &b.record {
         BindingRecord::Absent => json!({"state": "absent"}),
-        BindingRecord::Damaged(why) => json!({"state": "damaged", "reason": why}),
+        BindingRecord::Damaged(why) => json!({
+            "state": "damaged",
+            "reason": why.to_string(),
+            "offset": why.offset(),
+        }),
         BindingRecord::Valid(r) => json!({
             "state": "valid",
             "server": r.server,
@@ -633,7 +637,7 @@ fn set_notice(path: &Path, store: &Store<'_>) {
          (binding show/verify). Outlook does not read it: Outlook checks the mailbox \
          its profile names, so no record makes an OST open for another mailbox."
     );
-    if BindingInfo::read(store).record == BindingRecord::Absent {
+    if matches!(BindingInfo::read(store).record, BindingRecord::Absent) {
         let id = StoreIdentity::read(store);
         if let FileMailbox::Agreed(g) = id.mailbox() {
             eprintln!(

@@ -8,7 +8,7 @@
 //! and profile, as a named property of the store, with a CRC so that a
 //! damaged record is told from one that names another mailbox.
 
-use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
+use pstkit_ltp::{LtpError, PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::crc::crc;
 
 use crate::names::{Guid, NamedProp, PropName};
@@ -99,45 +99,54 @@ impl MailboxBinding {
         b
     }
 
-    /// Reads a record; says what is wrong when it is damaged.
-    pub fn decode(b: &[u8]) -> Result<MailboxBinding, String> {
+    /// Reads a record; says what is wrong when it is damaged, and where.
+    pub fn decode(b: &[u8]) -> Result<MailboxBinding, BindingError> {
         if b.len() < 4 + 2 + 12 + 16 + 4 {
-            return Err(format!("record is {} bytes, too short", b.len()));
+            return Err(BindingError::TooShort { len: b.len() });
         }
         let (body, tail) = b.split_at(b.len() - 4);
         let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
         let computed = crc(body);
         if stored != computed {
-            return Err(format!(
-                "record CRC mismatch: stored 0x{stored:08X}, computed 0x{computed:08X}"
-            ));
+            return Err(BindingError::Crc {
+                offset: body.len(),
+                stored,
+                computed,
+            });
         }
         if &body[..4] != MAGIC {
-            return Err("record does not start with PKMB".into());
+            return Err(BindingError::Magic {
+                found: [body[0], body[1], body[2], body[3]],
+            });
         }
         let version = u16::from_le_bytes([body[4], body[5]]);
         if version != VERSION {
-            return Err(format!("record version {version} is not known"));
+            return Err(BindingError::Version { version });
         }
+        let ends = |offset, inside| BindingError::Truncated { offset, inside };
         let mut at = 6;
         let mut strings = Vec::new();
         for _ in 0..3 {
             let len = body
                 .get(at..at + 4)
                 .map(|l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize)
-                .ok_or("record ends inside a length")?;
+                .ok_or(ends(at, "a length"))?;
             let s = body
-                .get(at + 4..at + 4 + len)
-                .ok_or("record ends inside a string")?;
-            strings.push(String::from_utf8(s.to_vec()).map_err(|_| "record string is not UTF-8")?);
+                .get(at + 4..at.saturating_add(4).saturating_add(len))
+                .ok_or(ends(at + 4, "a string"))?;
+            strings.push(
+                String::from_utf8(s.to_vec()).map_err(|e| BindingError::NotUtf8 {
+                    offset: at + 4 + e.utf8_error().valid_up_to(),
+                })?,
+            );
             at += 4 + len;
         }
         let guid: [u8; 16] = body
             .get(at..at + 16)
             .and_then(|g| g.try_into().ok())
-            .ok_or("record ends inside the GUID")?;
+            .ok_or(ends(at, "the GUID"))?;
         if at + 16 != body.len() {
-            return Err("record has trailing bytes".into());
+            return Err(BindingError::Trailing { offset: at + 16 });
         }
         let profile = strings.pop().filter(|p| !p.is_empty());
         let mailbox = strings.pop().unwrap_or_default();
@@ -166,19 +175,105 @@ impl MailboxBinding {
     }
 }
 
+/// What is wrong with a binding record: kept as data, with the byte offset
+/// inside the record, so that a report can say where and a caller can tell
+/// a damaged record from one that names another mailbox.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BindingError {
+    /// Shorter than the smallest record (three empty strings).
+    #[error("record is {len} bytes, too short")]
+    TooShort {
+        /// The record's length.
+        len: usize,
+    },
+    /// The CRC at the end does not match the bytes before it.
+    #[error("record CRC mismatch: stored 0x{stored:08X}, computed 0x{computed:08X} (CRC at byte {offset})")]
+    Crc {
+        /// Where the stored CRC starts.
+        offset: usize,
+        /// The CRC stored.
+        stored: u32,
+        /// The CRC of the bytes.
+        computed: u32,
+    },
+    /// The first four bytes are not `PKMB`.
+    #[error("record does not start with PKMB (byte 0)")]
+    Magic {
+        /// The bytes found.
+        found: [u8; 4],
+    },
+    /// A version this build does not read.
+    #[error("record version {version} is not known (byte 4)")]
+    Version {
+        /// The version found.
+        version: u16,
+    },
+    /// A length, string or the GUID runs past the end of the record.
+    #[error("record ends inside {inside} (byte {offset})")]
+    Truncated {
+        /// Where the field starts.
+        offset: usize,
+        /// Which field: "a length", "a string", "the GUID".
+        inside: &'static str,
+    },
+    /// A string is not UTF-8.
+    #[error("record string is not UTF-8 (byte {offset})")]
+    NotUtf8 {
+        /// The first byte that is not.
+        offset: usize,
+    },
+    /// Bytes follow the GUID.
+    #[error("record has trailing bytes (from byte {offset})")]
+    Trailing {
+        /// Where they start.
+        offset: usize,
+    },
+    /// The record checks but names another mailbox GUID than the store.
+    #[error("record names mailbox GUID {record}, the store {store}")]
+    OtherMailbox {
+        /// The GUID in the record.
+        record: Guid,
+        /// The store's PidTagMailboxGuid-like property 0x6615.
+        store: Guid,
+    },
+    /// The property holding the record is not binary.
+    #[error("record is not binary")]
+    NotBinary,
+    /// The property holding the record cannot be read.
+    #[error("record unreadable: {0}")]
+    Unreadable(#[source] LtpError),
+}
+
+impl BindingError {
+    /// The byte inside the record where the damage is, when it is in the
+    /// record's own bytes.
+    pub fn offset(&self) -> Option<usize> {
+        match self {
+            BindingError::Magic { .. } => Some(0),
+            BindingError::Version { .. } => Some(4),
+            BindingError::Crc { offset, .. }
+            | BindingError::Truncated { offset, .. }
+            | BindingError::NotUtf8 { offset }
+            | BindingError::Trailing { offset } => Some(*offset),
+            _ => None,
+        }
+    }
+}
+
 /// What a file says about its binding.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum BindingRecord {
     /// No pstkit record (every file Outlook made).
     Absent,
     /// A record that reads and checks.
     Valid(MailboxBinding),
     /// A record that is damaged, and how.
-    Damaged(String),
+    Damaged(BindingError),
 }
 
 /// Everything a file holds about the mailbox it belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct BindingInfo {
     /// The mailbox GUID of the store (OSTs), if any.
     pub mailbox_guid: Option<Guid>,
@@ -203,11 +298,10 @@ impl BindingInfo {
                 Some(Ok(PropValue::Binary(b))) => match MailboxBinding::decode(&b) {
                     Ok(mut r) => {
                         if mailbox_guid.is_some_and(|g| g != r.mailbox_guid) {
-                            BindingRecord::Damaged(format!(
-                                "record names mailbox GUID {}, the store {}",
-                                r.mailbox_guid,
-                                mailbox_guid.unwrap_or_default()
-                            ))
+                            BindingRecord::Damaged(BindingError::OtherMailbox {
+                                record: r.mailbox_guid,
+                                store: mailbox_guid.unwrap_or_default(),
+                            })
                         } else {
                             r.profile = r.profile.filter(|p| !p.is_empty());
                             BindingRecord::Valid(r)
@@ -215,8 +309,8 @@ impl BindingInfo {
                     }
                     Err(e) => BindingRecord::Damaged(e),
                 },
-                Some(Ok(_)) => BindingRecord::Damaged("record is not binary".into()),
-                Some(Err(e)) => BindingRecord::Damaged(format!("record unreadable: {e}")),
+                Some(Ok(_)) => BindingRecord::Damaged(BindingError::NotBinary),
+                Some(Err(e)) => BindingRecord::Damaged(BindingError::Unreadable(e)),
             },
         };
         BindingInfo {
@@ -288,6 +382,36 @@ mod tests {
             assert!(MailboxBinding::decode(&d).is_err(), "flip at {i} unnoticed");
         }
         assert!(MailboxBinding::decode(&bytes[..10]).is_err());
+        // The error says what and where: a flipped byte of the mailbox
+        // string breaks the CRC, whose place is the last four bytes.
+        let mut d = bytes.clone();
+        d[30] ^= 0x40;
+        let e = MailboxBinding::decode(&d).unwrap_err();
+        assert!(matches!(e, BindingError::Crc { .. }), "{e}");
+        assert_eq!(e.offset(), Some(bytes.len() - 4));
+        // With the CRC made right, a string running past the end is named
+        // at the length that says so.
+        let mut d = bytes.clone();
+        d[6..10].copy_from_slice(&1000u32.to_le_bytes());
+        let n = d.len() - 4;
+        let c = crc(&d[..n]);
+        d[n..].copy_from_slice(&c.to_le_bytes());
+        let e = MailboxBinding::decode(&d).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                BindingError::Truncated {
+                    inside: "a string",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(e.offset(), Some(10));
+        assert!(matches!(
+            MailboxBinding::decode(&bytes[..10]),
+            Err(BindingError::TooShort { len: 10 })
+        ));
         // Same account, same GUID; another mailbox, another GUID.
         assert_eq!(
             MailboxBinding::new("MAIL.example.com", "Ann@example.com", None).mailbox_guid,

@@ -1,7 +1,9 @@
 //! The one error type of the messaging layer.
 
 use pstkit_ltp::LtpError;
-use pstkit_ndb::{NdbError, Nid};
+use pstkit_ndb::{Corruption, NdbError, Nid};
+
+use crate::binding::BindingError;
 
 /// Errors of the messaging layer.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,9 @@ pub enum StoreError {
         /// What is wrong.
         what: String,
     },
+    /// A mailbox-binding record is damaged.
+    #[error("binding record: {0}")]
+    Binding(#[from] BindingError),
 }
 
 impl StoreError {
@@ -45,6 +50,37 @@ impl StoreError {
                 source,
             },
             other => other,
+        }
+    }
+
+    /// The node-database damage underneath, when the error comes from there:
+    /// the structure, id and file offset a report can point at.
+    pub fn corruption(&self) -> Option<&Corruption> {
+        match self {
+            StoreError::Ltp(e) => e.corruption(),
+            StoreError::Ndb(e) => e.corruption(),
+            StoreError::Binding(BindingError::Unreadable(e)) => e.corruption(),
+            _ => None,
+        }
+    }
+
+    /// The LTP error below, whose accessors locate the damage inside a node
+    /// (heap id, table row, property).
+    pub fn ltp(&self) -> Option<&LtpError> {
+        match self {
+            StoreError::Ltp(e) | StoreError::Binding(BindingError::Unreadable(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The node the error is about, when it names one.
+    pub fn nid(&self) -> Option<Nid> {
+        match self {
+            StoreError::Ltp(e) | StoreError::Binding(BindingError::Unreadable(e)) => e.nid(),
+            StoreError::Ndb(NdbError::NodeNotFound(nid)) | StoreError::Invalid { nid, .. } => {
+                Some(*nid)
+            }
+            _ => None,
         }
     }
 
