@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use pstkit_ltp::props::{name_map, FIRST_NAMED_ID};
-use pstkit_ltp::{PropId, PropValue, PropertyContext};
+use pstkit_ltp::{LtpError, PropId, PropertyContext};
 
 /// A property set GUID, in stored (little-endian field) byte order.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -148,8 +148,9 @@ impl fmt::Display for NamedProp {
     }
 }
 
-/// The map of this file's named properties. A missing or damaged map yields
-/// an empty one (readers must tolerate files without it, [MS-PST] quirk).
+/// The map of this file's named properties. A file without one has an
+/// empty map (readers must tolerate that, [MS-PST] quirk); a damaged one is
+/// an error of [`NameMap::read`], kept by the store.
 #[derive(Clone, Debug, Default)]
 pub struct NameMap {
     by_id: HashMap<u16, NamedProp>,
@@ -159,16 +160,17 @@ pub struct NameMap {
 }
 
 impl NameMap {
-    /// Reads the map from the name-to-id map's property context.
-    pub fn read(pc: &PropertyContext<'_>) -> NameMap {
-        let bin = |id: PropId| match pc.get(id) {
-            Some(Ok(PropValue::Binary(b))) => b,
-            _ => Vec::new(),
+    /// Reads the map from the name-to-id map's property context; a stream
+    /// that is there but cannot be read is an error, not an empty stream.
+    pub fn read(pc: &PropertyContext<'_>) -> Result<NameMap, LtpError> {
+        let bin = |id: PropId| match pc.get_binary(id) {
+            None => Ok(Vec::new()),
+            Some(r) => r,
         };
-        let guids = bin(name_map::NAMEID_STREAM_GUID);
-        let entries = bin(name_map::NAMEID_STREAM_ENTRY);
-        let strings = bin(name_map::NAMEID_STREAM_STRING);
-        Self::parse(&guids, &entries, &strings)
+        let guids = bin(name_map::NAMEID_STREAM_GUID)?;
+        let entries = bin(name_map::NAMEID_STREAM_ENTRY)?;
+        let strings = bin(name_map::NAMEID_STREAM_STRING)?;
+        Ok(Self::parse(&guids, &entries, &strings))
     }
 
     /// Decodes the GUID, entry and string streams.

@@ -11,6 +11,16 @@ use crate::pid;
 
 pub use pstkit_ltp::DEFAULT_CODEPAGE;
 
+/// The named-property map; a file without one has no named properties.
+fn read_name_map(ndb: Ndb<'_>) -> Result<NameMap> {
+    let node = match ndb.node(Nid::NAME_TO_ID_MAP) {
+        Ok(n) => n,
+        Err(NdbError::NodeNotFound(_)) => return Ok(NameMap::default()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(NameMap::read(&PropertyContext::read(node)?)?)
+}
+
 // Shows which store it is, not its bytes.
 impl std::fmt::Debug for Store<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -28,20 +38,19 @@ pub struct Store<'a> {
     ndb: Ndb<'a>,
     pc: PropertyContext<'a>,
     names: NameMap,
+    names_error: Option<StoreError>,
     codepage: u32,
 }
 
 impl<'a> Store<'a> {
-    /// Reads the message store (NID 0x21) and the named-property map.
+    /// Reads the message store (NID 0x21) and the named-property map. A
+    /// damaged map does not stop the store from opening (the mail is still
+    /// there); its error is kept in [`Store::name_map_error`].
     pub fn open(ndb: Ndb<'a>) -> Result<Self> {
         let pc = PropertyContext::read(ndb.node(Nid::MESSAGE_STORE)?)?;
-        let names = match ndb
-            .node(Nid::NAME_TO_ID_MAP)
-            .map_err(StoreError::from)
-            .and_then(|n| Ok(PropertyContext::read(n)?))
-        {
-            Ok(map) => NameMap::read(&map),
-            Err(_) => NameMap::default(),
+        let (names, names_error) = match read_name_map(ndb) {
+            Ok(names) => (names, None),
+            Err(e) => (NameMap::default(), Some(e)),
         };
         let codepage = object_codepage(&pc)
             .or_else(|| infer_codepage(ndb))
@@ -50,6 +59,7 @@ impl<'a> Store<'a> {
             ndb,
             pc,
             names,
+            names_error,
             codepage,
         })
     }
@@ -82,9 +92,17 @@ impl<'a> Store<'a> {
         &self.pc
     }
 
-    /// The named-property map.
+    /// The named-property map (empty when it could not be read, see
+    /// [`Store::name_map_error`]).
     pub fn names(&self) -> &NameMap {
         &self.names
+    }
+
+    /// Why the named-property map could not be read: its named properties
+    /// then have no names, and a copy or a check must say so rather than
+    /// take the empty map for the file's own.
+    pub fn name_map_error(&self) -> Option<&StoreError> {
+        self.names_error.as_ref()
     }
 
     /// PidTagDisplayName of the store.
