@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use pstkit_ltp::LtpError;
-use pstkit_ndb::{NdbError, Nid};
+use pstkit_ndb::{Corruption, NdbError, Nid};
 use pstkit_store::StoreError;
 
 /// Errors of exporting.
@@ -93,6 +93,40 @@ impl CopyError {
                         | StoreError::Ndb(NdbError::Write(_))
                 )
         )
+    }
+
+    /// The node-database damage underneath, when the error comes from there:
+    /// the structure, id and file offset a report can point at.
+    pub fn corruption(&self) -> Option<&Corruption> {
+        match self {
+            CopyError::Store(e) => e.corruption(),
+            CopyError::Ltp(e) => e.corruption(),
+            CopyError::Ndb(e) => e.corruption(),
+            _ => None,
+        }
+    }
+
+    /// The LTP error below, whose accessors locate the damage inside a node
+    /// (heap id, table row, property).
+    pub fn ltp(&self) -> Option<&LtpError> {
+        match self {
+            CopyError::Store(e) => e.ltp(),
+            CopyError::Ltp(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The node the error is about, when it names one.
+    pub fn nid(&self) -> Option<Nid> {
+        match self {
+            CopyError::Store(e) => e.nid(),
+            CopyError::Ltp(e) => e.nid(),
+            CopyError::Ndb(NdbError::NodeNotFound(nid))
+            | CopyError::Damaged { nid, .. }
+            | CopyError::Verify { nid, .. }
+            | CopyError::Attachment { nid, .. } => Some(*nid),
+            _ => None,
+        }
     }
 
     /// An output error, with a write failure that names no file (the node

@@ -80,3 +80,49 @@ fn a_sound_block_that_does_not_decode_is_reported_not_moved() {
         }
     }
 }
+
+#[test]
+fn the_error_of_an_item_that_does_not_decode_keeps_its_place() {
+    let (data, nid) = damaged_mailbox();
+    let file = NdbFile::new(&data[..]).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let m = store.message(pstkit_ndb::Nid(nid)).unwrap();
+    let e = pstkit_copy::convert::read_message(&m, &mut |id| Ok(Some(id)), false, 0).unwrap_err();
+    // The heap of the recipient table is at fault, not a block below it.
+    let ltp = e.ltp().expect("an LTP error");
+    assert!(matches!(ltp, pstkit_ltp::LtpError::Heap { .. }), "{e}");
+    assert_eq!(e.nid(), Some(pstkit_ndb::Nid::RECIPIENT_TABLE));
+    assert!(e.corruption().is_none(), "{e}");
+}
+
+#[test]
+fn a_broken_block_under_an_item_is_named_by_id_and_offset() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
+    let mut data = std::fs::read(path).unwrap();
+    let (nid, bid, at) = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let ndb = file.ndb();
+        let (nid, table) = ndb
+            .nodes()
+            .map(|e| e.unwrap())
+            .filter(|e| e.nid.kind() == NidType::NormalMessage)
+            .find_map(|e| {
+                let sub = ndb.node(e.nid).ok()?.subnodes().entries().ok()?;
+                let t = sub
+                    .into_iter()
+                    .find(|s| s.nid.kind() == NidType::RecipientTable)?;
+                Some((e.nid, t.data))
+            })
+            .unwrap();
+        (nid, table.0, ndb.block_entry(table).unwrap().bref.ib.0)
+    };
+    // The recipient table's block changed, its CRC not.
+    data[at as usize + 2] ^= 0x5A;
+    let file = NdbFile::new(&data[..]).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let m = store.message(nid).unwrap();
+    let e = pstkit_copy::convert::read_message(&m, &mut |id| Ok(Some(id)), false, 0).unwrap_err();
+    let c = e.corruption().expect("an NDB corruption");
+    assert_eq!(c.structure, pstkit_ndb::Structure::DataBlock, "{e}");
+    assert_eq!((c.id, c.offset), (Some(bid), Some(at)));
+}
