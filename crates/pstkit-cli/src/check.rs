@@ -18,6 +18,16 @@ fn problem_json(c: &Corruption) -> serde_json::Value {
     })
 }
 
+/// An error of the messaging layer for a JSON report: its message, and the
+/// node and NDB structure it locates, when it does.
+pub fn error_json(e: &pstkit::store::StoreError) -> serde_json::Value {
+    json!({
+        "message": e.to_string(),
+        "node": e.nid().map(|n| n.0),
+        "corruption": e.corruption().map(problem_json),
+    })
+}
+
 /// What the item-level pass found: items and folders decoded, and each
 /// that did not decode (folder path, id, why).
 #[derive(Default)]
@@ -38,6 +48,13 @@ fn deep_check(file: &NdbFile) -> Deep {
             return d;
         }
     };
+    if let Some(e) = store.name_map_error() {
+        d.problems.push((
+            String::new(),
+            pstkit::ndb::Nid::NAME_TO_ID_MAP.0,
+            format!("named-property map: {e}"),
+        ));
+    }
     for walked in store.walk() {
         let w = match walked {
             Ok(w) => w,

@@ -229,6 +229,7 @@ fn copy(
             "lost_by_folder": loss_by_folder(&summary.skipped).into_iter().map(|(folder, t)| json!({
                 "folder": folder, "items": t.items, "folders": t.folders, "tables": t.tables,
             })).collect::<Vec<_>>(),
+            "name_map_error": store.name_map_error().map(crate::check::error_json),
         });
         println!("{v}");
     } else {
@@ -269,7 +270,13 @@ fn copy(
             );
         }
     }
-    Ok(if summary.skipped.is_empty() {
+    if let Some(e) = store.name_map_error() {
+        eprintln!(
+            "pstkit: the named-property map of {} is unreadable, so the copy has no named properties: {e}",
+            a.src.display()
+        );
+    }
+    Ok(if summary.skipped.is_empty() && !summary.names_lost {
         0
     } else {
         EXIT_DAMAGED

@@ -67,6 +67,12 @@ pub fn run(
     .with_context(|| format!("cannot export to {}", out.display()))?;
     bar.finish_and_clear();
     crate::report_swept(&summary.swept);
+    if let Some(e) = store.name_map_error() {
+        eprintln!(
+            "pstkit: the named-property map of {} is unreadable, so named properties are missing from the export: {e}",
+            path.display()
+        );
+    }
     println!(
         "{} folders ({} of them search folders, whose results are exported where they live), {} items exported, {} items failed{} -> {}",
         summary.folders,

@@ -147,4 +147,55 @@ fn the_loss_report_names_the_item_its_folder_and_subject() {
         err.contains(&format!("lost in {folder:?}: 1 items, 0 folders, 0 tables")),
         "{err}"
     );
+
+/// The bundled mailbox with the heap of its named-property map broken
+/// inside a block whose CRC is right again.
+fn damaged_name_map(dir: &std::path::Path) -> std::path::PathBuf {
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
+    let mut data = std::fs::read(src).unwrap();
+    let file = NdbFile::open(src).unwrap();
+    let ndb = file.ndb();
+    let f = ndb.format();
+    let node = ndb.node(pstkit::ndb::Nid::NAME_TO_ID_MAP).unwrap();
+    let b = node.leaves()[0];
+    let (at, cb) = (b.bref.ib.0 as usize, usize::from(b.cb));
+    data[at + 2] ^= 0x5A; // the heap's signature byte
+    let end = at + f.block_size(cb);
+    let mut t = BlockTrailer::parse(&data[end - f.block_trailer_size..end], f);
+    t.crc = pstkit::ndb::crc::crc(&data[at..at + cb]);
+    t.write(&mut data[end - f.block_trailer_size..end], f);
+    let path = dir.join("names.pst");
+    std::fs::write(&path, data).unwrap();
+    path
+}
+
+/// An unreadable named-property map leaves the mail readable, but the
+/// deep check and a copy say that the names are gone.
+#[test]
+fn an_unreadable_name_map_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = damaged_name_map(dir.path());
+    let deep = pstkit(&["check".as_ref(), "--deep".as_ref(), path.as_os_str()]);
+    let text = String::from_utf8_lossy(&deep.stdout).into_owned();
+    assert_eq!(deep.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("item 0x61 in \"\": named-property map: "),
+        "{text}"
+    );
+    assert!(text.contains("30 items decoded"), "{text}");
+
+    let dst = dir.path().join("copy.pst");
+    let out = pstkit(&[
+        "convert".as_ref(),
+        "--json".as_ref(),
+        path.as_os_str(),
+        dst.as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("named-property map"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["items"], 30, "every item is still copied");
+    assert_eq!(v["name_map_error"]["node"], 0x61, "{v}");
+    assert!(v["moved_as_stored"] == false, "{v}");
 }

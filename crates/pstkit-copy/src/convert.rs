@@ -180,6 +180,10 @@ pub struct ConvertSummary {
     /// Whether whole items were moved as stored (same variant, encoding and
     /// named-property ids): verified by block digests, never decoded.
     pub moved: bool,
+    /// Whether the source's named-property map could not be read
+    /// ([`Store::name_map_error`] says why): the copy has no named
+    /// properties, so it is not whole even with nothing skipped.
+    pub names_lost: bool,
 }
 
 /// Copies `src` into a new file at `dest`: never touches the source, writes
@@ -208,7 +212,10 @@ pub fn convert(
     );
     // The fastest lane: whole items moved as stored, when named-property
     // ids can be kept too.
-    let moved = stored && !opts.rebuild && w.adopt_names(src.names());
+    // Not without the source's map: moved items would keep named ids that
+    // name nothing in the copy.
+    let names_lost = src.name_map_error().is_some();
+    let moved = stored && !opts.rebuild && !names_lost && w.adopt_names(src.names());
     if let Some(b) = &opts.binding {
         let id = w.named_prop(&binding_prop())?;
         w.set_store_properties(b.store_properties(id));
@@ -220,7 +227,10 @@ pub fn convert(
         names: src.names(),
         w: &mut w,
         salvage: opts.salvage,
-        summary: ConvertSummary::default(),
+        summary: ConvertSummary {
+            names_lost,
+            ..ConvertSummary::default()
+        },
         digests: Vec::new(),
         named: HashMap::new(),
     };

@@ -110,6 +110,19 @@ pub enum Error {
     Copy(#[from] copy::CopyError),
 }
 
+impl Error {
+    /// The node-database damage underneath, whichever layer met it: the
+    /// structure, id and file offset a report can point at.
+    pub fn corruption(&self) -> Option<&ndb::Corruption> {
+        match self {
+            Error::Ndb(e) => e.corruption(),
+            Error::Ltp(e) => e.corruption(),
+            Error::Store(e) => e.corruption(),
+            Error::Copy(e) => e.corruption(),
+        }
+    }
+}
+
 // Shows which file it is, not its bytes.
 impl std::fmt::Debug for Pst {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

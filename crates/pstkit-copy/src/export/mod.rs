@@ -111,12 +111,17 @@ pub struct ExportSummary {
     /// Temporary files and stages an interrupted earlier export left in the
     /// output, removed before this one began.
     pub swept: Vec<PathBuf>,
+    /// Whether the source's named-property map could not be read
+    /// ([`Store::name_map_error`](pstkit_store::Store::name_map_error) says
+    /// why): named properties (a contact's e-mail addresses, an
+    /// appointment's times) are missing from what was written.
+    pub names_lost: bool,
 }
 
 impl ExportSummary {
     /// Whether everything in the store was exported.
     pub fn is_complete(&self) -> bool {
-        self.items_failed == 0 && self.folders_failed == 0
+        self.items_failed == 0 && self.folders_failed == 0 && !self.names_lost
     }
 }
 
@@ -216,6 +221,7 @@ pub fn export_with(
         stage.publish(out)?;
     }
     summary.swept = swept;
+    summary.names_lost = store.name_map_error().is_some();
     Ok(summary)
 }
 
