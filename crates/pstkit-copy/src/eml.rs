@@ -18,6 +18,7 @@ use mail_builder::headers::text::Text;
 use mail_builder::headers::Header;
 use mail_builder::mime::{BodyPart, MimePart};
 use pstkit_ltp::{encoding_for_codepage, PropValue};
+use pstkit_store::message::normalize_subject;
 use pstkit_store::rtfex::{self, Encapsulated};
 use pstkit_store::{pid, AttachMethod, Attachment, Message, Recipient, RecipientKind, Store};
 
@@ -89,12 +90,17 @@ fn build(
         return Ok(());
     }
 
-    let mut text = m.body().map(without_nul).filter(|s| !s.is_empty());
+    // A body that is there but does not read fails the item (it is reported
+    // as failed) rather than leaving a message without its text.
+    let mut text = m
+        .try_string(pid::BODY)?
+        .map(without_nul)
+        .filter(|s| !s.is_empty());
     // Outlook keeps a blank plain body beside an RTF one that holds the
     // real text; the RTF is then the only copy of it.
     let text_is_blank = text.as_deref().is_none_or(|t| t.trim().is_empty());
     let mut html = m
-        .body_html()
+        .try_body_html()?
         .map(|b| decode_html(&b, m))
         .filter(|s| !s.is_empty());
     // HTML and plain-text mail is often stored only as RTF that
@@ -272,7 +278,8 @@ fn write_headers(out: &mut Vec<u8>, m: &Message<'_>) -> Result<()> {
             header(out, kind.name(), &Address::new_list(list));
         }
     }
-    if let Some(s) = m.subject().filter(|s| !s.is_empty()) {
+    let subject = m.try_string(pid::SUBJECT)?.map(|s| normalize_subject(&s));
+    if let Some(s) = subject.filter(|s| !s.is_empty()) {
         header(out, "Subject", &Text::new(s));
     }
     let time = m.date().or_else(|| {

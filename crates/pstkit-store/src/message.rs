@@ -20,23 +20,42 @@ pub const MAX_EMBED_DEPTH: usize = 32;
 const _: () = assert!(2 * (MAX_EMBED_DEPTH + 1) < pstkit_ndb::block::MAX_SUBNODE_DEPTH);
 
 /// Reads the common typed properties of a property context, with the 8-bit
-/// strings decoded in the object's code page.
+/// strings decoded in the object's code page. The `try_` readers tell an
+/// absent value (`Ok(None)`) from a damaged one (an error naming the node
+/// and property); the others are the lenient reading for display, where a
+/// damaged value shows as absent.
 pub(crate) struct Props<'p, 'a> {
     pub pc: &'p PropertyContext<'a>,
     pub codepage: u32,
 }
 
 impl Props<'_, '_> {
+    pub fn try_string(&self, id: PropId) -> Result<Option<String>> {
+        Ok(self.pc.get_string(id, self.codepage).transpose()?)
+    }
+
+    pub fn try_i32(&self, id: PropId) -> Result<Option<i32>> {
+        Ok(match self.pc.get(id).transpose()? {
+            Some(PropValue::Int32(v)) => Some(v),
+            Some(PropValue::Int16(v)) => Some(i32::from(v)),
+            _ => None,
+        })
+    }
+
+    pub fn try_time(&self, id: PropId) -> Result<Option<FileTime>> {
+        Ok(self.pc.get_time(id).transpose()?)
+    }
+
+    pub fn try_binary(&self, id: PropId) -> Result<Option<Vec<u8>>> {
+        Ok(self.pc.get_binary(id).transpose()?)
+    }
+
     pub fn string(&self, id: PropId) -> Option<String> {
-        self.pc.get_string(id, self.codepage).and_then(|r| r.ok())
+        self.try_string(id).ok().flatten()
     }
 
     pub fn i32(&self, id: PropId) -> Option<i32> {
-        match self.pc.get(id)?.ok()? {
-            PropValue::Int32(v) => Some(v),
-            PropValue::Int16(v) => Some(i32::from(v)),
-            _ => None,
-        }
+        self.try_i32(id).ok().flatten()
     }
 
     pub fn bool(&self, id: PropId) -> Option<bool> {
@@ -44,11 +63,11 @@ impl Props<'_, '_> {
     }
 
     pub fn time(&self, id: PropId) -> Option<FileTime> {
-        self.pc.get_time(id).and_then(|r| r.ok())
+        self.try_time(id).ok().flatten()
     }
 
     pub fn binary(&self, id: PropId) -> Option<Vec<u8>> {
-        self.pc.get_binary(id).and_then(|r| r.ok())
+        self.try_binary(id).ok().flatten()
     }
 }
 
@@ -74,6 +93,10 @@ impl std::fmt::Debug for Message<'_> {
 }
 
 /// A message: a folder's item, or a message embedded in an attachment.
+///
+/// The typed getters (`subject`, `body`, `date`, …) are for display: a
+/// damaged value reads as absent. Copies use the `try_` getters, which tell
+/// the two apart, or the whole [`PropertyContext`].
 pub struct Message<'a> {
     node: Node<'a>,
     pc: PropertyContext<'a>,
@@ -111,9 +134,33 @@ impl<'a> Message<'a> {
         &self.pc
     }
 
-    /// Reads any string property in this message's code page.
+    /// Reads any string property in this message's code page; a damaged
+    /// value reads as absent (see [`Message::try_string`]).
     pub fn string(&self, id: PropId) -> Option<String> {
         self.p().string(id)
+    }
+
+    /// Reads any string property in this message's code page: `Ok(None)`
+    /// when absent, an error naming the node and property when damaged, for
+    /// callers that must not take one for the other.
+    pub fn try_string(&self, id: PropId) -> Result<Option<String>> {
+        self.p().try_string(id)
+    }
+
+    /// A time property: `Ok(None)` when absent, an error when damaged.
+    pub fn try_time(&self, id: PropId) -> Result<Option<FileTime>> {
+        self.p().try_time(id)
+    }
+
+    /// An integer property (PtypInteger32 or PtypInteger16): `Ok(None)`
+    /// when absent or of another type, an error when damaged.
+    pub fn try_i32(&self, id: PropId) -> Result<Option<i32>> {
+        self.p().try_i32(id)
+    }
+
+    /// A binary property: `Ok(None)` when absent, an error when damaged.
+    pub fn try_binary(&self, id: PropId) -> Result<Option<Vec<u8>>> {
+        self.p().try_binary(id)
     }
 
     /// PidTagMessageClass (`IPM.Note` when absent, as MAPI assumes).
@@ -200,19 +247,30 @@ impl<'a> Message<'a> {
         self.p().string(pid::BODY)
     }
 
-    /// The HTML body, as stored bytes (binary or text).
+    /// The HTML body, as stored bytes (binary or text); a damaged one reads
+    /// as absent (see [`Message::try_body_html`]).
     pub fn body_html(&self) -> Option<Vec<u8>> {
-        match self.pc.get(pid::BODY_HTML)?.ok()? {
-            PropValue::Binary(b) => Some(b),
-            PropValue::String(s) => Some(s.into_bytes()),
-            PropValue::String8(s) => Some(s.bytes().to_vec()),
-            _ => None,
-        }
+        self.try_body_html().ok().flatten()
     }
 
-    /// The RTF body, decompressed from PidTagRtfCompressed.
+    /// The HTML body: `Ok(None)` when absent, an error naming the node and
+    /// property when damaged.
+    pub fn try_body_html(&self) -> Result<Option<Vec<u8>>> {
+        Ok(match self.pc.get(pid::BODY_HTML).transpose()? {
+            Some(PropValue::Binary(b)) => Some(b),
+            Some(PropValue::String(s)) => Some(s.into_bytes()),
+            Some(PropValue::String8(s)) => Some(s.bytes().to_vec()),
+            _ => None,
+        })
+    }
+
+    /// The RTF body, decompressed from PidTagRtfCompressed; a value that
+    /// cannot be read or decompressed is an error.
     pub fn body_rtf(&self) -> Option<Result<Vec<u8>>> {
-        let raw = self.p().binary(pid::RTF_COMPRESSED)?;
+        let raw = match self.p().try_binary(pid::RTF_COMPRESSED) {
+            Ok(raw) => raw?,
+            Err(e) => return Some(Err(e)),
+        };
         Some(
             decompress_rtf(&raw)
                 .map_err(|e| StoreError::invalid(self.nid(), format!("PidTagRtfCompressed: {e}"))),
@@ -224,7 +282,9 @@ impl<'a> Message<'a> {
         self.p().string(pid::TRANSPORT_HEADERS)
     }
 
-    /// The recipients (the recipient table subnode 0x692).
+    /// The recipients (the recipient table subnode 0x692). A cell that is
+    /// absent is `None`; a cell that is damaged is an error (naming node,
+    /// row and column), not an address quietly left out.
     pub fn recipients(&self) -> Result<Vec<Recipient>> {
         let node = match self.node.subnode(Nid::RECIPIENT_TABLE) {
             Ok(n) => n,
@@ -235,21 +295,23 @@ impl<'a> Message<'a> {
         let mut out = Vec::with_capacity(tc.row_count());
         for row in tc.iter() {
             let row = row?;
-            let text = |id: PropId| -> Option<String> {
-                row.get(id)
-                    .and_then(|v| v.ok())
-                    .and_then(|v| v.into_text(self.codepage).ok())
+            // A column of another type than text holds no text: absent.
+            let text = |id: PropId| -> Result<Option<String>> {
+                Ok(row
+                    .get(id)
+                    .transpose()?
+                    .and_then(|v| v.into_text(self.codepage).ok()))
             };
-            let kind = match row.get(pid::RECIPIENT_TYPE).and_then(|v| v.ok()) {
+            let kind = match row.get(pid::RECIPIENT_TYPE).transpose()? {
                 Some(PropValue::Int32(t)) => RecipientKind::from_code(t),
                 _ => RecipientKind::To,
             };
             out.push(Recipient {
                 kind,
-                name: text(pid::DISPLAY_NAME),
-                email: text(pid::EMAIL_ADDRESS),
-                address_type: text(pid::ADDRESS_TYPE),
-                smtp: text(pid::SMTP_ADDRESS),
+                name: text(pid::DISPLAY_NAME)?,
+                email: text(pid::EMAIL_ADDRESS)?,
+                address_type: text(pid::ADDRESS_TYPE)?,
+                smtp: text(pid::SMTP_ADDRESS)?,
             });
         }
         Ok(out)
