@@ -147,6 +147,7 @@ fn the_loss_report_names_the_item_its_folder_and_subject() {
         err.contains(&format!("lost in {folder:?}: 1 items, 0 folders, 0 tables")),
         "{err}"
     );
+}
 
 /// The bundled mailbox with the heap of its named-property map broken
 /// inside a block whose CRC is right again.
