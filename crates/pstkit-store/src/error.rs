@@ -3,7 +3,7 @@
 use pstkit_ltp::LtpError;
 use pstkit_ndb::{Corruption, NdbError, Nid};
 
-use crate::binding::BindingError;
+use crate::names::Guid;
 
 /// Errors of the messaging layer.
 #[derive(Debug, thiserror::Error)]
@@ -94,3 +94,89 @@ impl StoreError {
 
 /// Result of messaging operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What is wrong with a binding record: kept as data, with the byte offset
+/// inside the record, so that a report can say where and a caller can tell
+/// a damaged record from one that names another mailbox.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BindingError {
+    /// Shorter than the smallest record (three empty strings).
+    #[error("record is {len} bytes, too short")]
+    TooShort {
+        /// The record's length.
+        len: usize,
+    },
+    /// The CRC at the end does not match the bytes before it.
+    #[error("record CRC mismatch: stored 0x{stored:08X}, computed 0x{computed:08X} (CRC at byte {offset})")]
+    Crc {
+        /// Where the stored CRC starts.
+        offset: usize,
+        /// The CRC stored.
+        stored: u32,
+        /// The CRC of the bytes.
+        computed: u32,
+    },
+    /// The first four bytes are not `PKMB`.
+    #[error("record does not start with PKMB (byte 0)")]
+    Magic {
+        /// The bytes found.
+        found: [u8; 4],
+    },
+    /// A version this build does not read.
+    #[error("record version {version} is not known (byte 4)")]
+    Version {
+        /// The version found.
+        version: u16,
+    },
+    /// A length, string or the GUID runs past the end of the record.
+    #[error("record ends inside {inside} (byte {offset})")]
+    Truncated {
+        /// Where the field starts.
+        offset: usize,
+        /// Which field: "a length", "a string", "the GUID".
+        inside: &'static str,
+    },
+    /// A string is not UTF-8.
+    #[error("record string is not UTF-8 (byte {offset})")]
+    NotUtf8 {
+        /// The first byte that is not.
+        offset: usize,
+    },
+    /// Bytes follow the GUID.
+    #[error("record has trailing bytes (from byte {offset})")]
+    Trailing {
+        /// Where they start.
+        offset: usize,
+    },
+    /// The record checks but names another mailbox GUID than the store.
+    #[error("record names mailbox GUID {record}, the store {store}")]
+    OtherMailbox {
+        /// The GUID in the record.
+        record: Guid,
+        /// The store's PidTagMailboxGuid-like property 0x6615.
+        store: Guid,
+    },
+    /// The property holding the record is not binary.
+    #[error("record is not binary")]
+    NotBinary,
+    /// The property holding the record cannot be read.
+    #[error("record unreadable: {0}")]
+    Unreadable(#[source] LtpError),
+}
+
+impl BindingError {
+    /// The byte inside the record where the damage is, when it is in the
+    /// record's own bytes.
+    pub fn offset(&self) -> Option<usize> {
+        match self {
+            BindingError::Magic { .. } => Some(0),
+            BindingError::Version { .. } => Some(4),
+            BindingError::Crc { offset, .. }
+            | BindingError::Truncated { offset, .. }
+            | BindingError::NotUtf8 { offset }
+            | BindingError::Trailing { offset } => Some(*offset),
+            _ => None,
+        }
+    }
+}
