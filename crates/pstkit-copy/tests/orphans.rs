@@ -1,6 +1,6 @@
 //! A salvage finds the messages no folder lists through the node index
 //! (libpff's orphans) and copies them: into their own folder when it was
-//! copied, else into "Recovered items". Both cases from `mailbox.pst` with
+//! copied, else into "Recovered items". Each case from a bundled file with
 //! one node damaged so that its heap no longer decodes, every CRC right.
 
 use std::collections::BTreeSet;
@@ -129,4 +129,48 @@ fn a_sound_mailbox_has_no_orphans() {
     assert_eq!(s.orphans, Default::default());
     assert!(s.skipped.is_empty());
     assert!(folders.iter().all(|(name, _)| name != RECOVERED_FOLDER));
+}
+
+/// Folder-associated items (views, rules) of a lost associated-contents
+/// table go back into their folder as associated items: the bundled Outlook
+/// sample from Aspose, whose folders hold some.
+#[test]
+fn associated_items_of_a_lost_table_go_back_as_associated() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/real/aspose-email-Aspose.Email-for-.NET--Outlook.pst"
+    );
+    let mut data = std::fs::read(path).unwrap();
+    let (folder, want) = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let store = Store::open(file.ndb()).unwrap();
+        store
+            .walk()
+            .map(|w| w.unwrap())
+            .map(|w| (w.folder.nid(), w.folder.associated_ids().unwrap().len()))
+            .max_by_key(|(_, n)| *n)
+            .unwrap()
+    };
+    assert!(want >= 2, "{want}");
+    break_heap(&mut data, folder.with_kind(NidType::AssocContentsTable));
+    let dir = tempfile::tempdir().unwrap();
+    let file = NdbFile::new(&data[..]).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let opts = ConvertOptions {
+        salvage: true,
+        ..ConvertOptions::default()
+    };
+    let s = convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).unwrap();
+    assert_eq!(s.orphans.in_parent, want as u64, "{:?}", s.orphans);
+    assert_eq!(s.skipped.len(), 1, "{:?}", s.skipped);
+    assert_eq!(s.skipped[0].lost, Lost::Contents);
+    let out = NdbFile::open(&s.path).unwrap();
+    let copy = Store::open(out.ndb()).unwrap();
+    let most = copy
+        .walk()
+        .map(|w| w.unwrap().folder.associated_ids().unwrap().len())
+        .max()
+        .unwrap();
+    assert_eq!(most, want);
+    assert_eq!(s.associated, copy.census().associated);
 }
