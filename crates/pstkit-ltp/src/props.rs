@@ -447,6 +447,15 @@ tagged_properties! {
     PARENT_SOURCE_KEY = 0x65E1, Binary, "PidTagParentSourceKey";
     CHANGE_KEY = 0x65E2, Binary, "PidTagChangeKey";
     PREDECESSOR_CHANGE_LIST = 0x65E3, Binary, "PidTagPredecessorChangeList";
+    /// On an Exchange store: an Address Book EntryID ([MS-OXCDATA]
+    /// 2.2.5.2); PR_USER_ENTRYID in EdkMdb.h ("Identity of store").
+    USER_ENTRY_ID = 0x6619, Binary, "PidTagUserEntryId";
+    /// On an Exchange mailbox store: an Address Book EntryID ([MS-OXCDATA]
+    /// 2.2.5.2); PR_MAILBOX_OWNER_ENTRYID in EdkMdb.h.
+    MAILBOX_OWNER_ENTRY_ID = 0x661B, Binary, "PidTagMailboxOwnerEntryId";
+    /// On an Exchange mailbox store; PR_MAILBOX_OWNER_NAME in EdkMdb.h.
+    /// Files also hold it as `PtypString8`.
+    MAILBOX_OWNER_NAME = 0x661C, String, "PidTagMailboxOwnerName";
     PST_LR_NO_RESTRICTIONS = 0x6633, Boolean, "PidTagPstLrNoRestrictions";
     PST_HIDDEN_COUNT = 0x6635, Int32, "PidTagPstHiddenCount";
     PST_HIDDEN_UNREAD = 0x6636, Int32, "PidTagPstHiddenUnread";
@@ -485,6 +494,10 @@ tagged_properties! {
     VIEW_DESCRIPTOR_VIEW_FOLDER = 0x7005, Binary, "PidTagViewDescriptorViewFolder";
     VIEW_DESCRIPTOR_NAME = 0x7006, String, "PidTagViewDescriptorName";
     VIEW_DESCRIPTOR_VERSION = 0x7007, Int32, "PidTagViewDescriptorVersion";
+    /// A dictionary stream on configuration messages ([MS-OXOCFG]
+    /// 2.2.2.2). An OST's message store holds one too; what it holds there
+    /// is not published.
+    ROAMING_DICTIONARY = 0x7C07, Binary, "PidTagRoamingDictionary";
     // Attachment extras and recurrence exceptions.
     EXCEPTION_REPLACE_TIME = 0x7FF9, Time, "PidTagExceptionReplaceTime";
     ATTACHMENT_LINK_ID = 0x7FFA, Int32, "PidTagAttachmentLinkId";
@@ -520,6 +533,12 @@ pub mod unpublished {
         /// Outlook's own new files. [MS-OXPROPS] has no property 0x0E2A, and
         /// readers that transcribe [MS-PST]'s templates leave it unnamed.
         SEARCH_CONTENTS_FLAG = 0x0E2A, Boolean, "pstkit:SearchContentsFlag";
+        /// A Folder EntryID ([MS-OXCDATA] 2.2.4.1) on an OST's message
+        /// store, whose Provider UID is the mailbox GUID. No MAPI name in
+        /// EdkMdb.h, mapitags.h or MFCMAPI; libfmapi lists it unnamed ("item
+        /// proc search entry identifier"); which folder it names is not
+        /// published.
+        OST_FOLDER_ENTRY_ID = 0x3416, Binary, "pstkit:OstFolderEntryId";
         /// The one property of the spam search folder's criteria object in
         /// Outlook's own new files (0 there). EdkMdb.h's 0x660B is
         /// PR_PROFILE_MAILBOX, a PT_STRING8 of profile sections; ids
@@ -532,6 +551,41 @@ pub mod unpublished {
         /// RopLogon). EdkMdb.h's 0x6615 is PR_PROFILE_FAVFLD_COMMENT, a
         /// PT_STRING8 profile property.
         OST_MAILBOX_GUID = 0x6615, Guid, "pstkit:OstMailboxGuid";
+        /// The user's name on an Exchange store: PR_USER_NAME in EdkMdb.h
+        /// ("Identity of store"), which [MS-OXPROPS] does not name. Files
+        /// also hold it as `PtypString8`.
+        USER_NAME = 0x661A, String, "pstkit:UserName";
+        /// A 64-bit number on an OST's message store with no published name:
+        /// EdkMdb.h's 0x661F is PR_IPM_DAF_ENTRYID, a PT_BINARY.
+        OST_STORE_INT64_661F = 0x661F, Int64, "pstkit:OstStoreInt64661F";
+        /// A number on an OST's message store with no published name:
+        /// EdkMdb.h's 0x6620 is PR_NON_IPM_SUBTREE_ENTRYID, a PT_BINARY.
+        OST_STORE_INT32_6620 = 0x6620, Int32, "pstkit:OstStoreInt326620";
+        /// Named PR_LATEST_PST_ENSURE (PidTagLatestPstEnsure) in MFCMAPI's
+        /// property table and in libfmapi, not in [MS-OXPROPS]; what it
+        /// holds is not published.
+        LATEST_PST_ENSURE = 0x66FA, Int32, "pstkit:LatestPstEnsure";
+        /// PR_OST_OSTID in MFCMAPI's property table, not in [MS-OXPROPS]:
+        /// a hidden property on the mailbox's Top of Information Store to
+        /// which each cached-mode profile adds about 20 bytes (Microsoft
+        /// support article 3046189); the layout is not published.
+        OST_OSTID = 0x7C04, Binary, "pstkit:OstOstid";
+        /// Strings in the form of Exchange address-list paths on an OST's
+        /// message store. MFCMAPI's 0x7C06 is PR_ROAMING_DATATYPES, a
+        /// PT_LONG, not these strings.
+        OST_ADDRESS_LISTS = 0x7C06, MultipleString, "pstkit:OstAddressLists";
+        /// A number on an OST's message store; no name in EdkMdb.h,
+        /// mapitags.h, MFCMAPI or libfmapi.
+        OST_STORE_INT32_7C0C = 0x7C0C, Int32, "pstkit:OstStoreInt327C0C";
+        /// A 64-bit number on an OST's message store; no name in EdkMdb.h,
+        /// mapitags.h, MFCMAPI or libfmapi.
+        OST_STORE_INT64_7C0D = 0x7C0D, Int64, "pstkit:OstStoreInt647C0D";
+        /// A flag on an OST's message store; no name in EdkMdb.h,
+        /// mapitags.h, MFCMAPI or libfmapi.
+        OST_STORE_FLAG_7C11 = 0x7C11, Boolean, "pstkit:OstStoreFlag7C11";
+        /// A number on an OST's message store; no name in EdkMdb.h,
+        /// mapitags.h, MFCMAPI or libfmapi.
+        OST_STORE_INT32_7C13 = 0x7C13, Int32, "pstkit:OstStoreInt327C13";
     }
 }
 

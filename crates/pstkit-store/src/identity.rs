@@ -30,10 +30,11 @@
 //! - Microsoft support article 3046189 for PR_OST_OSTID; [MS-PST] 2.4.3.1
 //!   for the store's PidTagRecordKey; [MS-OXPROPS] for canonical names.
 
-use pstkit_ltp::{PropTag, PropType, PropValue};
+use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 
 use crate::names::Guid;
 use crate::pid;
+use crate::pid::unpublished;
 use crate::store::Store;
 
 /// How far public sources describe a property.
@@ -218,7 +219,7 @@ pub struct Identity {
 
 /// What the catalogue says about one id and type.
 struct Entry {
-    id: u16,
+    id: PropId,
     ptype: PropType,
     label: &'static str,
     name: Option<&'static str>,
@@ -229,7 +230,7 @@ struct Entry {
 /// The store properties this module knows, with their sources.
 const CATALOGUE: &[Entry] = &[
     Entry {
-        id: pid::RECORD_KEY.0,
+        id: pid::RECORD_KEY,
         ptype: PropType::Binary,
         label: "store record key",
         name: Some("PidTagRecordKey"),
@@ -237,7 +238,7 @@ const CATALOGUE: &[Entry] = &[
         source: "[MS-PST] 2.4.3.1: the message store's record key is the Provider UID of the file",
     },
     Entry {
-        id: 0x6615,
+        id: unpublished::OST_MAILBOX_GUID,
         ptype: PropType::Guid,
         label: "mailbox GUID",
         name: None,
@@ -250,7 +251,7 @@ const CATALOGUE: &[Entry] = &[
                  ([MS-OXCSTOR] 2.2.1.1.3)",
     },
     Entry {
-        id: 0x3416,
+        id: unpublished::OST_FOLDER_ENTRY_ID,
         ptype: PropType::Binary,
         label: "folder EntryID",
         name: None,
@@ -261,7 +262,7 @@ const CATALOGUE: &[Entry] = &[
                  folder it names is not documented",
     },
     Entry {
-        id: 0x6619,
+        id: pid::USER_ENTRY_ID,
         ptype: PropType::Binary,
         label: "user EntryID",
         name: Some("PR_USER_ENTRYID"),
@@ -270,7 +271,7 @@ const CATALOGUE: &[Entry] = &[
                  [MS-OXCDATA] 2.2.5.2",
     },
     Entry {
-        id: 0x661A,
+        id: unpublished::USER_NAME,
         ptype: PropType::String,
         label: "user name",
         name: Some("PR_USER_NAME"),
@@ -278,7 +279,7 @@ const CATALOGUE: &[Entry] = &[
         source: "EdkMdb.h, \"Identity of store\", all stores",
     },
     Entry {
-        id: 0x661A,
+        id: unpublished::USER_NAME,
         ptype: PropType::String8,
         label: "user name",
         name: Some("PR_USER_NAME"),
@@ -286,7 +287,7 @@ const CATALOGUE: &[Entry] = &[
         source: "EdkMdb.h, \"Identity of store\", all stores",
     },
     Entry {
-        id: 0x661B,
+        id: pid::MAILBOX_OWNER_ENTRY_ID,
         ptype: PropType::Binary,
         label: "mailbox owner EntryID",
         name: Some("PR_MAILBOX_OWNER_ENTRYID"),
@@ -295,7 +296,7 @@ const CATALOGUE: &[Entry] = &[
                  EntryID, [MS-OXCDATA] 2.2.5.2",
     },
     Entry {
-        id: 0x661C,
+        id: pid::MAILBOX_OWNER_NAME,
         ptype: PropType::String,
         label: "mailbox owner",
         name: Some("PR_MAILBOX_OWNER_NAME"),
@@ -303,7 +304,7 @@ const CATALOGUE: &[Entry] = &[
         source: "EdkMdb.h, \"Identity of store\", all mailbox stores",
     },
     Entry {
-        id: 0x661C,
+        id: pid::MAILBOX_OWNER_NAME,
         ptype: PropType::String8,
         label: "mailbox owner",
         name: Some("PR_MAILBOX_OWNER_NAME"),
@@ -311,7 +312,7 @@ const CATALOGUE: &[Entry] = &[
         source: "EdkMdb.h, \"Identity of store\", all mailbox stores",
     },
     Entry {
-        id: 0x661F,
+        id: unpublished::OST_STORE_INT64_661F,
         ptype: PropType::Int64,
         label: "unnamed 64-bit number",
         name: None,
@@ -320,7 +321,7 @@ const CATALOGUE: &[Entry] = &[
                  store property, not this PtypInteger64)",
     },
     Entry {
-        id: 0x6620,
+        id: unpublished::OST_STORE_INT32_6620,
         ptype: PropType::Int32,
         label: "unnamed number",
         name: None,
@@ -329,7 +330,7 @@ const CATALOGUE: &[Entry] = &[
                  PT_BINARY store property, not this PtypInteger32)",
     },
     Entry {
-        id: 0x666D,
+        id: pid::MAXIMUM_SUBMIT_MESSAGE_SIZE,
         ptype: PropType::Int32,
         label: "largest message the user may send, in KB",
         name: Some("PidTagMaximumSubmitMessageSize"),
@@ -338,7 +339,7 @@ const CATALOGUE: &[Entry] = &[
                  KB\"; [MS-OXPROPS] PidTagMaximumSubmitMessageSize",
     },
     Entry {
-        id: 0x66FA,
+        id: unpublished::LATEST_PST_ENSURE,
         ptype: PropType::Int32,
         label: "number",
         name: Some("PidTagLatestPstEnsure"),
@@ -347,7 +348,7 @@ const CATALOGUE: &[Entry] = &[
                  table and in libfmapi; what it holds is not published",
     },
     Entry {
-        id: 0x7C04,
+        id: unpublished::OST_OSTID,
         ptype: PropType::Binary,
         label: "OST id",
         name: Some("PR_OST_OSTID"),
@@ -357,7 +358,7 @@ const CATALOGUE: &[Entry] = &[
                  cached-mode profile adds about 20 bytes; the layout is not published",
     },
     Entry {
-        id: 0x7C06,
+        id: unpublished::OST_ADDRESS_LISTS,
         ptype: PropType::MultipleString,
         label: "address lists",
         name: None,
@@ -367,7 +368,7 @@ const CATALOGUE: &[Entry] = &[
                  paths (Get-AddressList: \"Path\\AddressListName\")",
     },
     Entry {
-        id: 0x7C07,
+        id: pid::ROAMING_DICTIONARY,
         ptype: PropType::Binary,
         label: "unnamed bytes",
         name: None,
@@ -377,7 +378,7 @@ const CATALOGUE: &[Entry] = &[
                  store is not published",
     },
     Entry {
-        id: 0x7C0C,
+        id: unpublished::OST_STORE_INT32_7C0C,
         ptype: PropType::Int32,
         label: "unnamed number",
         name: None,
@@ -385,7 +386,7 @@ const CATALOGUE: &[Entry] = &[
         source: "no published name (not in EdkMdb.h, mapitags.h, MFCMAPI or libfmapi)",
     },
     Entry {
-        id: 0x7C0D,
+        id: unpublished::OST_STORE_INT64_7C0D,
         ptype: PropType::Int64,
         label: "unnamed 64-bit number",
         name: None,
@@ -393,7 +394,7 @@ const CATALOGUE: &[Entry] = &[
         source: "no published name (not in EdkMdb.h, mapitags.h, MFCMAPI or libfmapi)",
     },
     Entry {
-        id: 0x7C11,
+        id: unpublished::OST_STORE_FLAG_7C11,
         ptype: PropType::Boolean,
         label: "unnamed flag",
         name: None,
@@ -401,7 +402,7 @@ const CATALOGUE: &[Entry] = &[
         source: "no published name (not in EdkMdb.h, mapitags.h, MFCMAPI or libfmapi)",
     },
     Entry {
-        id: 0x7C13,
+        id: unpublished::OST_STORE_INT32_7C13,
         ptype: PropType::Int32,
         label: "unnamed number",
         name: None,
@@ -462,11 +463,11 @@ impl StoreIdentity {
         let mut identities = Vec::new();
         let mut guid_sources = Vec::new();
         for (tag, v) in props {
-            let id = tag.id().0;
+            let id = tag.id();
             let ptype = tag.prop_type();
             let entry = CATALOGUE.iter().find(|e| e.id == id && e.ptype == ptype);
             let Some(e) = entry else {
-                if reported_range(id) && crate::tagnames::tag_name(id).is_none() {
+                if reported_range(id.0) && crate::tagnames::tag_name(id.0).is_none() {
                     identities.push(Identity {
                         tag,
                         label: "unnamed property",
@@ -480,23 +481,27 @@ impl StoreIdentity {
                 continue;
             };
             let value = match (id, &v) {
-                (0x3416, PropValue::Binary(b)) => match FolderEntryId::parse(b) {
-                    Some(f) => {
-                        if f.folder_type == 0x0001 {
-                            guid_sources.push(GuidSource {
-                                source: format!("0x{:08X} Provider UID", tag.0),
-                                guid: f.provider_uid,
-                            });
+                (unpublished::OST_FOLDER_ENTRY_ID, PropValue::Binary(b)) => {
+                    match FolderEntryId::parse(b) {
+                        Some(f) => {
+                            if f.folder_type == 0x0001 {
+                                guid_sources.push(GuidSource {
+                                    source: format!("0x{:08X} Provider UID", tag.0),
+                                    guid: f.provider_uid,
+                                });
+                            }
+                            IdentityValue::FolderEntryId(f)
                         }
-                        IdentityValue::FolderEntryId(f)
+                        None => IdentityValue::of(&v),
                     }
-                    None => IdentityValue::of(&v),
-                },
-                (0x6619 | 0x661B, PropValue::Binary(b)) => match AbEntryId::parse(b) {
-                    Some(a) => IdentityValue::AbEntryId(a),
-                    None => IdentityValue::of(&v),
-                },
-                (0x6615, PropValue::Guid(g)) => {
+                }
+                (pid::USER_ENTRY_ID | pid::MAILBOX_OWNER_ENTRY_ID, PropValue::Binary(b)) => {
+                    match AbEntryId::parse(b) {
+                        Some(a) => IdentityValue::AbEntryId(a),
+                        None => IdentityValue::of(&v),
+                    }
+                }
+                (unpublished::OST_MAILBOX_GUID, PropValue::Guid(g)) => {
                     guid_sources.push(GuidSource {
                         source: format!("0x{:08X}", tag.0),
                         guid: Guid(*g),
@@ -515,7 +520,8 @@ impl StoreIdentity {
             });
         }
         // The mailbox GUID first, then in tag order.
-        guid_sources.sort_by_key(|s| !s.source.starts_with("0x6615"));
+        let mailbox_guid = format!("0x{:08X}", unpublished::tags::OST_MAILBOX_GUID.0);
+        guid_sources.sort_by_key(|s| s.source != mailbox_guid);
         StoreIdentity {
             identities,
             guid_sources,
@@ -543,7 +549,6 @@ pub fn hex(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pstkit_ltp::PropId;
 
     fn unhex(s: &str) -> Vec<u8> {
         (0..s.len())
