@@ -4,6 +4,15 @@
 //! property id or tag spelled as a number anywhere else, so that a number
 //! cannot drift from its name. Unit tests (after a file's first
 //! `#[cfg(test)]`) and comments are left out: they may well pin numbers.
+//!
+//! What counts as spelling an id: `PropId(0x…)`, `PropTag(0x…)`, an id
+//! compared with a number (`.0 == 0x…`), an `id: 0x…` struct field (a
+//! catalogue row keyed by a bare number) and an eight-digit literal that
+//! reads as a tag. `pstkit-store/src/profile.rs` is not flagged and need
+//! not be: its `u16` constants and `(id, name)` pairs are ids of MAPI
+//! profile sections (PR_PROFILE_*, read from the Windows registry), a
+//! namespace of its own that the property table does not describe, and none
+//! of them takes one of these forms.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -203,7 +212,18 @@ fn raw_id(code: &str) -> Option<&'static str> {
             return Some(why);
         }
     }
+    if has_id_field_literal(code) {
+        return Some("id field set from a number");
+    }
     has_tag_literal(code).then_some("property tag as a number")
+}
+
+/// Whether `code` sets a field named `id` (not `nid`, `folder_id`) from a
+/// hex literal: `Entry { id: 0x6619, … }`.
+fn has_id_field_literal(code: &str) -> bool {
+    let bytes = code.as_bytes();
+    code.match_indices("id: 0x")
+        .any(|(at, _)| at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_'))
 }
 
 /// The offending lines of one file's text, as `line: text (why)`.
@@ -257,6 +277,10 @@ fn the_scan_sees_what_it_looks_for() {
     assert!(raw_id("    t(0x0E3C_0102),").is_some());
     assert!(raw_id("const T: u32 = 0x3001001F;").is_some());
     assert!(raw_id("if t.id().0 == 0x001A {").is_some());
+    assert!(raw_id("    Entry { id: 0x6619, ptype: PropType::Binary }").is_some());
+    assert!(raw_id("        id: 0x7C04,").is_some());
+    assert!(raw_id("        id: props::USER_ENTRY_ID,").is_none());
+    assert!(raw_id("    Node { nid: 0x21, folder_id: 0x122 }").is_none());
     assert!(raw_id("let h = 0xCBF2_9CE4_8422_2325;").is_none());
     assert!(raw_id("Guid::from_fields(0x0002_0328, 0, 0, TAIL)").is_none());
     assert!(raw_id("const MAGIC: u32 = 0x4E44_4221;").is_none());
