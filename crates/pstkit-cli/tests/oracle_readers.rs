@@ -738,7 +738,7 @@ const ATTACH_LONG_FILENAME: pstkit::ltp::PropId = pstkit::store::pid::ATTACH_LON
 /// PidTagAttachFilename (8.3).
 const ATTACH_FILENAME: pstkit::ltp::PropId = pstkit::store::pid::ATTACH_FILENAME;
 /// PidTagAttachDataObject / PidTagAttachDataBinary.
-const ATTACH_DATA: pstkit::ltp::PropId = pstkit::store::pid::ATTACH_DATA;
+const ATTACH_DATA: pstkit::ltp::PropId = pstkit::store::pid::ATTACH_DATA_BINARY;
 
 /// The bytes of an OLE attachment's PidTagAttachDataObject, read through
 /// the NDB layer: the object is a sub-node of the attachment's node.

@@ -297,8 +297,8 @@ fn write_headers(out: &mut Vec<u8>, m: &Message<'_>) -> Result<()> {
         header(out, "Message-ID", &MessageId::new(id));
     }
     for (name, id) in [
-        ("In-Reply-To", pid::IN_REPLY_TO),
-        ("References", pid::REFERENCES),
+        ("In-Reply-To", pid::IN_REPLY_TO_ID),
+        ("References", pid::INTERNET_REFERENCES),
     ] {
         let ids = m.string(id).map(|s| message_ids(&s)).unwrap_or_default();
         if !ids.is_empty() {
@@ -571,7 +571,7 @@ pub(crate) fn attachment_mime(a: &Attachment<'_>, name: &str) -> String {
 /// The bytes of an OLE attachment: the storage held in the object's subnode.
 pub(crate) fn ole_bytes(a: &Attachment<'_>) -> Result<Option<Vec<u8>>> {
     let pc = a.properties();
-    let Some(rec) = pc.record(pid::ATTACH_DATA) else {
+    let Some(rec) = pc.record(pid::ATTACH_DATA_BINARY) else {
         return Ok(None);
     };
     match pc.value_of(rec)? {

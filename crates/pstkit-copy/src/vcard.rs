@@ -61,11 +61,11 @@ pub fn contact_to_vcard(m: &Message<'_>, store: &Store<'_>) -> Vec<u8> {
     }
     l.text("TITLE", s(pid::TITLE).as_deref());
     for (id, types) in [
-        (pid::BUSINESS_PHONE, "WORK,VOICE"),
+        (pid::BUSINESS_TELEPHONE_NUMBER, "WORK,VOICE"),
         (pid::BUSINESS2_TELEPHONE_NUMBER, "WORK,VOICE"),
-        (pid::HOME_PHONE, "HOME,VOICE"),
+        (pid::HOME_TELEPHONE_NUMBER, "HOME,VOICE"),
         (pid::HOME2_TELEPHONE_NUMBER, "HOME,VOICE"),
-        (pid::MOBILE_PHONE, "CELL,VOICE"),
+        (pid::MOBILE_TELEPHONE_NUMBER, "CELL,VOICE"),
         (pid::BUSINESS_FAX_NUMBER, "WORK,FAX"),
         (pid::HOME_FAX_NUMBER, "HOME,FAX"),
         (pid::PAGER_TELEPHONE_NUMBER, "PAGER"),

@@ -337,7 +337,7 @@ fn check_mail(
             AttachMethod::Ole => {
                 // The OLE storage, read from the object's subnode here.
                 let pc = a.properties();
-                let rec = pc.record(pid::ATTACH_DATA).expect("object");
+                let rec = pc.record(pid::ATTACH_DATA_BINARY).expect("object");
                 let pstkit_ltp::PropValue::Object { nid, .. } = pc.value_of(rec).unwrap() else {
                     panic!("{what}: OLE attachment without an object");
                 };

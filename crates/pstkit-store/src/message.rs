@@ -203,14 +203,17 @@ impl<'a> Message<'a> {
             })
         };
         smtp.filter(|s| !s.is_empty())
-            .or_else(|| typed(pid::SENDER_EMAIL, pid::SENDER_ADDRESS_TYPE))
+            .or_else(|| typed(pid::SENDER_EMAIL_ADDRESS, pid::SENDER_ADDRESS_TYPE))
             .or_else(|| {
                 typed(
-                    pid::SENT_REPRESENTING_EMAIL,
+                    pid::SENT_REPRESENTING_EMAIL_ADDRESS,
                     pid::SENT_REPRESENTING_ADDRESS_TYPE,
                 )
             })
-            .or_else(|| p.string(pid::SENDER_EMAIL).filter(|e| !e.is_empty()))
+            .or_else(|| {
+                p.string(pid::SENDER_EMAIL_ADDRESS)
+                    .filter(|e| !e.is_empty())
+            })
     }
 
     /// The sender's SMTP address only.
@@ -222,7 +225,7 @@ impl<'a> Message<'a> {
     /// When the message was delivered, else sent, else created.
     pub fn date(&self) -> Option<FileTime> {
         let p = self.p();
-        p.time(pid::DELIVERY_TIME)
+        p.time(pid::MESSAGE_DELIVERY_TIME)
             .or_else(|| p.time(pid::CLIENT_SUBMIT_TIME))
             .or_else(|| p.time(pid::CREATION_TIME))
     }
@@ -279,7 +282,7 @@ impl<'a> Message<'a> {
 
     /// PidTagTransportMessageHeaders: the headers the message arrived with.
     pub fn transport_headers(&self) -> Option<String> {
-        self.p().string(pid::TRANSPORT_HEADERS)
+        self.p().string(pid::TRANSPORT_MESSAGE_HEADERS)
     }
 
     /// The recipients (the recipient table subnode 0x692). A cell that is
@@ -505,7 +508,11 @@ impl<'a> Attachment<'a> {
         match code {
             Some(c) => AttachMethod::from_code(c),
             // Without a method, an object value still means an embedded message.
-            None => match self.pc.record(pid::ATTACH_DATA).map(|r| r.tag.prop_type()) {
+            None => match self
+                .pc
+                .record(pid::ATTACH_DATA_BINARY)
+                .map(|r| r.tag.prop_type())
+            {
                 Some(pstkit_ltp::PropType::Object) => AttachMethod::EmbeddedMessage,
                 Some(_) => AttachMethod::ByValue,
                 None => AttachMethod::None,
@@ -557,7 +564,7 @@ impl<'a> Attachment<'a> {
     /// OLE compound file in a subnode, as libpff and libpst export it).
     /// Embedded messages are read with [`Attachment::embedded`] instead.
     pub fn data(&self) -> Result<Option<Cow<'_, [u8]>>> {
-        let Some(rec) = self.pc.record(pid::ATTACH_DATA) else {
+        let Some(rec) = self.pc.record(pid::ATTACH_DATA_BINARY) else {
             return Ok(None);
         };
         match rec.tag.prop_type() {
@@ -578,7 +585,7 @@ impl<'a> Attachment<'a> {
     /// subnode (over 3580 bytes) of a file whose encoding does not depend on
     /// the block id: for copying them to a like file without decoding.
     pub fn stored_data(&self) -> Result<Option<crate::write::StoredStream>> {
-        let Some(rec) = self.pc.record(pid::ATTACH_DATA) else {
+        let Some(rec) = self.pc.record(pid::ATTACH_DATA_BINARY) else {
             return Ok(None);
         };
         let ndb = self.node.ndb();
@@ -606,7 +613,7 @@ impl<'a> Attachment<'a> {
 
     /// The embedded message, for method 5.
     pub fn embedded(&self) -> Result<Option<Message<'a>>> {
-        let Some(rec) = self.pc.record(pid::ATTACH_DATA) else {
+        let Some(rec) = self.pc.record(pid::ATTACH_DATA_BINARY) else {
             return Ok(None);
         };
         if rec.tag.prop_type() != pstkit_ltp::PropType::Object

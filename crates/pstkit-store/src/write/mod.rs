@@ -709,7 +709,7 @@ impl PstWriter {
         let mut props: Vec<(PropTag, PropValue)> = a
             .props
             .iter()
-            .filter(|(t, _)| t.id() != pid::ATTACH_DATA)
+            .filter(|(t, _)| t.id() != pid::ATTACH_DATA_BINARY)
             .cloned()
             .collect();
         let has = |props: &[(PropTag, PropValue)], id: PropId| props.iter().any(|p| p.0.id() == id);
@@ -731,7 +731,7 @@ impl PstWriter {
                 subs.push((enid, edata, esub));
                 let size = u32::try_from(attachment_size(a)).unwrap_or(u32::MAX);
                 props.push((
-                    PropTag::new(pid::ATTACH_DATA, PropType::Object),
+                    PropTag::new(pid::ATTACH_DATA_BINARY, PropType::Object),
                     PropValue::Object { nid: enid, size },
                 ));
                 Some(5)
@@ -765,7 +765,7 @@ impl PstWriter {
                 subs.push((onid, bid, Bid(0)));
                 let size = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
                 props.push((
-                    PropTag::new(pid::ATTACH_DATA, PropType::Object),
+                    PropTag::new(pid::ATTACH_DATA_BINARY, PropType::Object),
                     PropValue::Object { nid: onid, size },
                 ));
                 Some(6)
