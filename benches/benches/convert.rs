@@ -19,15 +19,18 @@ fn convert_once(src: &Path, out: &Path) -> Duration {
     let start = Instant::now();
     let file = NdbFile::open(src).expect("open");
     let store = Store::open(file.ndb()).expect("store");
-    let opts = ConvertOptions {
-        writer: WriterOptions {
-            display_name: String::new(),
-            ..WriterOptions::default()
-        },
-        binding: None,
-        salvage: false,
-        rebuild: false,
-        threads: None,
+    let opts = {
+        let mut o = ConvertOptions::default();
+        o.writer = {
+            let mut o = WriterOptions::default();
+            o.display_name = String::new();
+            o
+        };
+        o.binding = None;
+        o.salvage = false;
+        o.rebuild = false;
+        o.threads = None;
+        o
     };
     let summary = convert(&store, out, &opts, &mut |_| {}).expect("convert");
     let took = start.elapsed();

@@ -117,31 +117,26 @@ pub fn mailbox(spec: Spec) -> Mailbox {
     };
     let path = dir.path().join(format!("synth-{}.{ext}", spec.messages));
     let synth = Synth::new(spec.seed);
-    let options = WriterOptions {
-        kind: if spec.format == Format::UNICODE_4K {
+    let options = {
+        let mut o = WriterOptions::default();
+        o.kind = if spec.format == Format::UNICODE_4K {
             FileKind::Ost
         } else {
             FileKind::Pst
-        },
-        format: spec.format,
-        crypt: spec.crypt,
-        display_name: format!("pstkit bench mailbox (seed {})", spec.seed),
-        record_key: Some([7; 16]),
-        timestamp: synth.timestamp(),
-        store_properties: Vec::new(),
-        replace: pstkit_store::write::Replace::RegularFile,
+        };
+        o.format = spec.format;
+        o.crypt = spec.crypt;
+        o.display_name = format!("pstkit bench mailbox (seed {})", spec.seed);
+        o.record_key = Some([7; 16]);
+        o.timestamp = synth.timestamp();
+        o.store_properties = Vec::new();
+        o.replace = pstkit_store::write::Replace::RegularFile;
+        o
     };
     let start = std::time::Instant::now();
     let mut w = PstWriter::create(&path, options).expect("create mailbox");
-    generate(
-        &mut w,
-        &SynthOptions {
-            messages: spec.messages,
-            seed: spec.seed,
-        },
-        |_| {},
-    )
-    .expect("generate mailbox");
+    generate(&mut w, &SynthOptions::new(spec.messages, spec.seed), |_| {})
+        .expect("generate mailbox");
     let path = w.finish().expect("finish mailbox");
     let bytes = std::fs::metadata(&path).expect("mailbox written").len();
     eprintln!(

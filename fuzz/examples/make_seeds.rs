@@ -30,15 +30,17 @@ fn tiny(
     n: u64,
 ) -> PathBuf {
     let synth = Synth::new(7);
-    let opts = WriterOptions {
-        kind,
-        format,
-        crypt,
-        display_name: format!("seed {name}"),
-        record_key: Some([7; 16]),
-        timestamp: synth.timestamp(),
-        store_properties: Vec::new(),
-        replace: pstkit_store::write::Replace::RegularFile,
+    let opts = {
+        let mut o = WriterOptions::default();
+        o.kind = kind;
+        o.format = format;
+        o.crypt = crypt;
+        o.display_name = format!("seed {name}");
+        o.record_key = Some([7; 16]);
+        o.timestamp = synth.timestamp();
+        o.store_properties = Vec::new();
+        o.replace = pstkit_store::write::Replace::RegularFile;
+        o
     };
     let path = dir.join(name);
     let mut w = PstWriter::create(&path, opts).unwrap();
@@ -177,15 +179,17 @@ fn mime_cases(dir: &Path) -> PathBuf {
             ),
         ),
     ];
-    let opts = WriterOptions {
-        kind: FileKind::Pst,
-        format: Format::UNICODE,
-        crypt: CryptMethod::None,
-        display_name: "seed mime".into(),
-        record_key: Some([8; 16]),
-        timestamp: Synth::new(8).timestamp(),
-        store_properties: Vec::new(),
-        replace: pstkit_store::write::Replace::RegularFile,
+    let opts = {
+        let mut o = WriterOptions::default();
+        o.kind = FileKind::Pst;
+        o.format = Format::UNICODE;
+        o.crypt = CryptMethod::None;
+        o.display_name = "seed mime".into();
+        o.record_key = Some([8; 16]);
+        o.timestamp = Synth::new(8).timestamp();
+        o.store_properties = Vec::new();
+        o.replace = pstkit_store::write::Replace::RegularFile;
+        o
     };
     let path = dir.join("tiny-mime.pst");
     let mut w = PstWriter::create(&path, opts).unwrap();

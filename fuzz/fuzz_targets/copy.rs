@@ -11,7 +11,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use pstkit_fuzz::{prepared, read_pc, tempdir, walk_message, walk_store, Walk};
 use pstkit_ndb::{check, NdbFile, Nid, NidType};
-use pstkit_store::write::WriterOptions;
 use pstkit_store::Store;
 
 #[path = "../../crates/pstkit-copy/tests/support/error_text.rs"]
@@ -28,18 +27,12 @@ fuzz_target!(|input: &[u8]| {
     };
     let dir = tempdir();
     let dest = dir.path().join("out.pst");
-    let opts = ConvertOptions {
-        writer: WriterOptions {
-            record_key: Some([0x5A; 16]),
-            timestamp: pstkit_ltp::FileTime(133_000_000_000_000_000),
-            ..WriterOptions::default()
-        },
-        binding: None,
-        salvage: true,
-        rebuild: false,
-        // One thread: the fuzzer runs many inputs a second.
-        threads: Some(1),
-    };
+    let mut opts = ConvertOptions::default();
+    opts.writer.record_key = Some([0x5A; 16]);
+    opts.writer.timestamp = pstkit_ltp::FileTime(133_000_000_000_000_000);
+    opts.salvage = true;
+    // One thread: the fuzzer runs many inputs a second.
+    opts.threads = Some(1);
     let summary = match convert(&store, &dest, &opts, &mut |_| {}) {
         Ok(s) => s,
         // The output's failure (a full disk), not the copy's.

@@ -78,10 +78,11 @@ fn check(data: &[u8], limits: &Limits) {
                 }
             }
             let text = write(&f);
-            let wide = Limits {
-                max_bytes: usize::MAX,
-                max_line_chars: usize::MAX,
-                ..Limits::default()
+            let wide = {
+                let mut o = Limits::default();
+                o.max_bytes = usize::MAX;
+                o.max_line_chars = usize::MAX;
+                o
             };
             let again = parse_with(text.as_bytes(), &wide)
                 .unwrap_or_else(|e| panic!("written text does not parse: {e}\n{text}"));
@@ -104,15 +105,14 @@ fn check(data: &[u8], limits: &Limits) {
 
 fuzz_target!(|data: &[u8]| {
     check(data, &Limits::default());
-    check(
-        data,
-        &Limits {
-            max_bytes: 4096,
-            max_line_chars: 64,
-            max_depth: 4,
-            max_key_name: 8,
-            max_value_name: 8,
-            max_value_bytes: 16,
-        },
-    );
+    check(data, &{
+        let mut o = Limits::default();
+        o.max_bytes = 4096;
+        o.max_line_chars = 64;
+        o.max_depth = 4;
+        o.max_key_name = 8;
+        o.max_value_name = 8;
+        o.max_value_bytes = 16;
+        o
+    });
 });

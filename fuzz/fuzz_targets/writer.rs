@@ -787,15 +787,17 @@ fn run(model: &Model) {
     };
     let dir = pstkit_fuzz::tempdir();
     let path = dir.path().join("model.pst");
-    let options = WriterOptions {
-        kind,
-        format,
-        crypt,
-        display_name: model.display_name.clone(),
-        record_key: Some([0xA5; 16]),
-        timestamp: TIMESTAMP,
-        store_properties: Vec::new(),
-        replace: pstkit_store::write::Replace::Never,
+    let options = {
+        let mut o = WriterOptions::default();
+        o.kind = kind;
+        o.format = format;
+        o.crypt = crypt;
+        o.display_name = model.display_name.clone();
+        o.record_key = Some([0xA5; 16]);
+        o.timestamp = TIMESTAMP;
+        o.store_properties = Vec::new();
+        o.replace = pstkit_store::write::Replace::Never;
+        o
     };
     let mut w = PstWriter::create(&path, options).expect("create");
 

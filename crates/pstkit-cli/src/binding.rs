@@ -16,7 +16,7 @@ use pstkit::store::identity::{
 };
 use pstkit::store::profile::{read_profile, Account, ProfileReport};
 use pstkit::store::regfile;
-use pstkit::store::write::{Replace, WriterOptions};
+use pstkit::store::write::Replace;
 use pstkit::store::{Guid, Store};
 use pstkit_copy::{convert, ConvertOptions};
 use serde_json::json;
@@ -713,28 +713,24 @@ pub fn set(path: &Path, a: &SetArgs<'_>) -> anyhow::Result<u8> {
     let file = NdbFile::open(path)?;
     let store = Store::open(file.ndb())?;
     set_notice(path, &store);
-    let opts = ConvertOptions {
-        writer: WriterOptions {
-            kind: FileKind::Ost,
-            format: file.header().format,
-            crypt: match file.header().crypt {
-                CryptMethod::Edp => CryptMethod::Permute,
-                c => c,
-            },
-            display_name: String::new(),
-            // The in-place copy's name is ours: one a killed run left is
-            // replaced.
-            replace: if in_place {
-                Replace::RegularFile
-            } else {
-                replace
-            },
-            ..WriterOptions::default()
-        },
-        binding: binding_of(Some(server), Some(mailbox), profile)?,
-        salvage: false,
-        rebuild: false,
-        threads: None,
+    let opts = {
+        let mut o = ConvertOptions::default();
+        o.writer.kind = FileKind::Ost;
+        o.writer.format = file.header().format;
+        o.writer.crypt = match file.header().crypt {
+            CryptMethod::Edp => CryptMethod::Permute,
+            c => c,
+        };
+        o.writer.display_name = String::new();
+        // The in-place copy's name is ours: one a killed run left is
+        // replaced.
+        o.writer.replace = if in_place {
+            Replace::RegularFile
+        } else {
+            replace
+        };
+        o.binding = binding_of(Some(server), Some(mailbox), profile)?;
+        o
     };
     let summary = convert(&store, &dest, &opts, &mut |_| {})?;
     drop(store);

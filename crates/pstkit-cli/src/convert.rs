@@ -133,23 +133,26 @@ fn copy(
     binding: Option<MailboxBinding>,
 ) -> anyhow::Result<u8> {
     let store = Store::open(file.ndb())?;
-    let opts = ConvertOptions {
-        writer: WriterOptions {
-            kind: if to_ost { FileKind::Ost } else { FileKind::Pst },
-            format: if a.four_k {
+    let opts = {
+        let mut o = ConvertOptions::default();
+        o.writer = {
+            let mut o = WriterOptions::default();
+            o.kind = if to_ost { FileKind::Ost } else { FileKind::Pst };
+            o.format = if a.four_k {
                 Format::UNICODE_4K
             } else {
                 Format::UNICODE
-            },
-            crypt: a.crypt,
-            display_name: String::new(),
-            replace: a.replace,
-            ..WriterOptions::default()
-        },
-        binding,
-        salvage: a.salvage,
-        rebuild: a.rebuild,
-        threads: None,
+            };
+            o.crypt = a.crypt;
+            o.display_name = String::new();
+            o.replace = a.replace;
+            o
+        };
+        o.binding = binding;
+        o.salvage = a.salvage;
+        o.rebuild = a.rebuild;
+        o.threads = None;
+        o
     };
     let total = count_items(&store);
     let bar = crate::gen::progress_bar(total);

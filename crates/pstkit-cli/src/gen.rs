@@ -29,19 +29,21 @@ pub struct GenArgs {
 /// Writes the mailbox; the same seed and options give the same bytes.
 pub fn run(out: &Path, a: &GenArgs) -> anyhow::Result<u8> {
     let synth = Synth::new(a.seed);
-    let options = WriterOptions {
-        kind: if a.ost { FileKind::Ost } else { FileKind::Pst },
-        format: if a.four_k {
+    let options = {
+        let mut o = WriterOptions::default();
+        o.kind = if a.ost { FileKind::Ost } else { FileKind::Pst };
+        o.format = if a.four_k {
             Format::UNICODE_4K
         } else {
             Format::UNICODE
-        },
-        crypt: a.crypt,
-        display_name: format!("pstkit synthetic mailbox (seed {})", a.seed),
-        record_key: Some(record_key(a.seed)),
-        timestamp: synth.timestamp(),
-        store_properties: Vec::new(),
-        replace: a.replace,
+        };
+        o.crypt = a.crypt;
+        o.display_name = format!("pstkit synthetic mailbox (seed {})", a.seed);
+        o.record_key = Some(record_key(a.seed));
+        o.timestamp = synth.timestamp();
+        o.store_properties = Vec::new();
+        o.replace = a.replace;
+        o
     };
     crate::sweep_beside(out);
     let mut w = PstWriter::create(out, options)?;
@@ -51,20 +53,13 @@ pub fn run(out: &Path, a: &GenArgs) -> anyhow::Result<u8> {
     }
     let tmp = w.temp_path().to_path_buf();
     let bar = progress_bar(a.messages);
-    generate(
-        &mut w,
-        &SynthOptions {
-            messages: a.messages,
-            seed: a.seed,
-        },
-        |n| {
-            if let Some(b) = &bar {
-                if n % 64 == 0 {
-                    b.set_position(n);
-                }
+    generate(&mut w, &SynthOptions::new(a.messages, a.seed), |n| {
+        if let Some(b) = &bar {
+            if n % 64 == 0 {
+                b.set_position(n);
             }
-        },
-    )
+        }
+    })
     .map_err(|e| e.at_output(&tmp))?;
     let items = w.item_count();
     let path = w.finish().map_err(|e| e.at_output(&tmp))?;

@@ -19,13 +19,14 @@ pub fn run(
         anyhow::bail!("nothing to import");
     }
     crate::sweep_beside(dst);
-    let options = WriterOptions {
-        replace,
-        crypt,
-        display_name: dst
+    let options = {
+        let mut o = WriterOptions::default();
+        o.replace = replace;
+        o.crypt = crypt;
+        o.display_name = dst
             .file_stem()
-            .map_or("Imported".into(), |s| s.to_string_lossy().to_string()),
-        ..WriterOptions::default()
+            .map_or("Imported".into(), |s| s.to_string_lossy().to_string());
+        o
     };
     let bar = crate::gen::progress_bar(0);
     let summary = import(sources, dst, options, &mut |n| {

@@ -494,13 +494,11 @@ fn binding_is_verified_refused_and_found_damaged() {
         use pstkit::store::binding::{binding_prop, MailboxBinding};
         use pstkit::store::write::{PstWriter, WriterOptions};
         let b = MailboxBinding::new("mail.example.com", "ann@example.com", None);
-        let mut w = PstWriter::create(
-            &damaged,
-            WriterOptions {
-                kind: pstkit::ndb::FileKind::Ost,
-                ..WriterOptions::default()
-            },
-        )
+        let mut w = PstWriter::create(&damaged, {
+            let mut o = WriterOptions::default();
+            o.kind = pstkit::ndb::FileKind::Ost;
+            o
+        })
         .unwrap();
         let id = w.named_prop(&binding_prop()).unwrap();
         let mut props = b.store_properties(id);

@@ -40,6 +40,7 @@ use verify::{verify, Digest};
 
 /// How to convert.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ConvertOptions {
     /// The destination's kind, variant, encoding and name.
     pub writer: WriterOptions,

@@ -32,15 +32,7 @@ fn items_are_copied_in_source_file_order_into_their_folders() {
     let tmp = tempfile::tempdir().unwrap();
     let src_path = tmp.path().join("src.pst");
     let mut w = PstWriter::create(&src_path, WriterOptions::default()).unwrap();
-    generate(
-        &mut w,
-        &SynthOptions {
-            messages: 200,
-            seed: 3,
-        },
-        |_| {},
-    )
-    .unwrap();
+    generate(&mut w, &SynthOptions::new(200, 3), |_| {}).unwrap();
     w.finish().unwrap();
     let src_file = NdbFile::open(&src_path).unwrap();
     let src = Store::open(src_file.ndb()).unwrap();

@@ -83,9 +83,10 @@ fn the_deepest_message_the_writer_takes_converts_and_exports() {
 
     for rebuild in [false, true] {
         let dst = dir.path().join(format!("copy-{rebuild}.pst"));
-        let opts = ConvertOptions {
-            rebuild,
-            ..ConvertOptions::default()
+        let opts = {
+            let mut o = ConvertOptions::default();
+            o.rebuild = rebuild;
+            o
         };
         let summary = convert(&store, &dst, &opts, &mut |_| {}).unwrap();
         assert_eq!(summary.items, 1);

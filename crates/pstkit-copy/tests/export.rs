@@ -895,7 +895,7 @@ fn generated(dir: &Path, messages: u64) -> PathBuf {
     use pstkit_store::write::{PstWriter, WriterOptions};
     let path = dir.join("generated.pst");
     let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
-    generate(&mut w, &SynthOptions { messages, seed: 7 }, |_| {}).unwrap();
+    generate(&mut w, &SynthOptions::new(messages, 7), |_| {}).unwrap();
     w.finish().unwrap()
 }
 

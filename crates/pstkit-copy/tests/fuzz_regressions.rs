@@ -13,10 +13,11 @@ use pstkit_store::Store;
 mod error_text;
 
 fn options() -> WriterOptions {
-    WriterOptions {
-        record_key: Some([3; 16]),
-        timestamp: FileTime(133_000_000_000_000_000),
-        ..WriterOptions::default()
+    {
+        let mut o = WriterOptions::default();
+        o.record_key = Some([3; 16]);
+        o.timestamp = FileTime(133_000_000_000_000_000);
+        o
     }
 }
 
@@ -120,12 +121,14 @@ fn unspecified_property_in_embedded_message_converts() {
 /// Options of a salvage conversion (the fuzz target's), moving items as
 /// stored unless `rebuild`.
 fn salvage_options(rebuild: bool) -> ConvertOptions {
-    ConvertOptions {
-        writer: options(),
-        binding: None,
-        salvage: true,
-        rebuild,
-        threads: None,
+    {
+        let mut o = ConvertOptions::default();
+        o.writer = options();
+        o.binding = None;
+        o.salvage = true;
+        o.rebuild = rebuild;
+        o.threads = None;
+        o
     }
 }
 

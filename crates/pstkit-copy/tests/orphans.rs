@@ -61,9 +61,10 @@ fn salvage(data: &[u8]) -> (ConvertSummary, Vec<(String, BTreeSet<String>)>) {
     let dir = tempfile::tempdir().unwrap();
     let file = NdbFile::new(data).unwrap();
     let store = Store::open(file.ndb()).unwrap();
-    let opts = ConvertOptions {
-        salvage: true,
-        ..ConvertOptions::default()
+    let opts = {
+        let mut o = ConvertOptions::default();
+        o.salvage = true;
+        o
     };
     let s = convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).unwrap();
     let out = NdbFile::open(&s.path).unwrap();
@@ -156,9 +157,10 @@ fn associated_items_of_a_lost_table_go_back_as_associated() {
     let dir = tempfile::tempdir().unwrap();
     let file = NdbFile::new(&data[..]).unwrap();
     let store = Store::open(file.ndb()).unwrap();
-    let opts = ConvertOptions {
-        salvage: true,
-        ..ConvertOptions::default()
+    let opts = {
+        let mut o = ConvertOptions::default();
+        o.salvage = true;
+        o
     };
     let s = convert(&store, &dir.path().join("out.pst"), &opts, &mut |_| {}).unwrap();
     assert_eq!(s.orphans.in_parent, want as u64, "{:?}", s.orphans);

@@ -55,10 +55,11 @@ fn a_sound_block_that_does_not_decode_is_reported_not_moved() {
     assert!(pstkit_ndb::check::check(file.ndb()).is_clean());
     let store = Store::open(file.ndb()).unwrap();
     for rebuild in [false, true] {
-        let opts = ConvertOptions {
-            salvage: true,
-            rebuild,
-            ..ConvertOptions::default()
+        let opts = {
+            let mut o = ConvertOptions::default();
+            o.salvage = true;
+            o.rebuild = rebuild;
+            o
         };
         let dst = dir.path().join(format!("out-{rebuild}.pst"));
         let s = convert(&store, &dst, &opts, &mut |_| {}).unwrap();

@@ -34,6 +34,7 @@ use std::borrow::Cow;
 /// Bounds on what [`parse_with`] accepts. The defaults are the registry's
 /// own limits where it has one, and generous sizes where it has none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest file, in bytes.
     pub max_bytes: usize,

@@ -16,11 +16,19 @@ use crate::{lids, pid};
 
 /// What to generate.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct SynthOptions {
     /// Number of messages (contacts and appointments included).
     pub messages: u64,
     /// Seed of the generator.
     pub seed: u64,
+}
+
+impl SynthOptions {
+    /// `messages` messages from the generator seeded with `seed`.
+    pub fn new(messages: u64, seed: u64) -> Self {
+        SynthOptions { messages, seed }
+    }
 }
 
 /// xorshift64*: small, fast and the same everywhere.

@@ -35,10 +35,11 @@ fn nested(levels: usize) -> NewMessage {
 /// outcome of `finish`.
 fn write_one(m: &NewMessage) -> (bool, Result<(), String>) {
     let dir = tempfile::tempdir().unwrap();
-    let opts = WriterOptions {
-        record_key: Some([1; 16]),
-        timestamp: pstkit_ltp::FileTime(133_000_000_000_000_000),
-        ..WriterOptions::default()
+    let opts = {
+        let mut o = WriterOptions::default();
+        o.record_key = Some([1; 16]);
+        o.timestamp = pstkit_ltp::FileTime(133_000_000_000_000_000);
+        o
     };
     let mut w = PstWriter::create(dir.path().join("t.pst"), opts).unwrap();
     let inbox = w.standard_folders().ipm_subtree;

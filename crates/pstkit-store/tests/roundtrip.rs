@@ -163,11 +163,7 @@ proptest! {
     ) {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("p.pst");
-        let mut w = PstWriter::create(&path, WriterOptions {
-            crypt,
-            format: if four_k { Format::UNICODE_4K } else { Format::UNICODE },
-            ..WriterOptions::default()
-        }).unwrap();
+        let mut w = PstWriter::create(&path, { let mut o = WriterOptions::default(); o.crypt = crypt; o.format = if four_k { Format::UNICODE_4K } else { Format::UNICODE }; o }).unwrap();
         // Folders nest: each one's parent is an earlier one (or the top).
         let top = w.standard_folders().ipm_subtree;
         let mut made: Vec<(Nid, String)> = Vec::new();

@@ -77,13 +77,14 @@ fn write(path: &Path, crypt: CryptMethod, n: u64) -> Tree {
 
 fn write_as(path: &Path, format: Format, kind: FileKind, crypt: CryptMethod, n: u64) -> Tree {
     let mut g = Synth::new(42 + n);
-    let opts = WriterOptions {
-        crypt,
-        kind,
-        format,
-        display_name: "oracle test".into(),
-        timestamp: g.timestamp(),
-        ..WriterOptions::default()
+    let opts = {
+        let mut o = WriterOptions::default();
+        o.crypt = crypt;
+        o.kind = kind;
+        o.format = format;
+        o.display_name = "oracle test".into();
+        o.timestamp = g.timestamp();
+        o
     };
     let mut w = PstWriter::create(path, opts).unwrap();
     let top = w.standard_folders().ipm_subtree;

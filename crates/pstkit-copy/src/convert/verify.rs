@@ -463,10 +463,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("m.pst");
         let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
-        let opts = pstkit_store::synth::SynthOptions {
-            messages: 60,
-            seed: 2,
-        };
+        let opts = pstkit_store::synth::SynthOptions::new(60, 2);
         pstkit_store::synth::generate(&mut w, &opts, |_| {}).unwrap();
         w.finish().unwrap();
         let file = NdbFile::open(&path).unwrap();

@@ -31,6 +31,7 @@ use sink::FileSink;
 
 /// How a new file is made.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct WriterOptions {
     /// PST or OST.
     pub kind: FileKind,
