@@ -81,7 +81,7 @@ fn salvage_of_a_broken_index_recovers_at_least_what_readpst_does() {
         let ext = if name.ends_with(".ost") { "ost" } else { "pst" };
         let (whole, _) = salvaged_items(&path, &tmp.path().join(format!("{name}.whole.pst")));
         let rp_whole = readpst_emls(&path, &tmp.path().join(format!("{name}.rp")));
-        for d in damage::ALL {
+        for d in damage::INDEX_KINDS {
             let mut bytes = original.clone();
             damage::apply(&mut bytes, d);
             let damaged = tmp.path().join(format!("{name}.{d:?}.{ext}"));

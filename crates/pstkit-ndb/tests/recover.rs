@@ -8,7 +8,7 @@ use pstkit_ndb as ndb;
 
 use std::collections::BTreeMap;
 
-use damage::{Damage, ALL};
+use damage::{Damage, INDEX_KINDS};
 use pstkit_fixtures::real;
 use pstkit_ndb::write::NdbWriter;
 use pstkit_ndb::{
@@ -106,7 +106,7 @@ fn recovery_reaches_every_intact_node_and_block() {
         let blocks: Vec<_> = orig.blocks().map(|e| e.unwrap()).collect();
         let f = orig.format();
         let leaves = damage::nbt_leaves(&original, f, orig.header().root.nbt);
-        for d in ALL {
+        for d in INDEX_KINDS {
             let mut bytes = original.clone();
             let lost = damage::apply(&mut bytes, d);
 

@@ -1,7 +1,9 @@
-//! Deterministic damage to the index of a PST/OST file, for the recovery
-//! tests (also used by the store's and the command's recovery tests). The
-//! including test names the NDB crate `ndb` at its root (`use pstkit_ndb as
-//! ndb;`, or `use pstkit::ndb;`).
+//! Deterministic damage to a PST/OST file, for the recovery tests (also
+//! used by the store's and the command's recovery tests): to its index
+//! ([`INDEX_KINDS`]), and to its length, pages and blocks ([`all`], whose
+//! kinds that choose positions take them from a seed). The including test
+//! names the NDB crate `ndb` at its root (`use pstkit_ndb as ndb;`, or
+//! `use pstkit::ndb;`).
 
 #![allow(dead_code)]
 
@@ -10,7 +12,7 @@ use super::ndb::page::PageType;
 use super::ndb::{BRef, Bid, Format, Header, Ib};
 
 /// The damage kinds the recovery must survive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Damage {
     /// The NBT root page's `cLevel` set to 0x7F (page re-sealed).
     NbtRootLevel,
@@ -22,10 +24,105 @@ pub enum Damage {
     HeaderRoots,
     /// 4 KiB of zeros from the NBT root page on.
     ZeroRun,
+    /// The file cut at a page boundary in its second half.
+    Truncate { seed: u64 },
+    /// The header's two root BREFs pointed at other page offsets of the
+    /// file (ids kept; header CRCs fixed).
+    RootsMoved { seed: u64 },
+    /// One B-tree page's bytes copied over another B-tree page.
+    PageDuplicated { seed: u64 },
+    /// Up to three block trailers given a wrong `cb` (the blocks' bytes,
+    /// CRCs and the BBT's sizes intact).
+    BlockCb { seed: u64 },
+    /// One XBLOCK's or XXBLOCK's `lcbTotal` set to 0xFFFFFFFF (CRC fixed);
+    /// nothing on a file without one.
+    XblockTotal { seed: u64 },
+    /// One byte flipped in each of up to three blocks, their CRCs fixed.
+    ByteFlips { seed: u64 },
 }
 
-/// Every damage kind.
-pub const ALL: [Damage; 5] = [
+impl std::fmt::Display for Damage {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (name, seed) = match *self {
+            Damage::NbtRootLevel => ("NbtRootLevel", None),
+            Damage::BbtRootLevel => ("BbtRootLevel", None),
+            Damage::NbtLeafCount => ("NbtLeafCount", None),
+            Damage::HeaderRoots => ("HeaderRoots", None),
+            Damage::ZeroRun => ("ZeroRun", None),
+            Damage::Truncate { seed } => ("Truncate", Some(seed)),
+            Damage::RootsMoved { seed } => ("RootsMoved", Some(seed)),
+            Damage::PageDuplicated { seed } => ("PageDuplicated", Some(seed)),
+            Damage::BlockCb { seed } => ("BlockCb", Some(seed)),
+            Damage::XblockTotal { seed } => ("XblockTotal", Some(seed)),
+            Damage::ByteFlips { seed } => ("ByteFlips", Some(seed)),
+        };
+        match seed {
+            Some(s) => out.pad(&format!("{name}/{s}")),
+            None => out.pad(name),
+        }
+    }
+}
+
+impl Damage {
+    /// Whether the kind always damages the node or block B-tree (or the
+    /// header's references to them): a salvage must rebuild the index from
+    /// the file. (A truncation may cut off blocks only.)
+    pub fn breaks_index(self) -> bool {
+        !matches!(
+            self,
+            Damage::Truncate { .. }
+                | Damage::BlockCb { .. }
+                | Damage::XblockTotal { .. }
+                | Damage::ByteFlips { .. }
+        )
+    }
+}
+
+/// Every kind, those that choose positions with `seed`.
+pub fn all(seed: u64) -> Vec<Damage> {
+    let mut out = INDEX_KINDS.to_vec();
+    out.extend([
+        Damage::Truncate { seed },
+        Damage::RootsMoved { seed },
+        Damage::PageDuplicated { seed },
+        Damage::BlockCb { seed },
+        Damage::XblockTotal { seed },
+        Damage::ByteFlips { seed },
+    ]);
+    out
+}
+
+/// A small xorshift generator: the positions a seeded kind chooses.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        // Never zero (xorshift's fixed point); seeds 0 and 1 differ.
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+/// The damage kinds that break the index only (no byte of a block or of
+/// the file's length changes, except the zero run's).
+pub const INDEX_KINDS: [Damage; 5] = [
     Damage::NbtRootLevel,
     Damage::BbtRootLevel,
     Damage::NbtLeafCount,
@@ -102,10 +199,57 @@ fn fix_header_crc(data: &mut [u8], f: Format) {
     }
 }
 
-/// Applies `d` to `data`; returns the byte ranges whose contents are lost
-/// (only the zero run destroys bytes; the other kinds change counts or
-/// references and re-seal).
-pub fn apply(data: &mut [u8], d: Damage) -> Vec<(u64, u64)> {
+/// The BBT's leaf entries.
+pub fn bbt_entries(data: &[u8], f: Format, root: BRef) -> Vec<BbtEntry> {
+    tree_pages::<BbtEntry>(data, f, root)
+        .into_iter()
+        .filter(|(_, l)| *l == 0)
+        .flat_map(|(bref, _)| {
+            let p = BtPage::read::<BbtEntry>(data, f, bref, Some(0)).unwrap();
+            (0..p.info.count)
+                .map(|i| p.leaf::<BbtEntry>(i))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Offset of a block's trailer.
+fn trailer_at(f: Format, e: &BbtEntry) -> usize {
+    e.bref.ib.0 as usize + f.block_size(usize::from(e.cb)) - f.block_trailer_size
+}
+
+/// A block's byte range.
+fn block_range(f: Format, e: &BbtEntry) -> (u64, u64) {
+    let at = e.bref.ib.0;
+    (at, at + f.block_size(usize::from(e.cb)) as u64)
+}
+
+/// Recomputes a block's CRC into its trailer.
+fn fix_block_crc(data: &mut [u8], f: Format, e: &BbtEntry) {
+    let at = e.bref.ib.0 as usize;
+    let crc = super::ndb::crc::crc(&data[at..at + usize::from(e.cb)]);
+    let t = trailer_at(f, e) + if f.id_size == 4 { 8 } else { 4 };
+    data[t..t + 4].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Up to `n` distinct entries of `from`, chosen by `rng`, in file order.
+fn choose<T: Clone>(rng: &mut Rng, from: &[T], n: usize) -> Vec<T> {
+    let mut idx: Vec<usize> = Vec::new();
+    while idx.len() < n.min(from.len()) {
+        let i = rng.below(from.len());
+        if !idx.contains(&i) {
+            idx.push(i);
+        }
+    }
+    idx.sort_unstable();
+    idx.into_iter().map(|i| from[i].clone()).collect()
+}
+
+/// Applies `d` to `data` (the truncation shortens it); returns the byte
+/// ranges whose contents are lost or altered: the zero run, the cut-off
+/// tail, the page written over, the blocks whose bytes changed. The other
+/// kinds change counts, references or trailers only, and re-seal.
+pub fn apply(data: &mut Vec<u8>, d: Damage) -> Vec<(u64, u64)> {
     let h = Header::parse(data).unwrap();
     let f = h.format;
     match d {
@@ -153,6 +297,98 @@ pub fn apply(data: &mut [u8], d: Damage) -> Vec<(u64, u64)> {
             data[at..end].fill(0);
             vec![(at as u64, end as u64)]
         }
+        Damage::Truncate { seed } => {
+            let mut rng = Rng::new(seed);
+            let len = data.len();
+            let half = len / 2;
+            let cut = (half + rng.below(len - half)) / f.page_size * f.page_size;
+            let cut = cut.max(f.header_size);
+            data.truncate(cut);
+            vec![(cut as u64, len as u64)]
+        }
+        Damage::RootsMoved { seed } => {
+            let mut rng = Rng::new(seed);
+            let o = root_offsets(f);
+            let pages = (data.len() - f.header_size) / f.page_size;
+            let w = f.id_size;
+            for (k, old) in [(1, h.root.nbt.ib.0), (3, h.root.bbt.ib.0)] {
+                let mut ib = old;
+                while ib == old {
+                    ib = (f.header_size + rng.below(pages) * f.page_size) as u64;
+                    ib = ib / f.page_size as u64 * f.page_size as u64;
+                }
+                data[o[k]..o[k] + w].copy_from_slice(&ib.to_le_bytes()[..w]);
+            }
+            fix_header_crc(data, f);
+            Vec::new()
+        }
+        Damage::PageDuplicated { seed } => {
+            let mut rng = Rng::new(seed);
+            let mut pages: Vec<BRef> = tree_pages::<NbtEntry>(data, f, h.root.nbt)
+                .into_iter()
+                .map(|p| p.0)
+                .collect();
+            pages.extend(
+                tree_pages::<BbtEntry>(data, f, h.root.bbt)
+                    .into_iter()
+                    .map(|p| p.0),
+            );
+            let two = choose(&mut rng, &pages, 2);
+            let (from, to) = if rng.below(2) == 0 {
+                (two[0], two[1])
+            } else {
+                (two[1], two[0])
+            };
+            let (s, t) = (from.ib.0 as usize, to.ib.0 as usize);
+            data.copy_within(s..s + f.page_size, t);
+            vec![(t as u64, (t + f.page_size) as u64)]
+        }
+        Damage::BlockCb { seed } => {
+            let mut rng = Rng::new(seed);
+            let blocks = bbt_entries(data, f, h.root.bbt);
+            for e in choose(&mut rng, &blocks, 3) {
+                let t = trailer_at(f, &e);
+                let wrong = e.cb.wrapping_add(1 + rng.below(64) as u16);
+                data[t..t + 2].copy_from_slice(&wrong.to_le_bytes());
+            }
+            Vec::new()
+        }
+        Damage::XblockTotal { seed } => {
+            let mut rng = Rng::new(seed);
+            let xblocks: Vec<BbtEntry> = bbt_entries(data, f, h.root.bbt)
+                .into_iter()
+                .filter(|e| {
+                    let at = e.bref.ib.0 as usize;
+                    e.bref.bid.is_internal()
+                        && e.cb == e.inflated
+                        && e.cb >= 8
+                        && data[at] == 0x01
+                        && matches!(data[at + 1], 1 | 2)
+                })
+                .collect();
+            let Some(e) = choose(&mut rng, &xblocks, 1).pop() else {
+                return Vec::new();
+            };
+            let at = e.bref.ib.0 as usize;
+            data[at + 4..at + 8].fill(0xFF);
+            fix_block_crc(data, f, &e);
+            vec![block_range(f, &e)]
+        }
+        Damage::ByteFlips { seed } => {
+            let mut rng = Rng::new(seed);
+            let blocks = bbt_entries(data, f, h.root.bbt);
+            let mut lost = Vec::new();
+            for e in choose(&mut rng, &blocks, 3) {
+                if e.cb == 0 {
+                    continue;
+                }
+                let at = e.bref.ib.0 as usize + rng.below(usize::from(e.cb));
+                data[at] ^= 1 + rng.below(255) as u8;
+                fix_block_crc(data, f, &e);
+                lost.push(block_range(f, &e));
+            }
+            lost
+        }
     }
 }
 
@@ -162,4 +398,4 @@ pub fn hits(ranges: &[(u64, u64)], at: u64, len: u64) -> bool {
 }
 
 /// Keeps the compiler from flagging the imports only some users need.
-pub fn _unused(_: Bid, _: BbtEntry) {}
+pub fn _unused(_: Bid) {}
