@@ -120,7 +120,9 @@ pub(crate) fn read_stored_with<'a>(
     };
     let block = &data[ib.0 as usize..end as usize];
     let t = BlockTrailer::parse(&block[block.len() - f.block_trailer_size..], f);
-    if t.cb != e.cb {
+    // A trailer whose size alone disagrees with the BBT, while its id,
+    // signature and CRC prove the BBT's size, is read at that size.
+    if t.cb != e.cb && !(t.bid.key() == bid.key() && sig_and_crc_hold(block, ib, &t, cb)) {
         return Err(err(Problem::Size {
             what: "block trailer cb",
             expected: u64::from(e.cb),
@@ -156,6 +158,26 @@ pub(crate) fn read_stored_with<'a>(
         }));
     }
     Ok((stored, t.crc))
+}
+
+/// Whether a trailer's signature and CRC hold for the block's first `cb`
+/// bytes at `ib`.
+fn sig_and_crc_hold(block: &[u8], ib: crate::Ib, t: &BlockTrailer, cb: usize) -> bool {
+    compute_sig(ib, t.bid) == t.sig && crc(&block[..cb]) == t.crc
+}
+
+/// The trailer of the block an entry describes, when the file holds it.
+pub fn trailer_of(data: &[u8], f: Format, e: &BbtEntry) -> Option<BlockTrailer> {
+    let end = e
+        .bref
+        .ib
+        .0
+        .checked_add(f.block_size(usize::from(e.cb)) as u64)?;
+    let end = usize::try_from(end).ok().filter(|&x| x <= data.len())?;
+    Some(BlockTrailer::parse(
+        &data[end - f.block_trailer_size..end],
+        f,
+    ))
 }
 
 /// Whether the block an entry describes is stored deflated (4K files only:

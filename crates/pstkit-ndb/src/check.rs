@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::amap::{map_bits_at, span_maps, AMAP_SPAN, FIRST_AMAP};
-use crate::block::{parse_subnode_block, parse_xblock};
+use crate::block::{parse_subnode_block, parse_xblock, trailer_of};
 use crate::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
 use crate::error::{Corruption, NdbError, Problem, Structure};
 use crate::page::{read_page, PageType};
@@ -286,17 +286,46 @@ fn check_block(ndb: Ndb<'_>, e: &BbtEntry, r: &mut CheckReport) {
     let f = ndb.format();
     check_allocated(ndb, e.bref, f.block_size(usize::from(e.cb)) as u64, r);
     let plain = match ndb.verify_block_at(e) {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            r.blocks_ok += 1;
-            return;
-        }
+        Ok(p) => p,
         Err(err) => return r.add(err),
+    };
+    // Reading accepts a trailer whose size alone is wrong (its CRC proves
+    // the BBT's size); the check still reports it.
+    let structure = if e.bref.bid.is_internal() {
+        Structure::DataTree
+    } else {
+        Structure::DataBlock
+    };
+    if let Some(t) = trailer_of(ndb.data(), f, e).filter(|t| t.cb != e.cb) {
+        return r.add(NdbError::corrupt(
+            structure,
+            Some(e.bref.bid.0),
+            Some(e.bref.ib.0),
+            Problem::Size {
+                what: "block trailer cb",
+                expected: u64::from(e.cb),
+                found: u64::from(t.cb),
+            },
+        ));
+    }
+    let Some(plain) = plain else {
+        r.blocks_ok += 1;
+        return;
     };
     if e.bref.bid.is_internal() {
         let kind = plain.first().copied();
         let bad = match kind {
-            Some(0x01) => parse_xblock(&plain, f).err(),
+            // Reading ignores a total no stream of the file can have (the
+            // leaves give the size); the check reports it.
+            Some(0x01) => match parse_xblock(&plain, f) {
+                Ok(h) if u64::from(h.total) > ndb.data().len() as u64 * 4 => Some(Problem::Size {
+                    what: "data tree total (lcbTotal)",
+                    expected: ndb.data().len() as u64 * 4,
+                    found: u64::from(h.total),
+                }),
+                Ok(_) => None,
+                Err(p) => Some(p),
+            },
             Some(0x02) => parse_subnode_block(&plain, f).err(),
             _ => Some(Problem::Invalid("internal block of unknown type")),
         };
