@@ -55,8 +55,8 @@ pub fn binding_of(
     }
 }
 
-/// Converts; exit 0 when every item was copied and verified, 1 when salvage
-/// left items out.
+/// Converts; exit 0 when every item was copied whole and verified, 1 when
+/// salvage left items or parts of items out.
 pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
     // In the order a user needs the answers: the destination that is the
     // source first, then what the options say, then what is on disk.
@@ -190,6 +190,15 @@ fn copy(
                 None => eprintln!("{line}"),
             }
         }
+        CopyEvent::Partial { folder, nid, error } => {
+            let line = format!(
+                "pstkit: item {nid} in {folder:?} copied without what did not read: {error}"
+            );
+            match &bar {
+                Some(b) => b.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
         CopyEvent::Verifying => {
             if let Some(b) = &bar {
                 b.set_message("verifying");
@@ -229,15 +238,20 @@ fn copy(
                 "folder": s.folder, "id": s.nid.0, "lost": s.lost.name(),
                 "subject": s.subject, "error": s.error,
             })).collect::<Vec<_>>(),
-            "lost_by_folder": loss_by_folder(&summary.skipped).into_iter().map(|(folder, t)| json!({
+            "partial": summary.partial.iter().map(|s| json!({
+                "folder": s.folder, "id": s.nid.0, "lost": s.lost.name(),
+                "subject": s.subject, "error": s.error,
+            })).collect::<Vec<_>>(),
+            "lost_by_folder": loss_by_folder(&summary).into_iter().map(|(folder, t)| json!({
                 "folder": folder, "items": t.items, "folders": t.folders, "tables": t.tables,
+                "items_in_part": t.parts,
             })).collect::<Vec<_>>(),
             "name_map_error": store.name_map_error().map(crate::check::error_json),
         });
         println!("{v}");
     } else {
         eprintln!(
-            "{} -> {}: {} folders ({} search folders not copied; the copy has {}, {} of them search folders), {} items ({} associated{}), {:.1} MB in {:.1} s, {} verified, {} skipped",
+            "{} -> {}: {} folders ({} search folders not copied; the copy has {}, {} of them search folders), {} items ({} associated{}), {:.1} MB in {:.1} s, {} verified, {} skipped, {} copied in part",
             a.src.display(),
             summary.path.display(),
             summary.folders,
@@ -254,12 +268,13 @@ fn copy(
             summary.bytes as f64 / 1e6,
             secs,
             summary.verified,
-            summary.skipped.len()
+            summary.skipped.len(),
+            summary.partial.len()
         );
-        for (folder, t) in loss_by_folder(&summary.skipped) {
+        for (folder, t) in loss_by_folder(&summary) {
             eprintln!(
-                "lost in {folder:?}: {} items, {} folders, {} tables",
-                t.items, t.folders, t.tables
+                "lost in {folder:?}: {} items, {} folders, {} tables; {} items copied in part",
+                t.items, t.folders, t.tables, t.parts
             );
         }
         let o = summary.orphans;
@@ -279,11 +294,8 @@ fn copy(
             a.src.display()
         );
     }
-    Ok(if summary.skipped.is_empty() && !summary.names_lost {
-        0
-    } else {
-        EXIT_DAMAGED
-    })
+    let complete = summary.skipped.is_empty() && summary.partial.is_empty() && !summary.names_lost;
+    Ok(if complete { 0 } else { EXIT_DAMAGED })
 }
 
 /// What a salvage lost in one folder of the source.
@@ -292,18 +304,21 @@ struct FolderLoss {
     items: u64,
     folders: u64,
     tables: u64,
+    parts: u64,
 }
 
-/// The loss report's totals per folder path, in path order.
+/// The loss report's totals per folder path, in path order: what was left
+/// out and what was copied in part.
 fn loss_by_folder(
-    skipped: &[pstkit_copy::Skipped],
+    summary: &pstkit_copy::ConvertSummary,
 ) -> std::collections::BTreeMap<&str, FolderLoss> {
     let mut by = std::collections::BTreeMap::<&str, FolderLoss>::new();
-    for s in skipped {
+    for s in summary.skipped.iter().chain(&summary.partial) {
         let t = by.entry(s.folder.as_str()).or_default();
         match s.lost {
             pstkit_copy::Lost::Item => t.items += 1,
             pstkit_copy::Lost::Folder => t.folders += 1,
+            pstkit_copy::Lost::Parts => t.parts += 1,
             _ => t.tables += 1,
         }
     }

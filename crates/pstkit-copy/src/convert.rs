@@ -84,6 +84,16 @@ pub enum CopyEvent<'e> {
         /// Why.
         error: &'e str,
     },
+    /// An item did not read whole and was copied without the parts that
+    /// did not read (salvage mode).
+    Partial {
+        /// The folder's path.
+        folder: &'e str,
+        /// The item's node id in the source.
+        nid: Nid,
+        /// What did not read.
+        error: &'e str,
+    },
     /// The copy is written; the verify pass starts.
     Verifying,
 }
@@ -103,6 +113,10 @@ pub enum Lost {
     /// A folder's hierarchy table: the folder is copied, its subfolders
     /// are not.
     Subfolders,
+    /// Parts of a message that did not read (properties, its recipient or
+    /// attachment table, attachments): the message is copied without them
+    /// (see [`ConvertSummary::partial`]).
+    Parts,
 }
 
 impl Lost {
@@ -113,6 +127,7 @@ impl Lost {
             Lost::Folder => "folder",
             Lost::Contents => "contents table",
             Lost::Subfolders => "hierarchy table",
+            Lost::Parts => "parts of an item",
         }
     }
 }
@@ -168,6 +183,10 @@ pub struct ConvertSummary {
     pub bytes: u64,
     /// Items left out (salvage mode only).
     pub skipped: Vec<Skipped>,
+    /// Items copied without the properties, recipients or attachments that
+    /// did not read (salvage mode only; counted in `items` and
+    /// `associated` too), with the first error met.
+    pub partial: Vec<Skipped>,
     /// Messages no folder listed, found through the node index (salvage
     /// mode only); those copied are counted in `items` and `associated`
     /// too, those that could not be read in `skipped`.
@@ -431,10 +450,52 @@ impl Copier<'_, '_, '_> {
                 }),
                 // A full disk is the output's failure, never the item's.
                 Err(e) if e.is_output() => return Err(e.at_output(self.w.temp_path())),
+                Err(e) if self.salvage => match self.copy_partial(nid, *dnid, assoc) {
+                    Ok(true) => {
+                        let error = e.to_string();
+                        progress(CopyEvent::Partial {
+                            folder: path,
+                            nid,
+                            error: &error,
+                        });
+                        let entry = self.loss(path, nid, Lost::Parts, error);
+                        self.summary.partial.push(entry);
+                    }
+                    Err(o) if o.is_output() => return Err(o.at_output(self.w.temp_path())),
+                    _ => self.damaged(path, nid, Lost::Item, &e.to_string(), progress)?,
+                },
                 Err(e) => self.damaged(path, nid, Lost::Item, &e.to_string(), progress)?,
             }
         }
         Ok(())
+    }
+
+    /// Salvage's second try at an item that did not read whole: its
+    /// properties that decode, and the recipient rows and attachments that
+    /// read, as an item of their own (what other readers of damaged files
+    /// give). `false` when not even its property context reads.
+    fn copy_partial(&mut self, nid: Nid, folder: Nid, assoc: bool) -> Result<bool> {
+        let Ok(m) = self.src.message(nid) else {
+            return Ok(false);
+        };
+        let stored = self.stored;
+        let new = read_message_partial(&m, &mut |id| self.map_id(id), stored)?;
+        let w = &*self.w;
+        let digest = digest_new(&new, &|id| w.name_of(id).cloned());
+        let dnid = if assoc {
+            self.summary.associated += 1;
+            self.w.add_associated(folder, &new)?
+        } else {
+            self.summary.items += 1;
+            self.w.add_message(folder, &new)?
+        };
+        self.digests.push(Digest {
+            dest: dnid,
+            src: nid,
+            digest,
+            moved: false,
+        });
+        Ok(true)
     }
 
     /// Adds to `order` the messages the node index holds that no folder's
@@ -512,20 +573,26 @@ impl Copier<'_, '_, '_> {
             lost,
             error,
         });
+        let entry = self.loss(folder, nid, lost, error.to_string());
+        self.summary.skipped.push(entry);
+        Ok(())
+    }
+
+    /// One line of the loss report.
+    fn loss(&self, folder: &str, nid: Nid, lost: Lost, error: String) -> Skipped {
         // The subject tells a user which message it was, when the item's
         // own properties still read.
         let subject = match lost {
-            Lost::Item => self.src.message(nid).ok().and_then(|m| m.subject()),
+            Lost::Item | Lost::Parts => self.src.message(nid).ok().and_then(|m| m.subject()),
             _ => None,
         };
-        self.summary.skipped.push(Skipped {
+        Skipped {
             folder: folder.to_string(),
             nid,
             lost,
             subject,
-            error: error.to_string(),
-        });
-        Ok(())
+            error,
+        }
     }
 
     fn copy_item(&mut self, nid: Nid, folder: Nid, assoc: bool) -> Result<()> {
@@ -701,45 +768,87 @@ pub fn read_message(
     }
     let mut attachments = Vec::new();
     for a in m.attachments()? {
-        let a = a?;
-        let props = map_props(
-            stored_props(a.properties()),
-            &[pid::ATTACH_DATA_BINARY],
-            map,
-        )?;
-        let content = match a.method() {
-            AttachMethod::EmbeddedMessage => match a.embedded()? {
-                Some(e) => {
-                    AttachContent::Message(Box::new(read_message(&e, map, stored, depth + 1)?))
-                }
-                None => AttachContent::None,
-            },
-            _ => match a
-                .properties()
-                .record(pid::ATTACH_DATA_BINARY)
-                .map(|r| r.tag.prop_type())
-            {
-                Some(PropType::Binary) if stored => match a.stored_data()? {
-                    Some(s) => AttachContent::Stored(s),
-                    None => a
-                        .data()?
-                        .map_or(AttachContent::None, |d| AttachContent::Data(d.into_owned())),
-                },
-                Some(PropType::Object) => a.data()?.map_or(AttachContent::None, |d| {
-                    AttachContent::Object(d.into_owned())
-                }),
-                _ => a
-                    .data()?
-                    .map_or(AttachContent::None, |d| AttachContent::Data(d.into_owned())),
-            },
-        };
-        attachments.push(NewAttachment { props, content });
+        attachments.push(read_attachment(&a?, map, stored, depth)?);
     }
     Ok(NewMessage {
         props,
         recipients,
         attachments,
     })
+}
+
+/// As [`read_message`], leaving out what does not read: properties whose
+/// values do not decode, the recipient table or attachment table when it
+/// does not read, and each attachment that does not. Errors of `map` (the
+/// destination's) still fail.
+fn read_message_partial(m: &Message<'_>, map: &mut IdMap<'_>, stored: bool) -> Result<NewMessage> {
+    let props = map_props(
+        stored_props(m.properties()).filter(|(_, v)| v.is_ok()),
+        &[],
+        map,
+    )?;
+    let mut recipients = Vec::new();
+    for row in m.recipient_rows().unwrap_or_default() {
+        recipients.push(map_props(
+            row.into_iter().map(|(t, v)| (t, Ok(v))),
+            &[],
+            map,
+        )?);
+    }
+    let mut attachments = Vec::new();
+    if let Ok(atts) = m.attachments() {
+        for a in atts.flatten() {
+            // An attachment is read on its own first: one that fails
+            // leaves nothing of it behind in the destination's names.
+            if read_attachment(&a, &mut |id| Ok(Some(id)), stored, 0).is_ok() {
+                attachments.push(read_attachment(&a, map, stored, 0)?);
+            }
+        }
+    }
+    Ok(NewMessage {
+        props,
+        recipients,
+        attachments,
+    })
+}
+
+/// One attachment of a message being read (`depth`: the message's).
+fn read_attachment(
+    a: &pstkit_store::Attachment<'_>,
+    map: &mut IdMap<'_>,
+    stored: bool,
+    depth: usize,
+) -> Result<NewAttachment> {
+    let props = map_props(
+        stored_props(a.properties()),
+        &[pid::ATTACH_DATA_BINARY],
+        map,
+    )?;
+    let content = match a.method() {
+        AttachMethod::EmbeddedMessage => match a.embedded()? {
+            Some(e) => AttachContent::Message(Box::new(read_message(&e, map, stored, depth + 1)?)),
+            None => AttachContent::None,
+        },
+        _ => match a
+            .properties()
+            .record(pid::ATTACH_DATA_BINARY)
+            .map(|r| r.tag.prop_type())
+        {
+            Some(PropType::Binary) if stored => match a.stored_data()? {
+                Some(s) => AttachContent::Stored(s),
+                None => a
+                    .data()?
+                    .map_or(AttachContent::None, |d| AttachContent::Data(d.into_owned())),
+            },
+            Some(PropType::Object) => a.data()?.map_or(AttachContent::None, |d| {
+                AttachContent::Object(d.into_owned())
+            }),
+            _ => a
+                .data()?
+                .map_or(AttachContent::None, |d| AttachContent::Data(d.into_owned())),
+        },
+    };
+    Ok(NewAttachment { props, content })
 }
 
 /// Finds the Exchange IPM subtree of an OST: a folder named "IPM_SUBTREE"
