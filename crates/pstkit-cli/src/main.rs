@@ -127,7 +127,8 @@ enum Command {
         /// For an OST output: the Outlook profile it is bound to.
         #[arg(long)]
         profile: Option<String>,
-        /// Go on past damaged items, reporting each one lost.
+        /// Go on past damaged items: copy what of each reads, reporting
+        /// each one copied in part or lost.
         #[arg(long)]
         salvage: bool,
         /// Decode and rebuild every item instead of moving items as stored
