@@ -92,44 +92,111 @@ fn every_readable_sample_passes_the_deep_check() {
     }
 }
 
-/// What `check --deep` finds, `convert --salvage` reports as lost: by id,
-/// folder and subject, with totals per folder, in JSON and in text; exit 1.
-#[test]
-fn the_loss_report_names_the_item_its_folder_and_subject() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, nid) = damaged(dir.path());
-    let subject = {
-        let file = NdbFile::open(&path).unwrap();
-        let store = pstkit::store::Store::open(file.ndb()).unwrap();
-        let m = store.message(pstkit::ndb::Nid(nid)).unwrap();
-        m.subject().unwrap()
-    };
-    let out = dir.path().join("out.pst");
+/// The bundled mailbox with the heap of one message's own property context
+/// broken inside a block whose CRC is right again; the message's id.
+fn damaged_message(dir: &std::path::Path) -> (std::path::PathBuf, u32) {
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
+    let mut data = std::fs::read(src).unwrap();
+    let file = NdbFile::open(src).unwrap();
+    let ndb = file.ndb();
+    let f = ndb.format();
+    let e = ndb
+        .nodes()
+        .map(|e| e.unwrap())
+        .find(|e| e.nid.kind() == NidType::NormalMessage)
+        .unwrap();
+    let b = ndb.block_entry(e.data).unwrap();
+    let (at, cb) = (b.bref.ib.0 as usize, usize::from(b.cb));
+    data[at + 2] ^= 0x5A; // the heap's signature byte
+    let end = at + f.block_size(cb);
+    let mut t = BlockTrailer::parse(&data[end - f.block_trailer_size..end], f);
+    t.crc = pstkit::ndb::crc::crc(&data[at..at + cb]);
+    t.write(&mut data[end - f.block_trailer_size..end], f);
+    let path = dir.join("damaged-message.pst");
+    std::fs::write(&path, data).unwrap();
+    (path, e.nid.0)
+}
+
+/// `convert --salvage --json` of `path` into `dir`: exit code and JSON.
+fn salvage_json(path: &std::path::Path, dir: &std::path::Path) -> (i32, serde_json::Value) {
+    let out = dir.join("out.pst");
     let r = pstkit(&[
         "convert".as_ref(),
         path.as_os_str(),
         out.as_os_str(),
         "--salvage".as_ref(),
         "--json".as_ref(),
+        "--force".as_ref(),
     ]);
-    assert_eq!(r.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
-    let skipped = v["skipped"].as_array().unwrap();
-    assert_eq!(skipped.len(), 1, "{v}");
-    let s = &skipped[0];
-    assert_eq!(s["id"], nid);
-    assert_eq!(s["lost"], "item");
-    assert_eq!(s["subject"], subject.as_str());
-    let folder = s["folder"].as_str().unwrap();
+    let v = serde_json::from_slice(&r.stdout).unwrap();
+    (r.status.code().unwrap(), v)
+}
+
+/// The loss report, for an item copied in part (its recipient table does
+/// not read) and one left out (its own properties do not read): by id,
+/// folder and subject (from the item, or else from its folder's table),
+/// with totals per folder, in JSON and in text; exit 1 either way.
+#[test]
+fn the_loss_report_names_each_item_its_folder_and_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let subject_of = |path: &std::path::Path, nid: u32| {
+        let file = NdbFile::open(path).unwrap();
+        let store = pstkit::store::Store::open(file.ndb()).unwrap();
+        let subject = store
+            .message(pstkit::ndb::Nid(nid))
+            .ok()
+            .and_then(|m| m.subject());
+        subject
+    };
+
+    // Copied in part: the subject reads from the item itself.
+    let (path, nid) = damaged(dir.path());
+    let subject = subject_of(&path, nid).unwrap();
+    let (code, v) = salvage_json(&path, dir.path());
+    assert_eq!(code, 1);
+    assert!(v["skipped"].as_array().unwrap().is_empty(), "{v}");
+    let partial = v["partial"].as_array().unwrap();
+    assert_eq!(partial.len(), 1, "{v}");
+    assert_eq!(partial[0]["id"], nid);
+    assert_eq!(partial[0]["lost"], "parts of an item");
+    assert_eq!(partial[0]["subject"], subject.as_str());
+    let folder = partial[0]["folder"].as_str().unwrap().to_string();
     assert!(!folder.is_empty());
     let by_folder = v["lost_by_folder"].as_array().unwrap();
     assert_eq!(by_folder.len(), 1, "{v}");
-    assert_eq!(by_folder[0]["folder"], folder);
-    assert_eq!(by_folder[0]["items"], 1);
-    assert_eq!(by_folder[0]["folders"], 0);
-    // The copy holds every other item.
-    assert_eq!(v["items"].as_u64().unwrap() + 1, 30);
+    assert_eq!(by_folder[0]["folder"], folder.as_str());
+    assert_eq!(by_folder[0]["items"], 0);
+    assert_eq!(by_folder[0]["items_in_part"], 1);
+    assert_eq!(v["items"], 30, "{v}");
 
+    // Left out: its own properties are gone, its folder's table still
+    // names it.
+    let (path, nid) = damaged_message(dir.path());
+    assert_eq!(subject_of(&path, nid), None);
+    let listed = {
+        let file = NdbFile::open(&path).unwrap();
+        let store = pstkit::store::Store::open(file.ndb()).unwrap();
+        let parent = file.ndb().node_entry(pstkit::ndb::Nid(nid)).unwrap().parent;
+        store
+            .folder(parent)
+            .unwrap()
+            .listed_subject(pstkit::ndb::Nid(nid))
+    }
+    .expect("the contents table lists a subject");
+    let (code, v) = salvage_json(&path, dir.path());
+    assert_eq!(code, 1);
+    let skipped = v["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{v}");
+    assert_eq!(skipped[0]["id"], nid);
+    assert_eq!(skipped[0]["lost"], "item");
+    assert_eq!(skipped[0]["subject"], listed.as_str());
+    let folder = skipped[0]["folder"].as_str().unwrap().to_string();
+    let by_folder = v["lost_by_folder"].as_array().unwrap();
+    assert_eq!(by_folder[0]["folder"], folder.as_str());
+    assert_eq!(by_folder[0]["items"], 1);
+    assert_eq!(v["items"], 29, "{v}");
+
+    // The same in text.
     let text_out = dir.path().join("text.pst");
     let r = pstkit(&[
         "convert".as_ref(),
@@ -144,7 +211,9 @@ fn the_loss_report_names_the_item_its_folder_and_subject() {
         "{err}"
     );
     assert!(
-        err.contains(&format!("lost in {folder:?}: 1 items, 0 folders, 0 tables")),
+        err.contains(&format!(
+            "lost in {folder:?}: 1 items, 0 folders, 0 tables; 0 items copied in part"
+        )),
         "{err}"
     );
 }

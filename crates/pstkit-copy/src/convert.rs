@@ -580,10 +580,18 @@ impl Copier<'_, '_, '_> {
 
     /// One line of the loss report.
     fn loss(&self, folder: &str, nid: Nid, lost: Lost, error: String) -> Skipped {
-        // The subject tells a user which message it was, when the item's
-        // own properties still read.
+        // The subject tells a user which message it was: from the item's
+        // own properties when they read, else as its folder's table lists it.
         let subject = match lost {
-            Lost::Item | Lost::Parts => self.src.message(nid).ok().and_then(|m| m.subject()),
+            Lost::Item | Lost::Parts => self
+                .src
+                .message(nid)
+                .ok()
+                .and_then(|m| m.subject())
+                .or_else(|| {
+                    let parent = self.src.ndb().node_entry(nid).ok()?.parent;
+                    self.src.folder(parent).ok()?.listed_subject(nid)
+                }),
             _ => None,
         };
         Skipped {

@@ -165,7 +165,7 @@ fn read_errors(store: &Store<'_>) -> Vec<String> {
 /// never carried over as it is, and the output checks clean and reads
 /// without an error.
 #[test]
-fn damage_inside_a_moved_item_is_reported_and_left_out() {
+fn damage_inside_a_moved_item_is_reported_and_copied_without_it() {
     let data = include_bytes!("fuzz/copy-damaged-recipient-table.bin");
     let file = NdbFile::new_lenient(&data[..]).unwrap();
     let store = Store::open(file.ndb()).unwrap();

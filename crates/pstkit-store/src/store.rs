@@ -309,6 +309,21 @@ impl<'a> Folder<'a> {
         self.p().string(pid::CONTAINER_CLASS)
     }
 
+    /// The subject this folder's contents table shows for item `nid` (the
+    /// copy a folder keeps for its views), when the table and the cell
+    /// read: what a loss report can name an item by whose own properties
+    /// are lost.
+    pub fn listed_subject(&self, nid: Nid) -> Option<String> {
+        let kind = match nid.kind() {
+            NidType::AssocMessage => NidType::AssocContentsTable,
+            _ => NidType::ContentsTable,
+        };
+        let node = self.ndb.node(self.nid.with_kind(kind)).ok()?;
+        let tc = TableContext::read(node).ok()?;
+        let row = tc.find_row(nid.0).ok()??;
+        row.get(pid::SUBJECT)?.ok()?.into_text(self.codepage).ok()
+    }
+
     fn table_ids(&self, kind: NidType) -> Result<Vec<Nid>> {
         let node = match self.ndb.node(self.nid.with_kind(kind)) {
             Ok(n) => n,
