@@ -480,21 +480,7 @@ impl Copier<'_, '_, '_> {
         };
         let stored = self.stored;
         let new = read_message_partial(&m, &mut |id| self.map_id(id), stored)?;
-        let w = &*self.w;
-        let digest = digest_new(&new, &|id| w.name_of(id).cloned());
-        let dnid = if assoc {
-            self.summary.associated += 1;
-            self.w.add_associated(folder, &new)?
-        } else {
-            self.summary.items += 1;
-            self.w.add_message(folder, &new)?
-        };
-        self.digests.push(Digest {
-            dest: dnid,
-            src: nid,
-            digest,
-            moved: false,
-        });
+        self.write_decoded(nid, folder, assoc, &new)?;
         Ok(true)
     }
 
@@ -609,16 +595,28 @@ impl Copier<'_, '_, '_> {
         }
         let m = self.src.message(nid)?;
         let new = self.new_message(&m, 0)?;
+        self.write_decoded(nid, folder, assoc, &new)
+    }
+
+    /// Writes a message decoded from source item `nid` and keeps its digest
+    /// for the verify pass.
+    fn write_decoded(
+        &mut self,
+        nid: Nid,
+        folder: Nid,
+        assoc: bool,
+        new: &NewMessage,
+    ) -> Result<()> {
         // The digest of what is written is the digest of the source as read:
         // the message is read once.
         let w = &*self.w;
-        let digest = digest_new(&new, &|id| w.name_of(id).cloned());
+        let digest = digest_new(new, &|id| w.name_of(id).cloned());
         let dnid = if assoc {
             self.summary.associated += 1;
-            self.w.add_associated(folder, &new)?
+            self.w.add_associated(folder, new)?
         } else {
             self.summary.items += 1;
-            self.w.add_message(folder, &new)?
+            self.w.add_message(folder, new)?
         };
         self.digests.push(Digest {
             dest: dnid,
