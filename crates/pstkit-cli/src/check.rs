@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::EXIT_DAMAGED;
 
-fn problem_json(c: &Corruption) -> serde_json::Value {
+/// A located NDB damage for a JSON report.
+pub fn problem_json(c: &Corruption) -> serde_json::Value {
     json!({
         "structure": c.structure.to_string(),
         "id": c.id,

@@ -237,6 +237,7 @@ fn copy(
             "skipped": summary.skipped.iter().map(|s| json!({
                 "folder": s.folder, "id": s.nid.0, "lost": s.lost.name(),
                 "subject": s.subject, "error": s.error,
+                "corruption": s.corruption.as_ref().map(crate::check::problem_json),
             })).collect::<Vec<_>>(),
             "partial": summary.partial.iter().map(|s| json!({
                 "folder": s.folder, "id": s.nid.0, "lost": s.lost.name(),

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
-use pstkit_ndb::{Nid, NidType};
+use pstkit_ndb::{Corruption, Nid, NidType};
 use pstkit_store::binding::{binding_prop, MailboxBinding};
 use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
 use pstkit_store::{pid, AttachMethod, Message, NameMap, Store, StoreError};
@@ -146,6 +146,9 @@ pub struct Skipped {
     pub subject: Option<String>,
     /// Why it was left out.
     pub error: String,
+    /// Where in the file the damage is, when the node database found it
+    /// (a block's or page's structure, id and offset).
+    pub corruption: Option<Corruption>,
 }
 
 /// The folder a salvage puts the messages in that no folder lists and
@@ -368,7 +371,14 @@ impl Copier<'_, '_, '_> {
             let folder = match self.src.folder(snid) {
                 Ok(f) => f,
                 Err(e) => {
-                    self.damaged(&path, snid, Lost::Folder, &e.to_string(), progress)?;
+                    self.damaged(
+                        &path,
+                        snid,
+                        Lost::Folder,
+                        &e.to_string(),
+                        e.corruption(),
+                        progress,
+                    )?;
                     continue;
                 }
             };
@@ -412,6 +422,7 @@ impl Copier<'_, '_, '_> {
                         snid,
                         Lost::Contents,
                         &format!("contents table: {e}"),
+                        e.corruption(),
                         progress,
                     )?,
                 }
@@ -434,6 +445,7 @@ impl Copier<'_, '_, '_> {
                     snid,
                     Lost::Subfolders,
                     &format!("hierarchy table: {e}"),
+                    e.corruption(),
                     progress,
                 )?,
             }
@@ -462,9 +474,19 @@ impl Copier<'_, '_, '_> {
                         self.summary.partial.push(entry);
                     }
                     Err(o) if o.is_output() => return Err(o.at_output(self.w.temp_path())),
-                    _ => self.damaged(path, nid, Lost::Item, &e.to_string(), progress)?,
+                    _ => self.damaged(
+                        path,
+                        nid,
+                        Lost::Item,
+                        &e.to_string(),
+                        e.corruption(),
+                        progress,
+                    )?,
                 },
-                Err(e) => self.damaged(path, nid, Lost::Item, &e.to_string(), progress)?,
+                Err(e) => {
+                    let c = e.corruption();
+                    self.damaged(path, nid, Lost::Item, &e.to_string(), c, progress)?
+                }
             }
         }
         Ok(())
@@ -544,6 +566,7 @@ impl Copier<'_, '_, '_> {
         nid: Nid,
         lost: Lost,
         error: &str,
+        corruption: Option<&Corruption>,
         progress: &mut dyn FnMut(CopyEvent<'_>),
     ) -> Result<()> {
         if !self.salvage {
@@ -551,6 +574,7 @@ impl Copier<'_, '_, '_> {
                 folder: folder.to_string(),
                 nid,
                 what: error.to_string(),
+                corruption: corruption.cloned().map(Box::new),
             });
         }
         progress(CopyEvent::Skipped {
@@ -559,7 +583,8 @@ impl Copier<'_, '_, '_> {
             lost,
             error,
         });
-        let entry = self.loss(folder, nid, lost, error.to_string());
+        let mut entry = self.loss(folder, nid, lost, error.to_string());
+        entry.corruption = corruption.cloned();
         self.summary.skipped.push(entry);
         Ok(())
     }
@@ -586,6 +611,7 @@ impl Copier<'_, '_, '_> {
             lost,
             subject,
             error,
+            corruption: None,
         }
     }
 

@@ -55,6 +55,9 @@ pub enum CopyError {
         nid: Nid,
         /// What is wrong.
         what: String,
+        /// Where in the file, when the node database found the damage
+        /// (boxed: it would double the size of every result).
+        corruption: Option<Box<Corruption>>,
     },
     /// The copy read back differs from its source.
     #[error("verify: destination item {nid}: {what}")]
@@ -102,6 +105,7 @@ impl CopyError {
             CopyError::Store(e) => e.corruption(),
             CopyError::Ltp(e) => e.corruption(),
             CopyError::Ndb(e) => e.corruption(),
+            CopyError::Damaged { corruption, .. } => corruption.as_deref(),
             _ => None,
         }
     }

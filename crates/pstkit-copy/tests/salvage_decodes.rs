@@ -131,4 +131,16 @@ fn a_broken_block_under_an_item_is_named_by_id_and_offset() {
     let c = e.corruption().expect("an NDB corruption");
     assert_eq!(c.structure, pstkit_ndb::Structure::DataBlock, "{e}");
     assert_eq!((c.id, c.offset), (Some(bid), Some(at)));
+
+    // A whole conversion keeps the place too: the error that stops it, and
+    // the loss report's line when salvage goes on. (The recipient table's
+    // block is unreadable, so salvage copies the message in part; a rebuild
+    // without salvage stops on it.)
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = ConvertOptions::default();
+    opts.rebuild = true;
+    let e = convert(&store, &dir.path().join("a.pst"), &opts, &mut |_| {}).unwrap_err();
+    let c = e.corruption().expect("the corruption behind the stop");
+    assert_eq!((c.id, c.offset), (Some(bid), Some(at)), "{e}");
+    assert_eq!(e.nid(), Some(nid), "{e}");
 }

@@ -136,6 +136,7 @@ pub(super) fn worker(
                         folder: String::new(),
                         nid: item.nid,
                         what: format!("source store: {e}"),
+                        corruption: e.corruption().cloned().map(Box::new),
                     }),
                 };
                 (item, r)
