@@ -132,7 +132,19 @@ fn copy(
     to_ost: bool,
     binding: Option<MailboxBinding>,
 ) -> anyhow::Result<u8> {
-    let store = Store::open(file.ndb())?;
+    // A salvage reads on past a lost message store object: the folders are
+    // found from the root folder, and the loss is reported.
+    let (store, store_error) = if a.salvage {
+        Store::open_salvaging(file.ndb())?
+    } else {
+        (Store::open(file.ndb())?, None)
+    };
+    if let Some(e) = &store_error {
+        eprintln!(
+            "pstkit: the message store object of {} is unreadable, so its own properties (display name, special folders) are lost; its folders are read from the root folder: {e}",
+            a.src.display()
+        );
+    }
     let opts = {
         let mut o = ConvertOptions::default();
         o.writer = {
@@ -248,6 +260,7 @@ fn copy(
                 "items_in_part": t.parts,
             })).collect::<Vec<_>>(),
             "name_map_error": store.name_map_error().map(crate::check::error_json),
+            "store_error": store_error.as_ref().map(crate::check::error_json),
         });
         println!("{v}");
     } else {
@@ -295,7 +308,10 @@ fn copy(
             a.src.display()
         );
     }
-    let complete = summary.skipped.is_empty() && summary.partial.is_empty() && !summary.names_lost;
+    let complete = summary.skipped.is_empty()
+        && summary.partial.is_empty()
+        && !summary.names_lost
+        && store_error.is_none();
     Ok(if complete { 0 } else { EXIT_DAMAGED })
 }
 

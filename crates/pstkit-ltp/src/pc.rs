@@ -39,6 +39,16 @@ impl<'a> PropertyContext<'a> {
         Self::from_heap(Heap::open(node)?)
     }
 
+    /// A property context without properties, standing for object `nid`
+    /// whose own context is lost: a salvage reads on past it (a message
+    /// store whose object is gone still has its folders) and reports the
+    /// loss. Built in memory by the writer, as an empty PC is stored.
+    pub fn empty(nid: Nid, variant: pstkit_ndb::Variant) -> Result<Self> {
+        let pages = crate::write::PcBuilder::new(variant).finish().pages;
+        let blocks = pages.into_iter().map(Cow::Owned).collect();
+        Self::from_heap(Heap::from_blocks(nid, variant, blocks)?)
+    }
+
     /// Reads the PC held by `heap` (whose client signature must be 0xBC).
     pub fn from_heap(heap: Heap<'a>) -> Result<Self> {
         let nid = heap.nid();
@@ -332,6 +342,16 @@ mod tests {
             blocks.into_iter().map(Cow::Owned).collect(),
         )?;
         PropertyContext::from_heap(heap)
+    }
+
+    #[test]
+    fn an_empty_context_reads_as_one_without_properties() {
+        for v in [Variant::Ansi, Variant::Unicode, Variant::Unicode4k] {
+            let pc = PropertyContext::empty(Nid(0x21), v).unwrap();
+            assert_eq!(pc.props().count(), 0);
+            assert!(pc.get(props::DISPLAY_NAME).is_none());
+            assert_eq!(pc.nid(), Nid(0x21));
+        }
     }
 
     #[test]

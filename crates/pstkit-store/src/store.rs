@@ -48,6 +48,30 @@ impl<'a> Store<'a> {
     /// there); its error is kept in [`Store::name_map_error`].
     pub fn open(ndb: Ndb<'a>) -> Result<Self> {
         let pc = PropertyContext::read(ndb.node(Nid::MESSAGE_STORE)?)?;
+        Ok(Self::with_object(ndb, pc))
+    }
+
+    /// [`Store::open`] for a salvage: when the message store object (NID
+    /// 0x21) cannot be read, the store opens without its properties (its
+    /// display name, the EntryIDs of its special folders) and the error is
+    /// returned beside it. The folders are still found from the root folder
+    /// (NID 0x122), which every file has at a fixed id. Errs with the store's
+    /// error only if the stand-in cannot be made.
+    pub fn open_salvaging(ndb: Ndb<'a>) -> Result<(Self, Option<StoreError>)> {
+        let lost = match ndb.node(Nid::MESSAGE_STORE) {
+            Ok(node) => match PropertyContext::read(node) {
+                Ok(pc) => return Ok((Self::with_object(ndb, pc), None)),
+                Err(e) => StoreError::from(e),
+            },
+            Err(e) => StoreError::from(e),
+        };
+        match PropertyContext::empty(Nid::MESSAGE_STORE, ndb.format().variant) {
+            Ok(pc) => Ok((Self::with_object(ndb, pc), Some(lost))),
+            Err(_) => Err(lost),
+        }
+    }
+
+    fn with_object(ndb: Ndb<'a>, pc: PropertyContext<'a>) -> Self {
         let (names, names_error) = match read_name_map(ndb) {
             Ok(names) => (names, None),
             Err(e) => (NameMap::default(), Some(e)),
@@ -55,13 +79,13 @@ impl<'a> Store<'a> {
         let codepage = object_codepage(&pc)
             .or_else(|| infer_codepage(ndb))
             .unwrap_or(DEFAULT_CODEPAGE);
-        Ok(Store {
+        Store {
             ndb,
             pc,
             names,
             names_error,
             codepage,
-        })
+        }
     }
 
     /// Overrides the code page used for 8-bit strings that name none (for

@@ -66,3 +66,39 @@ fn a_damaged_message_names_its_block() {
     );
     assert!(e.ltp().is_some(), "{e}");
 }
+
+/// A lost message store object stops `open`; a salvage opens without it,
+/// keeps the error, and still finds every folder and message from the
+/// root folder.
+#[test]
+fn a_salvage_reads_on_past_a_lost_store_object() {
+    let mut data = mailbox();
+    let messages = |store: &Store<'_>| -> usize {
+        store
+            .walk()
+            .map(|w| w.unwrap().folder.message_ids().unwrap().len())
+            .sum()
+    };
+    let (folders, want) = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let store = Store::open(file.ndb()).unwrap();
+        let (store2, lost) = Store::open_salvaging(file.ndb()).unwrap();
+        assert!(lost.is_none());
+        assert_eq!(store2.display_name(), store.display_name());
+        (store.census().folders, messages(&store))
+    };
+    let (bid, at) = break_first_block(&mut data, Nid::MESSAGE_STORE);
+    let file = NdbFile::new(&data[..]).unwrap();
+    let e = Store::open(file.ndb())
+        .err()
+        .expect("open needs the store object");
+    assert_eq!(e.corruption().map(|c| c.offset), Some(Some(at)));
+    let (store, lost) = Store::open_salvaging(file.ndb()).unwrap();
+    let lost = lost.expect("the loss is kept");
+    let c = lost.corruption().expect("an NDB corruption");
+    assert_eq!((c.id, c.offset), (Some(bid), Some(at)));
+    assert_eq!(store.display_name(), None);
+    assert_eq!(store.census().folders, folders);
+    assert_eq!(messages(&store), want);
+    assert!(want >= 30, "{want}");
+}
