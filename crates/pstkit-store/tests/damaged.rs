@@ -89,9 +89,7 @@ fn a_salvage_reads_on_past_a_lost_store_object() {
     };
     let (bid, at) = break_first_block(&mut data, Nid::MESSAGE_STORE);
     let file = NdbFile::new(&data[..]).unwrap();
-    let e = Store::open(file.ndb())
-        .err()
-        .expect("open needs the store object");
+    let e = Store::open(file.ndb()).expect_err("open needs the store object");
     assert_eq!(e.corruption().map(|c| c.offset), Some(Some(at)));
     let (store, lost) = Store::open_salvaging(file.ndb()).unwrap();
     let lost = lost.expect("the loss is kept");
