@@ -56,6 +56,32 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// `Store::open_salvaging`.
 const KNOWN_GAPS: &[(&str, &str, &[Gap], &str)] = &[];
 
+/// Outputs the outside readers read less of than they read of the intact
+/// file's conversion: (sample, damage, (readpst, pffexport) items read).
+/// Each output checks clean, `check --deep` included, and pstkit reads
+/// every item of it; each is asserted to read so, so that a change forces
+/// updating this list.
+/// - PersonalStorageFile1 PageDuplicated/1: the page lost the store object
+///   and the folder "myInbox"; its 72 contacts are copied (moved as
+///   stored, every block verified) into "Recovered items", where readpst
+///   writes 60 and counts 12 as "skipped" without saying why; pffexport
+///   reads all 72.
+/// - PersonalStorageFile1 ByteFlips/1: the flipped bytes (CRCs fixed) lie
+///   in values that still decode, so all 72 items are copied as they read,
+///   exit 0; both readers leave one of them out of the copy.
+const OUTPUT_READ_GAPS: &[(&str, &str, (u64, u64))] = &[
+    (
+        "aspose-email-Aspose.Email-for-.NET--PersonalStorageFile1.pst",
+        "PageDuplicated/1",
+        (60, 72),
+    ),
+    (
+        "aspose-email-Aspose.Email-for-.NET--PersonalStorageFile1.pst",
+        "ByteFlips/1",
+        (71, 71),
+    ),
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Gap {
     /// Exit 2, no output.
@@ -122,7 +148,6 @@ fn salvage(src: &Path, out: &Path) -> Salvaged {
         src.display()
     );
     let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
-    let _ = std::fs::remove_file(out);
     Salvaged {
         code,
         items: v["items"].as_u64().unwrap(),
@@ -326,7 +351,14 @@ fn salvage_of_every_damage_recovers_at_least_what_readpst_and_pffexport_do() {
         let ext = if name.ends_with(".ost") { "ost" } else { "pst" };
         let src = tmp.path().join(format!("whole.{ext}"));
         std::fs::write(&src, &original).unwrap();
-        let whole = salvage(&src, &tmp.path().join("whole.out.pst"));
+        let whole_out = tmp.path().join("whole.out.pst");
+        let whole = salvage(&src, &whole_out);
+        // How the readers read pstkit's conversion of the intact file: the
+        // measure of how they read the conversion of a damaged copy (they
+        // have gaps of their own: readpst exports no note of one sample).
+        let rp_whole_out = readpst_items(&whole_out, &tmp.path().join("rp")) as u64;
+        let pff_whole_out = pff_items(&whole_out, &tmp.path().join("pff")).0 as u64;
+        let _ = std::fs::remove_file(&whole_out);
         assert_ne!(whole.code, 2, "{name}: intact file: {}", whole.err);
         let rp_whole = readpst_items(&src, &tmp.path().join("rp"));
         let (pff_whole, pff_rec_whole) = pff_items(&src, &tmp.path().join("pff"));
@@ -407,6 +439,41 @@ fn salvage_of_every_damage_recovers_at_least_what_readpst_and_pffexport_do() {
                 None if fell_short.is_empty() => {}
                 None => failures.push(format!("{name} {shown}: {fell_short:?}: {}", s.err)),
             }
+            // The output is sound: it checks clean, item by item too, and
+            // the outside readers read every item in it.
+            if s.code != 2 {
+                let out = tmp.path().join("damaged.out.pst");
+                let c = cli::pstkit(&["check".as_ref(), "--deep".as_ref(), out.as_os_str()]);
+                if c.status.code() != Some(0) {
+                    failures.push(format!(
+                        "{name} {shown}: the output does not check clean: {}",
+                        String::from_utf8_lossy(&c.stdout)
+                    ));
+                }
+                let rp_out = readpst_items(&out, &tmp.path().join("rp")) as u64;
+                let (pff_out, _) = pff_items(&out, &tmp.path().join("pff"));
+                let fewer = whole.items.saturating_sub(s.items);
+                let known = OUTPUT_READ_GAPS
+                    .iter()
+                    .find(|(n, k, _)| n == name && *k == shown)
+                    .map(|g| g.2);
+                let reads = (rp_out, pff_out as u64);
+                if let Some(k) = known {
+                    if k == reads {
+                        gaps_met.push(format!("{name} {shown}: readers read {reads:?}"));
+                    } else {
+                        failures.push(format!(
+                            "{name} {shown}: the readers were known to read {k:?} of the output, now {reads:?}: update OUTPUT_READ_GAPS"
+                        ));
+                    }
+                } else if rp_out + fewer < rp_whole_out || pff_out as u64 + fewer < pff_whole_out {
+                    failures.push(format!(
+                        "{name} {shown}: of the output's {} items readpst reads {rp_out}, pffexport {pff_out} (of the intact conversion's {}: {rp_whole_out}, {pff_whole_out})",
+                        s.items, whole.items
+                    ));
+                }
+                let _ = std::fs::remove_file(&out);
+            }
             if s.code == 0 && (s.items, s.associated) != (whole.items, whole.associated) {
                 failures.push(format!("{name} {shown}: exit 0 with items left out"));
             }
@@ -431,5 +498,9 @@ fn salvage_of_every_damage_recovers_at_least_what_readpst_and_pffexport_do() {
         println!("known gap: {g}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(gaps_met.len(), KNOWN_GAPS.len(), "known gaps not met");
+    assert_eq!(
+        gaps_met.len(),
+        KNOWN_GAPS.len() + OUTPUT_READ_GAPS.len(),
+        "known gaps not met: {gaps_met:?}"
+    );
 }

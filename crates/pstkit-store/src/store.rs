@@ -1,7 +1,7 @@
 //! The message store and its folders.
 
 use pstkit_ltp::{PropId, PropertyContext, TableContext};
-use pstkit_ndb::{Ndb, NdbError, Nid, NidType};
+use pstkit_ndb::{FileKind, Ndb, NdbError, Nid, NidType};
 
 use crate::codepage::object_codepage;
 use crate::error::{Result, StoreError};
@@ -32,6 +32,11 @@ impl std::fmt::Debug for Store<'_> {
     }
 }
 
+/// NIDs Outlook gives the special folders of every PST it makes.
+const CONVENTIONAL_IPM_SUBTREE: Nid = Nid(0x8022);
+const CONVENTIONAL_SEARCH_ROOT: Nid = Nid(0x8042);
+const CONVENTIONAL_DELETED_ITEMS: Nid = Nid(0x8062);
+
 /// An opened message store: the store's properties, its named-property map
 /// and the way into its folders.
 pub struct Store<'a> {
@@ -40,6 +45,8 @@ pub struct Store<'a> {
     names: NameMap,
     names_error: Option<StoreError>,
     codepage: u32,
+    /// The store object could not be read ([`Store::open_salvaging`]).
+    object_lost: bool,
 }
 
 impl<'a> Store<'a> {
@@ -48,7 +55,7 @@ impl<'a> Store<'a> {
     /// there); its error is kept in [`Store::name_map_error`].
     pub fn open(ndb: Ndb<'a>) -> Result<Self> {
         let pc = PropertyContext::read(ndb.node(Nid::MESSAGE_STORE)?)?;
-        Ok(Self::with_object(ndb, pc))
+        Ok(Self::with_object(ndb, pc, false))
     }
 
     /// [`Store::open`] for a salvage: when the message store object (NID
@@ -60,18 +67,18 @@ impl<'a> Store<'a> {
     pub fn open_salvaging(ndb: Ndb<'a>) -> Result<(Self, Option<StoreError>)> {
         let lost = match ndb.node(Nid::MESSAGE_STORE) {
             Ok(node) => match PropertyContext::read(node) {
-                Ok(pc) => return Ok((Self::with_object(ndb, pc), None)),
+                Ok(pc) => return Ok((Self::with_object(ndb, pc, false), None)),
                 Err(e) => StoreError::from(e),
             },
             Err(e) => StoreError::from(e),
         };
         match PropertyContext::empty(Nid::MESSAGE_STORE, ndb.format().variant) {
-            Ok(pc) => Ok((Self::with_object(ndb, pc), Some(lost))),
+            Ok(pc) => Ok((Self::with_object(ndb, pc, true), Some(lost))),
             Err(_) => Err(lost),
         }
     }
 
-    fn with_object(ndb: Ndb<'a>, pc: PropertyContext<'a>) -> Self {
+    fn with_object(ndb: Ndb<'a>, pc: PropertyContext<'a>, object_lost: bool) -> Self {
         let (names, names_error) = match read_name_map(ndb) {
             Ok(names) => (names, None),
             Err(e) => (NameMap::default(), Some(e)),
@@ -85,6 +92,7 @@ impl<'a> Store<'a> {
             names,
             names_error,
             codepage,
+            object_lost,
         }
     }
 
@@ -153,19 +161,36 @@ impl<'a> Store<'a> {
         (eid.len() == 24).then(|| Nid(u32::from_le_bytes([eid[20], eid[21], eid[22], eid[23]])))
     }
 
-    /// The IPM subtree ("Top of Personal Folders"), when the store names it.
+    /// A special folder of a store whose object is lost, by the NID Outlook
+    /// gives it in every PST it makes ([MS-PST] 2.4.3's minimal hierarchy),
+    /// when a folder of that NID hangs from the root folder.
+    fn conventional(&self, nid: Nid) -> Option<Nid> {
+        if !self.object_lost || self.ndb.header().kind != FileKind::Pst {
+            return None;
+        }
+        let e = self.ndb.node_entry(nid).ok()?;
+        (e.parent == Nid::ROOT_FOLDER).then_some(nid)
+    }
+
+    /// The IPM subtree ("Top of Personal Folders"), when the store names it
+    /// (or, its object lost, when NID 0x8022 is a folder below the root).
     pub fn ipm_subtree(&self) -> Option<Nid> {
         self.entry_nid(pid::IPM_SUBTREE_ENTRY_ID)
+            .or_else(|| self.conventional(CONVENTIONAL_IPM_SUBTREE))
     }
 
-    /// Deleted Items, when the store names it.
+    /// Deleted Items, when the store names it (or, its object lost, NID
+    /// 0x8062 below the root).
     pub fn wastebasket(&self) -> Option<Nid> {
         self.entry_nid(pid::IPM_WASTEBASKET_ENTRY_ID)
+            .or_else(|| self.conventional(CONVENTIONAL_DELETED_ITEMS))
     }
 
-    /// Search Root (the finder), when the store names it.
+    /// Search Root (the finder), when the store names it (or, its object
+    /// lost, NID 0x8042 below the root).
     pub fn finder(&self) -> Option<Nid> {
         self.entry_nid(pid::FINDER_ENTRY_ID)
+            .or_else(|| self.conventional(CONVENTIONAL_SEARCH_ROOT))
     }
 
     /// The root folder (NID 0x122): the top of every folder path.
