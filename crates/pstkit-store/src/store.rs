@@ -162,35 +162,35 @@ impl<'a> Store<'a> {
     }
 
     /// A special folder of a store whose object is lost, by the NID Outlook
-    /// gives it in every PST it makes ([MS-PST] 2.4.3's minimal hierarchy),
-    /// when a folder of that NID hangs from the root folder.
-    fn conventional(&self, nid: Nid) -> Option<Nid> {
+    /// gives it in every new PST (as its empty PST template holds them),
+    /// when a folder of that NID hangs from `parent`.
+    fn conventional(&self, nid: Nid, parent: Nid) -> Option<Nid> {
         if !self.object_lost || self.ndb.header().kind != FileKind::Pst {
             return None;
         }
         let e = self.ndb.node_entry(nid).ok()?;
-        (e.parent == Nid::ROOT_FOLDER).then_some(nid)
+        (e.parent == parent).then_some(nid)
     }
 
     /// The IPM subtree ("Top of Personal Folders"), when the store names it
     /// (or, its object lost, when NID 0x8022 is a folder below the root).
     pub fn ipm_subtree(&self) -> Option<Nid> {
         self.entry_nid(pid::IPM_SUBTREE_ENTRY_ID)
-            .or_else(|| self.conventional(CONVENTIONAL_IPM_SUBTREE))
+            .or_else(|| self.conventional(CONVENTIONAL_IPM_SUBTREE, Nid::ROOT_FOLDER))
     }
 
     /// Deleted Items, when the store names it (or, its object lost, NID
-    /// 0x8062 below the root).
+    /// 0x8062 below the IPM subtree).
     pub fn wastebasket(&self) -> Option<Nid> {
         self.entry_nid(pid::IPM_WASTEBASKET_ENTRY_ID)
-            .or_else(|| self.conventional(CONVENTIONAL_DELETED_ITEMS))
+            .or_else(|| self.conventional(CONVENTIONAL_DELETED_ITEMS, self.ipm_subtree()?))
     }
 
     /// Search Root (the finder), when the store names it (or, its object
     /// lost, NID 0x8042 below the root).
     pub fn finder(&self) -> Option<Nid> {
         self.entry_nid(pid::FINDER_ENTRY_ID)
-            .or_else(|| self.conventional(CONVENTIONAL_SEARCH_ROOT))
+            .or_else(|| self.conventional(CONVENTIONAL_SEARCH_ROOT, Nid::ROOT_FOLDER))
     }
 
     /// The root folder (NID 0x122): the top of every folder path.

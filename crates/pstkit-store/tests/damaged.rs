@@ -79,13 +79,15 @@ fn a_salvage_reads_on_past_a_lost_store_object() {
             .map(|w| w.unwrap().folder.message_ids().unwrap().len())
             .sum()
     };
-    let (folders, want) = {
+    let (folders, want, special) = {
         let file = NdbFile::new(&data[..]).unwrap();
         let store = Store::open(file.ndb()).unwrap();
+        let special = (store.ipm_subtree(), store.wastebasket(), store.finder());
+        assert_eq!(special.0, Some(Nid(0x8022)), "the conventional NID");
         let (store2, lost) = Store::open_salvaging(file.ndb()).unwrap();
         assert!(lost.is_none());
         assert_eq!(store2.display_name(), store.display_name());
-        (store.census().folders, messages(&store))
+        (store.census().folders, messages(&store), special)
     };
     let (bid, at) = break_first_block(&mut data, Nid::MESSAGE_STORE);
     let file = NdbFile::new(&data[..]).unwrap();
@@ -96,6 +98,11 @@ fn a_salvage_reads_on_past_a_lost_store_object() {
     let c = lost.corruption().expect("an NDB corruption");
     assert_eq!((c.id, c.offset), (Some(bid), Some(at)));
     assert_eq!(store.display_name(), None);
+    // The special folders are found by the NIDs Outlook gives them.
+    assert_eq!(
+        (store.ipm_subtree(), store.wastebasket(), store.finder()),
+        special
+    );
     assert_eq!(store.census().folders, folders);
     assert_eq!(messages(&store), want);
     assert!(want >= 30, "{want}");
