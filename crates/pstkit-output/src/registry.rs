@@ -67,10 +67,19 @@ pub fn remove_registered() -> usize {
     let mut removed = 0;
     for e in entries {
         let ok = if e.dir {
-            // Workers may still be adding files while the tree goes: retry.
-            (0..8).any(|_| match std::fs::remove_dir_all(&e.path) {
-                Ok(()) => true,
-                Err(err) => err.kind() == std::io::ErrorKind::NotFound,
+            // Workers may still be adding files while the tree goes: retry,
+            // pausing so that they run into the removed directory and stop
+            // adding (eight quick tries were not always enough on a busy
+            // machine).
+            (0..400).any(|_| {
+                let done = match std::fs::remove_dir_all(&e.path) {
+                    Ok(()) => true,
+                    Err(err) => err.kind() == std::io::ErrorKind::NotFound,
+                };
+                if !done {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                done
             })
         } else {
             std::fs::remove_file(&e.path).is_ok()

@@ -109,8 +109,8 @@ impl Stage {
         };
         let mut known = std::collections::HashMap::new();
         for p in plan {
-            let (dir, root) = match new_ancestor(out, &p.dest) {
-                None => (p.dest.clone(), None),
+            let made = match new_ancestor(out, &p.dest) {
+                None => fs::create_dir_all(&p.dest).map(|()| (p.dest.clone(), None)),
                 Some(top) => {
                     let r = match known.get(&top) {
                         Some(&r) => r,
@@ -122,12 +122,14 @@ impl Stage {
                         }
                     };
                     let rest = p.dest.strip_prefix(&top).unwrap_or(Path::new(""));
-                    (stage.roots[r].0.path().join(rest), Some(r))
+                    let root = stage.roots[r].0.path();
+                    create_below(root, rest).map(|()| (root.join(rest), Some(r)))
                 }
             };
-            if let Err(e) = fs::create_dir_all(&dir) {
-                return Err(stage.abandon(io_err(&dir, e)));
-            }
+            let (dir, root) = match made {
+                Ok(made) => made,
+                Err(e) => return Err(stage.abandon(io_err(&p.dest, e))),
+            };
             stage.dirs.push(dir.into());
             stage.root_of.push(root);
         }
@@ -171,6 +173,22 @@ impl Stage {
         drop(self.roots);
         e
     }
+}
+
+/// Creates the directories of `rest` below the stage `root`, one level at
+/// a time and never `root` itself: a stage a signal's cleanup removed must
+/// not come back, unregistered, under a later folder's path.
+fn create_below(root: &Path, rest: &Path) -> std::io::Result<()> {
+    let mut p = root.to_path_buf();
+    for c in rest.components() {
+        p.push(c);
+        match fs::create_dir(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// The topmost directory of `dir` below `out` that does not exist yet.
