@@ -180,7 +180,12 @@ pub fn run(path: &Path, deep: bool, as_json: bool) -> Result<u8, NdbError> {
             ),
             Some(d) => {
                 for (folder, id, what) in &d.problems {
-                    println!("item 0x{id:X} in {folder:?}: {what}");
+                    // The store object and the name map belong to no folder.
+                    if folder.is_empty() {
+                        println!("node 0x{id:X}: {what}");
+                    } else {
+                        println!("item 0x{id:X} in {folder:?}: {what}");
+                    }
                 }
                 println!(
                     "items: {} folders and {} items decoded: {}",
