@@ -5,38 +5,43 @@
 #[path = "common/cli.rs"]
 mod cli;
 
+#[path = "../../pstkit-ndb/tests/damage/mod.rs"]
+mod damage;
+
 use cli::pstkit;
-use pstkit::ndb::block::BlockTrailer;
+use pstkit::ndb;
 use pstkit::ndb::{NdbFile, NidType};
 use pstkit_fixtures::real;
+
+/// The bundled mailbox's bytes.
+fn mailbox() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/mailbox.pst"
+    ))
+    .unwrap()
+}
 
 /// The bundled mailbox with one message's recipient table broken inside a
 /// block whose CRC is right again; the message's id.
 fn damaged(dir: &std::path::Path) -> (std::path::PathBuf, u32) {
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
-    let mut data = std::fs::read(src).unwrap();
-    let file = NdbFile::open(src).unwrap();
-    let ndb = file.ndb();
-    let f = ndb.format();
-    let (nid, bid) = ndb
-        .nodes()
-        .map(|e| e.unwrap())
-        .filter(|e| e.nid.kind() == NidType::NormalMessage)
-        .find_map(|e| {
-            let sub = ndb.node(e.nid).ok()?.subnodes().entries().ok()?;
-            let t = sub
-                .into_iter()
-                .find(|s| s.nid.kind() == NidType::RecipientTable)?;
-            Some((e.nid, t.data))
-        })
-        .unwrap();
-    let b = ndb.block_entry(bid).unwrap();
-    let (at, cb) = (b.bref.ib.0 as usize, usize::from(b.cb));
-    data[at + 2] ^= 0x5A; // the heap's signature byte
-    let end = at + f.block_size(cb);
-    let mut t = BlockTrailer::parse(&data[end - f.block_trailer_size..end], f);
-    t.crc = pstkit::ndb::crc::crc(&data[at..at + cb]);
-    t.write(&mut data[end - f.block_trailer_size..end], f);
+    let mut data = mailbox();
+    let (nid, bid) = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let ndb = file.ndb();
+        ndb.nodes()
+            .map(|e| e.unwrap())
+            .filter(|e| e.nid.kind() == NidType::NormalMessage)
+            .find_map(|e| {
+                let sub = ndb.node(e.nid).ok()?.subnodes().entries().ok()?;
+                let t = sub
+                    .into_iter()
+                    .find(|s| s.nid.kind() == NidType::RecipientTable)?;
+                Some((e.nid, t.data))
+            })
+            .unwrap()
+    };
+    damage::flip_sealed(&mut data, bid, 2); // the heap's signature byte
     let path = dir.join("damaged.pst");
     std::fs::write(&path, data).unwrap();
     (path, nid.0)
@@ -95,23 +100,18 @@ fn every_readable_sample_passes_the_deep_check() {
 /// The bundled mailbox with the heap of one message's own property context
 /// broken inside a block whose CRC is right again; the message's id.
 fn damaged_message(dir: &std::path::Path) -> (std::path::PathBuf, u32) {
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
-    let mut data = std::fs::read(src).unwrap();
-    let file = NdbFile::open(src).unwrap();
-    let ndb = file.ndb();
-    let f = ndb.format();
-    let e = ndb
-        .nodes()
-        .map(|e| e.unwrap())
-        .find(|e| e.nid.kind() == NidType::NormalMessage)
-        .unwrap();
-    let b = ndb.block_entry(e.data).unwrap();
-    let (at, cb) = (b.bref.ib.0 as usize, usize::from(b.cb));
-    data[at + 2] ^= 0x5A; // the heap's signature byte
-    let end = at + f.block_size(cb);
-    let mut t = BlockTrailer::parse(&data[end - f.block_trailer_size..end], f);
-    t.crc = pstkit::ndb::crc::crc(&data[at..at + cb]);
-    t.write(&mut data[end - f.block_trailer_size..end], f);
+    let mut data = mailbox();
+    let e = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let e = file
+            .ndb()
+            .nodes()
+            .map(|e| e.unwrap())
+            .find(|e| e.nid.kind() == NidType::NormalMessage)
+            .unwrap();
+        e
+    };
+    damage::flip_sealed(&mut data, e.data, 2); // the heap's signature byte
     let path = dir.join("damaged-message.pst");
     std::fs::write(&path, data).unwrap();
     (path, e.nid.0)
@@ -221,19 +221,13 @@ fn the_loss_report_names_each_item_its_folder_and_subject() {
 /// The bundled mailbox with the heap of its named-property map broken
 /// inside a block whose CRC is right again.
 fn damaged_name_map(dir: &std::path::Path) -> std::path::PathBuf {
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
-    let mut data = std::fs::read(src).unwrap();
-    let file = NdbFile::open(src).unwrap();
-    let ndb = file.ndb();
-    let f = ndb.format();
-    let node = ndb.node(pstkit::ndb::Nid::NAME_TO_ID_MAP).unwrap();
-    let b = node.leaves()[0];
-    let (at, cb) = (b.bref.ib.0 as usize, usize::from(b.cb));
-    data[at + 2] ^= 0x5A; // the heap's signature byte
-    let end = at + f.block_size(cb);
-    let mut t = BlockTrailer::parse(&data[end - f.block_trailer_size..end], f);
-    t.crc = pstkit::ndb::crc::crc(&data[at..at + cb]);
-    t.write(&mut data[end - f.block_trailer_size..end], f);
+    let mut data = mailbox();
+    let bid = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let node = file.ndb().node(ndb::Nid::NAME_TO_ID_MAP).unwrap();
+        node.leaves()[0].bref.bid
+    };
+    damage::flip_sealed(&mut data, bid, 2); // the heap's signature byte
     let path = dir.join("names.pst");
     std::fs::write(&path, data).unwrap();
     path

@@ -5,8 +5,11 @@
 
 use std::collections::BTreeSet;
 
+#[path = "../../pstkit-ndb/tests/damage/mod.rs"]
+mod damage;
+
 use pstkit_copy::{convert, ConvertOptions, ConvertSummary, Lost, RECOVERED_FOLDER};
-use pstkit_ndb::block::BlockTrailer;
+use pstkit_ndb as ndb;
 use pstkit_ndb::{NdbFile, Nid, NidType};
 use pstkit_store::Store;
 
@@ -18,20 +21,12 @@ fn mailbox() -> Vec<u8> {
 /// Breaks the heap signature of `nid`'s first data block and makes the
 /// block's CRC right again, so that only decoding finds the damage.
 fn break_heap(data: &mut [u8], nid: Nid) {
-    let file = NdbFile::new(&*data).unwrap();
-    let ndb = file.ndb();
-    let f = ndb.format();
-    let bid = ndb.node_entry(nid).unwrap().data;
-    let b = ndb.block_entry(bid).unwrap();
-    let at = b.bref.ib.0 as usize;
-    let cb = usize::from(b.cb);
-    let end = at + f.block_size(cb);
-    drop(file);
-    data[at + 2] ^= 0x5A;
-    let trailer_at = end - f.block_trailer_size;
-    let mut t = BlockTrailer::parse(&data[trailer_at..end], f);
-    t.crc = pstkit_ndb::crc::crc(&data[at..at + cb]);
-    t.write(&mut data[trailer_at..end], f);
+    let bid = {
+        let file = NdbFile::new(&*data).unwrap();
+        let bid = file.ndb().node_entry(nid).unwrap().data;
+        bid
+    };
+    damage::flip_sealed(data, bid, 2);
 }
 
 /// The folder with the most messages: its node id and its messages'

@@ -3,8 +3,11 @@
 //! not moved as stored; it is copied without its recipients and reported
 //! as copied in part.
 
+#[path = "../../pstkit-ndb/tests/damage/mod.rs"]
+mod damage;
+
 use pstkit_copy::{convert, ConvertOptions};
-use pstkit_ndb::block::BlockTrailer;
+use pstkit_ndb as ndb;
 use pstkit_ndb::{NdbFile, NidType};
 use pstkit_store::Store;
 
@@ -14,34 +17,25 @@ use pstkit_store::Store;
 fn damaged_mailbox() -> (Vec<u8>, u32) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
     let mut data = std::fs::read(path).unwrap();
-    let file = NdbFile::open(path).unwrap();
-    let ndb = file.ndb();
-    let f = ndb.format();
-    let (nid, table) = ndb
-        .nodes()
-        .map(|e| e.unwrap())
-        .filter(|e| e.nid.kind() == NidType::NormalMessage)
-        .find_map(|e| {
-            let node = ndb.node(e.nid).ok()?;
-            let sub = node.subnodes().entries().ok()?;
-            let t = sub
-                .into_iter()
-                .find(|s| s.nid.kind() == NidType::RecipientTable)?;
-            Some((e.nid, t.data))
-        })
-        .expect("a message with recipients");
-    let b = ndb.block_entry(table).unwrap();
-    let at = b.bref.ib.0 as usize;
-    let cb = usize::from(b.cb);
+    let (nid, table) = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let ndb = file.ndb();
+        ndb.nodes()
+            .map(|e| e.unwrap())
+            .filter(|e| e.nid.kind() == NidType::NormalMessage)
+            .find_map(|e| {
+                let sub = ndb.node(e.nid).ok()?.subnodes().entries().ok()?;
+                let t = sub
+                    .into_iter()
+                    .find(|s| s.nid.kind() == NidType::RecipientTable)?;
+                Some((e.nid, t.data))
+            })
+            .expect("a message with recipients")
+    };
     // bSig of the heap-on-node header (byte 2): 0xEC no more. With the
     // permute encoding a stored byte maps to one plain byte, so any change
     // of the stored byte changes it.
-    data[at + 2] ^= 0x5A;
-    let end = at + f.block_size(cb);
-    let trailer_at = end - f.block_trailer_size;
-    let mut t = BlockTrailer::parse(&data[trailer_at..end], f);
-    t.crc = pstkit_ndb::crc::crc(&data[at..at + cb]);
-    t.write(&mut data[trailer_at..end], f);
+    damage::flip_sealed(&mut data, table, 2);
     (data, nid.0)
 }
 

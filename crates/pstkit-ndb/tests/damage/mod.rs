@@ -232,6 +232,20 @@ fn fix_block_crc(data: &mut [u8], f: Format, e: &BbtEntry) {
     data[t..t + 4].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// XORs byte `k` of block `bid`'s stored bytes with 0x5A and seals the
+/// block again (its trailer's CRC made right), so that only decoding finds
+/// the change; returns the block's file offset.
+pub fn flip_sealed(data: &mut [u8], bid: Bid, k: usize) -> u64 {
+    let (f, e) = {
+        let file = super::ndb::NdbFile::new(&data[..]).unwrap();
+        let ndb = file.ndb();
+        (ndb.format(), ndb.block_entry(bid).unwrap())
+    };
+    data[e.bref.ib.0 as usize + k] ^= 0x5A;
+    fix_block_crc(data, f, &e);
+    e.bref.ib.0
+}
+
 /// Up to `n` distinct entries of `from`, chosen by `rng`, in file order.
 fn choose<T: Clone>(rng: &mut Rng, from: &[T], n: usize) -> Vec<T> {
     let mut idx: Vec<usize> = Vec::new();
