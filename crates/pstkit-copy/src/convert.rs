@@ -786,27 +786,7 @@ pub fn read_message(
     stored: bool,
     depth: usize,
 ) -> Result<NewMessage> {
-    if depth > crate::MAX_EMBED_DEPTH {
-        return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
-    }
-    let props = map_props(stored_props(m.properties()), &[], map)?;
-    let mut recipients = Vec::new();
-    for row in m.recipient_rows()? {
-        recipients.push(map_props(
-            row.into_iter().map(|(t, v)| (t, Ok(v))),
-            &[],
-            map,
-        )?);
-    }
-    let mut attachments = Vec::new();
-    for a in m.attachments()? {
-        attachments.push(read_attachment(&a?, map, stored, depth)?);
-    }
-    Ok(NewMessage {
-        props,
-        recipients,
-        attachments,
-    })
+    read_message_as(m, map, stored, depth, false)
 }
 
 /// As [`read_message`], leaving out what does not read: properties whose
@@ -814,28 +794,54 @@ pub fn read_message(
 /// does not read, and each attachment that does not. Errors of `map` (the
 /// destination's) still fail.
 fn read_message_partial(m: &Message<'_>, map: &mut IdMap<'_>, stored: bool) -> Result<NewMessage> {
-    let props = map_props(
-        stored_props(m.properties()).filter(|(_, v)| v.is_ok()),
-        &[],
-        map,
-    )?;
+    read_message_as(m, map, stored, 0, true)
+}
+
+/// [`read_message`] whole, or with `partial` leaving out what does not
+/// read.
+fn read_message_as(
+    m: &Message<'_>,
+    map: &mut IdMap<'_>,
+    stored: bool,
+    depth: usize,
+    partial: bool,
+) -> Result<NewMessage> {
+    if depth > crate::MAX_EMBED_DEPTH {
+        return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
+    }
+    let values = stored_props(m.properties()).filter(|(_, v)| !partial || v.is_ok());
+    let props = map_props(values, &[], map)?;
+    let rows = match m.recipient_rows() {
+        Ok(rows) => rows,
+        Err(_) if partial => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
     let mut recipients = Vec::new();
-    for row in m.recipient_rows().unwrap_or_default() {
+    for row in rows {
         recipients.push(map_props(
             row.into_iter().map(|(t, v)| (t, Ok(v))),
             &[],
             map,
         )?);
     }
+    let atts = match m.attachments() {
+        Ok(atts) => Some(atts),
+        Err(_) if partial => None,
+        Err(e) => return Err(e.into()),
+    };
     let mut attachments = Vec::new();
-    if let Ok(atts) = m.attachments() {
-        for a in atts.flatten() {
-            // An attachment is read on its own first: one that fails
-            // leaves nothing of it behind in the destination's names.
-            if read_attachment(&a, &mut |id| Ok(Some(id)), stored, 0).is_ok() {
-                attachments.push(read_attachment(&a, map, stored, 0)?);
-            }
+    for a in atts.into_iter().flatten() {
+        let a = match a {
+            Ok(a) => a,
+            Err(_) if partial => continue,
+            Err(e) => return Err(e.into()),
+        };
+        // In part, an attachment is read on its own first: one that fails
+        // leaves nothing of it behind in the destination's names.
+        if partial && read_attachment(&a, &mut |id| Ok(Some(id)), stored, depth).is_err() {
+            continue;
         }
+        attachments.push(read_attachment(&a, map, stored, depth)?);
     }
     Ok(NewMessage {
         props,
