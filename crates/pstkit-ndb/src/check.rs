@@ -16,6 +16,55 @@ use crate::error::{Corruption, NdbError, Problem, Structure};
 use crate::page::{read_page, PageType};
 use crate::{BRef, Bid, Ib, Ndb, Nid, Variant};
 
+/// How much a consistency finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Outlook would refuse the file, or its Inbox Repair Tool would change it.
+    Error,
+    /// Inconsistent but tolerated (a stale count Outlook recomputes).
+    Warning,
+    /// Worth knowing, not wrong.
+    Note,
+}
+
+impl Severity {
+    /// The lower-case word the reports print.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A value that is readable but disagrees with what the rest of the file
+/// implies (a count, a reference count, a next-id counter): a rule id from
+/// the catalogue in `docs/check-rules.md`, where it is, and expected vs found.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Finding {
+    /// The rule's id, e.g. `bbt-refcount`.
+    pub rule: &'static str,
+    /// How much it matters.
+    pub severity: Severity,
+    /// The node id the finding is about (0 when it is about the file).
+    pub nid: u32,
+    /// The block or page id, where the finding is about one.
+    pub bid: Option<u64>,
+    /// The file offset of the structure holding the wrong value, where known.
+    pub offset: Option<u64>,
+    /// What the rest of the file implies.
+    pub expected: String,
+    /// What the file holds.
+    pub found: String,
+}
+
 /// Problems kept in a report; the rest are only counted.
 pub const MAX_PROBLEMS: usize = 10_000;
 /// The outcome of [`check`].
@@ -40,6 +89,8 @@ pub struct CheckReport {
     pub blocks_ok: u64,
     /// Subnodes reached through subnode trees.
     pub subnodes: u64,
+    /// Values that read but disagree with the rest of the file.
+    pub findings: Vec<Finding>,
     /// Problems already listed: a damaged page met from many nodes is one problem.
     seen: HashSet<Corruption>,
 }
@@ -57,6 +108,7 @@ impl CheckReport {
         }
         self.dropped += other.dropped;
         self.notes.extend(other.notes);
+        self.findings.extend(other.findings);
         self.pages += other.pages;
         self.map_pages += other.map_pages;
         self.nodes += other.nodes;

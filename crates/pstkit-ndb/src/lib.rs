@@ -37,6 +37,7 @@ pub mod stored;
 pub mod write;
 
 pub use btree::{BbtEntry, NbtEntry};
+pub use check::{Finding, Severity};
 pub use crypt::CryptMethod;
 pub use error::{Corruption, NdbError, Problem, Result, Structure};
 pub use format::{Format, Variant};
