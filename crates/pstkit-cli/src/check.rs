@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use pstkit::ndb::check::check;
-use pstkit::ndb::{Corruption, NdbError, NdbFile};
+use pstkit::ndb::{Corruption, Finding as NdbFinding, NdbError, NdbFile, Severity, Structure};
+use pstkit::store::audit::{audit_with, AuditReport, Finding};
 use serde_json::json;
 
 use crate::EXIT_DAMAGED;
@@ -29,72 +30,65 @@ pub fn error_json(e: &pstkit::store::StoreError) -> serde_json::Value {
     })
 }
 
-/// What the item-level pass found: items and folders decoded, and each
-/// that did not decode (folder path, id, why).
-#[derive(Default)]
-struct Deep {
-    folders: u64,
-    items: u64,
-    problems: Vec<(String, u32, String)>,
+/// The messaging-layer audit, every item also decoded as a copy reads it.
+fn deep_check(file: &NdbFile) -> AuditReport {
+    audit_with(file.ndb(), &mut |m| {
+        pstkit::copy::convert::read_message(m, &mut |id| Ok(Some(id)), false, 0)
+            .err()
+            .map(|e| e.to_string())
+    })
 }
 
-/// Decodes every folder and item the way a copy reads them.
-fn deep_check(file: &NdbFile) -> Deep {
-    let mut d = Deep::default();
-    let store = match pstkit::Store::open(file.ndb()) {
-        Ok(s) => s,
-        Err(e) => {
-            d.problems
-                .push((String::new(), 0x21, format!("message store: {e}")));
-            return d;
-        }
+/// One finding for a JSON Lines report.
+fn finding_json(f: &Finding) -> serde_json::Value {
+    json!({
+        "rule": f.rule, "severity": f.severity.as_str(), "nid": f.nid,
+        "path": f.path, "expected": f.expected, "found": f.found,
+    })
+}
+
+/// One finding of the node database for a JSON Lines report.
+fn ndb_finding_json(f: &NdbFinding) -> serde_json::Value {
+    json!({
+        "rule": f.rule, "severity": f.severity.as_str(), "nid": f.nid, "path": "",
+        "bid": f.bid, "offset": f.offset, "expected": f.expected, "found": f.found,
+    })
+}
+
+/// A damaged structure of the node database as a finding.
+fn damage_json(c: &Corruption) -> serde_json::Value {
+    let mut v = problem_json(c);
+    v["rule"] = "ndb-damage".into();
+    v["severity"] = "error".into();
+    v["nid"] = match c.structure {
+        Structure::Node => c.id.into(),
+        _ => 0.into(),
     };
-    if let Some(e) = store.name_map_error() {
-        d.problems.push((
-            String::new(),
-            pstkit::ndb::Nid::NAME_TO_ID_MAP.0,
-            format!("named-property map: {e}"),
-        ));
-    }
-    for walked in store.walk() {
-        let w = match walked {
-            Ok(w) => w,
-            Err((nid, parent, e)) => {
-                d.problems
-                    .push((parent.join("/"), nid.0, format!("folder: {e}")));
-                continue;
-            }
-        };
-        // Counted as everywhere: below the root (see Store::census).
-        d.folders += u64::from(!w.path.is_empty());
-        let path = w.path_string();
-        for ids in [w.folder.message_ids(), w.folder.associated_ids()] {
-            let ids = match ids {
-                Ok(ids) => ids,
-                Err(e) => {
-                    d.problems.push((
-                        path.clone(),
-                        w.folder.nid().0,
-                        format!("contents table: {e}"),
-                    ));
-                    continue;
-                }
-            };
-            for nid in ids {
-                d.items += 1;
-                let read = store
-                    .message(nid)
-                    .map_err(pstkit::copy::CopyError::from)
-                    .and_then(|m| {
-                        pstkit::copy::convert::read_message(&m, &mut |id| Ok(Some(id)), false, 0)
-                    });
-                if let Err(e) = read {
-                    d.problems.push((path.clone(), nid.0, e.to_string()));
-                }
-            }
-        }
-    }
-    d
+    v["path"] = "".into();
+    v["expected"] = format!("a sound {}", c.structure).into();
+    v["found"] = c.problem.to_string().into();
+    v
+}
+
+fn finding_line(f: &Finding) -> String {
+    let at = if f.path.is_empty() {
+        String::new()
+    } else {
+        format!(" in {:?}", f.path)
+    };
+    format!(
+        "{}: [{}] node 0x{:X}{at}: expected {}; found {}",
+        f.severity, f.rule, f.nid, f.expected, f.found
+    )
+}
+
+fn ndb_finding_line(f: &NdbFinding) -> String {
+    let bid = f.bid.map(|b| format!(" block 0x{b:X}")).unwrap_or_default();
+    let at = f.offset.map(|o| format!(" at 0x{o:X}")).unwrap_or_default();
+    format!(
+        "{}: [{}] node 0x{:X}{bid}{at}: expected {}; found {}",
+        f.severity, f.rule, f.nid, f.expected, f.found
+    )
 }
 
 /// Checks a file; one line per problem, exit 0 only when clean.
@@ -122,81 +116,117 @@ pub fn run(path: &Path, deep: bool, as_json: bool) -> Result<u8, NdbError> {
     if let Some(changed) = file.ndb().source_changed() {
         return Err(changed);
     }
-    let deep_json = |d: &Deep| {
-        json!({
-            "folders": d.folders,
-            "items": d.items,
-            "problems": d.problems.iter().map(|(folder, id, what)| json!({
-                "folder": folder, "id": id, "problem": what,
-            })).collect::<Vec<_>>(),
-        })
+    let ndb_errors = r.problems.len() as u64
+        + r.dropped
+        + r.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count() as u64;
+    let errors = ndb_errors
+        + d.as_ref()
+            .map_or(0, |d| d.count(Severity::Error) as u64 + d.dropped);
+    let count = |s: Severity| {
+        r.findings.iter().filter(|f| f.severity == s).count() + d.as_ref().map_or(0, |d| d.count(s))
     };
-    let clean = r.is_clean() && d.as_ref().is_none_or(|d| d.problems.is_empty());
-    if as_json {
-        let v = json!({
-            "file": path.display().to_string(),
-            "clean": clean,
-            "scope": if deep { "ndb+items" } else { "ndb" },
-            "items": d.as_ref().map(deep_json),
-            "pages": r.pages,
-            "map_pages": r.map_pages,
-            "nodes": r.nodes,
-            "blocks": r.blocks,
-            "blocks_ok": r.blocks_ok,
-            "subnodes": r.subnodes,
-            "problems": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
-            "problems_not_listed": r.dropped,
-            "notes": r.notes.iter().map(problem_json).collect::<Vec<_>>(),
-        });
-        println!("{v}");
-    } else {
-        for p in &r.problems {
-            println!("{p}");
-        }
-        for n in &r.notes {
-            println!("note: {n} (a stale density list: readers ignore it and Outlook rebuilds it)");
-        }
-        if r.dropped > 0 {
-            println!("… and {} more problems", r.dropped);
-        }
-        let n = r.problems.len() as u64 + r.dropped;
-        println!(
-            "{}: {} pages, {} map pages, {} nodes, {} blocks, {} subnodes: {}",
-            path.display(),
-            r.pages,
-            r.map_pages,
-            r.nodes,
-            r.blocks,
-            r.subnodes,
-            if n == 0 {
-                "clean".to_string()
-            } else {
-                format!("{n} problems")
+    let clean = errors == 0;
+    match (as_json, &d) {
+        (true, Some(d)) => {
+            // JSON Lines: one object per finding, then the summary.
+            for p in &r.problems {
+                println!("{}", damage_json(p));
             }
-        );
-        match &d {
-            None => println!(
-                "(the node database only: pages, blocks, B-trees, maps; --deep decodes every item too)"
-            ),
-            Some(d) => {
-                for (folder, id, what) in &d.problems {
-                    // The store object and the name map belong to no folder.
-                    if folder.is_empty() {
-                        println!("node 0x{id:X}: {what}");
-                    } else {
-                        println!("item 0x{id:X} in {folder:?}: {what}");
-                    }
-                }
+            for f in &r.findings {
+                println!("{}", ndb_finding_json(f));
+            }
+            for f in &d.findings {
+                println!("{}", finding_json(f));
+            }
+            println!(
+                "{}",
+                json!({
+                    "summary": true,
+                    "file": path.display().to_string(),
+                    "clean": clean,
+                    "scope": "ndb+messaging",
+                    "errors": errors,
+                    "warnings": count(Severity::Warning),
+                    "notes": count(Severity::Note),
+                    "findings_not_listed": r.dropped + d.dropped,
+                    "folders": d.folders,
+                    "items": d.items,
+                    "pages": r.pages,
+                    "nodes": r.nodes,
+                    "blocks": r.blocks,
+                })
+            );
+        }
+        (true, None) => {
+            let v = json!({
+                "file": path.display().to_string(),
+                "clean": clean,
+                "scope": "ndb",
+                "pages": r.pages,
+                "map_pages": r.map_pages,
+                "nodes": r.nodes,
+                "blocks": r.blocks,
+                "blocks_ok": r.blocks_ok,
+                "subnodes": r.subnodes,
+                "problems": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
+                "problems_not_listed": r.dropped,
+                "findings": r.findings.iter().map(ndb_finding_json).collect::<Vec<_>>(),
+                "notes": r.notes.iter().map(problem_json).collect::<Vec<_>>(),
+            });
+            println!("{v}");
+        }
+        (false, _) => {
+            for p in &r.problems {
+                println!("{p}");
+            }
+            for n in &r.notes {
                 println!(
-                    "items: {} folders and {} items decoded: {}",
-                    d.folders,
-                    d.items,
-                    if d.problems.is_empty() {
-                        "clean".to_string()
-                    } else {
-                        format!("{} do not decode", d.problems.len())
-                    }
+                    "note: {n} (a stale density list: readers ignore it and Outlook rebuilds it)"
                 );
+            }
+            if r.dropped > 0 {
+                println!("… and {} more problems", r.dropped);
+            }
+            for f in &r.findings {
+                println!("{}", ndb_finding_line(f));
+            }
+            println!(
+                "{}: {} pages, {} map pages, {} nodes, {} blocks, {} subnodes: {}",
+                path.display(),
+                r.pages,
+                r.map_pages,
+                r.nodes,
+                r.blocks,
+                r.subnodes,
+                if ndb_errors == 0 {
+                    "clean".to_string()
+                } else {
+                    format!("{ndb_errors} problems")
+                }
+            );
+            match &d {
+                None => println!(
+                    "(the node database only: pages, blocks, B-trees, maps; --deep checks the folders, tables and items too)"
+                ),
+                Some(d) => {
+                    for f in &d.findings {
+                        println!("{}", finding_line(f));
+                    }
+                    if d.dropped > 0 {
+                        println!("… and {} more findings", d.dropped);
+                    }
+                    println!(
+                        "messaging: {} folders, {} items: {} errors, {} warnings, {} notes",
+                        d.folders,
+                        d.items,
+                        d.count(Severity::Error) as u64 + d.dropped,
+                        d.count(Severity::Warning),
+                        d.count(Severity::Note),
+                    );
+                }
             }
         }
     }

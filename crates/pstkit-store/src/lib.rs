@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod binding;
 pub mod codepage;
 pub mod error;

@@ -124,6 +124,11 @@ impl<'a> Message<'a> {
         self.node.nid()
     }
 
+    /// The node the message is read from (its data and subnodes).
+    pub fn node(&self) -> &Node<'a> {
+        &self.node
+    }
+
     /// The code page its 8-bit strings are read in.
     pub fn codepage(&self) -> u32 {
         self.codepage

@@ -328,6 +328,11 @@ impl<'a> Folder<'a> {
         self.nid
     }
 
+    /// The file the folder is read from.
+    pub fn ndb(&self) -> Ndb<'a> {
+        self.ndb
+    }
+
     /// All properties.
     pub fn properties(&self) -> &PropertyContext<'a> {
         &self.pc

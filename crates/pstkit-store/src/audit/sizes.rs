@@ -1,0 +1,133 @@
+//! The recorded sizes of items and attachments against what they store.
+//! The rules were measured on the real samples (`docs/check-rules.md`):
+//! PidTagAttachSize is the sum of the attachment's value sizes on all
+//! 1,436 attachments; PidTagMessageSize is the message's size on disk in
+//! files of Outlook 2007 SP2 and later, and an approximate sum of value
+//! sizes, below that, in older ones.
+
+use pstkit_ltp::{PropType, PropValue, PropertyContext, TableContext};
+use pstkit_ndb::{Nid, Node};
+
+use super::AuditReport;
+use crate::message::Message;
+use crate::pid;
+
+/// Subnode trees nest this deep at most in a sound file (embedded
+/// messages within attachments); deeper ones are not followed.
+const MAX_NESTING: usize = 64;
+
+/// A recorded size this far above the size on disk is not a rounding of it.
+const ABOVE_TOLERANCE: u64 = 16;
+
+/// The decoded bytes of `node`'s data and of every subnode below it.
+pub fn size_on_disk(node: &Node<'_>) -> u64 {
+    fn below(node: &Node<'_>, depth: usize) -> u64 {
+        if depth > MAX_NESTING {
+            return 0;
+        }
+        let Ok(entries) = node.subnodes().entries() else {
+            return 0;
+        };
+        entries
+            .iter()
+            .filter_map(|e| node.ndb().node_from_parts(e.nid, e.data, e.sub).ok())
+            .map(|sub| sub.size() + below(&sub, depth + 1))
+            .sum()
+    }
+    node.size() + below(node, 0)
+}
+
+/// PidTagAttachSize as every real sample computes it: each value's stored
+/// bytes (fixed types their width), an embedded object's `ulSize`.
+pub fn attach_size(pc: &PropertyContext<'_>) -> u64 {
+    pc.records()
+        .iter()
+        .map(|rec| {
+            if rec.tag.prop_type() == PropType::Object {
+                match pc.value_of(*rec) {
+                    Ok(PropValue::Object { size, .. }) => u64::from(size),
+                    _ => 0,
+                }
+            } else {
+                pc.raw_of(*rec).map_or(0, |v| v.len() as u64)
+            }
+        })
+        .sum()
+}
+
+/// An item's PidTagMessageSize and each attachment's PidTagAttachSize.
+pub(super) fn message(m: &Message<'_>, path: &str, r: &mut AuditReport) {
+    let nid = m.nid();
+    let node = m.node();
+    let on_disk = size_on_disk(node);
+    match m.properties().get_i32(pid::MESSAGE_SIZE) {
+        Some(Ok(recorded)) => {
+            let recorded = i64::from(recorded);
+            let disk = on_disk as i64;
+            if recorded <= 0 || recorded > disk + ABOVE_TOLERANCE as i64 || recorded < disk / 2 {
+                r.add(
+                    "message-size",
+                    nid,
+                    path,
+                    format!("PidTagMessageSize near {on_disk} (the size on disk)"),
+                    recorded.to_string(),
+                );
+            } else if recorded != disk {
+                r.add(
+                    "message-size-exact",
+                    nid,
+                    path,
+                    format!("PidTagMessageSize {on_disk} (the size on disk)"),
+                    recorded.to_string(),
+                );
+            }
+        }
+        _ => r.add(
+            "message-size",
+            nid,
+            path,
+            format!("PidTagMessageSize near {on_disk} (the size on disk)"),
+            "absent",
+        ),
+    }
+    let Ok(ids) = m.attachment_ids() else { return };
+    let table = node
+        .subnode(Nid::ATTACHMENT_TABLE)
+        .ok()
+        .and_then(|n| TableContext::read(n).ok());
+    for id in ids {
+        let Ok(a) = m.attachment(id) else { continue };
+        let expected = attach_size(a.properties());
+        let own = a
+            .properties()
+            .get_i32(pid::ATTACH_SIZE)
+            .and_then(|v| v.ok());
+        if own.map(i64::from) != Some(expected as i64) {
+            r.add(
+                "attach-size",
+                nid,
+                path,
+                format!("PidTagAttachSize of attachment 0x{:X}: {expected}", id.0),
+                own.map_or("absent".into(), |v| v.to_string()),
+            );
+        }
+        let row = table
+            .as_ref()
+            .and_then(|tc| tc.find_row(id.0).ok().flatten())
+            .and_then(|row| row.get(pid::ATTACH_SIZE).and_then(|v| v.ok()));
+        if let (Some(PropValue::Int32(cell)), Some(own)) = (row, own) {
+            if cell != own {
+                r.add(
+                    "attach-size",
+                    nid,
+                    path,
+                    format!(
+                        "the attachment table's PidTagAttachSize of attachment 0x{:X}: {own}",
+                        id.0
+                    ),
+                    cell.to_string(),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! Rules on single structures: the mandatory nodes, the store's entry ids,
+//! property and table contexts, and the name-to-id map.
+
+use pstkit_ltp::bth::Bth;
+use pstkit_ltp::props::name_map;
+use pstkit_ltp::props::FIRST_NAMED_ID;
+use pstkit_ltp::{PropId, PropertyContext, TableContext};
+use pstkit_ndb::{FileKind, Ndb, NdbError, Nid, NidType};
+
+use super::AuditReport;
+use crate::names::NameMap;
+use crate::pid;
+use crate::store::Store;
+
+/// The nodes [MS-PST] 2.7.1 requires in every store, by fixed id.
+const MANDATORY: &[(u32, &str)] = &[
+    (0x21, "message store"),
+    (0x61, "name-to-id map"),
+    (0x122, "root folder"),
+    (0x12D, "root folder's hierarchy table"),
+    (0x12E, "root folder's contents table"),
+    (0x12F, "root folder's associated-contents table"),
+    (0x1E1, "search management queue"),
+    (0x201, "search activity list"),
+    (0x261, "search domain object"),
+    (0x60D, "hierarchy table template"),
+    (0x60E, "contents table template"),
+    (0x60F, "associated-contents table template"),
+    (0x610, "search contents table template"),
+    (0x671, "attachment table template"),
+    (0x692, "recipient table template"),
+];
+
+pub(super) fn mandatory_nodes(ndb: Ndb<'_>, r: &mut AuditReport) {
+    for &(nid, what) in MANDATORY {
+        match ndb.node_entry(Nid(nid)) {
+            Ok(_) => {}
+            Err(NdbError::NodeNotFound(_)) => {
+                r.add(
+                    "mandatory-node",
+                    Nid(nid),
+                    "",
+                    format!("node 0x{nid:X} ({what})"),
+                    "no such node",
+                );
+            }
+            // Unreadable index pages are the NDB check's to report.
+            Err(_) => {}
+        }
+    }
+}
+
+/// The store's entry ids of its special folders.
+pub(super) fn entry_ids(store: &Store<'_>, r: &mut AuditReport) {
+    let record_key = store.record_key();
+    for (id, what) in [
+        (pid::IPM_SUBTREE_ENTRY_ID, "IPM subtree"),
+        (pid::IPM_WASTEBASKET_ENTRY_ID, "Deleted Items"),
+        (pid::FINDER_ENTRY_ID, "search root"),
+    ] {
+        let name = pstkit_ltp::props::name_of(id).unwrap_or("entry id");
+        let Some(Ok(eid)) = store.properties().get_binary(id) else {
+            if store.ndb().header().kind != FileKind::Pst {
+                continue;
+            }
+            r.add(
+                "store-entry-id",
+                Nid::MESSAGE_STORE,
+                "",
+                format!("{name} naming the {what}"),
+                "absent",
+            );
+            continue;
+        };
+        if eid.len() != 24 {
+            r.add(
+                "store-entry-id",
+                Nid::MESSAGE_STORE,
+                "",
+                format!("{name}: a 24-byte entry id"),
+                format!("{} bytes", eid.len()),
+            );
+            continue;
+        }
+        if let Some(key) = record_key.as_deref() {
+            if key != &eid[4..20] {
+                r.add(
+                    "store-entry-id",
+                    Nid::MESSAGE_STORE,
+                    "",
+                    format!("{name}: provider {}", hex(key)),
+                    format!("provider {}", hex(&eid[4..20])),
+                );
+            }
+        }
+        let nid = Nid(u32::from_le_bytes([eid[20], eid[21], eid[22], eid[23]]));
+        let is_folder = matches!(nid.kind(), NidType::NormalFolder | NidType::SearchFolder);
+        let exists = store.ndb().node_entry(nid).is_ok();
+        if !is_folder || !exists {
+            r.add(
+                "store-entry-id",
+                Nid::MESSAGE_STORE,
+                "",
+                format!("{name}: a folder node"),
+                format!(
+                    "node 0x{:X}{}",
+                    nid.0,
+                    if exists {
+                        ", not a folder"
+                    } else {
+                        ", which does not exist"
+                    }
+                ),
+            );
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+/// A property context's BTH: keys unique and ascending, every value reads.
+pub(super) fn property_context(pc: &PropertyContext<'_>, path: &str, r: &mut AuditReport) {
+    let nid = pc.nid();
+    if let Ok(bth) = Bth::open(pc.heap(), pc.heap().user_root()) {
+        let mut last: Option<u16> = None;
+        for rec in bth.iter() {
+            let Ok(rec) = rec else { break };
+            let key = u16::from_le_bytes([rec.key[0], rec.key[1]]);
+            if let Some(prev) = last {
+                if key <= prev {
+                    r.add(
+                        "pc-structure",
+                        nid,
+                        path,
+                        format!("keys ascending after 0x{prev:04X}"),
+                        format!("key 0x{key:04X}"),
+                    );
+                }
+            }
+            last = Some(key);
+        }
+    }
+    for rec in pc.records() {
+        if let Err(e) = pc.value_of(*rec) {
+            r.add(
+                "pc-structure",
+                nid,
+                path,
+                format!("property 0x{:08X} reads", rec.tag.0),
+                e.to_string(),
+            );
+        }
+    }
+}
+
+/// A table context's RowIndex, column descriptors and cells.
+pub(super) fn table_context(tc: &TableContext<'_>, path: &str, r: &mut AuditReport) {
+    let nid = tc.nid();
+    let info = tc.info();
+    let mut add = |expected: String, found: String| {
+        r.add("table-structure", nid, path, expected, found);
+    };
+    // Columns: sorted by tag, each inside its group and the row, bits distinct.
+    let ends = info.group_ends;
+    let mut bits = std::collections::HashSet::new();
+    for (i, c) in info.columns.iter().enumerate() {
+        if i > 0 && info.columns[i - 1].tag.0 >= c.tag.0 {
+            add(
+                format!(
+                    "column descriptors sorted by tag after 0x{:08X}",
+                    info.columns[i - 1].tag.0
+                ),
+                format!("0x{:08X}", c.tag.0),
+            );
+        }
+        let (lo, hi) = match c.size {
+            4 | 8 => (0, ends[0]),
+            2 => (ends[0], ends[1]),
+            1 => (ends[1], ends[2]),
+            _ => {
+                add(
+                    format!("column 0x{:08X} of 1, 2, 4 or 8 bytes", c.tag.0),
+                    format!("{} bytes", c.size),
+                );
+                continue;
+            }
+        };
+        let end = c.offset + u16::from(c.size);
+        if c.offset < lo || end > hi {
+            add(
+                format!(
+                    "column 0x{:08X} within bytes {lo}..{hi} of the row",
+                    c.tag.0
+                ),
+                format!("bytes {}..{end}", c.offset),
+            );
+        }
+        let ceb_bits = usize::from(ends[3] - ends[2]) * 8;
+        if usize::from(c.bit) >= ceb_bits || !bits.insert(c.bit) {
+            add(
+                format!(
+                    "column 0x{:08X}: a cell-existence bit of its own below {ceb_bits}",
+                    c.tag.0
+                ),
+                format!("bit {}", c.bit),
+            );
+        }
+    }
+    // RowIndex against the matrix.
+    let rows = tc.row_count();
+    let Ok(index) = tc.row_index() else {
+        add("a RowIndex that reads".into(), "unreadable".into());
+        return;
+    };
+    if index.len() != rows {
+        add(
+            format!("{rows} RowIndex entries (one per row)"),
+            format!("{}", index.len()),
+        );
+    }
+    let mut positions = vec![false; rows];
+    for (id, pos) in &index {
+        let at = *pos as usize;
+        let ok = at < rows && tc.row(at).is_ok_and(|row| row.row_id() == *id);
+        if !ok {
+            add(
+                format!("row id 0x{id:X} at a row holding it"),
+                format!("row {pos} of {rows}"),
+            );
+        } else if std::mem::replace(&mut positions[at], true) {
+            add(
+                "each row named by one RowIndex entry".into(),
+                format!("row {pos} named twice"),
+            );
+        }
+    }
+    // Cells whose existence bit is set must read.
+    for row in tc.iter() {
+        let Ok(row) = row else {
+            add("rows that read".into(), "unreadable row".into());
+            break;
+        };
+        for c in tc.columns() {
+            if let Some(Err(e)) = row.cell(c) {
+                add(
+                    format!("row {} column 0x{:08X} reads", row.index(), c.tag.0),
+                    e.to_string(),
+                );
+            }
+        }
+    }
+}
+
+/// The name-to-id map: bucket count, entries, hash placement.
+pub(super) fn name_map(ndb: Ndb<'_>, r: &mut AuditReport) {
+    let nid = Nid::NAME_TO_ID_MAP;
+    let Ok(node) = ndb.node(nid) else { return };
+    let Ok(pc) = PropertyContext::read(node) else {
+        // The store reports an unreadable map as an item that does not decode.
+        return;
+    };
+    property_context(&pc, "", r);
+    let buckets = match pc.get_i32(name_map::NAMEID_BUCKET_COUNT) {
+        Some(Ok(n)) if n > 0 => n as u32,
+        found => {
+            r.add(
+                "name-map",
+                nid,
+                "",
+                "PidTagNameidBucketCount above 0",
+                match found {
+                    Some(Ok(n)) => n.to_string(),
+                    Some(Err(_)) => "unreadable".into(),
+                    None => "absent".into(),
+                },
+            );
+            return;
+        }
+    };
+    let bin = |id: PropId| pc.get_binary(id).and_then(|v| v.ok()).unwrap_or_default();
+    let guids = bin(name_map::NAMEID_STREAM_GUID);
+    let entries = bin(name_map::NAMEID_STREAM_ENTRY);
+    let strings = bin(name_map::NAMEID_STREAM_STRING);
+    if entries.len() % 8 != 0 || guids.len() % 16 != 0 {
+        r.add(
+            "name-map",
+            nid,
+            "",
+            "an entry stream of 8-byte and a GUID stream of 16-byte records",
+            format!("{} and {} bytes", entries.len(), guids.len()),
+        );
+    }
+    // Each entry's bucket record, to find in its bucket.
+    let mut expected: Vec<(u32, [u8; 8])> = Vec::new();
+    for (k, e) in entries.chunks_exact(8).enumerate() {
+        let value = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+        let flags = u16::from_le_bytes([e[4], e[5]]);
+        let index = u16::from_le_bytes([e[6], e[7]]);
+        let npid = FIRST_NAMED_ID.0 as usize + k;
+        if usize::from(index) != k {
+            r.add(
+                "name-map",
+                nid,
+                "",
+                format!("entry {k} (0x{npid:04X}) with wPropIdx {k}"),
+                format!("wPropIdx {index}"),
+            );
+        }
+        let guid = usize::from(flags >> 1);
+        if guid >= 3 && (guid - 3) * 16 + 16 > guids.len() {
+            r.add(
+                "name-map",
+                nid,
+                "",
+                format!(
+                    "entry {k} (0x{npid:04X}): a GUID index below {}",
+                    3 + guids.len() / 16
+                ),
+                format!("GUID index {guid}"),
+            );
+        }
+        let hash = if flags & 1 == 0 {
+            value
+        } else {
+            match string_at(&strings, value as usize) {
+                Some(s) => pstkit_ndb::crc::crc(s),
+                None => {
+                    r.add(
+                        "name-map",
+                        nid,
+                        "",
+                        format!("entry {k} (0x{npid:04X}): a name inside the string stream"),
+                        format!("offset {value} of {} bytes", strings.len()),
+                    );
+                    continue;
+                }
+            }
+        };
+        let bucket = (hash ^ u32::from(flags)) % buckets;
+        let mut rec = [0u8; 8];
+        rec[..4].copy_from_slice(&hash.to_le_bytes());
+        rec[4..6].copy_from_slice(&flags.to_le_bytes());
+        rec[6..].copy_from_slice(&index.to_le_bytes());
+        expected.push((bucket, rec));
+    }
+    for (bucket, rec) in expected {
+        let Some(b) = u16::try_from(bucket)
+            .ok()
+            .and_then(|b| name_map::NAMEID_BUCKET_BASE.0.checked_add(b))
+        else {
+            continue;
+        };
+        let held = bin(PropId(b));
+        if !held.chunks_exact(8).any(|c| c == rec) {
+            let index = u16::from_le_bytes([rec[6], rec[7]]);
+            r.add(
+                "name-map",
+                nid,
+                "",
+                format!(
+                    "entry 0x{:04X} in hash bucket {bucket} (property 0x{b:04X})",
+                    FIRST_NAMED_ID.0 as usize + usize::from(index)
+                ),
+                "not there",
+            );
+        }
+    }
+}
+
+/// The UTF-16LE bytes of the string-stream record at `offset`.
+fn string_at(strings: &[u8], offset: usize) -> Option<&[u8]> {
+    let len = u32::from_le_bytes(strings.get(offset..offset + 4)?.try_into().ok()?) as usize;
+    strings.get(offset + 4..offset + 4 + len)
+}
+
+/// Every named property a context uses is in the map.
+pub(super) fn named_properties(
+    names: &NameMap,
+    pc: &PropertyContext<'_>,
+    path: &str,
+    r: &mut AuditReport,
+) {
+    for tag in pc.tags() {
+        let id = tag.id();
+        if id.is_named() && names.get(id).is_none() {
+            r.add(
+                "name-map",
+                pc.nid(),
+                path,
+                format!("named property 0x{:04X} in the name-to-id map", id.0),
+                "not in the map",
+            );
+        }
+    }
+}
