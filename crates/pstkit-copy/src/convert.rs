@@ -668,6 +668,16 @@ impl Copier<'_, '_, '_> {
             .stored_node_with(nid, e.data, e.sub)
             .map_err(StoreError::from)?;
         let m = Message::read(props, self.src.default_codepage())?;
+        // An item whose recorded size is not its size on disk (files of
+        // Outlook before 2007 SP2 recorded another sum) is rebuilt, so that
+        // every item of the new file records its size as Outlook now does.
+        if m.try_i32(pid::MESSAGE_SIZE).ok().flatten().map(i64::from)
+            != Some(node.size_on_disk() as i64)
+        {
+            let whole = self.src.message(nid)?;
+            let new = self.new_message(&whole, 0)?;
+            return self.write_decoded(nid, folder, assoc, &new);
+        }
         // Salvage trusts only what it read: sound blocks may still hold a
         // heap, table or attachment that does not decode, which moving as
         // stored would carry over unnoticed and count as copied. The item

@@ -61,6 +61,20 @@ impl StoredNode<'_> {
         }
     }
 
+    /// Decoded bytes in all blocks, subnodes included: the size on disk
+    /// Outlook records as a message's PidTagMessageSize.
+    pub fn size_on_disk(&self) -> u64 {
+        self.blocks
+            .iter()
+            .map(|b| u64::from(b.inflated))
+            .sum::<u64>()
+            + self
+                .subnodes
+                .iter()
+                .map(|(_, n)| n.size_on_disk())
+                .sum::<u64>()
+    }
+
     /// Stored bytes in all blocks, subnodes included.
     pub fn stored_len(&self) -> u64 {
         self.blocks

@@ -62,23 +62,40 @@ pub fn ansi_codepage_of_lcid(lcid: u32) -> u32 {
     }
 }
 
-fn int(pc: &PropertyContext<'_>, id: pstkit_ltp::PropId) -> Option<u32> {
-    match pc.get(id)?.ok()? {
-        PropValue::Int32(v) if v > 0 => Some(v as u32),
+fn positive(v: &PropValue) -> Option<u32> {
+    match v {
+        PropValue::Int32(v) if *v > 0 => Some(*v as u32),
         _ => None,
     }
 }
 
 /// The code page an object names for its 8-bit strings, if it names one.
 pub fn object_codepage(pc: &PropertyContext<'_>) -> Option<u32> {
-    // Code page 1200 (UTF-16) is seen on files whose 8-bit strings are ASCII.
-    if let Some(cp) = int(pc, pid::MESSAGE_CODEPAGE).filter(|&c| c != 1200) {
+    codepage_named_by(|id| positive(&pc.get(id)?.ok()?))
+}
+
+/// [`object_codepage`] of properties about to be written: the writer files
+/// a row's 8-bit strings in the code page a reader will read them in.
+pub fn codepage_of_props(props: &[(pstkit_ltp::PropTag, PropValue)]) -> Option<u32> {
+    codepage_named_by(|id| {
+        props
+            .iter()
+            .find(|(t, _)| t.id() == id)
+            .and_then(|(_, v)| positive(v))
+    })
+}
+
+/// The one rule: PidTagMessageCodepage (1200 excepted: seen on files whose
+/// 8-bit strings are ASCII), else PidTagInternetCodepage, else the ANSI
+/// code page of PidTagMessageLocaleId.
+fn codepage_named_by(int: impl Fn(pstkit_ltp::PropId) -> Option<u32>) -> Option<u32> {
+    if let Some(cp) = int(pid::MESSAGE_CODEPAGE).filter(|&c| c != 1200) {
         return Some(storage_codepage(cp).unwrap_or(cp));
     }
-    if let Some(cp) = int(pc, pid::INTERNET_CODEPAGE).and_then(storage_codepage) {
+    if let Some(cp) = int(pid::INTERNET_CODEPAGE).and_then(storage_codepage) {
         return Some(cp);
     }
-    int(pc, pid::MESSAGE_LOCALE_ID).map(ansi_codepage_of_lcid)
+    int(pid::MESSAGE_LOCALE_ID).map(ansi_codepage_of_lcid)
 }
 
 #[cfg(test)]

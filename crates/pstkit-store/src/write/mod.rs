@@ -144,7 +144,10 @@ pub struct StandardFolders {
 }
 
 /// A written node: its data block and its subnode tree.
-type Written = (Bid, Bid, Vec<(PropTag, PropValue)>);
+/// A message or attachment as written: data block, subnode tree, the
+/// properties as written (for table rows), and its size on disk (the
+/// decoded bytes of its node and of every subnode below it).
+type Written = (Bid, Bid, Vec<(PropTag, PropValue)>, u64);
 /// Subnode entries a node needs: (subnode, data, its own subnodes).
 type SubnodeEntries = Vec<(Nid, Bid, Bid)>;
 
@@ -238,6 +241,9 @@ pub struct PstWriter {
     tmp: TempFile,
     dest: PathBuf,
     items: u64,
+    /// Decoded bytes of node data written so far: a message's size on disk
+    /// is the growth of this across its writing.
+    written_size: u64,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
@@ -293,6 +299,7 @@ impl PstWriter {
             tmp,
             dest,
             items: 0,
+            written_size: 0,
         };
         w.folders.insert(
             Nid::ROOT_FOLDER,
@@ -394,7 +401,7 @@ impl PstWriter {
 
     fn add_item(&mut self, folder: Nid, m: &NewMessage, assoc: bool) -> Result<Nid> {
         let nid = self.new_item_nid(folder, assoc)?;
-        let (data, sub, props) = self.write_message(m, nid)?;
+        let (data, sub, props, _) = self.write_message(m, nid)?;
         self.ndb().add_node(nid, data, sub, folder);
         self.push_row(folder, nid, props, assoc);
         Ok(nid)
@@ -415,17 +422,8 @@ impl PstWriter {
     /// Adds an item's row to its folder's contents (or associated) table.
     fn push_row(&mut self, folder: Nid, nid: Nid, props: Vec<(PropTag, PropValue)>, assoc: bool) {
         let columns = row_columns(assoc);
-        let codepage = props
-            .iter()
-            .find_map(|(t, v)| match (t.id(), v) {
-                (pid::MESSAGE_CODEPAGE | pid::INTERNET_CODEPAGE, PropValue::Int32(cp))
-                    if *cp > 0 =>
-                {
-                    Some(*cp as u32)
-                }
-                _ => None,
-            })
-            .unwrap_or(crate::DEFAULT_CODEPAGE);
+        let codepage =
+            crate::codepage::codepage_of_props(&props).unwrap_or(crate::DEFAULT_CODEPAGE);
         let row = table_row(props, columns, codepage);
         let read = row.iter().any(|(t, v)| {
             t.id() == pid::MESSAGE_FLAGS && matches!(v, PropValue::Int32(f) if f & 1 != 0)
@@ -556,6 +554,7 @@ impl PstWriter {
     /// Writes a node's heap pages and large values; returns its data block and
     /// the subnode entries its values need.
     fn write_node_data(&mut self, d: NodeData) -> Result<(Bid, SubnodeEntries)> {
+        self.written_size += node_data_size(&d);
         let ndb = self.ndb();
         let data = ndb.add_chunks(&d.pages)?;
         let mut subs = Vec::with_capacity(d.subnodes.len() + d.subnode_blocks.len());
@@ -668,6 +667,8 @@ impl PstWriter {
             cells.push((pid::tags::ROWID, PropValue::Int32(i as i32)));
             rt.add_row(i as u32, &cells);
         }
+        // Everything written from here on is this message's, on disk.
+        let size_before = self.written_size;
         let (rt_data, rt_sub) = self.write_table(rt)?;
         subs.push((Nid::RECIPIENT_TABLE, rt_data, rt_sub));
         // Attachments.
@@ -675,30 +676,33 @@ impl PstWriter {
             let mut at = TcBuilder::new(self.variant, templates::ATTACHMENTS);
             for (i, a) in m.attachments.iter().enumerate() {
                 let anid = Nid::new(NidType::Attachment, 0x400 + i as u32 + 1);
-                let (adata, asub, aprops) = self.write_attachment(a, i, depth)?;
+                let (adata, asub, aprops, _) = self.write_attachment(a, i, depth)?;
                 subs.push((anid, adata, asub));
                 at.add_row(anid.0, &aprops);
             }
             let (at_data, at_sub) = self.write_table(at)?;
             subs.push((Nid::ATTACHMENT_TABLE, at_data, at_sub));
         }
-        // The message's own properties; a size when the source gave none.
-        if !has(&props, pid::MESSAGE_SIZE) {
-            let approx: usize = props.iter().map(|(_, v)| approx_size(v)).sum::<usize>()
-                + m.attachments.iter().map(attachment_size).sum::<usize>();
-            props.push((
-                pid::tags::MESSAGE_SIZE,
-                PropValue::Int32(approx.min(i32::MAX as usize) as i32),
-            ));
-        }
+        // The message's own properties. PidTagMessageSize is the size on
+        // disk of the message node and all its subnodes, as Outlook 2007 SP2
+        // and later record it (docs/check-rules.md, rule message-size): the
+        // source's value described the source's layout, so it is replaced.
+        // The value is inline, so the context's size does not depend on it.
+        props.retain(|p| p.0.id() != pid::MESSAGE_SIZE);
         let mut pc = PcBuilder::new(self.variant);
         for (t, v) in &props {
             pc.set(*t, v.clone());
         }
+        pc.set(pid::tags::MESSAGE_SIZE, PropValue::Int32(0));
+        let own = node_data_size(&pc.clone().finish());
+        let size = self.written_size - size_before + own;
+        let size_value = PropValue::Int32(size.min(i32::MAX as u64) as i32);
+        pc.set(pid::tags::MESSAGE_SIZE, size_value.clone());
+        props.push((pid::tags::MESSAGE_SIZE, size_value));
         let (data, pc_subs) = self.write_node_data(pc.finish())?;
         subs.extend(pc_subs);
         let sub = self.subnode_tree(subs)?;
-        Ok((data, sub, props))
+        Ok((data, sub, props, size))
     }
 
     fn write_attachment(
@@ -714,6 +718,7 @@ impl PstWriter {
             .cloned()
             .collect();
         let has = |props: &[(PropTag, PropValue)], id: PropId| props.iter().any(|p| p.0.id() == id);
+        let size_before = self.written_size;
         let mut subs = Vec::new();
         let mut external = Vec::new();
         let method = match &a.content {
@@ -728,9 +733,10 @@ impl PstWriter {
             AttachContent::Message(msg) => {
                 // The embedded message lives in the attachment's own subnodes.
                 let enid = Nid::new(NidType::NormalMessage, 0x400 + index as u32 + 1);
-                let (edata, esub, _) = self.write_message_at(msg, enid, depth + 1)?;
+                let (edata, esub, _, esize) = self.write_message_at(msg, enid, depth + 1)?;
                 subs.push((enid, edata, esub));
-                let size = u32::try_from(attachment_size(a)).unwrap_or(u32::MAX);
+                // ulSize is the embedded message's PidTagMessageSize.
+                let size = u32::try_from(esize).unwrap_or(u32::MAX);
                 props.push((
                     PropTag::new(pid::ATTACH_DATA_BINARY, PropType::Object),
                     PropValue::Object { nid: enid, size },
@@ -757,12 +763,14 @@ impl PstWriter {
                     _ => ndb.add_tree(&leaves)?,
                 };
                 subs.push((snid, bid, Bid(0)));
+                self.written_size += stream.blocks.iter().map(|b| u64::from(b.2)).sum::<u64>();
                 external.push((pid::tags::ATTACH_DATA_BINARY, snid));
                 Some(1)
             }
             AttachContent::Object(bytes) => {
                 let onid = Nid::new(NidType::Ltp, 0x7000 + index as u32 + 1);
                 let bid = self.ndb().add_stream(bytes)?;
+                self.written_size += bytes.len() as u64;
                 subs.push((onid, bid, Bid(0)));
                 let size = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
                 props.push((
@@ -781,13 +789,19 @@ impl PstWriter {
         if !has(&props, pid::RENDERING_POSITION) {
             props.push((pid::tags::RENDERING_POSITION, PropValue::Int32(-1)));
         }
-        if !has(&props, pid::ATTACH_SIZE) {
-            let size = attachment_size(a) + 200;
-            props.push((
-                pid::tags::ATTACH_SIZE,
-                PropValue::Int32(size.min(i32::MAX as usize) as i32),
-            ));
-        }
+        // PidTagAttachSize: the sizes of all the attachment's values, its
+        // data and itself included, as in every real sample (rule
+        // attach-size in docs/check-rules.md).
+        props.retain(|p| p.0.id() != pid::ATTACH_SIZE);
+        let external_size: u64 = match &a.content {
+            AttachContent::Stored(s) => s.blocks.iter().map(|b| u64::from(b.2)).sum(),
+            _ => 0,
+        };
+        let size = props.iter().map(|(_, v)| value_size(v)).sum::<u64>() + 4 + external_size;
+        props.push((
+            pid::tags::ATTACH_SIZE,
+            PropValue::Int32(size.min(i32::MAX as u64) as i32),
+        ));
         let mut pc = PcBuilder::new(self.variant);
         for (t, v) in &props {
             pc.set(*t, v.clone());
@@ -799,7 +813,7 @@ impl PstWriter {
         subs.extend(pc_subs);
         let sub = self.subnode_tree(subs)?;
         let row = table_row(props, templates::ATTACHMENTS, crate::DEFAULT_CODEPAGE);
-        Ok((data, sub, row))
+        Ok((data, sub, row, self.written_size - size_before))
     }
 
     fn entry_id(&self, nid: Nid) -> Vec<u8> {
@@ -1099,27 +1113,28 @@ pub fn mark_subject(subject: &str) -> String {
 /// The "SPAM Search Folder 2" every Outlook store has.
 const SPAM_SEARCH_FOLDER: Nid = Nid(0x2223);
 
-fn approx_size(v: &PropValue) -> usize {
-    match v {
-        PropValue::String(s) => s.len() * 2,
-        PropValue::String8(s) => s.bytes().len(),
-        PropValue::Binary(b) => b.len(),
-        PropValue::Unknown { bytes, .. } => bytes.len(),
-        _ => 8,
-    }
+/// The decoded bytes a node's data and its values' subnodes hold.
+fn node_data_size(d: &NodeData) -> u64 {
+    let pages: usize = d.pages.iter().map(Vec::len).sum();
+    let subnodes: usize = d.subnodes.iter().map(|(_, b)| b.len()).sum();
+    let blocks: usize = d
+        .subnode_blocks
+        .iter()
+        .flat_map(|(_, b)| b.iter().map(Vec::len))
+        .sum();
+    (pages + subnodes + blocks) as u64
 }
 
-fn attachment_size(a: &NewAttachment) -> usize {
-    let content = match &a.content {
-        AttachContent::None => 0,
-        AttachContent::Data(d) | AttachContent::Object(d) => d.len(),
-        AttachContent::Stored(s) => s.blocks.iter().map(|b| usize::from(b.2)).sum(),
-        AttachContent::Message(m) => {
-            m.props.iter().map(|(_, v)| approx_size(v)).sum::<usize>()
-                + m.attachments.iter().map(attachment_size).sum::<usize>()
-        }
-    };
-    content + a.props.iter().map(|(_, v)| approx_size(v)).sum::<usize>()
+/// A value's size as PidTagAttachSize counts it: fixed types their width,
+/// others their stored bytes, an embedded object its `ulSize`.
+fn value_size(v: &PropValue) -> u64 {
+    match v {
+        PropValue::Object { size, .. } => u64::from(*size),
+        v => match v.prop_type().fixed_size() {
+            Some(n) => n as u64,
+            None => pstkit_ltp::write::encode_value(v).len() as u64,
+        },
+    }
 }
 
 /// Re-reads a written file: every page and block checks clean and every
