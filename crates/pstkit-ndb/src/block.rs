@@ -13,6 +13,16 @@ use crate::page::compute_sig;
 use crate::{Bid, CryptMethod, Format, Nid, Variant};
 
 /// A decoded block trailer.
+///
+/// The 4K trailer is 24 bytes: the Unicode fields, then a u16 at 16, the
+/// inflated size (u16) at 18 and a u32 at 20. Outlook's one block on record
+/// (`fixtures/real-4k-pages/block_raw.raw`, uncompressed and unencoded) has
+/// 2 at 16 and 0 at 20. No reference says what the u16 at 16 means or when
+/// it changes: libpff names it `unknown1` (`libpff/pff_block.h`) and only
+/// prints it, XstReader `unknown1`, artemis `_unknown`, pstreader reads
+/// bytes 16-23 as unused, and [MS-PST] does not cover the 4K format. So the
+/// reader ignores it, and the writer leaves it 0 rather than guess a value
+/// for compressed, encoded or internal blocks from a single sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockTrailer {
     /// Stored bytes.
