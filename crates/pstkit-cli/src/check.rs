@@ -91,6 +91,27 @@ fn ndb_finding_line(f: &NdbFinding) -> String {
     )
 }
 
+/// Every finding of the deep check on `file`, NDB damage included: one
+/// line of text and one JSON object each (what `repair` reports it fixed).
+pub fn all_findings(file: &NdbFile) -> Vec<(String, serde_json::Value)> {
+    let r = check(file.ndb());
+    let d = deep_check(file);
+    r.problems
+        .iter()
+        .map(|p| (format!("error: [ndb-damage] {p}"), damage_json(p)))
+        .chain(
+            r.findings
+                .iter()
+                .map(|f| (ndb_finding_line(f), ndb_finding_json(f))),
+        )
+        .chain(
+            d.findings
+                .iter()
+                .map(|f| (finding_line(f), finding_json(f))),
+        )
+        .collect()
+}
+
 /// Checks a file; one line per problem, exit 0 only when clean.
 pub fn run(path: &Path, deep: bool, as_json: bool) -> Result<u8, NdbError> {
     let file = match NdbFile::open_lenient(path) {

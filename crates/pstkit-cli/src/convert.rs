@@ -40,6 +40,10 @@ pub struct ConvertArgs {
     pub four_k: bool,
     /// Whether an existing destination may be replaced (`--force`).
     pub replace: pstkit_copy::Replace,
+    /// `repair`: salvage and rebuild every item, report each finding of the
+    /// source's deep check as a change, and publish the copy only when it
+    /// has no finding at all.
+    pub repair: bool,
 }
 
 /// The binding an OST output needs, from --server/--mailbox/--profile.
@@ -145,6 +149,13 @@ fn copy(
             a.src.display()
         );
     }
+    // What a repair changes: every finding of the source, each of which the
+    // rebuilt copy no longer has (its own audit holds it to none).
+    let changes = if a.repair {
+        crate::check::all_findings(file)
+    } else {
+        Vec::new()
+    };
     let opts = {
         let mut o = ConvertOptions::default();
         o.writer = {
@@ -158,6 +169,7 @@ fn copy(
             o.crypt = a.crypt;
             o.display_name = String::new();
             o.replace = a.replace;
+            o.audit = a.repair;
             o
         };
         o.binding = binding;
@@ -262,6 +274,11 @@ fn copy(
             "name_map_error": store.name_map_error().map(crate::check::error_json),
             "store_error": store_error.as_ref().map(crate::check::error_json),
         });
+        let mut v = v;
+        if a.repair {
+            v["changes"] = changes.iter().map(|(_, j)| j.clone()).collect();
+            v["output_findings"] = 0.into();
+        }
         println!("{v}");
     } else {
         eprintln!(
@@ -285,6 +302,17 @@ fn copy(
             summary.skipped.len(),
             summary.partial.len()
         );
+        if a.repair {
+            for (line, _) in &changes {
+                eprintln!("fixed: {line}");
+            }
+            eprintln!(
+                "repair: {} findings of the deep check in {}, none in {} (checked before it was published)",
+                changes.len(),
+                a.src.display(),
+                summary.path.display()
+            );
+        }
         for (folder, t) in loss_by_folder(&summary) {
             eprintln!(
                 "lost in {folder:?}: {} items, {} folders, {} tables; {} items copied in part",

@@ -150,6 +150,41 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write a repaired copy: every item salvaged and rebuilt, tables,
+    /// counts, sizes and maps recomputed, orphaned items put back; each
+    /// finding of the source's deep check is reported as a change, and the
+    /// copy is published only when its own deep check finds nothing.
+    Repair {
+        /// The damaged file (never modified).
+        src: PathBuf,
+        /// The repaired file (written atomically, after the checks).
+        dst: PathBuf,
+        /// Output kind: pst or ost (default: from DST's extension).
+        #[arg(long)]
+        to: Option<String>,
+        /// For an OST output: the Exchange server it is bound to.
+        #[arg(long)]
+        server: Option<String>,
+        /// For an OST output: the mailbox it is bound to.
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// For an OST output: the Outlook profile it is bound to.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Block encoding of the output: none, compressible or high.
+        #[arg(long, default_value = "compressible")]
+        encoding: String,
+        /// Write the Outlook 2013 4K-page OST variant.
+        #[arg(long = "4k")]
+        four_k: bool,
+        /// Replace an existing destination (a regular file only; never
+        /// through a link).
+        #[arg(long)]
+        force: bool,
+    },
     /// Show, verify or set the mailbox an OST is bound to.
     Binding {
         #[command(subcommand)]
@@ -322,6 +357,35 @@ fn main() -> ExitCode {
                 crypt,
                 four_k,
                 replace: replace(force),
+                repair: false,
+            })
+        }),
+        Command::Repair {
+            src,
+            dst,
+            to,
+            server,
+            mailbox,
+            profile,
+            json,
+            encoding,
+            four_k,
+            force,
+        } => parse_crypt(&encoding).and_then(|crypt| {
+            convert::run(&convert::ConvertArgs {
+                src,
+                dst,
+                to,
+                server,
+                mailbox,
+                profile,
+                salvage: true,
+                rebuild: true,
+                json,
+                crypt,
+                four_k,
+                replace: replace(force),
+                repair: true,
             })
         }),
         Command::Binding { action } => match action {
