@@ -485,3 +485,113 @@ pub fn readpst_output(class: &str) -> Option<&'static str> {
         None
     }
 }
+
+// ---------------------------------------------------------------------------
+// Item counts, for damaged files and their copies
+
+/// How long a reader may take on one file before it counts as hung.
+pub const READER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs `program` with `args` under `timeout(1)`; `None` when it ran out
+/// of time.
+pub fn run_limited(program: &str, args: &[&std::ffi::OsStr]) -> Option<std::process::Output> {
+    let out = Command::new("timeout")
+        .arg(READER_TIMEOUT.as_secs().to_string())
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("run timeout(1)");
+    (out.status.code() != Some(124)).then_some(out)
+}
+
+/// The items `readpst -j 0 -e -D -b -q` writes for `file`, one file each
+/// (`.eml` for mail, `.vcf` for contacts, `.ics` for calendar, tasks and
+/// journal). What it wrote before failing on a damaged file counts.
+pub fn readpst_items(file: &Path, dir: &Path) -> usize {
+    std::fs::create_dir_all(dir).unwrap();
+    let args: Vec<&std::ffi::OsStr> = ["-j", "0", "-e", "-D", "-b", "-q", "-o"]
+        .iter()
+        .map(|a| a.as_ref())
+        .chain([dir.as_os_str(), file.as_os_str()])
+        .collect();
+    let _ = run_limited("readpst", &args);
+    let n = count_with_extension(dir, &["eml", "vcf", "ics"]);
+    let _ = std::fs::remove_dir_all(dir);
+    n
+}
+
+/// An item directory of `pffexport`: `Message00001`, `Contact00002`,
+/// `Appointment00003`, … (not `FolderNNNNN` nor an attachment's
+/// `AttachmentNNNNN`).
+pub fn is_pff_item(name: &str) -> bool {
+    let b = name.as_bytes();
+    let digits = b.len().saturating_sub(5);
+    b.len() > 5
+        && b[digits..].iter().all(|c| c.is_ascii_digit())
+        && b[..digits].iter().all(|c| c.is_ascii_alphabetic())
+        && !name.starts_with("Folder")
+        && !name.starts_with("Attachment")
+}
+
+/// The item directories under `dir`, not looking into items (an embedded
+/// message is part of its item).
+pub fn count_pff_items(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut n = 0;
+    for e in entries.flatten() {
+        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        if is_pff_item(&name) {
+            n += 1;
+        } else {
+            n += count_pff_items(&e.path());
+        }
+    }
+    n
+}
+
+/// What `pffexport -q -m all -f text -t BASE FILE` exports: the items of
+/// the folder tree and the orphans (`BASE.export`, `BASE.orphans`), and
+/// those it recovered by scanning (`BASE.recovered`), counted apart. What
+/// it wrote before failing counts.
+pub fn pff_items(file: &Path, base: &Path) -> (usize, usize) {
+    let args: Vec<&std::ffi::OsStr> = ["-q", "-m", "all", "-f", "text", "-t"]
+        .iter()
+        .map(|a| a.as_ref())
+        .chain([base.as_os_str(), file.as_os_str()])
+        .collect();
+    let _ = run_limited("pffexport", &args);
+    let dir = |suffix: &str| {
+        let mut p = base.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    let live = count_pff_items(&dir(".export")) + count_pff_items(&dir(".orphans"));
+    let recovered = count_pff_items(&dir(".recovered"));
+    for s in [".export", ".orphans", ".recovered"] {
+        let _ = std::fs::remove_dir_all(dir(s));
+    }
+    (live, recovered)
+}
+
+
+/// Files below `dir` whose extension is one of `exts`.
+fn count_with_extension(dir: &Path, exts: &[&str]) -> usize {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                count_with_extension(&p, exts)
+            } else {
+                usize::from(p.extension().is_some_and(|x| exts.iter().any(|e| x == *e)))
+            }
+        })
+        .sum()
+}

@@ -413,3 +413,40 @@ pub fn hits(ranges: &[(u64, u64)], at: u64, len: u64) -> bool {
 
 /// Keeps the compiler from flagging the imports only some users need.
 pub fn _unused(_: Bid) {}
+
+/// Writes `bytes` at file offset `at`, inside a block, and seals that block
+/// again: the change reaches the parsers above the block layer.
+pub fn patch_sealed(data: &mut [u8], at: usize, bytes: &[u8]) {
+    let (f, e) = {
+        let file = super::ndb::NdbFile::new(&data[..]).unwrap();
+        let ndb = file.ndb();
+        let e = ndb
+            .blocks()
+            .map(|e| e.unwrap())
+            .find(|e| {
+                let (from, to) = (e.bref.ib.0 as usize, e.bref.ib.0 as usize + usize::from(e.cb));
+                from <= at && at + bytes.len() <= to
+            })
+            .expect("the offset lies inside a block");
+        (ndb.format(), e)
+    };
+    data[at..at + bytes.len()].copy_from_slice(bytes);
+    fix_block_crc(data, f, &e);
+}
+
+/// Edits node `nid`'s NBT leaf entry and seals its page again. The caller
+/// keeps the leaf's keys in order.
+pub fn patch_nbt_entry(data: &mut [u8], nid: u32, edit: impl FnOnce(&mut NbtEntry)) {
+    let h = Header::parse(data).unwrap();
+    let f = h.format;
+    let (bref, i) = nbt_leaves(data, f, h.root.nbt)
+        .into_iter()
+        .find_map(|(bref, nids)| Some((bref, nids.iter().position(|&n| n == nid)?)))
+        .expect("the node is in the NBT");
+    let size = NbtEntry::size(f);
+    let at = bref.ib.0 as usize + i * size;
+    let mut e = NbtEntry::parse(&data[at..at + size], f);
+    edit(&mut e);
+    e.write(&mut data[at..at + size], f);
+    reseal(data, f, PageType::Nbt, bref);
+}
