@@ -22,7 +22,8 @@ use crate::{BRef, Bid, CryptMethod, FileKind, Format, Ib, Nid, NidType, Variant}
 
 /// Encodes a block: encodes (and, for 4K files when it pays, compresses)
 /// `plain`, then appends padding and the trailer. Returns the on-disk bytes
-/// and the BBT entry (with one reference).
+/// and the BBT entry, whose `cRef` of 2 is the BBT's own reference and one
+/// other ([MS-PST] 2.2.2.7.7.3.1).
 pub fn encode_block(
     f: Format,
     crypt: CryptMethod,
@@ -116,6 +117,10 @@ pub struct HeaderFields {
     /// BBT root.
     pub bbt: BRef,
 }
+
+/// Node indices below this are fixed ids no counter hands out; every
+/// counter of a blank file starts at least here.
+pub const FIRST_COUNTED_INDEX: u32 = 0x400;
 
 /// The initial `rgnid` of a blank file ([MS-PST] 2.2.2.6).
 pub fn initial_nid_counters() -> [u32; 32] {
@@ -258,6 +263,11 @@ pub fn build_btree<E: LeafEntry>(
 /// Appends a file front to back: blocks are written as they are added, and
 /// the B-trees, allocation maps and header by [`NdbWriter::finish`]. Memory
 /// holds one B-tree entry per block and node, never the bytes of the data.
+///
+/// Each block's `cRef` is counted as the file refers to it: 1 for the BBT's
+/// own reference, plus one per node (`bidData`, `bidSub`), data tree slot
+/// and subnode tree slot naming it, as Outlook counts. A block shared by
+/// several nodes needs nothing more than being named by each.
 ///
 /// Each allocation-map page is written as soon as the writer leaves its span,
 /// so the maps cost no memory either.
@@ -486,6 +496,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         trailer.sig = compute_sig(ib, bid);
         trailer.write(&mut bytes[t..], self.format);
         e.bref.ib = ib;
+        e.refs = 1;
         self.out.write_all(&bytes).map_err(NdbError::Write)?;
         self.pos += bytes.len() as u64;
         self.blocks.push(e);
@@ -522,7 +533,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         self.blocks.push(BbtEntry {
             bref: BRef { bid, ib },
             cb: stored.len() as u16,
-            refs: 2,
+            refs: 1,
             inflated: if f.has_compression() {
                 inflated
             } else {
@@ -621,6 +632,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         LE::write_u32(&mut b[4..], total as u32);
         for (i, (bid, _)) in children.iter().enumerate() {
             write_id(&mut b[8 + i * w..], w, bid.0);
+            self.refer(*bid);
         }
         self.put_block(&b, true)
     }
@@ -642,6 +654,13 @@ impl<W: Write + Seek> NdbWriter<W> {
                 write_id(&mut b[s..], w, u64::from(nid.0));
                 write_id(&mut b[s + w..], w, data.0);
                 write_id(&mut b[s + 2 * w..], w, sub.0);
+                self.refer(*data);
+                self.refer(*sub);
+                // Local to the node, but Outlook draws subnode ids from the
+                // header's counters too: keep them at or above every one.
+                if nid.index() >= FIRST_COUNTED_INDEX {
+                    self.reserve_nid(*nid);
+                }
             }
             leaves.push((chunk[0].0, self.put_block(&b, true)?));
         }
@@ -656,6 +675,7 @@ impl<W: Write + Seek> NdbWriter<W> {
             let s = hs + i * 2 * w;
             write_id(&mut b[s..], w, u64::from(nid.0));
             write_id(&mut b[s + w..], w, bid.0);
+            self.refer(*bid);
         }
         self.put_block(&b, true)
     }
@@ -673,9 +693,15 @@ impl<W: Write + Seek> NdbWriter<W> {
         *slot = (*slot).max(nid.index());
     }
 
-    /// Counts one more reference to a block shared by several nodes.
-    pub fn add_ref(&mut self, bid: Bid) {
-        if let Some(e) = self.blocks.iter_mut().rev().find(|e| e.bref.bid == bid) {
+    /// Counts one reference to a block written here. Blocks are recorded in
+    /// id order (ids only grow), so the entry is found by bisection.
+    fn refer(&mut self, bid: Bid) {
+        if bid.is_none() {
+            return;
+        }
+        let key = bid.key();
+        if let Ok(i) = self.blocks.binary_search_by_key(&key, |e| e.bref.bid.key()) {
+            let e = &mut self.blocks[i];
             e.refs = e.refs.saturating_add(1);
         }
     }
@@ -709,6 +735,12 @@ impl<W: Write + Seek> NdbWriter<W> {
         let mut nodes = std::mem::take(&mut self.nodes);
         nodes.sort_by_key(|n| n.nid);
         nodes.dedup_by_key(|n| n.nid);
+        // Counted here, not as nodes are added: a node added twice is
+        // written once.
+        for n in &nodes {
+            self.refer(n.data);
+            self.refer(n.sub);
+        }
         let mut blocks = std::mem::take(&mut self.blocks);
         blocks.sort_by_key(|b| b.bref.bid);
         let mut failed = None;
