@@ -6,14 +6,39 @@
 //! tree is reported instead of walked again, and a page both B-trees reach
 //! is reported once both walks are done: a crafted file cannot make it loop
 //! or explode.
+//!
+//! Besides damage it lists [`Finding`]s, values that read but disagree with
+//! the rest of the file:
+//!
+//! - `bbt-refcount`: a BBT entry's `cRef` is 1 (the BBT's own reference) plus
+//!   every reference to the block: NBT `bidData`/`bidSub`, XBLOCK/XXBLOCK
+//!   slots, SIBLOCK children, SLENTRY `bidData`/`bidSub` ([MS-PST]
+//!   2.2.2.7.7.3.1: a block whose count reaches 1 is free). Every block of
+//!   every Outlook-made sample PST holds exactly this. A count too low is an
+//!   error: dropping one reference would free a block still in use. A count
+//!   too high (seen in the two sample OSTs) or a count below 1 on a block
+//!   nothing references only leaks space: a warning.
+//! - `header-next-ids`: `bidNextB` lies above every block id (without its two
+//!   flag bits), `bidNextP` above every B-tree page id, and `rgnid[t]` at or
+//!   above every node index of type `t` in the NBT (it holds the last index
+//!   handed out, as every sample shows). Indices below 0x400 are the fixed
+//!   ids no counter hands out. An id the counters would hand out again is an
+//!   error. Subnode ids are local to their node ([MS-PST] 2.2.2.7.6), but
+//!   Outlook draws those from 0x400 up from the same counters (every sample
+//!   keeps them at or below `rgnid`): one above is a note.
+//!
+//! Memory for the findings: one `u64` per block reference (8 bytes, up to 16
+//! with the vector's spare capacity; about one reference per block), sorted
+//! once and searched per BBT entry, and 2 x 32 counters; no map per block.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::amap::{map_bits_at, span_maps, AMAP_SPAN, FIRST_AMAP};
-use crate::block::{parse_subnode_block, parse_xblock, trailer_of};
+use crate::block::{parse_subnode_block, parse_xblock, si_entry, trailer_of, xblock_bid};
 use crate::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
 use crate::error::{Corruption, NdbError, Problem, Structure};
 use crate::page::{read_page, PageType};
+use crate::write::FIRST_COUNTED_INDEX;
 use crate::{BRef, Bid, Ib, Ndb, Nid, Variant};
 
 /// How much a consistency finding matters.
@@ -218,7 +243,7 @@ fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
     } else {
         (check_node_half(ndb), check_block_half(ndb))
     };
-    let (nodes, nbt_pages) = nodes;
+    let (nodes, nbt_pages, mut refs) = nodes;
     let (mut blocks, bbt_pages) = blocks;
     // A page both trees reach: the second tree to reach it is the damaged
     // one (as a walk of the node tree, then the block tree, meets it).
@@ -261,7 +286,187 @@ fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
     r.merge(blocks.walk);
     r.merge(nodes.trees);
     r.merge(blocks.maps);
+    let max_bid = check_refcounts(ndb, std::mem::take(&mut refs.blocks), &mut r.findings);
+    let max_page = nbt_pages.values().chain(bbt_pages.values()).max().copied();
+    check_next_ids(ndb, &refs, max_bid, max_page, &mut r.findings);
     r
+}
+
+/// What the node half gathers for the findings.
+#[derive(Default)]
+struct Refs {
+    /// Block keys, one per reference.
+    blocks: Vec<u64>,
+    /// Highest node index from 0x400 up per NID type, of NBT nodes.
+    top: [Option<Nid>; 32],
+    /// The same for subnodes.
+    sub: [Option<Nid>; 32],
+}
+
+impl Refs {
+    fn block(&mut self, bid: Bid) {
+        if !bid.is_none() {
+            self.blocks.push(bid.key().0);
+        }
+    }
+
+    fn nid(slots: &mut [Option<Nid>; 32], nid: Nid) {
+        if nid.index() < FIRST_COUNTED_INDEX {
+            return;
+        }
+        let slot = &mut slots[usize::from(nid.kind().bits())];
+        if slot.is_none_or(|n| n.index() < nid.index()) {
+            *slot = Some(nid);
+        }
+    }
+}
+
+/// Counts the references an XBLOCK or XXBLOCK holds. Its damage was reported
+/// by the data tree's resolution already, so what does not read is skipped.
+fn count_tree_refs(ndb: Ndb<'_>, root: Bid, seen: &mut HashSet<u64>, refs: &mut Refs) {
+    let f = ndb.format();
+    let mut stack = vec![root];
+    while let Some(bid) = stack.pop() {
+        if !bid.is_internal() {
+            continue;
+        }
+        let Ok(b) = ndb.read_block(bid) else { continue };
+        let Ok(h) = parse_xblock(&b, f) else { continue };
+        for i in 0..h.count {
+            let child = xblock_bid(&b, f, i);
+            refs.block(child);
+            // An XBLOCK's own slots are references once, however many
+            // XXBLOCKs name it.
+            if h.level == 2 && seen.insert(child.key().0) {
+                stack.push(child);
+            }
+        }
+    }
+}
+
+/// Compares each BBT entry's `cRef` with the references counted, and returns
+/// the highest block key in the BBT.
+fn check_refcounts(ndb: Ndb<'_>, mut refs: Vec<u64>, out: &mut Vec<Finding>) -> Option<u64> {
+    refs.sort_unstable();
+    // A rebuilt index has no reference counts of the file's to compare.
+    let compare = !ndb.is_recovered();
+    let mut max = None;
+    for_each_bbt_leaf(ndb, |page_ib, e| {
+        let key = e.bref.bid.key().0;
+        max = max.max(Some(key));
+        if !compare {
+            return;
+        }
+        let n = refs.partition_point(|&k| k <= key) - refs.partition_point(|&k| k < key);
+        let expected = n as u64 + 1;
+        let found = u64::from(e.refs);
+        if found == expected {
+            return;
+        }
+        let severity = if found < expected && n > 0 {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        out.push(Finding {
+            rule: "bbt-refcount",
+            severity,
+            nid: 0,
+            bid: Some(e.bref.bid.0),
+            offset: Some(page_ib),
+            expected: format!("{expected} (1 + {n} references)"),
+            found: found.to_string(),
+        });
+    });
+    max
+}
+
+/// Calls `f` with each leaf entry of the BBT and the offset of its page.
+/// Damaged pages were reported by the walk already and are skipped.
+fn for_each_bbt_leaf(ndb: Ndb<'_>, mut f: impl FnMut(u64, BbtEntry)) {
+    let page_size = ndb.format().page_size as u64;
+    let mut stack = vec![(ndb.header().root.bbt, None)];
+    let mut seen = HashSet::new();
+    while let Some((bref, level)) = stack.pop() {
+        if !seen.insert(bref.ib.0) {
+            continue;
+        }
+        ndb.touch(bref.ib.0, page_size);
+        let Ok(page) = BtPage::read::<BbtEntry>(ndb.data(), ndb.format(), bref, level) else {
+            continue;
+        };
+        let n = page.info.count;
+        if page.info.level == 0 {
+            (0..n).for_each(|i| f(bref.ib.0, page.leaf::<BbtEntry>(i)));
+        } else {
+            let below = Some(page.info.level - 1);
+            stack.extend((0..n).rev().map(|i| (page.branch(i).child, below)));
+        }
+    }
+}
+
+/// The header's counters against the ids in use (`header-next-ids`).
+fn check_next_ids(
+    ndb: Ndb<'_>,
+    refs: &Refs,
+    max_bid: Option<u64>,
+    max_page: Option<u64>,
+    out: &mut Vec<Finding>,
+) {
+    let h = ndb.header();
+    let wide = ndb.format().id_size == 8;
+    // Offsets of bidNextB, bidNextP and rgnid[0] ([MS-PST] 2.2.2.6).
+    let (at_next_b, at_next_p, at_rgnid) = if wide { (516, 32, 44) } else { (24, 28, 36) };
+    let header = |bid, offset, expected, found| Finding {
+        rule: "header-next-ids",
+        severity: Severity::Error,
+        nid: 0,
+        bid,
+        offset: Some(offset),
+        expected,
+        found,
+    };
+    // Block ids step by 4: the two low bits are flags, not part of the count.
+    if let Some(max) = max_bid.filter(|&m| m >> 2 >= h.next_bid.0 >> 2) {
+        out.push(header(
+            Some(max),
+            at_next_b,
+            format!("bidNextB above 0x{max:X}, the highest block id in use"),
+            format!("0x{:X}", h.next_bid.0),
+        ));
+    }
+    if let Some(max) = max_page.filter(|&m| m >= h.next_page_bid.0) {
+        out.push(header(
+            Some(max),
+            at_next_p,
+            format!("bidNextP above 0x{max:X}, the highest B-tree page id in use"),
+            format!("0x{:X}", h.next_page_bid.0),
+        ));
+    }
+    for (slots, what, severity) in [
+        (&refs.top, "node", Severity::Error),
+        (&refs.sub, "subnode", Severity::Note),
+    ] {
+        for (t, nid) in slots.iter().enumerate() {
+            let Some(nid) = *nid else { continue };
+            let counter = h.nid_counters[t];
+            if nid.index() <= counter {
+                continue;
+            }
+            out.push(Finding {
+                rule: "header-next-ids",
+                severity,
+                nid: nid.0,
+                bid: None,
+                offset: Some(at_rgnid + 4 * t as u64),
+                expected: format!(
+                    "rgnid[0x{t:02X}] at least 0x{:X}, the highest {what} index of its type in use",
+                    nid.index()
+                ),
+                found: format!("0x{counter:X}"),
+            });
+        }
+    }
 }
 
 /// One half's findings, kept apart until they are merged in walk order.
@@ -273,7 +478,7 @@ struct Half {
 }
 
 /// The node tree's pages, then every node's data and subnode trees.
-fn check_node_half(ndb: Ndb<'_>) -> (Half, HashMap<u64, u64>) {
+fn check_node_half(ndb: Ndb<'_>) -> (Half, HashMap<u64, u64>, Refs) {
     let mut half = Half::default();
     let mut visited = HashMap::new();
     walk_tree::<NbtEntry>(
@@ -283,8 +488,9 @@ fn check_node_half(ndb: Ndb<'_>) -> (Half, HashMap<u64, u64>) {
         &mut visited,
         &mut |r, _: NbtEntry| r.nodes += 1,
     );
-    check_nodes(ndb, &mut half.trees);
-    (half, visited)
+    let mut refs = Refs::default();
+    check_nodes(ndb, &mut half.trees, &mut refs);
+    (half, visited, refs)
 }
 
 /// The block tree's pages and every block, then the allocation maps.
@@ -461,8 +667,9 @@ fn walk_tree<E: LeafEntry>(
     }
 }
 
-/// Resolves every node's data tree and subnode tree.
-fn check_nodes(ndb: Ndb<'_>, r: &mut CheckReport) {
+/// Resolves every node's data tree and subnode tree, counting the
+/// references to blocks and the highest node ids on the way.
+fn check_nodes(ndb: Ndb<'_>, r: &mut CheckReport, refs: &mut Refs) {
     let mut seen_trees = HashSet::new();
     let mut seen_subs = HashSet::new();
     for entry in ndb.nodes() {
@@ -471,18 +678,29 @@ fn check_nodes(ndb: Ndb<'_>, r: &mut CheckReport) {
             // Page errors were reported by the page walk already.
             Err(_) => continue,
         };
-        check_stream(ndb, e.nid, e.data, &mut seen_trees, r);
-        check_subnodes(ndb, e.sub, 0, &mut seen_trees, &mut seen_subs, r);
+        Refs::nid(&mut refs.top, e.nid);
+        refs.block(e.data);
+        refs.block(e.sub);
+        check_stream(ndb, e.nid, e.data, &mut seen_trees, r, refs);
+        check_subnodes(ndb, e.sub, 0, &mut seen_trees, &mut seen_subs, r, refs);
     }
 }
 
-fn check_stream(ndb: Ndb<'_>, nid: Nid, data: Bid, seen: &mut HashSet<u64>, r: &mut CheckReport) {
+fn check_stream(
+    ndb: Ndb<'_>,
+    nid: Nid,
+    data: Bid,
+    seen: &mut HashSet<u64>,
+    r: &mut CheckReport,
+    refs: &mut Refs,
+) {
     if data.is_none() || !seen.insert(data.key().0) {
         return;
     }
     if let Err(e) = ndb.data_tree(data) {
         r.add(with_node(e, nid));
     }
+    count_tree_refs(ndb, data, seen, refs);
 }
 
 fn with_node(e: NdbError, nid: Nid) -> NdbError {
@@ -503,6 +721,7 @@ fn check_subnodes(
     seen_trees: &mut HashSet<u64>,
     seen_subs: &mut HashSet<u64>,
     r: &mut CheckReport,
+    refs: &mut Refs,
 ) {
     if sub.is_none() || !seen_subs.insert(sub.key().0) {
         return;
@@ -514,6 +733,14 @@ fn check_subnodes(
             None,
             Problem::Invalid("subnode trees nested too deeply"),
         ));
+    }
+    // An SIBLOCK's slots are references too; `entries` below reads through
+    // them without saying which they are.
+    if let Ok(b) = ndb.read_block(sub) {
+        let f = ndb.format();
+        if let Some(h) = parse_subnode_block(&b, f).ok().filter(|h| h.level == 1) {
+            (0..h.count).for_each(|i| refs.block(si_entry(&b, f, i).1));
+        }
     }
     let entries = match ndb.subnode_tree(sub).entries() {
         Ok(e) => e,
@@ -534,8 +761,11 @@ fn check_subnodes(
             ));
         }
         prev = Some(e.nid.0);
-        check_stream(ndb, e.nid, e.data, seen_trees, r);
-        check_subnodes(ndb, e.sub, depth + 1, seen_trees, seen_subs, r);
+        Refs::nid(&mut refs.sub, e.nid);
+        refs.block(e.data);
+        refs.block(e.sub);
+        check_stream(ndb, e.nid, e.data, seen_trees, r, refs);
+        check_subnodes(ndb, e.sub, depth + 1, seen_trees, seen_subs, r, refs);
     }
 }
 
@@ -607,6 +837,7 @@ mod tests {
     fn same(a: &CheckReport, b: &CheckReport) {
         assert_eq!(a.problems, b.problems);
         assert_eq!(a.notes, b.notes);
+        assert_eq!(a.findings, b.findings);
         assert_eq!(
             (
                 a.dropped,

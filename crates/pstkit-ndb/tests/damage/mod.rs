@@ -450,3 +450,51 @@ pub fn patch_nbt_entry(data: &mut [u8], nid: u32, edit: impl FnOnce(&mut NbtEntr
     e.write(&mut data[at..at + size], f);
     reseal(data, f, PageType::Nbt, bref);
 }
+
+/// Sets the `cRef` of block `bid`'s BBT entry and seals its leaf page again,
+/// so that only the count is wrong; returns the page's offset.
+pub fn set_block_refs(data: &mut [u8], bid: Bid, refs: u16) -> u64 {
+    let h = Header::parse(data).unwrap();
+    let f = h.format;
+    for (bref, level) in tree_pages::<BbtEntry>(data, f, h.root.bbt) {
+        if level != 0 {
+            continue;
+        }
+        let p = BtPage::read::<BbtEntry>(data, f, bref, Some(0)).unwrap();
+        let Some(i) = (0..p.info.count).find(|&i| p.leaf::<BbtEntry>(i).bref.bid == bid) else {
+            continue;
+        };
+        let mut e = p.leaf::<BbtEntry>(i);
+        e.refs = refs;
+        let at = bref.ib.0 as usize + i * p.info.entry_size;
+        e.write(&mut data[at..], f);
+        reseal(data, f, PageType::Bbt, bref);
+        return bref.ib.0;
+    }
+    panic!("block {bid:?} is not in the BBT")
+}
+
+/// Sets the header's `bidNextB` and fixes the header CRCs, so that only the
+/// counter is wrong; returns the field's offset.
+pub fn set_next_bid(data: &mut [u8], next: u64) -> u64 {
+    let f = Header::parse(data).unwrap().format;
+    let at = if f.id_size == 4 {
+        data[24..28].copy_from_slice(&(next as u32).to_le_bytes());
+        24
+    } else {
+        data[516..524].copy_from_slice(&next.to_le_bytes());
+        516
+    };
+    fix_header_crc(data, f);
+    at
+}
+
+/// Sets the header's `rgnid[t]` and fixes the header CRCs; returns the
+/// field's offset.
+pub fn set_nid_counter(data: &mut [u8], t: usize, value: u32) -> u64 {
+    let f = Header::parse(data).unwrap().format;
+    let at = if f.id_size == 4 { 36 } else { 44 } + 4 * t;
+    data[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    fix_header_crc(data, f);
+    at as u64
+}
