@@ -169,12 +169,12 @@ fn copy(
             o.crypt = a.crypt;
             o.display_name = String::new();
             o.replace = a.replace;
-            o.audit = a.repair;
             o
         };
         o.binding = binding;
         o.salvage = a.salvage;
         o.rebuild = a.rebuild;
+        o.audit = a.repair;
         o.threads = None;
         o
     };

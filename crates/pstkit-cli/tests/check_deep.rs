@@ -59,8 +59,11 @@ fn deep_finds_what_the_node_database_check_cannot() {
     let deep = pstkit(&["check".as_ref(), "--deep".as_ref(), path.as_os_str()]);
     let text = String::from_utf8_lossy(&deep.stdout).into_owned();
     assert_eq!(deep.status.code(), Some(1), "{text}");
-    assert!(text.contains(&format!("item 0x{nid:X} in ")), "{text}");
-    assert!(text.contains("30 items decoded: 1 do not decode"), "{text}");
+    assert!(
+        text.contains(&format!("error: [item-decodes] node 0x{nid:X} in ")),
+        "{text}"
+    );
+    assert!(text.contains("30 items: 1 errors, 0 warnings"), "{text}");
 
     let json = pstkit(&[
         "check".as_ref(),
@@ -68,13 +71,23 @@ fn deep_finds_what_the_node_database_check_cannot() {
         "--json".as_ref(),
         path.as_os_str(),
     ]);
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(v["clean"], false);
-    assert_eq!(v["scope"], "ndb+items");
-    assert_eq!(v["items"]["problems"][0]["id"], nid);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (summary, findings) = lines.split_last().unwrap();
+    assert_eq!(summary["clean"], false);
+    assert_eq!(summary["scope"], "ndb+messaging");
+    assert_eq!(summary["errors"], 1);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["rule"], "item-decodes");
+    assert_eq!(findings[0]["severity"], "error");
+    assert_eq!(findings[0]["nid"], nid);
+    assert!(!findings[0]["path"].as_str().unwrap().is_empty());
 }
 
-/// No false alarms: every readable sample decodes whole.
+/// No false alarms: every readable sample Outlook wrote has no error (what
+/// each has above a note is listed in pstkit-store's `audit_real.rs`).
 #[test]
 fn every_readable_sample_passes_the_deep_check() {
     let samples: Vec<_> = real::all()
@@ -82,10 +95,11 @@ fn every_readable_sample_passes_the_deep_check() {
         .filter(|(n, _)| {
             (n.ends_with(".pst") || n.ends_with(".ost"))
                 && !n.contains("AddingBulkMessages")
+                && !ASPOSE_WRITTEN.iter().any(|a| n.contains(a))
                 && !n.contains("truncated-in-header")
         })
         .collect();
-    assert!(samples.len() >= real::min_count(18, 28));
+    assert!(samples.len() >= real::min_count(14, 24));
     for (name, path) in samples {
         let out = pstkit(&["check".as_ref(), "--deep".as_ref(), path.as_os_str()]);
         assert_eq!(
@@ -96,6 +110,14 @@ fn every_readable_sample_passes_the_deep_check() {
         );
     }
 }
+
+/// Samples Aspose.Email wrote, whose errors `audit_real.rs` lists.
+const ASPOSE_WRITTEN: &[&str] = &[
+    "PersonalStorage.pst",
+    "PersonalStorageFile1.pst",
+    "passwordprotectedPST.pst",
+    "MapiNoteToPST_out.pst",
+];
 
 /// The bundled mailbox with the heap of one message's own property context
 /// broken inside a block whose CRC is right again; the message's id.
@@ -242,8 +264,11 @@ fn an_unreadable_name_map_is_reported() {
     let deep = pstkit(&["check".as_ref(), "--deep".as_ref(), path.as_os_str()]);
     let text = String::from_utf8_lossy(&deep.stdout).into_owned();
     assert_eq!(deep.status.code(), Some(1), "{text}");
-    assert!(text.contains("node 0x61: named-property map: "), "{text}");
-    assert!(text.contains("30 items decoded"), "{text}");
+    assert!(
+        text.contains("error: [item-decodes] node 0x61: expected a named-property map that reads; found named-property map: "),
+        "{text}"
+    );
+    assert!(text.contains("30 items: 1 errors"), "{text}");
 
     let dst = dir.path().join("copy.pst");
     let out = pstkit(&[
@@ -259,4 +284,149 @@ fn an_unreadable_name_map_is_reported() {
     assert_eq!(v["items"], 30, "every item is still copied");
     assert_eq!(v["name_map_error"]["node"], 0x61, "{v}");
     assert!(v["moved_as_stored"] == false, "{v}");
+}
+
+/// `check --deep --json` of `path`: every finding, any severity.
+fn findings(path: &std::path::Path) -> Vec<String> {
+    let out = pstkit(&[
+        "check".as_ref(),
+        "--deep".as_ref(),
+        "--json".as_ref(),
+        path.as_os_str(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let summary: serde_json::Value = serde_json::from_str(&lines.pop().unwrap()).unwrap();
+    assert_eq!(summary["summary"], true);
+    lines
+}
+
+fn run_ok(args: &[&std::ffi::OsStr]) {
+    let out = pstkit(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every path that writes a file writes one with no finding of any
+/// severity: `gen` in every variant and encoding, `convert` (items moved
+/// as stored and rebuilt, to PST, OST and 4K OST) of every real sample,
+/// `import` of EML and mbox, `binding set`.
+#[test]
+fn every_file_pstkit_writes_has_no_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let mut written: Vec<std::path::PathBuf> = Vec::new();
+    for (name, extra) in [
+        ("gen.pst", vec![]),
+        ("gen-none.pst", vec!["--encoding", "none"]),
+        ("gen-high.pst", vec!["--encoding", "high"]),
+        ("gen.ost", vec!["--ost"]),
+        ("gen-4k.ost", vec!["--4k"]),
+        ("gen-4k-none.ost", vec!["--4k", "--encoding", "none"]),
+    ] {
+        let p = d.join(name);
+        let mut args = vec![os("gen"), os("--messages"), os("40")];
+        args.extend(extra.iter().map(|a| os(a)));
+        args.push(p.clone().into_os_string());
+        run_ok(&args.iter().map(|a| a.as_os_str()).collect::<Vec<_>>());
+        written.push(p);
+    }
+    let bound = ["--server", "ex.example.com", "--mailbox", "a@example.com"];
+    for (i, (name, src)) in real::all().into_iter().enumerate() {
+        if !(name.ends_with(".pst") || name.ends_with(".ost"))
+            || name.contains("AddingBulkMessages")
+            || name.contains("truncated-in-header")
+        {
+            continue;
+        }
+        let variants: Vec<(String, Vec<&str>)> = vec![
+            (format!("{i}.pst"), vec![]),
+            (format!("{i}-rebuilt.pst"), vec!["--rebuild"]),
+            (format!("{i}.ost"), bound.to_vec()),
+            (format!("{i}-4k.ost"), [&["--4k"][..], &bound[..]].concat()),
+        ];
+        for (out, extra) in variants {
+            let p = d.join(out);
+            let mut args = vec![os("convert"), src.clone().into_os_string()];
+            args.push(p.clone().into_os_string());
+            args.extend(extra.iter().map(|a| os(a)));
+            run_ok(&args.iter().map(|a| a.as_os_str()).collect::<Vec<_>>());
+            written.push(p);
+        }
+    }
+    // import of what export writes, and a rebound OST.
+    let eml = d.join("eml");
+    let mbox = d.join("mbox");
+    let src = d.join("gen.pst");
+    for (fmt, out) in [("eml", &eml), ("mbox", &mbox)] {
+        run_ok(&[
+            "export".as_ref(),
+            src.as_os_str(),
+            "--format".as_ref(),
+            fmt.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]);
+        let p = d.join(format!("imported-{fmt}.pst"));
+        run_ok(&[
+            "import".as_ref(),
+            "-o".as_ref(),
+            p.as_os_str(),
+            out.as_os_str(),
+        ]);
+        written.push(p);
+    }
+    let rebound = d.join("rebound.ost");
+    run_ok(&[
+        "binding".as_ref(),
+        "set".as_ref(),
+        d.join("gen.ost").as_os_str(),
+        "--server".as_ref(),
+        "s2.example.com".as_ref(),
+        "--mailbox".as_ref(),
+        "b@example.com".as_ref(),
+        "--out".as_ref(),
+        rebound.as_os_str(),
+    ]);
+    written.push(rebound);
+    assert!(written.len() >= 6 + 4 * real::min_count(16, 27) + 3);
+    for p in &written {
+        let f = findings(p);
+        assert!(f.is_empty(), "{}: {f:#?}", p.display());
+    }
+}
+
+/// The rule catalogue in docs/check-rules.md lists every rule of the
+/// audit with its severity, and no other.
+#[test]
+fn the_catalogue_lists_every_rule() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/check-rules.md"
+    ))
+    .unwrap();
+    let rows: Vec<(String, String)> = doc
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let id = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((id.to_string(), cells.get(2)?.to_string()))
+        })
+        .filter(|(_, sev)| matches!(sev.as_str(), "error" | "warning" | "note"))
+        .collect();
+    let rules = pstkit::store::audit::RULES;
+    assert_eq!(rows.len(), rules.len(), "{rows:?}");
+    for r in rules {
+        assert!(
+            rows.iter()
+                .any(|(id, sev)| id == r.id && sev == r.severity.as_str()),
+            "{} ({}) is not in the catalogue",
+            r.id,
+            r.severity
+        );
+    }
 }

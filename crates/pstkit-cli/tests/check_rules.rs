@@ -10,7 +10,6 @@
 mod cli;
 #[path = "../../pstkit-ndb/tests/damage/mod.rs"]
 mod damage;
-#[allow(dead_code)]
 #[path = "common/readers.rs"]
 mod readers;
 
@@ -187,8 +186,8 @@ const CASES: &[Case] = &[
         apply: |data, _| {
             let at = {
                 let file = NdbFile::new(&data[..]).unwrap();
-                let pc = PropertyContext::read(file.ndb().node(Nid::MESSAGE_STORE).unwrap())
-                    .unwrap();
+                let pc =
+                    PropertyContext::read(file.ndb().node(Nid::MESSAGE_STORE).unwrap()).unwrap();
                 let rec = pc.record(pid::IPM_SUBTREE_ENTRY_ID).unwrap();
                 let raw = pc.raw_of(rec).unwrap();
                 offset_of(data, &raw) + 20
@@ -507,7 +506,11 @@ fn repair_mends_each_rule() {
             let rp = readers::readpst_items(&out, &dir.path().join("rp"));
             let (pff, _) = readers::pff_items(&out, &dir.path().join("pff"));
             assert!(rp >= ITEMS - case.lost, "{}: readpst read {rp}", case.rule);
-            assert!(pff >= ITEMS - case.lost, "{}: pffexport read {pff}", case.rule);
+            assert!(
+                pff >= ITEMS - case.lost,
+                "{}: pffexport read {pff}",
+                case.rule
+            );
         }
     }
 }

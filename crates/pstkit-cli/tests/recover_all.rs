@@ -27,7 +27,6 @@
 //! `skipped: …` and passes (fails under `PSTKIT_REQUIRE_ALL=1`).
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pstkit_fixtures::real;
@@ -39,8 +38,8 @@ mod cli;
 mod damage;
 #[path = "common/readers.rs"]
 mod readers;
-use readers::{pff_items, readpst_items, run_limited};
 use pstkit::ndb;
+use readers::{pff_items, readpst_items, run_limited};
 
 use ndb::{NdbFile, NidType};
 

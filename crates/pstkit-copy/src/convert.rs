@@ -55,6 +55,10 @@ pub struct ConvertOptions {
     /// Threads of the verify pass (default: one per CPU; at most
     /// [`crate::MAX_THREADS`]).
     pub threads: Option<usize>,
+    /// Whether the copy must also pass the deep check (the NDB findings
+    /// and the messaging-layer audit) with no finding of any severity
+    /// before it is published; `repair` sets it.
+    pub audit: bool,
 }
 
 /// What happens during a conversion, for progress and reports.
@@ -278,6 +282,9 @@ pub fn convert(
     let path = w
         .finish_with(&mut |tmp| -> Result<()> {
             verified = verify(src, tmp, &digests, stored, opts.threads)?;
+            if opts.audit {
+                audit_copy(tmp)?;
+            }
             census = Store::open(tmp.ndb())?.census();
             // The copy is published only if its source stayed as it was.
             if let Some(c) = src.ndb().source_changed() {
@@ -291,6 +298,38 @@ pub fn convert(
     summary.bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     summary.path = path;
     Ok(summary)
+}
+
+/// The deep check of a finished copy: any finding fails it, named by the
+/// first one.
+fn audit_copy(file: &pstkit_ndb::NdbFile) -> Result<()> {
+    let ndb_findings = pstkit_ndb::check::check(file.ndb()).findings;
+    let deep = pstkit_store::audit::audit(file.ndb());
+    let mut all = ndb_findings
+        .iter()
+        .map(|f| {
+            (
+                f.nid,
+                format!("[{}] expected {}; found {}", f.rule, f.expected, f.found),
+            )
+        })
+        .chain(deep.findings.iter().map(|f| {
+            (
+                f.nid,
+                format!(
+                    "[{}] {:?}: expected {}; found {}",
+                    f.rule, f.path, f.expected, f.found
+                ),
+            )
+        }));
+    match all.next() {
+        None => Ok(()),
+        Some((nid, first)) => Err(CopyError::Audit {
+            nid: Nid(nid),
+            count: 1 + all.count(),
+            first,
+        }),
+    }
 }
 
 struct Copier<'c, 's, 'a> {
@@ -671,8 +710,15 @@ impl Copier<'_, '_, '_> {
         // An item whose recorded size is not its size on disk (files of
         // Outlook before 2007 SP2 recorded another sum) is rebuilt, so that
         // every item of the new file records its size as Outlook now does.
-        if m.try_i32(pid::MESSAGE_SIZE).ok().flatten().map(i64::from)
-            != Some(node.size_on_disk() as i64)
+        // So is one that uses a named property the source's map does not
+        // define (a map salvaged in part): moved, it would name nothing.
+        let unnamed = m
+            .properties()
+            .tags()
+            .any(|t| t.id().is_named() && self.names.get(t.id()).is_none());
+        if unnamed
+            || m.try_i32(pid::MESSAGE_SIZE).ok().flatten().map(i64::from)
+                != Some(node.size_on_disk() as i64)
         {
             let whole = self.src.message(nid)?;
             let new = self.new_message(&whole, 0)?;

@@ -67,6 +67,18 @@ pub enum CopyError {
         /// What differs.
         what: String,
     },
+    /// The copy fails the deep check (`repair` publishes none that does).
+    #[error(
+        "the copy fails the deep check with {count} findings; the first, on node {nid}: {first}"
+    )]
+    Audit {
+        /// The node of the first finding.
+        nid: Nid,
+        /// Findings of any severity.
+        count: usize,
+        /// The first, as `[rule] expected …; found …`.
+        first: String,
+    },
     /// A message to import could not be parsed.
     #[error("cannot import: {0}")]
     Import(String),
@@ -128,6 +140,7 @@ impl CopyError {
             CopyError::Ndb(NdbError::NodeNotFound(nid))
             | CopyError::Damaged { nid, .. }
             | CopyError::Verify { nid, .. }
+            | CopyError::Audit { nid, .. }
             | CopyError::Attachment { nid, .. } => Some(*nid),
             _ => None,
         }

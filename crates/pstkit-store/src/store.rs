@@ -161,36 +161,57 @@ impl<'a> Store<'a> {
         (eid.len() == 24).then(|| Nid(u32::from_le_bytes([eid[20], eid[21], eid[22], eid[23]])))
     }
 
-    /// A special folder of a store whose object is lost, by the NID Outlook
-    /// gives it in every new PST (as its empty PST template holds them),
-    /// when a folder of that NID hangs from `parent`.
-    fn conventional(&self, nid: Nid, parent: Nid) -> Option<Nid> {
-        if !self.object_lost || self.ndb.header().kind != FileKind::Pst {
-            return None;
+    /// A special folder: the folder the store's entry id `id` names, or,
+    /// when the store object is lost or the entry id names no folder node,
+    /// the folder of the NID Outlook gives it in every new PST (as its empty
+    /// PST template holds them), when one hangs from `parent`.
+    fn special(&self, id: PropId, conventional: Nid, parent: Option<Nid>) -> Option<Nid> {
+        let named = self.entry_nid(id);
+        let resolves = |n: Nid| {
+            matches!(n.kind(), NidType::NormalFolder | NidType::SearchFolder)
+                && self.ndb.node_entry(n).is_ok()
+        };
+        match named {
+            Some(n) if resolves(n) => Some(n),
+            _ if (self.object_lost || named.is_some())
+                && self.ndb.header().kind == FileKind::Pst =>
+            {
+                let e = self.ndb.node_entry(conventional).ok()?;
+                (Some(e.parent) == parent).then_some(conventional)
+            }
+            _ => named,
         }
-        let e = self.ndb.node_entry(nid).ok()?;
-        (e.parent == parent).then_some(nid)
     }
 
     /// The IPM subtree ("Top of Personal Folders"), when the store names it
-    /// (or, its object lost, when NID 0x8022 is a folder below the root).
+    /// (or, its object lost or its entry id naming no folder, NID 0x8022 when
+    /// it is a folder below the root).
     pub fn ipm_subtree(&self) -> Option<Nid> {
-        self.entry_nid(pid::IPM_SUBTREE_ENTRY_ID)
-            .or_else(|| self.conventional(CONVENTIONAL_IPM_SUBTREE, Nid::ROOT_FOLDER))
+        self.special(
+            pid::IPM_SUBTREE_ENTRY_ID,
+            CONVENTIONAL_IPM_SUBTREE,
+            Some(Nid::ROOT_FOLDER),
+        )
     }
 
-    /// Deleted Items, when the store names it (or, its object lost, NID
-    /// 0x8062 below the IPM subtree).
+    /// Deleted Items, when the store names it (or, its object lost or its
+    /// entry id naming no folder, NID 0x8062 below the IPM subtree).
     pub fn wastebasket(&self) -> Option<Nid> {
-        self.entry_nid(pid::IPM_WASTEBASKET_ENTRY_ID)
-            .or_else(|| self.conventional(CONVENTIONAL_DELETED_ITEMS, self.ipm_subtree()?))
+        self.special(
+            pid::IPM_WASTEBASKET_ENTRY_ID,
+            CONVENTIONAL_DELETED_ITEMS,
+            self.ipm_subtree(),
+        )
     }
 
     /// Search Root (the finder), when the store names it (or, its object
     /// lost, NID 0x8042 below the root).
     pub fn finder(&self) -> Option<Nid> {
-        self.entry_nid(pid::FINDER_ENTRY_ID)
-            .or_else(|| self.conventional(CONVENTIONAL_SEARCH_ROOT, Nid::ROOT_FOLDER))
+        self.special(
+            pid::FINDER_ENTRY_ID,
+            CONVENTIONAL_SEARCH_ROOT,
+            Some(Nid::ROOT_FOLDER),
+        )
     }
 
     /// The root folder (NID 0x122): the top of every folder path.

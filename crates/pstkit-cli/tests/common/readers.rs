@@ -578,7 +578,6 @@ pub fn pff_items(file: &Path, base: &Path) -> (usize, usize) {
     (live, recovered)
 }
 
-
 /// Files below `dir` whose extension is one of `exts`.
 fn count_with_extension(dir: &Path, exts: &[&str]) -> usize {
     fs::read_dir(dir)

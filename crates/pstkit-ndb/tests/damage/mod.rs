@@ -424,7 +424,10 @@ pub fn patch_sealed(data: &mut [u8], at: usize, bytes: &[u8]) {
             .blocks()
             .map(|e| e.unwrap())
             .find(|e| {
-                let (from, to) = (e.bref.ib.0 as usize, e.bref.ib.0 as usize + usize::from(e.cb));
+                let (from, to) = (
+                    e.bref.ib.0 as usize,
+                    e.bref.ib.0 as usize + usize::from(e.cb),
+                );
                 from <= at && at + bytes.len() <= to
             })
             .expect("the offset lies inside a block");

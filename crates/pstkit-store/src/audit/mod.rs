@@ -52,15 +52,15 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "bbt-refcount",
         severity: Severity::Error,
-        checks: "each block's reference count equals the references to it",
-        why: "[MS-PST] 2.2.2.7.7.3 (BBTENTRY cRef); ScanPST rewrites reference counts",
+        checks: "each block's cRef is 1 (the BBT's own reference) plus the references to it (NBT entries, data and subnode tree slots); below that is an error, above it a warning",
+        why: "[MS-PST] 2.2.2.7.7.3 (BBTENTRY cRef); holds on every block of every Outlook-written sample",
         repair: REBUILT,
     },
     Rule {
         id: "header-next-ids",
         severity: Severity::Error,
-        checks: "the header's next block, page and node ids lie above every id in use",
-        why: "[MS-PST] 2.2.2.6: a writer allocating from them would reuse an id",
+        checks: "the header's bidNextB and bidNextP lie above every block and page id in use, and rgnid[t] is at least every node index of type t from 0x400 up (a subnode above it is a note)",
+        why: "[MS-PST] 2.2.2.6: a writer allocating from them would reuse an id; rgnid holds the last index handed out (every sample)",
         repair: REBUILT,
     },
     Rule {
@@ -88,7 +88,7 @@ pub const RULES: &[Rule] = &[
         id: "search-folder-nodes",
         severity: Severity::Warning,
         checks: "each search folder has its update queue, criteria object and search contents table",
-        why: "[MS-PST] 2.4.8; a warning, not an error: Outlook's own \"All Messages\" search folder (0x723) has neither queue nor criteria object in three Outlook-written samples",
+        why: "[MS-PST] 2.4.8; a warning, not an error: Outlook's own \"All Messages\" search folder (0x723) has neither queue nor criteria object in four Outlook-written samples",
         repair: "search folders are results, not mail: the copy rebuilds the store's own search folder and leaves the others out",
     },
     Rule {
@@ -123,13 +123,13 @@ pub const RULES: &[Rule] = &[
         id: "row-mirror-size",
         severity: Severity::Note,
         checks: "a contents row's PidTagMessageSize equals the item's own",
-        why: "[MS-PST] 2.4.4.5.1; a note: in six Outlook-written samples the row holds a smaller size than the item (the item grew after the row was written: 48 to 1,344 bytes)",
+        why: "[MS-PST] 2.4.4.5.1; a note: in 9 samples (5 of them Outlook's) the row holds a smaller size than the item (it grew after its row was written: 48 to 1,344 bytes)",
         repair: REBUILT,
     },
     Rule {
         id: "folder-counts",
         severity: Severity::Warning,
-        checks: "PidTagContentCount, PidTagContentUnreadCount and PidTagSubfolders agree with the folder's tables",
+        checks: "PidTagContentCount, PidTagAssociatedContentCount, PidTagContentUnreadCount and PidTagSubfolders agree with the folder's tables",
         why: "[MS-PST] 2.4.4.1; Outlook recomputes stale counts",
         repair: REBUILT,
     },
@@ -283,6 +283,15 @@ pub fn audit_with(ndb: Ndb<'_>, decode: &mut DecodeItem<'_>) -> AuditReport {
             return r;
         }
     };
+    if let Some(e) = store.name_map_error() {
+        r.add(
+            "item-decodes",
+            Nid::NAME_TO_ID_MAP,
+            "",
+            "a named-property map that reads",
+            format!("named-property map: {e}"),
+        );
+    }
     structure::property_context(store.properties(), "", &mut r);
     structure::entry_ids(&store, &mut r);
     structure::name_map(ndb, &mut r);

@@ -331,7 +331,11 @@ fn item_rules(
         }
     }
     super::sizes::message(m, path, r);
-    super::structure::named_properties(store.names(), m.properties(), path, r);
+    // With the map unreadable every name is unresolvable: that is one
+    // finding already, not one per property.
+    if store.name_map_error().is_none() {
+        super::structure::named_properties(store.names(), m.properties(), path, r);
+    }
 }
 
 fn same(a: &PropValue, b: &PropValue, codepage: u32) -> bool {

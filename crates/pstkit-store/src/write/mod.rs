@@ -51,11 +51,6 @@ pub struct WriterOptions {
     /// Whether an existing destination may be replaced (`--force`); by
     /// default [`PstWriter::create`] refuses one.
     pub replace: Replace,
-    /// Whether the written file must also pass the messaging-layer audit
-    /// (`check --deep`: tables against nodes, counts, sizes, the name
-    /// map) with no finding of any severity before it is published.
-    /// `repair` sets it; the other paths are held to it by tests.
-    pub audit: bool,
 }
 
 impl Default for WriterOptions {
@@ -69,7 +64,6 @@ impl Default for WriterOptions {
             timestamp: crate::now(),
             store_properties: Vec::new(),
             replace: Replace::Never,
-            audit: false,
         }
     }
 }
@@ -1045,10 +1039,9 @@ impl PstWriter {
         // One map for both checks: pages one side brings in serve the other.
         let file = NdbFile::open(self.tmp.path()).map_err(StoreError::from)?;
         let items = self.items;
-        let audit = self.options.audit;
         let (synced, own, theirs) = std::thread::scope(|s| {
             let synced = s.spawn(move || written.sync_all());
-            let own = s.spawn(|| verify(&file, items, audit));
+            let own = s.spawn(|| verify(&file, items));
             let theirs = extra(&file);
             let own = own
                 .join()
@@ -1146,41 +1139,13 @@ fn value_size(v: &PropValue) -> u64 {
 
 /// Re-reads a written file: every page and block checks clean and every
 /// message written is reachable through the folder tables.
-fn verify(file: &NdbFile, items: u64, audit: bool) -> Result<()> {
+fn verify(file: &NdbFile, items: u64) -> Result<()> {
     let report = pstkit_ndb::check::check(file.ndb());
     if let Some(p) = report.problems.first() {
         return Err(StoreError::invalid(
             Nid(0),
             format!("written file fails its check: {p}"),
         ));
-    }
-    if audit {
-        let found = report.findings.iter().map(|f| {
-            (
-                Nid(f.nid),
-                format!("[{}] expected {}; found {}", f.rule, f.expected, f.found),
-            )
-        });
-        let deep = crate::audit::audit(file.ndb());
-        let found = found.chain(deep.findings.iter().map(|f| {
-            (
-                Nid(f.nid),
-                format!(
-                    "[{}] {:?}: expected {}; found {}",
-                    f.rule, f.path, f.expected, f.found
-                ),
-            )
-        }));
-        let all: Vec<_> = found.collect();
-        if let Some((nid, first)) = all.first() {
-            return Err(StoreError::invalid(
-                *nid,
-                format!(
-                    "written file fails the deep check with {} findings; the first: {first}",
-                    all.len()
-                ),
-            ));
-        }
     }
     let store = crate::Store::open(file.ndb())?;
     let mut found = 0u64;
