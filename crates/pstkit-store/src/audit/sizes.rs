@@ -6,15 +6,12 @@
 //! sizes, below that, in older ones.
 
 use pstkit_ltp::{PropType, PropValue, PropertyContext, TableContext};
+use pstkit_ndb::block::MAX_SUBNODE_DEPTH;
 use pstkit_ndb::{Nid, Node};
 
 use super::AuditReport;
 use crate::message::Message;
 use crate::pid;
-
-/// Subnode trees nest this deep at most in a sound file (embedded
-/// messages within attachments); deeper ones are not followed.
-const MAX_NESTING: usize = 64;
 
 /// A recorded size this far above the size on disk is not a rounding of it.
 const ABOVE_TOLERANCE: u64 = 16;
@@ -22,7 +19,7 @@ const ABOVE_TOLERANCE: u64 = 16;
 /// The decoded bytes of `node`'s data and of every subnode below it.
 pub fn size_on_disk(node: &Node<'_>) -> u64 {
     fn below(node: &Node<'_>, depth: usize) -> u64 {
-        if depth > MAX_NESTING {
+        if depth > MAX_SUBNODE_DEPTH {
             return 0;
         }
         let Ok(entries) = node.subnodes().entries() else {
