@@ -1,4 +1,4 @@
-//! Regression tests for findings of the `writer` fuzz target (fuzz/).
+//! Regression tests for findings of the `writer` and `audit` fuzz targets (fuzz/).
 //!
 //! Each test is the minimized finding, kept as a test after its fix.
 
@@ -82,4 +82,19 @@ fn refused_nesting_leaves_a_good_file() {
     let (accepted, finished) = write_one(&nested(40));
     assert!(!accepted, "40 levels of embedded messages accepted");
     finished.expect("file without the refused message");
+}
+
+/// `audit` target: a table column at offset 0xFFFF overflowed the sum of
+/// its offset and width before the bounds were compared. The column is a
+/// `table-structure` finding.
+#[test]
+fn a_table_column_at_the_end_of_the_offset_range() {
+    let data = include_bytes!("fuzz/audit-column-end-overflow.bin");
+    let file = NdbFile::new_lenient(&data[..]).expect("the header parses");
+    let r = pstkit_store::audit::audit(file.ndb());
+    assert!(
+        r.findings.iter().any(|f| f.rule == "table-structure"),
+        "{:#?}",
+        r.findings
+    );
 }

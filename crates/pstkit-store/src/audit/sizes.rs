@@ -5,6 +5,8 @@
 //! files of Outlook 2007 SP2 and later, and an approximate sum of value
 //! sizes, below that, in older ones.
 
+use std::collections::HashSet;
+
 use pstkit_ltp::{PropType, PropValue, PropertyContext, TableContext};
 use pstkit_ndb::block::MAX_SUBNODE_DEPTH;
 use pstkit_ndb::{Nid, Node};
@@ -16,10 +18,13 @@ use crate::pid;
 /// A recorded size this far above the size on disk is not a rounding of it.
 const ABOVE_TOLERANCE: u64 = 16;
 
-/// The decoded bytes of `node`'s data and of every subnode below it.
+/// The decoded bytes of `node`'s data and of every subnode below it. Each
+/// subnode tree is counted once: a damaged file whose trees name each other
+/// would otherwise be walked once per path through them.
 pub fn size_on_disk(node: &Node<'_>) -> u64 {
-    fn below(node: &Node<'_>, depth: usize) -> u64 {
-        if depth > MAX_SUBNODE_DEPTH {
+    fn below(node: &Node<'_>, depth: usize, seen: &mut HashSet<u64>) -> u64 {
+        let root = node.subnode_root();
+        if depth > MAX_SUBNODE_DEPTH || root.0 == 0 || !seen.insert(root.0) {
             return 0;
         }
         let Ok(entries) = node.subnodes().entries() else {
@@ -28,10 +33,10 @@ pub fn size_on_disk(node: &Node<'_>) -> u64 {
         entries
             .iter()
             .filter_map(|e| node.ndb().node_from_parts(e.nid, e.data, e.sub).ok())
-            .map(|sub| sub.size() + below(&sub, depth + 1))
+            .map(|sub| sub.size() + below(&sub, depth + 1, seen))
             .sum()
     }
-    node.size() + below(node, 0)
+    node.size() + below(node, 0, &mut HashSet::new())
 }
 
 /// PidTagAttachSize as every real sample computes it: each value's stored

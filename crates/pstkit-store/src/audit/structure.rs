@@ -1,6 +1,8 @@
 //! Rules on single structures: the mandatory nodes, the store's entry ids,
 //! property and table contexts, and the name-to-id map.
 
+use std::collections::HashSet;
+
 use pstkit_ltp::bth::Bth;
 use pstkit_ltp::props::name_map;
 use pstkit_ltp::props::FIRST_NAMED_ID;
@@ -164,7 +166,7 @@ pub(super) fn table_context(tc: &TableContext<'_>, path: &str, r: &mut AuditRepo
     };
     // Columns: sorted by tag, each inside its group and the row, bits distinct.
     let ends = info.group_ends;
-    let mut bits = std::collections::HashSet::new();
+    let mut bits = HashSet::new();
     for (i, c) in info.columns.iter().enumerate() {
         if i > 0 && info.columns[i - 1].tag.0 >= c.tag.0 {
             add(
@@ -187,8 +189,8 @@ pub(super) fn table_context(tc: &TableContext<'_>, path: &str, r: &mut AuditRepo
                 continue;
             }
         };
-        let end = c.offset + u16::from(c.size);
-        if c.offset < lo || end > hi {
+        let end = u32::from(c.offset) + u32::from(c.size);
+        if c.offset < lo || end > u32::from(hi) {
             add(
                 format!(
                     "column 0x{:08X} within bytes {lo}..{hi} of the row",
@@ -345,6 +347,8 @@ pub(super) fn name_map(ndb: Ndb<'_>, r: &mut AuditReport) {
         rec[6..].copy_from_slice(&index.to_le_bytes());
         expected.push((bucket, rec));
     }
+    // Each bucket read once, however many entries it should hold.
+    let mut held_by = std::collections::HashMap::<u16, HashSet<[u8; 8]>>::new();
     for (bucket, rec) in expected {
         let Some(b) = u16::try_from(bucket)
             .ok()
@@ -352,8 +356,13 @@ pub(super) fn name_map(ndb: Ndb<'_>, r: &mut AuditReport) {
         else {
             continue;
         };
-        let held = bin(PropId(b));
-        if !held.chunks_exact(8).any(|c| c == rec) {
+        let held = held_by.entry(b).or_insert_with(|| {
+            bin(PropId(b))
+                .chunks_exact(8)
+                .filter_map(|c| c.try_into().ok())
+                .collect()
+        });
+        if !held.contains(&rec) {
             let index = u16::from_le_bytes([rec[6], rec[7]]);
             r.add(
                 "name-map",
