@@ -403,6 +403,17 @@ impl<'a> Heap<'a> {
         }
     }
 
+    /// Whether an HNID refers to something that is there (an allocation of
+    /// this heap, or a subnode whose data tree reads), without reading a
+    /// subnode's data: what a check needs of a value it does not decode.
+    pub fn check_hnid(&self, hnid: Hnid) -> Result<()> {
+        match hnid.target() {
+            HnidTarget::Empty => Ok(()),
+            HnidTarget::Heap(hid) => self.get(hid).map(|_| ()),
+            HnidTarget::Subnode(nid) => self.subnode(nid).map(|_| ()),
+        }
+    }
+
     /// The bytes an HNID refers to: empty, a heap allocation (borrowed), or
     /// a subnode's whole data stream (read into a buffer).
     pub fn read_hnid(&self, hnid: Hnid) -> Result<Cow<'_, [u8]>> {

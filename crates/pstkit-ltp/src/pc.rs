@@ -11,7 +11,7 @@ use pstkit_ndb::{Nid, Node};
 
 use crate::bth::Bth;
 use crate::error::{LtpError, Result};
-use crate::heap::{Heap, Hnid, CLIENT_SIG_PC};
+use crate::heap::{Heap, Hnid, HnidTarget, CLIENT_SIG_PC};
 use crate::props;
 use crate::tag::{PropId, PropKey, PropTag, PropType};
 use crate::value::{FileTime, PropValue};
@@ -149,6 +149,21 @@ impl<'a> PropertyContext<'a> {
         self.heap
             .read_hnid(Hnid(rec.value))
             .map_err(|e| self.wrap(rec.tag, e))
+    }
+
+    /// The length of a record's stored value, without reading a value kept
+    /// in a subnode (its data tree gives the size): what size rules need.
+    pub fn stored_len(&self, rec: PcRecord) -> Result<u64> {
+        let ptype = rec.tag.prop_type();
+        if ptype.is_inline() {
+            return Ok(ptype.fixed_size().unwrap_or(4) as u64);
+        }
+        let len = match Hnid(rec.value).target() {
+            HnidTarget::Empty => Ok(0),
+            HnidTarget::Heap(hid) => self.heap.get(hid).map(|b| b.len() as u64),
+            HnidTarget::Subnode(nid) => self.heap.subnode(nid).map(|n| n.size()),
+        };
+        len.map_err(|e| self.wrap(rec.tag, e))
     }
 
     /// The decoded value of a record.

@@ -432,6 +432,40 @@ impl<'t, 'a> Row<'t, 'a> {
         }
     }
 
+    /// Whether column `col`'s cell, when it exists, is where the row and
+    /// its HNID say, without decoding it: a check of every cell of a large
+    /// table at the cost of a lookup each.
+    pub fn check_cell(&self, col: &TcColumn) -> Result<()> {
+        if !self.exists(col)? {
+            return Ok(());
+        }
+        let start = usize::from(col.offset);
+        let end = start + usize::from(col.size);
+        let ptype = col.tag.prop_type();
+        let need = if ptype.is_in_cell() {
+            ptype.fixed_size().unwrap_or(0)
+        } else {
+            4
+        };
+        match self.bytes.get(start..end).filter(|c| c.len() >= need) {
+            None => Err(self.wrap(
+                col.tag,
+                format!(
+                    "cell {start}..{end} of a {}-byte row cannot hold {need} bytes",
+                    self.bytes.len()
+                ),
+            )),
+            Some(_) if ptype.is_in_cell() => Ok(()),
+            Some(cell) => {
+                let hnid = u32_at(cell, 0).unwrap_or(0);
+                self.tc
+                    .heap
+                    .check_hnid(Hnid(hnid))
+                    .map_err(|e| self.wrap_err(col.tag, e))
+            }
+        }
+    }
+
     fn read_cell(&self, col: &TcColumn) -> Result<PropValue> {
         let start = usize::from(col.offset);
         let end = start + usize::from(col.size);

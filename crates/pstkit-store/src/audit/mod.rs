@@ -234,6 +234,20 @@ impl AuditReport {
         self.dropped > 0 || self.count(Severity::Error) > 0
     }
 
+    /// Adds another report's findings after this one's.
+    fn merge(&mut self, other: AuditReport) {
+        for f in other.findings {
+            if self.findings.len() < MAX_FINDINGS {
+                self.findings.push(f);
+            } else {
+                self.dropped += 1;
+            }
+        }
+        self.dropped += other.dropped;
+        self.folders += other.folders;
+        self.items += other.items;
+    }
+
     pub(crate) fn add(
         &mut self,
         rule: &'static str,
@@ -262,12 +276,12 @@ impl AuditReport {
 /// itself is `pstkit_ndb::check`'s). A store that does not open is one
 /// `item-decodes` finding on node 0x21.
 pub fn audit(ndb: Ndb<'_>) -> AuditReport {
-    audit_with(ndb, &mut |_| None)
+    audit_with(ndb, &|_| None)
 }
 
 /// [`audit`], also handing every item to `decode`, a deeper reader (the
 /// copy engine's), whose answer is an `item-decodes` finding.
-pub fn audit_with(ndb: Ndb<'_>, decode: &mut DecodeItem<'_>) -> AuditReport {
+pub fn audit_with(ndb: Ndb<'_>, decode: &DecodeItem<'_>) -> AuditReport {
     let mut r = AuditReport::default();
     structure::mandatory_nodes(ndb, &mut r);
     let store = match Store::open(ndb) {

@@ -51,7 +51,7 @@ pub fn attach_size(pc: &PropertyContext<'_>) -> u64 {
                     _ => 0,
                 }
             } else {
-                pc.raw_of(*rec).map_or(0, |v| v.len() as u64)
+                pc.stored_len(*rec).unwrap_or(0)
             }
         })
         .sum()

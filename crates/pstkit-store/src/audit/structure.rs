@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use pstkit_ltp::bth::Bth;
 use pstkit_ltp::props::name_map;
 use pstkit_ltp::props::FIRST_NAMED_ID;
-use pstkit_ltp::{PropId, PropertyContext, TableContext};
+use pstkit_ltp::{Hnid, PropId, PropertyContext, TableContext};
 use pstkit_ndb::{FileKind, Ndb, NdbError, Nid, NidType};
 
 use super::AuditReport;
@@ -145,7 +145,11 @@ pub(super) fn property_context(pc: &PropertyContext<'_>, path: &str, r: &mut Aud
         }
     }
     for rec in pc.records() {
-        if let Err(e) = pc.value_of(*rec) {
+        if rec.tag.prop_type().is_inline() {
+            continue;
+        }
+        // Where each value is; decoding it is the item decoder's job.
+        if let Err(e) = pc.heap().check_hnid(Hnid(rec.value)) {
             r.add(
                 "pc-structure",
                 nid,
@@ -245,7 +249,7 @@ pub(super) fn table_context(tc: &TableContext<'_>, path: &str, r: &mut AuditRepo
             break;
         };
         for c in tc.columns() {
-            if let Some(Err(e)) = row.cell(c) {
+            if let Err(e) = row.check_cell(c) {
                 add(
                     format!("row {} column 0x{:08X} reads", row.index(), c.tag.0),
                     e.to_string(),

@@ -27,27 +27,107 @@ const MIRRORED: &[PropId] = &[
 
 /// Called for every item with the message read: a deeper decode than the
 /// store's own (the copy engine's), returning why the item does not decode.
-pub type DecodeItem<'f> = dyn FnMut(&Message<'_>) -> Option<String> + 'f;
+/// Items are audited on two threads in large files, so it must be `Sync`.
+pub type DecodeItem<'f> = dyn Fn(&Message<'_>) -> Option<String> + Sync + 'f;
 
-pub(super) fn walk(store: &Store<'_>, decode: &mut DecodeItem<'_>, r: &mut AuditReport) {
+/// Files from this size are audited on two threads (as `ndb::check` does).
+const PARALLEL_FROM: usize = 16 << 20;
+
+/// What the folder walk met, in walk order: a folder to audit (its id,
+/// path and the folder and item nodes below it, as work to share), or one
+/// that does not read.
+enum Unit {
+    Folder(Nid, String, usize),
+    Unreadable(Nid, String, String),
+}
+
+pub(super) fn walk(store: &Store<'_>, decode: &DecodeItem<'_>, r: &mut AuditReport) {
     let children = Children::read(store.ndb());
-    for walked in store.walk() {
-        let w = match walked {
-            Ok(w) => w,
-            Err((nid, parent, e)) => {
-                r.add(
-                    "item-decodes",
-                    nid,
-                    &parent.join("/"),
-                    "a folder that reads",
-                    e.to_string(),
-                );
-                continue;
+    let all = [
+        NidType::NormalFolder,
+        NidType::SearchFolder,
+        NidType::NormalMessage,
+        NidType::AssocMessage,
+    ];
+    let units: Vec<Unit> = store
+        .walk()
+        .map(|walked| match walked {
+            Ok(w) => {
+                let nid = w.folder.nid();
+                Unit::Folder(nid, w.path_string(), children.of(nid, &all).len() + 1)
             }
-        };
-        r.folders += 1;
-        let path = w.path_string();
-        folder(store, &w.folder, &path, &children, decode, r);
+            Err((nid, parent, e)) => Unit::Unreadable(nid, parent.join("/"), e.to_string()),
+        })
+        .collect();
+    // Two contiguous halves of about equal work; their findings are joined
+    // in walk order, so the report does not depend on the threads.
+    let two = store.ndb().data().len() >= PARALLEL_FROM && units.len() > 1;
+    let total: usize = units.iter().map(weight).sum();
+    let mut split = units.len();
+    if two {
+        let mut acc = 0;
+        split = units
+            .iter()
+            .position(|u| {
+                acc += weight(u);
+                acc * 2 >= total
+            })
+            .map_or(units.len(), |i| i + 1);
+    }
+    let (first, second) = units.split_at(split);
+    let audit_units = |store: &Store<'_>, units: &[Unit]| {
+        let mut r = AuditReport::default();
+        for u in units {
+            match u {
+                Unit::Unreadable(nid, parent, e) => {
+                    r.add(
+                        "item-decodes",
+                        *nid,
+                        parent,
+                        "a folder that reads",
+                        e.clone(),
+                    );
+                }
+                Unit::Folder(nid, path, _) => match store.folder(*nid) {
+                    Ok(f) => {
+                        r.folders += 1;
+                        folder(store, &f, path, &children, decode, &mut r);
+                    }
+                    Err(e) => r.add(
+                        "item-decodes",
+                        *nid,
+                        path,
+                        "a folder that reads",
+                        e.to_string(),
+                    ),
+                },
+            }
+        }
+        r
+    };
+    let (a, b) = if two && !second.is_empty() {
+        // A store is read through caches of its own: the second thread
+        // opens its own (it opened once already, so it opens again).
+        let ndb = store.ndb();
+        let (a, b) = std::thread::scope(|s| {
+            let b = s.spawn(|| Store::open(ndb).ok().map(|own| audit_units(&own, second)));
+            let a = audit_units(store, first);
+            (a, b.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        });
+        // A store that opened once and not twice (the file changed): the
+        // second half on this thread then.
+        (a, b.unwrap_or_else(|| audit_units(store, second)))
+    } else {
+        (audit_units(store, first), audit_units(store, second))
+    };
+    r.merge(a);
+    r.merge(b);
+}
+
+fn weight(u: &Unit) -> usize {
+    match u {
+        Unit::Folder(_, _, w) => *w,
+        Unit::Unreadable(..) => 1,
     }
 }
 
@@ -97,7 +177,7 @@ fn folder(
     f: &Folder<'_>,
     path: &str,
     children: &Children,
-    decode: &mut DecodeItem<'_>,
+    decode: &DecodeItem<'_>,
     r: &mut AuditReport,
 ) {
     let nid = f.nid();
