@@ -1,0 +1,85 @@
+//! Each rule of the deep check fires on the one invariant it guards, on the
+//! node it guards, and on nothing else in a good file: the audit
+//! (`pstkit_store::audit`) and the node database's findings
+//! (`pstkit_ndb::check`) against the damage of `rules/`.
+
+#[path = "../../pstkit-ndb/tests/damage/mod.rs"]
+mod damage;
+#[path = "rules/mod.rs"]
+mod rules;
+
+use pstkit_ltp as ltp;
+use pstkit_ndb as ndb;
+use pstkit_store as store;
+
+use ndb::{NdbFile, Severity};
+use rules::{good, layout, CASES};
+
+/// (rule, node, severity) of every finding of the whole deep check.
+fn findings(data: &[u8]) -> Vec<(&'static str, u32, Severity)> {
+    let file = NdbFile::new_lenient(data).unwrap();
+    let r = ndb::check::check(file.ndb());
+    let damage = r
+        .problems
+        .iter()
+        .map(|_| ("ndb-damage", 0, Severity::Error));
+    let own = r.findings.iter().map(|f| (f.rule, f.nid, f.severity));
+    let deep = store::audit::audit(file.ndb());
+    damage
+        .chain(own)
+        .chain(deep.findings.iter().map(|f| (f.rule, f.nid, f.severity)))
+        .collect()
+}
+
+#[test]
+fn the_good_file_has_no_finding() {
+    assert_eq!(findings(good()), []);
+    let file = NdbFile::new(good()).unwrap();
+    let r = store::audit::audit(file.ndb());
+    assert_eq!(r.items, rules::ITEMS as u64);
+}
+
+#[test]
+fn each_rule_fires_on_its_node_with_its_severity() {
+    for case in CASES {
+        let mut data = good().to_vec();
+        let l = layout(&data);
+        let nid = (case.apply)(&mut data, &l);
+        let found = findings(&data);
+        let hit = found
+            .iter()
+            .find(|f| f.0 == case.rule && (nid.0 == 0 || f.1 == nid.0));
+        let Some(hit) = hit else {
+            panic!("{}: nothing on node 0x{:X}: {found:?}", case.rule, nid.0);
+        };
+        // The NDB rules report a count too high as a warning and one too
+        // low as an error, the catalogue's severity; the cases lower them.
+        let rule = store::audit::rule(case.rule).unwrap();
+        assert_eq!(hit.2, rule.severity, "{}", case.rule);
+    }
+}
+
+/// Every rule of the catalogue has a case, and every case a rule.
+#[test]
+fn every_rule_has_a_case() {
+    for r in store::audit::RULES {
+        assert!(
+            CASES.iter().any(|c| c.rule == r.id),
+            "no case breaks rule {}",
+            r.id
+        );
+    }
+    for c in CASES {
+        assert!(store::audit::rule(c.rule).is_some(), "{}", c.rule);
+    }
+}
+
+#[test]
+fn damage_is_sealed_where_it_does_not_aim() {
+    let mut data = good().to_vec();
+    let l = layout(&data);
+    let row_mirror = CASES.iter().find(|c| c.rule == "row-mirror").unwrap();
+    (row_mirror.apply)(&mut data, &l);
+    let file = NdbFile::new(&data[..]).unwrap();
+    assert!(ndb::check::check(file.ndb()).is_clean());
+}
