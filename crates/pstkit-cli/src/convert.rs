@@ -30,6 +30,9 @@ pub struct ConvertArgs {
     pub profile: Option<String>,
     /// Go on past damaged items.
     pub salvage: bool,
+    /// Also copy deleted items found in free space (implies `salvage` and
+    /// a scan of the whole file).
+    pub recover_deleted: bool,
     /// Decode and rebuild every item (never move one as stored).
     pub rebuild: bool,
     /// Print the summary as JSON.
@@ -97,7 +100,15 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<u8> {
     }
     crate::sweep_beside(&a.dst);
     pstkit_output::check_destination(&a.dst, a.replace, &[&a.src])?;
-    let file = if a.salvage {
+    let file = if a.recover_deleted {
+        let (file, report) = NdbFile::open_lenient(&a.src)?.recover_deleted();
+        eprintln!(
+            "{}: index rebuilt from a scan of the whole file, free space kept; {} nodes found only in free space",
+            a.src.display(),
+            report.nodes_deleted
+        );
+        file
+    } else if a.salvage {
         open_salvaging(&a.src)?
     } else {
         NdbFile::open(&a.src)?
@@ -258,6 +269,12 @@ fn copy(
                 "in_parent_folder": summary.orphans.in_parent,
                 "in_recovered_folder": summary.orphans.in_recovered,
             },
+            "deleted": {
+                "recovered": summary.orphans.deleted,
+                "unreadable": summary.deleted_unreadable.iter().map(|s| json!({
+                    "id": s.nid.0, "subject": s.subject, "error": s.error,
+                })).collect::<Vec<_>>(),
+            },
             "skipped": summary.skipped.iter().map(|s| json!({
                 "folder": s.folder, "id": s.nid.0, "lost": s.lost.name(),
                 "subject": s.subject, "error": s.error,
@@ -320,6 +337,14 @@ fn copy(
             );
         }
         let o = summary.orphans;
+        if a.recover_deleted {
+            eprintln!(
+                "{} deleted items found in free space copied into {:?}; {} found did not read (overwritten)",
+                o.deleted,
+                pstkit_copy::RECOVERED_DELETED_FOLDER,
+                o.deleted_unreadable
+            );
+        }
         if o.in_parent + o.in_recovered > 0 {
             eprintln!(
                 "{} items no folder listed were found in the node index: {} put back into their folders, {} into {:?}",

@@ -131,6 +131,10 @@ enum Command {
         /// each one copied in part or lost.
         #[arg(long)]
         salvage: bool,
+        /// Also copy deleted items not yet overwritten, into "Recovered
+        /// deleted items" (scans the whole file; implies --salvage).
+        #[arg(long)]
+        recover_deleted: bool,
         /// Decode and rebuild every item instead of moving items as stored
         /// (slower; items whose tables or values cannot be read are reported
         /// instead of copied as they are).
@@ -338,6 +342,7 @@ fn main() -> ExitCode {
             mailbox,
             profile,
             salvage,
+            recover_deleted,
             rebuild,
             json,
             encoding,
@@ -351,7 +356,8 @@ fn main() -> ExitCode {
                 server,
                 mailbox,
                 profile,
-                salvage,
+                salvage: salvage || recover_deleted,
+                recover_deleted,
                 rebuild,
                 json,
                 crypt,
@@ -380,6 +386,7 @@ fn main() -> ExitCode {
                 mailbox,
                 profile,
                 salvage: true,
+                recover_deleted: false,
                 rebuild: true,
                 json,
                 crypt,

@@ -159,6 +159,10 @@ pub struct Skipped {
 /// whose own folder is not in the copy.
 pub const RECOVERED_FOLDER: &str = "Recovered items";
 
+/// The folder deleted items go to, found in free space by a rebuild that
+/// kept it (`NdbFile::recover_deleted`), under the IPM subtree of the copy.
+pub const RECOVERED_DELETED_FOLDER: &str = "Recovered deleted items";
+
 /// Messages a salvage found in the node index that no folder's table
 /// listed, and where it put them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -167,6 +171,12 @@ pub struct Orphans {
     pub in_parent: u64,
     /// Put into [`RECOVERED_FOLDER`]: their parent folder is not in the copy.
     pub in_recovered: u64,
+    /// Deleted items (found only in free space) put into
+    /// [`RECOVERED_DELETED_FOLDER`].
+    pub deleted: u64,
+    /// Deleted items found that did not read: not part of the mailbox, so
+    /// not a loss, but listed in [`ConvertSummary::deleted_unreadable`].
+    pub deleted_unreadable: u64,
 }
 
 /// The outcome of a conversion.
@@ -190,6 +200,9 @@ pub struct ConvertSummary {
     pub bytes: u64,
     /// Items left out (salvage mode only).
     pub skipped: Vec<Skipped>,
+    /// Deleted items found in free space that did not read: not losses
+    /// (they were no longer part of the mailbox), listed apart.
+    pub deleted_unreadable: Vec<Skipped>,
     /// Items copied without the properties, recipients or attachments that
     /// did not read (salvage mode only; counted in `items` and
     /// `associated` too), with the first error met.
@@ -501,6 +514,13 @@ impl Copier<'_, '_, '_> {
                 }),
                 // A full disk is the output's failure, never the item's.
                 Err(e) if e.is_output() => return Err(e.at_output(self.w.temp_path())),
+                // A deleted item whose blocks were overwritten: no loss.
+                Err(e) if self.src.ndb().is_deleted(nid) => {
+                    self.summary.orphans.deleted -= 1;
+                    self.summary.orphans.deleted_unreadable += 1;
+                    let entry = self.loss(path, nid, Lost::Item, e.to_string());
+                    self.summary.deleted_unreadable.push(entry);
+                }
                 Err(e) if self.salvage => match self.copy_partial(nid, *dnid, assoc) {
                     Ok(true) => {
                         let error = e.to_string();
@@ -560,6 +580,7 @@ impl Copier<'_, '_, '_> {
     ) -> Result<()> {
         let listed: std::collections::HashSet<Nid> = order.iter().map(|o| o.2).collect();
         let mut recovered: Option<u32> = None;
+        let mut deleted: Option<u32> = None;
         // Entries of unreadable B-tree pages are skipped by the iterator;
         // a salvage reads a damaged index through the rebuilt one anyway.
         for e in self.src.ndb().nodes().flatten() {
@@ -569,6 +590,33 @@ impl Copier<'_, '_, '_> {
                 _ => continue,
             };
             if listed.contains(&e.nid) {
+                continue;
+            }
+            if self.src.ndb().is_deleted(e.nid) {
+                // One whose own properties no longer read (its blocks were
+                // reused) is listed, not copied: nothing of it is left.
+                if let Err(err) = self.src.message(e.nid) {
+                    self.summary.orphans.deleted_unreadable += 1;
+                    let entry = self.loss("", e.nid, Lost::Item, err.to_string());
+                    self.summary.deleted_unreadable.push(entry);
+                    continue;
+                }
+                self.summary.orphans.deleted += 1;
+                let f = match deleted {
+                    Some(f) => f,
+                    None => {
+                        let dnid = self.w.add_folder(
+                            ipm_subtree,
+                            RECOVERED_DELETED_FOLDER,
+                            Some("IPF.Note"),
+                        )?;
+                        folders.push((dnid, RECOVERED_DELETED_FOLDER.to_string()));
+                        let f = (folders.len() - 1) as u32;
+                        deleted = Some(f);
+                        f
+                    }
+                };
+                order.push((data_offset(self.src.ndb(), e.nid), f, e.nid, assoc));
                 continue;
             }
             let f = match folder_index.get(&e.parent) {

@@ -39,7 +39,8 @@ pub mod time;
 pub mod vcard;
 
 pub use convert::{
-    convert, ConvertOptions, ConvertSummary, CopyEvent, Lost, Orphans, Skipped, RECOVERED_FOLDER,
+    convert, ConvertOptions, ConvertSummary, CopyEvent, Lost, Orphans, Skipped,
+    RECOVERED_DELETED_FOLDER, RECOVERED_FOLDER,
 };
 pub use eml::{message_to_eml, MAX_EMBED_DEPTH};
 pub use error::{CopyError, Result};

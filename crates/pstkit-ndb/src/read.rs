@@ -214,6 +214,20 @@ impl<D: Backing> NdbFile<D> {
         (self, report)
     }
 
+    /// [`NdbFile::recover`], keeping what lies in free space below what is
+    /// allocated: nodes found only there are deleted items not yet
+    /// overwritten ([`RecoveredIndex::deleted`]).
+    pub fn recover_deleted(mut self) -> (Self, RecoveryReport) {
+        let (index, report) = crate::recover::rebuild_with(
+            self.data.as_ref(),
+            &self.header,
+            &|| self.data.release(),
+            crate::recover::Free::Keep,
+        );
+        self.index = Some(index);
+        (self, report)
+    }
+
     /// The rebuilt index, when [`NdbFile::recover`] made one.
     pub fn recovered_index(&self) -> Option<&RecoveredIndex> {
         self.index.as_ref()
@@ -297,6 +311,12 @@ impl<'a> Ndb<'a> {
     /// than the file's B-trees.
     pub fn is_recovered(&self) -> bool {
         self.index.is_some()
+    }
+
+    /// Whether node `nid` was found only in free space by a rebuild that
+    /// kept it ([`NdbFile::recover_deleted`]): a deleted item's.
+    pub fn is_deleted(&self, nid: Nid) -> bool {
+        self.index.is_some_and(|i| i.is_deleted(nid))
     }
 
     /// The NBT entry of `nid`.

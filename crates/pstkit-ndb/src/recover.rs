@@ -23,10 +23,14 @@
 //!
 //! Pages and blocks lying where a sound allocation map (ANSI and Unicode
 //! files whose header marks the maps valid) says the space is free are
-//! stale copies Outlook left behind when it rewrote them, and are dropped.
+//! stale copies Outlook left behind when it rewrote them, and are dropped;
+//! unless deleted items are asked for ([`Free::Keep`]): then they are kept
+//! below everything in allocated space, and a node found only in free
+//! space is a deleted one ([`RecoveredIndex::deleted`]).
 //!
 //! Duplicates, the same block id or node id from two places, are resolved
-//! by this rule, in order:
+//! by this rule, in order (with free space kept, anything in allocated
+//! space comes first of all):
 //! 1. what the header's roots still reach through sound pages (the part of
 //!    the tree that is intact is the file's own answer);
 //! 2. for blocks, an entry whose block was found sound at its offset; for
@@ -53,11 +57,25 @@ use crate::error::{NdbError, Problem, Result, Structure};
 use crate::page::{compute_sig, read_page, PageTrailer, PageType};
 use crate::{BRef, Bid, Format, Header, Ib, Nid, Variant};
 
+/// What a rebuild does with sound pages and blocks in space the
+/// allocation maps mark free.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Free {
+    /// Drops them: stale copies of what the file rewrote elsewhere.
+    #[default]
+    Drop,
+    /// Keeps them below everything in allocated space: nodes found only
+    /// there are deleted items not yet overwritten (`--recover-deleted`).
+    Keep,
+}
+
 /// The node and block entries rebuilt from a file, each sorted by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecoveredIndex {
     nodes: Vec<NbtEntry>,
     blocks: Vec<BbtEntry>,
+    /// Nodes found only in leaves in free space, sorted.
+    deleted: Vec<Nid>,
 }
 
 impl RecoveredIndex {
@@ -88,10 +106,22 @@ impl RecoveredIndex {
         &self.blocks
     }
 
+    /// Nodes found only in leaves lying in free space ([`Free::Keep`]):
+    /// deleted, not yet overwritten.
+    pub fn deleted(&self) -> &[Nid] {
+        &self.deleted
+    }
+
+    /// Whether node `nid` was found only in free space.
+    pub fn is_deleted(&self, nid: Nid) -> bool {
+        self.deleted.binary_search(&nid).is_ok()
+    }
+
     /// Bytes the index holds.
     pub fn memory(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<NbtEntry>()
             + self.blocks.capacity() * std::mem::size_of::<BbtEntry>()
+            + self.deleted.capacity() * std::mem::size_of::<Nid>()
     }
 }
 
@@ -102,7 +132,8 @@ pub struct PageRejections {
     pub signature: u64,
     /// Signature right, CRC wrong.
     pub crc: u64,
-    /// Sound trailer, but in space the allocation map marks free.
+    /// Sound trailer, but in space the allocation map marks free (with
+    /// [`Free::Keep`], used nonetheless and counted here).
     pub stale: u64,
     /// Sound leaf whose counts were out of range and from which no entry
     /// could be kept.
@@ -131,8 +162,12 @@ pub struct RecoveryReport {
     pub blocks_sound: u64,
     /// Blocks whose signature matched but CRC did not.
     pub blocks_rejected_crc: u64,
-    /// Sound blocks in space the allocation map marks free.
+    /// Sound blocks in space the allocation map marks free (dropped, or
+    /// with [`Free::Keep`] kept).
     pub blocks_stale: u64,
+    /// With [`Free::Keep`]: nodes found only in free space (deleted items
+    /// and the tables and attachments that went with them).
+    pub nodes_deleted: u64,
     /// Pages the walk from the header's roots could not read (0 when both
     /// trees are intact).
     pub tree_errors: u64,
@@ -212,7 +247,15 @@ impl fmt::Display for RecoveryReport {
             self.node_duplicates,
             self.block_duplicates,
             self.entries_dropped
-        )
+        )?;
+        if self.nodes_deleted > 0 {
+            write!(
+                f,
+                "\n  nodes found only in free space (deleted, kept): {}",
+                self.nodes_deleted
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -255,6 +298,8 @@ struct Origin {
     salvaged: bool,
     /// The leaf's page id.
     page_bid: u64,
+    /// The leaf lies in free space.
+    free: bool,
 }
 
 /// The leaves' entries gathered by the page scan, and the leaves the
@@ -272,6 +317,8 @@ struct Leaves {
 struct Found {
     key: u64,
     entry: BbtEntry,
+    /// The block lies in free space.
+    free: bool,
 }
 
 /// Answers whether the allocation maps mark a range allocated; `None` when
@@ -281,6 +328,8 @@ struct AMaps<'a> {
     data: &'a [u8],
     format: Format,
     valid: bool,
+    /// Whether what lies in free space is kept ([`Free::Keep`]).
+    keep_free: bool,
     /// Per span: not yet read, or whether its map page verified.
     spans: Vec<Option<bool>>,
 }
@@ -297,6 +346,7 @@ impl<'a> AMaps<'a> {
             data,
             format: header.format,
             valid,
+            keep_free: false,
             spans: vec![None; n],
         }
     }
@@ -412,9 +462,20 @@ pub fn rebuild(
     header: &Header,
     release: &dyn Fn(),
 ) -> (RecoveredIndex, RecoveryReport) {
+    rebuild_with(data, header, release, Free::Drop)
+}
+
+/// [`rebuild`], with pages and blocks in free space dropped or kept.
+pub fn rebuild_with(
+    data: &[u8],
+    header: &Header,
+    release: &dyn Fn(),
+    free: Free,
+) -> (RecoveredIndex, RecoveryReport) {
     let f = header.format;
     let mut r = RecoveryReport::default();
     let mut maps = AMaps::new(data, header);
+    maps.keep_free = free == Free::Keep;
 
     let mut leaves = Leaves {
         nbt_reached: reached_leaves::<NbtEntry>(data, f, header.root.nbt, &mut r.tree_errors),
@@ -451,10 +512,11 @@ pub fn rebuild(
             release();
             since_release = 0;
         }
-        if let Some(e) = scan_block(data, end, f, ts, &mut maps, &mut r) {
+        if let Some((e, free)) = scan_block(data, end, f, ts, &mut maps, &mut r) {
             found.push(Found {
                 key: e.key(),
                 entry: e,
+                free,
             });
         }
         end += align;
@@ -462,8 +524,13 @@ pub fn rebuild(
     found.sort_unstable_by_key(|b| (b.key, b.entry.bref.ib.0));
 
     let blocks = merge_blocks(leaves.bbt, found, &mut r);
-    let nodes = merge_nodes(leaves.nbt, &blocks, &mut r);
-    let mut index = RecoveredIndex { nodes, blocks };
+    let (nodes, deleted) = merge_nodes(leaves.nbt, &blocks, &mut r);
+    r.nodes_deleted = deleted.len() as u64;
+    let mut index = RecoveredIndex {
+        nodes,
+        blocks,
+        deleted,
+    };
     index.nodes.shrink_to_fit();
     index.blocks.shrink_to_fit();
     r.nodes = index.nodes.len() as u64;
@@ -494,15 +561,19 @@ fn scan_page(
         r.pages_rejected.crc += 1;
         return;
     }
-    if maps.allocated(ib, f.page_size as u64) == Some(false) {
+    let free = maps.allocated(ib, f.page_size as u64) == Some(false);
+    if free {
         r.pages_rejected.stale += 1;
-        return;
+        if !maps.keep_free {
+            return;
+        }
     }
     r.pages_sound += 1;
     let origin = |reached: &HashSet<u64>, salvaged| Origin {
         reached: reached.contains(&ib),
         salvaged,
         page_bid: t.bid.0,
+        free,
     };
     if is_nbt {
         if let Some((entries, salvaged)) = leaf_entries::<NbtEntry>(page, f) {
@@ -537,7 +608,7 @@ fn scan_block(
     ts: usize,
     maps: &mut AMaps<'_>,
     r: &mut RecoveryReport,
-) -> Option<BbtEntry> {
+) -> Option<(BbtEntry, bool)> {
     let t = BlockTrailer::parse(&data[end as usize - ts..end as usize], f);
     let cb = usize::from(t.cb);
     if t.bid.is_none() || cb + ts > f.max_block_size {
@@ -554,9 +625,12 @@ fn scan_block(
         r.blocks_rejected_crc += 1;
         return None;
     }
-    if maps.allocated(start, size) == Some(false) {
+    let free = maps.allocated(start, size) == Some(false);
+    if free {
         r.blocks_stale += 1;
-        return None;
+        if !maps.keep_free {
+            return None;
+        }
     }
     r.blocks_sound += 1;
     let inflated = if f.has_compression() && t.inflated != 0 {
@@ -564,7 +638,7 @@ fn scan_block(
     } else {
         t.cb
     };
-    Some(BbtEntry {
+    let entry = BbtEntry {
         bref: BRef {
             bid: t.bid,
             ib: Ib(start),
@@ -573,7 +647,8 @@ fn scan_block(
         // One reference is known: the scan cannot count the others.
         refs: 1,
         inflated,
-    })
+    };
+    Some((entry, free))
 }
 
 /// A block candidate before duplicates are resolved.
@@ -581,6 +656,8 @@ struct BlockCand {
     key: u64,
     entry: BbtEntry,
     reached: bool,
+    /// Listed by a leaf in allocated space, or found in allocated space.
+    live: bool,
     verified: bool,
     listed: bool,
 }
@@ -610,6 +687,7 @@ fn merge_blocks(
             key,
             entry: e,
             reached: o.reached,
+            live: !o.free && hit.is_none_or(|i| !found[i].free),
             verified: hit.is_some(),
             listed: true,
         });
@@ -619,6 +697,7 @@ fn merge_blocks(
             key: b.key,
             entry: b.entry,
             reached: false,
+            live: !b.free,
             verified: true,
             listed: false,
         });
@@ -627,6 +706,7 @@ fn merge_blocks(
     cands.sort_unstable_by(|a, b| {
         a.key
             .cmp(&b.key)
+            .then(b.live.cmp(&a.live))
             .then(b.reached.cmp(&a.reached))
             .then(b.verified.cmp(&a.verified))
             .then(b.entry.bref.ib.0.cmp(&a.entry.bref.ib.0))
@@ -652,12 +732,13 @@ fn merge_blocks(
     out
 }
 
-/// Resolves leaf entries into one entry per node id.
+/// Resolves leaf entries into one entry per node id; also the ids found
+/// only in leaves in free space.
 fn merge_nodes(
     listed: Vec<(NbtEntry, Origin)>,
     blocks: &[BbtEntry],
     r: &mut RecoveryReport,
-) -> Vec<NbtEntry> {
+) -> (Vec<NbtEntry>, Vec<Nid>) {
     let has = |b: Bid| b.is_none() || blocks.binary_search_by_key(&b.key().0, |e| e.key()).is_ok();
     let mut cands: Vec<(NbtEntry, Origin, bool)> = Vec::with_capacity(listed.len());
     for (e, o) in listed {
@@ -672,11 +753,13 @@ fn merge_nodes(
     cands.sort_unstable_by(|a, b| {
         a.0.nid
             .cmp(&b.0.nid)
+            .then(a.1.free.cmp(&b.1.free))
             .then(b.1.reached.cmp(&a.1.reached))
             .then(b.2.cmp(&a.2))
             .then(b.1.page_bid.cmp(&a.1.page_bid))
     });
     let mut out: Vec<NbtEntry> = Vec::with_capacity(cands.len());
+    let mut deleted = Vec::new();
     for (e, o, _) in cands {
         if let Some(kept) = out.last().filter(|k| k.nid == e.nid) {
             if *kept != e {
@@ -687,9 +770,13 @@ fn merge_nodes(
         if !o.reached {
             r.nodes_unreached += 1;
         }
+        // The best entry of this id lies in free space: no live leaf has it.
+        if o.free {
+            deleted.push(e.nid);
+        }
         out.push(e);
     }
-    out
+    (out, deleted)
 }
 
 impl<E> std::fmt::Debug for IndexIter<'_, E> {
@@ -769,10 +856,12 @@ mod tests {
             reached,
             salvaged: false,
             page_bid: 1,
+            free: false,
         };
         let found = |ib| Found {
             key: 0x40,
             entry: e(ib),
+            free: false,
         };
         // The reached leaf's entry wins over a later sound copy.
         let mut r = RecoveryReport::default();
@@ -788,5 +877,56 @@ mod tests {
         let out = merge_blocks(Vec::new(), vec![found(0x1000), found(0x9000)], &mut r);
         assert_eq!(out[0].bref.ib, Ib(0x9000));
         assert_eq!(r.blocks_only_scanned, 1);
+        // A copy in allocated space wins over a later one in free space.
+        let mut r = RecoveryReport::default();
+        let stale = Found {
+            free: true,
+            ..found(0x9000)
+        };
+        let out = merge_blocks(Vec::new(), vec![found(0x1000), stale], &mut r);
+        assert_eq!(out[0].bref.ib, Ib(0x1000));
+    }
+
+    #[test]
+    fn a_node_only_in_free_space_is_deleted_and_a_live_one_wins() {
+        let node = |nid, data| NbtEntry {
+            nid: Nid(nid),
+            data: Bid(data),
+            sub: Bid(0),
+            parent: Nid(0x8022),
+        };
+        let origin = |free, page_bid| Origin {
+            reached: false,
+            salvaged: false,
+            page_bid,
+            free,
+        };
+        let blocks: Vec<BbtEntry> = [0x40u64, 0x44, 0x48]
+            .iter()
+            .map(|&bid| BbtEntry {
+                bref: BRef {
+                    bid: Bid(bid),
+                    ib: Ib(bid * 0x100),
+                },
+                cb: 10,
+                refs: 2,
+                inflated: 10,
+            })
+            .collect();
+        let mut r = RecoveryReport::default();
+        let (nodes, deleted) = merge_nodes(
+            vec![
+                // Live, and an older copy in a newer page in free space.
+                (node(0x200004, 0x40), origin(false, 1)),
+                (node(0x200004, 0x44), origin(true, 9)),
+                // Only in free space: deleted.
+                (node(0x200024, 0x48), origin(true, 9)),
+            ],
+            &blocks,
+            &mut r,
+        );
+        assert_eq!(nodes, vec![node(0x200004, 0x40), node(0x200024, 0x48)]);
+        assert_eq!(deleted, vec![Nid(0x200024)]);
+        assert_eq!(r.node_duplicates, 1);
     }
 }
