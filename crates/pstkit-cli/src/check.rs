@@ -32,11 +32,15 @@ pub fn error_json(e: &pstkit::store::StoreError) -> serde_json::Value {
 
 /// The messaging-layer audit, every item also decoded as a copy reads it.
 fn deep_check(file: &NdbFile) -> AuditReport {
-    audit_with(file.ndb(), &|m| {
-        pstkit::copy::convert::read_message(m, &mut |id| Ok(Some(id)), false, 0)
-            .err()
-            .map(|e| e.to_string())
-    })
+    audit_with(
+        file.ndb(),
+        &|m| {
+            pstkit::copy::convert::read_message(m, &mut |id| Ok(Some(id)), false, 0)
+                .err()
+                .map(|e| e.to_string())
+        },
+        None,
+    )
 }
 
 /// One finding for a JSON Lines report.

@@ -83,3 +83,18 @@ fn damage_is_sealed_where_it_does_not_aim() {
     let file = NdbFile::new(&data[..]).unwrap();
     assert!(ndb::check::check(file.ndb()).is_clean());
 }
+
+/// The report is the same on one thread and on two, findings in walk order.
+#[test]
+fn one_thread_or_two_give_one_report() {
+    for case in CASES {
+        let mut data = good().to_vec();
+        let l = layout(&data);
+        (case.apply)(&mut data, &l);
+        let file = NdbFile::new_lenient(&data[..]).unwrap();
+        let one = store::audit::audit_with(file.ndb(), &|_| None, Some(1));
+        let two = store::audit::audit_with(file.ndb(), &|_| None, Some(2));
+        assert_eq!(one.findings, two.findings, "{}", case.rule);
+        assert_eq!((one.folders, one.items), (two.folders, two.items));
+    }
+}

@@ -276,12 +276,15 @@ impl AuditReport {
 /// itself is `pstkit_ndb::check`'s). A store that does not open is one
 /// `item-decodes` finding on node 0x21.
 pub fn audit(ndb: Ndb<'_>) -> AuditReport {
-    audit_with(ndb, &|_| None)
+    audit_with(ndb, &|_| None, None)
 }
 
 /// [`audit`], also handing every item to `decode`, a deeper reader (the
-/// copy engine's), whose answer is an `item-decodes` finding.
-pub fn audit_with(ndb: Ndb<'_>, decode: &DecodeItem<'_>) -> AuditReport {
+/// copy engine's), whose answer is an `item-decodes` finding; on at most
+/// `threads` threads (`None`: two for files from 16 MiB, one below; the
+/// work is split in two, so more are never used). The report does not
+/// depend on the number.
+pub fn audit_with(ndb: Ndb<'_>, decode: &DecodeItem<'_>, threads: Option<usize>) -> AuditReport {
     let mut r = AuditReport::default();
     structure::mandatory_nodes(ndb, &mut r);
     let store = match Store::open(ndb) {
@@ -309,7 +312,7 @@ pub fn audit_with(ndb: Ndb<'_>, decode: &DecodeItem<'_>) -> AuditReport {
     structure::property_context(store.properties(), "", &mut r);
     structure::entry_ids(&store, &mut r);
     structure::name_map(ndb, &mut r);
-    tree::walk(&store, decode, &mut r);
+    tree::walk(&store, decode, threads, &mut r);
     r
 }
 

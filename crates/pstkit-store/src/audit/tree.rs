@@ -41,7 +41,12 @@ enum Unit {
     Unreadable(Nid, String, String),
 }
 
-pub(super) fn walk(store: &Store<'_>, decode: &DecodeItem<'_>, r: &mut AuditReport) {
+pub(super) fn walk(
+    store: &Store<'_>,
+    decode: &DecodeItem<'_>,
+    threads: Option<usize>,
+    r: &mut AuditReport,
+) {
     let children = Children::read(store.ndb());
     let all = [
         NidType::NormalFolder,
@@ -61,7 +66,11 @@ pub(super) fn walk(store: &Store<'_>, decode: &DecodeItem<'_>, r: &mut AuditRepo
         .collect();
     // Two contiguous halves of about equal work; their findings are joined
     // in walk order, so the report does not depend on the threads.
-    let two = store.ndb().data().len() >= PARALLEL_FROM && units.len() > 1;
+    let two = units.len() > 1
+        && match threads {
+            Some(n) => n >= 2,
+            None => store.ndb().data().len() >= PARALLEL_FROM,
+        };
     let total: usize = units.iter().map(weight).sum();
     let mut split = units.len();
     if two {
