@@ -98,3 +98,30 @@ fn one_thread_or_two_give_one_report() {
         assert_eq!((one.folders, one.items), (two.folders, two.items));
     }
 }
+
+/// An entry id naming another store is found, with both providers.
+#[test]
+fn an_entry_id_of_another_store_names_both_providers() {
+    let mut data = good().to_vec();
+    let at = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let pc =
+            ltp::PropertyContext::read(file.ndb().node(ndb::Nid::MESSAGE_STORE).unwrap()).unwrap();
+        let rec = pc.record(store::pid::IPM_SUBTREE_ENTRY_ID).unwrap();
+        let raw = pc.raw_of(rec).unwrap();
+        raw.as_ptr() as usize - data.as_ptr() as usize + 4
+    };
+    damage::patch_sealed(&mut data, at, &[0xAB; 16]);
+    let file = NdbFile::new(&data[..]).unwrap();
+    let r = store::audit::audit(file.ndb());
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "store-entry-id")
+        .expect("a finding");
+    assert_eq!(
+        f.expected,
+        format!("PidTagIpmSubtreeEntryId: provider {}", "07".repeat(16))
+    );
+    assert_eq!(f.found, format!("provider {}", "AB".repeat(16)));
+}

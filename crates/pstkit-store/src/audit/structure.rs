@@ -267,7 +267,13 @@ pub(super) fn name_map(ndb: Ndb<'_>, r: &mut AuditReport) {
         // The store reports an unreadable map as an item that does not decode.
         return;
     };
-    property_context(&pc, "", r);
+    name_map_of(&pc, r);
+}
+
+/// The rules of [`name_map`] on the map's property context.
+fn name_map_of(pc: &PropertyContext<'_>, r: &mut AuditReport) {
+    let nid = pc.nid();
+    property_context(pc, "", r);
     let buckets = match pc.get_i32(name_map::NAMEID_BUCKET_COUNT) {
         Some(Ok(n)) if n > 0 => n as u32,
         found => {
@@ -406,5 +412,249 @@ pub(super) fn named_properties(
                 "not in the map",
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use pstkit_ltp::write::{PcBuilder, TcBuilder};
+    use pstkit_ltp::{Heap, PropTag, PropType, PropValue};
+    use pstkit_ndb::Variant;
+
+    use super::*;
+    use crate::write::names::NameMapBuilder;
+    use crate::{Guid, NamedProp, PropName};
+
+    /// The findings of `check` on a fresh report: (expected, found).
+    fn run(check: impl FnOnce(&mut AuditReport)) -> Vec<(String, String)> {
+        let mut r = AuditReport::default();
+        check(&mut r);
+        r.findings
+            .into_iter()
+            .map(|f| (f.expected, f.found))
+            .collect()
+    }
+
+    /// A table of three rows with a 4-byte, an 8-byte and a string column,
+    /// its pages edited by `edit` (given the TCINFO's offset in page 0).
+    fn table(edit: impl FnOnce(&mut Vec<u8>, usize)) -> Vec<(String, String)> {
+        let cols = [
+            PropTag::new(PropId(0x0E07), PropType::Int32),
+            PropTag::new(PropId(0x0E06), PropType::Time),
+            PropTag::new(PropId(0x0037), PropType::String),
+            PropTag(0x67F2_0003),
+            PropTag(0x67F3_0003),
+        ];
+        let mut tc = TcBuilder::new(Variant::Unicode, &cols);
+        for i in 0..3u32 {
+            tc.add_row(
+                0x20_0004 + (i << 5),
+                &[
+                    (cols[0], PropValue::Int32(1)),
+                    (cols[2], PropValue::String(format!("row {i}"))),
+                ],
+            );
+        }
+        let mut pages = tc.finish().pages;
+        let at = {
+            let heap = Heap::from_blocks(
+                Nid(0x8E),
+                Variant::Unicode,
+                vec![Cow::Borrowed(&pages[0][..])],
+            )
+            .unwrap();
+            heap.get(heap.user_root()).unwrap().as_ptr() as usize - pages[0].as_ptr() as usize
+        };
+        edit(&mut pages[0], at);
+        let blocks = pages.into_iter().map(Cow::Owned).collect();
+        let heap = Heap::from_blocks(Nid(0x8E), Variant::Unicode, blocks).unwrap();
+        let tc = TableContext::from_heap(heap).unwrap();
+        run(|r| table_context(&tc, "", r))
+    }
+
+    /// Offset of column `k`'s descriptor in the TCINFO.
+    fn col(k: usize) -> usize {
+        22 + 8 * k
+    }
+
+    #[test]
+    fn a_sound_table_has_no_finding() {
+        assert_eq!(table(|_, _| {}), []);
+    }
+
+    #[test]
+    fn columns_out_of_order_are_found() {
+        let found = table(|p, at| {
+            // The first two descriptors swapped (tags and layout together).
+            let (a, b) = (at + col(0), at + col(1));
+            let first: Vec<u8> = p[a..a + 8].to_vec();
+            p.copy_within(b..b + 8, a);
+            p[b..b + 8].copy_from_slice(&first);
+        });
+        assert!(
+            found
+                .iter()
+                .any(|(e, _)| e.starts_with("column descriptors sorted")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_column_outside_its_group_is_found() {
+        // A 4-byte column declared 2 bytes wide: it now lies below the
+        // 2-byte group, though it ends inside the row.
+        let found = table(|p, at| p[at + col(0) + 6] = 2);
+        assert!(
+            found.iter().any(|(e, _)| e.contains("within bytes")),
+            "{found:?}"
+        );
+        // An 8-byte column past the 4-and-8-byte group's end.
+        let found = table(|p, at| {
+            let end = u16::from_le_bytes([p[at + 2], p[at + 3]]);
+            p[at + col(1) + 4..at + col(1) + 6].copy_from_slice(&(end - 4).to_le_bytes());
+        });
+        assert!(
+            found.iter().any(|(e, _)| e.contains("within bytes")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_cell_bit_past_the_bitmap_is_found() {
+        let found = table(|p, at| {
+            let ends: Vec<u16> = (0..4)
+                .map(|i| u16::from_le_bytes([p[at + 2 + 2 * i], p[at + 3 + 2 * i]]))
+                .collect();
+            // The first bit past the bitmap.
+            p[at + col(2) + 7] = ((ends[3] - ends[2]) * 8) as u8;
+        });
+        assert!(
+            found.iter().any(|(e, _)| e.contains("bit of its own")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_row_index_entry_naming_another_row_is_found() {
+        let found = table(|p, _| {
+            // The RowIndex entries are (row id, position) pairs of 8 bytes:
+            // point the first at the second row.
+            let key = 0x20_0004u32.to_le_bytes();
+            let at = p
+                .windows(8)
+                .position(|w| w[..4] == key && w[4..] == [0, 0, 0, 0]);
+            let at = at.expect("the first RowIndex entry");
+            p[at + 4] = 1;
+        });
+        assert!(
+            found
+                .iter()
+                .any(|(e, f)| e.contains("at a row holding it") && f == "row 1 of 3"),
+            "{found:?}"
+        );
+    }
+
+    /// The name map of `names` with `edit` applied to its properties.
+    fn map(edit: impl FnOnce(&mut Vec<(PropTag, PropValue)>)) -> Vec<(String, String)> {
+        let mut b = NameMapBuilder::default();
+        for (i, name) in ["Keywords", "x-custom"].into_iter().enumerate() {
+            b.id(&NamedProp {
+                guid: if i == 0 {
+                    Guid::PS_PUBLIC_STRINGS
+                } else {
+                    Guid([9; 16])
+                },
+                name: PropName::Name(name.into()),
+            })
+            .unwrap();
+        }
+        b.id(&NamedProp {
+            guid: Guid([7; 16]),
+            name: PropName::Id(0x8501),
+        })
+        .unwrap();
+        let mut props = b.properties();
+        edit(&mut props);
+        let mut pc = PcBuilder::new(Variant::Unicode);
+        for (t, v) in props {
+            pc.set(t, v);
+        }
+        let blocks = pc.finish().pages.into_iter().map(Cow::Owned).collect();
+        let heap = Heap::from_blocks(Nid::NAME_TO_ID_MAP, Variant::Unicode, blocks).unwrap();
+        let pc = PropertyContext::from_heap(heap).unwrap();
+        run(|r| name_map_of(&pc, r))
+    }
+
+    fn set(props: &mut [(PropTag, PropValue)], id: PropId, f: impl FnOnce(&mut PropValue)) {
+        let v = props.iter_mut().find(|(t, _)| t.id() == id).unwrap();
+        f(&mut v.1);
+    }
+
+    #[test]
+    fn a_sound_name_map_has_no_finding() {
+        assert_eq!(map(|_| {}), []);
+    }
+
+    #[test]
+    fn a_bucket_count_of_zero_is_found_not_divided_by() {
+        let found = map(|p| {
+            set(p, name_map::NAMEID_BUCKET_COUNT, |v| {
+                *v = PropValue::Int32(0)
+            })
+        });
+        assert_eq!(
+            found,
+            [(
+                "PidTagNameidBucketCount above 0".to_string(),
+                "0".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn streams_of_odd_lengths_are_found() {
+        let found = map(|p| {
+            set(p, name_map::NAMEID_STREAM_GUID, |v| {
+                if let PropValue::Binary(b) = v {
+                    b.push(0);
+                }
+            })
+        });
+        assert!(
+            found.iter().any(|(e, _)| e.starts_with("an entry stream")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_guid_index_past_the_stream_is_found_and_named() {
+        let found = map(|p| {
+            set(p, name_map::NAMEID_STREAM_ENTRY, |v| {
+                if let PropValue::Binary(b) = v {
+                    // The third entry's GUID index (two GUIDs: 3 and 4) set to 5.
+                    b[16 + 4..16 + 6].copy_from_slice(&(5u16 << 1).to_le_bytes());
+                }
+            })
+        });
+        assert!(
+            found
+                .iter()
+                .any(|(e, f)| e.ends_with("a GUID index below 5") && f == "GUID index 5"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_entry_with_another_index_is_found() {
+        let found = map(|p| {
+            set(p, name_map::NAMEID_STREAM_ENTRY, |v| {
+                if let PropValue::Binary(b) = v {
+                    b[6] = 9;
+                }
+            })
+        });
+        assert!(found.iter().any(|(_, f)| f == "wPropIdx 9"), "{found:?}");
     }
 }
