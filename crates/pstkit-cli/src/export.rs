@@ -18,6 +18,9 @@ pub enum Format {
     Eml,
     /// One mboxrd file per folder.
     Mbox,
+    /// A Maildir++ tree, flags from the items' read, answered and flagged
+    /// state.
+    Maildir,
 }
 
 /// Exports the file into `out`. Items that cannot be read are reported on
@@ -35,6 +38,7 @@ pub fn run(
     let format = match format {
         Format::Eml => ExportFormat::Eml,
         Format::Mbox => ExportFormat::Mbox,
+        Format::Maildir => ExportFormat::Maildir,
     };
     // A bar only for a person watching; logs and pipes get the errors and
     // the summary alone.

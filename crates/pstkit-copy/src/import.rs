@@ -317,6 +317,8 @@ enum Source {
     Eml(PathBuf),
     Mbox(PathBuf),
     Dir(PathBuf),
+    /// A maildir (it has `cur/`): Maildir++ subfolders `.A.B` beside.
+    Maildir(PathBuf),
 }
 
 /// Opens an input that must be a regular file: FIFOs, devices and sockets
@@ -401,6 +403,9 @@ fn read_message(p: &Path) -> Result<Vec<u8>> {
 
 fn classify(p: &Path) -> Result<Source> {
     if std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+        if std::fs::metadata(p.join("cur")).is_ok_and(|m| m.is_dir()) {
+            return Ok(Source::Maildir(p.to_path_buf()));
+        }
         return Ok(Source::Dir(p.to_path_buf()));
     }
     let mut head = [0u8; 5];
@@ -489,7 +494,7 @@ fn add_source(
         return Ok(());
     }
     let source = match classify(src) {
-        Ok(Source::Dir(p)) if !seen.first(&p) => {
+        Ok(Source::Dir(p) | Source::Maildir(p)) if !seen.first(&p) => {
             // A link back to a directory already read: reading it again
             // would copy the same messages once more, or never end.
             return Ok(());
@@ -505,8 +510,9 @@ fn add_source(
     match source {
         Source::Eml(p) => {
             let raw = read_message(&p);
-            add_one(w, folder, p.display().to_string(), raw, s, progress)?;
+            add_one(w, folder, p.display().to_string(), raw, None, s, progress)?;
         }
+        Source::Maildir(p) => add_maildir(w, folder, &p, s, progress)?,
         Source::Mbox(p) => {
             let f = open_regular(&p)?;
             for (k, m) in MboxReader::new(BufReader::with_capacity(1 << 20, f)).enumerate() {
@@ -515,6 +521,7 @@ fn add_source(
                     folder,
                     format!("{} message {}", p.display(), k + 1),
                     m.map_err(|e| input_err(&p, e)),
+                    None,
                     s,
                     progress,
                 )?;
@@ -532,7 +539,7 @@ fn add_source(
                     add_source(w, folder, &e, s, seen, progress, depth + 1)?;
                 } else if ext("eml") {
                     let raw = read_message(&e);
-                    add_one(w, folder, e.display().to_string(), raw, s, progress)?;
+                    add_one(w, folder, e.display().to_string(), raw, None, s, progress)?;
                 }
             }
         }
@@ -540,13 +547,142 @@ fn add_source(
     Ok(())
 }
 
-/// Parses one message and writes it; a message that does not parse is
-/// reported in the summary and the import goes on.
+/// A maildir's messages (`cur/`, then `new/`) into `folder`, and its
+/// Maildir++ subfolders (`.A`, `.A.B`, … beside `cur/`) below it.
+fn add_maildir(
+    w: &mut PstWriter,
+    folder: Nid,
+    dir: &Path,
+    s: &mut ImportSummary,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
+    add_maildir_messages(w, folder, dir, s, progress)?;
+    let mut subs: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .map_err(|e| input_err(dir, e))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let path = e.path();
+            (name.len() > 1
+                && name.starts_with('.')
+                && std::fs::metadata(path.join("cur")).is_ok_and(|m| m.is_dir()))
+            .then(|| (name[1..].to_string(), path))
+        })
+        .collect();
+    // Parents sort before their children (`.A` < `.A.B`).
+    subs.sort();
+    let mut made: std::collections::HashMap<String, Nid> = std::collections::HashMap::new();
+    for (name, path) in subs {
+        let mut parent = folder;
+        let mut prefix = String::new();
+        for part in name.split('.').filter(|p| !p.is_empty()) {
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(part);
+            parent = match made.get(&prefix) {
+                Some(&n) => n,
+                None => {
+                    let n = w.add_folder(parent, part, Some("IPF.Note"))?;
+                    s.folders += 1;
+                    made.insert(prefix.clone(), n);
+                    n
+                }
+            };
+        }
+        add_maildir_messages(w, parent, &path, s, progress)?;
+    }
+    Ok(())
+}
+
+/// The messages of one maildir (`cur/` and `new/`), with the flags their
+/// names carry.
+fn add_maildir_messages(
+    w: &mut PstWriter,
+    folder: Nid,
+    dir: &Path,
+    s: &mut ImportSummary,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
+    for sub in ["cur", "new"] {
+        let at = dir.join(sub);
+        let Ok(rd) = std::fs::read_dir(&at) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for f in files {
+            let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
+            // Hidden files are a reader's own (Dovecot's indexes and the like).
+            if name.as_deref().is_none_or(|n| n.starts_with('.')) {
+                continue;
+            }
+            let flags = name.as_deref().and_then(maildir_info).unwrap_or_default();
+            let raw = read_message(&f);
+            add_one(
+                w,
+                folder,
+                f.display().to_string(),
+                raw,
+                Some(flags),
+                s,
+                progress,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The flags of a maildir file name (`…:2,FRS`).
+fn maildir_info(name: &str) -> Option<&str> {
+    name.rsplit_once(":2,").map(|(_, f)| f)
+}
+
+/// `MSGFLAG_READ` of PidTagMessageFlags.
+const MSGFLAG_READ: i32 = 0x01;
+
+/// Sets an item's read, answered and flagged state from Maildir flags
+/// (`S`, `R`, `F`), as the export writes them.
+fn apply_maildir_flags(m: &mut NewMessage, flags: &str) {
+    let read = flags.contains('S');
+    let mut found = false;
+    for (t, v) in m.props.iter_mut() {
+        if t.id() == pid::MESSAGE_FLAGS {
+            if let PropValue::Int32(f) = v {
+                *f = if read {
+                    *f | MSGFLAG_READ
+                } else {
+                    *f & !MSGFLAG_READ
+                };
+                found = true;
+            }
+        }
+    }
+    if !found {
+        let f = if read { MSGFLAG_READ } else { 0 };
+        m.props
+            .push((pid::tags::MESSAGE_FLAGS, PropValue::Int32(f)));
+    }
+    m.props
+        .retain(|(t, _)| t.id() != pid::FLAG_STATUS && t.id() != pid::LAST_VERB_EXECUTED);
+    if flags.contains('F') {
+        m.props.push((pid::tags::FLAG_STATUS, PropValue::Int32(2)));
+    }
+    if flags.contains('R') {
+        m.props
+            .push((pid::tags::LAST_VERB_EXECUTED, PropValue::Int32(102)));
+    }
+}
+
+/// Parses one message and writes it (with the state Maildir `flags` give,
+/// for a file of a maildir); a message that does not parse is reported in
+/// the summary and the import goes on.
 fn add_one(
     w: &mut PstWriter,
     folder: Nid,
     what: String,
     raw: Result<Vec<u8>>,
+    flags: Option<&str>,
     s: &mut ImportSummary,
     progress: &mut dyn FnMut(u64),
 ) -> Result<()> {
@@ -554,7 +690,10 @@ fn add_one(
         .map_err(|e| e.to_string())
         .and_then(|r| eml_to_message(&r).map_err(|e| e.to_string()));
     match parsed {
-        Ok(m) => {
+        Ok(mut m) => {
+            if let Some(flags) = flags {
+                apply_maildir_flags(&mut m, flags);
+            }
             w.add_message(folder, &m)?;
             s.items += 1;
             progress(s.items);

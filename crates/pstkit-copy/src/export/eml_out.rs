@@ -14,7 +14,7 @@ use pstkit_store::Store;
 use super::job::{Done, Job};
 use super::plan::Planned;
 use super::pool::Pool;
-use super::{in_file_order, item_failed, ExportEvent, ExportSummary, Outputs};
+use super::{in_file_order, item_failed, ExportEvent, ExportFormat, ExportSummary, Outputs};
 use crate::error::{io_err, CopyError, Result};
 
 /// The EML export: every folder's items in the order their data lies in
@@ -26,24 +26,60 @@ use crate::error::{io_err, CopyError, Result};
 pub(super) fn export_eml(
     store: &Store<'_>,
     out: &Path,
+    format: ExportFormat,
     plan: &[Planned],
     pool: &mut Pool,
     summary: &mut ExportSummary,
     progress: &mut dyn FnMut(ExportEvent),
 ) -> Result<()> {
     let stage = Stage::prepare(out, plan)?;
+    let maildir = format == ExportFormat::Maildir;
+    if maildir {
+        if let Err(e) = maildirs(out, &stage) {
+            return Err(stage.abandon(e));
+        }
+    }
     let mut files = EmlFiles {
         plan,
         folders: vec![0; plan.len()],
     };
-    let job = |f: usize, i: usize| Job::Eml {
-        dir: stage.dirs[f].clone(),
-        index: i + 1,
-        atomic: stage.root_of[f].is_none(),
+    let job = |f: usize, i: usize| {
+        let (dir, index, atomic) = (stage.dirs[f].clone(), i + 1, stage.root_of[f].is_none());
+        if maildir {
+            Job::Maildir { dir, index, atomic }
+        } else {
+            Job::Eml { dir, index, atomic }
+        }
     };
     let filled = in_file_order(store, plan, pool, &job, &mut files, summary, progress);
     summary.folders_exported += files.folders.iter().filter(|&&n| n > 0).count();
     stage.finish(filled, &files.folders)
+}
+
+/// Completes every maildir of the plan: `new/` and `tmp/` beside the
+/// `cur/` the stage made, and `maildirfolder` in each subfolder (Maildir++);
+/// the top maildir too, which holds the folders.
+fn maildirs(out: &Path, stage: &Stage) -> Result<()> {
+    let make = |dir: &Path| match fs::create_dir(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(io_err(dir, e)),
+        _ => Ok(()),
+    };
+    for sub in ["cur", "new", "tmp"] {
+        make(&out.join(sub))?;
+    }
+    for cur in &stage.dirs {
+        let Some(maildir) = cur.parent() else {
+            continue;
+        };
+        for sub in ["new", "tmp"] {
+            make(&maildir.join(sub))?;
+        }
+        if maildir != out {
+            let marker = maildir.join("maildirfolder");
+            fs::write(&marker, b"").map_err(|e| io_err(&marker, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// The EML files written, per planned folder.

@@ -27,6 +27,14 @@ pub(super) enum Job {
         index: usize,
         atomic: bool,
     },
+    /// Render as mail (as for an mbox) and write it into the maildir
+    /// folder `dir` (its `cur/`) as `<time>.<index>.pstkit:2,<flags>`,
+    /// under a temporary name when `atomic`.
+    Maildir {
+        dir: std::sync::Arc<Path>,
+        index: usize,
+        atomic: bool,
+    },
     /// Render as mail for an mbox.
     Mail,
 }
@@ -64,11 +72,51 @@ pub(super) fn do_job(
             }
             Ok(Done::File(name))
         }
+        Job::Maildir { dir, index, atomic } => {
+            let (_, secs, eml) = render_mail(&m, store)?;
+            let name = format!(
+                "{}.{index}.pstkit:2,{}",
+                secs.unwrap_or(0).max(0),
+                maildir_flags(&m)
+            );
+            if atomic {
+                write_atomic(&dir.join(&name), &eml)?;
+            } else {
+                dirs.write(&dir, &name, &eml)
+                    .map_err(|e| io_err(&dir.join(&name), e))?;
+            }
+            Ok(Done::File(name))
+        }
         Job::Mail => {
             let (sender, secs, eml) = render_mail(&m, store)?;
             Ok(Done::Mail(sender, secs, eml))
         }
     }
+}
+
+/// `MSGFLAG_READ` of PidTagMessageFlags.
+const MSGFLAG_READ: i32 = 0x01;
+/// PidTagFlagStatus of an item flagged for follow-up.
+const FOLLOWUP_FLAGGED: i32 = 2;
+/// PidTagLastVerbExecuted after a reply to the sender, and to all.
+const VERB_REPLIES: [i32; 2] = [102, 103];
+
+/// The Maildir info flags of an item, in ASCII order as the format wants:
+/// `F` flagged, `R` replied to, `S` read.
+pub(crate) fn maildir_flags(m: &Message<'_>) -> String {
+    let p = m.properties();
+    let int = |id| p.get_i32(id).and_then(|v| v.ok());
+    let mut flags = String::new();
+    if int(pstkit_store::pid::FLAG_STATUS) == Some(FOLLOWUP_FLAGGED) {
+        flags.push('F');
+    }
+    if int(pstkit_store::pid::LAST_VERB_EXECUTED).is_some_and(|v| VERB_REPLIES.contains(&v)) {
+        flags.push('R');
+    }
+    if m.flags() & MSGFLAG_READ != 0 {
+        flags.push('S');
+    }
+    flags
 }
 
 /// The file for one item in EML mode, appended to `out`: its extension.

@@ -39,6 +39,12 @@ pub enum ExportFormat {
     /// go in as mail with their vCard or iCalendar attached, so that the
     /// mbox holds every item and nothing of them is lost.
     Mbox,
+    /// A Maildir++ tree: the top folder's items in `cur/`, each subfolder a
+    /// maildir `.Name.Sub/` beside it (with `maildirfolder`), one message
+    /// a file named `<time>.<n>.pstkit:2,<flags>` (`S` read, `R` answered,
+    /// `F` flagged), the same RFC 5322 text the mbox holds (contacts and
+    /// appointments as mail with their vCard or iCalendar attached).
+    Maildir,
 }
 
 /// What an export reports as it goes, for progress displays and logs.
@@ -279,7 +285,9 @@ fn export_into(
             waiting: Default::default(),
         };
         let r = match format {
-            ExportFormat::Eml => export_eml(store, out, &plan, &mut pool, &mut summary, progress),
+            ExportFormat::Eml | ExportFormat::Maildir => {
+                export_eml(store, out, format, &plan, &mut pool, &mut summary, progress)
+            }
             ExportFormat::Mbox => {
                 export_mbox(store, &plan, replace, &mut pool, &mut summary, progress)
             }

@@ -37,6 +37,8 @@ pub(super) fn plan(
     // The walk is depth first, so that is the parent of the next folder one
     // level deeper.
     let mut dirs: Vec<PathBuf> = Vec::new();
+    // Maildir++ names taken, flattened: `.A.B` must stay unique too.
+    let mut maildirs = std::collections::HashSet::new();
     for walked in store.walk() {
         let w = match walked {
             Ok(w) => w,
@@ -91,6 +93,7 @@ pub(super) fn plan(
         }
         let dest = match format {
             ExportFormat::Eml => out.join(&rel),
+            ExportFormat::Maildir => out.join(maildir_name(&rel, &mut maildirs)).join("cur"),
             ExportFormat::Mbox => {
                 let file = if rel.as_os_str().is_empty() {
                     claims.claim(Path::new(""), "_root")
@@ -105,6 +108,27 @@ pub(super) fn plan(
         plan.push(Planned { folder, ids, dest });
     }
     plan
+}
+
+/// The Maildir++ directory of a folder whose EML directory would be `rel`:
+/// `.A.B` for `A/B` (the top folder, `rel` empty, is the maildir itself).
+/// A `.` inside a name would read as a level, so it becomes `_`; a name
+/// flattened onto one already taken gets `~2`, `~3`, …
+fn maildir_name(rel: &Path, taken: &mut std::collections::HashSet<String>) -> String {
+    if rel.as_os_str().is_empty() {
+        return String::new();
+    }
+    let base: String = rel
+        .components()
+        .map(|c| format!(".{}", c.as_os_str().to_string_lossy().replace('.', "_")))
+        .collect();
+    let mut name = base.clone();
+    let mut n = 1;
+    while !taken.insert(name.clone()) {
+        n += 1;
+        name = format!("{base}~{n}");
+    }
+    name
 }
 
 /// Every planned item as (data offset, planned folder, place in it), in

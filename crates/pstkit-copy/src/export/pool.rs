@@ -16,7 +16,7 @@ use crate::error::{CopyError, Result};
 /// item comes back whole, so fewer are held.
 pub(super) const fn flow(format: ExportFormat) -> (usize, usize) {
     match format {
-        ExportFormat::Eml => (256, 32),
+        ExportFormat::Eml | ExportFormat::Maildir => (256, 32),
         ExportFormat::Mbox => (64, 8),
     }
 }
