@@ -125,3 +125,27 @@ fn an_entry_id_of_another_store_names_both_providers() {
     );
     assert_eq!(f.found, format!("provider {}", "AB".repeat(16)));
 }
+
+/// An item using a named property the map does not define is found.
+#[test]
+fn a_named_property_the_map_lacks_is_found() {
+    let mut data = good().to_vec();
+    let l = layout(&data);
+    // The message's last property (the highest key) renamed 0xFFFE: the
+    // keys stay in order, and no map entry names 0xFFFE.
+    let at = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let recs = rules::pc_records(&data, file.ndb().node(l.message).unwrap());
+        recs.last().unwrap().0
+    };
+    damage::patch_sealed(&mut data, at, &0xFFFEu16.to_le_bytes());
+    let file = NdbFile::new(&data[..]).unwrap();
+    let r = store::audit::audit(file.ndb());
+    assert!(
+        r.findings.iter().any(|f| f.rule == "name-map"
+            && f.nid == l.message.0
+            && f.expected == "named property 0xFFFE in the name-to-id map"),
+        "{:#?}",
+        r.findings
+    );
+}
