@@ -149,3 +149,22 @@ fn a_named_property_the_map_lacks_is_found() {
         r.findings
     );
 }
+
+/// A mirrored value's finding shows both values, named.
+#[test]
+fn a_row_mirror_finding_shows_both_values() {
+    let mut data = good().to_vec();
+    let l = layout(&data);
+    let case = CASES.iter().find(|c| c.rule == "row-mirror").unwrap();
+    (case.apply)(&mut data, &l);
+    let file = NdbFile::new(&data[..]).unwrap();
+    let r = store::audit::audit(file.ndb());
+    let f = r.findings.iter().find(|f| f.rule == "row-mirror").unwrap();
+    let (own, row) = {
+        let s = store::Store::open(file.ndb()).unwrap();
+        let m = s.message(l.message).unwrap();
+        (m.flags(), m.flags() ^ 0x100)
+    };
+    assert_eq!(f.expected, format!("PidTagMessageFlags Int32({own})"));
+    assert_eq!(f.found, format!("Int32({row})"));
+}
