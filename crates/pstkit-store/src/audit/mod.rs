@@ -370,4 +370,29 @@ mod tests {
         assert!(rule("hierarchy-rows").is_some());
         assert!(rule("no-such-rule").is_none());
     }
+
+    #[test]
+    fn findings_past_the_cap_are_counted_not_kept() {
+        let mut a = AuditReport::default();
+        for i in 0..MAX_FINDINGS + 2 {
+            a.add("folder-counts", Nid(i as u32), "", "1", "2");
+        }
+        assert_eq!((a.findings.len(), a.dropped), (MAX_FINDINGS, 2));
+        assert_eq!(a.findings[0].severity, Severity::Warning);
+        assert!(a.has_errors(), "dropped findings may be errors");
+        // Joined, the second report's findings fill what the first left.
+        let mut b = AuditReport::default();
+        for i in 0..3 {
+            b.add("hierarchy-rows", Nid(i), "x", "e", "f");
+        }
+        b.folders = 4;
+        let mut c = AuditReport::default();
+        c.add("name-map", Nid(9), "", "e", "f");
+        c.merge(b);
+        assert_eq!(c.findings.len(), 4);
+        assert_eq!(c.folders, 4);
+        assert_eq!(c.count(Severity::Error), 4);
+        a.merge(c);
+        assert_eq!((a.findings.len(), a.dropped), (MAX_FINDINGS, 6));
+    }
 }
