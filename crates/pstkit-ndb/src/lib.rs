@@ -33,6 +33,7 @@ pub mod ids;
 pub mod page;
 pub mod read;
 pub mod recover;
+pub mod spill;
 pub mod stored;
 pub mod write;
 

@@ -17,6 +17,7 @@ use crate::btree::{BbtEntry, BtEntry, LeafEntry, NbtEntry};
 use crate::crc::crc;
 use crate::error::{NdbError, Result};
 use crate::page::{compute_sig, BtPageInfo, PageTrailer, PageType};
+use crate::spill::{Record, Sorter, SpillFile, SpillLimits, SpillMaker};
 use crate::stored::StoredNode;
 use crate::{BRef, Bid, CryptMethod, FileKind, Format, Ib, Nid, NidType, Variant};
 
@@ -201,9 +202,8 @@ pub fn build_btree<E: LeafEntry>(
     mut alloc: impl FnMut() -> (Bid, Ib),
 ) -> (BRef, Vec<(Ib, Vec<u8>)>) {
     let mut pages = Vec::new();
-    let leaf_size = E::size(f);
-    let leaf_max = f.bt_entries_size() / leaf_size;
-    let mut level_entries: Vec<BtEntry> = Vec::new();
+    let leaf_max = f.bt_entries_size() / E::size(f);
+    let mut level: Vec<BtEntry> = Vec::new();
     let chunks: Vec<&[E]> = if entries.is_empty() {
         vec![&[]]
     } else {
@@ -211,63 +211,148 @@ pub fn build_btree<E: LeafEntry>(
     };
     for chunk in chunks {
         let (bid, ib) = alloc();
-        let mut page = vec![0u8; f.page_size];
-        for (i, e) in chunk.iter().enumerate() {
-            e.write(&mut page[i * leaf_size..], f);
-        }
-        BtPageInfo {
-            count: chunk.len(),
-            max: leaf_max,
-            entry_size: leaf_size,
-            level: 0,
-        }
-        .write(&mut page, f);
-        seal_page(&mut page, f, E::PAGE, bid, ib);
-        pages.push((ib, page));
-        level_entries.push(BtEntry {
+        pages.push((ib, leaf_page(f, chunk, bid, ib)));
+        level.push(BtEntry {
             key: chunk.first().map_or(0, |e| e.key()),
             child: BRef { bid, ib },
         });
     }
-    let branch_size = f.btentry_size();
-    let branch_max = f.bt_entries_size() / branch_size;
-    let mut level = 0u8;
-    while level_entries.len() > 1 {
-        level += 1;
+    let mut depth = 0u8;
+    while level.len() > 1 {
+        depth += 1;
         let mut next = Vec::new();
-        for chunk in level_entries.chunks(branch_max) {
+        for chunk in level.chunks(branch_max(f)) {
             let (bid, ib) = alloc();
-            let mut page = vec![0u8; f.page_size];
-            for (i, e) in chunk.iter().enumerate() {
-                e.write(&mut page[i * branch_size..], f);
-            }
-            BtPageInfo {
-                count: chunk.len(),
-                max: branch_max,
-                entry_size: branch_size,
-                level,
-            }
-            .write(&mut page, f);
-            seal_page(&mut page, f, E::PAGE, bid, ib);
-            pages.push((ib, page));
+            pages.push((ib, branch_page(f, E::PAGE, chunk, depth, bid, ib)));
             next.push(BtEntry {
                 key: chunk[0].key,
                 child: BRef { bid, ib },
             });
         }
-        level_entries = next;
+        level = next;
     }
-    (level_entries[0].child, pages)
+    (level[0].child, pages)
+}
+
+/// Branch entries per B-tree page.
+fn branch_max(f: Format) -> usize {
+    f.bt_entries_size() / f.btentry_size()
+}
+
+/// A sealed leaf page holding `chunk`.
+fn leaf_page<E: LeafEntry>(f: Format, chunk: &[E], bid: Bid, ib: Ib) -> Vec<u8> {
+    let leaf_size = E::size(f);
+    let mut page = vec![0u8; f.page_size];
+    for (i, e) in chunk.iter().enumerate() {
+        e.write(&mut page[i * leaf_size..], f);
+    }
+    BtPageInfo {
+        count: chunk.len(),
+        max: f.bt_entries_size() / leaf_size,
+        entry_size: leaf_size,
+        level: 0,
+    }
+    .write(&mut page, f);
+    seal_page(&mut page, f, E::PAGE, bid, ib);
+    page
+}
+
+/// A sealed branch page at `level` holding `chunk`.
+fn branch_page(
+    f: Format,
+    ptype: PageType,
+    chunk: &[BtEntry],
+    level: u8,
+    bid: Bid,
+    ib: Ib,
+) -> Vec<u8> {
+    let size = f.btentry_size();
+    let mut page = vec![0u8; f.page_size];
+    for (i, e) in chunk.iter().enumerate() {
+        e.write(&mut page[i * size..], f);
+    }
+    BtPageInfo {
+        count: chunk.len(),
+        max: branch_max(f),
+        entry_size: size,
+        level,
+    }
+    .write(&mut page, f);
+    seal_page(&mut page, f, ptype, bid, ib);
+    page
+}
+
+impl Record for BbtEntry {
+    const SIZE: usize = 22;
+    fn put(&self, b: &mut [u8]) {
+        LE::write_u64(&mut b[0..], self.bref.bid.0);
+        LE::write_u64(&mut b[8..], self.bref.ib.0);
+        LE::write_u16(&mut b[16..], self.cb);
+        LE::write_u16(&mut b[18..], self.refs);
+        LE::write_u16(&mut b[20..], self.inflated);
+    }
+    fn get(b: &[u8]) -> Self {
+        BbtEntry {
+            bref: BRef {
+                bid: Bid(LE::read_u64(&b[0..])),
+                ib: Ib(LE::read_u64(&b[8..])),
+            },
+            cb: LE::read_u16(&b[16..]),
+            refs: LE::read_u16(&b[18..]),
+            inflated: LE::read_u16(&b[20..]),
+        }
+    }
+    fn sort_key(&self) -> u64 {
+        self.bref.bid.0
+    }
+}
+
+impl Record for NbtEntry {
+    const SIZE: usize = 24;
+    fn put(&self, b: &mut [u8]) {
+        LE::write_u32(&mut b[0..], self.nid.0);
+        LE::write_u64(&mut b[4..], self.data.0);
+        LE::write_u64(&mut b[12..], self.sub.0);
+        LE::write_u32(&mut b[20..], self.parent.0);
+    }
+    fn get(b: &[u8]) -> Self {
+        NbtEntry {
+            nid: Nid(LE::read_u32(&b[0..])),
+            data: Bid(LE::read_u64(&b[4..])),
+            sub: Bid(LE::read_u64(&b[12..])),
+            parent: Nid(LE::read_u32(&b[20..])),
+        }
+    }
+    fn sort_key(&self) -> u64 {
+        u64::from(self.nid.0)
+    }
+}
+
+/// Spill files in memory: the default, for writers whose caller gives none.
+fn memory_spill() -> SpillMaker {
+    Box::new(|| Ok(Box::new(Cursor::new(Vec::new())) as Box<dyn SpillFile>))
 }
 
 /// Appends a file front to back: blocks are written as they are added, and
-/// the B-trees, allocation maps and header by [`NdbWriter::finish`]. Memory
-/// holds one B-tree entry per block and node, never the bytes of the data.
+/// the B-trees, allocation maps and header by [`NdbWriter::finish`].
+///
+/// Memory is bounded whatever the file's size: the B-tree entries of blocks
+/// and nodes, and the references that count blocks' `cRef`, are kept in
+/// memory up to [`SpillLimits::chunk`] each and beyond that in spill files
+/// (see [`NdbWriter::set_spill`]; in memory unless the caller gives files).
+/// Block entries are spilled in id order, which is the order ids are handed
+/// out; node entries and references are sorted by an external merge sort at
+/// [`NdbWriter::finish`], and each B-tree leaf page is written as it fills.
+/// What grows with the file is one 24-byte branch entry per leaf page
+/// (a leaf holds 15 to 169 entries).
 ///
 /// Each block's `cRef` is counted as the file refers to it: 1 for the BBT's
 /// own reference, plus one per node (`bidData`, `bidSub`), data tree slot
-/// and subnode tree slot naming it, as Outlook counts. A block shared by
-/// several nodes needs nothing more than being named by each.
+/// and subnode tree slot naming it, as Outlook counts. A reference to a
+/// block still in memory adds to its entry; one to a block already spilled
+/// is spilled too, and joined with the block entries when the BBT is built.
+/// A block shared by several nodes needs nothing more than being named by
+/// each.
 ///
 /// Each allocation-map page is written as soon as the writer leaves its span,
 /// so the maps cost no memory either.
@@ -281,8 +366,14 @@ pub struct NdbWriter<W: Write + Seek> {
     next_bid: u64,
     next_page: u64,
     nid_counters: [u32; 32],
-    blocks: Vec<BbtEntry>,
-    nodes: Vec<NbtEntry>,
+    /// Block entries in id order; the newest in memory.
+    blocks: Sorter<BbtEntry>,
+    nodes: Sorter<NbtEntry>,
+    /// Keys of blocks referred to after their entry was spilled.
+    refs: Sorter<u64>,
+    spill: SpillMaker,
+    /// A spill error of [`NdbWriter::add_node`], reported by `finish`.
+    failed: Option<NdbError>,
     /// Index of the AMap span being filled and its bitmap.
     span: u64,
     bits: Vec<u8>,
@@ -329,8 +420,11 @@ impl<W: Write + Seek> NdbWriter<W> {
             next_bid: 4,
             next_page: 1,
             nid_counters: initial_nid_counters(),
-            blocks: Vec::new(),
-            nodes: Vec::new(),
+            blocks: Sorter::presorted(SpillLimits::default()),
+            nodes: Sorter::new(SpillLimits::default()),
+            refs: Sorter::new(SpillLimits::default()),
+            spill: memory_spill(),
+            failed: None,
             span: 0,
             bits: vec![0u8; 496],
             free: 0,
@@ -341,6 +435,28 @@ impl<W: Write + Seek> NdbWriter<W> {
             w.enter_span(0)?;
         }
         Ok(w)
+    }
+
+    /// Where B-tree entries go once they outgrow memory: `make` is called
+    /// for each new spill file (at most three), which the writer uses as
+    /// scratch space and drops at `finish` or when it is dropped.
+    pub fn set_spill(&mut self, make: SpillMaker) {
+        self.spill = make;
+    }
+
+    /// Sets how many entries stay in memory before they are spilled; for
+    /// tests, which exercise the spill paths with small files.
+    #[doc(hidden)]
+    pub fn set_spill_limits(&mut self, limits: SpillLimits) {
+        self.blocks.set_limits(limits);
+        self.nodes.set_limits(limits);
+        self.refs.set_limits(limits);
+    }
+
+    /// B-tree entries and references held in memory (not yet spilled): at
+    /// most three times [`SpillLimits::chunk`].
+    pub fn entries_in_memory(&self) -> usize {
+        self.blocks.in_memory() + self.nodes.in_memory() + self.refs.in_memory()
     }
 
     /// The variant being written.
@@ -499,7 +615,9 @@ impl<W: Write + Seek> NdbWriter<W> {
         e.refs = 1;
         self.out.write_all(&bytes).map_err(NdbError::Write)?;
         self.pos += bytes.len() as u64;
-        self.blocks.push(e);
+        self.blocks
+            .push(e, &mut self.spill)
+            .map_err(NdbError::Write)?;
         Ok(bid)
     }
 
@@ -530,7 +648,7 @@ impl<W: Write + Seek> NdbWriter<W> {
             .write_all(&trailer[..ts])
             .map_err(NdbError::Write)?;
         self.pos += size as u64;
-        self.blocks.push(BbtEntry {
+        let e = BbtEntry {
             bref: BRef { bid, ib },
             cb: stored.len() as u16,
             refs: 1,
@@ -539,7 +657,10 @@ impl<W: Write + Seek> NdbWriter<W> {
             } else {
                 stored.len() as u16
             },
-        });
+        };
+        self.blocks
+            .push(e, &mut self.spill)
+            .map_err(NdbError::Write)?;
         Ok(bid)
     }
 
@@ -632,7 +753,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         LE::write_u32(&mut b[4..], total as u32);
         for (i, (bid, _)) in children.iter().enumerate() {
             write_id(&mut b[8 + i * w..], w, bid.0);
-            self.refer(*bid);
+            self.refer(*bid)?;
         }
         self.put_block(&b, true)
     }
@@ -654,8 +775,8 @@ impl<W: Write + Seek> NdbWriter<W> {
                 write_id(&mut b[s..], w, u64::from(nid.0));
                 write_id(&mut b[s + w..], w, data.0);
                 write_id(&mut b[s + 2 * w..], w, sub.0);
-                self.refer(*data);
-                self.refer(*sub);
+                self.refer(*data)?;
+                self.refer(*sub)?;
                 // Local to the node, but Outlook draws subnode ids from the
                 // header's counters too: keep them at or above every one.
                 if nid.index() >= FIRST_COUNTED_INDEX {
@@ -675,7 +796,7 @@ impl<W: Write + Seek> NdbWriter<W> {
             let s = hs + i * 2 * w;
             write_id(&mut b[s..], w, u64::from(nid.0));
             write_id(&mut b[s + w..], w, bid.0);
-            self.refer(*bid);
+            self.refer(*bid)?;
         }
         self.put_block(&b, true)
     }
@@ -694,74 +815,160 @@ impl<W: Write + Seek> NdbWriter<W> {
     }
 
     /// Counts one reference to a block written here. Blocks are recorded in
-    /// id order (ids only grow), so the entry is found by bisection.
-    fn refer(&mut self, bid: Bid) {
+    /// id order (ids only grow), so an entry still in memory is found by
+    /// bisection; a reference to any other is spilled, for `finish`.
+    fn refer(&mut self, bid: Bid) -> Result<()> {
         if bid.is_none() {
-            return;
+            return Ok(());
         }
         let key = bid.key();
-        if let Ok(i) = self.blocks.binary_search_by_key(&key, |e| e.bref.bid.key()) {
-            let e = &mut self.blocks[i];
+        let recent = self.blocks.buffered_mut();
+        if let Ok(i) = recent.binary_search_by_key(&key, |e| e.bref.bid.key()) {
+            let e = &mut recent[i];
             e.refs = e.refs.saturating_add(1);
+            return Ok(());
         }
+        self.refs
+            .push(key.0, &mut self.spill)
+            .map_err(NdbError::Write)
     }
 
-    /// Records a top-level node.
+    /// Records a top-level node. Added twice, it is written once, as first
+    /// added.
     pub fn add_node(&mut self, nid: Nid, data: Bid, sub: Bid, parent: Nid) {
         self.reserve_nid(nid);
-        self.nodes.push(NbtEntry {
+        let e = NbtEntry {
             nid,
             data,
             sub,
             parent,
-        });
+        };
+        if let Err(e) = self.nodes.push(e, &mut self.spill) {
+            self.failed.get_or_insert(NdbError::Write(e));
+        }
     }
 
-    fn page(&mut self) -> Result<(Bid, Ib)> {
+    /// Allocates the next B-tree page and writes it there.
+    fn put_page(&mut self, fill: impl FnOnce(Bid, Ib) -> Vec<u8>) -> Result<BRef> {
         let size = self.format.page_size as u64;
         let ib = self.alloc(size, size)?;
-        // A placeholder: the page is written once the whole tree is built.
-        write_zeros(&mut self.out, size)?;
-        self.pos += size;
         let bid = Bid(self.next_page);
         self.next_page += 1;
-        Ok((bid, ib))
+        let page = fill(bid, ib);
+        self.out.write_all(&page).map_err(NdbError::Write)?;
+        self.pos += size;
+        Ok(BRef { bid, ib })
+    }
+
+    /// Writes a full (or the last) leaf page and notes it for the level above.
+    fn put_leaf<E: LeafEntry>(&mut self, leaf: &[E], level: &mut Vec<BtEntry>) -> Result<()> {
+        let f = self.format;
+        let child = self.put_page(|bid, ib| leaf_page(f, leaf, bid, ib))?;
+        level.push(BtEntry {
+            key: leaf.first().map_or(0, |e| e.key()),
+            child,
+        });
+        Ok(())
+    }
+
+    /// Writes the branch levels above `level` (the leaves), each level's
+    /// pages after the one below, as [`build_btree`] lays them; returns the
+    /// root.
+    fn put_branches(&mut self, ptype: PageType, mut level: Vec<BtEntry>) -> Result<BRef> {
+        let f = self.format;
+        let mut depth = 0u8;
+        while level.len() > 1 {
+            depth += 1;
+            let mut next = Vec::with_capacity(level.len().div_ceil(branch_max(f)));
+            for chunk in level.chunks(branch_max(f)) {
+                let child =
+                    self.put_page(|bid, ib| branch_page(f, ptype, chunk, depth, bid, ib))?;
+                next.push(BtEntry {
+                    key: chunk[0].key,
+                    child,
+                });
+            }
+            level = next;
+        }
+        Ok(level[0].child)
+    }
+
+    /// Writes the NBT from the node entries in id order, the first of each
+    /// id kept, counting the blocks each names.
+    fn put_nbt(&mut self) -> Result<BRef> {
+        let f = self.format;
+        let nodes = std::mem::replace(&mut self.nodes, Sorter::new(SpillLimits::default()));
+        let mut nodes = nodes
+            .into_sorted(&mut self.spill)
+            .map_err(NdbError::Write)?;
+        let leaf_max = f.bt_entries_size() / NbtEntry::size(f);
+        let mut leaf: Vec<NbtEntry> = Vec::with_capacity(leaf_max);
+        let mut level = Vec::new();
+        let mut last = None;
+        while let Some(n) = nodes.next().map_err(NdbError::Write)? {
+            if last == Some(n.nid) {
+                continue;
+            }
+            last = Some(n.nid);
+            self.refer(n.data)?;
+            self.refer(n.sub)?;
+            leaf.push(n);
+            if leaf.len() == leaf_max {
+                self.put_leaf(&leaf, &mut level)?;
+                leaf.clear();
+            }
+        }
+        if !leaf.is_empty() || level.is_empty() {
+            self.put_leaf(&leaf, &mut level)?;
+        }
+        self.put_branches(PageType::Nbt, level)
+    }
+
+    /// Writes the BBT: the block entries in id order, each `cRef` raised by
+    /// the spilled references to it.
+    fn put_bbt(&mut self) -> Result<BRef> {
+        let f = self.format;
+        let limits = SpillLimits::default();
+        let blocks = std::mem::replace(&mut self.blocks, Sorter::presorted(limits));
+        let refs = std::mem::replace(&mut self.refs, Sorter::new(limits));
+        let mut blocks = blocks
+            .into_sorted(&mut self.spill)
+            .map_err(NdbError::Write)?;
+        let mut refs = refs.into_sorted(&mut self.spill).map_err(NdbError::Write)?;
+        let leaf_max = f.bt_entries_size() / BbtEntry::size(f);
+        let mut leaf: Vec<BbtEntry> = Vec::with_capacity(leaf_max);
+        let mut level = Vec::new();
+        let mut r = refs.next().map_err(NdbError::Write)?;
+        while let Some(mut b) = blocks.next().map_err(NdbError::Write)? {
+            let key = b.bref.bid.key().0;
+            // References to ids that are no block written here count nothing.
+            while let Some(k) = r.filter(|&k| k <= key) {
+                if k == key {
+                    b.refs = b.refs.saturating_add(1);
+                }
+                r = refs.next().map_err(NdbError::Write)?;
+            }
+            leaf.push(b);
+            if leaf.len() == leaf_max {
+                self.put_leaf(&leaf, &mut level)?;
+                leaf.clear();
+            }
+        }
+        if !leaf.is_empty() || level.is_empty() {
+            self.put_leaf(&leaf, &mut level)?;
+        }
+        self.put_branches(PageType::Bbt, level)
     }
 
     /// Writes the B-trees, the last allocation maps and the header, and
     /// returns the output.
     pub fn finish(mut self) -> Result<W> {
         let f = self.format;
-        let mut nodes = std::mem::take(&mut self.nodes);
-        nodes.sort_by_key(|n| n.nid);
-        nodes.dedup_by_key(|n| n.nid);
-        // Counted here, not as nodes are added: a node added twice is
-        // written once.
-        for n in &nodes {
-            self.refer(n.data);
-            self.refer(n.sub);
-        }
-        let mut blocks = std::mem::take(&mut self.blocks);
-        blocks.sort_by_key(|b| b.bref.bid);
-        let mut failed = None;
-        let mut pages = Vec::new();
-        let mut slot = |w: &mut Self| match w.page() {
-            Ok(p) => p,
-            Err(e) => {
-                failed = Some(e);
-                (Bid(0), Ib(0))
-            }
-        };
-        let (nbt, nbt_pages) = build_btree(f, &nodes, || slot(&mut self));
-        let (bbt, bbt_pages) = build_btree(f, &blocks, || slot(&mut self));
-        if let Some(e) = failed {
+        if let Some(e) = self.failed.take() {
             return Err(e);
         }
-        pages.extend(nbt_pages);
-        pages.extend(bbt_pages);
-        for (ib, page) in pages {
-            self.write_at(ib.0, &page)?;
-        }
+        let nbt = self.put_nbt()?;
+        let bbt = self.put_bbt()?;
         let (eof, amap_last) = if self.has_maps() {
             self.seal_span()?;
             self.write_fmaps()?;

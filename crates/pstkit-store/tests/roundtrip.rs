@@ -209,6 +209,54 @@ fn an_unfinished_write_leaves_nothing() {
     );
 }
 
+/// Names in `dir` other than `keep`.
+fn others(dir: &std::path::Path, keep: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != keep)
+        .collect()
+}
+
+#[test]
+fn spill_files_live_beside_the_output_and_are_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("big.pst");
+    let limits = pstkit_ndb::spill::SpillLimits {
+        chunk: 8,
+        fan_in: 2,
+    };
+    let opts = pstkit_store::synth::SynthOptions::new(40, 1);
+    for finish in [true, false] {
+        let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
+        w.set_spill_limits(limits);
+        let mut spilled = Vec::new();
+        pstkit_store::synth::generate(&mut w, &opts, |_| {
+            spilled = others(tmp.path(), "big.pst");
+        })
+        .unwrap();
+        // The output's temporary file and the spill files, all swept alike.
+        assert!(spilled.len() >= 3, "{spilled:?}");
+        assert!(spilled.iter().any(|n| n.starts_with("big.pst.spill-")));
+        assert!(spilled
+            .iter()
+            .all(|n| n.ends_with(&format!(".pstkit-{}.tmp", std::process::id()))));
+        if finish {
+            w.finish().unwrap();
+            assert!(path.exists());
+            std::fs::remove_file(&path).unwrap();
+        } else {
+            // Dropped unfinished, as when a copy fails.
+            drop(w);
+        }
+        assert_eq!(
+            others(tmp.path(), ""),
+            Vec::<String>::new(),
+            "finish {finish}"
+        );
+    }
+}
+
 #[test]
 fn a_folder_of_another_file_is_refused() {
     let tmp = tempfile::tempdir().unwrap();

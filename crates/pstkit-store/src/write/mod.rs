@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use pstkit_ltp::write::{NodeData, PcBuilder, TcBuilder};
 use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue, PropertyContext};
+use pstkit_ndb::spill::{SpillFile, SpillMaker};
 use pstkit_ndb::write::NdbWriter;
 use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, NdbFile, Nid, NidType, StoredNode, Variant};
 
@@ -246,6 +247,46 @@ pub struct PstWriter {
     written_size: u64,
 }
 
+/// A spill file of the NDB writer: a temporary file like the output's own
+/// (`DST.spill-N.pstkit-PID.tmp`), removed when dropped, on a signal and by
+/// the next run's sweep.
+struct SpillTemp(TempFile);
+
+impl std::io::Read for SpillTemp {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.file().read(buf)
+    }
+}
+
+impl std::io::Write for SpillTemp {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.file().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Seek for SpillTemp {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.0.file().seek(pos)
+    }
+}
+
+/// Spill files for the B-tree entries of the file written at `dest`,
+/// beside it.
+fn spill_beside(dest: &Path) -> SpillMaker {
+    let dest = dest.to_path_buf();
+    let mut n = 0u32;
+    Box::new(move || {
+        n += 1;
+        let mut name = dest.as_os_str().to_owned();
+        name.push(format!(".spill-{n}"));
+        let t = TempFile::beside(Path::new(&name)).map_err(std::io::Error::other)?;
+        Ok(Box::new(SpillTemp(t)) as Box<dyn SpillFile>)
+    })
+}
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     move |e| StoreError::Io {
         path: path.to_path_buf(),
@@ -279,7 +320,8 @@ impl PstWriter {
         let tmp = TempFile::beside(&dest)?;
         let file = tmp.file().try_clone().map_err(io(tmp.path()))?;
         let out = FileSink::new(file).map_err(io(tmp.path()))?;
-        let ndb = NdbWriter::new(out, options.format, options.crypt, options.kind)?;
+        let mut ndb = NdbWriter::new(out, options.format, options.crypt, options.kind)?;
+        ndb.set_spill(spill_beside(&dest));
         let record_key = options
             .record_key
             .unwrap_or_else(|| derive_key(&options.display_name, options.timestamp));
@@ -323,6 +365,13 @@ impl PstWriter {
             search_root: search,
         };
         Ok(w)
+    }
+
+    /// Sets how many B-tree entries the NDB writer keeps in memory before
+    /// it spills them beside the output; for tests of the spill files.
+    #[doc(hidden)]
+    pub fn set_spill_limits(&mut self, limits: pstkit_ndb::spill::SpillLimits) {
+        self.ndb().set_spill_limits(limits);
     }
 
     fn ndb(&mut self) -> &mut NdbWriter<FileSink> {
