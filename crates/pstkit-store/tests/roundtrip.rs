@@ -229,21 +229,27 @@ fn spill_files_live_beside_the_output_and_are_removed() {
     let opts = pstkit_store::synth::SynthOptions::new(40, 1);
     for finish in [true, false] {
         let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
-        w.set_spill_limits(limits);
+        w.set_spill_limits(limits, 2000);
         let mut spilled = Vec::new();
         pstkit_store::synth::generate(&mut w, &opts, |_| {
             spilled = others(tmp.path(), "big.pst");
         })
         .unwrap();
         // The output's temporary file and the spill files, all swept alike.
-        assert!(spilled.len() >= 3, "{spilled:?}");
+        assert!(spilled.len() >= 4, "{spilled:?}");
         assert!(spilled.iter().any(|n| n.starts_with("big.pst.spill-")));
+        assert!(spilled.iter().any(|n| n.starts_with("big.pst.rows.")));
         assert!(spilled
             .iter()
             .all(|n| n.ends_with(&format!(".pstkit-{}.tmp", std::process::id()))));
         if finish {
             w.finish().unwrap();
-            assert!(path.exists());
+            // Every row came back from the spill file, in order.
+            {
+                let file = NdbFile::open(&path).unwrap();
+                let store = Store::open(file.ndb()).unwrap();
+                assert_eq!(store.census().items, 40);
+            }
             std::fs::remove_file(&path).unwrap();
         } else {
             // Dropped unfinished, as when a copy fails.

@@ -2,10 +2,11 @@
 //! and messages with recipients, attachments, embedded messages and named
 //! properties.
 //!
-//! [`PstWriter`] appends each message's blocks as it is added; only the
-//! folders' table rows (a few hundred bytes per message) stay in memory until
-//! [`PstWriter::finish`] writes the folders, the tables, the store and the
-//! B-trees. The file is written to a temporary name beside the destination,
+//! [`PstWriter`] appends each message's blocks as it is added; the
+//! folders' table rows (about 380 bytes per message) wait, up to
+//! [`ROW_BUDGET`] in memory and the rest in a temporary file beside the
+//! output, until [`PstWriter::finish`] writes the folders, the tables, the
+//! store and the B-trees. The file is written to a temporary name beside the destination,
 //! verified, and renamed into place only when complete: a failed or
 //! interrupted write never leaves a file at the destination.
 
@@ -21,6 +22,7 @@ use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue, PropertyContext
 use pstkit_ndb::spill::{SpillFile, SpillMaker};
 use pstkit_ndb::write::NdbWriter;
 use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, NdbFile, Nid, NidType, StoredNode, Variant};
+use std::io::{Read as _, Seek as _, Write as _};
 
 use crate::error::{Result, StoreError};
 use crate::names::{NameMap, NamedProp};
@@ -152,13 +154,19 @@ type Written = (Bid, Bid, Vec<(PropTag, PropValue)>, u64);
 /// Subnode entries a node needs: (subnode, data, its own subnodes).
 type SubnodeEntries = Vec<(Nid, Bid, Bid)>;
 
+/// Bytes of table rows all folders keep in memory; beyond it they are
+/// appended to the row spill file.
+pub const ROW_BUDGET: usize = 4 << 20;
+
 /// A folder's table rows, kept encoded back to back until the folder's
-/// tables are written: a few hundred bytes per message, one allocation per
-/// folder.
+/// tables are written: the newest in memory, earlier ones in the row spill
+/// file.
 #[derive(Default)]
 struct RowBuf {
     data: Vec<u8>,
     count: usize,
+    /// (offset, length) of earlier rows in the row spill file, whole rows.
+    spilled: Vec<(u64, u64)>,
 }
 
 impl RowBuf {
@@ -184,29 +192,29 @@ impl RowBuf {
         self.data[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
         self.count += 1;
     }
+}
 
-    /// The rows back as stored: (id, cells of (tag, encoded value)).
-    fn iter_encoded(&self) -> impl Iterator<Item = (u32, Vec<(PropTag, &[u8])>)> + '_ {
-        let mut at = 0usize;
-        let d = &self.data;
-        let u32_at = move |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
-        std::iter::from_fn(move || {
-            if at >= d.len() {
-                return None;
-            }
-            let id = u32_at(at);
-            let n = u32_at(at + 4) as usize;
-            at += 8;
-            let mut cells = Vec::with_capacity(n);
-            for _ in 0..n {
-                let tag = PropTag(u32_at(at));
-                let len = u32_at(at + 4) as usize;
-                cells.push((tag, &d[at + 8..at + 8 + len]));
-                at += 8 + len;
-            }
-            Some((id, cells))
-        })
-    }
+/// Rows as [`RowBuf::push_encoded`] stores them: (id, cells of (tag,
+/// encoded value)).
+fn rows_in(d: &[u8]) -> impl Iterator<Item = (u32, Vec<(PropTag, &[u8])>)> + '_ {
+    let mut at = 0usize;
+    let u32_at = move |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+    std::iter::from_fn(move || {
+        if at >= d.len() {
+            return None;
+        }
+        let id = u32_at(at);
+        let n = u32_at(at + 4) as usize;
+        at += 8;
+        let mut cells = Vec::with_capacity(n);
+        for _ in 0..n {
+            let tag = PropTag(u32_at(at));
+            let len = u32_at(at + 4) as usize;
+            cells.push((tag, &d[at + 8..at + 8 + len]));
+            at += 8 + len;
+        }
+        Some((id, cells))
+    })
 }
 
 struct FolderState {
@@ -245,6 +253,12 @@ pub struct PstWriter {
     /// Decoded bytes of node data written so far: a message's size on disk
     /// is the growth of this across its writing.
     written_size: u64,
+    /// Where rows over [`ROW_BUDGET`] go (`DST.rows.pstkit-PID.tmp`), its
+    /// length, and the row bytes in memory.
+    row_spill: Option<TempFile>,
+    row_spill_end: u64,
+    rows_in_memory: usize,
+    row_budget: usize,
 }
 
 /// A spill file of the NDB writer: a temporary file like the output's own
@@ -342,6 +356,10 @@ impl PstWriter {
             dest,
             items: 0,
             written_size: 0,
+            row_spill: None,
+            row_spill_end: 0,
+            rows_in_memory: 0,
+            row_budget: ROW_BUDGET,
         };
         w.folders.insert(
             Nid::ROOT_FOLDER,
@@ -367,11 +385,13 @@ impl PstWriter {
         Ok(w)
     }
 
-    /// Sets how many B-tree entries the NDB writer keeps in memory before
-    /// it spills them beside the output; for tests of the spill files.
+    /// Sets how many B-tree entries the NDB writer, and how many bytes of
+    /// table rows this writer, keep in memory before spilling them beside
+    /// the output; for tests of the spill files.
     #[doc(hidden)]
-    pub fn set_spill_limits(&mut self, limits: pstkit_ndb::spill::SpillLimits) {
+    pub fn set_spill_limits(&mut self, limits: pstkit_ndb::spill::SpillLimits, row_budget: usize) {
         self.ndb().set_spill_limits(limits);
+        self.row_budget = row_budget;
     }
 
     fn ndb(&mut self) -> &mut NdbWriter<FileSink> {
@@ -453,6 +473,7 @@ impl PstWriter {
         let (data, sub, props, _) = self.write_message(m, nid)?;
         self.ndb().add_node(nid, data, sub, folder);
         self.push_row(folder, nid, props, assoc);
+        self.spill_rows()?;
         Ok(nid)
     }
 
@@ -497,15 +518,72 @@ impl PstWriter {
         let Some(f) = self.folders.get_mut(&folder) else {
             return;
         };
-        if assoc {
-            f.assoc_rows.push_encoded(nid.0, cells);
+        let buf = if assoc {
+            &mut f.assoc_rows
         } else {
-            f.rows.push_encoded(nid.0, cells);
             if !read {
                 f.unread += 1;
             }
-        }
+            &mut f.rows
+        };
+        let before = buf.data.len();
+        buf.push_encoded(nid.0, cells);
+        self.rows_in_memory += buf.data.len() - before;
         self.items += 1;
+    }
+
+    /// Moves every folder's rows in memory to the row spill file once they
+    /// pass [`ROW_BUDGET`], so that rows cost no memory per item.
+    fn spill_rows(&mut self) -> Result<()> {
+        if self.rows_in_memory < self.row_budget {
+            return Ok(());
+        }
+        if self.row_spill.is_none() {
+            let mut name = self.dest.as_os_str().to_owned();
+            name.push(".rows");
+            self.row_spill = Some(TempFile::beside(Path::new(&name))?);
+        }
+        let spill = self.row_spill.as_ref().expect("made above");
+        let mut file = spill.file();
+        let path = spill.path();
+        file.seek(std::io::SeekFrom::Start(self.row_spill_end))
+            .map_err(io(path))?;
+        for f in self.folders.values_mut() {
+            for buf in [&mut f.rows, &mut f.assoc_rows] {
+                if buf.data.is_empty() {
+                    continue;
+                }
+                file.write_all(&buf.data).map_err(io(path))?;
+                let len = buf.data.len() as u64;
+                buf.spilled.push((self.row_spill_end, len));
+                self.row_spill_end += len;
+                buf.data = Vec::new();
+            }
+        }
+        self.rows_in_memory = 0;
+        Ok(())
+    }
+
+    /// Adds a folder's rows to its table: those spilled, in order, then
+    /// those in memory.
+    fn add_rows(&self, tc: &mut TcBuilder, rows: &RowBuf) -> Result<()> {
+        if let Some(spill) = &self.row_spill {
+            let mut file = spill.file();
+            let mut seg = Vec::new();
+            for &(at, len) in &rows.spilled {
+                seg.resize(len as usize, 0);
+                file.seek(std::io::SeekFrom::Start(at))
+                    .map_err(io(spill.path()))?;
+                file.read_exact(&mut seg).map_err(io(spill.path()))?;
+                for (id, cells) in rows_in(&seg) {
+                    tc.add_row_encoded(id, cells);
+                }
+            }
+        }
+        for (id, cells) in rows_in(&rows.data) {
+            tc.add_row_encoded(id, cells);
+        }
+        Ok(())
     }
 
     /// Makes this file's named-property ids those of a source map, so that
@@ -559,6 +637,7 @@ impl PstWriter {
         let (data, sub) = self.ndb().add_stored_node(node)?;
         self.ndb().add_node(nid, data, sub, folder);
         self.push_stored_row(folder, nid, props, assoc);
+        self.spill_rows()?;
         Ok(nid)
     }
 
@@ -931,16 +1010,12 @@ impl PstWriter {
             let rows = std::mem::take(&mut state.rows);
             let assoc = std::mem::take(&mut state.assoc_rows);
             let mut ct = TcBuilder::new(self.variant, templates::CONTENTS);
-            for (id, cells) in rows.iter_encoded() {
-                ct.add_row_encoded(id, cells);
-            }
+            self.add_rows(&mut ct, &rows)?;
             let (data, sub) = self.write_table(ct)?;
             self.ndb()
                 .add_node(nid.with_kind(NidType::ContentsTable), data, sub, Nid(0));
             let mut fai = TcBuilder::new(self.variant, templates::ASSOC_CONTENTS);
-            for (id, cells) in assoc.iter_encoded() {
-                fai.add_row_encoded(id, cells);
-            }
+            self.add_rows(&mut fai, &assoc)?;
             let (data, sub) = self.write_table(fai)?;
             self.ndb().add_node(
                 nid.with_kind(NidType::AssocContentsTable),
