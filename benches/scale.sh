@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Time and peak RSS against input size (issue 21).
+#
+# For each size, generates a 4K-page OST of the synthetic mailbox, then times
+#   pstkit convert (4K OST -> PST), pstkit export --format eml, pstkit check,
+#   cp, and cp + sync
+# once each (wall time and peak RSS from /usr/bin/time), deletes every file of
+# that size, and goes on to the next. At the end it prints a Markdown table
+# for benches/RESULTS.md and, when gnuplot is installed, writes scale.svg
+# (peak RSS against size) into the current directory.
+#
+# Usage: benches/scale.sh [SIZE...]
+#   SIZE  messages of a generated mailbox; default 14000 110000 440000 1000000
+#         (about 0.27, 2.2, 8.8 and 20 GB as 4K OSTs, 20 KB a message).
+# A size is skipped, saying so, when the disk does not have room for it: the
+# OST, the converted PST (about the same) and the export (about 1.1 times),
+# plus 2 GB to spare.
+# Environment: PSTKIT_BIN (use this binary instead of building the release
+# one), TMPDIR (where the work directory goes; it is removed at exit).
+set -euo pipefail
+
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(14000 110000 440000 1000000)
+BYTES_PER_MESSAGE=20100
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${PSTKIT_BIN:-}" ]; then
+    (cd "$here" && cargo build --release -q -p pstkit-cli)
+    PSTKIT_BIN="${CARGO_TARGET_DIR:-$here/target}/release/pstkit"
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/pstkit-scale.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+rows="$work/rows.tsv"
+: >"$rows"
+
+# run NAME SIZE CMD...: one timed run; appends "size name seconds KB".
+run() {
+    local name=$1 size=$2
+    shift 2
+    sync
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+        echo "$name failed:" >&2
+        cat "$work/err" >&2
+        exit 2
+    }
+    read -r secs kb <"$work/time"
+    printf '%s\t%s\t%s\t%s\n' "$size" "$name" "$secs" "$kb" >>"$rows"
+}
+
+for n in "${SIZES[@]}"; do
+    need=$((n * BYTES_PER_MESSAGE * 31 / 10 + (2 << 30)))
+    free=$(($(df -Pk "$work" | awk 'NR == 2 { print $4 }') * 1024))
+    if [ "$free" -lt "$need" ]; then
+        echo "skipped $n messages: needs about $((need >> 30)) GiB, $((free >> 30)) GiB free" >&2
+        continue
+    fi
+    ost="$work/in.ost"
+    run gen "$n" "$PSTKIT_BIN" gen --4k --ost --server s --mailbox m --messages "$n" "$ost"
+    size=$(stat -c %s "$ost")
+    sed -i "s/^$n\t/$size\t/" "$rows"
+    cat "$ost" >/dev/null
+    run convert "$size" "$PSTKIT_BIN" convert "$ost" "$work/out.pst"
+    rm -f "$work/out.pst"
+    run "export eml" "$size" "$PSTKIT_BIN" export "$ost" --format eml --out "$work/eml"
+    rm -rf "$work/eml"
+    run check "$size" "$PSTKIT_BIN" check "$ost"
+    run cp "$size" cp "$ost" "$work/copy"
+    rm -f "$work/copy"
+    run "cp + sync" "$size" sh -c 'cp "$1" "$2" && sync "$2"' sh "$ost" "$work/copy"
+    rm -f "$work/copy" "$ost"
+    echo "done: $n messages, $size bytes" >&2
+done
+
+echo "| input (4K OST) | command | wall time | peak RSS |"
+echo "|---|---|---|---|"
+awk -F'\t' '{ printf "| %.2f GB | %s | %.2f s | %.1f MiB |\n", $1 / 1e9, $2, $3, $4 / 1024 }' "$rows"
+
+if command -v gnuplot >/dev/null && [ -s "$rows" ]; then
+    for c in gen convert "export eml" check; do
+        awk -F'\t' -v c="$c" '$2 == c { print $1 / 1e9, $4 / 1024 }' "$rows" >"$work/${c// /_}.dat"
+    done
+    gnuplot <<EOF
+set terminal svg size 720,420
+set output "scale.svg"
+set xlabel "input (GB)"
+set ylabel "peak RSS (MiB)"
+set key left top
+plot "$work/gen.dat" with linespoints title "gen", \
+     "$work/convert.dat" with linespoints title "convert", \
+     "$work/export_eml.dat" with linespoints title "export eml", \
+     "$work/check.dat" with linespoints title "check"
+EOF
+    echo "wrote scale.svg" >&2
+fi
