@@ -57,11 +57,11 @@ fn sized(b: &[u8], n: usize) -> impl Iterator<Item = u8> + '_ {
 
 /// Writes `records` (sorted by key; as many as reserved) into the nodes of
 /// `shape` and the BTHHEADER into allocation `header` (8 bytes).
-pub(crate) fn fill(
+pub(crate) fn fill<K: AsRef<[u8]>, D: AsRef<[u8]>>(
     heap: &mut HeapBuilder,
     header: Hid,
     shape: &Shape,
-    records: &[(Vec<u8>, Vec<u8>)],
+    records: &[(K, D)],
 ) {
     let (ks, ds) = (shape.key_size, shape.data_size);
     // First key of every node of the level being written, for its parent.
@@ -71,11 +71,11 @@ pub(crate) fn fill(
         for &(hid, n) in leaves {
             let chunk = records.get(next..next + n).unwrap_or(&[]);
             next += n;
-            firsts.push(chunk.first().map_or(&[][..], |r| &r.0[..]));
+            firsts.push(chunk.first().map_or(&[][..], |r| r.0.as_ref()));
             let mut b = Vec::with_capacity(n * (ks + ds));
             for (k, d) in chunk {
-                b.extend(sized(k, ks));
-                b.extend(sized(d, ds));
+                b.extend(sized(k.as_ref(), ks));
+                b.extend(sized(d.as_ref(), ds));
             }
             b.resize(n * (ks + ds), 0);
             heap.fill(hid, &b);
