@@ -168,3 +168,93 @@ fn a_row_mirror_finding_shows_both_values() {
     assert_eq!(f.expected, format!("PidTagMessageFlags Int32({own})"));
     assert_eq!(f.found, format!("Int32({row})"));
 }
+
+/// PidTagMessageSize at the edges of the tolerance: 16 bytes above the size
+/// on disk and half of it are notes, one byte further a warning.
+#[test]
+fn message_size_edges() {
+    let l = layout(good());
+    let disk = {
+        let file = NdbFile::new(good()).unwrap();
+        let s = store::Store::open(file.ndb()).unwrap();
+        let m = s.message(l.message).unwrap();
+        store::audit::size_on_disk(m.node()) as i64
+    };
+    let at = {
+        let file = NdbFile::new(good()).unwrap();
+        rules::inline_value_at(
+            good(),
+            file.ndb().node(l.message).unwrap(),
+            store::pid::MESSAGE_SIZE,
+        )
+    };
+    for (recorded, rule) in [
+        (disk, None),
+        (disk + 16, Some("message-size-exact")),
+        (disk + 17, Some("message-size")),
+        (disk / 2, Some("message-size-exact")),
+        (disk / 2 - 1, Some("message-size")),
+        (0, Some("message-size")),
+    ] {
+        let mut data = good().to_vec();
+        damage::patch_sealed(&mut data, at, &(recorded as u32).to_le_bytes());
+        let file = NdbFile::new(&data[..]).unwrap();
+        let r = store::audit::audit(file.ndb());
+        let own: Vec<&str> = r
+            .findings
+            .iter()
+            .filter(|f| f.nid == l.message.0 && f.rule.starts_with("message-size"))
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(
+            own,
+            rule.into_iter().collect::<Vec<_>>(),
+            "{recorded} of {disk}"
+        );
+    }
+}
+
+/// Sizes on disk count subnodes below subnodes: a large attachment's data
+/// and an embedded message's own tables. The writer records them so.
+#[test]
+fn nested_subnodes_are_counted_in_the_size_on_disk() {
+    use store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested.pst");
+    let mut o = WriterOptions::default();
+    o.record_key = Some([5; 16]);
+    let mut w = PstWriter::create(&path, o).unwrap();
+    let folder = w.standard_folders().ipm_subtree;
+    let subject = |s: &str| {
+        (
+            store::pid::tags::SUBJECT,
+            ltp::PropValue::String(s.to_string()),
+        )
+    };
+    let big = NewAttachment {
+        props: Vec::new(),
+        content: AttachContent::Data(vec![7u8; 40_000]),
+    };
+    let inner = NewMessage {
+        props: vec![subject("inner")],
+        recipients: Vec::new(),
+        attachments: vec![big.clone()],
+    };
+    let outer = NewMessage {
+        props: vec![subject("outer")],
+        recipients: Vec::new(),
+        attachments: vec![
+            big,
+            NewAttachment {
+                props: Vec::new(),
+                content: AttachContent::Message(Box::new(inner)),
+            },
+        ],
+    };
+    w.add_message(folder, &outer).unwrap();
+    w.finish().unwrap();
+    let file = NdbFile::open(&path).unwrap();
+    let r = store::audit::audit(file.ndb());
+    assert_eq!(r.findings, [], "no finding of any severity");
+    assert_eq!(r.items, 1);
+}

@@ -13,6 +13,7 @@ mod sizes;
 mod structure;
 mod tree;
 
+pub use sizes::{attach_size, size_on_disk};
 pub use tree::DecodeItem;
 
 use pstkit_ndb::{Ndb, Nid, NidType, Severity};
