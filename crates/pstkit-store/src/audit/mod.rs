@@ -393,6 +393,10 @@ mod tests {
         assert_eq!(c.findings.len(), 4);
         assert_eq!(c.folders, 4);
         assert_eq!(c.count(Severity::Error), 4);
+        assert!(c.has_errors());
+        let mut w = AuditReport::default();
+        w.add("folder-counts", Nid(1), "", "1", "2");
+        assert!(!w.has_errors(), "a warning is not an error");
         a.merge(c);
         assert_eq!((a.findings.len(), a.dropped), (MAX_FINDINGS, 6));
     }

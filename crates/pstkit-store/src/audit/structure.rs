@@ -651,10 +651,17 @@ mod tests {
         let found = map(|p| {
             set(p, name_map::NAMEID_STREAM_ENTRY, |v| {
                 if let PropValue::Binary(b) = v {
-                    b[6] = 9;
+                    // The third entry (0x8002) says it is the tenth.
+                    b[16 + 6] = 9;
                 }
             })
         });
-        assert!(found.iter().any(|(_, f)| f == "wPropIdx 9"), "{found:?}");
+        assert!(
+            found.contains(&(
+                "entry 2 (0x8002) with wPropIdx 2".to_string(),
+                "wPropIdx 9".to_string()
+            )),
+            "{found:?}"
+        );
     }
 }
