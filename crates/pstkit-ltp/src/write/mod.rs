@@ -42,9 +42,9 @@ mod value;
 
 pub use bth::build_bth;
 pub use heap::HeapBuilder;
-pub use pc::PcBuilder;
+pub use pc::{set_inline, PcBuilder};
 pub use tc::{TcBuilder, TcColumnSpec};
-pub use value::encode_value;
+pub use value::{encode_value, encoded_len};
 
 /// Largest heap allocation [MS-PST] allows; bigger values live in subnodes.
 pub const MAX_HEAP_ALLOC: usize = 3580;

@@ -140,6 +140,45 @@ impl PcBuilder {
     }
 }
 
+/// Rewrites the inline value (a type of four bytes at most) of property
+/// `id` in a finished property context's pages. Its layout does not depend
+/// on such a value, so a value that depends on the finished size (a
+/// message's PidTagMessageSize) is set after the pages are made, without
+/// making them twice. `false` when the context has no such inline property.
+pub fn set_inline(pages: &mut [Vec<u8>], variant: Variant, id: PropId, value: u32) -> bool {
+    use crate::heap::Heap;
+    use std::borrow::Cow;
+    // Where the record's value lies: (page, offset), found by reading.
+    let at = {
+        let blocks = pages.iter().map(|p| Cow::Borrowed(&p[..])).collect();
+        let Ok(heap) = Heap::from_blocks(Nid(0), variant, blocks) else {
+            return false;
+        };
+        let Ok(bth) = crate::bth::Bth::open(&heap, heap.user_root()) else {
+            return false;
+        };
+        let found = bth.iter().filter_map(|r| r.ok()).find(|r| {
+            r.key == id.0.to_le_bytes()
+                && crate::PropType::from_code(u16::from_le_bytes([r.data[0], r.data[1]]))
+                    .is_inline()
+        });
+        found.and_then(|r| {
+            let p = r.data[2..6].as_ptr() as usize;
+            pages.iter().enumerate().find_map(|(i, page)| {
+                let start = page.as_ptr() as usize;
+                (p >= start && p + 4 <= start + page.len()).then_some((i, p - start))
+            })
+        })
+    };
+    match at {
+        Some((i, off)) => {
+            pages[i][off..off + 4].copy_from_slice(&value.to_le_bytes());
+            true
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,5 +296,37 @@ mod tests {
             pc.get_binary(PropId(0x1000)).unwrap().unwrap(),
             vec![1; 3580]
         );
+    }
+}
+
+#[cfg(test)]
+mod set_inline_tests {
+    use super::*;
+    use crate::heap::Heap;
+    use crate::pc::PropertyContext;
+    use std::borrow::Cow;
+
+    #[test]
+    fn an_inline_value_is_rewritten_in_place() {
+        for variant in [Variant::Ansi, Variant::Unicode, Variant::Unicode4k] {
+            let mut b = PcBuilder::new(variant);
+            b.set(PropTag(0x0E08_0003), PropValue::Int32(0));
+            b.set(PropTag(0x0037_001F), PropValue::String("x".repeat(300)));
+            let mut d = b.finish();
+            let before: Vec<usize> = d.pages.iter().map(Vec::len).collect();
+            assert!(set_inline(&mut d.pages, variant, PropId(0x0E08), 123_456));
+            assert!(!set_inline(&mut d.pages, variant, PropId(0x0037), 1));
+            assert!(!set_inline(&mut d.pages, variant, PropId(0x0E07), 1));
+            assert_eq!(d.pages.iter().map(Vec::len).collect::<Vec<_>>(), before);
+            let blocks = d.pages.iter().map(|p| Cow::Owned(p.clone())).collect();
+            let pc =
+                PropertyContext::from_heap(Heap::from_blocks(Nid(0x21), variant, blocks).unwrap())
+                    .unwrap();
+            assert_eq!(pc.get_i32(PropId(0x0E08)).unwrap().unwrap(), 123_456);
+            assert_eq!(
+                pc.get_string(PropId(0x0037), 1252).unwrap().unwrap(),
+                "x".repeat(300)
+            );
+        }
     }
 }

@@ -90,6 +90,20 @@ pub fn encode_value(v: &PropValue) -> Vec<u8> {
     }
 }
 
+/// The length of [`encode_value`]'s bytes, without making them: what a
+/// size (PidTagAttachSize) needs of a large text or binary value.
+pub fn encoded_len(v: &PropValue) -> usize {
+    use PropValue as V;
+    match v {
+        V::String(s) => 2 * s.encode_utf16().count(),
+        V::String8(s) => s.0.len(),
+        V::Binary(b) | V::ServerId(b) | V::Restriction(b) | V::RuleAction(b) => b.len(),
+        V::Unknown { bytes, .. } => bytes.len(),
+        // Fixed types are a few bytes, multi-valued ones rare: as encoded.
+        v => encode_value(v).len(),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -145,6 +159,13 @@ pub(crate) mod tests {
                 bytes: vec![1, 2, 3],
             },
         ]
+    }
+
+    #[test]
+    fn encoded_len_is_the_encoding_s_length() {
+        for v in every_variant() {
+            assert_eq!(encoded_len(&v), encode_value(&v).len(), "{v:?}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod templates;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pstkit_ltp::write::{NodeData, PcBuilder, TcBuilder};
+use pstkit_ltp::write::{set_inline, NodeData, PcBuilder, TcBuilder};
 use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue, PropertyContext};
 use pstkit_ndb::spill::{SpillFile, SpillMaker};
 use pstkit_ndb::write::NdbWriter;
@@ -822,12 +822,22 @@ impl PstWriter {
             pc.set(*t, v.clone());
         }
         pc.set(pid::tags::MESSAGE_SIZE, PropValue::Int32(0));
-        let own = node_data_size(&pc.clone().finish());
-        let size = self.written_size - size_before + own;
-        let size_value = PropValue::Int32(size.min(i32::MAX as u64) as i32);
-        pc.set(pid::tags::MESSAGE_SIZE, size_value.clone());
-        props.push((pid::tags::MESSAGE_SIZE, size_value));
-        let (data, pc_subs) = self.write_node_data(pc.finish())?;
+        let mut finished = pc.finish();
+        let size = self.written_size - size_before + node_data_size(&finished);
+        let recorded = size.min(i32::MAX as u64) as i32;
+        if !set_inline(
+            &mut finished.pages,
+            self.variant,
+            pid::MESSAGE_SIZE,
+            recorded as u32,
+        ) {
+            return Err(StoreError::invalid(
+                nid,
+                "message size not in the context written",
+            ));
+        }
+        props.push((pid::tags::MESSAGE_SIZE, PropValue::Int32(recorded)));
+        let (data, pc_subs) = self.write_node_data(finished)?;
         subs.extend(pc_subs);
         let sub = self.subnode_tree(subs)?;
         Ok((data, sub, props, size))
@@ -1256,7 +1266,7 @@ fn value_size(v: &PropValue) -> u64 {
         PropValue::Object { size, .. } => u64::from(*size),
         v => match v.prop_type().fixed_size() {
             Some(n) => n as u64,
-            None => pstkit_ltp::write::encode_value(v).len() as u64,
+            None => pstkit_ltp::write::encoded_len(v) as u64,
         },
     }
 }
