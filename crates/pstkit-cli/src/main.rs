@@ -115,18 +115,8 @@ enum Command {
         src: PathBuf,
         /// The file to write (atomically, after a verify pass).
         dst: PathBuf,
-        /// Output kind: pst or ost (default: from DST's extension).
-        #[arg(long)]
-        to: Option<String>,
-        /// For an OST output: the Exchange server it is bound to.
-        #[arg(long)]
-        server: Option<String>,
-        /// For an OST output: the mailbox it is bound to.
-        #[arg(long)]
-        mailbox: Option<String>,
-        /// For an OST output: the Outlook profile it is bound to.
-        #[arg(long)]
-        profile: Option<String>,
+        #[command(flatten)]
+        out: OutputArgs,
         /// Go on past damaged items: copy what of each reads, reporting
         /// each one copied in part or lost.
         #[arg(long)]
@@ -140,19 +130,6 @@ enum Command {
         /// instead of copied as they are).
         #[arg(long)]
         rebuild: bool,
-        /// Print the summary as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Block encoding of the output: none, compressible or high.
-        #[arg(long, default_value = "compressible")]
-        encoding: String,
-        /// Write the Outlook 2013 4K-page OST variant.
-        #[arg(long = "4k")]
-        four_k: bool,
-        /// Replace an existing destination (a regular file only; never
-        /// through a link).
-        #[arg(long)]
-        force: bool,
     },
     /// Write a repaired copy: every item salvaged and rebuilt, tables,
     /// counts, sizes and maps recomputed, orphaned items put back; each
@@ -163,31 +140,8 @@ enum Command {
         src: PathBuf,
         /// The repaired file (written atomically, after the checks).
         dst: PathBuf,
-        /// Output kind: pst or ost (default: from DST's extension).
-        #[arg(long)]
-        to: Option<String>,
-        /// For an OST output: the Exchange server it is bound to.
-        #[arg(long)]
-        server: Option<String>,
-        /// For an OST output: the mailbox it is bound to.
-        #[arg(long)]
-        mailbox: Option<String>,
-        /// For an OST output: the Outlook profile it is bound to.
-        #[arg(long)]
-        profile: Option<String>,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Block encoding of the output: none, compressible or high.
-        #[arg(long, default_value = "compressible")]
-        encoding: String,
-        /// Write the Outlook 2013 4K-page OST variant.
-        #[arg(long = "4k")]
-        four_k: bool,
-        /// Replace an existing destination (a regular file only; never
-        /// through a link).
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// Show, verify or set the mailbox an OST is bound to.
     Binding {
@@ -223,6 +177,72 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What `convert` and `repair` write.
+#[derive(clap::Args, Debug)]
+struct OutputArgs {
+    /// Output kind: pst or ost (default: from DST's extension).
+    #[arg(long)]
+    to: Option<String>,
+    /// For an OST output: the Exchange server it is bound to.
+    #[arg(long)]
+    server: Option<String>,
+    /// For an OST output: the mailbox it is bound to.
+    #[arg(long)]
+    mailbox: Option<String>,
+    /// For an OST output: the Outlook profile it is bound to.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Block encoding of the output: none, compressible or high.
+    #[arg(long, default_value = "compressible")]
+    encoding: String,
+    /// Write the Outlook 2013 4K-page OST variant.
+    #[arg(long = "4k")]
+    four_k: bool,
+    /// Replace an existing destination (a regular file only; never
+    /// through a link).
+    #[arg(long)]
+    force: bool,
+}
+
+/// How a copy reads its source: what `convert`'s flags say, or `repair`.
+struct How {
+    salvage: bool,
+    recover_deleted: bool,
+    rebuild: bool,
+    repair: bool,
+}
+
+impl OutputArgs {
+    /// The conversion these options and `how` ask for.
+    fn convert(self, src: PathBuf, dst: PathBuf, how: How) -> anyhow::Result<convert::ConvertArgs> {
+        let How {
+            salvage,
+            recover_deleted,
+            rebuild,
+            repair,
+        } = how;
+        Ok(convert::ConvertArgs {
+            src,
+            dst,
+            to: self.to,
+            server: self.server,
+            mailbox: self.mailbox,
+            profile: self.profile,
+            salvage,
+            recover_deleted,
+            rebuild,
+            json: self.json,
+            crypt: parse_crypt(&self.encoding)?,
+            four_k: self.four_k,
+            replace: replace(self.force),
+            repair,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -337,64 +357,34 @@ fn main() -> ExitCode {
         Command::Convert {
             src,
             dst,
-            to,
-            server,
-            mailbox,
-            profile,
+            out,
             salvage,
             recover_deleted,
             rebuild,
-            json,
-            encoding,
-            four_k,
-            force,
-        } => parse_crypt(&encoding).and_then(|crypt| {
-            convert::run(&convert::ConvertArgs {
+        } => out
+            .convert(
                 src,
                 dst,
-                to,
-                server,
-                mailbox,
-                profile,
-                salvage: salvage || recover_deleted,
-                recover_deleted,
-                rebuild,
-                json,
-                crypt,
-                four_k,
-                replace: replace(force),
-                repair: false,
-            })
-        }),
-        Command::Repair {
-            src,
-            dst,
-            to,
-            server,
-            mailbox,
-            profile,
-            json,
-            encoding,
-            four_k,
-            force,
-        } => parse_crypt(&encoding).and_then(|crypt| {
-            convert::run(&convert::ConvertArgs {
+                How {
+                    salvage: salvage || recover_deleted,
+                    recover_deleted,
+                    rebuild,
+                    repair: false,
+                },
+            )
+            .and_then(|a| convert::run(&a)),
+        Command::Repair { src, dst, out } => out
+            .convert(
                 src,
                 dst,
-                to,
-                server,
-                mailbox,
-                profile,
-                salvage: true,
-                recover_deleted: false,
-                rebuild: true,
-                json,
-                crypt,
-                four_k,
-                replace: replace(force),
-                repair: true,
-            })
-        }),
+                How {
+                    salvage: true,
+                    recover_deleted: false,
+                    rebuild: true,
+                    repair: true,
+                },
+            )
+            .and_then(|a| convert::run(&a)),
         Command::Binding { action } => match action {
             BindingAction::Show { file, json } => binding::show(&file, json),
             BindingAction::Verify {

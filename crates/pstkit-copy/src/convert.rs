@@ -602,20 +602,8 @@ impl Copier<'_, '_, '_> {
                     continue;
                 }
                 self.summary.orphans.deleted += 1;
-                let f = match deleted {
-                    Some(f) => f,
-                    None => {
-                        let dnid = self.w.add_folder(
-                            ipm_subtree,
-                            RECOVERED_DELETED_FOLDER,
-                            Some("IPF.Note"),
-                        )?;
-                        folders.push((dnid, RECOVERED_DELETED_FOLDER.to_string()));
-                        let f = (folders.len() - 1) as u32;
-                        deleted = Some(f);
-                        f
-                    }
-                };
+                let f =
+                    self.made_folder(&mut deleted, RECOVERED_DELETED_FOLDER, ipm_subtree, folders)?;
                 order.push((data_offset(self.src.ndb(), e.nid), f, e.nid, assoc));
                 continue;
             }
@@ -626,25 +614,31 @@ impl Copier<'_, '_, '_> {
                 }
                 None => {
                     self.summary.orphans.in_recovered += 1;
-                    match recovered {
-                        Some(f) => f,
-                        None => {
-                            let dnid = self.w.add_folder(
-                                ipm_subtree,
-                                RECOVERED_FOLDER,
-                                Some("IPF.Note"),
-                            )?;
-                            folders.push((dnid, RECOVERED_FOLDER.to_string()));
-                            let f = (folders.len() - 1) as u32;
-                            recovered = Some(f);
-                            f
-                        }
-                    }
+                    self.made_folder(&mut recovered, RECOVERED_FOLDER, ipm_subtree, folders)?
                 }
             };
             order.push((data_offset(self.src.ndb(), e.nid), f, e.nid, assoc));
         }
         Ok(())
+    }
+
+    /// The planned index of folder `name` under the IPM subtree of the
+    /// copy, made the first time it is needed (`slot` keeps it).
+    fn made_folder(
+        &mut self,
+        slot: &mut Option<u32>,
+        name: &str,
+        ipm_subtree: Nid,
+        folders: &mut Vec<(Nid, String)>,
+    ) -> Result<u32> {
+        if let Some(f) = *slot {
+            return Ok(f);
+        }
+        let dnid = self.w.add_folder(ipm_subtree, name, Some("IPF.Note"))?;
+        folders.push((dnid, name.to_string()));
+        let f = (folders.len() - 1) as u32;
+        *slot = Some(f);
+        Ok(f)
     }
 
     fn damaged(

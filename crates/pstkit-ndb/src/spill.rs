@@ -1,7 +1,7 @@
 //! Fixed-size records kept in temporary files rather than in memory: the
 //! writer's B-tree entries, sorted by an external merge sort.
 //!
-//! A [`Sorter`] buffers up to `chunk` records; a full buffer is sorted and
+//! A `Sorter` buffers up to `chunk` records; a full buffer is sorted and
 //! appended to its spill file as a run. Reading back merges the runs (in
 //! passes of at most `fan_in` runs, each pass appended to the same file), so
 //! memory is bounded by `chunk` records plus `fan_in` read buffers whatever

@@ -180,14 +180,7 @@ fn message_size_edges() {
         let m = s.message(l.message).unwrap();
         store::audit::size_on_disk(m.node()) as i64
     };
-    let at = {
-        let file = NdbFile::new(good()).unwrap();
-        rules::inline_value_at(
-            good(),
-            file.ndb().node(l.message).unwrap(),
-            store::pid::MESSAGE_SIZE,
-        )
-    };
+    let at = rules::inline_of(good(), l.message, store::pid::MESSAGE_SIZE);
     for (recorded, rule) in [
         (disk, None),
         (disk + 16, Some("message-size-exact")),

@@ -150,32 +150,17 @@ fn table<'a>(
 ) -> Option<TableContext<'a>> {
     let nid = folder.nid().with_kind(kind);
     let node = match folder.ndb().node(nid) {
-        Ok(n) => n,
+        // A folder without the table: `folder-tables` says so.
         Err(NdbError::NodeNotFound(_)) => return None,
-        Err(e) => {
-            r.add(
-                "item-decodes",
-                nid,
-                path,
-                "a table that reads",
-                e.to_string(),
-            );
-            return None;
-        }
+        node => node.map_err(|e| e.to_string()),
     };
-    match TableContext::read(node) {
+    match node.and_then(|n| TableContext::read(n).map_err(|e| e.to_string())) {
         Ok(tc) => {
             table_context(&tc, path, r);
             Some(tc)
         }
-        Err(e) => {
-            r.add(
-                "item-decodes",
-                nid,
-                path,
-                "a table that reads",
-                e.to_string(),
-            );
+        Err(why) => {
+            r.add("item-decodes", nid, path, "a table that reads", why);
             None
         }
     }

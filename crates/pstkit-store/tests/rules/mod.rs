@@ -75,6 +75,12 @@ pub fn inline_value_at(data: &[u8], node: Node<'_>, id: PropId) -> usize {
     at + 4
 }
 
+/// Offset of property `id`'s inline value in the context of node `nid`.
+pub fn inline_of(data: &[u8], nid: Nid, id: PropId) -> usize {
+    let file = NdbFile::new(data).unwrap();
+    inline_value_at(data, file.ndb().node(nid).unwrap(), id)
+}
+
 pub fn read_u32(data: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(data[at..at + 4].try_into().unwrap())
 }
@@ -276,14 +282,7 @@ pub const CASES: &[Case] = &[
     Case {
         rule: "row-mirror",
         apply: |data, l| {
-            let at = {
-                let file = NdbFile::new(&data[..]).unwrap();
-                inline_value_at(
-                    data,
-                    file.ndb().node(l.message).unwrap(),
-                    pid::MESSAGE_FLAGS,
-                )
-            };
+            let at = inline_of(data, l.message, pid::MESSAGE_FLAGS);
             let flags = read_u32(data, at) ^ 0x100;
             super::damage::patch_sealed(data, at, &flags.to_le_bytes());
             l.message
@@ -302,10 +301,7 @@ pub const CASES: &[Case] = &[
     Case {
         rule: "folder-counts",
         apply: |data, l| {
-            let at = {
-                let file = NdbFile::new(&data[..]).unwrap();
-                inline_value_at(data, file.ndb().node(l.folder).unwrap(), pid::CONTENT_COUNT)
-            };
+            let at = inline_of(data, l.folder, pid::CONTENT_COUNT);
             bump(data, at, 1);
             l.folder
         },
@@ -314,10 +310,7 @@ pub const CASES: &[Case] = &[
     Case {
         rule: "message-size",
         apply: |data, l| {
-            let at = {
-                let file = NdbFile::new(&data[..]).unwrap();
-                inline_value_at(data, file.ndb().node(l.message).unwrap(), pid::MESSAGE_SIZE)
-            };
+            let at = inline_of(data, l.message, pid::MESSAGE_SIZE);
             super::damage::patch_sealed(data, at, &1u32.to_le_bytes());
             l.message
         },
@@ -327,10 +320,7 @@ pub const CASES: &[Case] = &[
         rule: "message-size-exact",
         apply: |data, l| {
             // Off by one in the message and in its row alike.
-            let at = {
-                let file = NdbFile::new(&data[..]).unwrap();
-                inline_value_at(data, file.ndb().node(l.message).unwrap(), pid::MESSAGE_SIZE)
-            };
+            let at = inline_of(data, l.message, pid::MESSAGE_SIZE);
             bump(data, at, 1);
             let (_, cell) = row_cell_at(data, l.folder, l.message, pid::MESSAGE_SIZE);
             bump(data, cell, 1);
@@ -387,14 +377,7 @@ pub const CASES: &[Case] = &[
     Case {
         rule: "name-map",
         apply: |data, _| {
-            let at = {
-                let file = NdbFile::new(&data[..]).unwrap();
-                inline_value_at(
-                    data,
-                    file.ndb().node(Nid::NAME_TO_ID_MAP).unwrap(),
-                    PropId(0x0001),
-                )
-            };
+            let at = inline_of(data, Nid::NAME_TO_ID_MAP, PropId(0x0001));
             bump(data, at, -1);
             Nid::NAME_TO_ID_MAP
         },
