@@ -3,6 +3,7 @@
 //! directory's subdirectories become subfolders. Messages are parsed with
 //! `mail-parser` and written one at a time.
 
+use pstkit_store::state;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -638,9 +639,6 @@ fn maildir_info(name: &str) -> Option<&str> {
     name.rsplit_once(":2,").map(|(_, f)| f)
 }
 
-/// `MSGFLAG_READ` of PidTagMessageFlags.
-const MSGFLAG_READ: i32 = 0x01;
-
 /// Sets an item's read, answered and flagged state from Maildir flags
 /// (`S`, `R`, `F`), as the export writes them.
 fn apply_maildir_flags(m: &mut NewMessage, flags: &str) {
@@ -650,27 +648,32 @@ fn apply_maildir_flags(m: &mut NewMessage, flags: &str) {
         if t.id() == pid::MESSAGE_FLAGS {
             if let PropValue::Int32(f) = v {
                 *f = if read {
-                    *f | MSGFLAG_READ
+                    *f | state::MSGFLAG_READ
                 } else {
-                    *f & !MSGFLAG_READ
+                    *f & !state::MSGFLAG_READ
                 };
                 found = true;
             }
         }
     }
     if !found {
-        let f = if read { MSGFLAG_READ } else { 0 };
+        let f = if read { state::MSGFLAG_READ } else { 0 };
         m.props
             .push((pid::tags::MESSAGE_FLAGS, PropValue::Int32(f)));
     }
     m.props
         .retain(|(t, _)| t.id() != pid::FLAG_STATUS && t.id() != pid::LAST_VERB_EXECUTED);
     if flags.contains('F') {
-        m.props.push((pid::tags::FLAG_STATUS, PropValue::Int32(2)));
+        m.props.push((
+            pid::tags::FLAG_STATUS,
+            PropValue::Int32(state::FOLLOWUP_FLAGGED),
+        ));
     }
     if flags.contains('R') {
-        m.props
-            .push((pid::tags::LAST_VERB_EXECUTED, PropValue::Int32(102)));
+        m.props.push((
+            pid::tags::LAST_VERB_EXECUTED,
+            PropValue::Int32(state::VERB_REPLY_TO_SENDER),
+        ));
     }
 }
 

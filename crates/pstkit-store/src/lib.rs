@@ -27,6 +27,7 @@ pub mod profile;
 pub mod regfile;
 pub use pstkit_rtf::compressed as rtf;
 pub use pstkit_rtf::encapsulated as rtfex;
+pub mod state;
 pub mod store;
 pub mod synth;
 pub mod tagnames;

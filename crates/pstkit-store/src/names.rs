@@ -243,11 +243,17 @@ impl NameMap {
     }
 }
 
-/// A string-stream record: a u32 byte length, then UTF-16LE.
-fn string_at(strings: &[u8], at: usize) -> Option<String> {
-    let len = strings.get(at..at + 4)?;
+/// The UTF-16LE bytes of the string-stream record at `at`: a u32 byte
+/// length, then the name.
+pub(crate) fn string_record(strings: &[u8], at: usize) -> Option<&[u8]> {
+    let len = strings.get(at..at.checked_add(4)?)?;
     let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-    let bytes = strings.get(at + 4..at.checked_add(4 + len)?)?;
+    strings.get(at + 4..at.checked_add(4 + len)?)
+}
+
+/// A string-stream record's name.
+fn string_at(strings: &[u8], at: usize) -> Option<String> {
+    let bytes = string_record(strings, at)?;
     let units: Vec<u16> = bytes
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))

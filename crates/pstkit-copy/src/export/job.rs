@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use pstkit_ndb::Nid;
+use pstkit_store::state;
 use pstkit_store::{ItemKind, Message, Store};
 
 use super::eml_out::{write_atomic, OpenDirs};
@@ -94,26 +95,21 @@ pub(super) fn do_job(
     }
 }
 
-/// `MSGFLAG_READ` of PidTagMessageFlags.
-const MSGFLAG_READ: i32 = 0x01;
-/// PidTagFlagStatus of an item flagged for follow-up.
-const FOLLOWUP_FLAGGED: i32 = 2;
-/// PidTagLastVerbExecuted after a reply to the sender, and to all.
-const VERB_REPLIES: [i32; 2] = [102, 103];
-
 /// The Maildir info flags of an item, in ASCII order as the format wants:
 /// `F` flagged, `R` replied to, `S` read.
 pub(crate) fn maildir_flags(m: &Message<'_>) -> String {
     let p = m.properties();
     let int = |id| p.get_i32(id).and_then(|v| v.ok());
     let mut flags = String::new();
-    if int(pstkit_store::pid::FLAG_STATUS) == Some(FOLLOWUP_FLAGGED) {
+    if int(pstkit_store::pid::FLAG_STATUS) == Some(state::FOLLOWUP_FLAGGED) {
         flags.push('F');
     }
-    if int(pstkit_store::pid::LAST_VERB_EXECUTED).is_some_and(|v| VERB_REPLIES.contains(&v)) {
+    if int(pstkit_store::pid::LAST_VERB_EXECUTED)
+        .is_some_and(|v| v == state::VERB_REPLY_TO_SENDER || v == state::VERB_REPLY_TO_ALL)
+    {
         flags.push('R');
     }
-    if m.flags() & MSGFLAG_READ != 0 {
+    if m.flags() & state::MSGFLAG_READ != 0 {
         flags.push('S');
     }
     flags

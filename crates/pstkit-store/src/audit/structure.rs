@@ -10,7 +10,7 @@ use pstkit_ltp::{Hnid, PropId, PropertyContext, TableContext};
 use pstkit_ndb::{FileKind, Ndb, NdbError, Nid, NidType};
 
 use super::AuditReport;
-use crate::names::NameMap;
+use crate::names::{string_record, NameMap};
 use crate::pid;
 use crate::store::Store;
 
@@ -336,7 +336,7 @@ fn name_map_of(pc: &PropertyContext<'_>, r: &mut AuditReport) {
         let hash = if flags & 1 == 0 {
             value
         } else {
-            match string_at(&strings, value as usize) {
+            match string_record(&strings, value as usize) {
                 Some(s) => pstkit_ndb::crc::crc(s),
                 None => {
                     r.add(
@@ -386,12 +386,6 @@ fn name_map_of(pc: &PropertyContext<'_>, r: &mut AuditReport) {
             );
         }
     }
-}
-
-/// The UTF-16LE bytes of the string-stream record at `offset`.
-fn string_at(strings: &[u8], offset: usize) -> Option<&[u8]> {
-    let len = u32::from_le_bytes(strings.get(offset..offset + 4)?.try_into().ok()?) as usize;
-    strings.get(offset + 4..offset + 4 + len)
 }
 
 /// Every named property a context uses is in the map.

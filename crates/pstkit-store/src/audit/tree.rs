@@ -13,9 +13,6 @@ use crate::message::Message;
 use crate::pid;
 use crate::store::{Folder, Store};
 
-/// `MSGFLAG_READ` of PidTagMessageFlags.
-const MSGFLAG_READ: i32 = 0x01;
-
 /// The properties a contents row copies from its message, which must agree.
 const MIRRORED: &[PropId] = &[
     pid::MESSAGE_CLASS,
@@ -302,7 +299,7 @@ fn folder(
                 && m.try_i32(pid::MESSAGE_FLAGS)
                     .ok()
                     .flatten()
-                    .is_some_and(|fl| fl & MSGFLAG_READ == 0)
+                    .is_some_and(|fl| fl & crate::state::MSGFLAG_READ == 0)
             {
                 unread += 1;
             }

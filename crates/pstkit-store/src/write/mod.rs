@@ -27,6 +27,7 @@ use std::io::{Read as _, Seek as _, Write as _};
 use crate::error::{Result, StoreError};
 use crate::names::{NameMap, NamedProp};
 use crate::pid;
+use crate::state;
 use names::NameMapBuilder;
 pub use pstkit_output::Replace;
 use pstkit_output::TempFile;
@@ -496,7 +497,8 @@ impl PstWriter {
             crate::codepage::codepage_of_props(&props).unwrap_or(crate::DEFAULT_CODEPAGE);
         let row = table_row(props, columns, codepage);
         let read = row.iter().any(|(t, v)| {
-            t.id() == pid::MESSAGE_FLAGS && matches!(v, PropValue::Int32(f) if f & 1 != 0)
+            t.id() == pid::MESSAGE_FLAGS
+                && matches!(v, PropValue::Int32(f) if f & state::MSGFLAG_READ != 0)
         });
         let cells = row
             .iter()
@@ -659,7 +661,9 @@ impl PstWriter {
                     continue;
                 }
                 if col.id() == pid::MESSAGE_FLAGS {
-                    read = raw.first().is_some_and(|f| f & 1 != 0);
+                    read = raw
+                        .first()
+                        .is_some_and(|f| i32::from(*f) & state::MSGFLAG_READ != 0);
                 }
                 cells.push((*col, raw));
             } else if ct == PropType::String && rt == PropType::String8 {
@@ -764,9 +768,9 @@ impl PstWriter {
             })
             .unwrap_or(0);
         if m.attachments.is_empty() {
-            flags &= !0x10;
+            flags &= !state::MSGFLAG_HASATTACH;
         } else {
-            flags |= 0x10;
+            flags |= state::MSGFLAG_HASATTACH;
         }
         props.retain(|p| p.0.id() != pid::MESSAGE_FLAGS);
         props.push((pid::tags::MESSAGE_FLAGS, PropValue::Int32(flags)));
