@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use pstkit::ndb::check::check;
+use pstkit::ndb::check::{check, CheckReport};
 use pstkit::ndb::{Corruption, Finding as NdbFinding, NdbError, NdbFile, Severity, Structure};
-use pstkit::store::audit::{audit_with, AuditReport, Finding};
+use pstkit::store::audit::{audit, AuditReport, Finding};
 use serde_json::json;
 
 use crate::EXIT_DAMAGED;
@@ -30,17 +30,18 @@ pub fn error_json(e: &pstkit::store::StoreError) -> serde_json::Value {
     })
 }
 
-/// The messaging-layer audit, every item also decoded as a copy reads it.
-fn deep_check(file: &NdbFile) -> AuditReport {
-    audit_with(
-        file.ndb(),
-        &|m| {
-            pstkit::copy::convert::read_message(m, &mut |id| Ok(Some(id)), false, 0)
-                .err()
-                .map(|e| e.to_string())
-        },
-        None,
-    )
+/// The node-database check and, with `deep`, the messaging-layer audit:
+/// side by side, as neither reads what the other finds.
+fn check_both(file: &NdbFile, deep: bool) -> (CheckReport, Option<AuditReport>) {
+    if !deep {
+        return (check(file.ndb()), None);
+    }
+    std::thread::scope(|s| {
+        let ndb = s.spawn(|| check(file.ndb()));
+        let d = audit(file.ndb());
+        let r = ndb.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (r, Some(d))
+    })
 }
 
 /// One finding for a JSON Lines report.
@@ -98,8 +99,8 @@ fn ndb_finding_line(f: &NdbFinding) -> String {
 /// Every finding of the deep check on `file`, NDB damage included: one
 /// line of text and one JSON object each (what `repair` reports it fixed).
 pub fn all_findings(file: &NdbFile) -> Vec<(String, serde_json::Value)> {
-    let r = check(file.ndb());
-    let d = deep_check(file);
+    let (r, d) = check_both(file, true);
+    let d = d.unwrap_or_default();
     r.problems
         .iter()
         .map(|p| (format!("error: [ndb-damage] {p}"), damage_json(p)))
@@ -135,8 +136,7 @@ pub fn run(path: &Path, deep: bool, as_json: bool) -> Result<u8, NdbError> {
         }
         Err(e) => return Err(e),
     };
-    let r = check(file.ndb());
-    let d = deep.then(|| deep_check(&file));
+    let (r, d) = check_both(&file, deep);
     // Damage seen in a file that changed while it was read is the change's.
     if let Some(changed) = file.ndb().source_changed() {
         return Err(changed);

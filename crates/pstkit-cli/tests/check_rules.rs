@@ -50,11 +50,13 @@ fn the_good_file_is_clean() {
     assert_eq!(summary["items"], ITEMS as u64);
 }
 
-fn damaged(dir: &Path, case: &Case) -> (PathBuf, Nid) {
+/// Case `i` applied to a copy of the good file (a rule may have more than
+/// one case, so the file is named by both).
+fn damaged(dir: &Path, i: usize, case: &Case) -> (PathBuf, Nid) {
     let mut data = good().to_vec();
     let l = layout(&data);
     let nid = (case.apply)(&mut data, &l);
-    let path = dir.join(format!("{}.pst", case.rule));
+    let path = dir.join(format!("{i}-{}.pst", case.rule));
     std::fs::write(&path, &data).unwrap();
     (path, nid)
 }
@@ -62,8 +64,8 @@ fn damaged(dir: &Path, case: &Case) -> (PathBuf, Nid) {
 #[test]
 fn each_rule_fires_on_its_node() {
     let dir = tempfile::tempdir().unwrap();
-    for case in CASES {
-        let (path, nid) = damaged(dir.path(), case);
+    for (i, case) in CASES.iter().enumerate() {
+        let (path, nid) = damaged(dir.path(), i, case);
         let (code, findings, _) = deep(&path);
         let hit = findings
             .iter()
@@ -84,9 +86,9 @@ fn each_rule_fires_on_its_node() {
 fn repair_mends_each_rule() {
     let readers = readers::installed();
     let dir = tempfile::tempdir().unwrap();
-    for case in CASES {
-        let (path, _) = damaged(dir.path(), case);
-        let out = dir.path().join(format!("{}.repaired.pst", case.rule));
+    for (i, case) in CASES.iter().enumerate() {
+        let (path, _) = damaged(dir.path(), i, case);
+        let out = dir.path().join(format!("{i}-{}.repaired.pst", case.rule));
         let r = cli::pstkit(&["repair".as_ref(), path.as_os_str(), out.as_os_str()]);
         let expected = if case.lost > 0 { 1 } else { 0 };
         assert_eq!(

@@ -46,8 +46,17 @@ fn a_sound_block_that_does_not_decode_is_reported_and_left_out_not_moved() {
     let src = dir.path().join("damaged.pst");
     std::fs::write(&src, &data).unwrap();
     let file = NdbFile::open(&src).unwrap();
-    // Every block still checks: only decoding finds the damage.
+    // Every block still checks: only decoding finds the damage, and the
+    // deep check decodes as the copy does.
     assert!(pstkit_ndb::check::check(file.ndb()).is_clean());
+    let deep = pstkit_store::audit::audit(file.ndb());
+    assert!(
+        deep.findings
+            .iter()
+            .any(|f| f.rule == "item-decodes" && f.nid == nid),
+        "{:?}",
+        deep.findings
+    );
     let store = Store::open(file.ndb()).unwrap();
     for rebuild in [false, true] {
         let opts = {

@@ -92,8 +92,8 @@ fn one_thread_or_two_give_one_report() {
         let l = layout(&data);
         (case.apply)(&mut data, &l);
         let file = NdbFile::new_lenient(&data[..]).unwrap();
-        let one = store::audit::audit_with(file.ndb(), &|_| None, Some(1));
-        let two = store::audit::audit_with(file.ndb(), &|_| None, Some(2));
+        let one = store::audit::audit_with(file.ndb(), Some(1));
+        let two = store::audit::audit_with(file.ndb(), Some(2));
         assert_eq!(one.findings, two.findings, "{}", case.rule);
         assert_eq!((one.folders, one.items), (two.folders, two.items));
     }

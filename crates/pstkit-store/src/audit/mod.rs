@@ -9,12 +9,12 @@
 //! the findings (at most [`MAX_FINDINGS`], the rest counted). Tables and
 //! items are read one at a time.
 
+mod decode;
 mod sizes;
 mod structure;
 mod tree;
 
 pub use sizes::{attach_size, size_on_disk};
-pub use tree::DecodeItem;
 
 use pstkit_ndb::{Ndb, Nid, NidType, Severity};
 
@@ -179,7 +179,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "item-decodes",
         severity: Severity::Error,
-        checks: "every folder and item decodes as a copy reads it: properties, recipient and attachment tables, attachments, embedded messages",
+        checks: "every folder and item reads whole, as a copy reads it: each property value, the recipient rows, each attachment's values (its bytes located, their blocks being the NDB check's), embedded messages to 32 levels",
         why: "an item that does not decode is damaged",
         repair: "salvaged as far as it reads; what is lost is reported",
     },
@@ -277,15 +277,13 @@ impl AuditReport {
 /// itself is `pstkit_ndb::check`'s). A store that does not open is one
 /// `item-decodes` finding on node 0x21.
 pub fn audit(ndb: Ndb<'_>) -> AuditReport {
-    audit_with(ndb, &|_| None, None)
+    audit_with(ndb, None)
 }
 
-/// [`audit`], also handing every item to `decode`, a deeper reader (the
-/// copy engine's), whose answer is an `item-decodes` finding; on at most
-/// `threads` threads (`None`: two for files from 16 MiB, one below; the
-/// work is split in two, so more are never used). The report does not
-/// depend on the number.
-pub fn audit_with(ndb: Ndb<'_>, decode: &DecodeItem<'_>, threads: Option<usize>) -> AuditReport {
+/// [`audit`] on at most `threads` threads (`None`: two for files from
+/// 16 MiB, one below; the work is split in two, so more are never used).
+/// The report does not depend on the number.
+pub fn audit_with(ndb: Ndb<'_>, threads: Option<usize>) -> AuditReport {
     let mut r = AuditReport::default();
     structure::mandatory_nodes(ndb, &mut r);
     let store = match Store::open(ndb) {
@@ -313,7 +311,7 @@ pub fn audit_with(ndb: Ndb<'_>, decode: &DecodeItem<'_>, threads: Option<usize>)
     structure::property_context(store.properties(), "", &mut r);
     structure::entry_ids(&store, &mut r);
     structure::name_map(ndb, &mut r);
-    tree::walk(&store, decode, threads, &mut r);
+    tree::walk(&store, threads, &mut r);
     r
 }
 

@@ -22,11 +22,6 @@ const MIRRORED: &[PropId] = &[
     pid::LAST_MODIFICATION_TIME,
 ];
 
-/// Called for every item with the message read: a deeper decode than the
-/// store's own (the copy engine's), returning why the item does not decode.
-/// Items are audited on two threads in large files, so it must be `Sync`.
-pub type DecodeItem<'f> = dyn Fn(&Message<'_>) -> Option<String> + Sync + 'f;
-
 /// Files from this size are audited on two threads (as `ndb::check` does).
 const PARALLEL_FROM: usize = 16 << 20;
 
@@ -38,12 +33,7 @@ enum Unit {
     Unreadable(Nid, String, String),
 }
 
-pub(super) fn walk(
-    store: &Store<'_>,
-    decode: &DecodeItem<'_>,
-    threads: Option<usize>,
-    r: &mut AuditReport,
-) {
+pub(super) fn walk(store: &Store<'_>, threads: Option<usize>, r: &mut AuditReport) {
     let children = Children::read(store.ndb());
     let all = [
         NidType::NormalFolder,
@@ -97,7 +87,7 @@ pub(super) fn walk(
                 Unit::Folder(nid, path, _) => match store.folder(*nid) {
                     Ok(f) => {
                         r.folders += 1;
-                        folder(store, &f, path, &children, decode, &mut r);
+                        folder(store, &f, path, &children, &mut r);
                     }
                     Err(e) => r.add(
                         "item-decodes",
@@ -163,14 +153,7 @@ fn table<'a>(
     }
 }
 
-fn folder(
-    store: &Store<'_>,
-    f: &Folder<'_>,
-    path: &str,
-    children: &Children,
-    decode: &DecodeItem<'_>,
-    r: &mut AuditReport,
-) {
+fn folder(store: &Store<'_>, f: &Folder<'_>, path: &str, children: &Children, r: &mut AuditReport) {
     let nid = f.nid();
     property_context(f.properties(), path, r);
     let ndb = store.ndb();
@@ -304,7 +287,7 @@ fn folder(
                 unread += 1;
             }
             item_rules(store, &m, &row, path, r);
-            if let Some(why) = decode(&m) {
+            if let Some(why) = super::decode::unreadable(&m, 0) {
                 r.add("item-decodes", item, path, "an item that decodes", why);
             }
         }

@@ -404,4 +404,20 @@ pub const CASES: &[Case] = &[
         },
         lost: 1,
     },
+    Case {
+        rule: "item-decodes",
+        apply: |data, l| {
+            // The message reads; one of its attachments does not.
+            let bid = {
+                let file = NdbFile::new(&data[..]).unwrap();
+                let message = file.ndb().node(l.message).unwrap();
+                let sub = message.subnodes().lookup(l.attachment).unwrap().unwrap();
+                sub.data
+            };
+            super::damage::flip_sealed(data, bid, 2); // the attachment's heap
+            l.message
+        },
+        // The message, salvaged without the attachment: a loss all the same.
+        lost: 1,
+    },
 ];
