@@ -4,7 +4,7 @@
 /// Escapes a TEXT value: `\` `;` `,` get a backslash, every line break
 /// (CRLF, CR or LF) becomes `\n`, and other control characters (except
 /// tab), which the formats do not allow, are dropped.
-pub fn escape_text(s: &str) -> String {
+pub(crate) fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -30,7 +30,7 @@ pub fn escape_text(s: &str) -> String {
 /// A parameter value: control characters and `"` (which cannot be
 /// escaped in a parameter) are dropped; the value is quoted when it holds
 /// `:`, `;` or `,`.
-pub fn param_value(s: &str) -> String {
+pub(crate) fn param_value(s: &str) -> String {
     let clean: String = s
         .chars()
         .filter(|&c| c != '"' && (!c.is_control() || c == '\t'))
@@ -44,7 +44,7 @@ pub fn param_value(s: &str) -> String {
 
 /// Appends `line` folded to lines of at most 75 octets (continuations start
 /// with one space), never splitting a UTF-8 character, with CRLF ends.
-pub fn push_folded(out: &mut String, line: &str) {
+pub(crate) fn push_folded(out: &mut String, line: &str) {
     const MAX: usize = 75;
     let mut width = 0;
     for c in line.chars() {
@@ -92,7 +92,7 @@ pub fn base64(data: &[u8]) -> String {
 
 /// Base64 in MIME's lines of 76 characters, CRLF between them (none after
 /// the last: the boundary that follows brings its own).
-pub fn base64_lines(data: &[u8]) -> Vec<u8> {
+pub(crate) fn base64_lines(data: &[u8]) -> Vec<u8> {
     let engine = encodify::base64::MIME;
     let mut out = Vec::with_capacity(engine.encoded_len(data.len()));
     engine.encode_append(data, &mut out);

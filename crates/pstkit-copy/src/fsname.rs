@@ -27,7 +27,7 @@ const DEVICE_NAMES: &[&str] = &[
 /// and no clash with the `.…part` temporary files), device names get a `_`
 /// prefix, and the result is cut to [`MAX_COMPONENT_BYTES`] on a character
 /// boundary. Never empty.
-pub fn sanitize_component(name: &str) -> String {
+pub(crate) fn sanitize_component(name: &str) -> String {
     let mapped: String = name
         .chars()
         .map(|c| {
@@ -76,7 +76,7 @@ pub struct PathClaims {
 impl PathClaims {
     /// The path for folder `name` under `parent` (relative to the output
     /// directory), distinct from every path handed out before.
-    pub fn claim(&mut self, parent: &Path, name: &str) -> PathBuf {
+    pub(crate) fn claim(&mut self, parent: &Path, name: &str) -> PathBuf {
         let base = sanitize_component(name);
         let mut candidate = base.clone();
         let mut n = 1;

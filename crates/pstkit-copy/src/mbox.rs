@@ -14,7 +14,7 @@ use crate::time::asctime;
 /// The separator line (with its LF) for a message from `sender` at `secs`.
 /// An address that is absent or unfit for the line (white space, empty)
 /// becomes `MAILER-DAEMON`, as mail tools write for unknown senders.
-pub fn from_line(sender: Option<&str>, secs: Option<i64>) -> String {
+pub(crate) fn from_line(sender: Option<&str>, secs: Option<i64>) -> String {
     let sender = sender
         .map(str::trim)
         .filter(|s| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control()))
@@ -25,7 +25,7 @@ pub fn from_line(sender: Option<&str>, secs: Option<i64>) -> String {
 /// Appends `message` to `out` as mbox content: CRLF line ends become LF,
 /// `>*From ` lines get one more `>`, and the message ends with a newline
 /// and the blank line that separates it from the next.
-pub fn escape_into(out: &mut Vec<u8>, message: &[u8]) {
+pub(crate) fn escape_into(out: &mut Vec<u8>, message: &[u8]) {
     let mut rest = message;
     while !rest.is_empty() {
         let (line, next) = match rest.iter().position(|&b| b == b'\n') {

@@ -51,7 +51,7 @@ pub(crate) fn unix(t: FileTime) -> i64 {
 }
 
 /// RFC 5322 date-time in UTC: `Thu, 01 Jan 1970 00:00:00 +0000`.
-pub fn rfc5322(secs: i64) -> String {
+pub(crate) fn rfc5322(secs: i64) -> String {
     let c = Civil::from_unix(secs);
     format!(
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
@@ -66,7 +66,7 @@ pub fn rfc5322(secs: i64) -> String {
 }
 
 /// The asctime form of mbox `From ` lines: `Thu Jan  1 00:00:00 1970`.
-pub fn asctime(secs: i64) -> String {
+pub(crate) fn asctime(secs: i64) -> String {
     let c = Civil::from_unix(secs);
     format!(
         "{} {} {:2} {:02}:{:02}:{:02} {}",

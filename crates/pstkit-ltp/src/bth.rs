@@ -74,12 +74,12 @@ impl BthHeader {
     }
 
     /// Size of a leaf record (key + data).
-    pub fn leaf_record_size(&self) -> usize {
+    pub(crate) fn leaf_record_size(&self) -> usize {
         usize::from(self.key_size) + usize::from(self.entry_size)
     }
 
     /// Size of an intermediate record (key + child HID).
-    pub fn index_record_size(&self) -> usize {
+    pub(crate) fn index_record_size(&self) -> usize {
         usize::from(self.key_size) + 4
     }
 
@@ -94,7 +94,7 @@ impl BthHeader {
 
 /// Reads a little-endian key of up to 16 bytes as an integer, the order in
 /// which BTH records are sorted.
-pub fn key_value(b: &[u8]) -> u128 {
+pub(crate) fn key_value(b: &[u8]) -> u128 {
     b.iter()
         .take(16)
         .rev()

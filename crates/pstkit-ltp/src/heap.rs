@@ -142,7 +142,7 @@ pub struct HeapBlock<'a> {
 impl<'a> HeapBlock<'a> {
     /// Length of the header that starts page `index`: HNHDR on page 0,
     /// HNBITMAPHDR on pages 8, 136, 264, …, HNPAGEHDR elsewhere.
-    pub fn header_len(index: u32) -> usize {
+    pub(crate) fn header_len(index: u32) -> usize {
         if index == 0 {
             HNHDR_SIZE
         } else if index >= 8 && (index - 8).is_multiple_of(128) {
@@ -465,7 +465,7 @@ pub(crate) mod build {
     }
 
     /// Page 0 of a heap with client signature `sig` and root `root`.
-    pub fn first_page(sig: u8, root: u32, allocs: &[&[u8]]) -> Vec<u8> {
+    pub(crate) fn first_page(sig: u8, root: u32, allocs: &[&[u8]]) -> Vec<u8> {
         let mut h = vec![0, 0, 0xEC, sig];
         h.extend_from_slice(&root.to_le_bytes());
         h.extend_from_slice(&[0; 4]);

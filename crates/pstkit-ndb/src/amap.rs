@@ -23,7 +23,7 @@ pub const FPMAP_STRIDE: u64 = 31744;
 /// from the span start ([MS-PST] 2.6.1 placement, as outlook-pst writes it):
 /// the AMap; a PMap every 8 spans; a free map at span 128 and every 496
 /// after; a free page map at span 8192 and every 31744 after (at +0x600).
-pub fn span_maps(n: u64) -> Vec<(PageType, u64)> {
+pub(crate) fn span_maps(n: u64) -> Vec<(PageType, u64)> {
     let mut m = vec![(PageType::AMap, 0)];
     if n.is_multiple_of(8) {
         m.push((PageType::PMap, 0x200));
@@ -48,6 +48,6 @@ pub fn map_bits_at(f: crate::Format) -> usize {
 }
 
 /// Bytes reserved for map pages at the start of span `n`.
-pub fn span_reserved(n: u64) -> u64 {
+pub(crate) fn span_reserved(n: u64) -> u64 {
     span_maps(n).last().map_or(0x200, |(_, off)| off + 0x200)
 }

@@ -91,7 +91,11 @@ pub fn read_stored<'a>(data: &'a [u8], f: Format, e: &BbtEntry) -> Result<&'a [u
 
 /// As [`read_stored`], also returning the trailer's CRC (which the bytes
 /// were checked against), so a copy needs no second CRC pass.
-pub fn read_stored_crc<'a>(data: &'a [u8], f: Format, e: &BbtEntry) -> Result<(&'a [u8], u32)> {
+pub(crate) fn read_stored_crc<'a>(
+    data: &'a [u8],
+    f: Format,
+    e: &BbtEntry,
+) -> Result<(&'a [u8], u32)> {
     read_stored_with(data, f, e, true)
 }
 
@@ -177,7 +181,7 @@ fn sig_and_crc_hold(block: &[u8], ib: crate::Ib, t: &BlockTrailer, cb: usize) ->
 }
 
 /// The trailer of the block an entry describes, when the file holds it.
-pub fn trailer_of(data: &[u8], f: Format, e: &BbtEntry) -> Option<BlockTrailer> {
+pub(crate) fn trailer_of(data: &[u8], f: Format, e: &BbtEntry) -> Option<BlockTrailer> {
     let end = e
         .bref
         .ib
@@ -240,7 +244,7 @@ pub fn decode<'a>(
 /// [`decode`] appended to `out`: an uncompressed external block is copied
 /// once and decoded where it lands, with no buffer of its own (reading a
 /// stream of many blocks into one buffer then copies each byte once).
-pub fn decode_append(
+pub(crate) fn decode_append(
     stored: &[u8],
     f: Format,
     crypt: CryptMethod,
@@ -386,7 +390,7 @@ pub fn parse_subnode_block(b: &[u8], f: Format) -> Result<SubnodeHeader, Problem
 }
 
 /// The i-th SLENTRY of an SLBLOCK.
-pub fn sl_entry(b: &[u8], f: Format, i: usize) -> SubnodeEntry {
+pub(crate) fn sl_entry(b: &[u8], f: Format, i: usize) -> SubnodeEntry {
     let s = f.subnode_header_size() + i * 3 * f.id_size;
     SubnodeEntry {
         nid: Nid(read_id(&b[s..], f).0 as u32),
@@ -396,7 +400,7 @@ pub fn sl_entry(b: &[u8], f: Format, i: usize) -> SubnodeEntry {
 }
 
 /// The i-th SIENTRY of an SIBLOCK: first subnode id below and the child block.
-pub fn si_entry(b: &[u8], f: Format, i: usize) -> (Nid, Bid) {
+pub(crate) fn si_entry(b: &[u8], f: Format, i: usize) -> (Nid, Bid) {
     let s = f.subnode_header_size() + i * 2 * f.id_size;
     (
         Nid(read_id(&b[s..], f).0 as u32),

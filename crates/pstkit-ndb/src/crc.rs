@@ -8,7 +8,7 @@ pub fn crc(data: &[u8]) -> u32 {
 }
 
 /// Continues a PST CRC over more bytes, for input that arrives in pieces.
-pub fn crc_continue(seed: u32, data: &[u8]) -> u32 {
+pub(crate) fn crc_continue(seed: u32, data: &[u8]) -> u32 {
     let mut h = crc32fast::Hasher::new_with_initial(!seed);
     h.update(data);
     !h.finalize()

@@ -254,7 +254,7 @@ pub enum NdbError {
 
 impl NdbError {
     /// Builds a corruption error.
-    pub fn corrupt(
+    pub(crate) fn corrupt(
         structure: Structure,
         id: Option<u64>,
         offset: Option<u64>,

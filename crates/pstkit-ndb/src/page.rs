@@ -42,7 +42,7 @@ impl PageType {
     }
 
     /// Allocation-map pages carry a zero signature and their own offset as id.
-    pub fn is_map(self) -> bool {
+    pub(crate) fn is_map(self) -> bool {
         matches!(self, Self::FMap | Self::PMap | Self::AMap | Self::FPMap)
     }
 
@@ -376,7 +376,7 @@ pub struct BtPageInfo {
 impl BtPageInfo {
     /// Reads the counts of a whole B-tree page as they are, without judging
     /// them (the recovery scan salvages pages whose counts are wrong).
-    pub fn read_raw(page: &[u8], f: Format) -> BtPageInfo {
+    pub(crate) fn read_raw(page: &[u8], f: Format) -> BtPageInfo {
         let o = f.bt_entries_size();
         let (count, max, rest) = if f.bt_count_size == 2 {
             (

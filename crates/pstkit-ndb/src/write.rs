@@ -124,7 +124,7 @@ pub struct HeaderFields {
 pub const FIRST_COUNTED_INDEX: u32 = 0x400;
 
 /// The initial `rgnid` of a blank file ([MS-PST] 2.2.2.6).
-pub fn initial_nid_counters() -> [u32; 32] {
+pub(crate) fn initial_nid_counters() -> [u32; 32] {
     let mut c = [0x400u32; 32];
     c[0x03] = 0x4000;
     c[0x04] = 0x10000;
@@ -133,7 +133,7 @@ pub fn initial_nid_counters() -> [u32; 32] {
 }
 
 /// Serialises a header with both CRCs.
-pub fn header_bytes(h: &HeaderFields) -> Vec<u8> {
+pub(crate) fn header_bytes(h: &HeaderFields) -> Vec<u8> {
     let f = h.format;
     let mut b = vec![0u8; f.header_size];
     b[..4].copy_from_slice(b"!BDN");
@@ -192,46 +192,6 @@ pub fn header_bytes(h: &HeaderFields) -> Vec<u8> {
         LE::write_u32(&mut b[524..], full);
     }
     b
-}
-
-/// Builds B-tree pages bottom-up from sorted leaf entries. `alloc` gives each
-/// new page its id and offset; the pages are returned with the root.
-pub fn build_btree<E: LeafEntry>(
-    f: Format,
-    entries: &[E],
-    mut alloc: impl FnMut() -> (Bid, Ib),
-) -> (BRef, Vec<(Ib, Vec<u8>)>) {
-    let mut pages = Vec::new();
-    let leaf_max = f.bt_entries_size() / E::size(f);
-    let mut level: Vec<BtEntry> = Vec::new();
-    let chunks: Vec<&[E]> = if entries.is_empty() {
-        vec![&[]]
-    } else {
-        entries.chunks(leaf_max).collect()
-    };
-    for chunk in chunks {
-        let (bid, ib) = alloc();
-        pages.push((ib, leaf_page(f, chunk, bid, ib)));
-        level.push(BtEntry {
-            key: chunk.first().map_or(0, |e| e.key()),
-            child: BRef { bid, ib },
-        });
-    }
-    let mut depth = 0u8;
-    while level.len() > 1 {
-        depth += 1;
-        let mut next = Vec::new();
-        for chunk in level.chunks(branch_max(f)) {
-            let (bid, ib) = alloc();
-            pages.push((ib, branch_page(f, E::PAGE, chunk, depth, bid, ib)));
-            next.push(BtEntry {
-                key: chunk[0].key,
-                child: BRef { bid, ib },
-            });
-        }
-        level = next;
-    }
-    (level[0].child, pages)
 }
 
 /// Branch entries per B-tree page.
@@ -809,7 +769,7 @@ impl<W: Write + Seek> NdbWriter<W> {
     }
 
     /// Makes sure later [`NdbWriter::new_nid`] calls never hand out `nid`.
-    pub fn reserve_nid(&mut self, nid: Nid) {
+    pub(crate) fn reserve_nid(&mut self, nid: Nid) {
         let slot = &mut self.nid_counters[usize::from(nid.kind().bits())];
         *slot = (*slot).max(nid.index());
     }
@@ -872,8 +832,7 @@ impl<W: Write + Seek> NdbWriter<W> {
     }
 
     /// Writes the branch levels above `level` (the leaves), each level's
-    /// pages after the one below, as [`build_btree`] lays them; returns the
-    /// root.
+    /// pages after the one below; returns the root.
     fn put_branches(&mut self, ptype: PageType, mut level: Vec<BtEntry>) -> Result<BRef> {
         let f = self.format;
         let mut depth = 0u8;

@@ -184,12 +184,12 @@ impl SectionProp {
 
 impl Section {
     /// The section's GUID as the 32 hex digits of its key name.
-    pub fn uid_hex(&self) -> String {
+    pub(crate) fn uid_hex(&self) -> String {
         hex(&self.uid)
     }
 
     /// The properties with id `id`, of any type.
-    pub fn props_with(&self, id: u16) -> impl Iterator<Item = &SectionProp> {
+    pub(crate) fn props_with(&self, id: u16) -> impl Iterator<Item = &SectionProp> {
         self.props.iter().filter(move |p| p.id == id)
     }
 
@@ -200,7 +200,7 @@ impl Section {
     }
 
     /// The sections PR_EMSMDB_SECTION_UID values here point to.
-    pub fn emsmdb_links(&self) -> impl Iterator<Item = [u8; 16]> + '_ {
+    pub(crate) fn emsmdb_links(&self) -> impl Iterator<Item = [u8; 16]> + '_ {
         self.props_with(EMSMDB_SECTION_UID)
             .filter_map(|p| p.bytes().and_then(|b| <[u8; 16]>::try_from(b).ok()))
     }
@@ -484,7 +484,7 @@ pub fn read_profile(reg: &RegFile) -> ProfileReport {
 }
 
 /// The GUID of a `GUID@domain` server name.
-pub fn guid_of_server_name(name: &str) -> Option<Guid> {
+pub(crate) fn guid_of_server_name(name: &str) -> Option<Guid> {
     let (guid, domain) = name.trim().split_once('@')?;
     if domain.is_empty() {
         return None;

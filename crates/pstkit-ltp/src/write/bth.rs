@@ -120,7 +120,8 @@ pub(crate) fn fill<K: AsRef<[u8]>, D: AsRef<[u8]>>(
 /// allocation limit, and index levels are added until one node is the root.
 /// Returns the HID of the BTHHEADER, which is allocated first; an empty tree
 /// has `hidRoot` 0.
-pub fn build_bth(
+#[cfg(test)]
+pub(crate) fn build_bth(
     heap: &mut HeapBuilder,
     key_size: u8,
     data_size: u8,

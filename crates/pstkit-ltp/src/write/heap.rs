@@ -74,7 +74,7 @@ impl HeapBuilder {
     }
 
     /// Number of pages so far (at least one).
-    pub fn page_count(&self) -> usize {
+    pub(crate) fn page_count(&self) -> usize {
         self.pages.len()
     }
 
@@ -98,7 +98,7 @@ impl HeapBuilder {
     /// return `None` / [`Hid::NONE`]); pages that exist keep what they hold.
     /// Lets a client keep its heap within a reader's limits (see
     /// [`PC_HEAP_PAGE_LIMIT`](super::PC_HEAP_PAGE_LIMIT)).
-    pub fn set_page_limit(&mut self, pages: usize) {
+    pub(crate) fn set_page_limit(&mut self, pages: usize) {
         self.page_limit = pages;
     }
 
@@ -179,7 +179,7 @@ impl HeapBuilder {
     }
 
     /// Sets `hidUserRoot`: the client's root structure (BTHHEADER or TCINFO).
-    pub fn set_user_root(&mut self, hid: Hid) {
+    pub(crate) fn set_user_root(&mut self, hid: Hid) {
         self.user_root = hid;
     }
 

@@ -40,7 +40,6 @@ mod pc;
 mod tc;
 mod value;
 
-pub use bth::build_bth;
 pub use heap::HeapBuilder;
 pub use pc::{set_inline, PcBuilder};
 pub use tc::{TcBuilder, TcColumnSpec};

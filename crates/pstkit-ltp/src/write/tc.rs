@@ -130,12 +130,6 @@ impl TcBuilder {
         Self::from_layout(variant, cols, ends)
     }
 
-    /// [`TcBuilder::new`] for callers holding [`TcColumnSpec`]s.
-    pub fn from_specs(variant: Variant, columns: &[TcColumnSpec]) -> Self {
-        let tags: Vec<PropTag> = columns.iter().map(|c| c.tag).collect();
-        Self::new(variant, &tags)
-    }
-
     /// A table with an exact, given column layout, such as Outlook's
     /// template tables (pstkit's format notes §10.6), so that a new file
     /// can match Outlook's byte for byte. The group ends (`rgib`) are
@@ -240,7 +234,8 @@ impl TcBuilder {
 
     /// Rows per block when the row matrix goes to a subnode:
     /// `floor(page_capacity / row_size)`.
-    pub fn rows_per_block(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn rows_per_block(&self) -> usize {
         self.rows_per_block
     }
 

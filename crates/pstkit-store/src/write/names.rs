@@ -30,14 +30,14 @@ impl NameMapBuilder {
     /// A map holding the names every Outlook store has from the start.
     /// libpff refuses a store whose entry stream is empty, so a file with no
     /// named property of its own still gets this one.
-    pub fn with_defaults() -> Self {
+    pub(crate) fn with_defaults() -> Self {
         let mut b = Self::default();
         let _ = b.id(&Self::default_name());
         b
     }
 
     /// The name every new store's map holds.
-    pub fn default_name() -> NamedProp {
+    pub(crate) fn default_name() -> NamedProp {
         NamedProp {
             guid: Guid::INTERNET_HEADERS,
             name: PropName::Name("content-class".into()),

@@ -145,7 +145,7 @@ impl FileSink {
     }
 
     /// Writes what is buffered, waits for every write and returns the file.
-    pub fn into_file(mut self) -> io::Result<File> {
+    pub(crate) fn into_file(mut self) -> io::Result<File> {
         self.send()?;
         self.send_patches()?;
         self.stop()
