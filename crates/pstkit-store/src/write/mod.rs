@@ -9,28 +9,33 @@
 //! store and the B-trees. The file is written to a temporary name beside the destination,
 //! verified, and renamed into place only when complete: a failed or
 //! interrupted write never leaves a file at the destination.
+//!
+//! Here: the options, the folders, the mandatory nodes and finishing;
+//! `item.rs` writes a message's nodes, `rows.rs` keeps the contents rows.
 
+mod item;
 pub mod names;
+mod rows;
 mod sink;
 pub mod templates;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pstkit_ltp::write::{set_inline, NodeData, PcBuilder, TcBuilder};
-use pstkit_ltp::{FileTime, PropId, PropTag, PropType, PropValue, PropertyContext};
+use pstkit_ltp::write::{NodeData, PcBuilder, TcBuilder};
+use pstkit_ltp::{FileTime, PropId, PropTag, PropValue, PropertyContext};
 use pstkit_ndb::spill::{SpillFile, SpillMaker};
 use pstkit_ndb::write::NdbWriter;
 use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, NdbFile, Nid, NidType, StoredNode, Variant};
-use std::io::{Read as _, Seek as _, Write as _};
 
 use crate::error::{Result, StoreError};
 use crate::names::{NameMap, NamedProp};
 use crate::pid;
-use crate::state;
+use item::node_data_size;
 use names::NameMapBuilder;
 pub use pstkit_output::Replace;
 use pstkit_output::TempFile;
+use rows::RowBuf;
 use sink::FileSink;
 
 /// How a new file is made.
@@ -158,65 +163,6 @@ type SubnodeEntries = Vec<(Nid, Bid, Bid)>;
 /// Bytes of table rows all folders keep in memory; beyond it they are
 /// appended to the row spill file.
 pub const ROW_BUDGET: usize = 4 << 20;
-
-/// A folder's table rows, kept encoded back to back until the folder's
-/// tables are written: the newest in memory, earlier ones in the row spill
-/// file.
-#[derive(Default)]
-struct RowBuf {
-    data: Vec<u8>,
-    count: usize,
-    /// (offset, length) of earlier rows in the row spill file, whole rows.
-    spilled: Vec<(u64, u64)>,
-}
-
-impl RowBuf {
-    /// Appends a row: id, cell count, then per cell tag, length and the
-    /// stored form of the value.
-    fn push_encoded<B: AsRef<[u8]>>(
-        &mut self,
-        id: u32,
-        cells: impl IntoIterator<Item = (PropTag, B)>,
-    ) {
-        self.data.extend_from_slice(&id.to_le_bytes());
-        let count_at = self.data.len();
-        self.data.extend_from_slice(&0u32.to_le_bytes());
-        let mut n = 0u32;
-        for (t, bytes) in cells {
-            let bytes = bytes.as_ref();
-            self.data.extend_from_slice(&t.0.to_le_bytes());
-            self.data
-                .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            self.data.extend_from_slice(bytes);
-            n += 1;
-        }
-        self.data[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
-        self.count += 1;
-    }
-}
-
-/// Rows as [`RowBuf::push_encoded`] stores them: (id, cells of (tag,
-/// encoded value)).
-fn rows_in(d: &[u8]) -> impl Iterator<Item = (u32, Vec<(PropTag, &[u8])>)> + '_ {
-    let mut at = 0usize;
-    let u32_at = move |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
-    std::iter::from_fn(move || {
-        if at >= d.len() {
-            return None;
-        }
-        let id = u32_at(at);
-        let n = u32_at(at + 4) as usize;
-        at += 8;
-        let mut cells = Vec::with_capacity(n);
-        for _ in 0..n {
-            let tag = PropTag(u32_at(at));
-            let len = u32_at(at + 4) as usize;
-            cells.push((tag, &d[at + 8..at + 8 + len]));
-            at += 8 + len;
-        }
-        Some((id, cells))
-    })
-}
 
 struct FolderState {
     parent: Nid,
@@ -490,104 +436,6 @@ impl PstWriter {
         Ok(self.ndb().new_nid(kind))
     }
 
-    /// Adds an item's row to its folder's contents (or associated) table.
-    fn push_row(&mut self, folder: Nid, nid: Nid, props: Vec<(PropTag, PropValue)>, assoc: bool) {
-        let columns = row_columns(assoc);
-        let codepage =
-            crate::codepage::codepage_of_props(&props).unwrap_or(crate::DEFAULT_CODEPAGE);
-        let row = table_row(props, columns, codepage);
-        let read = row.iter().any(|(t, v)| {
-            t.id() == pid::MESSAGE_FLAGS
-                && matches!(v, PropValue::Int32(f) if f & state::MSGFLAG_READ != 0)
-        });
-        let cells = row
-            .iter()
-            .map(|(t, v)| (*t, pstkit_ltp::write::encode_value(v)));
-        self.store_row(folder, nid, assoc, read, cells);
-    }
-
-    /// Keeps a row (cells in their stored form) for its folder's contents
-    /// or associated table, counting the item and, if unread, the folder's
-    /// unread items.
-    fn store_row<B: AsRef<[u8]>>(
-        &mut self,
-        folder: Nid,
-        nid: Nid,
-        assoc: bool,
-        read: bool,
-        cells: impl IntoIterator<Item = (PropTag, B)>,
-    ) {
-        let Some(f) = self.folders.get_mut(&folder) else {
-            return;
-        };
-        let buf = if assoc {
-            &mut f.assoc_rows
-        } else {
-            if !read {
-                f.unread += 1;
-            }
-            &mut f.rows
-        };
-        let before = buf.data.len();
-        buf.push_encoded(nid.0, cells);
-        self.rows_in_memory += buf.data.len() - before;
-        self.items += 1;
-    }
-
-    /// Moves every folder's rows in memory to the row spill file once they
-    /// pass [`ROW_BUDGET`], so that rows cost no memory per item.
-    fn spill_rows(&mut self) -> Result<()> {
-        if self.rows_in_memory < self.row_budget {
-            return Ok(());
-        }
-        if self.row_spill.is_none() {
-            let mut name = self.dest.as_os_str().to_owned();
-            name.push(".rows");
-            self.row_spill = Some(TempFile::beside(Path::new(&name))?);
-        }
-        let spill = self.row_spill.as_ref().expect("made above");
-        let mut file = spill.file();
-        let path = spill.path();
-        file.seek(std::io::SeekFrom::Start(self.row_spill_end))
-            .map_err(io(path))?;
-        for f in self.folders.values_mut() {
-            for buf in [&mut f.rows, &mut f.assoc_rows] {
-                if buf.data.is_empty() {
-                    continue;
-                }
-                file.write_all(&buf.data).map_err(io(path))?;
-                let len = buf.data.len() as u64;
-                buf.spilled.push((self.row_spill_end, len));
-                self.row_spill_end += len;
-                buf.data = Vec::new();
-            }
-        }
-        self.rows_in_memory = 0;
-        Ok(())
-    }
-
-    /// Adds a folder's rows to its table: those spilled, in order, then
-    /// those in memory.
-    fn add_rows(&self, tc: &mut TcBuilder, rows: &RowBuf) -> Result<()> {
-        if let Some(spill) = &self.row_spill {
-            let mut file = spill.file();
-            let mut seg = Vec::new();
-            for &(at, len) in &rows.spilled {
-                seg.resize(len as usize, 0);
-                file.seek(std::io::SeekFrom::Start(at))
-                    .map_err(io(spill.path()))?;
-                file.read_exact(&mut seg).map_err(io(spill.path()))?;
-                for (id, cells) in rows_in(&seg) {
-                    tc.add_row_encoded(id, cells);
-                }
-            }
-        }
-        for (id, cells) in rows_in(&rows.data) {
-            tc.add_row_encoded(id, cells);
-        }
-        Ok(())
-    }
-
     /// Makes this file's named-property ids those of a source map, so that
     /// items moved as stored ([`PstWriter::add_stored_item`]) keep their
     /// meaning. Only before any name is used, and only for a map whose ids
@@ -643,46 +491,6 @@ impl PstWriter {
         Ok(nid)
     }
 
-    /// Adds a moved item's row: each value with a column is copied as
-    /// stored (the same bytes a table cell holds); only 8-bit strings under
-    /// a Unicode column are decoded, in the item's code page.
-    fn push_stored_row(&mut self, folder: Nid, nid: Nid, pc: &PropertyContext<'_>, assoc: bool) {
-        let columns = row_columns(assoc);
-        let mut cells: Vec<(PropTag, std::borrow::Cow<'_, [u8]>)> = Vec::with_capacity(24);
-        let mut read = false;
-        for rec in pc.records() {
-            let Some(col) = columns.iter().find(|c| c.id() == rec.tag.id()) else {
-                continue;
-            };
-            let Ok(raw) = pc.raw_of(*rec) else { continue };
-            let (ct, rt) = (col.prop_type(), rec.tag.prop_type());
-            if ct == rt {
-                if rt.fixed_size().is_some_and(|n| n != raw.len()) {
-                    continue;
-                }
-                if col.id() == pid::MESSAGE_FLAGS {
-                    read = raw
-                        .first()
-                        .is_some_and(|f| i32::from(*f) & state::MSGFLAG_READ != 0);
-                }
-                cells.push((*col, raw));
-            } else if ct == PropType::String && rt == PropType::String8 {
-                let codepage = [pid::MESSAGE_CODEPAGE, pid::INTERNET_CODEPAGE]
-                    .into_iter()
-                    .find_map(|id| match pc.get(id) {
-                        Some(Ok(PropValue::Int32(cp))) if cp > 0 => Some(cp as u32),
-                        _ => None,
-                    })
-                    .unwrap_or(crate::DEFAULT_CODEPAGE);
-                if let Ok(PropValue::String8(s8)) = PropValue::decode(rt, &raw) {
-                    let wide = PropValue::String(s8.decode(codepage));
-                    cells.push((*col, pstkit_ltp::write::encode_value(&wide).into()));
-                }
-            }
-        }
-        self.store_row(folder, nid, assoc, read, cells);
-    }
-
     /// Writes a node's heap pages and large values; returns its data block and
     /// the subnode entries its values need.
     fn write_node_data(&mut self, d: NodeData) -> Result<(Bid, SubnodeEntries)> {
@@ -712,250 +520,6 @@ impl PstWriter {
         let (data, subs) = self.write_node_data(tc.finish())?;
         let sub = self.subnode_tree(subs)?;
         Ok((data, sub))
-    }
-
-    /// Writes a message (top-level or embedded) and returns its data block,
-    /// its subnode tree and the properties as written (for table rows).
-    fn write_message(&mut self, m: &NewMessage, nid: Nid) -> Result<Written> {
-        self.write_message_at(m, nid, 0)
-    }
-
-    fn write_message_at(&mut self, m: &NewMessage, nid: Nid, depth: usize) -> Result<Written> {
-        if depth > crate::MAX_EMBED_DEPTH {
-            return Err(StoreError::invalid(
-                nid,
-                "embedded messages nested too deeply",
-            ));
-        }
-        let mut props = m.props.clone();
-        let now = self.options.timestamp;
-        let has = |props: &[(PropTag, PropValue)], id: PropId| props.iter().any(|p| p.0.id() == id);
-        let mut defaults = Vec::new();
-        if !has(&props, pid::MESSAGE_CLASS) {
-            defaults.push((
-                pid::tags::MESSAGE_CLASS,
-                PropValue::String("IPM.Note".into()),
-            ));
-        }
-        if !has(&props, pid::MESSAGE_STATUS) {
-            defaults.push((pid::tags::MESSAGE_STATUS, PropValue::Int32(0)));
-        }
-        for t in [pid::tags::CREATION_TIME, pid::tags::LAST_MODIFICATION_TIME] {
-            if !has(&props, t.id()) {
-                defaults.push((t, PropValue::Time(now)));
-            }
-        }
-        if !has(&props, pid::SEARCH_KEY) {
-            let mut key = self.record_key;
-            key[12..].copy_from_slice(&nid.0.to_le_bytes());
-            key[8] ^= depth as u8;
-            defaults.push((pid::tags::SEARCH_KEY, PropValue::Binary(key.to_vec())));
-        }
-        props.extend(defaults);
-        for (t, v) in props.iter_mut() {
-            if t.id() == pid::SUBJECT {
-                if let PropValue::String(subject) = v {
-                    *subject = mark_subject(subject);
-                }
-            }
-        }
-        // The attachment flag follows the attachments actually written.
-        let mut flags = props
-            .iter()
-            .find_map(|(t, v)| match (t.id(), v) {
-                (pid::MESSAGE_FLAGS, PropValue::Int32(f)) => Some(*f),
-                _ => None,
-            })
-            .unwrap_or(0);
-        if m.attachments.is_empty() {
-            flags &= !state::MSGFLAG_HASATTACH;
-        } else {
-            flags |= state::MSGFLAG_HASATTACH;
-        }
-        props.retain(|p| p.0.id() != pid::MESSAGE_FLAGS);
-        props.push((pid::tags::MESSAGE_FLAGS, PropValue::Int32(flags)));
-
-        let mut subs = Vec::new();
-        // Recipients.
-        // The recipient table is where recipients live: every property any
-        // row has needs a column (the row's own type wins over the template's).
-        let mut columns: Vec<PropTag> = Vec::new();
-        for r in &m.recipients {
-            for (t, _) in r {
-                if !columns.iter().any(|c| c.id() == t.id()) {
-                    columns.push(*t);
-                }
-            }
-        }
-        for t in templates::RECIPIENTS {
-            if !columns.iter().any(|c| c.id() == t.id()) {
-                columns.push(*t);
-            }
-        }
-        columns.sort_by_key(|t| t.0);
-        let mut rt = TcBuilder::new(self.variant, &columns);
-        for (i, r) in m.recipients.iter().enumerate() {
-            let mut cells = r.clone();
-            cells.push((pid::tags::ROWID, PropValue::Int32(i as i32)));
-            rt.add_row(i as u32, &cells);
-        }
-        // Everything written from here on is this message's, on disk.
-        let size_before = self.written_size;
-        let (rt_data, rt_sub) = self.write_table(rt)?;
-        subs.push((Nid::RECIPIENT_TABLE, rt_data, rt_sub));
-        // Attachments.
-        if !m.attachments.is_empty() {
-            let mut at = TcBuilder::new(self.variant, templates::ATTACHMENTS);
-            for (i, a) in m.attachments.iter().enumerate() {
-                let anid = Nid::new(NidType::Attachment, 0x400 + i as u32 + 1);
-                let (adata, asub, aprops, _) = self.write_attachment(a, i, depth)?;
-                subs.push((anid, adata, asub));
-                at.add_row(anid.0, &aprops);
-            }
-            let (at_data, at_sub) = self.write_table(at)?;
-            subs.push((Nid::ATTACHMENT_TABLE, at_data, at_sub));
-        }
-        // The message's own properties. PidTagMessageSize is the size on
-        // disk of the message node and all its subnodes, as Outlook 2007 SP2
-        // and later record it (docs/check-rules.md, rule message-size): the
-        // source's value described the source's layout, so it is replaced.
-        // The value is inline, so the context's size does not depend on it.
-        props.retain(|p| p.0.id() != pid::MESSAGE_SIZE);
-        let mut pc = PcBuilder::new(self.variant);
-        for (t, v) in &props {
-            pc.set(*t, v.clone());
-        }
-        pc.set(pid::tags::MESSAGE_SIZE, PropValue::Int32(0));
-        let mut finished = pc.finish();
-        let size = self.written_size - size_before + node_data_size(&finished);
-        let recorded = size.min(i32::MAX as u64) as i32;
-        if !set_inline(
-            &mut finished.pages,
-            self.variant,
-            pid::MESSAGE_SIZE,
-            recorded as u32,
-        ) {
-            return Err(StoreError::invalid(
-                nid,
-                "message size not in the context written",
-            ));
-        }
-        props.push((pid::tags::MESSAGE_SIZE, PropValue::Int32(recorded)));
-        let (data, pc_subs) = self.write_node_data(finished)?;
-        subs.extend(pc_subs);
-        let sub = self.subnode_tree(subs)?;
-        Ok((data, sub, props, size))
-    }
-
-    fn write_attachment(
-        &mut self,
-        a: &NewAttachment,
-        index: usize,
-        depth: usize,
-    ) -> Result<Written> {
-        let mut props: Vec<(PropTag, PropValue)> = a
-            .props
-            .iter()
-            .filter(|(t, _)| t.id() != pid::ATTACH_DATA_BINARY)
-            .cloned()
-            .collect();
-        let has = |props: &[(PropTag, PropValue)], id: PropId| props.iter().any(|p| p.0.id() == id);
-        let size_before = self.written_size;
-        let mut subs = Vec::new();
-        let mut external = Vec::new();
-        let method = match &a.content {
-            AttachContent::None => None,
-            AttachContent::Data(bytes) => {
-                props.push((
-                    pid::tags::ATTACH_DATA_BINARY,
-                    PropValue::Binary(bytes.clone()),
-                ));
-                Some(1)
-            }
-            AttachContent::Message(msg) => {
-                // The embedded message lives in the attachment's own subnodes.
-                let enid = Nid::new(NidType::NormalMessage, 0x400 + index as u32 + 1);
-                let (edata, esub, _, esize) = self.write_message_at(msg, enid, depth + 1)?;
-                subs.push((enid, edata, esub));
-                // ulSize is the embedded message's PidTagMessageSize.
-                let size = u32::try_from(esize).unwrap_or(u32::MAX);
-                props.push((
-                    PropTag::new(pid::ATTACH_DATA_BINARY, PropType::Object),
-                    PropValue::Object { nid: enid, size },
-                ));
-                Some(5)
-            }
-            AttachContent::Stored(stream) => {
-                if !stream.fits(self.variant, self.options.crypt) {
-                    return Err(StoreError::invalid(
-                        Nid(0),
-                        "stored blocks of another variant or encoding cannot be copied as they are",
-                    ));
-                }
-                let snid = Nid::new(NidType::Ltp, 0x7800 + index as u32 + 1);
-                let ndb = self.ndb();
-                let mut leaves = Vec::with_capacity(stream.blocks.len());
-                for (bytes, crc, inflated) in &stream.blocks {
-                    let bid = ndb.add_stored_block(bytes, *crc, *inflated)?;
-                    leaves.push((bid, usize::from(*inflated)));
-                }
-                let bid = match leaves.as_slice() {
-                    [] => Bid(0),
-                    [one] => one.0,
-                    _ => ndb.add_tree(&leaves)?,
-                };
-                subs.push((snid, bid, Bid(0)));
-                self.written_size += stream.blocks.iter().map(|b| u64::from(b.2)).sum::<u64>();
-                external.push((pid::tags::ATTACH_DATA_BINARY, snid));
-                Some(1)
-            }
-            AttachContent::Object(bytes) => {
-                let onid = Nid::new(NidType::Ltp, 0x7000 + index as u32 + 1);
-                let bid = self.ndb().add_stream(bytes)?;
-                self.written_size += bytes.len() as u64;
-                subs.push((onid, bid, Bid(0)));
-                let size = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-                props.push((
-                    PropTag::new(pid::ATTACH_DATA_BINARY, PropType::Object),
-                    PropValue::Object { nid: onid, size },
-                ));
-                Some(6)
-            }
-        };
-        if !has(&props, pid::ATTACH_METHOD) {
-            props.push((
-                pid::tags::ATTACH_METHOD,
-                PropValue::Int32(method.unwrap_or(0)),
-            ));
-        }
-        if !has(&props, pid::RENDERING_POSITION) {
-            props.push((pid::tags::RENDERING_POSITION, PropValue::Int32(-1)));
-        }
-        // PidTagAttachSize: the sizes of all the attachment's values, its
-        // data and itself included, as in every real sample (rule
-        // attach-size in docs/check-rules.md).
-        props.retain(|p| p.0.id() != pid::ATTACH_SIZE);
-        let external_size: u64 = match &a.content {
-            AttachContent::Stored(s) => s.blocks.iter().map(|b| u64::from(b.2)).sum(),
-            _ => 0,
-        };
-        let size = props.iter().map(|(_, v)| value_size(v)).sum::<u64>() + 4 + external_size;
-        props.push((
-            pid::tags::ATTACH_SIZE,
-            PropValue::Int32(size.min(i32::MAX as u64) as i32),
-        ));
-        let mut pc = PcBuilder::new(self.variant);
-        for (t, v) in &props {
-            pc.set(*t, v.clone());
-        }
-        for (t, nid) in external {
-            pc.set_subnode(t, nid);
-        }
-        let (data, pc_subs) = self.write_node_data(pc.finish())?;
-        subs.extend(pc_subs);
-        let sub = self.subnode_tree(subs)?;
-        let row = table_row(props, templates::ATTACHMENTS, crate::DEFAULT_CODEPAGE);
-        Ok((data, sub, row, self.written_size - size_before))
     }
 
     fn entry_id(&self, nid: Nid) -> Vec<u8> {
@@ -1200,37 +764,6 @@ impl PstWriter {
     }
 }
 
-/// The columns of a folder's contents table, or of its associated one.
-fn row_columns(assoc: bool) -> &'static [PropTag] {
-    if assoc {
-        templates::ASSOC_CONTENTS
-    } else {
-        templates::CONTENTS
-    }
-}
-
-/// The cells of a table row: the properties that have a column, with 8-bit
-/// strings widened for the Unicode string columns of the templates.
-fn table_row(
-    props: Vec<(PropTag, PropValue)>,
-    columns: &[PropTag],
-    codepage: u32,
-) -> Vec<(PropTag, PropValue)> {
-    props
-        .into_iter()
-        .filter_map(|(t, v)| {
-            let col = columns.iter().find(|c| c.id() == t.id())?;
-            match (col.prop_type(), v) {
-                (PropType::String, PropValue::String8(s)) => {
-                    Some((*col, PropValue::String(s.decode(codepage))))
-                }
-                (ct, v) if ct == t.prop_type() => Some((*col, v)),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
 /// Stores a subject the way Outlook does: U+0001, then one character whose
 /// code is the length of the prefix ("RE: ") plus one, then the subject.
 /// Readers strip the two characters; libpff strips them whatever they are,
@@ -1250,30 +783,6 @@ pub fn mark_subject(subject: &str) -> String {
 
 /// The "SPAM Search Folder 2" every Outlook store has.
 const SPAM_SEARCH_FOLDER: Nid = Nid(0x2223);
-
-/// The decoded bytes a node's data and its values' subnodes hold.
-fn node_data_size(d: &NodeData) -> u64 {
-    let pages: usize = d.pages.iter().map(Vec::len).sum();
-    let subnodes: usize = d.subnodes.iter().map(|(_, b)| b.len()).sum();
-    let blocks: usize = d
-        .subnode_blocks
-        .iter()
-        .flat_map(|(_, b)| b.iter().map(Vec::len))
-        .sum();
-    (pages + subnodes + blocks) as u64
-}
-
-/// A value's size as PidTagAttachSize counts it: fixed types their width,
-/// others their stored bytes, an embedded object its `ulSize`.
-fn value_size(v: &PropValue) -> u64 {
-    match v {
-        PropValue::Object { size, .. } => u64::from(*size),
-        v => match v.prop_type().fixed_size() {
-            Some(n) => n as u64,
-            None => pstkit_ltp::write::encoded_len(v) as u64,
-        },
-    }
-}
 
 /// Re-reads a written file: every page and block checks clean and every
 /// message written is reachable through the folder tables.
