@@ -251,3 +251,56 @@ fn nested_subnodes_are_counted_in_the_size_on_disk() {
     assert_eq!(r.findings, [], "no finding of any severity");
     assert_eq!(r.items, 1);
 }
+
+/// A value that does not decode (a Unicode string of an odd length, as the
+/// copy engine would refuse it) is an `item-decodes` finding on the item
+/// that holds it, also when it sits in an embedded message.
+#[test]
+fn a_value_that_does_not_decode_is_found_at_any_depth() {
+    use store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+    let odd = (
+        store::pid::tags::SUBJECT,
+        ltp::PropValue::Unknown {
+            ptype: 0x001F,
+            bytes: vec![0x41, 0, 0x42],
+        },
+    );
+    let embed = |m: NewMessage| NewMessage {
+        props: Vec::new(),
+        recipients: Vec::new(),
+        attachments: vec![NewAttachment {
+            props: Vec::new(),
+            content: AttachContent::Message(Box::new(m)),
+        }],
+    };
+    let flat = NewMessage {
+        props: vec![odd],
+        recipients: Vec::new(),
+        attachments: Vec::new(),
+    };
+    let cases = [
+        (flat.clone(), "property 0x0037001F"),
+        (embed(flat.clone()), "embedded message: property 0x0037001F"),
+        (embed(embed(flat)), "embedded message: attachment"),
+    ];
+    for (i, (m, why)) in cases.into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("odd.pst");
+        let mut o = WriterOptions::default();
+        o.record_key = Some([6; 16]);
+        let mut w = PstWriter::create(&path, o).unwrap();
+        let folder = w.standard_folders().ipm_subtree;
+        let nid = w.add_message(folder, &m).unwrap();
+        w.finish().unwrap();
+        let file = NdbFile::open(&path).unwrap();
+        let r = store::audit::audit(file.ndb());
+        let hit: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.rule == "item-decodes")
+            .collect();
+        assert_eq!(hit.len(), 1, "case {i}: {:?}", r.findings);
+        assert_eq!(hit[0].nid, nid.0, "case {i}");
+        assert!(hit[0].found.contains(why), "case {i}: {}", hit[0].found);
+    }
+}
