@@ -1,0 +1,312 @@
+//! `pstkit.open`: the file mapped once, its store read once, shared by every
+//! object made from it.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use pstkit::ndb::check::check;
+use pstkit::store::audit::audit;
+use pstkit::store::Store;
+use pstkit::Pst;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::errors::{unlocked, Failure};
+use crate::items::{Folder, Messages};
+
+/// An opened file and its message store.
+///
+/// Python objects (folders, items, iterators) outlive the call that made
+/// them, so the store is kept beside the file it borrows from rather than
+/// reopened per object.
+pub struct Opened {
+    // Declared before `pst`: dropped first, while what it borrows is alive.
+    // In a mutex because its lazily read heap blocks are not `Sync`.
+    store: Mutex<Store<'static>>,
+    pst: Box<Pst>,
+    pub path: PathBuf,
+}
+
+impl Opened {
+    fn open(path: PathBuf) -> Result<Opened, Failure> {
+        let pst = Box::new(Pst::open(&path)?);
+        let store = pst.store()?;
+        // SAFETY: `store` borrows the `Pst` in the box, whose address does
+        // not change when the box moves; the box lives in the same
+        // `Opened` and is dropped after `store` (field order), and nothing
+        // hands out the box mutably.
+        let store = unsafe { std::mem::transmute::<Store<'_>, Store<'static>>(store) };
+        Ok(Opened {
+            store: Mutex::new(store),
+            pst,
+            path,
+        })
+    }
+
+    /// The store, for as long as the `Opened` (held in an `Arc` by every
+    /// object made from it) lives.
+    pub fn store(&self) -> MutexGuard<'_, Store<'static>> {
+        crate::items::lock(&self.store)
+    }
+
+    pub fn pst(&self) -> &Pst {
+        &self.pst
+    }
+}
+
+/// An opened PST or OST file. Use as a context manager, or call `close()`.
+#[pyclass(module = "pstkit", name = "File")]
+pub struct File {
+    opened: Option<Arc<Opened>>,
+    path: PathBuf,
+}
+
+impl File {
+    fn opened(&self) -> PyResult<Arc<Opened>> {
+        self.opened
+            .clone()
+            .ok_or_else(|| PyValueError::new_err(format!("{} is closed", self.path.display())))
+    }
+}
+
+/// Opens `path` read-only and reads its message store.
+#[pyfunction]
+pub fn open(py: Python<'_>, path: PathBuf) -> PyResult<File> {
+    let p = path.clone();
+    let opened = unlocked(py, move || Opened::open(p))?;
+    Ok(File {
+        opened: Some(Arc::new(opened)),
+        path,
+    })
+}
+
+#[pymethods]
+impl File {
+    /// The path it was opened from.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// Unmaps the file once the items and iterators made from it are gone
+    /// too; the `File` itself can no longer be used.
+    fn close(&mut self) {
+        self.opened = None;
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &mut self,
+        _ty: Option<Bound<'_, PyAny>>,
+        _value: Option<Bound<'_, PyAny>>,
+        _tb: Option<Bound<'_, PyAny>>,
+    ) -> bool {
+        self.close();
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<pstkit.File {:?}{}>",
+            self.path.display().to_string(),
+            if self.opened.is_none() { " closed" } else { "" }
+        )
+    }
+
+    /// The facts `pstkit info --json` prints: kind, variant, encoding,
+    /// sizes, node and block counts, header CRCs, and the store's census.
+    fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let o = self.opened()?;
+        let facts = unlocked(py, move || Ok(Info::read(&o)))?;
+        facts.to_dict(py)
+    }
+
+    /// Checks the node database (and, with `deep`, the folders, tables and
+    /// items, as `pstkit check --deep`); returns a dict whose `clean` says
+    /// whether anything is wrong.
+    #[pyo3(signature = (deep = false))]
+    fn check<'py>(&self, py: Python<'py>, deep: bool) -> PyResult<Bound<'py, PyDict>> {
+        let o = self.opened()?;
+        let (r, d) = unlocked(py, move || {
+            let ndb = o.pst().ndb();
+            Ok(if deep {
+                std::thread::scope(|s| {
+                    let t = s.spawn(|| check(ndb));
+                    let d = audit(ndb);
+                    let r = t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    (r, Some(d))
+                })
+            } else {
+                (check(ndb), None)
+            })
+        })?;
+        let out = PyDict::new(py);
+        let problems = PyList::empty(py);
+        for c in &r.problems {
+            let p = PyDict::new(py);
+            p.set_item("structure", c.structure.to_string())?;
+            p.set_item("id", c.id)?;
+            p.set_item("offset", c.offset)?;
+            p.set_item("problem", c.problem.to_string())?;
+            p.set_item("message", c.to_string())?;
+            problems.append(p)?;
+        }
+        let findings = PyList::empty(py);
+        for f in &r.findings {
+            let v = PyDict::new(py);
+            v.set_item("rule", f.rule)?;
+            v.set_item("severity", f.severity.as_str())?;
+            v.set_item("nid", f.nid)?;
+            v.set_item("bid", f.bid)?;
+            v.set_item("offset", f.offset)?;
+            v.set_item("expected", &f.expected)?;
+            v.set_item("found", &f.found)?;
+            findings.append(v)?;
+        }
+        let mut errors = r.problems.len() as u64
+            + r.dropped
+            + r.findings
+                .iter()
+                .filter(|f| f.severity == pstkit::ndb::Severity::Error)
+                .count() as u64;
+        if let Some(d) = &d {
+            errors += d.count(pstkit::ndb::Severity::Error) as u64 + d.dropped;
+            for f in &d.findings {
+                let v = PyDict::new(py);
+                v.set_item("rule", f.rule)?;
+                v.set_item("severity", f.severity.as_str())?;
+                v.set_item("nid", f.nid)?;
+                v.set_item("path", &f.path)?;
+                v.set_item("expected", &f.expected)?;
+                v.set_item("found", &f.found)?;
+                findings.append(v)?;
+            }
+            out.set_item("folders", d.folders)?;
+            out.set_item("items", d.items)?;
+        }
+        out.set_item("clean", errors == 0)?;
+        out.set_item("errors", errors)?;
+        out.set_item("scope", if d.is_some() { "ndb+messaging" } else { "ndb" })?;
+        out.set_item("pages", r.pages)?;
+        out.set_item("nodes", r.nodes)?;
+        out.set_item("blocks", r.blocks)?;
+        out.set_item("problems", problems)?;
+        out.set_item("findings", findings)?;
+        out.set_item(
+            "not_listed",
+            r.dropped + d.as_ref().map_or(0, |d| d.dropped),
+        )?;
+        Ok(out)
+    }
+
+    /// Every folder below the root, depth first, as `pstkit ls --json`
+    /// lists them. A folder that cannot be read is left out.
+    fn folders(&self, py: Python<'_>) -> PyResult<Vec<Folder>> {
+        let o = self.opened()?;
+        unlocked(py, move || Ok(Folder::all(&o.store())))
+    }
+
+    /// The items (not the folder-associated ones), folder by folder as
+    /// `folders()` lists them; only those of the folder whose path is
+    /// `folder` when it is given. An item that cannot be read is skipped and
+    /// kept in the iterator's `skipped` list, or raised with `strict`.
+    #[pyo3(signature = (folder = None, *, strict = false))]
+    fn messages(&self, py: Python<'_>, folder: Option<String>, strict: bool) -> PyResult<Messages> {
+        let o = self.opened()?;
+        Messages::new(py, o, folder, strict)
+    }
+}
+
+/// What `info()` reports, read without the GIL.
+struct Info {
+    kind: &'static str,
+    variant: String,
+    version: u16,
+    client_version: u16,
+    encoding: &'static str,
+    file_size: u64,
+    header_eof: u64,
+    nodes: u64,
+    blocks: u64,
+    header_ok: bool,
+    name: Option<String>,
+    password_crc: Option<u32>,
+    census: pstkit::store::Census,
+    codepage: u32,
+    errors: Vec<String>,
+}
+
+impl Info {
+    fn read(o: &Opened) -> Info {
+        let ndb = o.pst().ndb();
+        let h = ndb.header();
+        let mut errors = Vec::new();
+        let (mut nodes, mut blocks) = (0, 0);
+        for e in ndb.nodes() {
+            match e {
+                Ok(_) => nodes += 1,
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        for e in ndb.blocks() {
+            match e {
+                Ok(_) => blocks += 1,
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        let store = o.store();
+        let census = store.census();
+        if census.unreadable > 0 {
+            errors.push(format!(
+                "message store: {} folders unreadable (their subfolders not counted)",
+                census.unreadable
+            ));
+        }
+        Info {
+            kind: h.kind.name(),
+            variant: h.variant_name().to_string(),
+            version: h.version,
+            client_version: h.client_version,
+            encoding: h.crypt.name(),
+            file_size: ndb.data().len() as u64,
+            header_eof: h.root.file_eof,
+            nodes,
+            blocks,
+            header_ok: h.verify().is_ok(),
+            name: store.display_name(),
+            password_crc: store.password_crc(),
+            census,
+            codepage: store.default_codepage(),
+            errors,
+        }
+    }
+
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("kind", self.kind)?;
+        d.set_item("variant", &self.variant)?;
+        d.set_item("version", self.version)?;
+        d.set_item("client_version", self.client_version)?;
+        d.set_item("encoding", self.encoding)?;
+        d.set_item("file_size", self.file_size)?;
+        d.set_item("header_eof", self.header_eof)?;
+        d.set_item("nodes", self.nodes)?;
+        d.set_item("blocks", self.blocks)?;
+        d.set_item("header_crc_ok", self.header_ok)?;
+        let s = PyDict::new(py);
+        s.set_item("name", &self.name)?;
+        s.set_item("password_protected", self.password_crc.is_some())?;
+        s.set_item("folders", self.census.folders)?;
+        s.set_item("search_folders", self.census.search_folders)?;
+        s.set_item("items", self.census.items)?;
+        s.set_item("associated_items", self.census.associated)?;
+        s.set_item("codepage", self.codepage)?;
+        d.set_item("store", s)?;
+        d.set_item("errors", &self.errors)?;
+        Ok(d)
+    }
+}
