@@ -4,7 +4,12 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use pstkit::copy::{
+    convert, export_with, ConvertOptions, ExportEvent, ExportFormat, ExportOptions,
+};
 use pstkit::ndb::check::check;
+use pstkit::ndb::{FileKind, Format};
+use pstkit_output::Replace;
 use pstkit::store::audit::audit;
 use pstkit::store::Store;
 use pstkit::Pst;
@@ -210,6 +215,122 @@ impl File {
         unlocked(py, move || Ok(Folder::all(&o.store())))
     }
 
+    /// Copies the file into a new PST (or, with `ost`, an OST; with
+    /// `four_k`, the 4K-page OST layout) at `dst`, as `pstkit convert`
+    /// does: written under a temporary name, verified, then renamed. With
+    /// `salvage`, damaged items are left out and listed in the result's
+    /// `skipped` instead of stopping the copy.
+    #[pyo3(signature = (dst, *, ost = false, four_k = false, salvage = false, rebuild = false, force = false))]
+    fn convert<'py>(
+        &self,
+        py: Python<'py>,
+        dst: PathBuf,
+        ost: bool,
+        four_k: bool,
+        salvage: bool,
+        rebuild: bool,
+        force: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let o = self.opened()?;
+        let mut opts = ConvertOptions::default();
+        opts.writer.kind = if ost || four_k {
+            FileKind::Ost
+        } else {
+            FileKind::Pst
+        };
+        opts.writer.format = if four_k {
+            Format::UNICODE_4K
+        } else {
+            Format::UNICODE
+        };
+        opts.writer.display_name = String::new();
+        opts.writer.replace = replace(force);
+        opts.salvage = salvage;
+        opts.rebuild = rebuild;
+        let s = unlocked(py, move || {
+            Ok(convert(&o.store(), &dst, &opts, &mut |_| {})?)
+        })?;
+        let d = PyDict::new(py);
+        d.set_item("destination", &s.path)?;
+        d.set_item("folders", s.folders)?;
+        d.set_item("search_folders", s.search_folders)?;
+        d.set_item("items", s.items)?;
+        d.set_item("associated_items", s.associated)?;
+        d.set_item("bytes", s.bytes)?;
+        d.set_item("verified", s.verified)?;
+        d.set_item("moved", s.moved)?;
+        d.set_item("names_lost", s.names_lost)?;
+        let skipped = PyList::empty(py);
+        for k in &s.skipped {
+            skipped.append(skipped_dict(py, k)?)?;
+        }
+        d.set_item("skipped", skipped)?;
+        let partial = PyList::empty(py);
+        for k in &s.partial {
+            partial.append(skipped_dict(py, k)?)?;
+        }
+        d.set_item("partial", partial)?;
+        Ok(d)
+    }
+
+    /// Writes every folder's items into the directory `out`, as `pstkit
+    /// export` does: `format` is `eml` (contacts as vCard, calendar items
+    /// as iCalendar), `mbox` or `maildir`. Unreadable items are skipped and
+    /// listed in the result's `failed`; `force` lets `out` hold files
+    /// already.
+    #[pyo3(signature = (out, format = "eml", *, force = false))]
+    fn export<'py>(
+        &self,
+        py: Python<'py>,
+        out: PathBuf,
+        format: &str,
+        force: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let format = match format {
+            "eml" => ExportFormat::Eml,
+            "mbox" => ExportFormat::Mbox,
+            "maildir" => ExportFormat::Maildir,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "format {other:?}: eml, mbox or maildir"
+                )))
+            }
+        };
+        let o = self.opened()?;
+        let mut opts = ExportOptions::new(format);
+        opts.replace = replace(force);
+        let (s, failed) = unlocked(py, move || {
+            let mut failed = Vec::new();
+            let s = export_with(&o.store(), &out, &opts, &mut |e| match e {
+                ExportEvent::ItemFailed { folder, nid, error }
+                | ExportEvent::FolderFailed { folder, nid, error } => {
+                    failed.push((folder, nid.0, error.to_string()))
+                }
+                _ => {}
+            })?;
+            Ok((s, failed))
+        })?;
+        let d = PyDict::new(py);
+        d.set_item("folders", s.folders)?;
+        d.set_item("search_folders", s.search_folders)?;
+        d.set_item("items_exported", s.items_exported)?;
+        d.set_item("items_failed", s.items_failed)?;
+        d.set_item("folders_failed", s.folders_failed)?;
+        d.set_item("files_written", s.files_written)?;
+        d.set_item("names_lost", s.names_lost)?;
+        d.set_item("complete", s.is_complete())?;
+        let list = PyList::empty(py);
+        for (folder, nid, error) in failed {
+            let f = PyDict::new(py);
+            f.set_item("folder", folder)?;
+            f.set_item("nid", nid)?;
+            f.set_item("error", error)?;
+            list.append(f)?;
+        }
+        d.set_item("failed", list)?;
+        Ok(d)
+    }
+
     /// The items (not the folder-associated ones), folder by folder as
     /// `folders()` lists them; only those of the folder whose path is
     /// `folder` when it is given. An item that cannot be read is skipped and
@@ -218,6 +339,33 @@ impl File {
     fn messages(&self, py: Python<'_>, folder: Option<String>, strict: bool) -> PyResult<Messages> {
         let o = self.opened()?;
         Messages::new(py, o, folder, strict)
+    }
+}
+
+/// A salvage's lost or partial item for Python.
+fn skipped_dict<'py>(
+    py: Python<'py>,
+    s: &pstkit::copy::convert::Skipped,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("folder", &s.folder)?;
+    d.set_item("nid", s.nid.0)?;
+    d.set_item("lost", s.lost.name())?;
+    d.set_item("subject", &s.subject)?;
+    d.set_item("error", &s.error)?;
+    d.set_item(
+        "structure",
+        s.corruption.as_ref().map(|c| c.structure.to_string()),
+    )?;
+    d.set_item("offset", s.corruption.as_ref().and_then(|c| c.offset))?;
+    Ok(d)
+}
+
+fn replace(force: bool) -> Replace {
+    if force {
+        Replace::RegularFile
+    } else {
+        Replace::Never
     }
 }
 

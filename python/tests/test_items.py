@@ -1,0 +1,82 @@
+"""The package lists the items `pstkit ls --json` lists, for every sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import pstkit
+from conftest import GENERATED, all_samples, lack, ls_items, min_count, sample_params, shared_dir
+
+
+def test_every_sample_is_there() -> None:
+    if not shared_dir().is_dir():
+        lack(f"the shared samples (not found at {shared_dir()}; the committed ones only are checked)")
+    assert len(all_samples()) >= min_count(20, 30)
+    for p in GENERATED:
+        assert p.is_file(), p
+
+
+@pytest.mark.parametrize("path", sample_params())
+def test_messages_are_what_ls_lists(pstkit_bin: Path, path: Path) -> None:
+    expected = ls_items(pstkit_bin, path)
+    if expected is None:
+        # ls cannot read it: the package says why with an exception.
+        with pytest.raises(pstkit.Error):
+            pstkit.open(path)
+        return
+    with pstkit.open(path) as f:
+        it = f.messages()
+        got = [(m.nid, m.folder, m.subject) for m in it]
+        assert got == expected
+        # Every folder ls lists, with its item count.
+        listed = {}
+        for nid, folder, _ in expected:
+            listed[folder] = listed.get(folder, 0) + 1
+        counted = {d.path: d.items for d in f.folders() if d.items}
+        assert {k: v for k, v in counted.items() if k in listed} == listed
+
+
+def test_generated_mailbox_items_read_whole() -> None:
+    with pstkit.open(GENERATED[0]) as f:
+        info = f.info()
+        assert info["kind"] == "PST" and info["store"]["items"] == 30
+        assert f.check()["clean"]
+        msgs = list(f.messages())
+        assert len(msgs) == 30
+        mail = [m for m in msgs if m.kind == "mail"]
+        assert all(m.sender_address and "@" in m.sender_address for m in mail)
+        assert all(m.recipients for m in mail)
+        assert all(m.sent is not None and m.sent.tzinfo is not None for m in mail)
+        assert all(m.body_text for m in mail)
+        with_files = [a for m in mail for a in m.attachments if not a.is_embedded_message]
+        assert len(with_files) >= 10
+        for a in with_files:
+            data = a.data()
+            assert data and len(data) > 0 and a.filename
+        embedded = [a for m in mail for a in m.attachments if a.is_embedded_message]
+        assert embedded and all(a.embedded().subject for a in embedded)
+        inbox = list(f.messages("Top of Personal Folders/Inbox"))
+        assert len(inbox) == 9 and {m.folder for m in inbox} == {"Top of Personal Folders/Inbox"}
+        with pytest.raises(KeyError):
+            f.messages("No such folder")
+    with pytest.raises(ValueError):
+        f.info()
+
+
+def test_convert_and_export(tmp_path: Path) -> None:
+    with pstkit.open(GENERATED[0]) as f:
+        s = f.convert(tmp_path / "copy.ost", ost=True)
+        assert s["items"] == 30 and s["verified"] >= 30 and not s["skipped"]
+        with pytest.raises(pstkit.OutputError):
+            f.convert(tmp_path / "copy.ost", ost=True)
+        e = f.export(tmp_path / "eml", format="mbox")
+        assert e["items_exported"] == 30 and e["complete"]
+        with pytest.raises(ValueError):
+            f.export(tmp_path / "x", format="pdf")
+    with pstkit.open(tmp_path / "copy.ost") as c:
+        assert c.info()["kind"] == "OST"
+        assert sorted(m.subject or "" for m in c.messages()) == sorted(
+            m.subject or "" for m in pstkit.open(GENERATED[0]).messages()
+        )
