@@ -5,7 +5,8 @@
 //! [`MessageBatches`] and [`AttachmentBatches`] yield Arrow
 //! [`RecordBatch`](arrow_array::RecordBatch)es of a fixed number of rows,
 //! reading one item at a time in the order their data lies in the file;
-//! [`item_reader`] reads both tables in one pass, for writing them side by side.
+//! [`write_parquet`] writes both tables in one pass with the same reader
+//! ([`item_reader`]).
 //! Damaged folders and items are left out and listed ([`Lost`]), never
 //! fatal. The columns are those of [`messages_schema`] and
 //! [`attachments_schema`].
@@ -29,6 +30,7 @@
 
 mod batches;
 pub mod error;
+mod parquet_out;
 mod rows;
 pub mod schema;
 
@@ -39,4 +41,10 @@ pub use batches::{
     MessageBatches, DEFAULT_BATCH_SIZE, MAX_BATCH_BYTES,
 };
 pub use error::{ColumnarError, Result};
+pub use parquet;
+pub use parquet_out::{
+    write_parquet, ParquetEvent, ParquetOptions, ParquetSummary, ATTACHMENTS_FILE, MESSAGES_FILE,
+    ROW_GROUP_BYTES, ROW_GROUP_ROWS,
+};
+pub use pstkit_output::Replace;
 pub use schema::{attachments_schema, messages_schema};
