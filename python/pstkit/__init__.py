@@ -16,6 +16,8 @@ from pstkit._pstkit import (
     Messages,
     Recipient,
     __version__,
+    attachments_schema,
+    messages_schema,
     open,
 )
 from pstkit.errors import (
@@ -32,6 +34,8 @@ from pstkit.errors import (
 
 __all__ = [
     "open",
+    "messages_schema",
+    "attachments_schema",
     "File",
     "Folder",
     "Message",

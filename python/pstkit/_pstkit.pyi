@@ -7,9 +7,13 @@ import os
 from types import TracebackType
 from typing import Any, Iterator
 
+import pyarrow
+
 __version__: str
 
 def open(path: str | os.PathLike[str]) -> File: ...
+def messages_schema() -> pyarrow.Schema: ...
+def attachments_schema(with_data: bool = False) -> pyarrow.Schema: ...
 
 class File:
     @property
@@ -37,8 +41,21 @@ class File:
         force: bool = False,
     ) -> dict[str, Any]: ...
     def export(
-        self, out: str | os.PathLike[str], format: str = "eml", *, force: bool = False
+        self,
+        out: str | os.PathLike[str],
+        format: str = "eml",
+        *,
+        force: bool = False,
+        with_attachment_data: bool = False,
     ) -> dict[str, Any]: ...
+    def record_batches(
+        self, batch_size: int = 1024, *, source: str | None = None
+    ) -> pyarrow.RecordBatchReader: ...
+    def attachment_batches(
+        self, batch_size: int = 1024, *, with_data: bool = False, source: str | None = None
+    ) -> pyarrow.RecordBatchReader: ...
+    @property
+    def lost(self) -> list[Exception]: ...
 
 class Folder:
     path: str

@@ -14,14 +14,14 @@ use pyo3::types::PyDict;
 
 /// Everything the Python side needs to raise: built without the GIL (inside
 /// `detach`), turned into an exception once it is held again.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Failure {
     class: &'static str,
     message: String,
     attrs: Vec<(&'static str, Attr)>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Attr {
     Str(String),
     Int(u64),
@@ -35,6 +35,11 @@ impl Failure {
             message: message.into(),
             attrs: Vec::new(),
         }
+    }
+
+    /// The text the exception will carry.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 
     fn with(mut self, name: &'static str, value: Attr) -> Self {
@@ -73,7 +78,7 @@ impl Failure {
             .opt_int("nid", nid.map(u64::from))
     }
 
-    fn io(message: String, path: &std::path::Path, e: &std::io::Error) -> Self {
+    pub fn io(message: String, path: &std::path::Path, e: &std::io::Error) -> Self {
         Failure::new("IoError", message)
             .opt_int("errno", e.raw_os_error().map(|n| n as u64))
             .with("filename", Attr::Str(path.display().to_string()))

@@ -11,7 +11,7 @@ use pstkit::store::{pid, Store};
 use pstkit::{AttachMethod, RecipientKind};
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDateTime, PyTzInfo};
+use pyo3::types::{PyBytes, PyDateTime, PyDict, PyTzInfo};
 
 use crate::errors::{unlocked, Failure};
 use crate::open::Opened;
@@ -74,9 +74,17 @@ pub struct Message {
 fn time<'py>(py: Python<'py>, t: Option<FileTime>) -> PyResult<Option<Bound<'py, PyDateTime>>> {
     let Some(t) = t else { return Ok(None) };
     let utc = PyTzInfo::utc(py)?;
-    let secs = t.to_unix_seconds() as f64 + f64::from(t.subsec_ticks()) / 1e7;
-    // Times outside what `datetime` holds (year 1 to 9999) read as absent.
-    Ok(PyDateTime::from_timestamp(py, secs, Some(&utc)).ok())
+    // Whole seconds (exact in an f64), then the microseconds, cut as
+    // Arrow's microsecond timestamps cut them.
+    let Ok(dt) = PyDateTime::from_timestamp(py, t.to_unix_seconds() as f64, Some(&utc)) else {
+        // Times outside what `datetime` holds (year 1 to 9999) read as absent.
+        return Ok(None);
+    };
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("microsecond", t.subsec_ticks() / 10)?;
+    Ok(Some(
+        dt.call_method("replace", (), Some(&kwargs))?.cast_into()?,
+    ))
 }
 
 /// The value behind a mutex; a panic that poisoned it left nothing half
@@ -245,10 +253,12 @@ impl Message {
     }
 
     fn __repr__(&self) -> String {
+        // One guard: the mutex is not reentrant.
+        let m = self.m();
         format!(
             "<pstkit.Message {} {:?}>",
-            self.m().nid().0,
-            self.m().subject().unwrap_or_default()
+            m.nid().0,
+            m.subject().unwrap_or_default()
         )
     }
 }
@@ -404,7 +414,7 @@ impl Messages {
             if strict {
                 return Err(e);
             }
-            skipped.push(tagged(py, e, &path, nid)?);
+            skipped.push(tagged(py, e, "folder", &path, nid)?);
         }
         Ok(Messages {
             opened,
@@ -416,9 +426,10 @@ impl Messages {
 }
 
 /// The exception of an unreadable item or folder, with its place.
-fn tagged(py: Python<'_>, e: PyErr, folder: &str, nid: u32) -> PyResult<Py<PyAny>> {
+pub fn tagged(py: Python<'_>, e: PyErr, lost: &str, folder: &str, nid: u32) -> PyResult<Py<PyAny>> {
     let v = e.into_value(py);
     let b = v.bind(py);
+    b.setattr("lost", lost)?;
     b.setattr("folder", folder)?;
     b.setattr("item", nid)?;
     Ok(v.into_any())
@@ -451,7 +462,7 @@ impl Messages {
                 Err(e) if self.strict => return Err(e),
                 Err(e) => {
                     let folder = folder.clone();
-                    self.skipped.push(tagged(py, e, &folder, nid.0)?);
+                    self.skipped.push(tagged(py, e, "item", &folder, nid.0)?);
                 }
             }
         }

@@ -5,6 +5,7 @@
 //! Every call that reads the file runs without the GIL, and a Rust panic in
 //! one comes out as `pstkit.InternalError`.
 
+mod arrow;
 mod errors;
 mod items;
 mod open;
@@ -20,6 +21,8 @@ fn _pstkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<items::Attachment>()?;
     m.add_class::<items::Messages>()?;
     m.add_function(wrap_pyfunction!(open::open, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::messages_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::attachments_schema, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -9,16 +9,18 @@ use pstkit::copy::{
 };
 use pstkit::ndb::check::check;
 use pstkit::ndb::{FileKind, Format};
-use pstkit_output::Replace;
 use pstkit::store::audit::audit;
 use pstkit::store::Store;
 use pstkit::Pst;
+use pstkit_arrow::{write_parquet, ParquetEvent, ParquetOptions};
+use pstkit_output::Replace;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::arrow::{self, LostRecord, Table};
 use crate::errors::{unlocked, Failure};
-use crate::items::{Folder, Messages};
+use crate::items::{tagged, Folder, Messages};
 
 /// An opened file and its message store.
 ///
@@ -65,6 +67,8 @@ impl Opened {
 pub struct File {
     opened: Option<Arc<Opened>>,
     path: PathBuf,
+    /// What the latest batch reader could not read.
+    lost: Arc<Mutex<Vec<LostRecord>>>,
 }
 
 impl File {
@@ -83,6 +87,7 @@ pub fn open(py: Python<'_>, path: PathBuf) -> PyResult<File> {
     Ok(File {
         opened: Some(Arc::new(opened)),
         path,
+        lost: Arc::default(),
     })
 }
 
@@ -220,6 +225,8 @@ impl File {
     /// does: written under a temporary name, verified, then renamed. With
     /// `salvage`, damaged items are left out and listed in the result's
     /// `skipped` instead of stopping the copy.
+    // One argument per Python keyword.
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (dst, *, ost = false, four_k = false, salvage = false, rebuild = false, force = false))]
     fn convert<'py>(
         &self,
@@ -275,24 +282,27 @@ impl File {
 
     /// Writes every folder's items into the directory `out`, as `pstkit
     /// export` does: `format` is `eml` (contacts as vCard, calendar items
-    /// as iCalendar), `mbox` or `maildir`. Unreadable items are skipped and
-    /// listed in the result's `failed`; `force` lets `out` hold files
-    /// already.
-    #[pyo3(signature = (out, format = "eml", *, force = false))]
+    /// as iCalendar), `mbox`, `maildir`, or `parquet` (`messages.parquet`
+    /// and `attachments.parquet`, the attached bytes too `with_attachment_data`).
+    /// Unreadable folders and items are skipped and listed in the result's
+    /// `failed`; `force` lets `out` hold files already.
+    #[pyo3(signature = (out, format = "eml", *, force = false, with_attachment_data = false))]
     fn export<'py>(
         &self,
         py: Python<'py>,
         out: PathBuf,
         format: &str,
         force: bool,
+        with_attachment_data: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let format = match format {
             "eml" => ExportFormat::Eml,
             "mbox" => ExportFormat::Mbox,
             "maildir" => ExportFormat::Maildir,
+            "parquet" => return self.export_parquet(py, out, force, with_attachment_data),
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "format {other:?}: eml, mbox or maildir"
+                    "format {other:?}: eml, mbox, maildir or parquet"
                 )))
             }
         };
@@ -331,6 +341,63 @@ impl File {
         Ok(d)
     }
 
+    /// A `pyarrow.RecordBatchReader` over the messages table (the columns
+    /// of `pstkit export --format parquet`, see `pstkit.messages_schema()`):
+    /// every item of every folder, at most `batch_size` a batch, in the
+    /// order their data lies in the file. `source` fills the `source`
+    /// column (default: the path the file was opened from). Folders and
+    /// items that do not read are left out and listed by `lost` once the
+    /// reader has passed them.
+    #[pyo3(signature = (batch_size = pstkit_arrow::DEFAULT_BATCH_SIZE, *, source = None))]
+    fn record_batches<'py>(
+        &mut self,
+        py: Python<'py>,
+        batch_size: usize,
+        source: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let o = self.opened()?;
+        let source = source.unwrap_or_else(|| self.path.display().to_string());
+        self.lost = Arc::default();
+        arrow::stream(
+            py,
+            o,
+            Table::Messages,
+            batch_size,
+            &source,
+            self.lost.clone(),
+        )
+    }
+
+    /// A `pyarrow.RecordBatchReader` over the attachments table (see
+    /// `pstkit.attachments_schema()`), the bytes in `data` only
+    /// `with_data`; otherwise as `record_batches`.
+    #[pyo3(signature = (batch_size = pstkit_arrow::DEFAULT_BATCH_SIZE, *, with_data = false, source = None))]
+    fn attachment_batches<'py>(
+        &mut self,
+        py: Python<'py>,
+        batch_size: usize,
+        with_data: bool,
+        source: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let o = self.opened()?;
+        let source = source.unwrap_or_else(|| self.path.display().to_string());
+        self.lost = Arc::default();
+        let table = Table::Attachments { with_data };
+        arrow::stream(py, o, table, batch_size, &source, self.lost.clone())
+    }
+
+    /// The folders and items the latest batch reader could not read, as
+    /// exceptions whose `lost` (`folder` or `item`), `folder` and `item`
+    /// (the node id) say which.
+    #[getter]
+    fn lost(&self, py: Python<'_>) -> PyResult<Vec<Py<PyAny>>> {
+        let records = crate::items::lock(&self.lost).clone();
+        records
+            .into_iter()
+            .map(|r| tagged(py, r.failure.into_pyerr(py), r.lost, &r.folder, r.nid))
+            .collect()
+    }
+
     /// The items (not the folder-associated ones), folder by folder as
     /// `folders()` lists them; only those of the folder whose path is
     /// `folder` when it is given. An item that cannot be read is skipped and
@@ -339,6 +406,50 @@ impl File {
     fn messages(&self, py: Python<'_>, folder: Option<String>, strict: bool) -> PyResult<Messages> {
         let o = self.opened()?;
         Messages::new(py, o, folder, strict)
+    }
+}
+
+impl File {
+    fn export_parquet<'py>(
+        &self,
+        py: Python<'py>,
+        out: PathBuf,
+        force: bool,
+        with_attachment_data: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let o = self.opened()?;
+        let source = self.path.display().to_string();
+        let mut opts = ParquetOptions::default();
+        opts.replace = replace(force);
+        opts.batches.with_attachment_data = with_attachment_data;
+        let (s, lost) = unlocked(py, move || {
+            let mut lost = Vec::new();
+            let store = o.pst().store()?;
+            let s = write_parquet(store, &source, &out, &opts, &mut |e| {
+                if let ParquetEvent::Lost(l) = e {
+                    lost.push(LostRecord::from(l));
+                }
+            })?;
+            Ok((s, lost))
+        })?;
+        let d = PyDict::new(py);
+        d.set_item("folders", s.folders)?;
+        d.set_item("items_exported", s.items)?;
+        d.set_item("items_failed", s.items_lost)?;
+        d.set_item("folders_failed", s.folders_lost)?;
+        d.set_item("attachments", s.attachments)?;
+        d.set_item("complete", s.is_complete())?;
+        d.set_item("files", s.files)?;
+        let list = PyList::empty(py);
+        for r in lost {
+            let f = PyDict::new(py);
+            f.set_item("folder", r.folder)?;
+            f.set_item("nid", r.nid)?;
+            f.set_item("error", r.failure.message())?;
+            list.append(f)?;
+        }
+        d.set_item("failed", list)?;
+        Ok(d)
     }
 }
 

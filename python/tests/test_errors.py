@@ -69,6 +69,12 @@ def test_damaged_item_is_skipped_and_named(tmp_path: Path, pstkit_bin: Path) -> 
         with pytest.raises(pstkit.DamagedError):
             list(f.messages(strict=True))
         assert not f.check()["clean"]
+        # The batches leave it out too, and `lost` names it the same way.
+        t = f.record_batches().read_all()
+        assert sorted(t.column("nid").to_pylist()) == sorted(nid for nid, _, _ in got)
+        [gone] = f.lost
+        assert isinstance(gone, pstkit.DamagedError)
+        assert (gone.lost, gone.item, gone.folder) == ("item", lost.item, lost.folder)
 
 
 def test_unreadable_file() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,53 @@ def test_messages_are_what_ls_lists(pstkit_bin: Path, path: Path) -> None:
         assert {k: v for k, v in counted.items() if k in listed} == listed
 
 
+@pytest.mark.parametrize("path", sample_params())
+def test_record_batches_are_what_ls_lists(pstkit_bin: Path, path: Path) -> None:
+    """The same items as `ls --json`, read in file order rather than folder
+    by folder: compared as sets, each item once."""
+    import pyarrow as pa
+
+    expected = ls_items(pstkit_bin, path)
+    if expected is None:
+        with pytest.raises(pstkit.Error):
+            pstkit.open(path)
+        return
+    with pstkit.open(path) as f:
+        reader = f.record_batches(batch_size=5)
+        assert isinstance(reader, pa.RecordBatchReader)
+        assert reader.schema == pstkit.messages_schema()
+        t = reader.read_all()
+        got = list(zip(*(t.column(c).to_pylist() for c in ("nid", "folder", "subject"))))
+        assert len(got) == len(set(got))
+        assert sorted(got, key=repr) == sorted(expected, key=repr)
+        assert set(t.column("source").to_pylist()) <= {str(path)}
+        # What ls reports as damaged (on stderr) is what `lost` names.
+        lost_items = {e.item for e in f.lost if e.lost == "item"}
+        assert not lost_items & {nid for nid, _, _ in got}
+
+
+def test_batches_of_the_generated_mailbox() -> None:
+    import pyarrow as pa
+
+    with pstkit.open(GENERATED[0]) as f:
+        batches = list(f.record_batches(batch_size=7, source="box"))
+        assert [b.num_rows for b in batches] == [7, 7, 7, 7, 2]
+        t = pa.Table.from_batches(batches)
+        assert set(t.column("source").to_pylist()) == {"box"}
+        by_nid = {m.nid: m for m in f.messages()}
+        for row in t.to_pylist():
+            m = by_nid[row["nid"]]
+            assert row["subject"] == m.subject and row["sender_name"] == m.sender_name
+            assert row["sent"] == m.sent and row["body_text"] == m.body_text
+            assert row["to"] == [r.address for r in m.recipients if r.kind == "to"]
+            assert row["attachment_count"] == len(m.attachments)
+        a = f.attachment_batches(with_data=True).read_all()
+        assert a.num_rows == sum(row["attachment_count"] for row in t.to_pylist())
+        for row in a.to_pylist():
+            if row["data"] is not None:
+                assert hashlib.sha256(row["data"]).hexdigest() == row["sha256"]
+
+
 def test_generated_mailbox_items_read_whole() -> None:
     with pstkit.open(GENERATED[0]) as f:
         info = f.info()
@@ -71,6 +119,16 @@ def test_convert_and_export(tmp_path: Path) -> None:
         assert s["items"] == 30 and s["verified"] >= 30 and not s["skipped"]
         with pytest.raises(pstkit.OutputError):
             f.convert(tmp_path / "copy.ost", ost=True)
+        p = f.export(tmp_path / "pq", format="parquet", with_attachment_data=True)
+        assert p["items_exported"] == 30 and p["complete"] and len(p["files"]) == 2
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(tmp_path / "pq" / "messages.parquet")
+        batches = f.record_batches().read_all()
+        assert table.column("nid").to_pylist() == batches.column("nid").to_pylist()
+        assert table.column("subject").to_pylist() == batches.column("subject").to_pylist()
+        atts = pq.read_table(tmp_path / "pq" / "attachments.parquet")
+        assert atts.num_rows == p["attachments"] and "data" in atts.column_names
         e = f.export(tmp_path / "eml", format="mbox")
         assert e["items_exported"] == 30 and e["complete"]
         with pytest.raises(ValueError):
