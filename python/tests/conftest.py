@@ -23,12 +23,12 @@ def require_all() -> bool:
     return os.environ.get("PSTKIT_REQUIRE_ALL", "") not in ("", "0")
 
 
-def lack(needs: str) -> None:
-    """Skips the running test for want of `needs`, or fails it under
-    PSTKIT_REQUIRE_ALL."""
+def lack(needs: str, module: bool = False) -> None:
+    """Skips the running test (with `module`, the whole module) for want of
+    `needs`, or fails it under PSTKIT_REQUIRE_ALL."""
     if require_all():
-        pytest.fail(f"needs {needs} (PSTKIT_REQUIRE_ALL is set: a skip is a failure)")
-    pytest.skip(f"needs {needs}")
+        pytest.fail(f"needs {needs} (PSTKIT_REQUIRE_ALL is set: a skip is a failure)", pytrace=False)
+    pytest.skip(f"needs {needs}", allow_module_level=module)
 
 
 def repo_dir() -> Path:
