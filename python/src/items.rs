@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use pstkit::copy::bodies;
 use pstkit::ltp::FileTime;
 use pstkit::ndb::Nid;
 use pstkit::store::{pid, Store};
@@ -181,19 +182,20 @@ impl Message {
         self.m().flags() & 1 != 0
     }
 
+    /// The plain-text body, from the RTF body when that is where Outlook
+    /// kept it (as the exports and the `body_text` column read it).
     #[getter]
     fn body_text(&self, py: Python<'_>) -> PyResult<Option<String>> {
         let m = &self.msg;
-        unlocked(py, || Ok(lock(m).body()))
+        unlocked(py, || Ok(bodies(&lock(m))?.text))
     }
 
-    /// The HTML body as stored (bytes; its charset is the one its
-    /// `<meta>` or the item's internet code page names).
+    /// The HTML body decoded to text, from the RTF body when that is where
+    /// Outlook kept it (as the `body_html` column reads it).
     #[getter]
-    fn body_html<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    fn body_html(&self, py: Python<'_>) -> PyResult<Option<String>> {
         let m = &self.msg;
-        let b = unlocked(py, || Ok(lock(m).try_body_html()?))?;
-        Ok(b.map(|b| PyBytes::new(py, &b)))
+        unlocked(py, || Ok(bodies(&lock(m))?.html))
     }
 
     #[getter]

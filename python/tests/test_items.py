@@ -77,6 +77,7 @@ def test_batches_of_the_generated_mailbox() -> None:
             m = by_nid[row["nid"]]
             assert row["subject"] == m.subject and row["sender_name"] == m.sender_name
             assert row["sent"] == m.sent and row["body_text"] == m.body_text
+            assert row["body_html"] == m.body_html
             assert row["to"] == [r.address for r in m.recipients if r.kind == "to"]
             assert row["attachment_count"] == len(m.attachments)
         a = f.attachment_batches(with_data=True).read_all()
