@@ -5,9 +5,22 @@ from __future__ import annotations
 import datetime
 import os
 from types import TracebackType
-from typing import Any, Iterator
+from typing import Any, Iterator, final
 
 import pyarrow
+
+__all__ = [
+    "File",
+    "Folder",
+    "Message",
+    "Recipient",
+    "Attachment",
+    "Messages",
+    "open",
+    "messages_schema",
+    "attachments_schema",
+    "__version__",
+]
 
 __version__: str
 
@@ -15,6 +28,7 @@ def open(path: str | os.PathLike[str]) -> File: ...
 def messages_schema() -> pyarrow.Schema: ...
 def attachments_schema(with_data: bool = False) -> pyarrow.Schema: ...
 
+@final
 class File:
     @property
     def path(self) -> str: ...
@@ -57,6 +71,7 @@ class File:
     @property
     def lost(self) -> list[Exception]: ...
 
+@final
 class Folder:
     path: str
     nid: int
@@ -66,11 +81,14 @@ class Folder:
     container_class: str | None
     is_search_folder: bool
 
+@final
+@final
 class Messages(Iterator[Message]):
     skipped: list[BaseException]
     def __iter__(self) -> Messages: ...
     def __next__(self) -> Message: ...
 
+@final
 class Message:
     @property
     def nid(self) -> int: ...
@@ -111,11 +129,13 @@ class Message:
     @property
     def attachments(self) -> list[Attachment]: ...
 
+@final
 class Recipient:
     kind: str
     name: str | None
     address: str | None
 
+@final
 class Attachment:
     @property
     def index(self) -> int: ...

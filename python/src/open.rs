@@ -62,6 +62,10 @@ impl Opened {
     }
 }
 
+// The batch size the Python signatures spell out (so that Python shows it)
+// is the library's.
+const _: () = assert!(pstkit_arrow::DEFAULT_BATCH_SIZE == 1024);
+
 /// An opened PST or OST file. Use as a context manager, or call `close()`.
 #[pyclass(module = "pstkit", name = "File")]
 pub struct File {
@@ -348,7 +352,7 @@ impl File {
     /// column (default: the path the file was opened from). Folders and
     /// items that do not read are left out and listed by `lost` once the
     /// reader has passed them.
-    #[pyo3(signature = (batch_size = pstkit_arrow::DEFAULT_BATCH_SIZE, *, source = None))]
+    #[pyo3(signature = (batch_size = 1024, *, source = None))]
     fn record_batches<'py>(
         &mut self,
         py: Python<'py>,
@@ -371,7 +375,7 @@ impl File {
     /// A `pyarrow.RecordBatchReader` over the attachments table (see
     /// `pstkit.attachments_schema()`), the bytes in `data` only
     /// `with_data`; otherwise as `record_batches`.
-    #[pyo3(signature = (batch_size = pstkit_arrow::DEFAULT_BATCH_SIZE, *, with_data = false, source = None))]
+    #[pyo3(signature = (batch_size = 1024, *, with_data = false, source = None))]
     fn attachment_batches<'py>(
         &mut self,
         py: Python<'py>,
