@@ -121,3 +121,26 @@ fn attachment_rows_match_the_items_attachments() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+#[test]
+fn batches_are_the_same_on_one_thread_or_several() {
+    let file = NdbFile::open(fixture("mailbox.pst")).unwrap();
+    let collect = |threads: usize, batch: usize| {
+        let store = Store::open(file.ndb()).unwrap();
+        let mut o = opts(batch, true);
+        o.threads = Some(threads);
+        let messages: Vec<_> = MessageBatches::new(store, "m", &o)
+            .map(|b| b.unwrap())
+            .collect();
+        let store = Store::open(file.ndb()).unwrap();
+        let attachments: Vec<_> = AttachmentBatches::new(store, "m", &o)
+            .map(|b| b.unwrap())
+            .collect();
+        (messages, attachments)
+    };
+    let one = collect(1, 5);
+    assert!(one.0.len() >= 6 && !one.1.is_empty());
+    for threads in [2, 3, 8] {
+        assert_eq!(collect(threads, 5), one, "{threads} threads");
+    }
+}
