@@ -525,3 +525,76 @@ impl Iterator for AttachmentBatches<'_> {
         }
     }
 }
+
+/// A batch iterator as Arrow's [`RecordBatchReader`](arrow_array::RecordBatchReader): what
+/// the Arrow C stream interface (`FFI_ArrowArrayStream`) takes to hand batches to pyarrow,
+/// DuckDB or Spark without copying. Errors become
+/// [`ArrowError::ExternalError`](arrow_schema::ArrowError::ExternalError) holding the
+/// [`ColumnarError`].
+#[derive(Debug)]
+pub struct ArrowReader<I> {
+    inner: I,
+    schema: arrow_schema::SchemaRef,
+}
+
+impl<I> ArrowReader<I> {
+    /// The batch iterator, for its lost items ([`MessageBatches::take_lost`]).
+    pub fn inner_mut(&mut self) -> &mut I {
+        &mut self.inner
+    }
+}
+
+impl<I: Iterator<Item = Result<RecordBatch>>> Iterator for ArrowReader<I> {
+    type Item = std::result::Result<RecordBatch, arrow_schema::ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(
+            self.inner
+                .next()?
+                .map_err(|e| arrow_schema::ArrowError::ExternalError(Box::new(e))),
+        )
+    }
+}
+
+impl<I: Iterator<Item = Result<RecordBatch>>> arrow_array::RecordBatchReader for ArrowReader<I> {
+    fn schema(&self) -> arrow_schema::SchemaRef {
+        self.schema.clone()
+    }
+}
+
+impl<'a> MessageBatches<'a> {
+    /// These batches as an Arrow [`RecordBatchReader`](arrow_array::RecordBatchReader).
+    pub fn into_reader(self) -> ArrowReader<Self> {
+        ArrowReader {
+            schema: self.schema(),
+            inner: self,
+        }
+    }
+}
+
+impl<'a> AttachmentBatches<'a> {
+    /// These batches as an Arrow [`RecordBatchReader`](arrow_array::RecordBatchReader).
+    pub fn into_reader(self) -> ArrowReader<Self> {
+        ArrowReader {
+            schema: self.schema(),
+            inner: self,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The readers go to other threads: a Python stream or a Spark task
+    /// pulls batches from wherever it runs.
+    #[test]
+    fn readers_and_their_errors_can_move_between_threads() {
+        fn send<T: Send>() {}
+        fn send_sync<T: Send + Sync>() {}
+        send::<MessageBatches<'static>>();
+        send::<AttachmentBatches<'static>>();
+        send::<ItemReader<'static>>();
+        send_sync::<ColumnarError>();
+    }
+}
