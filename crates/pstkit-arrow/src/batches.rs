@@ -6,7 +6,11 @@ use pstkit_ndb::Nid;
 use pstkit_store::Store;
 
 use crate::error::{ColumnarError, Result};
-use crate::rows::{read_item, AttachmentColumns, AttachmentRead, MessageColumns};
+use std::collections::VecDeque;
+
+use crate::rows::{
+    read_item, AttachmentColumns, AttachmentRead, AttachmentRow, MessageColumns, MessageRow,
+};
 
 /// Items per batch unless told otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 1024;
@@ -23,6 +27,10 @@ pub struct BatchOptions {
     pub batch_size: usize,
     /// Whether the attachments table carries the attached bytes (`data`).
     pub with_attachment_data: bool,
+    /// Threads reading items (default: one per CPU; at most
+    /// [`pstkit_copy::MAX_THREADS`]). One where the caller already runs a
+    /// reader per CPU, as a Spark task does.
+    pub threads: Option<usize>,
 }
 
 impl Default for BatchOptions {
@@ -30,6 +38,7 @@ impl Default for BatchOptions {
         BatchOptions {
             batch_size: DEFAULT_BATCH_SIZE,
             with_attachment_data: false,
+            threads: None,
         }
     }
 }
@@ -96,7 +105,34 @@ pub struct ItemReader<'a> {
     counts: BatchCounts,
     /// The source changed under the reader: reported once, then the end.
     stopped: bool,
+    /// The stores of the threads that read items beside this one.
+    helpers: Vec<Store<'a>>,
+    /// Items read ahead, in file order, not yet appended.
+    ready: VecDeque<(u32, Nid, Result<ItemRows>)>,
 }
+
+/// An item's row and its attachments' rows.
+type ItemRows = (MessageRow, Vec<AttachmentRow>);
+
+/// Reads the items of `part` with `store`.
+fn read_items(
+    store: &Store<'_>,
+    part: &[(u64, u32, Nid)],
+    read: AttachmentRead,
+) -> Vec<Result<ItemRows>> {
+    part.iter()
+        .map(|&(_, _, nid)| {
+            store
+                .message(nid)
+                .map_err(ColumnarError::from)
+                .and_then(|m| read_item(&m, read))
+        })
+        .collect()
+}
+
+/// Items each thread reads ahead at a time: enough to pay for starting the
+/// threads, few enough that memory holds only a few items per thread.
+const READ_AHEAD: usize = 16;
 
 impl std::fmt::Debug for ItemReader<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -159,6 +195,27 @@ impl<'a> ItemReader<'a> {
         }
         order.sort_unstable();
         counts.items = order.len();
+        let threads = opts
+            .threads
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(usize::from)
+                    .unwrap_or(1)
+            })
+            .clamp(1, pstkit_copy::MAX_THREADS);
+        // The store opened once more per thread: it opened once, so it
+        // opens again; should it not, fewer threads read.
+        let helpers = if order.len() > READ_AHEAD {
+            (1..threads)
+                .map_while(|_| {
+                    let mut s = Store::open(ndb).ok()?;
+                    s.set_default_codepage(store.default_codepage());
+                    Some(s)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         ItemReader {
             store,
             source: source.to_string(),
@@ -172,6 +229,8 @@ impl<'a> ItemReader<'a> {
             lost,
             counts,
             stopped: false,
+            helpers,
+            ready: VecDeque::new(),
         }
     }
 
@@ -198,16 +257,16 @@ impl<'a> ItemReader<'a> {
         if self.stopped {
             return Ok(false);
         }
-        let Some(&(_, f, nid)) = self.order.get(self.next) else {
-            return self.unchanged().map(|()| false);
+        if self.ready.is_empty() {
+            if self.next == self.order.len() {
+                return self.unchanged().map(|()| false);
+            }
+            self.read_ahead();
+        }
+        let Some((f, nid, read)) = self.ready.pop_front() else {
+            return Ok(false);
         };
-        self.next += 1;
         let folder = &self.folders[f as usize];
-        let read = self
-            .store
-            .message(nid)
-            .map_err(ColumnarError::from)
-            .and_then(|m| read_item(&m, self.read));
         match read {
             Ok((row, attachments)) => {
                 self.counts.items_read += 1;
@@ -229,6 +288,45 @@ impl<'a> ItemReader<'a> {
             }
         }
         Ok(true)
+    }
+
+    /// Reads the next few items (`READ_AHEAD` per thread) on the reader's
+    /// threads, each thread a run of neighbours in the file, into `ready`
+    /// in file order. Each thread has a store of its own (a store caches
+    /// what it reads, and is not shared between threads).
+    fn read_ahead(&mut self) {
+        let threads = 1 + self.helpers.len();
+        let end = (self.next + READ_AHEAD * threads).min(self.order.len());
+        let chunk = &self.order[self.next..end];
+        let read = self.read;
+        let per = chunk.len().div_ceil(threads).max(1);
+        let mut parts = chunk.chunks(per);
+        let first = parts.next().unwrap_or_default();
+        let results: Vec<Result<ItemRows>> = if self.helpers.is_empty() || chunk.len() <= per {
+            read_items(&self.store, first, read)
+        } else {
+            let store = &self.store;
+            std::thread::scope(|s| {
+                let others: Vec<_> = self
+                    .helpers
+                    .iter_mut()
+                    .zip(parts)
+                    .map(|(helper, part)| s.spawn(move || read_items(helper, part, read)))
+                    .collect();
+                let mut all = read_items(store, first, read);
+                for h in others {
+                    all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                }
+                all
+            })
+        };
+        self.ready.extend(
+            chunk
+                .iter()
+                .zip(results)
+                .map(|(&(_, f, nid), r)| (f, nid, r)),
+        );
+        self.next = end;
     }
 
     /// An error when the source changed under the reader (it was truncated
@@ -425,5 +523,78 @@ impl Iterator for AttachmentBatches<'_> {
             };
             return Some(done.map(|b| self.cut(b)));
         }
+    }
+}
+
+/// A batch iterator as Arrow's [`RecordBatchReader`](arrow_array::RecordBatchReader): what
+/// the Arrow C stream interface (`FFI_ArrowArrayStream`) takes to hand batches to pyarrow,
+/// DuckDB or Spark without copying. Errors become
+/// [`ArrowError::ExternalError`](arrow_schema::ArrowError::ExternalError) holding the
+/// [`ColumnarError`].
+#[derive(Debug)]
+pub struct ArrowReader<I> {
+    inner: I,
+    schema: arrow_schema::SchemaRef,
+}
+
+impl<I> ArrowReader<I> {
+    /// The batch iterator, for its lost items ([`MessageBatches::take_lost`]).
+    pub fn inner_mut(&mut self) -> &mut I {
+        &mut self.inner
+    }
+}
+
+impl<I: Iterator<Item = Result<RecordBatch>>> Iterator for ArrowReader<I> {
+    type Item = std::result::Result<RecordBatch, arrow_schema::ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(
+            self.inner
+                .next()?
+                .map_err(|e| arrow_schema::ArrowError::ExternalError(Box::new(e))),
+        )
+    }
+}
+
+impl<I: Iterator<Item = Result<RecordBatch>>> arrow_array::RecordBatchReader for ArrowReader<I> {
+    fn schema(&self) -> arrow_schema::SchemaRef {
+        self.schema.clone()
+    }
+}
+
+impl<'a> MessageBatches<'a> {
+    /// These batches as an Arrow [`RecordBatchReader`](arrow_array::RecordBatchReader).
+    pub fn into_reader(self) -> ArrowReader<Self> {
+        ArrowReader {
+            schema: self.schema(),
+            inner: self,
+        }
+    }
+}
+
+impl<'a> AttachmentBatches<'a> {
+    /// These batches as an Arrow [`RecordBatchReader`](arrow_array::RecordBatchReader).
+    pub fn into_reader(self) -> ArrowReader<Self> {
+        ArrowReader {
+            schema: self.schema(),
+            inner: self,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The readers go to other threads: a Python stream or a Spark task
+    /// pulls batches from wherever it runs.
+    #[test]
+    fn readers_and_their_errors_can_move_between_threads() {
+        fn send<T: Send>() {}
+        fn send_sync<T: Send + Sync>() {}
+        send::<MessageBatches<'static>>();
+        send::<AttachmentBatches<'static>>();
+        send::<ItemReader<'static>>();
+        send_sync::<ColumnarError>();
     }
 }

@@ -25,9 +25,14 @@ pub enum ColumnarError {
     /// Arrow refused a batch (a bug: the columns are built to the schema).
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
-    /// The Parquet writer failed.
-    #[error("parquet: {0}")]
-    Parquet(#[from] parquet::errors::ParquetError),
+    /// The Parquet writer failed writing a file (a full disk, say).
+    #[error("cannot write {}: {source}", path.display())]
+    Parquet {
+        /// The file being written.
+        path: PathBuf,
+        /// What went wrong.
+        source: parquet::errors::ParquetError,
+    },
     /// An output was refused (it exists, is a link) or could not be made
     /// or renamed.
     #[error(transparent)]
@@ -48,7 +53,7 @@ impl ColumnarError {
     pub fn is_output(&self) -> bool {
         matches!(
             self,
-            ColumnarError::Output(_) | ColumnarError::Io { .. } | ColumnarError::Parquet(_)
+            ColumnarError::Output(_) | ColumnarError::Io { .. } | ColumnarError::Parquet { .. }
         ) || matches!(self, ColumnarError::Copy(e) if e.is_output())
     }
 }

@@ -37,8 +37,8 @@ pub mod schema;
 pub use arrow_array;
 pub use arrow_schema;
 pub use batches::{
-    item_reader, AttachmentBatches, Batch, BatchCounts, BatchOptions, ItemReader, Lost, LostKind,
-    MessageBatches, DEFAULT_BATCH_SIZE, MAX_BATCH_BYTES,
+    item_reader, ArrowReader, AttachmentBatches, Batch, BatchCounts, BatchOptions, ItemReader,
+    Lost, LostKind, MessageBatches, DEFAULT_BATCH_SIZE, MAX_BATCH_BYTES,
 };
 pub use error::{ColumnarError, Result};
 pub use parquet;

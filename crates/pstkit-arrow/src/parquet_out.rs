@@ -4,6 +4,7 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -144,17 +145,36 @@ impl Output {
                 (f, Some(t))
             }
         };
-        let writer = ArrowWriter::try_new(file, schema, Some(properties()))?;
+        let writer = ArrowWriter::try_new(file, schema, Some(properties())).map_err(|source| {
+            ColumnarError::Parquet {
+                path: dst.clone(),
+                source,
+            }
+        })?;
         Ok(Output { dst, temp, writer })
+    }
+
+    /// Writes a batch (and, when its row group is full, the group).
+    fn write(&mut self, b: &RecordBatch) -> Result<()> {
+        self.writer
+            .write(b)
+            .map_err(|source| ColumnarError::Parquet {
+                path: self.dst.clone(),
+                source,
+            })
     }
 
     /// Writes the footer and makes the file durable.
     fn close(self) -> Result<(PathBuf, Option<TempFile>)> {
-        let path = self.temp.as_ref().map(|t| t.path().to_path_buf());
-        let file = self.writer.into_inner()?;
-        file.sync_all()
-            .map_err(|e| io_err(path.as_deref().unwrap_or(&self.dst), e))?;
-        Ok((self.dst, self.temp))
+        let Output { dst, temp, writer } = self;
+        let file = writer
+            .into_inner()
+            .map_err(|source| ColumnarError::Parquet {
+                path: dst.clone(),
+                source,
+            })?;
+        file.sync_all().map_err(|e| io_err(&dst, e))?;
+        Ok((dst, temp))
     }
 }
 
@@ -231,13 +251,13 @@ pub fn write_parquet(
         };
         match batch? {
             Batch::Messages(b) => {
-                messages.writer.write(&b)?;
+                messages.write(&b)?;
                 let c = reader.counts();
                 progress(ParquetEvent::Progress {
                     items: c.items_read + c.items_lost,
                 });
             }
-            Batch::Attachments(b) => attachments.writer.write(&b)?,
+            Batch::Attachments(b) => attachments.write(&b)?,
         }
     }
     for lost in reader.take_lost() {

@@ -121,3 +121,46 @@ fn attachment_rows_match_the_items_attachments() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+#[test]
+fn batches_are_the_same_on_one_thread_or_several() {
+    let file = NdbFile::open(fixture("mailbox.pst")).unwrap();
+    let collect = |threads: usize, batch: usize| {
+        let store = Store::open(file.ndb()).unwrap();
+        let mut o = opts(batch, true);
+        o.threads = Some(threads);
+        let messages: Vec<_> = MessageBatches::new(store, "m", &o)
+            .map(|b| b.unwrap())
+            .collect();
+        let store = Store::open(file.ndb()).unwrap();
+        let attachments: Vec<_> = AttachmentBatches::new(store, "m", &o)
+            .map(|b| b.unwrap())
+            .collect();
+        (messages, attachments)
+    };
+    let one = collect(1, 5);
+    assert!(one.0.len() >= 6 && !one.1.is_empty());
+    for threads in [2, 3, 8] {
+        assert_eq!(collect(threads, 5), one, "{threads} threads");
+    }
+}
+
+#[test]
+fn the_arrow_reader_gives_the_same_batches_and_schema() {
+    use pstkit_arrow::arrow_array::RecordBatchReader;
+    let file = NdbFile::open(fixture("mailbox-4k.ost")).unwrap();
+    let direct: Vec<_> =
+        MessageBatches::new(Store::open(file.ndb()).unwrap(), "m", &opts(8, false))
+            .map(|b| b.unwrap())
+            .collect();
+    let mut reader =
+        MessageBatches::new(Store::open(file.ndb()).unwrap(), "m", &opts(8, false)).into_reader();
+    assert_eq!(reader.schema(), pstkit_arrow::messages_schema());
+    let via: Vec<_> = (&mut reader).map(|b| b.unwrap()).collect();
+    assert_eq!(via, direct);
+    assert!(reader.inner_mut().take_lost().is_empty());
+    let reader =
+        AttachmentBatches::new(Store::open(file.ndb()).unwrap(), "m", &opts(8, true)).into_reader();
+    assert_eq!(reader.schema(), pstkit_arrow::attachments_schema(true));
+    assert!(reader.map(|b| b.unwrap().num_rows()).sum::<usize>() > 0);
+}

@@ -27,6 +27,14 @@ out, eml = sys.argv[1], sys.argv[2]
 m = pq.read_table(os.path.join(out, "messages.parquet"))
 a = pq.read_table(os.path.join(out, "attachments.parquet"))
 classes = dict(zip(m.column("nid").to_pylist(), m.column("message_class").to_pylist()))
+# With --with-attachment-data: each row's bytes are the ones its size and hash describe.
+data_checked = 0
+if "data" in a.column_names:
+    for d, z, s in zip(a.column("data").to_pylist(), a.column("size").to_pylist(), a.column("sha256").to_pylist()):
+        assert (d is None) == (s is None), (z, s)
+        if d is not None:
+            assert len(d) == z and hashlib.sha256(d).hexdigest() == s, (len(d), z, s)
+            data_checked += 1
 con = duckdb.connect()
 q = "select nid, folder, subject from read_parquet(?) order by nid"
 parts = set()
@@ -48,6 +56,7 @@ print(json.dumps({
     "attachments": [[n, classes.get(n), s, z, e] for n, s, z, e in zip(a.column("nid").to_pylist(), a.column("sha256").to_pylist(), a.column("size").to_pylist(), a.column("is_embedded_message").to_pylist())],
     "attachment_rows_duckdb": con.execute("select count(*) from read_parquet(?)", [os.path.join(out, "attachments.parquet")]).fetchone()[0],
     "eml_parts": sorted(parts),
+    "data_checked": data_checked,
 }))
 "#;
 
@@ -134,18 +143,24 @@ fn parquet_read_back_by_pyarrow_and_duckdb_holds_the_listed_items() {
         "{}",
         samples.len()
     );
-    let (mut items, mut hashed, mut matched) = (0, 0, 0);
+    let (mut items, mut hashed, mut matched, mut data) = (0, 0, 0, 0);
     for (i, (name, path)) in samples.iter().enumerate() {
         let out = tmp.path().join(format!("{i}"));
         let eml = tmp.path().join(format!("{i}-eml"));
-        let px = pstkit(&[
+        let mut args = vec![
             "export".as_ref(),
             path.as_os_str(),
             "--format".as_ref(),
             "parquet".as_ref(),
             "--out".as_ref(),
             out.as_os_str(),
-        ]);
+        ];
+        // Every other file with the bytes too.
+        let with_data = i % 2 == 0;
+        if with_data {
+            args.push("--with-attachment-data".as_ref());
+        }
+        let px = pstkit(&args);
         let gone = lost(&px.stderr);
         let stderr = String::from_utf8_lossy(&px.stderr);
         // Exit 0 exactly when nothing was lost.
@@ -173,6 +188,12 @@ fn parquet_read_back_by_pyarrow_and_duckdb_holds_the_listed_items() {
             String::from_utf8_lossy(&py.stderr)
         );
         let v: Value = serde_json::from_slice(&py.stdout).unwrap();
+        let checked = v["data_checked"].as_u64().unwrap();
+        assert!(
+            with_data || checked == 0,
+            "{name}: data without --with-attachment-data"
+        );
+        data += checked;
         let by_pyarrow = rows_of(&v["pyarrow"]);
         assert_eq!(
             by_pyarrow,
@@ -224,12 +245,15 @@ fn parquet_read_back_by_pyarrow_and_duckdb_holds_the_listed_items() {
             }
         }
     }
-    eprintln!("{items} items, {hashed} attachments hashed, {matched} found in EML");
+    eprintln!(
+        "{items} items, {hashed} attachments hashed, {matched} found in EML, {data} with their bytes"
+    );
     assert!(items >= real::min_count(250, 450), "{items} items");
     assert!(
         matched >= real::min_count(100, 1300),
         "{matched} attachments matched"
     );
+    assert!(data >= 20, "{data} attachments with their bytes");
 }
 
 #[test]
