@@ -94,7 +94,8 @@ def read_files(batches: Iterator[pa.RecordBatch], batch_size: int) -> Iterator[p
             errors = []
             try:
                 with pstkit.open(path) as f:
-                    reader = f.record_batches(batch_size=batch_size)
+                    # One reading thread: Spark runs a task per core already.
+                    reader = f.record_batches(batch_size=batch_size, threads=1)
                     for b in reader:
                         n = b.num_rows
                         extra = [pa.nulls(n, a.type) for a in nulls]

@@ -63,10 +63,15 @@ class File:
         with_attachment_data: bool = False,
     ) -> dict[str, Any]: ...
     def record_batches(
-        self, batch_size: int = 1024, *, source: str | None = None
+        self, batch_size: int = 1024, *, source: str | None = None, threads: int | None = None
     ) -> pyarrow.RecordBatchReader: ...
     def attachment_batches(
-        self, batch_size: int = 1024, *, with_data: bool = False, source: str | None = None
+        self,
+        batch_size: int = 1024,
+        *,
+        with_data: bool = False,
+        source: str | None = None,
+        threads: int | None = None,
     ) -> pyarrow.RecordBatchReader: ...
     @property
     def lost(self) -> list[Exception]: ...

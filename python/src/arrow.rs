@@ -100,17 +100,27 @@ pub enum Table {
     Attachments { with_data: bool },
 }
 
+/// How `stream` reads.
+pub struct Options<'s> {
+    pub batch_size: usize,
+    /// Reading threads (`None`: one per CPU).
+    pub threads: Option<usize>,
+    /// The `source` column's value.
+    pub source: &'s str,
+}
+
 /// A pyarrow `RecordBatchReader` over `opened`'s items.
 pub fn stream<'py>(
     py: Python<'py>,
     opened: Arc<Opened>,
     table: Table,
-    batch_size: usize,
-    source: &str,
+    how: Options<'_>,
     lost: Arc<Mutex<Vec<LostRecord>>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let source = how.source;
     let mut opts = BatchOptions::default();
-    opts.batch_size = batch_size.max(1);
+    opts.batch_size = how.batch_size.max(1);
+    opts.threads = how.threads;
     let o = opened.clone();
     let batches = crate::errors::unlocked(py, move || {
         let store = o.pst().store()?;

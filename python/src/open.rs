@@ -348,46 +348,52 @@ impl File {
     /// A `pyarrow.RecordBatchReader` over the messages table (the columns
     /// of `pstkit export --format parquet`, see `pstkit.messages_schema()`):
     /// every item of every folder, at most `batch_size` a batch, in the
-    /// order their data lies in the file. `source` fills the `source`
-    /// column (default: the path the file was opened from). Folders and
-    /// items that do not read are left out and listed by `lost` once the
-    /// reader has passed them.
-    #[pyo3(signature = (batch_size = 1024, *, source = None))]
+    /// order their data lies in the file, read ahead by `threads` threads
+    /// (default: one per CPU; 1 where the caller runs a reader per CPU
+    /// already). `source` fills the `source` column (default: the path the
+    /// file was opened from). Folders and items that do not read are left
+    /// out and listed by `lost` once the reader has passed them.
+    #[pyo3(signature = (batch_size = 1024, *, source = None, threads = None))]
     fn record_batches<'py>(
         &mut self,
         py: Python<'py>,
         batch_size: usize,
         source: Option<String>,
+        threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let o = self.opened()?;
         let source = source.unwrap_or_else(|| self.path.display().to_string());
         self.lost = Arc::default();
-        arrow::stream(
-            py,
-            o,
-            Table::Messages,
+        let opts = arrow::Options {
             batch_size,
-            &source,
-            self.lost.clone(),
-        )
+            threads,
+            source: &source,
+        };
+        arrow::stream(py, o, Table::Messages, opts, self.lost.clone())
     }
 
     /// A `pyarrow.RecordBatchReader` over the attachments table (see
     /// `pstkit.attachments_schema()`), the bytes in `data` only
     /// `with_data`; otherwise as `record_batches`.
-    #[pyo3(signature = (batch_size = 1024, *, with_data = false, source = None))]
+    #[pyo3(signature = (batch_size = 1024, *, with_data = false, source = None, threads = None))]
     fn attachment_batches<'py>(
         &mut self,
         py: Python<'py>,
         batch_size: usize,
         with_data: bool,
         source: Option<String>,
+        threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let o = self.opened()?;
         let source = source.unwrap_or_else(|| self.path.display().to_string());
         self.lost = Arc::default();
         let table = Table::Attachments { with_data };
-        arrow::stream(py, o, table, batch_size, &source, self.lost.clone())
+        let opts = arrow::Options {
+            batch_size,
+            threads,
+            source: &source,
+        };
+        arrow::stream(py, o, table, opts, self.lost.clone())
     }
 
     /// The folders and items the latest batch reader could not read, as

@@ -70,6 +70,10 @@ def test_batches_of_the_generated_mailbox() -> None:
     with pstkit.open(GENERATED[0]) as f:
         batches = list(f.record_batches(batch_size=7, source="box"))
         assert [b.num_rows for b in batches] == [7, 7, 7, 7, 2]
+        # The same rows, in the same order, whatever the reading threads.
+        for threads in (1, 3):
+            again = f.record_batches(batch_size=7, source="box", threads=threads).read_all()
+            assert again.equals(pa.Table.from_batches(batches))
         t = pa.Table.from_batches(batches)
         assert set(t.column("source").to_pylist()) == {"box"}
         by_nid = {m.nid: m for m in f.messages()}
