@@ -55,6 +55,7 @@ pub fn run(
     };
     let mut opts = ExportOptions::new(format);
     opts.replace = replace;
+    opts.threads = crate::threads();
     let summary = export_with(&store, out, &opts, &mut |event| match event {
         ExportEvent::Counted { items, .. } => bar.set_length(items as u64),
         ExportEvent::FolderStarted { folder, .. } => bar.set_message(folder),

@@ -30,6 +30,19 @@ const EXIT_UNREADABLE: u8 = 2;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads for the work that runs in parallel (check, convert's verify
+    /// pass, export); default: one per CPU for export and convert, and two
+    /// for checks of files from 16 MiB.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+}
+
+/// The `--threads` the user gave, for every command that starts threads.
+static THREADS: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+
+/// The thread count asked for with `--threads`, if any.
+fn threads() -> Option<usize> {
+    THREADS.get().copied().flatten()
 }
 
 #[derive(Subcommand)]
@@ -324,6 +337,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let _ = THREADS.set(cli.threads.map(usize::from));
     signals::install();
     let result = match cli.command {
         Command::Info { file, json } => info::run(&file, json).map_err(Into::into),
