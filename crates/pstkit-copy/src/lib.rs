@@ -47,7 +47,7 @@ pub use eml::{message_to_eml, MAX_EMBED_DEPTH};
 pub use error::{CopyError, Result};
 pub use export::{export, export_with, ExportEvent, ExportFormat, ExportOptions, ExportSummary};
 pub use ical::appointment_to_ics;
-pub use import::{eml_to_message, import, ImportSummary};
+pub use import::{eml_to_message, import, import_with, ImportSummary};
 pub use msg::{message_to_msg, msg_to_message};
 pub use pstkit_output::Replace;
 pub use vcard::contact_to_vcard;
