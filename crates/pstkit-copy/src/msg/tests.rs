@@ -268,6 +268,8 @@ fn truncated_and_foreign_bytes_are_errors() {
 fn an_ole_object_is_kept_as_its_tree() {
     let mut ole =
         cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new())).unwrap();
+    let clsid = uuid::Uuid::from_u128(0x0003_000C_0000_0000_C000_0000_0000_0046);
+    ole.set_storage_clsid("/", clsid).unwrap();
     ole.create_storage("/sub").unwrap();
     ole.create_stream("/sub/\u{1}Ole10Native")
         .unwrap()
@@ -282,11 +284,16 @@ fn an_ole_object_is_kept_as_its_tree() {
         }],
         ..Default::default()
     };
-    let back = msg_to_message(&write_msg(&m, &|_| None).unwrap(), &mut |_| Ok(None)).unwrap();
+    let msg = write_msg(&m, &|_| None).unwrap();
+    let cf = cfb::CompoundFile::open(Cursor::new(&msg[..])).unwrap();
+    let storage = "/__attach_version1.0_#00000000/__substg1.0_3701000D";
+    assert_eq!(*cf.entry(storage).unwrap().clsid(), clsid);
+    let back = msg_to_message(&msg, &mut |_| Ok(None)).unwrap();
     let AttachContent::Object(bytes) = &back.attachments[0].content else {
         panic!("{:?}", back.attachments[0].content);
     };
     let mut cf = cfb::CompoundFile::open(Cursor::new(&bytes[..])).unwrap();
+    assert_eq!(*cf.root_entry().clsid(), clsid);
     let mut v = Vec::new();
     cf.open_stream(Path::new("/sub/\u{1}Ole10Native"))
         .unwrap()

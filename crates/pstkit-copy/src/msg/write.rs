@@ -5,6 +5,7 @@ use std::io::{Cursor, Read, Seek, Write};
 use std::path::Path;
 
 use cfb::CompoundFile;
+use pstkit_ltp::value::String8;
 use pstkit_ltp::write::encode_value;
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_store::message::normalize_subject;
@@ -26,8 +27,28 @@ const DATA_OBJECT: u32 = 0x3701_000D;
 /// A store's message as a `.msg` file: every property it holds (named
 /// ones through `names`, the store's map), its recipients, attachments
 /// and embedded messages.
+///
+/// A message with 8-bit strings whose code page the PST gives some other
+/// way (PidTagInternetCodepage, the locale, the store's default) gets
+/// PidTagMessageCodepage: a `.msg` reader looks there alone.
 pub fn message_to_msg(m: &Message<'_>, names: &NameMap) -> Result<Vec<u8>> {
-    let new = crate::convert::read_message(m, &mut |id| Ok(Some(id)), false, 0)?;
+    let mut new = crate::convert::read_message(m, &mut |id| Ok(Some(id)), false, 0)?;
+    let eight_bit = |props: &[(PropTag, PropValue)]| {
+        props
+            .iter()
+            .any(|(t, _)| matches!(t.prop_type(), PropType::String8 | PropType::MultipleString8))
+    };
+    if !new
+        .props
+        .iter()
+        .any(|(t, _)| t.id() == pid::MESSAGE_CODEPAGE)
+        && (eight_bit(&new.props) || new.recipients.iter().any(|r| eight_bit(r)))
+    {
+        new.props.push((
+            pid::tags::MESSAGE_CODEPAGE,
+            PropValue::Int32(m.codepage() as i32),
+        ));
+    }
     write_msg(&new, &|id| names.get(id).cloned())
 }
 
@@ -168,9 +189,16 @@ impl Writer<'_> {
             }
             let raw = (u32::from(id.0) << 16) | u32::from(code);
             let subject;
+            // The PST's subject prefix marker is no part of the subject.
             let v = match v {
                 PropValue::String(s) if id == pid::SUBJECT => {
                     subject = PropValue::String(normalize_subject(s));
+                    &subject
+                }
+                PropValue::String8(s) if id == pid::SUBJECT && s.bytes().first() == Some(&1) => {
+                    subject = PropValue::String8(String8(
+                        s.bytes().get(2..).unwrap_or_default().to_vec(),
+                    ));
                     &subject
                 }
                 v => v,
@@ -292,6 +320,10 @@ pub(super) fn copy_tree<R: Read + Seek, W: Read + Write + Seek>(
             ),
         });
     }
+    // The class id says which program the object is for: readers pick
+    // their handler by it.
+    let clsid = *src.entry(from).map_err(|e| bad(from, e))?.clsid();
+    dst.set_storage_clsid(to, clsid).map_err(|e| bad(to, e))?;
     let entries: Vec<(String, bool)> = src
         .read_storage(from)
         .map_err(|e| bad(from, e))?
