@@ -594,3 +594,124 @@ fn differences(a: &Entries, b: &Entries) -> Vec<String> {
     }
     out
 }
+
+/// A small item written by the export, as a `.msg` file's bytes.
+fn good_msg(tmp: &Path) -> Vec<u8> {
+    let src = real::find("sepinf-inc-IPED--test_sample.pst")
+        .or_else(|| real::find("emk-pstsdk--test_unicode.pst"));
+    let Some(src) = src else {
+        real::skip("sepinf-inc-IPED--test_sample.pst or emk-pstsdk--test_unicode.pst");
+        return Vec::new();
+    };
+    let files = export_msg(&src, &tmp.join("good"));
+    let smallest = files
+        .iter()
+        .map(|(_, f)| std::fs::read(f).unwrap())
+        .min_by_key(Vec::len)
+        .unwrap();
+    smallest
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+fn put32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+/// The damaged files: (name, bytes, what the error must say).
+fn damaged(good: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    // The export writes version 3 compound files: 512-byte sectors, the
+    // sector after the header is sector 0.
+    assert_eq!(u16::from_le_bytes([good[0x1E], good[0x1F]]), 9);
+    let sector = |id: u32| 512 * (id as usize + 1);
+    let fat = sector(le32(good, 0x4C));
+    let dir = le32(good, 0x30);
+
+    // The directory's chain leads back to its start.
+    let mut fat_cycle = good.to_vec();
+    let mut last = dir;
+    while le32(&fat_cycle, fat + 4 * last as usize) != 0xFFFF_FFFE {
+        last = le32(&fat_cycle, fat + 4 * last as usize);
+    }
+    put32(&mut fat_cycle, fat + 4 * last as usize, dir);
+
+    // The root's child is its own left sibling. Entries are 128 bytes,
+    // four to a sector, along the directory's chain.
+    let mut dir_cycle = good.to_vec();
+    let entry = |b: &[u8], n: u32| {
+        let mut s = dir;
+        for _ in 0..n / 4 {
+            s = le32(b, fat + 4 * s as usize);
+        }
+        sector(s) + 128 * (n % 4) as usize
+    };
+    let child = le32(&dir_cycle, entry(good, 0) + 0x4C);
+    let at = entry(good, child) + 0x44;
+    put32(&mut dir_cycle, at, child);
+
+    // The top-level property stream holds 20 bytes of its 32-byte header.
+    let mut cf = cfb::CompoundFile::open(std::io::Cursor::new(good.to_vec())).unwrap();
+    cf.remove_stream("/__properties_version1.0").unwrap();
+    cf.create_stream("/__properties_version1.0")
+        .unwrap()
+        .write_all(&[0; 20])
+        .unwrap();
+    cf.flush().unwrap();
+    let short = cf.into_inner().into_inner();
+
+    vec![
+        (
+            "truncated.msg",
+            good[..good.len() / 2].to_vec(),
+            "compound file",
+        ),
+        ("fat-cycle.msg", fat_cycle, "compound file"),
+        ("dir-cycle.msg", dir_cycle, "compound file"),
+        (
+            "short-props.msg",
+            short,
+            "/__properties_version1.0: 20 bytes, shorter than its 32-byte header",
+        ),
+    ]
+}
+
+#[test]
+fn a_damaged_msg_is_named_with_its_structure_and_salvage_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = good_msg(tmp.path());
+    if good.is_empty() {
+        return;
+    }
+    for (name, bytes, says) in damaged(&good) {
+        let dir = tmp.path().join(format!("in-{name}"));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("a-good.msg"), &good).unwrap();
+        std::fs::write(dir.join(name), &bytes).unwrap();
+        std::fs::write(dir.join("z-good.msg"), &good).unwrap();
+
+        // Without --salvage: an error naming the file and the structure,
+        // and no output at all.
+        let out = tmp.path().join(format!("{name}.pst"));
+        let r = run!("import", &dir, "-o", &out);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        assert!(!out.exists(), "{name}");
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(left.is_empty(), "{name}: left behind: {left:?}");
+
+        // With it: the file is reported, the others imported.
+        let r = run!("import", "--salvage", &dir, "-o", &out);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        let items: usize = listing(&out, 0, false).values().map(Vec::len).sum();
+        assert_eq!(items, 2, "{name}");
+    }
+}
