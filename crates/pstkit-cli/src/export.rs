@@ -1,5 +1,6 @@
 //! `pstkit export`: every folder's items as `.eml` files (contacts `.vcf`,
-//! calendar items `.ics`) or as one mbox file per folder.
+//! calendar items `.ics`), as Outlook `.msg` files, as one mbox file per
+//! folder, or as a Maildir++ tree.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -21,6 +22,8 @@ pub enum Format {
     /// A Maildir++ tree, flags from the items' read, answered and flagged
     /// state.
     Maildir,
+    /// A directory per folder with one Outlook .msg file per item.
+    Msg,
 }
 
 /// Exports the file into `out`. Items that cannot be read are reported on
@@ -39,6 +42,7 @@ pub fn run(
         Format::Eml => ExportFormat::Eml,
         Format::Mbox => ExportFormat::Mbox,
         Format::Maildir => ExportFormat::Maildir,
+        Format::Msg => ExportFormat::Msg,
     };
     // A bar only for a person watching; logs and pipes get the errors and
     // the summary alone.

@@ -161,9 +161,9 @@ enum Command {
         #[command(subcommand)]
         action: BindingAction,
     },
-    /// Import EML files, folders of them and mbox files into a new PST.
+    /// Import EML and .msg files, folders of them, mbox files and maildirs into a new PST.
     Import {
-        /// EML files, directories of them, mbox files.
+        /// EML and .msg files, directories of them, mbox files, maildirs.
         #[arg(required = true, num_args = 1..)]
         paths: Vec<PathBuf>,
         /// The PST to write.
@@ -176,6 +176,10 @@ enum Command {
         /// Block encoding of the output: none, compressible or high.
         #[arg(long, default_value = "compressible")]
         encoding: String,
+        /// Skip damaged .msg files (each reported, exit status 1) instead
+        /// of stopping at the first, which leaves no output.
+        #[arg(long)]
+        salvage: bool,
     },
     /// Verify every page, block, CRC, signature and tree; exit 0 only when all is clean.
     Check {
@@ -447,8 +451,9 @@ fn main() -> ExitCode {
             out,
             force,
             encoding,
+            salvage,
         } => parse_crypt(&encoding)
-            .and_then(|crypt| import::run(&paths, &out, crypt, replace(force))),
+            .and_then(|crypt| import::run(&paths, &out, crypt, replace(force), salvage)),
         Command::Check { file, deep, json } => check::run(&file, deep, json).map_err(Into::into),
         Command::Ls { file, json } => ls::run(&file, json),
         Command::Show { file, id, json } => show::run(&file, &id, json),
