@@ -1,6 +1,7 @@
 //! `.msg` files (`pstkit_copy::msg`): any bytes read as a message or fail
 //! with an error; what reads is written back and reads again the same
-//! (the PST's subject marker aside, which a `.msg` file never holds).
+//! (the PST's subject marker aside, which a `.msg` file never holds, and
+//! OLE objects compared as their trees).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,7 +12,40 @@ use pstkit_store::pid;
 use pstkit_store::write::names::NameMapBuilder;
 use pstkit_store::write::{AttachContent, NewMessage};
 
-/// Subjects without the marker, recursively: the one thing a write changes.
+/// An OLE object's tree, sorted by path: what a `.msg` file keeps of it
+/// (a compound file's bytes also depend on the order its entries were
+/// made in, which a damaged directory can scramble).
+fn tree(bytes: &[u8]) -> Vec<u8> {
+    let Ok(mut cf) = cfb::CompoundFile::open(std::io::Cursor::new(bytes)) else {
+        return bytes.to_vec();
+    };
+    let mut entries: Vec<(String, bool, String)> = cf
+        .walk()
+        .map(|e| {
+            (
+                e.path().display().to_string(),
+                e.is_stream(),
+                format!("{:?}", e.clsid()),
+            )
+        })
+        .collect();
+    entries.sort();
+    let mut out = Vec::new();
+    for (path, is_stream, clsid) in entries {
+        out.extend_from_slice(format!("{path} {clsid}\n").as_bytes());
+        if is_stream {
+            let mut data = Vec::new();
+            if let Ok(mut s) = cf.open_stream(&path) {
+                let _ = std::io::Read::read_to_end(&mut s, &mut data);
+            }
+            out.extend_from_slice(format!("{data:?}\n").as_bytes());
+        }
+    }
+    out
+}
+
+/// Subjects without the marker and OLE objects as their trees,
+/// recursively: what a write changes.
 fn unmark(m: &mut NewMessage) {
     for (t, v) in &mut m.props {
         if t.id() == pid::SUBJECT {
@@ -25,8 +59,10 @@ fn unmark(m: &mut NewMessage) {
         }
     }
     for a in &mut m.attachments {
-        if let AttachContent::Message(inner) = &mut a.content {
-            unmark(inner);
+        match &mut a.content {
+            AttachContent::Message(inner) => unmark(inner),
+            AttachContent::Object(bytes) => *bytes = tree(bytes),
+            _ => {}
         }
     }
 }
