@@ -714,4 +714,17 @@ fn a_damaged_msg_is_named_with_its_structure_and_salvage_goes_on() {
         let items: usize = listing(&out, 0, false).values().map(Vec::len).sum();
         assert_eq!(items, 2, "{name}");
     }
+    // A file named .msg given itself, holding no compound file, is one
+    // too: not read as some other format.
+    let bad = tmp.path().join("not-a-compound-file.msg");
+    std::fs::write(&bad, b"Subject: hello\r\n\r\nbody\r\n").unwrap();
+    let out = tmp.path().join("bad.pst");
+    let r = run!("import", &bad, "-o", &out);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("not-a-compound-file.msg") && err.contains("compound file"),
+        "{err}"
+    );
+    assert!(!out.exists());
 }

@@ -421,7 +421,9 @@ fn classify(p: &Path) -> Result<Source> {
     let n = std::io::Read::read(&mut f, &mut head).map_err(|e| input_err(p, e))?;
     if head[..n].starts_with(b"From ") {
         Ok(Source::Mbox(p.to_path_buf()))
-    } else if head[..n] == CFB_MAGIC {
+    } else if head[..n] == CFB_MAGIC || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("msg"))
+    {
+        // A `.msg` name that holds no compound file is a damaged one.
         Ok(Source::Msg(p.to_path_buf()))
     } else {
         Ok(Source::Eml(p.to_path_buf()))

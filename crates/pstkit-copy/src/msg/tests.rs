@@ -301,3 +301,18 @@ fn an_ole_object_is_kept_as_its_tree() {
         .unwrap();
     assert_eq!(v, b"payload");
 }
+
+#[test]
+fn the_same_message_makes_the_same_bytes() {
+    let a = write_msg(&sample(), &name_of).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let b = write_msg(&sample(), &name_of).unwrap();
+    assert!(a == b, "two writes differ");
+    // Storages carry no time (the zero FILETIME).
+    let cf = cfb::CompoundFile::open(Cursor::new(&a[..])).unwrap();
+    let zero = std::time::UNIX_EPOCH - std::time::Duration::from_secs(11_644_473_600);
+    for e in cf.walk().filter(|e| e.is_storage()) {
+        assert_eq!(e.created(), zero, "{}", e.path().display());
+        assert_eq!(e.modified(), zero, "{}", e.path().display());
+    }
+}

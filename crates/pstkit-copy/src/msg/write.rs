@@ -66,6 +66,7 @@ pub fn write_msg(m: &NewMessage, name_of: &dyn Fn(PropId) -> Option<NamedProp>) 
     w.object(Path::new("/"), m, TOP_HEADER, 0)?;
     w.nameid()?;
     let mut cf = w.cf;
+    set_times(&mut cf, Path::new("/"), no_time(), no_time())?;
     cf.flush().map_err(|e| bad("/", e))?;
     Ok(cf.into_inner().into_inner())
 }
@@ -93,7 +94,8 @@ impl Writer<'_> {
     }
 
     fn storage(&mut self, path: &Path) -> Result<()> {
-        self.cf.create_storage(path).map_err(|e| bad(path, e))
+        self.cf.create_storage(path).map_err(|e| bad(path, e))?;
+        set_times(&mut self.cf, path, no_time(), no_time())
     }
 
     /// A message's storage content: its property stream (with a header of
@@ -257,6 +259,27 @@ impl Writer<'_> {
     }
 }
 
+/// The time the storages the writer makes carry: none (the zero FILETIME,
+/// 1601-01-01, which readers take as unset), so that an item makes the
+/// same bytes on every run.
+fn no_time() -> std::time::SystemTime {
+    std::time::UNIX_EPOCH - std::time::Duration::from_secs(11_644_473_600)
+}
+
+/// Sets a storage's creation and modification times (the `cfb` crate
+/// stamps new storages with the clock).
+fn set_times<F: Read + Write + Seek>(
+    cf: &mut CompoundFile<F>,
+    path: &Path,
+    created: std::time::SystemTime,
+    modified: std::time::SystemTime,
+) -> Result<()> {
+    cf.set_created_time(path, created)
+        .map_err(|e| bad(path, e))?;
+    cf.set_modified_time(path, modified)
+        .map_err(|e| bad(path, e))
+}
+
 /// A property-stream entry: tag, flags, then `value` (a fixed value, or a
 /// size) in the 8 bytes left, zero-padded.
 fn entry(tag: u32, value: &[u8]) -> [u8; ENTRY] {
@@ -322,8 +345,10 @@ pub(super) fn copy_tree<R: Read + Seek, W: Read + Write + Seek>(
     }
     // The class id says which program the object is for: readers pick
     // their handler by it.
-    let clsid = *src.entry(from).map_err(|e| bad(from, e))?.clsid();
-    dst.set_storage_clsid(to, clsid).map_err(|e| bad(to, e))?;
+    let entry = src.entry(from).map_err(|e| bad(from, e))?;
+    dst.set_storage_clsid(to, *entry.clsid())
+        .map_err(|e| bad(to, e))?;
+    set_times(dst, to, entry.created(), entry.modified())?;
     let entries: Vec<(String, bool)> = src
         .read_storage(from)
         .map_err(|e| bad(from, e))?
