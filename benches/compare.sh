@@ -7,19 +7,23 @@
 #                              and beside cp -r of its own output and write_floor (the cost of
 #                              creating those files: one thread, and one per CPU)
 #   pstkit export --format msg beside readpst -m -D -b -q -j 0
+#   pstkit export --format parquet beside the EML export (items per second, peak RSS)
 #   pstkit check, pstkit ls --json
 # and, on a generated 4K-page OST of the same messages (the usual orphaned
 # OST of Outlook 2013 and later, whose items cannot be moved as stored into
-# a Unicode PST), pstkit convert beside cp.
+# a Unicode PST), pstkit convert beside cp, and the EML and Parquet exports;
+# with --big-4k N, the two exports again on a 4K-page OST of N messages.
 # each run RUNS times (best wall time, highest peak RSS from /usr/bin/time -v;
 # the commands compared with each other alternate round by round, so that a
 # drift of the machine's speed meets them all), and prints a Markdown report:
 # machine, table, ratios (best against best, and paired round by round) and
 # the issue's targets.
 #
-# Usage: benches/compare.sh [--messages N] [--runs N] [--real FILE] [--keep | --recycle]
+# Usage: benches/compare.sh [--messages N] [--runs N] [--real FILE] [--big-4k N] [--keep | --recycle]
 #   --messages N  messages of the generated mailbox (default 14000 ≈ 256 MB;
 #                 `pstkit gen --messages 20000` writes ≈ 368 MB)
+#   --big-4k N    also a 4K-page OST of N messages (110000 ≈ 2.2 GB): EML and
+#                 Parquet exports only (default: none)
 #   --runs N      runs of each command, best kept (default 3)
 #   --real FILE   the real sample (default: the largest .pst/.ost in
 #                 /work/shared/fixtures/real, or $PSTKIT_REAL_DIR)
@@ -45,6 +49,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MESSAGES=14000
 RUNS=3
 REAL=""
+BIG4K=0
 OUTPUTS=""
 REAL_DIR=${PSTKIT_REAL_DIR:-/work/shared/fixtures/real}
 
@@ -57,12 +62,14 @@ while [[ $# -gt 0 ]]; do
         --real) REAL=${2:?--real needs a file}; shift 2 ;;
         --keep) OUTPUTS=keep; shift ;;
         --recycle) OUTPUTS=recycle; shift ;;
-        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        --big-4k) BIG4K=${2:?--big-4k needs a number}; shift 2 ;;
+        -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
 [[ $MESSAGES =~ ^[0-9]+$ && $MESSAGES -gt 0 ]] || die "--messages must be a positive number"
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || die "--runs must be a positive number"
+[[ $BIG4K =~ ^[0-9]+$ ]] || die "--big-4k must be a number"
 
 # ---------------------------------------------------------------- tools
 for tool in readpst pffexport cp sync awk find du; do
@@ -270,8 +277,11 @@ run_all() {
         measure_once "$name" "export pstkit" "$i" -- "$PSTKIT" export "$file" --format eml --out @D@/eml
         measure_once "$name" "export readpst" "$i" -- readpst -e -D -b -q -j 0 -o @D@ "$file"
         measure_once "$name" "export pffexport" "$i" -- pffexport -q -m items -f text -t @D@/pff "$file"
+        measure_once "$name" "export parquet" "$i" -- "$PSTKIT" export "$file" --format parquet --out @D@/parquet
     done
+    count_items "$name" "$file"
     report_op "$name" "export pstkit"
+    report_op "$name" "export parquet"
     # The floor of an EML export: creating the same files with the same bytes
     # (cp -r of pstkit's last output), as cp is the floor of convert.
     measure "$name" "cp -r of the EML tree" -- cp -r -- "$WORK/runs/$name/export-pstkit.$RUNS/eml" @D@/eml
@@ -289,6 +299,28 @@ run_all() {
     measure "$name" "check" -- "$PSTKIT" check "$file"
     measure "$name" "ls --json" -- "$PSTKIT" ls --json "$file"
     drop_outputs "$name"
+}
+
+# run_exports NAME FILE: the EML and Parquet exports of pstkit alone,
+# alternating (for the 4K OSTs, which readpst and pffexport are not timed on).
+run_exports() {
+    local name=$1 file=$2 i
+    cat -- "$file" >/dev/null
+    for ((i = 1; i <= RUNS; i++)); do
+        measure_once "$name" "export pstkit" "$i" -- "$PSTKIT" export "$file" --format eml --out @D@/eml
+        measure_once "$name" "export parquet" "$i" -- "$PSTKIT" export "$file" --format parquet --out @D@/parquet
+    done
+    count_items "$name" "$file"
+    report_op "$name" "export pstkit"
+    report_op "$name" "export parquet"
+}
+
+# count_items NAME FILE: the items `ls --json` lists, into ITEMS (for items
+# per second).
+ITEMS_FILE=$WORK/items.tsv
+: >"$ITEMS_FILE"
+count_items() {
+    printf '%s\t%s\n' "$1" "$("$PSTKIT" ls --json "$2" | grep -c '"type":"item"')" >>"$ITEMS_FILE"
 }
 
 # drop_outputs NAME: with --recycle, the outputs left of input NAME go now.
@@ -320,7 +352,18 @@ echo "compare.sh: generating $MESSAGES messages as a 4K-page OST" >&2
 # Convert only: the 4K OST's blocks cannot be moved into a Unicode PST, so
 # every item is decoded and rebuilt.
 run_convert ost4k "$OST4K"
+run_exports ost4k "$OST4K"
 drop_outputs ost4k
+BIG4K_BYTES=0
+if ((BIG4K > 0)); then
+    BIG=$WORK/big-4k.ost
+    echo "compare.sh: generating $BIG4K messages as a 4K-page OST" >&2
+    "$PSTKIT" gen --4k --server exchange.example --mailbox bench --messages "$BIG4K" "$BIG" 2>&1 >/dev/null | sed 's/^/compare.sh: /' >&2
+    BIG4K_BYTES=$(stat -c %s "$BIG")
+    run_exports big4k "$BIG"
+    drop_outputs big4k
+    rm -f -- "$BIG"
+fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
@@ -358,10 +401,11 @@ cat <<EOF
 - synth: \`pstkit gen --messages $MESSAGES\`, $SYNTH_BYTES bytes, generated in $GEN_SECS s
 - real: $(basename "$REAL"), $REAL_BYTES bytes
 - ost4k: \`pstkit gen --4k --messages $MESSAGES\` (an Outlook 2013-style 4K-page OST with zlib blocks), $OST4K_BYTES bytes: convert to a Unicode PST decodes and rebuilds every item
+- big4k: $(if ((BIG4K > 0)); then echo "\`pstkit gen --4k --messages $BIG4K\`, $BIG4K_BYTES bytes: the EML and Parquet exports only"; else echo "not run (--big-4k N)"; fi)
 
 EOF
 
-awk -F'\t' -v synth_bytes="$SYNTH_BYTES" -v real_bytes="$REAL_BYTES" -v ost4k_bytes="$OST4K_BYTES" '
+awk -F'\t' -v synth_bytes="$SYNTH_BYTES" -v real_bytes="$REAL_BYTES" -v ost4k_bytes="$OST4K_BYTES" -v big4k_bytes="$BIG4K_BYTES" '
 function mb(b) { return b / 1e6 }
 # The ratio a/b of the same round, for each round both ran, and their median.
 function paired(in_, a, b,    i, n, v, out, j, t) {
@@ -376,7 +420,8 @@ function paired(in_, a, b,    i, n, v, out, j, t) {
     for (i = 1; i <= n; i++) out = out (i > 1 ? ", " : "") sprintf("%.3f", v[i])
     return sprintf("%s (median %.3f)", out, (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2)
 }
-FNR == NR { round[$1 SUBSEP $2 SUBSEP $3] = $4; next }
+FILENAME == ARGV[1] { items[$1] = $2; next }
+FILENAME == ARGV[2] { round[$1 SUBSEP $2 SUBSEP $3] = $4; next }
 {
     key = $1 SUBSEP $2
     wall[key] = $4; cpu[key] = $5; rss[key] = $6; rc[key] = $7
@@ -388,7 +433,7 @@ END {
     print "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
     for (i = 1; i <= n; i++) {
         k = order[i]; split(k, p, SUBSEP); in_ = p[1]; op = p[2]
-        size = (in_ == "synth") ? synth_bytes : (in_ == "ost4k") ? ost4k_bytes : real_bytes
+        size = (in_ == "synth") ? synth_bytes : (in_ == "ost4k") ? ost4k_bytes : (in_ == "big4k") ? big4k_bytes : real_bytes
         speed = (wall[k] > 0) ? sprintf("%.1f", mb(size) / wall[k]) : "-"
         ratio = ""
         if (op == "convert") {
@@ -407,9 +452,13 @@ END {
             r = in_ SUBSEP "export msg readpst"
             ratio = sprintf("%.2f× readpst -m", wall[r] / wall[k])
         }
-        if (op == "export pstkit") {
+        if (op == "export pstkit" && (in_ SUBSEP "export readpst") in wall) {
             r = in_ SUBSEP "export readpst"; f = in_ SUBSEP "export pffexport"
             ratio = sprintf("%.2f× readpst, %.2f× pffexport", wall[r] / wall[k], wall[f] / wall[k])
+        }
+        if (op == "export parquet" && wall[k] > 0) {
+            e = in_ SUBSEP "export pstkit"
+            ratio = sprintf("%.0f items/s; EML export %.0f items/s (%.2f× this time)", items[in_] / wall[k], items[in_] / wall[e], wall[e] / wall[k])
         }
         ob = (bytes[k] == "-") ? "-" : sprintf("%.1f", mb(bytes[k]))
         printf "| %s | %s | %.3f | %s | %s | %.1f | %s | %s | %s | %s |\n", in_, op, wall[k], speed, cpu[k], rss[k] / 1024, rc[k], files[k], ob, ratio
@@ -443,4 +492,15 @@ END {
     wf = wall[s SUBSEP "write floor"]
     if (wf > 0)
         printf "- the floor of an export writing these files on this machine (write_floor, one thread per CPU, writing only): %.3f s; pstkit export takes %.2f× it; 5× readpst (%.3f s) is %.2f× it\n", wf, exp_ / wf, wall[s SUBSEP "export readpst"] / 5, wall[s SUBSEP "export readpst"] / 5 / wf
-}' "$ROUNDS" "$RESULTS"
+    print ""
+    print "## Targets of issue 26 (Parquet export)"
+    print ""
+    for (i = 1; i <= n; i++) {
+        k = order[i]; split(k, p, SUBSEP)
+        if (p[2] != "export parquet") continue
+        in_ = p[1]; e = in_ SUBSEP "export pstkit"
+        printf "- %s (%d items): Parquet %.0f items/s, peak RSS %.1f MB; EML %.0f items/s, %.1f MB; at least as fast as the EML export: %s\n", in_, items[in_], items[in_] / wall[k], rss[k] / 1024, items[in_] / wall[e], rss[e] / 1024, (wall[k] <= wall[e]) ? "MET" : "NOT MET"
+        if (in_ == "big4k")
+            printf "- big4k Parquet peak RSS under 200 MB: %s (%.1f MB)\n", (rss[k] / 1024 < 200) ? "MET" : "NOT MET", rss[k] / 1024
+    }
+}' "$ITEMS_FILE" "$ROUNDS" "$RESULTS"

@@ -107,11 +107,13 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Export every folder's items: .eml files (contacts .vcf, calendar .ics) or one mbox per folder.
+    /// Export every folder's items: .eml files (contacts .vcf, calendar .ics), one mbox per
+    /// folder, a Maildir++ tree, or two Parquet tables (messages and attachments).
     Export {
         /// The .pst or .ost file.
         file: PathBuf,
-        /// eml: a directory per folder, one file per item; mbox: one mboxrd file per folder.
+        /// eml: a directory per folder, one file per item; mbox: one mboxrd file per folder;
+        /// parquet: messages.parquet and attachments.parquet.
         #[arg(long, value_enum, default_value = "eml")]
         format: export::Format,
         /// The directory to write into: new, or empty (unless --force).
@@ -121,6 +123,10 @@ enum Command {
         /// same names.
         #[arg(long)]
         force: bool,
+        /// With --format parquet: put the attached bytes in attachments.parquet
+        /// (column `data`).
+        #[arg(long)]
+        with_attachment_data: bool,
     },
     /// Copy any readable PST or OST into a new Unicode PST (or a bound OST).
     Convert {
@@ -462,7 +468,8 @@ fn main() -> ExitCode {
             format,
             out,
             force,
-        } => export::run(&file, format, &out, replace(force)),
+            with_attachment_data,
+        } => export::run(&file, format, &out, replace(force), with_attachment_data),
     };
     while signals::interrupted() {
         // The signal thread is removing what was written and will exit.

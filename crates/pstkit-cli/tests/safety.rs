@@ -564,6 +564,16 @@ fn every_writer(src: &Path, mbox: &Path, ost: &Path, out: &Path) -> Vec<Vec<std:
             "--format".as_ref(),
             "mbox".as_ref(),
         ]),
+        // With the attachments' bytes: past the size limit below.
+        a(&[
+            "export".as_ref(),
+            src.as_ref(),
+            "--format".as_ref(),
+            "parquet".as_ref(),
+            "--with-attachment-data".as_ref(),
+            "--out".as_ref(),
+            &o("parquet"),
+        ]),
         a(&["import".as_ref(), mbox.as_ref(), "-o".as_ref(), &o("i.pst")]),
         a(&[
             "gen".as_ref(),

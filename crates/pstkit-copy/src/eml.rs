@@ -90,42 +90,11 @@ fn build(
         return Ok(());
     }
 
-    // A body that is there but does not read fails the item (it is reported
-    // as failed) rather than leaving a message without its text.
-    let mut text = m
-        .try_string(pid::BODY)?
-        .map(without_nul)
-        .filter(|s| !s.is_empty());
-    // Outlook keeps a blank plain body beside an RTF one that holds the
-    // real text; the RTF is then the only copy of it.
-    let text_is_blank = text.as_deref().is_none_or(|t| t.trim().is_empty());
-    let mut html = m
-        .try_body_html()?
-        .map(|b| decode_html(&b, m))
-        .filter(|s| !s.is_empty());
-    // HTML and plain-text mail is often stored only as RTF that
-    // encapsulates the original; that original is the body to export.
-    // Native RTF with no other body is attached as it is.
-    let mut native_rtf = None;
-    if html.is_none() || text_is_blank {
-        let only_body = html.is_none() && text_is_blank;
-        match m.body_rtf() {
-            Some(Ok(rtf)) => match rtfex::deencapsulate(&rtf) {
-                Some(Encapsulated::Html(h)) if html.is_none() && !h.trim().is_empty() => {
-                    html = Some(h)
-                }
-                Some(Encapsulated::Text(t)) if text_is_blank && !t.trim().is_empty() => {
-                    text = Some(without_nul(t))
-                }
-                Some(_) => {}
-                None if only_body => native_rtf = Some(rtf),
-                None => {}
-            },
-            // Damaged RTF fails the item only when it is its only body.
-            Some(Err(e)) if only_body => return Err(e.into()),
-            Some(Err(_)) | None => {}
-        }
-    }
+    let Bodies {
+        text,
+        html,
+        rtf: native_rtf,
+    } = bodies(m)?;
     let mut attached = Vec::new();
     if let Some(rtf) = native_rtf {
         attached.push(binary_part(
@@ -191,6 +160,65 @@ fn build(
     out.extend_from_slice(b"MIME-Version: 1.0\r\n");
     root.write_part(out);
     Ok(())
+}
+
+/// An item's bodies as the exports show them: the plain text and the HTML
+/// (each from its own property, else from the RTF body that encapsulates
+/// it), and the RTF itself when it is native and the only body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bodies {
+    /// The plain-text body, without NULs; `None` when absent or empty.
+    pub text: Option<String>,
+    /// The HTML body decoded to text (see its code page rules in the
+    /// module); `None` when absent or empty.
+    pub html: Option<String>,
+    /// Native RTF (decompressed), when it is the item's only body.
+    pub rtf: Option<Vec<u8>>,
+}
+
+/// Reads `m`'s bodies. A body that is there but does not read is an error
+/// rather than a message shown without its text; damaged RTF is one only
+/// when it is the only body.
+pub fn bodies(m: &Message<'_>) -> Result<Bodies> {
+    let mut text = m
+        .try_string(pid::BODY)?
+        .map(without_nul)
+        .filter(|s| !s.is_empty());
+    // Outlook keeps a blank plain body beside an RTF one that holds the
+    // real text; the RTF is then the only copy of it.
+    let text_is_blank = text.as_deref().is_none_or(|t| t.trim().is_empty());
+    let mut html = m
+        .try_body_html()?
+        .map(|b| decode_html(&b, m))
+        .filter(|s| !s.is_empty());
+    // HTML and plain-text mail is often stored only as RTF that
+    // encapsulates the original; that original is the body to export.
+    // Native RTF with no other body is attached as it is.
+    let mut native_rtf = None;
+    if html.is_none() || text_is_blank {
+        let only_body = html.is_none() && text_is_blank;
+        match m.body_rtf() {
+            Some(Ok(rtf)) => match rtfex::deencapsulate(&rtf) {
+                Some(Encapsulated::Html(h)) if html.is_none() && !h.trim().is_empty() => {
+                    html = Some(h)
+                }
+                Some(Encapsulated::Text(t)) if text_is_blank && !t.trim().is_empty() => {
+                    text = Some(without_nul(t))
+                }
+                Some(_) => {}
+                None if only_body => native_rtf = Some(rtf),
+                None => {}
+            },
+            // Damaged RTF fails the item only when it is its only body.
+            Some(Err(e)) if only_body => return Err(e.into()),
+            Some(Err(_)) | None => {}
+        }
+    }
+    Ok(Bodies {
+        text,
+        html,
+        rtf: native_rtf,
+    })
 }
 
 /// The longest line RFC 5322 allows, without its CRLF.
@@ -542,7 +570,7 @@ fn html_refers_to(html: &str, location: &str) -> bool {
 
 /// The name an attachment is written under: its file name without control
 /// characters, else `attachment-N` with its stored extension.
-pub(crate) fn attachment_name(a: &Attachment<'_>, index: usize) -> String {
+pub fn attachment_name(a: &Attachment<'_>, index: usize) -> String {
     let name = a
         .filename()
         .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
@@ -561,7 +589,7 @@ pub(crate) fn attachment_name(a: &Attachment<'_>, index: usize) -> String {
 
 /// The attachment's MIME type: PidTagAttachMimeTag, else a guess from the
 /// file name's extension, else `application/octet-stream`.
-pub(crate) fn attachment_mime(a: &Attachment<'_>, name: &str) -> String {
+pub fn attachment_mime(a: &Attachment<'_>, name: &str) -> String {
     a.mime_type()
         .and_then(|m| valid_mime(&m))
         .or_else(|| mime_guess::from_path(name).first_raw().map(str::to_string))
@@ -581,6 +609,54 @@ pub(crate) fn ole_bytes(a: &Attachment<'_>) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// What an attachment holds, as the exports take it.
+#[derive(Debug)]
+pub enum AttachmentContent<'a> {
+    /// An embedded message (boxed: it is ten times the size of the rest).
+    Message(Box<Message<'a>>),
+    /// Bytes: a by-value attachment's value, an OLE attachment's storage,
+    /// an embedded message's object when it is not a message.
+    Bytes(Vec<u8>),
+    /// Nothing here: a reference to a file elsewhere, or no data at all.
+    Elsewhere,
+}
+
+/// Reads what `a` holds, one rule for every export. An embedded message
+/// without its object is an error; a by-value attachment without a value
+/// holds no bytes.
+pub fn attachment_content<'a>(a: &Attachment<'a>) -> Result<AttachmentContent<'a>> {
+    Ok(match a.method() {
+        AttachMethod::EmbeddedMessage => {
+            if let Some(inner) = a.embedded()? {
+                return Ok(AttachmentContent::Message(Box::new(inner)));
+            }
+            match a.data()? {
+                Some(d) => AttachmentContent::Bytes(d.into_owned()),
+                None => {
+                    return Err(CopyError::Attachment {
+                        nid: a.nid(),
+                        what: "embedded message without its object".into(),
+                    })
+                }
+            }
+        }
+        AttachMethod::Ole => match ole_bytes(a)? {
+            Some(d) => AttachmentContent::Bytes(d),
+            None => AttachmentContent::Elsewhere,
+        },
+        AttachMethod::ByReference
+        | AttachMethod::ByReferenceOnly
+        | AttachMethod::ByWebReference => AttachmentContent::Elsewhere,
+        AttachMethod::None => match a.data()? {
+            Some(d) => AttachmentContent::Bytes(d.into_owned()),
+            None => AttachmentContent::Elsewhere,
+        },
+        AttachMethod::ByValue | AttachMethod::Other(_) => {
+            AttachmentContent::Bytes(a.data()?.map(Cow::into_owned).unwrap_or_default())
+        }
+    })
+}
+
 /// The part for one attachment and whether it is inline; `None` for
 /// attachments that hold no data here (references to files elsewhere).
 fn attachment_part(
@@ -597,57 +673,34 @@ fn attachment_part(
             .and_then(|c| message_ids(&c).into_iter().next()),
         location: a.content_location().and_then(|l| header_location(&l)),
     };
-    let data = match a.method() {
-        AttachMethod::EmbeddedMessage => {
-            if let Some(inner) = a.embedded()? {
-                if depth + 1 > MAX_EMBED_DEPTH {
-                    return Err(CopyError::TooDeep(MAX_EMBED_DEPTH));
-                }
-                let mut bytes = Vec::with_capacity(4096);
-                build(&inner, store, depth + 1, Vec::new(), &mut bytes)?;
-                let mut fname = a
-                    .filename()
-                    .or_else(|| inner.subject())
-                    .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
-                    .filter(|n| !n.trim().is_empty())
-                    .unwrap_or_else(|| format!("message-{}", index + 1));
-                if !fname.to_ascii_lowercase().ends_with(".eml") {
-                    fname.push_str(".eml");
-                }
-                // RFC 2046 allows only 7bit, 8bit or binary here; what the
-                // builder writes is 7bit.
-                let part = MimePart::new("message/rfc822", BodyPart::Binary(bytes.into()))
-                    .transfer_encoding("7bit")
-                    .header(
-                        "Content-Disposition",
-                        ContentType::new("attachment").attribute("filename", fname),
-                    );
-                return Ok(Some((part, false)));
+    let data = match attachment_content(a)? {
+        AttachmentContent::Message(inner) => {
+            if depth + 1 > MAX_EMBED_DEPTH {
+                return Err(CopyError::TooDeep(MAX_EMBED_DEPTH));
             }
-            match a.data()? {
-                Some(d) => d.into_owned(),
-                None => {
-                    return Err(CopyError::Attachment {
-                        nid: a.nid(),
-                        what: "embedded message without its object".into(),
-                    })
-                }
+            let mut bytes = Vec::with_capacity(4096);
+            build(&inner, store, depth + 1, Vec::new(), &mut bytes)?;
+            let mut fname = a
+                .filename()
+                .or_else(|| inner.subject())
+                .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| format!("message-{}", index + 1));
+            if !fname.to_ascii_lowercase().ends_with(".eml") {
+                fname.push_str(".eml");
             }
+            // RFC 2046 allows only 7bit, 8bit or binary here; what the
+            // builder writes is 7bit.
+            let part = MimePart::new("message/rfc822", BodyPart::Binary(bytes.into()))
+                .transfer_encoding("7bit")
+                .header(
+                    "Content-Disposition",
+                    ContentType::new("attachment").attribute("filename", fname),
+                );
+            return Ok(Some((part, false)));
         }
-        AttachMethod::Ole => match ole_bytes(a)? {
-            Some(d) => d,
-            None => return Ok(None),
-        },
-        AttachMethod::ByReference
-        | AttachMethod::ByReferenceOnly
-        | AttachMethod::ByWebReference => return Ok(None),
-        AttachMethod::None => match a.data()? {
-            Some(d) => d.into_owned(),
-            None => return Ok(None),
-        },
-        AttachMethod::ByValue | AttachMethod::Other(_) => {
-            a.data()?.map(Cow::into_owned).unwrap_or_default()
-        }
+        AttachmentContent::Bytes(data) => data,
+        AttachmentContent::Elsewhere => return Ok(None),
     };
     let mime = attachment_mime(a, &name);
     // Parts the HTML refers to by location (Outlook's MHTML bodies, whose

@@ -43,7 +43,9 @@ pub use convert::{
     convert, ConvertOptions, ConvertSummary, CopyEvent, Lost, Orphans, Skipped,
     RECOVERED_DELETED_FOLDER, RECOVERED_FOLDER,
 };
-pub use eml::{message_to_eml, MAX_EMBED_DEPTH};
+pub use eml::{
+    attachment_content, bodies, message_to_eml, AttachmentContent, Bodies, MAX_EMBED_DEPTH,
+};
 pub use error::{CopyError, Result};
 pub use export::{export, export_with, ExportEvent, ExportFormat, ExportOptions, ExportSummary};
 pub use ical::appointment_to_ics;
@@ -55,7 +57,7 @@ pub use vcard::contact_to_vcard;
 /// Where an item's data begins in the file: the order items are read in
 /// to go through a file once, front to back. Items whose entries cannot
 /// be read sort last; reading them reports why.
-pub(crate) fn data_offset(ndb: pstkit_ndb::Ndb<'_>, nid: pstkit_ndb::Nid) -> u64 {
+pub fn data_offset(ndb: pstkit_ndb::Ndb<'_>, nid: pstkit_ndb::Nid) -> u64 {
     ndb.node_entry(nid)
         .and_then(|e| ndb.block_entry(e.data))
         .map_or(u64::MAX, |b| b.bref.ib.0)
