@@ -6,6 +6,7 @@
 #   pstkit export --format eml beside readpst -e -D -b -q -j 0  and  pffexport -q -m items -f text,
 #                              and beside cp -r of its own output and write_floor (the cost of
 #                              creating those files: one thread, and one per CPU)
+#   pstkit export --format msg beside readpst -m -D -b -q -j 0
 #   pstkit export --format parquet beside the EML export (items per second, peak RSS)
 #   pstkit check, pstkit ls --json
 # and, on a generated 4K-page OST of the same messages (the usual orphaned
@@ -62,7 +63,7 @@ while [[ $# -gt 0 ]]; do
         --keep) OUTPUTS=keep; shift ;;
         --recycle) OUTPUTS=recycle; shift ;;
         --big-4k) BIG4K=${2:?--big-4k needs a number}; shift 2 ;;
-        -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -287,6 +288,14 @@ run_all() {
     measure_floor "$name" "$WORK/runs/$name/export-pstkit.$RUNS/eml"
     report_op "$name" "export readpst"
     report_op "$name" "export pffexport"
+    # .msg files: pstkit beside readpst -m (which writes each mail as .msg
+    # and as .eml, and contacts and calendar items as .vcf and .ics).
+    for ((i = 1; i <= RUNS; i++)); do
+        measure_once "$name" "export msg pstkit" "$i" -- "$PSTKIT" export "$file" --format msg --out @D@/msg
+        measure_once "$name" "export msg readpst" "$i" -- readpst -m -D -b -q -j 0 -o @D@ "$file"
+    done
+    report_op "$name" "export msg pstkit"
+    report_op "$name" "export msg readpst"
     measure "$name" "check" -- "$PSTKIT" check "$file"
     measure "$name" "ls --json" -- "$PSTKIT" ls --json "$file"
     drop_outputs "$name"
@@ -439,6 +448,10 @@ END {
             e = in_ SUBSEP "export pstkit"; r = in_ SUBSEP "export readpst"
             ratio = sprintf("pstkit export takes %.2f× this; 5× readpst is %.3f s", wall[e] / wall[k], wall[r] / 5)
         }
+        if (op == "export msg pstkit") {
+            r = in_ SUBSEP "export msg readpst"
+            ratio = sprintf("%.2f× readpst -m", wall[r] / wall[k])
+        }
         if (op == "export pstkit" && (in_ SUBSEP "export readpst") in wall) {
             r = in_ SUBSEP "export readpst"; f = in_ SUBSEP "export pffexport"
             ratio = sprintf("%.2f× readpst, %.2f× pffexport", wall[r] / wall[k], wall[f] / wall[k])
@@ -470,6 +483,8 @@ END {
     printf "- convert at least 1/3 of cp speed: %s (%.3f of cp speed: %.2f s against %.3f s; %.3f against cp + fsync)\n", (frac >= 1/3) ? "MET" : "NOT MET", frac, conv, cp, wall[s SUBSEP "cp + fsync"] / conv
     printf "- export at least 5× faster than readpst: %s (%.2f×: %.2f s against %.2f s)\n", (xr >= 5) ? "MET" : "NOT MET", xr, exp_, wall[s SUBSEP "export readpst"]
     printf "- export at least 5× faster than pffexport: %s (%.2f×: %.2f s against %.2f s)\n", (xf >= 5) ? "MET" : "NOT MET", xf, exp_, wall[s SUBSEP "export pffexport"]
+    xm = wall[s SUBSEP "export msg readpst"] / wall[s SUBSEP "export msg pstkit"]
+    printf "- export --format msg at least 5× faster than readpst -m (issue 23): %s (%.2f×: %.2f s against %.2f s; paired %s)\n", (xm >= 5) ? "MET" : "NOT MET", xm, wall[s SUBSEP "export msg pstkit"], wall[s SUBSEP "export msg readpst"], paired(s, "export msg readpst", "export msg pstkit")
     printf "- convert peak RSS under 200 MB: %s (%.1f MB)\n", (crss < 200) ? "MET" : "NOT MET", crss
     printf "- paired, round by round (the commands alternate, so each pair met the same conditions): cp time / convert time %s; readpst / pstkit export %s; pffexport / pstkit export %s\n", paired(s, "cp", "convert"), paired(s, "export readpst", "export pstkit"), paired(s, "export pffexport", "export pstkit")
     fl = wall[s SUBSEP "cp -r of the EML tree"]

@@ -28,7 +28,7 @@ target_dir="${target_dir:-$PWD/target}"
 
 secs="${1:-10}"
 shift || true
-all_targets=(ndb_walk recover audit ltp_node message rtf copy writer regfile)
+all_targets=(ndb_walk recover audit ltp_node message rtf copy writer regfile msg)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=("${all_targets[@]}")

@@ -134,6 +134,9 @@ pub fn walk_message(store: &Store<'_>, m: &Message<'_>, depth: usize, w: &mut Wa
         if let Err(e) = pstkit_copy::message_to_eml(m, store) {
             w.err("eml", e);
         }
+        if let Err(e) = pstkit_copy::message_to_msg(m, store.names()) {
+            w.err("msg", e);
+        }
         match m.kind() {
             ItemKind::Contact => {
                 let _ = pstkit_copy::contact_to_vcard(m, store);

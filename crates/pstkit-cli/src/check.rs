@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use pstkit::ndb::check::{check, CheckReport};
+use pstkit::ndb::check::{check_with, CheckReport};
 use pstkit::ndb::{Corruption, Finding as NdbFinding, NdbError, NdbFile, Severity, Structure};
-use pstkit::store::audit::{audit, AuditReport, Finding};
+use pstkit::store::audit::{audit_with, AuditReport, Finding};
 use serde_json::json;
 
 use crate::EXIT_DAMAGED;
@@ -31,14 +31,22 @@ pub fn error_json(e: &pstkit::store::StoreError) -> serde_json::Value {
 }
 
 /// The node-database check and, with `deep`, the messaging-layer audit:
-/// side by side, as neither reads what the other finds.
+/// side by side, as neither reads what the other finds (one after the
+/// other when `--threads 1` asks for no second thread).
 fn check_both(file: &NdbFile, deep: bool) -> (CheckReport, Option<AuditReport>) {
+    let threads = crate::threads();
     if !deep {
-        return (check(file.ndb()), None);
+        return (check_with(file.ndb(), threads), None);
+    }
+    if threads == Some(1) {
+        return (
+            check_with(file.ndb(), threads),
+            Some(audit_with(file.ndb(), threads)),
+        );
     }
     std::thread::scope(|s| {
-        let ndb = s.spawn(|| check(file.ndb()));
-        let d = audit(file.ndb());
+        let ndb = s.spawn(|| check_with(file.ndb(), threads));
+        let d = audit_with(file.ndb(), threads);
         let r = ndb.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         (r, Some(d))
     })

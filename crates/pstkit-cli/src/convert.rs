@@ -186,7 +186,7 @@ fn copy(
         o.salvage = a.salvage;
         o.rebuild = a.rebuild;
         o.audit = a.repair;
-        o.threads = None;
+        o.threads = crate::threads();
         o
     };
     let total = count_items(&store);

@@ -1,6 +1,6 @@
 //! `pstkit export`: every folder's items as `.eml` files (contacts `.vcf`,
-//! calendar items `.ics`), as one mbox file per folder, as a Maildir++
-//! tree, or as two Parquet tables.
+//! calendar items `.ics`), as Outlook `.msg` files, as one mbox file per
+//! folder, as a Maildir++ tree, or as two Parquet tables.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -23,6 +23,8 @@ pub enum Format {
     /// A Maildir++ tree, flags from the items' read, answered and flagged
     /// state.
     Maildir,
+    /// A directory per folder with one Outlook .msg file per item.
+    Msg,
     /// `messages.parquet` (a row per item) and `attachments.parquet` (a row
     /// per attachment).
     Parquet,
@@ -41,6 +43,7 @@ pub fn run(
         Format::Eml => ExportFormat::Eml,
         Format::Mbox => ExportFormat::Mbox,
         Format::Maildir => ExportFormat::Maildir,
+        Format::Msg => ExportFormat::Msg,
         Format::Parquet => return run_parquet(path, out, replace, with_attachment_data),
     };
     if with_attachment_data {
@@ -53,6 +56,7 @@ pub fn run(
     let bar = progress_bar();
     let mut opts = ExportOptions::new(format);
     opts.replace = replace;
+    opts.threads = crate::threads();
     let summary = export_with(&store, out, &opts, &mut |event| match event {
         ExportEvent::Counted { items, .. } => bar.set_length(items as u64),
         ExportEvent::FolderStarted { folder, .. } => bar.set_message(folder),

@@ -1,19 +1,22 @@
-//! `pstkit import`: EML files, folders of them and mbox files into a new PST.
+//! `pstkit import`: EML and `.msg` files, folders of them, mbox files and
+//! maildirs into a new PST.
 
 use std::path::{Path, PathBuf};
 
 use pstkit::ndb::CryptMethod;
 use pstkit::store::write::WriterOptions;
-use pstkit_copy::import;
+use pstkit_copy::import_with;
 
 use crate::EXIT_DAMAGED;
 
-/// Imports; exit 1 when some messages could not be read.
+/// Imports; exit 1 when some messages could not be read (a damaged `.msg`
+/// file is an error, unless `salvage` skips it).
 pub fn run(
     sources: &[PathBuf],
     dst: &Path,
     crypt: CryptMethod,
     replace: pstkit_copy::Replace,
+    salvage: bool,
 ) -> anyhow::Result<u8> {
     if sources.is_empty() {
         anyhow::bail!("nothing to import");
@@ -29,7 +32,7 @@ pub fn run(
         o
     };
     let bar = crate::gen::progress_bar(0);
-    let summary = import(sources, dst, options, &mut |n| {
+    let summary = import_with(sources, dst, options, salvage, &mut |n| {
         if let Some(b) = &bar {
             b.set_position(n);
         }

@@ -30,6 +30,19 @@ const EXIT_UNREADABLE: u8 = 2;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads for the work that runs in parallel (check, convert's verify
+    /// pass, export); default: one per CPU for export and convert, and two
+    /// for checks of files from 16 MiB.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+}
+
+/// The `--threads` the user gave, for every command that starts threads.
+static THREADS: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+
+/// The thread count asked for with `--threads`, if any.
+fn threads() -> Option<usize> {
+    THREADS.get().copied().flatten()
 }
 
 #[derive(Subcommand)]
@@ -154,9 +167,9 @@ enum Command {
         #[command(subcommand)]
         action: BindingAction,
     },
-    /// Import EML files, folders of them and mbox files into a new PST.
+    /// Import EML and .msg files, folders of them, mbox files and maildirs into a new PST.
     Import {
-        /// EML files, directories of them, mbox files.
+        /// EML and .msg files, directories of them, mbox files, maildirs.
         #[arg(required = true, num_args = 1..)]
         paths: Vec<PathBuf>,
         /// The PST to write.
@@ -169,6 +182,10 @@ enum Command {
         /// Block encoding of the output: none, compressible or high.
         #[arg(long, default_value = "compressible")]
         encoding: String,
+        /// Skip damaged .msg files (each reported, exit status 1) instead
+        /// of stopping at the first, which leaves no output.
+        #[arg(long)]
+        salvage: bool,
     },
     /// Verify every page, block, CRC, signature and tree; exit 0 only when all is clean.
     Check {
@@ -330,6 +347,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let _ = THREADS.set(cli.threads.map(usize::from));
     signals::install();
     let result = match cli.command {
         Command::Info { file, json } => info::run(&file, json).map_err(Into::into),
@@ -439,8 +457,9 @@ fn main() -> ExitCode {
             out,
             force,
             encoding,
+            salvage,
         } => parse_crypt(&encoding)
-            .and_then(|crypt| import::run(&paths, &out, crypt, replace(force))),
+            .and_then(|crypt| import::run(&paths, &out, crypt, replace(force), salvage)),
         Command::Check { file, deep, json } => check::run(&file, deep, json).map_err(Into::into),
         Command::Ls { file, json } => ls::run(&file, json),
         Command::Show { file, id, json } => show::run(&file, &id, json),

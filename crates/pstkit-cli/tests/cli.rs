@@ -292,3 +292,64 @@ fn the_readme_job_rescues_the_bundled_ost() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains(": clean"));
 }
+
+/// `--threads` changes how the work is spread, never what is reported:
+/// the deep check of a sample with findings, and an export, read the same
+/// on one thread and on two; no thread at all is refused.
+#[test]
+fn threads_option_changes_no_output() {
+    let Some(ost) = real::sample("aspose-email-Aspose.Email-for-.NET--SampleOstFile.ost") else {
+        return;
+    };
+    let deep = |t: &str| pstkit(&["check", "--deep", "--json", "--threads", t], &ost);
+    let (one, two) = (deep("1"), deep("2"));
+    assert_eq!(one.status.code(), two.status.code());
+    assert!(!one.stdout.is_empty());
+    assert_eq!(one.stdout, two.stdout);
+
+    let dir = tempfile::tempdir().unwrap();
+    let tree = |t: &str| {
+        let out = dir.path().join(format!("mbox-{t}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_pstkit"))
+            .args(["--threads", t, "export", "--format", "mbox", "--out"])
+            .arg(&out)
+            .arg(&ost)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut files = Vec::new();
+        let mut dirs = vec![out.clone()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    let name = p.strip_prefix(&out).unwrap().display().to_string();
+                    files.push((name, std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let (a, b) = (tree("1"), tree("2"));
+    assert!(!a.is_empty());
+    assert_eq!(a.len(), b.len());
+    for ((na, da), (nb, db)) in a.iter().zip(&b) {
+        assert_eq!(na, nb);
+        // MIME boundaries are random: compare the messages' From and
+        // Subject lines, in order.
+        let heads = |d: &[u8]| -> Vec<Vec<u8>> {
+            d.split(|&c| c == b'\n')
+                .filter(|l| l.starts_with(b"From ") || l.starts_with(b"Subject:"))
+                .map(<[u8]>::to_vec)
+                .collect()
+        };
+        assert_eq!(heads(da), heads(db), "{na}");
+    }
+
+    let zero = pstkit(&["check", "--threads", "0"], &ost);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--threads"));
+}

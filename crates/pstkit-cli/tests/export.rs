@@ -170,3 +170,61 @@ fn a_damaged_item_is_reported_skipped_and_fails_the_run() {
     assert!(dir.join("2.eml").is_file() && dir.join("4.eml").is_file());
     assert!(!dir.join("3.eml").exists());
 }
+
+#[test]
+fn a_contact_s_picture_is_its_vcard_photo() {
+    let Some(src) = real::sample("sepinf-inc-IPED--test_sample.pst") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let r = export(&src, "eml", &out);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    // The picture as pstkit reads it: the contact's ContactPicture.jpg.
+    let file = pstkit::ndb::NdbFile::open(&src).unwrap();
+    let store = pstkit::Store::open(file.ndb()).unwrap();
+    let mut picture = None;
+    for w in store.walk() {
+        for id in w.unwrap().folder.message_ids().unwrap() {
+            let m = store.message(id).unwrap();
+            for a in m.attachments().unwrap() {
+                let a = a.unwrap();
+                if a.filename().as_deref() == Some("ContactPicture.jpg") {
+                    picture = Some(a.data().unwrap().unwrap().into_owned());
+                }
+            }
+        }
+    }
+    let picture = picture.expect("the sample's contact has its picture");
+    fn walk(d: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&out, &mut files);
+    let vcards: Vec<String> = files
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "vcf"))
+        .map(|p| std::fs::read_to_string(p).unwrap().replace("\r\n ", ""))
+        .collect();
+    let want = format!(
+        "PHOTO;ENCODING=b;TYPE=JPEG:{}\r\n",
+        pstkit::copy::contentline::base64(&picture)
+    );
+    assert!(
+        vcards.iter().any(|v| v.contains(&want)),
+        "no vCard holds the picture ({} bytes)",
+        picture.len()
+    );
+}

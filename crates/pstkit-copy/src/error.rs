@@ -82,6 +82,15 @@ pub enum CopyError {
     /// A message to import could not be parsed.
     #[error("cannot import: {0}")]
     Import(String),
+    /// A `.msg` file is damaged or not one: the structure inside it (a
+    /// stream or storage path) and what is wrong there.
+    #[error("{structure}: {what}")]
+    Msg {
+        /// The stream or storage, as a path in the compound file.
+        structure: String,
+        /// What is wrong.
+        what: String,
+    },
     /// An attachment says it holds data that is not there.
     #[error("attachment {nid}: {what}")]
     Attachment {

@@ -1,7 +1,9 @@
-//! EML files, folders of them, and mbox files into a new PST: the reverse of
-//! [`crate::export()`]. Each source becomes a folder named after it; a
-//! directory's subdirectories become subfolders. Messages are parsed with
-//! `mail-parser` and written one at a time.
+//! EML files, Outlook `.msg` files, folders of them, mbox files and
+//! maildirs into a new PST: the reverse of [`crate::export()`]. Each
+//! source becomes a folder named after it; a directory's subdirectories
+//! become subfolders. Messages are parsed (with `mail-parser`, or
+//! [`crate::msg`]) and written one at a time, each only once it has been
+//! read whole.
 
 use pstkit_store::state;
 use std::fs::File;
@@ -316,6 +318,8 @@ fn finish(mut m: Vec<u8>) -> Vec<u8> {
 /// What a source path holds.
 enum Source {
     Eml(PathBuf),
+    /// An Outlook `.msg` file (a compound file).
+    Msg(PathBuf),
     Mbox(PathBuf),
     Dir(PathBuf),
     /// A maildir (it has `cur/`): Maildir++ subfolders `.A.B` beside.
@@ -402,6 +406,9 @@ fn read_message(p: &Path) -> Result<Vec<u8>> {
     Ok(raw)
 }
 
+/// The first bytes of a compound file, which a `.msg` file is.
+const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
 fn classify(p: &Path) -> Result<Source> {
     if std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
         if std::fs::metadata(p.join("cur")).is_ok_and(|m| m.is_dir()) {
@@ -409,11 +416,15 @@ fn classify(p: &Path) -> Result<Source> {
         }
         return Ok(Source::Dir(p.to_path_buf()));
     }
-    let mut head = [0u8; 5];
+    let mut head = [0u8; 8];
     let mut f = open_regular(p)?;
     let n = std::io::Read::read(&mut f, &mut head).map_err(|e| input_err(p, e))?;
-    if &head[..n] == b"From " {
+    if head[..n].starts_with(b"From ") {
         Ok(Source::Mbox(p.to_path_buf()))
+    } else if head[..n] == CFB_MAGIC || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("msg"))
+    {
+        // A `.msg` name that holds no compound file is a damaged one.
+        Ok(Source::Msg(p.to_path_buf()))
     } else {
         Ok(Source::Eml(p.to_path_buf()))
     }
@@ -430,15 +441,33 @@ fn folder_name(p: &Path) -> String {
         .unwrap_or_else(|| "Imported".into())
 }
 
+/// Writes every message of `sources` into a new PST at `dest`: as
+/// [`import_with`] without salvage.
+pub fn import(
+    sources: &[PathBuf],
+    dest: &Path,
+    options: WriterOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportSummary> {
+    import_with(sources, dest, options, false, progress)
+}
+
 /// Writes every message of `sources` into a new PST at `dest`. `dest` must
 /// not exist (unless [`WriterOptions::replace`] allows a regular file) and
 /// must be none of the sources. Inputs are read only if they are regular
 /// files; a directory reached twice (through a link to itself or an
 /// ancestor) is read once.
-pub fn import(
+///
+/// A damaged `.msg` file ends the import with an error naming the file
+/// and the structure inside it, and no PST is left; with `salvage` it is
+/// reported in [`ImportSummary::failed`] and the import goes on. RFC 5322
+/// messages that do not parse are always reported and skipped (there is
+/// no structure in them to be damaged, only text to be read as it is).
+pub fn import_with(
     sources: &[PathBuf],
     dest: &Path,
     options: WriterOptions,
+    salvage: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary> {
     let inputs: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
@@ -448,8 +477,13 @@ pub fn import(
     let mut s = ImportSummary::default();
     let mut seen = Visited::default();
     for src in sources {
-        add_source(&mut w, top, src, &mut s, &mut seen, progress, 0)
-            .map_err(|e| e.at_output(w.temp_path()))?;
+        let mut at = At {
+            s: &mut s,
+            seen: &mut seen,
+            progress: &mut *progress,
+            salvage,
+        };
+        add_source(&mut w, top, src, &mut at, 0).map_err(|e| e.at_output(w.temp_path()))?;
     }
     s.path = w.finish()?;
     Ok(s)
@@ -478,42 +512,51 @@ impl Visited {
     }
 }
 
+/// What every step of an import writes to or reads from besides the
+/// writer: the summary, the directories met, the progress callback and
+/// whether damaged `.msg` files are skipped.
+struct At<'a> {
+    s: &'a mut ImportSummary,
+    seen: &'a mut Visited,
+    progress: &'a mut dyn FnMut(u64),
+    salvage: bool,
+}
+
 fn add_source(
     w: &mut PstWriter,
     parent: Nid,
     src: &Path,
-    s: &mut ImportSummary,
-    seen: &mut Visited,
-    progress: &mut dyn FnMut(u64),
+    at: &mut At<'_>,
     depth: usize,
 ) -> Result<()> {
     if depth > 64 {
-        s.failed.push((
+        at.s.failed.push((
             src.display().to_string(),
             "directories nested too deeply".into(),
         ));
         return Ok(());
     }
     let source = match classify(src) {
-        Ok(Source::Dir(p) | Source::Maildir(p)) if !seen.first(&p) => {
+        Ok(Source::Dir(p) | Source::Maildir(p)) if !at.seen.first(&p) => {
             // A link back to a directory already read: reading it again
             // would copy the same messages once more, or never end.
             return Ok(());
         }
         Ok(source) => source,
         Err(e) => {
-            s.failed.push((src.display().to_string(), e.to_string()));
+            at.s.failed.push((src.display().to_string(), e.to_string()));
             return Ok(());
         }
     };
     let folder = w.add_folder(parent, &folder_name(src), Some("IPF.Note"))?;
-    s.folders += 1;
+    at.s.folders += 1;
     match source {
         Source::Eml(p) => {
             let raw = read_message(&p);
-            add_one(w, folder, p.display().to_string(), raw, None, s, progress)?;
+            add_one(w, folder, p.display().to_string(), raw, None, at)?;
         }
-        Source::Maildir(p) => add_maildir(w, folder, &p, s, progress)?,
+        Source::Msg(p) => add_msg(w, folder, &p, at)?,
+        Source::Maildir(p) => add_maildir(w, folder, &p, at)?,
         Source::Mbox(p) => {
             let f = open_regular(&p)?;
             for (k, m) in MboxReader::new(BufReader::with_capacity(1 << 20, f)).enumerate() {
@@ -523,8 +566,7 @@ fn add_source(
                     format!("{} message {}", p.display(), k + 1),
                     m.map_err(|e| input_err(&p, e)),
                     None,
-                    s,
-                    progress,
+                    at,
                 )?;
             }
         }
@@ -537,10 +579,12 @@ fn add_source(
             for e in entries {
                 let ext = |x: &str| e.extension().is_some_and(|v| v.eq_ignore_ascii_case(x));
                 if e.is_dir() || ext("mbox") {
-                    add_source(w, folder, &e, s, seen, progress, depth + 1)?;
+                    add_source(w, folder, &e, at, depth + 1)?;
                 } else if ext("eml") {
                     let raw = read_message(&e);
-                    add_one(w, folder, e.display().to_string(), raw, None, s, progress)?;
+                    add_one(w, folder, e.display().to_string(), raw, None, at)?;
+                } else if ext("msg") {
+                    add_msg(w, folder, &e, at)?;
                 }
             }
         }
@@ -548,16 +592,78 @@ fn add_source(
     Ok(())
 }
 
+/// Reads a `.msg` file whole and writes it into `folder`. Its named
+/// properties get ids in a map of its own first and the writer's ids only
+/// once it has been read whole: a damaged file leaves nothing behind, not
+/// even a name. Without salvage, the damage is the import's error.
+fn add_msg(w: &mut PstWriter, folder: Nid, p: &Path, at: &mut At<'_>) -> Result<()> {
+    let mut own = pstkit_store::write::names::NameMapBuilder::default();
+    let read =
+        read_message(p).and_then(|raw| crate::msg::msg_to_message(&raw, &mut |np| Ok(own.id(np))));
+    let mut m = match read {
+        Ok(m) => m,
+        Err(e) if e.is_output() => return Err(e),
+        Err(e) if at.salvage => {
+            at.s.failed.push((p.display().to_string(), e.to_string()));
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(CopyError::Import(format!("{}: {e}", p.display())));
+        }
+    };
+    let mut ids = std::collections::HashMap::new();
+    let mut names = Vec::new();
+    collect_named(&m, &mut names);
+    for id in names {
+        if let (false, Some(np)) = (ids.contains_key(&id), own.name_of(id)) {
+            ids.insert(id, w.named_prop(np)?);
+        }
+    }
+    remap_named(&mut m, &ids);
+    w.add_message(folder, &m)?;
+    at.s.items += 1;
+    (at.progress)(at.s.items);
+    Ok(())
+}
+
+/// Every named property id a message and its parts use.
+fn collect_named(m: &NewMessage, out: &mut Vec<PropId>) {
+    let props = m
+        .props
+        .iter()
+        .chain(m.recipients.iter().flatten())
+        .chain(m.attachments.iter().flat_map(|a| a.props.iter()));
+    out.extend(props.map(|(t, _)| t.id()).filter(|id| id.is_named()));
+    for a in &m.attachments {
+        if let AttachContent::Message(inner) = &a.content {
+            collect_named(inner, out);
+        }
+    }
+}
+
+/// Gives a message's named properties (and its parts') the ids of `ids`.
+fn remap_named(m: &mut NewMessage, ids: &std::collections::HashMap<PropId, PropId>) {
+    let retag = |props: &mut Vec<(PropTag, PropValue)>| {
+        for (t, _) in props.iter_mut() {
+            if let Some(&id) = ids.get(&t.id()) {
+                *t = PropTag::new(id, t.prop_type());
+            }
+        }
+    };
+    retag(&mut m.props);
+    m.recipients.iter_mut().for_each(retag);
+    for a in &mut m.attachments {
+        retag(&mut a.props);
+        if let AttachContent::Message(inner) = &mut a.content {
+            remap_named(inner, ids);
+        }
+    }
+}
+
 /// A maildir's messages (`cur/`, then `new/`) into `folder`, and its
 /// Maildir++ subfolders (`.A`, `.A.B`, … beside `cur/`) below it.
-fn add_maildir(
-    w: &mut PstWriter,
-    folder: Nid,
-    dir: &Path,
-    s: &mut ImportSummary,
-    progress: &mut dyn FnMut(u64),
-) -> Result<()> {
-    add_maildir_messages(w, folder, dir, s, progress)?;
+fn add_maildir(w: &mut PstWriter, folder: Nid, dir: &Path, at: &mut At<'_>) -> Result<()> {
+    add_maildir_messages(w, folder, dir, at)?;
     let mut subs: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
         .map_err(|e| input_err(dir, e))?
         .filter_map(|e| e.ok())
@@ -585,29 +691,23 @@ fn add_maildir(
                 Some(&n) => n,
                 None => {
                     let n = w.add_folder(parent, part, Some("IPF.Note"))?;
-                    s.folders += 1;
+                    at.s.folders += 1;
                     made.insert(prefix.clone(), n);
                     n
                 }
             };
         }
-        add_maildir_messages(w, parent, &path, s, progress)?;
+        add_maildir_messages(w, parent, &path, at)?;
     }
     Ok(())
 }
 
 /// The messages of one maildir (`cur/` and `new/`), with the flags their
 /// names carry.
-fn add_maildir_messages(
-    w: &mut PstWriter,
-    folder: Nid,
-    dir: &Path,
-    s: &mut ImportSummary,
-    progress: &mut dyn FnMut(u64),
-) -> Result<()> {
+fn add_maildir_messages(w: &mut PstWriter, folder: Nid, dir: &Path, at: &mut At<'_>) -> Result<()> {
     for sub in ["cur", "new"] {
-        let at = dir.join(sub);
-        let Ok(rd) = std::fs::read_dir(&at) else {
+        let subdir = dir.join(sub);
+        let Ok(rd) = std::fs::read_dir(&subdir) else {
             continue;
         };
         let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -620,15 +720,7 @@ fn add_maildir_messages(
             }
             let flags = name.as_deref().and_then(maildir_info).unwrap_or_default();
             let raw = read_message(&f);
-            add_one(
-                w,
-                folder,
-                f.display().to_string(),
-                raw,
-                Some(flags),
-                s,
-                progress,
-            )?;
+            add_one(w, folder, f.display().to_string(), raw, Some(flags), at)?;
         }
     }
     Ok(())
@@ -686,8 +778,7 @@ fn add_one(
     what: String,
     raw: Result<Vec<u8>>,
     flags: Option<&str>,
-    s: &mut ImportSummary,
-    progress: &mut dyn FnMut(u64),
+    at: &mut At<'_>,
 ) -> Result<()> {
     let parsed = raw
         .map_err(|e| e.to_string())
@@ -698,10 +789,10 @@ fn add_one(
                 apply_maildir_flags(&mut m, flags);
             }
             w.add_message(folder, &m)?;
-            s.items += 1;
-            progress(s.items);
+            at.s.items += 1;
+            (at.progress)(at.s.items);
         }
-        Err(e) => s.failed.push((what, e)),
+        Err(e) => at.s.failed.push((what, e)),
     }
     Ok(())
 }

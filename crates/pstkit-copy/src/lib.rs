@@ -34,6 +34,7 @@ pub mod fsname;
 pub mod ical;
 pub mod import;
 pub mod mbox;
+pub mod msg;
 mod smime;
 pub mod time;
 pub mod vcard;
@@ -48,7 +49,8 @@ pub use eml::{
 pub use error::{CopyError, Result};
 pub use export::{export, export_with, ExportEvent, ExportFormat, ExportOptions, ExportSummary};
 pub use ical::appointment_to_ics;
-pub use import::{eml_to_message, import, ImportSummary};
+pub use import::{eml_to_message, import, import_with, ImportSummary};
+pub use msg::{message_to_msg, msg_to_message};
 pub use pstkit_output::Replace;
 pub use vcard::contact_to_vcard;
 

@@ -4,7 +4,7 @@ use pstkit_ltp::PropId;
 use pstkit_store::lids::{self, KnownLid};
 use pstkit_store::{pid, Message, Store};
 
-use crate::contentline::{escape_text, Lines};
+use crate::contentline::{base64, escape_text, Lines};
 
 /// The three e-mail addresses and their address types.
 const EMAILS: [(KnownLid, KnownLid); 3] = [
@@ -111,8 +111,42 @@ pub fn contact_to_vcard(m: &Message<'_>, store: &Store<'_>) -> Vec<u8> {
     l.text("URL", s(pid::BUSINESS_HOME_PAGE).as_deref());
     l.text("URL", s(pid::PERSONAL_HOME_PAGE).as_deref());
     l.text("NOTE", m.body().as_deref());
+    if let Some((kind, data)) = contact_photo(m) {
+        l.raw(&format!("PHOTO;ENCODING=b;TYPE={kind}"), &base64(&data));
+    }
     l.raw("END", "VCARD");
     l.finish().into_bytes()
+}
+
+/// The contact's picture: the attachment Outlook marks with
+/// PidTagAttachmentContactPhoto (`ContactPicture.jpg`), with its vCard
+/// image type from its MIME type or file name (JPEG when neither says).
+/// A picture that does not read is left out, as a damaged field is.
+fn contact_photo(m: &Message<'_>) -> Option<(&'static str, Vec<u8>)> {
+    for a in m.attachments().ok()?.flatten() {
+        let marked = a
+            .properties()
+            .get_bool(pid::ATTACHMENT_CONTACT_PHOTO)
+            .and_then(|r| r.ok())
+            .unwrap_or(false);
+        if !marked {
+            continue;
+        }
+        let Some(data) = a.data().ok().flatten() else {
+            continue;
+        };
+        let hint = a
+            .mime_type()
+            .or_else(|| a.filename())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let kind = [("png", "PNG"), ("gif", "GIF"), ("bmp", "BMP")]
+            .into_iter()
+            .find(|(k, _)| hint.ends_with(k))
+            .map_or("JPEG", |(_, t)| t);
+        return Some((kind, data.into_owned()));
+    }
+    None
 }
 
 /// A structured value: components escaped, joined by `;`.

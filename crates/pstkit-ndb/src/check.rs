@@ -34,6 +34,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::amap::{map_bits_at, span_maps, AMAP_SPAN, FIRST_AMAP};
+use crate::bidset::{BidSet, RefCounts};
 use crate::block::{parse_subnode_block, parse_xblock, si_entry, trailer_of, xblock_bid};
 use crate::btree::{BbtEntry, BtPage, LeafEntry, NbtEntry};
 use crate::error::{Corruption, NdbError, Problem, Structure};
@@ -243,7 +244,7 @@ fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
     } else {
         (check_node_half(ndb), check_block_half(ndb))
     };
-    let (nodes, nbt_pages, mut refs) = nodes;
+    let (nodes, nbt_pages, refs) = nodes;
     let (mut blocks, bbt_pages) = blocks;
     // A page both trees reach: the second tree to reach it is the damaged
     // one (as a walk of the node tree, then the block tree, meets it).
@@ -286,7 +287,7 @@ fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
     r.merge(blocks.walk);
     r.merge(nodes.trees);
     r.merge(blocks.maps);
-    let max_bid = check_refcounts(ndb, std::mem::take(&mut refs.blocks), &mut r.findings);
+    let max_bid = check_refcounts(ndb, &refs.blocks, &mut r.findings);
     let max_page = nbt_pages.values().chain(bbt_pages.values()).max().copied();
     check_next_ids(ndb, &refs, max_bid, max_page, &mut r.findings);
     r
@@ -295,8 +296,8 @@ fn check_on(ndb: Ndb<'_>, threads: bool) -> CheckReport {
 /// What the node half gathers for the findings.
 #[derive(Default)]
 struct Refs {
-    /// Block keys, one per reference.
-    blocks: Vec<u64>,
+    /// References counted per block key.
+    blocks: RefCounts,
     /// Highest node index from 0x400 up per NID type, of NBT nodes.
     top: [Option<Nid>; 32],
     /// The same for subnodes.
@@ -306,7 +307,7 @@ struct Refs {
 impl Refs {
     fn block(&mut self, bid: Bid) {
         if !bid.is_none() {
-            self.blocks.push(bid.key().0);
+            self.blocks.add(bid.key().0);
         }
     }
 
@@ -323,7 +324,7 @@ impl Refs {
 
 /// Counts the references an XBLOCK or XXBLOCK holds. Its damage was reported
 /// by the data tree's resolution already, so what does not read is skipped.
-fn count_tree_refs(ndb: Ndb<'_>, root: Bid, seen: &mut HashSet<u64>, refs: &mut Refs) {
+fn count_tree_refs(ndb: Ndb<'_>, root: Bid, seen: &mut BidSet, refs: &mut Refs) {
     let f = ndb.format();
     let mut stack = vec![root];
     while let Some(bid) = stack.pop() {
@@ -346,8 +347,7 @@ fn count_tree_refs(ndb: Ndb<'_>, root: Bid, seen: &mut HashSet<u64>, refs: &mut 
 
 /// Compares each BBT entry's `cRef` with the references counted, and returns
 /// the highest block key in the BBT.
-fn check_refcounts(ndb: Ndb<'_>, mut refs: Vec<u64>, out: &mut Vec<Finding>) -> Option<u64> {
-    refs.sort_unstable();
+fn check_refcounts(ndb: Ndb<'_>, refs: &RefCounts, out: &mut Vec<Finding>) -> Option<u64> {
     // A rebuilt index has no reference counts of the file's to compare.
     let compare = !ndb.is_recovered();
     let mut max = None;
@@ -357,8 +357,8 @@ fn check_refcounts(ndb: Ndb<'_>, mut refs: Vec<u64>, out: &mut Vec<Finding>) -> 
         if !compare {
             return;
         }
-        let n = refs.partition_point(|&k| k <= key) - refs.partition_point(|&k| k < key);
-        let expected = n as u64 + 1;
+        let n = refs.get(key);
+        let expected = n + 1;
         let found = u64::from(e.refs);
         if found == expected {
             return;
@@ -670,8 +670,8 @@ fn walk_tree<E: LeafEntry>(
 /// Resolves every node's data tree and subnode tree, counting the
 /// references to blocks and the highest node ids on the way.
 fn check_nodes(ndb: Ndb<'_>, r: &mut CheckReport, refs: &mut Refs) {
-    let mut seen_trees = HashSet::new();
-    let mut seen_subs = HashSet::new();
+    let mut seen_trees = BidSet::default();
+    let mut seen_subs = BidSet::default();
     for entry in ndb.nodes() {
         let e = match entry {
             Ok(e) => e,
@@ -690,7 +690,7 @@ fn check_stream(
     ndb: Ndb<'_>,
     nid: Nid,
     data: Bid,
-    seen: &mut HashSet<u64>,
+    seen: &mut BidSet,
     r: &mut CheckReport,
     refs: &mut Refs,
 ) {
@@ -718,8 +718,8 @@ fn check_subnodes(
     ndb: Ndb<'_>,
     sub: Bid,
     depth: u32,
-    seen_trees: &mut HashSet<u64>,
-    seen_subs: &mut HashSet<u64>,
+    seen_trees: &mut BidSet,
+    seen_subs: &mut BidSet,
     r: &mut CheckReport,
     refs: &mut Refs,
 ) {

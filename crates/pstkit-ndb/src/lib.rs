@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod amap;
+mod bidset;
 pub mod block;
 pub mod btree;
 pub mod check;

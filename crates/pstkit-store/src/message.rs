@@ -351,13 +351,20 @@ impl<'a> Message<'a> {
 
     /// The ids of the attachment subnodes, in table order.
     pub fn attachment_ids(&self) -> Result<Vec<Nid>> {
+        match self.attachment_table()? {
+            Some(tc) => Ok(tc.row_ids()?.into_iter().map(Nid).collect()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The attachment table, `None` when the item has none.
+    pub(crate) fn attachment_table(&self) -> Result<Option<TableContext<'a>>> {
         let node = match self.node.subnode(Nid::ATTACHMENT_TABLE) {
             Ok(n) => n,
-            Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(Vec::new()),
+            Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let tc = TableContext::read(node)?;
-        Ok(tc.row_ids()?.into_iter().map(Nid).collect())
+        Ok(Some(TableContext::read(node)?))
     }
 
     /// One attachment.

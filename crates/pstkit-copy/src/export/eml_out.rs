@@ -110,7 +110,7 @@ impl Outputs for EmlFiles<'_> {
                     file: p.dest.join(name),
                 });
             }
-            Ok(Done::Mail(..)) => {}
+            Ok(Done::Mail(..) | Done::Msg(..)) => {}
             // The output cannot be written: nothing after it can be.
             Err(e) if e.is_output() => return Err(e),
             Err(error) => item_failed(summary, progress, &p.folder, nid, error),
@@ -125,11 +125,11 @@ impl Outputs for EmlFiles<'_> {
 /// export ends: a few renames in all, and never a half-written folder in
 /// view. Into directories that exist already (the output's top, or an
 /// earlier export), files go one by one, each under a temporary name.
-struct Stage {
+pub(super) struct Stage {
     /// Per planned folder: the directory its files are written into.
-    dirs: Vec<std::sync::Arc<Path>>,
+    pub(super) dirs: Vec<std::sync::Arc<Path>>,
     /// Per planned folder: its stage, if any.
-    root_of: Vec<Option<usize>>,
+    pub(super) root_of: Vec<Option<usize>>,
     /// The stages: hidden directory, and the directory it becomes.
     roots: Vec<(StageDir, PathBuf)>,
 }
@@ -137,7 +137,7 @@ struct Stage {
 impl Stage {
     /// Names every folder's directory and creates it (removing stages an
     /// interrupted export left behind).
-    fn prepare(out: &Path, plan: &[Planned]) -> Result<Stage> {
+    pub(super) fn prepare(out: &Path, plan: &[Planned]) -> Result<Stage> {
         let mut stage = Stage {
             dirs: Vec::with_capacity(plan.len()),
             root_of: Vec::with_capacity(plan.len()),
@@ -175,7 +175,7 @@ impl Stage {
     /// Ends the export: on success, folders left without files are removed
     /// and each stage with files is renamed into place; on failure every
     /// stage is removed and `filled`'s error returned.
-    fn finish(self, filled: Result<()>, written: &[usize]) -> Result<()> {
+    pub(super) fn finish(self, filled: Result<()>, written: &[usize]) -> Result<()> {
         if let Err(e) = filled {
             return Err(self.abandon(e));
         }

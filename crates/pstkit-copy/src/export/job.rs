@@ -1,6 +1,6 @@
 //! What a worker does with one item: reads it, renders it (a message,
-//! vCard or iCalendar file, or mail for an mbox) and, for EML, writes its
-//! file.
+//! vCard or iCalendar file, mail for an mbox, or a `.msg` file) and, for
+//! EML, writes its file.
 
 use std::path::Path;
 
@@ -38,6 +38,8 @@ pub(super) enum Job {
     },
     /// Render as mail for an mbox.
     Mail,
+    /// Render as a `.msg` file, handed back to be named and written.
+    Msg,
 }
 
 /// What a worker made of one item.
@@ -46,6 +48,8 @@ pub(super) enum Done {
     File(String),
     /// An mbox entry: sender, time, message.
     Mail(Option<String>, Option<i64>, Vec<u8>),
+    /// A `.msg` file: the subject its name is made from, and its bytes.
+    Msg(Option<String>, Vec<u8>),
 }
 
 pub(super) fn do_job(
@@ -92,6 +96,10 @@ pub(super) fn do_job(
             let (sender, secs, eml) = render_mail(&m, store)?;
             Ok(Done::Mail(sender, secs, eml))
         }
+        Job::Msg => Ok(Done::Msg(
+            m.subject(),
+            crate::msg::message_to_msg(&m, store.names())?,
+        )),
     }
 }
 

@@ -5,11 +5,13 @@
 //! [`export_with`] makes a plan of the folders (`plan`), hands the items in
 //! file order to an ordered pool of worker threads (`pool`, each doing one
 //! `job` per item), and gives their results to the format's output: EML
-//! directories (`eml_out`) or mbox files (`mbox_out`).
+//! or Maildir directories (`eml_out`), mbox files (`mbox_out`) or `.msg`
+//! directories (`msg_out`).
 
 mod eml_out;
 mod job;
 mod mbox_out;
+mod msg_out;
 mod plan;
 mod pool;
 
@@ -24,6 +26,7 @@ use crate::error::{CopyError, Result};
 use eml_out::export_eml;
 use job::{Done, Job};
 use mbox_out::export_mbox;
+use msg_out::export_msg;
 use plan::{file_order, plan, Planned};
 use pool::{flow, worker, Item, Pool, Results};
 
@@ -45,6 +48,12 @@ pub enum ExportFormat {
     /// `F` flagged), the same RFC 5322 text the mbox holds (contacts and
     /// appointments as mail with their vCard or iCalendar attached).
     Maildir,
+    /// A directory per folder holding one Outlook `.msg` file per item
+    /// (contacts, appointments, tasks and notes too: they are messages),
+    /// every property kept; named after the item's subject, made safe for
+    /// file systems and unique in the folder (` (2)`, ` (3)`, …), in the
+    /// order the items' data lies in the file.
+    Msg,
 }
 
 /// What an export reports as it goes, for progress displays and logs.
@@ -291,6 +300,7 @@ fn export_into(
             ExportFormat::Mbox => {
                 export_mbox(store, &plan, replace, &mut pool, &mut summary, progress)
             }
+            ExportFormat::Msg => export_msg(store, out, &plan, &mut pool, &mut summary, progress),
         };
         // Closing the job queue ends the workers before the scope joins them.
         pool.jobs = None;

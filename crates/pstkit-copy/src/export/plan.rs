@@ -92,7 +92,7 @@ pub(super) fn plan(
             continue;
         }
         let dest = match format {
-            ExportFormat::Eml => out.join(&rel),
+            ExportFormat::Eml | ExportFormat::Msg => out.join(&rel),
             ExportFormat::Maildir => out.join(maildir_name(&rel, &mut maildirs)).join("cur"),
             ExportFormat::Mbox => {
                 let file = if rel.as_os_str().is_empty() {

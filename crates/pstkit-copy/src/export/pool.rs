@@ -17,7 +17,7 @@ use crate::error::{CopyError, Result};
 pub(super) const fn flow(format: ExportFormat) -> (usize, usize) {
     match format {
         ExportFormat::Eml | ExportFormat::Maildir => (256, 32),
-        ExportFormat::Mbox => (64, 8),
+        ExportFormat::Mbox | ExportFormat::Msg => (64, 8),
     }
 }
 

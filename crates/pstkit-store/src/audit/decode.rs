@@ -4,12 +4,55 @@
 //! their blocks and CRCs are the node-database check's.
 
 use pstkit_ltp::{PcRecord, PropId, PropType, PropertyContext};
+use pstkit_ndb::Nid;
 
-use crate::message::{AttachMethod, Message, MAX_EMBED_DEPTH};
+use super::AuditReport;
+use crate::message::{AttachMethod, Attachment, Message, MAX_EMBED_DEPTH};
 use crate::pid;
 
+/// A top-level item: whether it reads whole (`item-decodes`), and its
+/// attachments' sizes, each attachment opened once for both.
+pub(super) fn item(m: &Message<'_>, path: &str, r: &mut AuditReport) {
+    let mut why = values(m.properties(), &[]);
+    if why.is_none() {
+        why = m
+            .recipient_rows()
+            .err()
+            .map(|e| format!("recipient table: {e}"));
+    }
+    match m.attachment_table() {
+        Err(e) => {
+            why.get_or_insert(format!("attachment table: {e}"));
+        }
+        Ok(None) => {}
+        Ok(Some(table)) => match table.row_ids() {
+            Err(e) => {
+                why.get_or_insert(format!("attachment table: {}", crate::StoreError::from(e)));
+            }
+            Ok(ids) => {
+                for id in ids.into_iter().map(Nid) {
+                    match m.attachment(id) {
+                        Err(e) => {
+                            why.get_or_insert(format!("attachment: {e}"));
+                        }
+                        Ok(a) => {
+                            super::sizes::attachment(&a, id, &table, m.nid(), path, r);
+                            if why.is_none() {
+                                why = attachment(&a, 0);
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    }
+    if let Some(why) = why {
+        r.add("item-decodes", m.nid(), path, "an item that decodes", why);
+    }
+}
+
 /// Why `m` (embedded `depth` levels deep) does not read, or `None`.
-pub(super) fn unreadable(m: &Message<'_>, depth: usize) -> Option<String> {
+fn unreadable(m: &Message<'_>, depth: usize) -> Option<String> {
     if depth > MAX_EMBED_DEPTH {
         return Some(format!(
             "messages embedded more than {MAX_EMBED_DEPTH} deep"
@@ -26,24 +69,33 @@ pub(super) fn unreadable(m: &Message<'_>, depth: usize) -> Option<String> {
         Err(e) => return Some(format!("attachment table: {e}")),
     };
     for a in attachments {
-        let a = match a {
-            Ok(a) => a,
-            Err(e) => return Some(format!("attachment: {e}")),
-        };
-        let at = |e: String| format!("attachment 0x{:X}: {e}", a.nid().0);
-        if let Some(why) = values(a.properties(), &[pid::ATTACH_DATA_BINARY]) {
-            return Some(at(why));
-        }
-        if a.method() == AttachMethod::EmbeddedMessage {
-            match a.embedded() {
-                Ok(Some(e)) => {
-                    if let Some(why) = unreadable(&e, depth + 1) {
-                        return Some(at(format!("embedded message: {why}")));
-                    }
+        match a {
+            Ok(a) => {
+                if let Some(why) = attachment(&a, depth) {
+                    return Some(why);
                 }
-                Ok(None) => {}
-                Err(e) => return Some(at(format!("embedded message: {e}"))),
             }
+            Err(e) => return Some(format!("attachment: {e}")),
+        }
+    }
+    None
+}
+
+/// Why an attachment of a message `depth` levels deep does not read.
+fn attachment(a: &Attachment<'_>, depth: usize) -> Option<String> {
+    let at = |e: String| format!("attachment 0x{:X}: {e}", a.nid().0);
+    if let Some(why) = values(a.properties(), &[pid::ATTACH_DATA_BINARY]) {
+        return Some(at(why));
+    }
+    if a.method() == AttachMethod::EmbeddedMessage {
+        match a.embedded() {
+            Ok(Some(e)) => {
+                if let Some(why) = unreadable(&e, depth + 1) {
+                    return Some(at(format!("embedded message: {why}")));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return Some(at(format!("embedded message: {e}"))),
         }
     }
     None

@@ -12,7 +12,7 @@ use pstkit_ndb::block::MAX_SUBNODE_DEPTH;
 use pstkit_ndb::{Nid, Node};
 
 use super::AuditReport;
-use crate::message::Message;
+use crate::message::{Attachment, Message};
 use crate::pid;
 
 /// A recorded size this far above the size on disk is not a rounding of it.
@@ -57,7 +57,7 @@ pub fn attach_size(pc: &PropertyContext<'_>) -> u64 {
         .sum()
 }
 
-/// An item's PidTagMessageSize and each attachment's PidTagAttachSize.
+/// An item's PidTagMessageSize against its size on disk.
 pub(super) fn message(m: &Message<'_>, path: &str, r: &mut AuditReport) {
     let nid = m.nid();
     let node = m.node();
@@ -92,44 +92,49 @@ pub(super) fn message(m: &Message<'_>, path: &str, r: &mut AuditReport) {
             "absent",
         ),
     }
-    let Ok(ids) = m.attachment_ids() else { return };
-    let table = node
-        .subnode(Nid::ATTACHMENT_TABLE)
+}
+
+/// An attachment's PidTagAttachSize against its values, and against the
+/// attachment table's row for it.
+pub(super) fn attachment(
+    a: &Attachment<'_>,
+    id: Nid,
+    table: &TableContext<'_>,
+    nid: Nid,
+    path: &str,
+    r: &mut AuditReport,
+) {
+    let expected = attach_size(a.properties());
+    let own = a
+        .properties()
+        .get_i32(pid::ATTACH_SIZE)
+        .and_then(|v| v.ok());
+    if own.map(i64::from) != Some(expected as i64) {
+        r.add(
+            "attach-size",
+            nid,
+            path,
+            format!("PidTagAttachSize of attachment 0x{:X}: {expected}", id.0),
+            own.map_or("absent".into(), |v| v.to_string()),
+        );
+    }
+    let row = table
+        .find_row(id.0)
         .ok()
-        .and_then(|n| TableContext::read(n).ok());
-    for id in ids {
-        let Ok(a) = m.attachment(id) else { continue };
-        let expected = attach_size(a.properties());
-        let own = a
-            .properties()
-            .get_i32(pid::ATTACH_SIZE)
-            .and_then(|v| v.ok());
-        if own.map(i64::from) != Some(expected as i64) {
+        .flatten()
+        .and_then(|row| row.get(pid::ATTACH_SIZE).and_then(|v| v.ok()));
+    if let (Some(PropValue::Int32(cell)), Some(own)) = (row, own) {
+        if cell != own {
             r.add(
                 "attach-size",
                 nid,
                 path,
-                format!("PidTagAttachSize of attachment 0x{:X}: {expected}", id.0),
-                own.map_or("absent".into(), |v| v.to_string()),
+                format!(
+                    "the attachment table's PidTagAttachSize of attachment 0x{:X}: {own}",
+                    id.0
+                ),
+                cell.to_string(),
             );
-        }
-        let row = table
-            .as_ref()
-            .and_then(|tc| tc.find_row(id.0).ok().flatten())
-            .and_then(|row| row.get(pid::ATTACH_SIZE).and_then(|v| v.ok()));
-        if let (Some(PropValue::Int32(cell)), Some(own)) = (row, own) {
-            if cell != own {
-                r.add(
-                    "attach-size",
-                    nid,
-                    path,
-                    format!(
-                        "the attachment table's PidTagAttachSize of attachment 0x{:X}: {own}",
-                        id.0
-                    ),
-                    cell.to_string(),
-                );
-            }
         }
     }
 }

@@ -287,9 +287,7 @@ fn folder(store: &Store<'_>, f: &Folder<'_>, path: &str, children: &Children, r:
                 unread += 1;
             }
             item_rules(store, &m, &row, path, r);
-            if let Some(why) = super::decode::unreadable(&m, 0) {
-                r.add("item-decodes", item, path, "an item that decodes", why);
-            }
+            super::decode::item(&m, path, r);
         }
     }
     if let Some(Ok(n)) = f.properties().get_i32(pid::CONTENT_UNREAD_COUNT) {

@@ -65,52 +65,62 @@ impl NameMapBuilder {
             .get(usize::from(id.0.checked_sub(FIRST_NAMED_ID.0)?))
     }
 
-    /// The properties of the map's property context.
-    pub fn properties(&self) -> Vec<(PropTag, PropValue)> {
-        let mut guids: Vec<Guid> = Vec::new();
-        let mut entries = Vec::with_capacity(self.order.len() * 8);
-        let mut strings = Vec::new();
-        let mut buckets: HashMap<u32, Vec<u8>> = HashMap::new();
+    /// The map's streams, its entries hashed into `buckets` buckets: the
+    /// layout a PST's map (251 buckets) and a .msg file's
+    /// `__nameid_version1.0` storage (31) share.
+    pub fn streams(&self, buckets: u32) -> NameStreams {
+        let mut s = NameStreams::default();
+        let mut by_bucket: HashMap<u32, Vec<u8>> = HashMap::new();
         for (index, np) in self.order.iter().enumerate() {
             let guid_index: u16 = if np.guid == Guid::PS_MAPI {
                 1
             } else if np.guid == Guid::PS_PUBLIC_STRINGS {
                 2
             } else {
-                let at = match guids.iter().position(|g| *g == np.guid) {
+                let at = match s.guids.chunks_exact(16).position(|g| g == np.guid.0) {
                     Some(at) => at,
                     None => {
-                        guids.push(np.guid);
-                        guids.len() - 1
+                        s.guids.extend_from_slice(&np.guid.0);
+                        s.guids.len() / 16 - 1
                     }
                 };
                 at as u16 + 3
             };
             let (value, is_string, hash) = match &np.name {
                 PropName::Id(lid) => (*lid, 0u16, *lid),
-                PropName::Name(s) => {
-                    let units: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                PropName::Name(n) => {
+                    let units: Vec<u8> = n.encode_utf16().flat_map(u16::to_le_bytes).collect();
                     // Records start 4-byte aligned.
-                    while strings.len() % 4 != 0 {
-                        strings.push(0);
+                    while s.strings.len() % 4 != 0 {
+                        s.strings.push(0);
                     }
-                    let offset = strings.len() as u32;
-                    strings.extend_from_slice(&(units.len() as u32).to_le_bytes());
-                    strings.extend_from_slice(&units);
+                    let offset = s.strings.len() as u32;
+                    s.strings
+                        .extend_from_slice(&(units.len() as u32).to_le_bytes());
+                    s.strings.extend_from_slice(&units);
                     (offset, 1, crc(&units))
                 }
             };
             let flags = (guid_index << 1) | is_string;
             let index = index as u16;
-            entries.extend_from_slice(&value.to_le_bytes());
-            entries.extend_from_slice(&flags.to_le_bytes());
-            entries.extend_from_slice(&index.to_le_bytes());
-            let bucket = (hash ^ u32::from(flags)) % BUCKETS;
-            let b = buckets.entry(bucket).or_default();
+            s.entries.extend_from_slice(&value.to_le_bytes());
+            s.entries.extend_from_slice(&flags.to_le_bytes());
+            s.entries.extend_from_slice(&index.to_le_bytes());
+            let b = by_bucket
+                .entry((hash ^ u32::from(flags)) % buckets)
+                .or_default();
             b.extend_from_slice(&hash.to_le_bytes());
             b.extend_from_slice(&flags.to_le_bytes());
             b.extend_from_slice(&index.to_le_bytes());
         }
+        s.buckets = by_bucket.into_iter().collect();
+        s.buckets.sort_unstable_by_key(|(k, _)| *k);
+        s
+    }
+
+    /// The properties of the map's property context.
+    pub fn properties(&self) -> Vec<(PropTag, PropValue)> {
+        let s = self.streams(BUCKETS);
         let bin =
             |id: PropId, v: Vec<u8>| (PropTag::new(id, PropType::Binary), PropValue::Binary(v));
         let mut props = vec![
@@ -118,22 +128,29 @@ impl NameMapBuilder {
                 name_map::tags::NAMEID_BUCKET_COUNT,
                 PropValue::Int32(BUCKETS as i32),
             ),
-            bin(
-                name_map::NAMEID_STREAM_GUID,
-                guids.iter().flat_map(|g| g.0).collect(),
-            ),
-            bin(name_map::NAMEID_STREAM_ENTRY, entries),
-            bin(name_map::NAMEID_STREAM_STRING, strings),
+            bin(name_map::NAMEID_STREAM_GUID, s.guids),
+            bin(name_map::NAMEID_STREAM_ENTRY, s.entries),
+            bin(name_map::NAMEID_STREAM_STRING, s.strings),
         ];
-        let mut keys: Vec<u32> = buckets.keys().copied().collect();
-        keys.sort_unstable();
-        for k in keys {
-            if let Some(b) = buckets.remove(&k) {
-                props.push(bin(PropId(name_map::NAMEID_BUCKET_BASE.0 + k as u16), b));
-            }
+        for (k, b) in s.buckets {
+            props.push(bin(PropId(name_map::NAMEID_BUCKET_BASE.0 + k as u16), b));
         }
         props
     }
+}
+
+/// A named-property map as stored: the GUID, entry and string streams and
+/// the hash buckets (by bucket number, only those holding entries).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NameStreams {
+    /// The property sets other than PS_MAPI and PS_PUBLIC_STRINGS, 16 bytes each.
+    pub guids: Vec<u8>,
+    /// One 8-byte entry per name, in id order.
+    pub entries: Vec<u8>,
+    /// The string names: a u32 byte length, then UTF-16LE, 4-byte aligned.
+    pub strings: Vec<u8>,
+    /// (bucket, its 8-byte hash entries), in bucket order.
+    pub buckets: Vec<(u32, Vec<u8>)>,
 }
 
 #[cfg(test)]
