@@ -73,3 +73,22 @@ def test_archive(spark, inputs: list[str], expected: tuple[set, set], tmp_path: 
     # Item rows name an item of a file whose other items are in messages.
     readable = {s for s, _, _, _ in items}
     assert all(e.file in readable and e.item for e in errors if e.lost == "item")
+
+
+def test_the_script_alone(tmp_path: Path) -> None:
+    """As a user runs it, on a file with nothing lost: the errors dataset is
+    there and empty."""
+    import subprocess
+
+    out = tmp_path / "table"
+    r = subprocess.run(
+        [sys.executable, str(REPO / "python" / "examples" / "spark_archive.py"),
+         "--master", "local[1]", "--out", str(out), str(GENERATED[0])],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().endswith(f"1 files: 30 items, 0 errors -> {out}")
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out / "errors").num_rows == 0
+    assert pq.read_table(out / "messages").num_rows == 30
