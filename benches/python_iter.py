@@ -91,12 +91,12 @@ def main() -> int:
         except ImportError:
             print(f"{name}: not installed", file=sys.stderr)
             continue
-        best, items = None, 0
+        best, items = float("inf"), 0
         for _ in range(a.repeat):
             t = time.perf_counter()
             items = read(a.file)
             s = time.perf_counter() - t
-            best = s if best is None else min(best, s)
+            best = min(best, s)
         print(f"{name}: {items} items in {best:.2f} s: {items / best:,.0f} items/s")
     return 0
 

@@ -18,7 +18,9 @@ Spark as they are. Written:
   ``folder``, ``item``: its node id, ``error``: the pstkit exception's
   class, ``message``).
 
-A damaged or foreign file is an ``errors`` row, never a failed job. The
+A damaged or foreign file is an ``errors`` row, never a failed job (the
+rows travel to the driver with the tasks' results, an accumulator, so that
+each file is read once). The
 files are read where the tasks run: on a cluster, PATHs must name the same
 files on every worker (a shared mount), and DIR a place every worker and
 the driver can write (a shared mount, HDFS, S3).
@@ -33,24 +35,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pyarrow as pa
+from pyspark.accumulators import Accumulator, AccumulatorParam
 
-# The columns a row carries besides the message table's: set on the rows
-# of errors, null on the rows of items.
-ERROR_FIELDS = [
-    pa.field("_lost", pa.string()),
-    pa.field("_folder", pa.string()),
-    pa.field("_item", pa.int64()),
-    pa.field("_error", pa.string()),
-    pa.field("_message", pa.string()),
-]
-
-ERROR_COLUMNS = {
-    "_lost": "lost",
-    "_folder": "folder",
-    "_item": "item",
-    "_error": "error",
-    "_message": "message",
-}
+# The errors dataset's columns.
+ERRORS_SCHEMA = "file string, lost string, folder string, item long, error string, message string"
 
 
 def input_files(paths: list[str]) -> list[str]:
@@ -69,66 +57,48 @@ def input_files(paths: list[str]) -> list[str]:
     return list(out)
 
 
-def row_schema() -> pa.Schema:
-    """The message table's columns, every one nullable, then the error
-    columns: the one schema `mapInArrow` gives both kinds of row."""
+class ErrorRows(AccumulatorParam):
+    """Error rows gathered from the tasks: few and small, so they travel
+    to the driver with each task's result instead of being a second
+    dataset the tasks compute (which would read every file twice, or keep
+    every row on disk between two writes)."""
+
+    def zero(self, value: list) -> list:
+        return []
+
+    def addInPlace(self, a: list, b: list) -> list:
+        a.extend(b)
+        return a
+
+
+def read_files(
+    batches: Iterator[pa.RecordBatch], batch_size: int, errors: Accumulator
+) -> Iterator[pa.RecordBatch]:
+    """The task: each path of the input batches read into message rows;
+    what could not be read added to `errors`."""
     import pstkit
 
-    fields = [f.with_nullable(True) for f in pstkit.messages_schema()]
-    return pa.schema(fields + ERROR_FIELDS)
-
-
-def error_batch(schema: pa.Schema, rows: list[dict]) -> pa.RecordBatch:
-    cols = {name: [r.get(name) for r in rows] for name in schema.names}
-    return pa.RecordBatch.from_pydict(cols, schema=schema)
-
-
-def read_files(batches: Iterator[pa.RecordBatch], batch_size: int) -> Iterator[pa.RecordBatch]:
-    """The task: each path of the input batches read into rows."""
-    import pstkit
-
-    schema = row_schema()
-    nulls = [pa.nulls(0, f.type) for f in ERROR_FIELDS]
     for paths in batches:
         for path in paths.column("path").to_pylist():
-            errors = []
+            rows: list[tuple] = []
             try:
                 with pstkit.open(path) as f:
                     # One reading thread: Spark runs a task per core already.
-                    reader = f.record_batches(batch_size=batch_size, threads=1)
-                    for b in reader:
-                        n = b.num_rows
-                        extra = [pa.nulls(n, a.type) for a in nulls]
-                        yield pa.RecordBatch.from_arrays(
-                            b.columns + extra, schema=schema
-                        )
+                    yield from f.record_batches(batch_size=batch_size, threads=1)
                     lost = f.lost
             except pstkit.Error as e:
                 lost = []
-                errors.append(
-                    {"_lost": "file", "_error": type(e).__name__, "_message": str(e)}
-                )
-            for e in lost:
-                errors.append(
-                    {
-                        "_lost": e.lost,
-                        "_folder": e.folder,
-                        "_item": e.item,
-                        "_error": type(e).__name__,
-                        "_message": str(e),
-                    }
-                )
-            if errors:
-                for r in errors:
-                    r["source"] = path
-                yield error_batch(schema, errors)
+                rows.append((path, "file", None, None, type(e).__name__, str(e)))
+            for x in lost:
+                rows.append((path, x.lost, x.folder, x.item, type(x).__name__, str(x)))
+            if rows:
+                errors.add(rows)
 
 
 def archive(spark, files: list[str], out: str, batch_size: int = 1024) -> None:
     """Reads `files` on the cluster of `spark` into `out`/messages and
     `out`/errors."""
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
+    import pstkit
     from pyspark.sql.pandas.types import from_arrow_schema
 
     if __name__ != "__main__":
@@ -137,29 +107,19 @@ def archive(spark, files: list[str], out: str, batch_size: int = 1024) -> None:
         from pyspark import cloudpickle
 
         cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    schema = row_schema()
+    schema = from_arrow_schema(pstkit.messages_schema())
+    errors = spark.sparkContext.accumulator([], ErrorRows())
     paths = spark.createDataFrame([(p,) for p in files], "path string")
     # One file per partition, so one task per file: a large file does not
     # hold back the small ones queued behind it in the same task.
     paths = paths.repartition(max(len(files), 1), "path")
-    rows = paths.mapInArrow(
-        lambda it: read_files(it, batch_size), from_arrow_schema(schema)
-    )
-    # Both outputs come from one read of each file: the rows are kept on
-    # the executors' disks between the two writes.
-    rows = rows.persist(StorageLevel.DISK_ONLY)
-    try:
-        items = rows.where(F.col("_lost").isNull()).drop(*ERROR_COLUMNS)
-        items.write.mode("overwrite").partitionBy("source").parquet(
-            os.path.join(out, "messages")
-        )
-        errors = rows.where(F.col("_lost").isNotNull()).select(
-            F.col("source").alias("file"),
-            *[F.col(c).alias(n) for c, n in ERROR_COLUMNS.items()],
-        )
-        errors.coalesce(1).write.mode("overwrite").parquet(os.path.join(out, "errors"))
-    finally:
-        rows.unpersist()
+    items = paths.mapInArrow(lambda it: read_files(it, batch_size, errors), schema)
+    # A write is an action: each task's errors are added once, whatever
+    # tasks were retried.
+    items.write.mode("overwrite").partitionBy("source").parquet(os.path.join(out, "messages"))
+    spark.createDataFrame(errors.value, ERRORS_SCHEMA).coalesce(1).write.mode(
+        "overwrite"
+    ).parquet(os.path.join(out, "errors"))
 
 
 def session(master: str | None, app: str = "pstkit archive"):

@@ -9,6 +9,8 @@ from typing import Any, Iterator, final
 
 import pyarrow
 
+from pstkit.errors import Error
+
 __all__ = [
     "File",
     "Folder",
@@ -74,7 +76,7 @@ class File:
         threads: int | None = None,
     ) -> pyarrow.RecordBatchReader: ...
     @property
-    def lost(self) -> list[Exception]: ...
+    def lost(self) -> list[Error]: ...
 
 @final
 class Folder:
@@ -89,7 +91,7 @@ class Folder:
 @final
 @final
 class Messages(Iterator[Message]):
-    skipped: list[BaseException]
+    skipped: list[Error]
     def __iter__(self) -> Messages: ...
     def __next__(self) -> Message: ...
 

@@ -11,7 +11,17 @@ from typing import Any
 
 
 class Error(Exception):
-    """Base class of every pstkit error."""
+    """Base class of every pstkit error.
+
+    An error that stands for a folder or item left out (in
+    ``Messages.skipped`` and ``File.lost``) says which: ``lost`` is
+    ``"folder"`` or ``"item"``, ``folder`` the folder's path, ``item`` the
+    node id.
+    """
+
+    lost: str | None = None
+    folder: str | None = None
+    item: int | None = None
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
