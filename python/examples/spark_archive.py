@@ -57,6 +57,15 @@ def input_files(paths: list[str]) -> list[str]:
     return list(out)
 
 
+def file_frame(spark, files: list[str]):
+    """The paths as a DataFrame of one row per partition, so one task per
+    file: a large file does not hold back small ones queued behind it in
+    the same task. (A hash repartition by path would put some files
+    together and leave partitions empty.)"""
+    rdd = spark.sparkContext.parallelize([(p,) for p in files], max(len(files), 1))
+    return spark.createDataFrame(rdd, "path string")
+
+
 class ErrorRows(AccumulatorParam):
     """Error rows gathered from the tasks: few and small, so they travel
     to the driver with each task's result instead of being a second
@@ -109,11 +118,9 @@ def archive(spark, files: list[str], out: str, batch_size: int = 1024) -> None:
         cloudpickle.register_pickle_by_value(sys.modules[__name__])
     schema = from_arrow_schema(pstkit.messages_schema())
     errors = spark.sparkContext.accumulator([], ErrorRows())
-    paths = spark.createDataFrame([(p,) for p in files], "path string")
-    # One file per partition, so one task per file: a large file does not
-    # hold back the small ones queued behind it in the same task.
-    paths = paths.repartition(max(len(files), 1), "path")
-    items = paths.mapInArrow(lambda it: read_files(it, batch_size, errors), schema)
+    items = file_frame(spark, files).mapInArrow(
+        lambda it: read_files(it, batch_size, errors), schema
+    )
     # A write is an action: each task's errors are added once, whatever
     # tasks were retried.
     items.write.mode("overwrite").partitionBy("source").parquet(os.path.join(out, "messages"))

@@ -58,6 +58,9 @@ def test_archive(spark, inputs: list[str], expected: tuple[set, set], tmp_path: 
     files = spark_archive.input_files(inputs)
     cut = next(f for f in files if f.endswith("cut-short.pst"))
     assert cut in unreadable and len(items) >= 400
+    # One file a partition, so one task a file.
+    sizes = spark_archive.file_frame(spark, files).rdd.glom().map(len).collect()
+    assert sizes == [1] * len(files)
     spark_archive.archive(spark, files, str(tmp_path))
     rows = spark.read.parquet(str(tmp_path / "messages")).select(
         "source", "nid", "folder", "subject"
