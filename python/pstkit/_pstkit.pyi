@@ -55,7 +55,9 @@ class File:
         salvage: bool = False,
         rebuild: bool = False,
         force: bool = False,
+        bind_to: tuple[str, str] | tuple[str, str, str] | None = None,
     ) -> dict[str, Any]: ...
+    def binding(self) -> dict[str, Any] | None: ...
     def export(
         self,
         out: str | os.PathLike[str],

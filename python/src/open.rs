@@ -10,7 +10,9 @@ use pstkit::copy::{
 use pstkit::ndb::check::check;
 use pstkit::ndb::{FileKind, Format};
 use pstkit::store::audit::audit;
+use pstkit::store::binding::{BindingInfo, BindingRecord, MailboxBinding};
 use pstkit::store::Store;
+use pstkit::store::StoreError;
 use pstkit::Pst;
 use pstkit_arrow::{write_parquet, ParquetEvent, ParquetOptions};
 use pstkit_output::Replace;
@@ -217,6 +219,29 @@ impl File {
         Ok(out)
     }
 
+    /// The account the file is bound to, from the binding record pstkit
+    /// writes into OSTs (`server`, `mailbox`, `profile`, `mailbox_guid`);
+    /// `None` when it has none (every file Outlook made). A record that is
+    /// damaged raises `BindingError`, one that names another mailbox than
+    /// the store's `OtherMailboxError`.
+    fn binding<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let o = self.opened()?;
+        let record = unlocked(py, move || Ok(BindingInfo::read(&o.store()).record))?;
+        let b = match record {
+            BindingRecord::Valid(b) => b,
+            BindingRecord::Damaged(e) => {
+                return Err(Failure::from(StoreError::Binding(e)).into_pyerr(py))
+            }
+            _ => return Ok(None),
+        };
+        let d = PyDict::new(py);
+        d.set_item("server", b.server)?;
+        d.set_item("mailbox", b.mailbox)?;
+        d.set_item("profile", b.profile)?;
+        d.set_item("mailbox_guid", b.mailbox_guid.to_string())?;
+        Ok(Some(d))
+    }
+
     /// Every folder below the root, depth first, as `pstkit ls --json`
     /// lists them. A folder that cannot be read is left out.
     fn folders(&self, py: Python<'_>) -> PyResult<Vec<Folder>> {
@@ -228,10 +253,12 @@ impl File {
     /// `four_k`, the 4K-page OST layout) at `dst`, as `pstkit convert`
     /// does: written under a temporary name, verified, then renamed. With
     /// `salvage`, damaged items are left out and listed in the result's
-    /// `skipped` instead of stopping the copy.
+    /// `skipped` instead of stopping the copy. An OST is bound to the
+    /// account `bind_to` names, `(server, mailbox)` or `(server, mailbox,
+    /// profile)`.
     // One argument per Python keyword.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (dst, *, ost = false, four_k = false, salvage = false, rebuild = false, force = false))]
+    #[pyo3(signature = (dst, *, ost = false, four_k = false, salvage = false, rebuild = false, force = false, bind_to = None))]
     fn convert<'py>(
         &self,
         py: Python<'py>,
@@ -241,9 +268,25 @@ impl File {
         salvage: bool,
         rebuild: bool,
         force: bool,
+        bind_to: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let o = self.opened()?;
         let mut opts = ConvertOptions::default();
+        opts.binding = match bind_to.as_deref() {
+            None => None,
+            Some(_) if !(ost || four_k) => {
+                return Err(PyValueError::new_err("bind_to is for an OST (ost=True)"))
+            }
+            Some([server, mailbox]) => Some(MailboxBinding::new(server, mailbox, None)),
+            Some([server, mailbox, profile]) => {
+                Some(MailboxBinding::new(server, mailbox, Some(profile)))
+            }
+            Some(_) => {
+                return Err(PyValueError::new_err(
+                    "bind_to is (server, mailbox) or (server, mailbox, profile)",
+                ))
+            }
+        };
         opts.writer.kind = if ost || four_k {
             FileKind::Ost
         } else {

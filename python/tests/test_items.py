@@ -138,6 +138,18 @@ def test_convert_and_export(tmp_path: Path) -> None:
         assert e["items_exported"] == 30 and e["complete"]
         with pytest.raises(ValueError):
             f.export(tmp_path / "x", format="pdf")
+        f.convert(tmp_path / "bound.ost", ost=True, bind_to=("mx.example", "a@example.com"))
+        with pytest.raises(ValueError):
+            f.convert(tmp_path / "x.pst", bind_to=("mx.example", "a@example.com"))
+        assert f.binding() is None
+    with pstkit.open(tmp_path / "bound.ost") as b:
+        bound = b.binding()
+        assert bound is not None
+        assert (bound["server"], bound["mailbox"], bound["profile"]) == (
+            "mx.example",
+            "a@example.com",
+            None,
+        )
     with pstkit.open(tmp_path / "copy.ost") as c:
         assert c.info()["kind"] == "OST"
         assert sorted(m.subject or "" for m in c.messages()) == sorted(
