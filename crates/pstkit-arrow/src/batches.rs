@@ -98,6 +98,8 @@ pub struct ItemReader<'a> {
     order: Vec<(u64, u32, Nid)>,
     next: usize,
     read: AttachmentRead,
+    /// Whether message rows are made (not for the attachments alone).
+    messages_wanted: bool,
     batch_size: usize,
     messages: MessageColumns,
     attachments: AttachmentColumns,
@@ -114,18 +116,19 @@ pub struct ItemReader<'a> {
 /// An item's row and its attachments' rows.
 type ItemRows = (MessageRow, Vec<AttachmentRow>);
 
-/// Reads the items of `part` with `store`.
+/// Reads the items of `part` with `store` (see [`read_item`]).
 fn read_items(
     store: &Store<'_>,
     part: &[(u64, u32, Nid)],
     read: AttachmentRead,
+    messages: bool,
 ) -> Vec<Result<ItemRows>> {
     part.iter()
         .map(|&(_, _, nid)| {
             store
                 .message(nid)
                 .map_err(ColumnarError::from)
-                .and_then(|m| read_item(&m, read))
+                .and_then(|m| read_item(&m, read, messages))
         })
         .collect()
 }
@@ -149,7 +152,13 @@ impl<'a> ItemReader<'a> {
     /// item) and gets ready to read them. `source` fills the `source`
     /// column: the path of the file, say, so that tables of many files can
     /// be joined.
-    fn new(store: Store<'a>, source: &str, opts: &BatchOptions, read: AttachmentRead) -> Self {
+    fn new(
+        store: Store<'a>,
+        source: &str,
+        opts: &BatchOptions,
+        read: AttachmentRead,
+        messages_wanted: bool,
+    ) -> Self {
         let mut folders = Vec::new();
         let mut order = Vec::new();
         let mut lost = Vec::new();
@@ -223,6 +232,7 @@ impl<'a> ItemReader<'a> {
             order,
             next: 0,
             read,
+            messages_wanted,
             batch_size: opts.batch_size.max(1),
             messages: MessageColumns::new(),
             attachments: AttachmentColumns::new(opts.with_attachment_data),
@@ -272,7 +282,9 @@ impl<'a> ItemReader<'a> {
                 self.counts.items_read += 1;
                 self.counts.attachments += attachments.len();
                 let nid = row.nid;
-                self.messages.append(&self.source, folder, row);
+                if self.messages_wanted {
+                    self.messages.append(&self.source, folder, row);
+                }
                 for a in attachments {
                     self.attachments.append(&self.source, nid, a);
                 }
@@ -298,12 +310,12 @@ impl<'a> ItemReader<'a> {
         let threads = 1 + self.helpers.len();
         let end = (self.next + READ_AHEAD * threads).min(self.order.len());
         let chunk = &self.order[self.next..end];
-        let read = self.read;
+        let (read, messages) = (self.read, self.messages_wanted);
         let per = chunk.len().div_ceil(threads).max(1);
         let mut parts = chunk.chunks(per);
         let first = parts.next().unwrap_or_default();
         let results: Vec<Result<ItemRows>> = if self.helpers.is_empty() || chunk.len() <= per {
-            read_items(&self.store, first, read)
+            read_items(&self.store, first, read, messages)
         } else {
             let store = &self.store;
             std::thread::scope(|s| {
@@ -311,9 +323,9 @@ impl<'a> ItemReader<'a> {
                     .helpers
                     .iter_mut()
                     .zip(parts)
-                    .map(|(helper, part)| s.spawn(move || read_items(helper, part, read)))
+                    .map(|(helper, part)| s.spawn(move || read_items(helper, part, read, messages)))
                     .collect();
-                let mut all = read_items(store, first, read);
+                let mut all = read_items(store, first, read, messages);
                 for h in others {
                     all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
                 }
@@ -403,7 +415,7 @@ pub fn item_reader<'a>(store: Store<'a>, source: &str, opts: &BatchOptions) -> I
     } else {
         AttachmentRead::Rows
     };
-    ItemReader::new(store, source, opts, read)
+    ItemReader::new(store, source, opts, read, true)
 }
 
 /// The messages table of a store, a batch of at most
@@ -418,7 +430,13 @@ pub struct MessageBatches<'a>(ItemReader<'a>);
 impl<'a> MessageBatches<'a> {
     /// Batches of `store`'s items; `source` fills the `source` column.
     pub fn new(store: Store<'a>, source: &str, opts: &BatchOptions) -> Self {
-        MessageBatches(ItemReader::new(store, source, opts, AttachmentRead::Count))
+        MessageBatches(ItemReader::new(
+            store,
+            source,
+            opts,
+            AttachmentRead::Count,
+            true,
+        ))
     }
 
     /// The schema every batch has.
@@ -457,8 +475,9 @@ impl Iterator for MessageBatches<'_> {
 
 /// The attachments table of a store, a batch of at most
 /// [`BatchOptions::batch_size`] attachments at a time (fewer when their
-/// data reaches [`MAX_BATCH_BYTES`]). An item that does not read gives no
-/// attachment rows and is listed by [`AttachmentBatches::take_lost`].
+/// data reaches [`MAX_BATCH_BYTES`]). Only what the attachments need is
+/// read of each item (not its bodies): an item whose attachments do not
+/// read gives no rows and is listed by [`AttachmentBatches::take_lost`].
 #[derive(Debug)]
 pub struct AttachmentBatches<'a>(ItemReader<'a>, Option<RecordBatch>);
 
@@ -466,7 +485,14 @@ impl<'a> AttachmentBatches<'a> {
     /// Batches of the attachments of `store`'s items; `source` fills the
     /// `source` column.
     pub fn new(store: Store<'a>, source: &str, opts: &BatchOptions) -> Self {
-        AttachmentBatches(item_reader(store, source, opts), None)
+        let read = if opts.with_attachment_data {
+            AttachmentRead::WithData
+        } else {
+            AttachmentRead::Rows
+        };
+        // The message rows are not made: an item is read for its
+        // attachments alone.
+        AttachmentBatches(ItemReader::new(store, source, opts, read, false), None)
     }
 
     /// The schema every batch has.
@@ -507,10 +533,6 @@ impl Iterator for AttachmentBatches<'_> {
             return Some(Ok(self.cut(rest)));
         }
         loop {
-            // The message rows are not wanted here.
-            if self.0.messages.rows > 0 {
-                let _ = self.0.messages.finish();
-            }
             let done = if self.0.attachments_full() {
                 self.0.finish_attachments()
             } else {

@@ -95,14 +95,11 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Reads item `m` into its row and (as `read` asks) its attachments' rows.
-/// A value that is there but does not read fails the item, as it fails the
+/// Item `m`'s row of the messages table, but its attachment count. A
+/// value that is there but does not read fails the item, as it fails the
 /// item in the EML export; the sender's fields are read leniently, as
 /// `pstkit ls` reads them.
-pub(crate) fn read_item(
-    m: &Message<'_>,
-    read: AttachmentRead,
-) -> Result<(MessageRow, Vec<AttachmentRow>)> {
+fn message_row(m: &Message<'_>) -> Result<MessageRow> {
     let bodies = pstkit_copy::bodies(m)?;
     let mut row = MessageRow {
         nid: i64::from(m.nid().0),
@@ -140,6 +137,24 @@ pub(crate) fn read_item(
             RecipientKind::Bcc => row.bcc.push(who),
         }
     }
+    Ok(row)
+}
+
+/// Reads item `m` into its row (without `messages`, only its id) and, as
+/// `read` asks, its attachments' rows.
+pub(crate) fn read_item(
+    m: &Message<'_>,
+    read: AttachmentRead,
+    messages: bool,
+) -> Result<(MessageRow, Vec<AttachmentRow>)> {
+    let mut row = if messages {
+        message_row(m)?
+    } else {
+        MessageRow {
+            nid: i64::from(m.nid().0),
+            ..MessageRow::default()
+        }
+    };
     let ids = m.attachment_ids()?;
     row.attachment_count = i32::try_from(ids.len()).unwrap_or(i32::MAX);
     let mut attachments = Vec::new();

@@ -164,3 +164,46 @@ fn the_arrow_reader_gives_the_same_batches_and_schema() {
     assert_eq!(reader.schema(), pstkit_arrow::attachments_schema(true));
     assert!(reader.map(|b| b.unwrap().num_rows()).sum::<usize>() > 0);
 }
+
+/// (nid, index, sha256) of every attachment row of `batches`.
+fn attachment_keys<'b>(
+    batches: impl Iterator<Item = &'b pstkit_arrow::arrow_array::RecordBatch>,
+) -> Vec<(i64, i32, Option<String>)> {
+    let mut out = Vec::new();
+    for b in batches {
+        let nid = b.column_by_name("nid").unwrap().as_primitive::<Int64Type>();
+        let index = b
+            .column_by_name("index")
+            .unwrap()
+            .as_primitive::<Int32Type>();
+        let sha = b.column_by_name("sha256").unwrap().as_string::<i32>();
+        for r in 0..b.num_rows() {
+            let s = (!sha.is_null(r)).then(|| sha.value(r).to_string());
+            out.push((nid.value(r), index.value(r), s));
+        }
+    }
+    out
+}
+
+#[test]
+fn attachments_alone_are_the_attachments_written_beside_the_messages() {
+    let file = NdbFile::open(fixture("mailbox.pst")).unwrap();
+    let alone: Vec<_> =
+        AttachmentBatches::new(Store::open(file.ndb()).unwrap(), "m", &opts(4, false))
+            .map(|b| b.unwrap())
+            .collect();
+    let mut reader =
+        pstkit_arrow::item_reader(Store::open(file.ndb()).unwrap(), "m", &opts(4, false));
+    let mut beside = Vec::new();
+    let mut messages = 0;
+    while let Some(b) = reader.next_batch() {
+        match b.unwrap() {
+            pstkit_arrow::Batch::Attachments(b) => beside.push(b),
+            pstkit_arrow::Batch::Messages(b) => messages += b.num_rows(),
+        }
+    }
+    assert!(messages >= 30);
+    let keys = attachment_keys(alone.iter());
+    assert!(keys.len() >= 10, "{}", keys.len());
+    assert_eq!(keys, attachment_keys(beside.iter()));
+}

@@ -691,17 +691,21 @@ fn reading_commands_name_a_source_truncated_under_them() {
     let d = tempfile::tempdir().unwrap();
     let src = big_source(d.path());
     let mut named = Vec::new();
-    for cmd in ["ls", "info", "check", "export"] {
+    for cmd in ["ls", "info", "check", "export", "parquet"] {
         for (k, delay) in [1u64, 10, 40, 120].into_iter().enumerate() {
             let victim = d.path().join(format!("{cmd}{k}.pst"));
             std::fs::copy(&src, &victim).unwrap();
-            let mut args = vec![cmd.into(), victim.clone().into_os_string()];
+            let program = if cmd == "parquet" { "export" } else { cmd };
+            let mut args = vec![program.into(), victim.clone().into_os_string()];
             if cmd == "ls" {
                 args.push("--json".into());
             }
-            if cmd == "export" {
+            if cmd == "parquet" {
+                args.extend(["--format".into(), "parquet".into()]);
+            }
+            if program == "export" {
                 args.push("--out".into());
-                args.push(d.path().join(format!("e{k}")).into_os_string());
+                args.push(d.path().join(format!("{cmd}-out{k}")).into_os_string());
             }
             let child = Command::new(env!("CARGO_BIN_EXE_pstkit"))
                 .args(&args)
@@ -734,7 +738,7 @@ fn reading_commands_name_a_source_truncated_under_them() {
     }
     // At least the long reads were caught mid-way.
     assert!(
-        named.contains(&"ls") && named.contains(&"export"),
+        named.contains(&"ls") && named.contains(&"export") && named.contains(&"parquet"),
         "{named:?}"
     );
 }
