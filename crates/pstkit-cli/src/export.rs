@@ -131,6 +131,7 @@ fn run_parquet(
     let mut opts = ParquetOptions::default();
     opts.replace = replace;
     opts.batches.with_attachment_data = with_attachment_data;
+    opts.batches.threads = crate::threads();
     let bar = progress_bar();
     let source = path.to_string_lossy();
     let summary = write_parquet(store, &source, out, &opts, &mut |event| match event {

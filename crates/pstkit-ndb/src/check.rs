@@ -891,6 +891,31 @@ mod tests {
         assert!(p.to_string().contains("marked free"), "{p}");
     }
 
+    /// A node past an XBLOCK's reach (about 8 MB in a Unicode file) has an
+    /// XXBLOCK: its XBLOCKs' slots are references too, each counted once,
+    /// so every block's cRef (1 + its references) checks clean.
+    #[test]
+    fn blocks_below_an_xxblock_are_counted_once() {
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::Permute, FileKind::Pst);
+        let body: Vec<u8> = (0..9_000_000usize).map(|k| (k * 7 % 253) as u8).collect();
+        let data = w.add_stream(&body).unwrap();
+        assert!(data.is_internal());
+        w.add_node(
+            Nid::new(NidType::NormalMessage, 1),
+            data,
+            Bid(0),
+            Nid(0x122),
+        );
+        let bytes = w.finish_bytes();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let tree = file.ndb().read_block(data).unwrap();
+        assert_eq!(parse_xblock(&tree, file.ndb().format()).unwrap().level, 2);
+        let r = check(file.ndb());
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        assert!(r.blocks > 1_100, "{} blocks", r.blocks);
+    }
+
     #[test]
     fn both_halves_on_threads_report_as_one_walk() {
         let file = NdbFile::new(sample()).unwrap();

@@ -304,3 +304,57 @@ fn a_value_that_does_not_decode_is_found_at_any_depth() {
         assert!(hit[0].found.contains(why), "case {i}: {}", hit[0].found);
     }
 }
+
+/// Messages embedded [`store::message::MAX_EMBED_DEPTH`] deep, the most a
+/// reader follows and the writer writes, decode whole: the limit itself is
+/// no finding.
+#[test]
+fn messages_embedded_to_the_limit_decode() {
+    use store::message::MAX_EMBED_DEPTH;
+    use store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+    let mut m = NewMessage {
+        props: vec![(
+            store::pid::tags::SUBJECT,
+            ltp::PropValue::String("innermost".into()),
+        )],
+        recipients: Vec::new(),
+        attachments: Vec::new(),
+    };
+    for _ in 0..MAX_EMBED_DEPTH {
+        m = NewMessage {
+            props: Vec::new(),
+            recipients: Vec::new(),
+            attachments: vec![NewAttachment {
+                props: Vec::new(),
+                content: AttachContent::Message(Box::new(m)),
+            }],
+        };
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.pst");
+    let mut o = WriterOptions::default();
+    o.record_key = Some([6; 16]);
+    let mut w = PstWriter::create(&path, o).unwrap();
+    let folder = w.standard_folders().ipm_subtree;
+    let nid = w.add_message(folder, &m).unwrap();
+    w.finish().unwrap();
+    let file = NdbFile::open(&path).unwrap();
+    // The writer kept every level: the innermost subject is there.
+    let s = store::Store::open(file.ndb()).unwrap();
+    let mut at = s.message(nid).unwrap();
+    for level in 0..MAX_EMBED_DEPTH {
+        let a = at.attachments().unwrap().next().unwrap().unwrap();
+        at = a
+            .embedded()
+            .unwrap()
+            .unwrap_or_else(|| panic!("level {level}"));
+    }
+    assert_eq!(at.subject().as_deref(), Some("innermost"));
+    let r = store::audit::audit(file.ndb());
+    let hit: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "item-decodes")
+        .collect();
+    assert!(hit.is_empty(), "{hit:?}");
+}

@@ -52,6 +52,16 @@ const NAMEID_STRING: &str = "__substg1.0_00040102";
 const MAX_TREE_DEPTH: usize = 64;
 
 /// The stream name of a value: prefix, tag in upper-case hex.
+/// The tag of PidTagAttachDataBinary's stream.
+const DATA_BINARY: u32 = pstkit_ltp::props::tags::ATTACH_DATA_BINARY.0;
+/// The tag of an attachment's object storage: the same property as an
+/// object.
+const DATA_OBJECT: u32 = pstkit_ltp::PropTag::new(
+    pstkit_ltp::props::ATTACH_DATA_BINARY,
+    pstkit_ltp::PropType::Object,
+)
+.0;
+
 fn substg(tag: u32) -> String {
     format!("{SUBSTG}{tag:08X}")
 }

@@ -162,7 +162,7 @@ impl Reader<'_, '_> {
         let mut attachments = Vec::with_capacity(atts.len());
         for a in atts {
             let (props, _) = self.props(&a, PART_HEADER)?;
-            let data = a.join(substg(0x3701_0102));
+            let data = a.join(substg(super::DATA_BINARY));
             let obj = a.join(OBJECT);
             let content = if self.cf.is_stream(&data) {
                 AttachContent::Data(self.stream(&data)?)

@@ -20,9 +20,7 @@ use super::{
 };
 use crate::error::{CopyError, Result};
 
-/// The tag of PidTagAttachDataBinary's stream and of the object storage.
-const DATA_BINARY: u32 = 0x3701_0102;
-const DATA_OBJECT: u32 = 0x3701_000D;
+use super::{DATA_BINARY, DATA_OBJECT};
 
 /// A store's message as a `.msg` file: every property it holds (named
 /// ones through `names`, the store's map), its recipients, attachments
