@@ -71,9 +71,10 @@ def sample_params() -> list:
 
 @pytest.fixture(scope="session")
 def pstkit_bin() -> Path:
-    """The `pstkit` command, built by cargo where cargo puts it."""
+    """The `pstkit` command: `$PSTKIT_BIN` when it is there, else built by
+    cargo where cargo puts it."""
     explicit = os.environ.get("PSTKIT_BIN")
-    if explicit:
+    if explicit and Path(explicit).is_file():
         return Path(explicit)
     subprocess.run(["cargo", "build", "-q", "-p", "pstkit-cli"], cwd=REPO, check=True)
     meta = subprocess.run(
