@@ -155,3 +155,20 @@ def test_convert_and_export(tmp_path: Path) -> None:
         assert sorted(m.subject or "" for m in c.messages()) == sorted(
             m.subject or "" for m in pstkit.open(GENERATED[0]).messages()
         )
+
+
+def test_duckdb_queries_the_batches() -> None:
+    """A batch reader is a table DuckDB scans as it is handed over."""
+    try:
+        import duckdb
+    except ImportError:
+        lack("duckdb (pip install duckdb)")
+    with pstkit.open(GENERATED[0]) as f:
+        reader = f.record_batches(batch_size=4)
+        rows = duckdb.sql(
+            "select folder, count(*) from reader group by folder order by folder"
+        ).fetchall()
+        by_folder: dict[str, int] = {}
+        for m in f.messages():
+            by_folder[m.folder] = by_folder.get(m.folder, 0) + 1
+        assert rows == sorted(by_folder.items())
