@@ -190,7 +190,9 @@ impl HeapBuilder {
     /// in each HNBITMAPHDR (itself and the 127 pages after it).
     pub fn finish(self) -> Vec<Vec<u8>> {
         let cap = page_capacity(self.variant);
-        let mut out: Vec<Vec<u8>> = self.pages.iter().map(serialise).collect();
+        // Each page is dropped as it is laid out: a large table's heap is
+        // never held twice.
+        let mut out: Vec<Vec<u8>> = self.pages.into_iter().map(|p| serialise(&p)).collect();
         let levels: Vec<u8> = out
             .iter()
             .map(|p| fill_level(cap.saturating_sub(p.len())))
