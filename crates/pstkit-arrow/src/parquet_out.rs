@@ -1,7 +1,7 @@
 //! The Parquet export: both tables written side by side in one pass over
 //! the file, through the same reader as the record batch iterators.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
@@ -206,30 +206,13 @@ pub fn write_parquet(
     summary
         .swept
         .extend(pstkit_output::sweep(&pstkit_output::folder_of(out)).removed);
-    let stage = match fs::symlink_metadata(out) {
-        Ok(m) if m.is_dir() => {
-            summary.swept.extend(pstkit_output::sweep(out).removed);
-            for name in [MESSAGES_FILE, ATTACHMENTS_FILE] {
-                pstkit_output::check_destination(&out.join(name), opts.replace, &[])?;
-            }
-            None
+    let stage = StageDir::for_folder(out, || {
+        summary.swept.extend(pstkit_output::sweep(out).removed);
+        for name in [MESSAGES_FILE, ATTACHMENTS_FILE] {
+            pstkit_output::check_destination(&out.join(name), opts.replace, &[])?;
         }
-        Ok(m) => {
-            return Err(pstkit_output::OutputError::NotRegular {
-                path: out.to_path_buf(),
-                what: if m.file_type().is_symlink() {
-                    "a symbolic link, not a folder"
-                } else {
-                    "not a folder"
-                },
-            }
-            .into())
-        }
-        Err(_) => {
-            pstkit_output::check_destination(out, Replace::Never, &[])?;
-            Some(StageDir::beside(out)?)
-        }
-    };
+        Ok(())
+    })?;
     let with_data = opts.batches.with_attachment_data;
     let mut messages = Output::create(out, stage.as_ref(), MESSAGES_FILE, messages_schema())?;
     let mut attachments = Output::create(

@@ -214,6 +214,32 @@ impl StageDir {
         Ok(StageDir { name, _lock: dir })
     }
 
+    /// Where a command that writes a folder of files writes: into `dst`
+    /// itself when it is an existing folder (`None`, after `existing` has
+    /// checked and swept it), else into a stage beside it (`dst` must not
+    /// exist). A `dst` that is a file or a link is refused: it is never
+    /// written through or replaced.
+    pub fn for_folder(
+        dst: &Path,
+        existing: impl FnOnce() -> Result<()>,
+    ) -> Result<Option<StageDir>> {
+        match fs::symlink_metadata(dst) {
+            Ok(m) if m.is_dir() => existing().map(|()| None),
+            Ok(m) => Err(OutputError::NotRegular {
+                path: dst.to_path_buf(),
+                what: if m.file_type().is_symlink() {
+                    "a symbolic link, not a folder"
+                } else {
+                    "not a folder"
+                },
+            }),
+            Err(_) => {
+                crate::check_destination(dst, Replace::Never, &[])?;
+                StageDir::beside(dst).map(Some)
+            }
+        }
+    }
+
     /// The hidden path being filled.
     pub fn path(&self) -> &Path {
         &self.name.path
@@ -234,6 +260,53 @@ pub(crate) fn tests_lock(f: &File) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_destination_is_written_in_place_staged_or_refused() {
+        let d = tempfile::tempdir().unwrap();
+        // An existing folder: written in place, after its own check.
+        let mut checked = false;
+        let r = StageDir::for_folder(d.path(), || {
+            checked = true;
+            Ok(())
+        });
+        assert!(matches!(r, Ok(None)) && checked);
+        let r = StageDir::for_folder(d.path(), || {
+            Err(OutputError::Exists {
+                path: d.path().into(),
+            })
+        });
+        assert!(matches!(r, Err(OutputError::Exists { .. })));
+        // A new name: a stage beside it, which becomes it when published.
+        let new = d.path().join("out");
+        let stage = StageDir::for_folder(&new, || unreachable!())
+            .unwrap()
+            .unwrap();
+        assert_eq!(stage.path().parent(), Some(d.path()));
+        assert!(!new.exists());
+        stage.publish(&new).unwrap();
+        assert!(new.is_dir());
+        // A file, or a link to a folder: never written through.
+        let file = d.path().join("file");
+        fs::write(&file, b"x").unwrap();
+        let r = StageDir::for_folder(&file, || unreachable!());
+        assert!(matches!(
+            r,
+            Err(OutputError::NotRegular {
+                what: "not a folder",
+                ..
+            })
+        ));
+        #[cfg(unix)]
+        {
+            let link = d.path().join("link");
+            std::os::unix::fs::symlink(&new, &link).unwrap();
+            let r = StageDir::for_folder(&link, || unreachable!());
+            assert!(matches!(r, Err(OutputError::NotRegular { .. })));
+        }
+        // A folder that is not there to hold it.
+        assert!(StageDir::for_folder(&d.path().join("no/out"), || unreachable!()).is_err());
+    }
 
     #[test]
     fn a_temp_file_is_removed_unless_published() {

@@ -197,33 +197,15 @@ pub fn export_with(
 ) -> Result<ExportSummary> {
     let mut swept = Vec::new();
     swept.extend(pstkit_output::sweep(&pstkit_output::folder_of(out)).removed);
-    let stage = match fs::symlink_metadata(out) {
-        Ok(m) if m.is_dir() => {
-            swept.extend(pstkit_output::sweep_tree(out).removed);
-            if opts.replace == Replace::Never && holds_files(out) {
-                return Err(pstkit_output::OutputError::Exists {
-                    path: out.to_path_buf(),
-                }
-                .into());
-            }
-            None
-        }
-        Ok(m) => {
-            return Err(pstkit_output::OutputError::NotRegular {
+    let stage = StageDir::for_folder(out, || {
+        swept.extend(pstkit_output::sweep_tree(out).removed);
+        if opts.replace == Replace::Never && holds_files(out) {
+            return Err(pstkit_output::OutputError::Exists {
                 path: out.to_path_buf(),
-                what: if m.file_type().is_symlink() {
-                    "a symbolic link, not a folder"
-                } else {
-                    "not a folder"
-                },
-            }
-            .into())
+            });
         }
-        Err(_) => {
-            pstkit_output::check_destination(out, Replace::Never, &[])?;
-            Some(StageDir::beside(out)?)
-        }
-    };
+        Ok(())
+    })?;
     let into = stage.as_ref().map_or(out, |s| s.path());
     let exported = export_into(store, into, opts, progress);
     // A source that changed under the reader: that is the error, and
