@@ -228,3 +228,97 @@ fn a_contact_s_picture_is_its_vcard_photo() {
         picture.len()
     );
 }
+
+/// A vCard holds a contact's picture but no other file: a contact that has
+/// one goes out as mail with the file and its vCard attached, so the EML
+/// export loses none of its attachments; a contact with only its picture
+/// stays a `.vcf`.
+#[test]
+fn a_contact_s_files_are_not_lost_in_the_eml_export() {
+    use pstkit::ltp::PropValue;
+    use pstkit::store::pid::tags;
+    use pstkit::store::write::{
+        AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("contacts.pst");
+    let mut w = PstWriter::create(&src, WriterOptions::default()).unwrap();
+    let top = w.standard_folders().ipm_subtree;
+    let folder = w.add_folder(top, "Contacts", Some("IPF.Contact")).unwrap();
+    let file = |name: &str, bytes: &[u8], photo: bool| NewAttachment {
+        props: vec![
+            (tags::ATTACH_LONG_FILENAME, PropValue::String(name.into())),
+            (tags::ATTACH_METHOD, PropValue::Int32(1)),
+            (tags::ATTACHMENT_CONTACT_PHOTO, PropValue::Boolean(photo)),
+        ],
+        content: AttachContent::Data(bytes.to_vec()),
+    };
+    let contact = |name: &str, attachments: Vec<NewAttachment>| NewMessage {
+        props: vec![
+            (tags::MESSAGE_CLASS, PropValue::String("IPM.Contact".into())),
+            (tags::SUBJECT, PropValue::String(name.into())),
+            (tags::DISPLAY_NAME, PropValue::String(name.into())),
+        ],
+        recipients: Vec::new(),
+        attachments,
+    };
+    let picture = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4];
+    let contract = b"%PDF-1.4 the signed contract".to_vec();
+    w.add_message(
+        folder,
+        &contact(
+            "Ann Picture",
+            vec![file("ContactPicture.jpg", &picture, true)],
+        ),
+    )
+    .unwrap();
+    w.add_message(
+        folder,
+        &contact(
+            "Bob Files",
+            vec![
+                file("ContactPicture.jpg", &picture, true),
+                file("contract.pdf", &contract, false),
+            ],
+        ),
+    )
+    .unwrap();
+    w.finish().unwrap();
+
+    let out = tmp.path().join("out");
+    let r = export(&src, "eml", &out);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let dir = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    let dir = dir.join("Contacts");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["1.vcf", "2.eml"], "in {}", dir.display());
+    assert!(std::fs::read_to_string(dir.join("1.vcf"))
+        .unwrap()
+        .contains("FN:Ann Picture"));
+    let mail = std::fs::read_to_string(dir.join("2.eml"))
+        .unwrap()
+        .replace("\r\n", "\n");
+    let b64 = pstkit::copy::contentline::base64(&contract);
+    assert!(mail.contains("contract.pdf"), "{mail}");
+    assert!(
+        mail.replace('\n', "").contains(&b64),
+        "the contract's bytes: {mail}"
+    );
+    assert!(
+        mail.contains("text/vcard") && mail.contains("FN:Bob Files"),
+        "{mail}"
+    );
+}

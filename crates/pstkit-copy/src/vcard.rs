@@ -118,6 +118,23 @@ pub fn contact_to_vcard(m: &Message<'_>, store: &Store<'_>) -> Vec<u8> {
     l.finish().into_bytes()
 }
 
+/// Whether the contact has attachments besides its picture: files a vCard
+/// has no place for (an attachment that does not read counts, so that it
+/// is reported where the files are written rather than dropped here).
+pub(crate) fn has_files_beside_photo(m: &Message<'_>) -> bool {
+    let Ok(atts) = m.attachments() else {
+        return true;
+    };
+    atts.into_iter().any(|a| match a {
+        Err(_) => true,
+        Ok(a) => !a
+            .properties()
+            .get_bool(pid::ATTACHMENT_CONTACT_PHOTO)
+            .and_then(|r| r.ok())
+            .unwrap_or(false),
+    })
+}
+
 /// The contact's picture: the attachment Outlook marks with
 /// PidTagAttachmentContactPhoto (`ContactPicture.jpg`), with its vCard
 /// image type from its MIME type or file name (JPEG when neither says).

@@ -126,9 +126,15 @@ pub(crate) fn maildir_flags(m: &Message<'_>) -> String {
 /// The file for one item in EML mode, appended to `out`: its extension.
 fn render_file(m: &Message<'_>, store: &Store<'_>, out: &mut Vec<u8>) -> Result<&'static str> {
     Ok(match m.kind() {
-        ItemKind::Contact => {
+        ItemKind::Contact if !crate::vcard::has_files_beside_photo(m) => {
             out.extend_from_slice(&contact_to_vcard(m, store));
             "vcf"
+        }
+        // A vCard holds the picture but no other file: such a contact goes
+        // out as mail, its files attached beside its vCard, as in an mbox.
+        ItemKind::Contact => {
+            out.extend_from_slice(&render_mail(m, store)?.2);
+            "eml"
         }
         ItemKind::Appointment | ItemKind::Meeting => {
             out.extend_from_slice(&appointment_to_ics(m, store)?);

@@ -34,8 +34,10 @@ use pool::{flow, worker, Item, Pool, Results};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportFormat {
     /// A directory per folder holding `1.eml`, `2.eml`, … (contacts as
-    /// `N.vcf`, appointments and meetings as `N.ics`), numbered by the
-    /// item's position in the folder's contents table.
+    /// `N.vcf`, appointments and meetings as `N.ics` with their attachments
+    /// inline), numbered by the item's position in the folder's contents
+    /// table. A contact with files besides its picture, which a vCard has
+    /// no place for, is `N.eml`: mail with the files and its vCard attached.
     Eml,
     /// One mboxrd file per folder, `<folder path>.mbox`, its messages in the
     /// order their data lies in the source file. Contacts and appointments
