@@ -240,6 +240,9 @@ impl Reader<'_, '_> {
             ));
         }
         let mut out = Vec::with_capacity(body.len() / ENTRY);
+        // A property has one value: two entries for one (or two names the
+        // map gives one id) are damage, not a choice to make silently.
+        let mut seen = std::collections::HashSet::new();
         for (k, e) in body.chunks_exact(ENTRY).enumerate() {
             let tag = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
             let code = tag as u16;
@@ -261,6 +264,9 @@ impl Reader<'_, '_> {
                     ),
                 )
             };
+            if !seen.insert(id) {
+                return Err(bad(format!("a second value for property 0x{:04X}", id.0)));
+            }
             let v = if let Some(n) = inline_size(ty) {
                 PropValue::decode(ty, &e[8..8 + n]).map_err(|x| bad(x.to_string()))?
             } else if is_variable_multi(code) {

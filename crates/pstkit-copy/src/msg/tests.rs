@@ -316,3 +316,54 @@ fn the_same_message_makes_the_same_bytes() {
         assert_eq!(e.modified(), zero, "{}", e.path().display());
     }
 }
+
+/// Found by the `msg` fuzz target: two entries of a file's property stream
+/// that the name map gives one id (two names of the map made equal) read
+/// as two values of one property, which no message can hold and no file
+/// can write back (their value streams share a name). Such a file is
+/// damaged; the error names the stream and the entry.
+#[test]
+fn two_values_for_one_property_are_damage() {
+    let m = NewMessage {
+        props: vec![
+            (
+                tag(0x8005, PropType::String),
+                PropValue::String("04".into()),
+            ),
+            (
+                tag(0x8006, PropType::String),
+                PropValue::String("TK5EX14".into()),
+            ),
+        ],
+        recipients: Vec::new(),
+        attachments: Vec::new(),
+    };
+    let names = |id: PropId| match id.0 {
+        0x8005 => Some(named(0x8083)),
+        0x8006 => Some(named(0x8084)),
+        _ => None,
+    };
+    let bytes = write_msg(&m, &names).unwrap();
+    // Distinct names read as two properties.
+    let back = msg_to_message(&bytes, &mut |np| {
+        Ok(Some(PropId(if np == &named(0x8083) {
+            0x8101
+        } else {
+            0x8102
+        })))
+    })
+    .unwrap();
+    assert_eq!(back.props.len(), 2);
+    // The same two entries, the map giving both one id: damage.
+    match msg_to_message(&bytes, &mut |_| Ok(Some(PropId(0x8101)))) {
+        Err(CopyError::Msg { structure, what }) => {
+            assert_eq!(structure, "/__properties_version1.0");
+            assert!(
+                what.contains("a second value for property 0x8101"),
+                "{what}"
+            );
+            assert!(what.contains("entry 1"), "{what}");
+        }
+        other => panic!("expected a .msg error, got {other:?}"),
+    }
+}
