@@ -240,9 +240,12 @@ impl Reader<'_, '_> {
             ));
         }
         let mut out = Vec::with_capacity(body.len() / ENTRY);
-        // A property has one value: two entries for one (or two names the
-        // map gives one id) are damage, not a choice to make silently.
-        let mut seen = std::collections::HashSet::new();
+        // A property has one value. Two entries the name map gives one id
+        // (two names a store's map lists apart but that are one name, as
+        // Aspose's writer makes them) keep the later value, as a PST
+        // writer setting both would: one entry, so what reads writes back
+        // the same.
+        let mut at: std::collections::HashMap<PropId, usize> = std::collections::HashMap::new();
         for (k, e) in body.chunks_exact(ENTRY).enumerate() {
             let tag = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
             let code = tag as u16;
@@ -264,9 +267,6 @@ impl Reader<'_, '_> {
                     ),
                 )
             };
-            if !seen.insert(id) {
-                return Err(bad(format!("a second value for property 0x{:04X}", id.0)));
-            }
             let v = if let Some(n) = inline_size(ty) {
                 PropValue::decode(ty, &e[8..8 + n]).map_err(|x| bad(x.to_string()))?
             } else if is_variable_multi(code) {
@@ -284,7 +284,15 @@ impl Reader<'_, '_> {
                     _ => PropValue::decode(ty, &b).map_err(|x| damaged(&at, x.to_string()))?,
                 }
             };
-            out.push((PropTag::new(id, ty), v));
+            match at.entry(id) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    out[*e.get()] = (PropTag::new(id, ty), v);
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(out.len());
+                    out.push((PropTag::new(id, ty), v));
+                }
+            }
         }
         Ok((out, head.to_vec()))
     }
