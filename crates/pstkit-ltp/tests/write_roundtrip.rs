@@ -924,3 +924,85 @@ fn real_files_rebuilt_read_the_same() -> Res {
     }
     Ok(())
 }
+
+/// A table flushed while it is built holds a few pages whatever its size,
+/// and reads back exactly as the same table built whole: the same heap
+/// pages, row-matrix blocks and rows, in every variant.
+#[test]
+fn flushed_tables_are_bounded_and_identical() -> Res {
+    let rows = 10_000u32;
+    for format in FORMATS {
+        let v = format.variant;
+        let cols = all_type_columns();
+        let cells: Vec<_> = (0..rows).map(|r| row_cells(&cols, r)).collect();
+        let mut whole = TcBuilder::new(v, &cols);
+        let mut flushed = TcBuilder::new(v, &cols);
+        let mut w = NdbWriter::in_memory(format, CryptMethod::Permute, FileKind::Pst);
+        let mut most = 0usize;
+        for r in 0..rows {
+            let id = (r * 7919) % 100_003 + 0x20;
+            assert!(whole.add_row(id, &cells[r as usize]));
+            assert!(flushed.add_row(id, &cells[r as usize]));
+            if r % 500 == 499 {
+                flushed.flush(&mut w)?;
+                most = most.max(flushed.buffered_bytes());
+                // The first row is in the file now: it can't be replaced,
+                // and the builder says so.
+                assert!(!flushed.add_row(0x20, &cells[1]));
+            }
+        }
+        // A row not yet written still can be.
+        let last_id = ((rows - 1) * 7919) % 100_003 + 0x20;
+        assert!(whole.add_row(last_id, &cells[3]));
+        assert!(flushed.add_row(last_id, &cells[3]));
+        let held_whole = whole.buffered_bytes();
+        let a = whole.finish();
+        let b = flushed.finish();
+        // Page 0, one bitmap page, the open page, the open row block and a
+        // large value at most; the table itself is a hundred times that.
+        let cap = pstkit_ltp::write::page_capacity(v);
+        assert!(most <= 5 * cap, "{most} bytes held after a flush");
+        assert!(held_whole > 100 * most, "{held_whole} vs {most}");
+        assert!(
+            b.written.pages.len() > 256,
+            "{} pages",
+            b.written.pages.len()
+        );
+        assert!(b.written.rows.len() > 10);
+        assert!(!b.written.subnodes.is_empty());
+        assert_eq!(a.stored_size(), b.stored_size());
+
+        let (da, sa) = a.write(&mut w)?;
+        w.add_node(tc_nid(1), da, sa, Nid(0));
+        let (db, sb) = b.write(&mut w)?;
+        w.add_node(tc_nid(2), db, sb, Nid(0));
+        let out = w.finish_bytes();
+        let f = NdbFile::new(&out[..])?;
+        assert_clean(&f);
+        let (na, nb) = (f.ndb().node(tc_nid(1))?, f.ndb().node(tc_nid(2))?);
+        assert_eq!(na.block_count(), nb.block_count());
+        for j in 0..na.block_count() {
+            assert_eq!(na.block(j)?, nb.block(j)?, "heap page {j}");
+        }
+        let (ta, tb) = (
+            TableContext::read(na.clone())?,
+            TableContext::read(nb.clone())?,
+        );
+        let (HnidTarget::Subnode(ma), HnidTarget::Subnode(mb)) =
+            (ta.info().rows.target(), tb.info().rows.target())
+        else {
+            panic!("row matrix not in a subnode");
+        };
+        let (ma, mb) = (na.subnode(ma)?, nb.subnode(mb)?);
+        assert_eq!(ma.block_count(), mb.block_count());
+        for j in 0..ma.block_count() {
+            assert_eq!(ma.block(j)?, mb.block(j)?, "row block {j}");
+        }
+        let mut want: Vec<(u32, Vec<(PropTag, PropValue)>)> = (0..rows)
+            .map(|r| ((r * 7919) % 100_003 + 0x20, cells[r as usize].clone()))
+            .collect();
+        want.last_mut().expect("rows").1 = cells[3].clone();
+        assert_tc(&f, tc_nid(2), &cols, &want)?;
+    }
+    Ok(())
+}

@@ -1,10 +1,16 @@
 //! Building a heap-on-node: allocations packed into pages, each page ending
 //! with its page map ([MS-PST] 2.3.1).
 
-use pstkit_ndb::Variant;
+use std::io::{Seek, Write};
+
+use pstkit_ndb::write::NdbWriter;
+use pstkit_ndb::{Bid, Variant};
 
 use super::{page_capacity, MAX_HEAP_ALLOC};
 use crate::heap::{HeapBlock, Hid, HN_SIGNATURE};
+
+/// A heap page already in the file: (page index, block, length).
+pub(crate) type WrittenPage = (usize, Bid, usize);
 
 /// One page under construction: the allocation bytes (without header or
 /// page map) and where each allocation ends.
@@ -14,6 +20,9 @@ struct Page {
     data: Vec<u8>,
     /// End offset, from the page start, of each allocation in slot order.
     ends: Vec<u16>,
+    /// Set once the page is in the file ([`HeapBuilder::flush`]): its
+    /// block, length and fill level; `data` and `ends` are then empty.
+    written: Option<(Bid, u16, u8)>,
 }
 
 impl Page {
@@ -22,6 +31,7 @@ impl Page {
             header_len: HeapBlock::header_len(index as u32),
             data: Vec::new(),
             ends: Vec::new(),
+            written: None,
         }
     }
 
@@ -45,6 +55,9 @@ impl Page {
 ///
 /// Allocations are append-only: a writer builds a node once, so nothing is
 /// ever freed and HIDs are handed out in order (0x20, 0x40, … on page 0).
+/// Since only the last page takes allocations, the pages before it are
+/// final and a large heap can be written out as it grows (see
+/// [`HeapBuilder::flush`]).
 #[derive(Clone, Debug)]
 pub struct HeapBuilder {
     variant: Variant,
@@ -52,6 +65,8 @@ pub struct HeapBuilder {
     user_root: Hid,
     pages: Vec<Page>,
     page_limit: usize,
+    /// Pages below this index have been considered by `flush`.
+    flushed_to: usize,
 }
 
 impl HeapBuilder {
@@ -65,6 +80,7 @@ impl HeapBuilder {
             user_root: Hid::NONE,
             pages: vec![Page::new(0)],
             page_limit: usize::MAX,
+            flushed_to: 1,
         }
     }
 
@@ -150,8 +166,80 @@ impl HeapBuilder {
         (1..=page.ends.len()).contains(&i).then_some((k, i - 1))
     }
 
+    /// Writes every page that can take no more allocations to `w`, one data
+    /// block each, and frees its bytes; returns how many were written.
+    /// Page 0 (whose HNHDR the client fills last) stays until
+    /// [`HeapBuilder::finish_parts`], and an HNBITMAPHDR page until the 127
+    /// pages whose fill levels it holds are final. A written page's
+    /// allocations can no longer be read ([`HeapBuilder::get`]) or
+    /// overwritten ([`HeapBuilder::fill`]).
+    pub(crate) fn flush<W: Write + Seek>(
+        &mut self,
+        w: &mut NdbWriter<W>,
+    ) -> pstkit_ndb::Result<usize> {
+        let last = self.pages.len() - 1;
+        let mut n = 0;
+        for k in self.flushed_to..last {
+            if HeapBlock::header_len(k as u32) != crate::heap::HNBITMAPHDR_SIZE {
+                let bytes = serialise(&self.pages[k]);
+                self.write_page(w, k, &bytes)?;
+                n += 1;
+            }
+        }
+        self.flushed_to = self.flushed_to.max(last);
+        // Bitmap pages 8, 136, …: written once every page they describe is.
+        let mut k = 8;
+        while k + 128 <= last {
+            if self.pages[k].written.is_none() {
+                let levels: Vec<u8> = (k..k + 128).map(|i| self.level_of(i)).collect();
+                let mut bytes = serialise(&self.pages[k]);
+                bytes[2..66].copy_from_slice(&pack_levels(&levels, 0, 128));
+                self.write_page(w, k, &bytes)?;
+                n += 1;
+            }
+            k += 128;
+        }
+        Ok(n)
+    }
+
+    /// Writes page `k` as `bytes` and keeps its block, length and level.
+    fn write_page<W: Write + Seek>(
+        &mut self,
+        w: &mut NdbWriter<W>,
+        k: usize,
+        bytes: &[u8],
+    ) -> pstkit_ndb::Result<()> {
+        let cap = page_capacity(self.variant);
+        let bid = w.add_block(bytes)?;
+        let page = &mut self.pages[k];
+        // At most the page capacity, so within u16.
+        page.written = Some((
+            bid,
+            bytes.len() as u16,
+            fill_level(cap.saturating_sub(bytes.len())),
+        ));
+        page.data = Vec::new();
+        page.ends = Vec::new();
+        Ok(())
+    }
+
+    /// The fill level of page `k`, written or not.
+    fn level_of(&self, k: usize) -> u8 {
+        match &self.pages[k].written {
+            Some((_, _, level)) => *level,
+            None => {
+                fill_level(page_capacity(self.variant).saturating_sub(self.pages[k].len_with(0, 0)))
+            }
+        }
+    }
+
+    /// Allocation bytes held in memory: every page not yet written out.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.pages.iter().map(|p| p.data.len()).sum()
+    }
+
     /// The bytes of allocation `hid`, `None` when there is no such
-    /// allocation.
+    /// allocation (or its page has been written out).
     pub fn get(&self, hid: Hid) -> Option<&[u8]> {
         let (k, s) = self.slot(hid)?;
         let p = &self.pages[k];
@@ -188,16 +276,34 @@ impl HeapBuilder {
     /// pad byte when needed so that the HNPAGEMAP (`cFree` 0) starts on an
     /// even offset; fill levels of every page in the HNHDR (pages 0–7) and
     /// in each HNBITMAPHDR (itself and the 127 pages after it).
+    ///
+    /// For a heap that was never flushed; see [`HeapBuilder::finish_parts`].
     pub fn finish(self) -> Vec<Vec<u8>> {
+        self.finish_parts().0
+    }
+
+    /// As [`HeapBuilder::finish`], for a heap that may have been flushed:
+    /// the pages still to write, in order, and those already written as
+    /// (page index, block, length).
+    pub(crate) fn finish_parts(self) -> (Vec<Vec<u8>>, Vec<WrittenPage>) {
         let cap = page_capacity(self.variant);
+        let mut levels = Vec::with_capacity(self.pages.len());
+        let mut written = Vec::new();
         // Each page is dropped as it is laid out: a large table's heap is
         // never held twice.
-        let mut out: Vec<Vec<u8>> = self.pages.into_iter().map(|p| serialise(&p)).collect();
-        let levels: Vec<u8> = out
-            .iter()
-            .map(|p| fill_level(cap.saturating_sub(p.len())))
-            .collect();
-        for (k, page) in out.iter_mut().enumerate() {
+        let mut out: Vec<(usize, Vec<u8>)> = Vec::new();
+        for (k, p) in self.pages.into_iter().enumerate() {
+            if let Some((bid, len, level)) = p.written {
+                written.push((k, bid, usize::from(len)));
+                levels.push(level);
+            } else {
+                let b = serialise(&p);
+                levels.push(fill_level(cap.saturating_sub(b.len())));
+                out.push((k, b));
+            }
+        }
+        for (k, page) in out.iter_mut() {
+            let k = *k;
             if k == 0 {
                 page[2] = HN_SIGNATURE;
                 page[3] = self.client_sig;
@@ -207,7 +313,7 @@ impl HeapBuilder {
                 page[2..66].copy_from_slice(&pack_levels(&levels, k, 128));
             }
         }
-        out
+        (out.into_iter().map(|(_, b)| b).collect(), written)
     }
 }
 

@@ -43,6 +43,7 @@ mod value;
 pub use heap::HeapBuilder;
 pub use pc::{set_inline, PcBuilder};
 pub use tc::{TcBuilder, TcColumnSpec};
+
 pub use value::{encode_value, encoded_len};
 
 /// Largest heap allocation [MS-PST] allows; bigger values live in subnodes.
@@ -92,6 +93,24 @@ pub struct NodeData {
     /// each with `add_block` and join them with `add_tree` when there are
     /// several.
     pub subnode_blocks: Vec<(Nid, Vec<Vec<u8>>)>,
+    /// What a large table wrote to the file while it was built
+    /// ([`TcBuilder::flush`]); empty for every other node.
+    pub written: Written,
+}
+
+/// Blocks of a node written before the node was finished, so that a table
+/// of any size is never held whole.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Heap pages in the file: (page index, block, length). Together with
+    /// [`NodeData::pages`], which holds the other pages in order, they make
+    /// the node's data stream.
+    pub pages: Vec<(usize, Bid, usize)>,
+    /// Whole subnode streams in the file: (subnode, data, length).
+    pub subnodes: Vec<(Nid, Bid, usize)>,
+    /// The leading blocks of the row matrix, (block, length); the matrix's
+    /// entry in [`NodeData::subnode_blocks`] holds the blocks after them.
+    pub rows: Vec<(Bid, usize)>,
 }
 
 impl NodeData {
@@ -103,16 +122,63 @@ impl NodeData {
         &self,
         w: &mut NdbWriter<W>,
     ) -> pstkit_ndb::Result<(Bid, Vec<SubnodeEntry>)> {
-        let data = write_blocks(w, &self.pages)?;
-        let mut entries = Vec::with_capacity(self.subnodes.len() + self.subnode_blocks.len());
+        let total = self.pages.len() + self.written.pages.len();
+        let mut leaves = Vec::with_capacity(total);
+        let mut fresh = self.pages.iter();
+        let mut done = self.written.pages.iter().peekable();
+        for k in 0..total {
+            match done.peek() {
+                Some(&&(i, bid, len)) if i == k => {
+                    leaves.push((bid, len));
+                    done.next();
+                }
+                _ => {
+                    if let Some(p) = fresh.next() {
+                        leaves.push((w.add_block(p)?, p.len()));
+                    }
+                }
+            }
+        }
+        let data = join_leaves(w, &leaves)?;
+        let mut entries = Vec::with_capacity(
+            self.subnodes.len() + self.subnode_blocks.len() + self.written.subnodes.len(),
+        );
         for (nid, bytes) in &self.subnodes {
             entries.push((*nid, w.add_stream(bytes)?, Bid(0)));
         }
+        for &(nid, bid, _) in &self.written.subnodes {
+            entries.push((nid, bid, Bid(0)));
+        }
         for (nid, blocks) in &self.subnode_blocks {
-            entries.push((*nid, write_blocks(w, blocks)?, Bid(0)));
+            let bid = if self.written.rows.is_empty() {
+                write_blocks(w, blocks)?
+            } else {
+                let mut leaves = self.written.rows.clone();
+                for b in blocks {
+                    leaves.push((w.add_block(b)?, b.len()));
+                }
+                join_leaves(w, &leaves)?
+            };
+            entries.push((*nid, bid, Bid(0)));
         }
         entries.sort_by_key(|e| e.0);
         Ok((data, entries))
+    }
+
+    /// The decoded bytes of the node's data stream and of every subnode
+    /// stream it has: what the node occupies, written or not.
+    pub fn stored_size(&self) -> u64 {
+        let pages: usize = self.pages.iter().map(Vec::len).sum();
+        let subnodes: usize = self.subnodes.iter().map(|(_, b)| b.len()).sum();
+        let blocks: usize = self
+            .subnode_blocks
+            .iter()
+            .flat_map(|(_, b)| b.iter().map(Vec::len))
+            .sum();
+        let written: usize = self.written.pages.iter().map(|p| p.2).sum::<usize>()
+            + self.written.subnodes.iter().map(|s| s.2).sum::<usize>()
+            + self.written.rows.iter().map(|r| r.1).sum::<usize>();
+        (pages + subnodes + blocks + written) as u64
     }
 
     /// Writes the node's data stream, its subnode streams and its subnode
@@ -127,6 +193,19 @@ impl NodeData {
             w.add_subnode_tree(&entries)?
         };
         Ok((data, sub))
+    }
+}
+
+/// The stream made of blocks already written: the block itself when there
+/// is one, else an XBLOCK tree above them.
+fn join_leaves<W: Write + Seek>(
+    w: &mut NdbWriter<W>,
+    leaves: &[(Bid, usize)],
+) -> pstkit_ndb::Result<Bid> {
+    match leaves {
+        [] => Ok(Bid(0)),
+        [(only, _)] => Ok(*only),
+        _ => w.add_tree(leaves),
     }
 }
 

@@ -136,6 +136,7 @@ impl PcBuilder {
             pages: heap.finish(),
             subnodes: subs.plain,
             subnode_blocks: Vec::new(),
+            written: Default::default(),
         }
     }
 }

@@ -1,11 +1,14 @@
 //! Building a table context ([MS-PST] 2.3.4).
 
 use std::collections::HashMap;
+use std::io::{Seek, Write};
 
-use pstkit_ndb::{Nid, Variant};
+use pstkit_ndb::write::NdbWriter;
+use pstkit_ndb::{Bid, Nid, Variant};
 
 use super::{
-    bth, encode_value, page_capacity, store_hnid, HeapBuilder, NodeData, Subnodes, MAX_HEAP_ALLOC,
+    bth, encode_value, page_capacity, store_hnid, HeapBuilder, NodeData, Subnodes, Written,
+    MAX_HEAP_ALLOC,
 };
 use crate::heap::{Hid, CLIENT_SIG_TC};
 use crate::props;
@@ -58,7 +61,10 @@ fn cell_width(t: PropType) -> u8 {
 /// Rows are encoded as they are added: their fixed cells go into the row
 /// bytes, their variable cells straight into the heap (or a subnode), so
 /// the builder holds the row matrix and one index entry per row, not the
-/// values given.
+/// values given. A table of any size is built in bounded memory by calling
+/// [`TcBuilder::flush`] now and then: what can no longer change goes to the
+/// file, and the builder keeps about 12 bytes a row (its row-id index) plus
+/// a few pages.
 #[derive(Clone, Debug)]
 pub struct TcBuilder {
     variant: Variant,
@@ -71,11 +77,16 @@ pub struct TcBuilder {
     info: Hid,
     row_size: usize,
     rows_per_block: usize,
-    /// The row matrix, `rows_per_block` rows per block (unpadded here).
+    /// The row matrix, `rows_per_block` rows per block (unpadded here),
+    /// from block `written_rows.len()` on.
     blocks: Vec<Vec<u8>>,
     rows: usize,
     /// Row id → position in the matrix.
     positions: HashMap<u32, u32>,
+    /// Row-matrix blocks already in the file (padded): (block, length).
+    written_rows: Vec<(Bid, usize)>,
+    /// Value subnodes already in the file: (subnode, data, length).
+    written_subnodes: Vec<(Nid, Bid, usize)>,
 }
 
 impl TcBuilder {
@@ -219,6 +230,8 @@ impl TcBuilder {
             blocks: Vec::new(),
             rows: 0,
             positions: HashMap::new(),
+            written_rows: Vec::new(),
+            written_subnodes: Vec::new(),
         }
     }
 
@@ -244,6 +257,15 @@ impl TcBuilder {
         self.rows
     }
 
+    /// Bytes of rows, heap pages and large values the builder holds in
+    /// memory (its row-id index, about 12 bytes a row, not counted): after
+    /// [`TcBuilder::flush`], a few pages whatever the row count.
+    pub fn buffered_bytes(&self) -> usize {
+        self.blocks.iter().map(Vec::len).sum::<usize>()
+            + self.heap.held_bytes()
+            + self.subs.plain.iter().map(|p| p.1.len()).sum::<usize>()
+    }
+
     /// Keeps the subnode NIDs this builder hands out clear of `nid`, a
     /// subnode the caller adds to the same node itself.
     pub fn reserve_subnode(&mut self, nid: Nid) {
@@ -259,17 +281,19 @@ impl TcBuilder {
     /// the heap as an HNID (0 when empty), or a subnode when > 3580 bytes.
     ///
     /// Adding a row id again replaces that row in place (heap values of the
-    /// old row stay allocated, unreferenced). ANSI tables hold at most
-    /// 65 536 rows, since their RowIndex stores positions in two bytes;
-    /// further new rows are ignored (see [`TcBuilder::row_count`]).
-    pub fn add_row(&mut self, row_id: u32, cells: &[(PropTag, PropValue)]) {
+    /// old row stay allocated, unreferenced), unless [`TcBuilder::flush`]
+    /// has written that row out. ANSI tables hold at most 65 536 rows,
+    /// since their RowIndex stores positions in two bytes. Returns whether
+    /// the row was stored: false for a new row past the ANSI limit or a
+    /// written row given again.
+    pub fn add_row(&mut self, row_id: u32, cells: &[(PropTag, PropValue)]) -> bool {
         self.add_row_encoded(
             row_id,
             cells
                 .iter()
                 .filter(|(t, v)| v.prop_type() == t.prop_type())
                 .map(|(t, v)| (*t, encode_value(v))),
-        );
+        )
     }
 
     /// As [`TcBuilder::add_row`], with each value already in its stored
@@ -279,15 +303,18 @@ impl TcBuilder {
         &mut self,
         row_id: u32,
         cells: impl IntoIterator<Item = (PropTag, B)>,
-    ) {
+    ) -> bool {
         let pos = match self.positions.get(&row_id) {
             Some(&p) => p as usize,
             None => {
                 if self.variant == pstkit_ndb::Variant::Ansi && self.rows >= ANSI_MAX_ROWS {
-                    return;
+                    return false;
                 }
                 self.rows
             }
+        };
+        let Some(block) = (pos / self.rows_per_block).checked_sub(self.written_rows.len()) else {
+            return false;
         };
         let rs = self.row_size;
         let ceb = usize::from(self.group_ends[2]);
@@ -326,21 +353,51 @@ impl TcBuilder {
             }
             set_bit(&mut row, col.bit);
         }
-        let (block, at) = (pos / self.rows_per_block, (pos % self.rows_per_block) * rs);
+        let at = (pos % self.rows_per_block) * rs;
         if block == self.blocks.len() {
             self.blocks
                 .push(Vec::with_capacity(self.rows_per_block * rs));
         }
         let Some(b) = self.blocks.get_mut(block) else {
-            return;
+            return false;
         };
         if pos == self.rows {
             b.extend_from_slice(&row);
             self.positions.insert(row_id, pos as u32);
             self.rows += 1;
+            true
         } else if let Some(dst) = b.get_mut(at..at + rs) {
             dst.copy_from_slice(&row);
+            true
+        } else {
+            false
         }
+    }
+
+    /// Writes to `w` what no later row can change: every full block of the
+    /// row matrix (zero-padded, as [`TcBuilder::finish`] would lay it
+    /// out), every full heap page but page 0 and the bitmap pages, and the
+    /// subnodes of large values. [`TcBuilder::finish`] then reports them
+    /// in [`NodeData::written`]. The rows written can no longer be
+    /// replaced. Blocks written here belong to this table: a caller that
+    /// drops the builder instead of finishing leaves them unreferenced.
+    pub fn flush<W: Write + Seek>(&mut self, w: &mut NdbWriter<W>) -> pstkit_ndb::Result<()> {
+        if self.blocks.len() > 1 {
+            let cap = page_capacity(self.variant);
+            let last = self.blocks.len() - 1;
+            for b in &mut self.blocks[..last] {
+                b.resize(cap, 0);
+                self.written_rows.push((w.add_block(b)?, cap));
+                *b = Vec::new();
+            }
+            self.blocks.drain(..last);
+        }
+        self.heap.flush(w)?;
+        for (nid, bytes) in std::mem::take(&mut self.subs.plain) {
+            self.written_subnodes
+                .push((nid, w.add_stream(&bytes)?, bytes.len()));
+        }
+        Ok(())
     }
 
     /// Lays out what is left: the RowIndex BTH (`cbKey` 4, `cbEnt` 4, or 2
@@ -364,26 +421,30 @@ impl TcBuilder {
             mut blocks,
             rows,
             positions,
+            written_rows,
+            written_subnodes,
             ..
         } = self;
         let mut index: Vec<(u32, u32)> = positions.into_iter().collect();
         index.sort_unstable();
         let ent: u8 = if variant == Variant::Ansi { 2 } else { 4 };
-        // Fixed arrays, not a vector each: 8 bytes a row for the largest
-        // tables, where two small vectors cost about 100. `fill` cuts the
-        // data to `ent` bytes.
-        let records: Vec<([u8; 4], [u8; 4])> = index
-            .iter()
-            .map(|&(id, pos)| (id.to_le_bytes(), pos.to_le_bytes()))
-            .collect();
+        // `build_sorted` cuts the data to `ent` bytes.
+        bth::build_sorted(
+            &mut heap,
+            row_index,
+            4,
+            ent,
+            index
+                .iter()
+                .map(|&(id, pos)| (id.to_le_bytes(), pos.to_le_bytes())),
+        );
         drop(index);
-        let shape = bth::reserve(&mut heap, 4, ent, records.len());
-        bth::fill(&mut heap, row_index, &shape, &records);
-        drop(records);
 
         let mut subnode_blocks = Vec::new();
         let in_heap = match blocks.as_slice() {
-            [only] if rows * row_size <= MAX_HEAP_ALLOC => heap.try_alloc(only),
+            [only] if written_rows.is_empty() && rows * row_size <= MAX_HEAP_ALLOC => {
+                heap.try_alloc(only)
+            }
             _ => None,
         };
         let rows_hnid = if rows == 0 {
@@ -417,10 +478,16 @@ impl TcBuilder {
             t.push(c.bit);
         }
         heap.fill(info, &t);
+        let (pages, written_pages) = heap.finish_parts();
         NodeData {
-            pages: heap.finish(),
+            pages,
             subnodes: subs.plain,
             subnode_blocks,
+            written: Written {
+                pages: written_pages,
+                subnodes: written_subnodes,
+                rows: written_rows,
+            },
         }
     }
 }

@@ -2,7 +2,7 @@
 //! tables, attachments and embedded messages, written as the message is
 //! added; what it stores is its size on disk (PidTagMessageSize).
 
-use pstkit_ltp::write::{set_inline, NodeData, PcBuilder, TcBuilder};
+use pstkit_ltp::write::{set_inline, PcBuilder, TcBuilder};
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
 use pstkit_ndb::{Bid, Nid, NidType};
 
@@ -127,7 +127,7 @@ impl PstWriter {
         }
         pc.set(pid::tags::MESSAGE_SIZE, PropValue::Int32(0));
         let mut finished = pc.finish();
-        let size = self.written_size - size_before + node_data_size(&finished);
+        let size = self.written_size - size_before + finished.stored_size();
         let recorded = size.min(i32::MAX as u64) as i32;
         if !set_inline(
             &mut finished.pages,
@@ -257,18 +257,6 @@ impl PstWriter {
         let row = table_row(props, templates::ATTACHMENTS, crate::DEFAULT_CODEPAGE);
         Ok((data, sub, row, self.written_size - size_before))
     }
-}
-
-/// The decoded bytes a node's data and its values' subnodes hold.
-pub(super) fn node_data_size(d: &NodeData) -> u64 {
-    let pages: usize = d.pages.iter().map(Vec::len).sum();
-    let subnodes: usize = d.subnodes.iter().map(|(_, b)| b.len()).sum();
-    let blocks: usize = d
-        .subnode_blocks
-        .iter()
-        .flat_map(|(_, b)| b.iter().map(Vec::len))
-        .sum();
-    (pages + subnodes + blocks) as u64
 }
 
 /// A value's size as PidTagAttachSize counts it: fixed types their width,

@@ -31,7 +31,6 @@ use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, NdbFile, Nid, NidType, Stor
 use crate::error::{Result, StoreError};
 use crate::names::{NameMap, NamedProp};
 use crate::pid;
-use item::node_data_size;
 use names::NameMapBuilder;
 pub use pstkit_output::Replace;
 use pstkit_output::TempFile;
@@ -206,6 +205,8 @@ pub struct PstWriter {
     row_spill_end: u64,
     rows_in_memory: usize,
     row_budget: usize,
+    /// Rows added to a folder table between two flushes of its builder.
+    table_flush_rows: usize,
 }
 
 /// A spill file of the NDB writer: a temporary file like the output's own
@@ -307,6 +308,7 @@ impl PstWriter {
             row_spill_end: 0,
             rows_in_memory: 0,
             row_budget: ROW_BUDGET,
+            table_flush_rows: rows::FLUSH_ROWS,
         };
         w.folders.insert(
             Nid::ROOT_FOLDER,
@@ -330,6 +332,13 @@ impl PstWriter {
             search_root: search,
         };
         Ok(w)
+    }
+
+    /// Sets how many rows a folder table takes between two flushes to the
+    /// file (at least 1); for tests of tables written as they are built.
+    #[doc(hidden)]
+    pub fn set_table_flush_rows(&mut self, rows: usize) {
+        self.table_flush_rows = rows.max(1);
     }
 
     /// Sets how many B-tree entries the NDB writer, and how many bytes of
@@ -494,17 +503,8 @@ impl PstWriter {
     /// Writes a node's heap pages and large values; returns its data block and
     /// the subnode entries its values need.
     fn write_node_data(&mut self, d: NodeData) -> Result<(Bid, SubnodeEntries)> {
-        self.written_size += node_data_size(&d);
-        let ndb = self.ndb();
-        let data = ndb.add_chunks(&d.pages)?;
-        let mut subs = Vec::with_capacity(d.subnodes.len() + d.subnode_blocks.len());
-        for (nid, bytes) in &d.subnodes {
-            subs.push((*nid, ndb.add_stream(bytes)?, Bid(0)));
-        }
-        for (nid, blocks) in &d.subnode_blocks {
-            subs.push((*nid, ndb.add_chunks(blocks)?, Bid(0)));
-        }
-        Ok((data, subs))
+        self.written_size += d.stored_size();
+        Ok(d.write_parts(self.ndb())?)
     }
 
     fn subnode_tree(&mut self, mut subs: Vec<(Nid, Bid, Bid)>) -> Result<Bid> {

@@ -11,8 +11,12 @@ use pstkit_ndb::Nid;
 use pstkit_output::TempFile;
 
 use super::{io, templates, PstWriter};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::{pid, state};
+
+/// Rows added to a table between two flushes of its builder: about 4 MiB
+/// of rows and heap at the sizes of a contents-table row.
+pub(super) const FLUSH_ROWS: usize = 8192;
 
 /// A folder's table rows, kept encoded back to back until the folder's
 /// tables are written: the newest in memory, earlier ones in the row spill
@@ -157,8 +161,26 @@ impl PstWriter {
     }
 
     /// Adds a folder's rows to its table: those spilled, in order, then
-    /// those in memory.
-    pub(super) fn add_rows(&self, tc: &mut TcBuilder, rows: &RowBuf) -> Result<()> {
+    /// those in memory. The table is flushed every [`FLUSH_ROWS`] rows (the
+    /// writer's `table_flush_rows`), so that a folder of any size is never
+    /// held whole.
+    pub(super) fn add_rows(&mut self, tc: &mut TcBuilder, rows: &RowBuf) -> Result<()> {
+        let every = self.table_flush_rows;
+        let ndb = self.ndb.as_mut().expect("open until finish");
+        let mut added = 0usize;
+        let mut add = |id: u32, cells: Vec<(PropTag, &[u8])>| -> Result<()> {
+            if !tc.add_row_encoded(id, cells) {
+                return Err(StoreError::invalid(
+                    Nid(id),
+                    "table row not stored (repeated row id or over the ANSI row limit)",
+                ));
+            }
+            added += 1;
+            if added.is_multiple_of(every) {
+                tc.flush(ndb)?;
+            }
+            Ok(())
+        };
         if let Some(spill) = &self.row_spill {
             let mut file = spill.file();
             let mut seg = Vec::new();
@@ -168,12 +190,12 @@ impl PstWriter {
                     .map_err(io(spill.path()))?;
                 file.read_exact(&mut seg).map_err(io(spill.path()))?;
                 for (id, cells) in rows_in(&seg) {
-                    tc.add_row_encoded(id, cells);
+                    add(id, cells)?;
                 }
             }
         }
         for (id, cells) in rows_in(&rows.data) {
-            tc.add_row_encoded(id, cells);
+            add(id, cells)?;
         }
         Ok(())
     }
