@@ -522,6 +522,9 @@ fn allocated(ndb: Ndb<'_>, ib: u64, len: u64) -> Option<bool> {
     let n = (ib - FIRST_AMAP) / AMAP_SPAN;
     let page = FIRST_AMAP + n * AMAP_SPAN;
     let bits_at = page + map_bits_at(f) as u64;
+    // Counted as read like every other page, so that the map pages this
+    // visits across the file are released with the rest.
+    ndb.touch(bits_at, 496);
     let bits = ndb.data().get(bits_at as usize..bits_at as usize + 496)?;
     let (from, to) = ((ib - page) / 64, (ib + len - page).div_ceil(64));
     Some((from..to.min(496 * 8)).all(|i| bits[(i / 8) as usize] & (0x80 >> (i % 8)) != 0))
