@@ -6,15 +6,16 @@
 #   cp, and cp + sync
 # once each (wall time and peak RSS from /usr/bin/time), deletes every file of
 # that size, and goes on to the next. At the end it prints a Markdown table
-# for benches/RESULTS.md and, when gnuplot is installed, writes scale.svg
-# (peak RSS against size) into the current directory.
+# for benches/RESULTS.md and, when gnuplot is installed, draws wall time and
+# peak RSS against size into $SVG (default scale.svg in the current
+# directory).
 #
 # Usage: benches/scale.sh [SIZE...]
 #   SIZE  messages of a generated mailbox; default 14000 110000 440000 1000000
 #         (about 0.27, 2.2, 8.8 and 20 GB as 4K OSTs, 20 KB a message).
 # A size is skipped, saying so, when the disk does not have room for it: the
-# OST, the converted PST (about the same) and the export (about 1.1 times),
-# plus 2 GB to spare.
+# OST and, one at a time, the converted PST (about the same size), the export
+# (about 1.1 times) or the copy, plus 2 GB to spare.
 # Environment: PSTKIT_BIN (use this binary instead of building the release
 # one), TMPDIR (where the work directory goes; it is removed at exit).
 set -euo pipefail
@@ -48,7 +49,7 @@ run() {
 }
 
 for n in "${SIZES[@]}"; do
-    need=$((n * BYTES_PER_MESSAGE * 31 / 10 + (2 << 30)))
+    need=$((n * BYTES_PER_MESSAGE * 21 / 10 + (2 << 30)))
     free=$(($(df -Pk "$work" | awk 'NR == 2 { print $4 }') * 1024))
     if [ "$free" -lt "$need" ]; then
         echo "skipped $n messages: needs about $((need >> 30)) GiB, $((free >> 30)) GiB free" >&2
@@ -76,19 +77,31 @@ echo "|---|---|---|---|"
 awk -F'\t' '{ printf "| %.2f GB | %s | %.2f s | %.1f MiB |\n", $1 / 1e9, $2, $3, $4 / 1024 }' "$rows"
 
 if command -v gnuplot >/dev/null && [ -s "$rows" ]; then
-    for c in gen convert "export eml" check; do
-        awk -F'\t' -v c="$c" '$2 == c { print $1 / 1e9, $4 / 1024 }' "$rows" >"$work/${c// /_}.dat"
+    svg=${SVG:-scale.svg}
+    for c in gen convert "export eml" check cp "cp + sync"; do
+        awk -F'\t' -v c="$c" '$2 == c { print $1 / 1e9, $3, $4 / 1024 }' "$rows" >"$work/${c//[ +]/_}.dat"
     done
     gnuplot <<EOF
-set terminal svg size 720,420
-set output "scale.svg"
-set xlabel "input (GB)"
-set ylabel "peak RSS (MiB)"
+set terminal svg size 900,420 font "sans,11"
+set output "$svg"
+set multiplot layout 1,2
+set xlabel "input (GB, 4K OST)"
 set key left top
-plot "$work/gen.dat" with linespoints title "gen", \
-     "$work/convert.dat" with linespoints title "convert", \
-     "$work/export_eml.dat" with linespoints title "export eml", \
-     "$work/check.dat" with linespoints title "check"
+set grid
+set ylabel "wall time (s)"
+plot "$work/gen.dat" using 1:2 with linespoints title "gen", \
+     "$work/convert.dat" using 1:2 with linespoints title "convert", \
+     "$work/export_eml.dat" using 1:2 with linespoints title "export eml", \
+     "$work/check.dat" using 1:2 with linespoints title "check", \
+     "$work/cp___sync.dat" using 1:2 with linespoints title "cp + sync"
+set ylabel "peak RSS (MiB)"
+set yrange [0:*]
+plot "$work/gen.dat" using 1:3 with linespoints title "gen", \
+     "$work/convert.dat" using 1:3 with linespoints title "convert", \
+     "$work/export_eml.dat" using 1:3 with linespoints title "export eml", \
+     "$work/check.dat" using 1:3 with linespoints title "check", \
+     200e6 / 1048576 with lines dashtype 2 title "200 MB"
+unset multiplot
 EOF
-    echo "wrote scale.svg" >&2
+    echo "wrote $svg" >&2
 fi
