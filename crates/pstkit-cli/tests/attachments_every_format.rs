@@ -42,6 +42,15 @@
 //!     that pffexport finds inside embedded messages are counted apart and
 //!     reported, not required.
 //!
+//! Where pffexport is wrong: it writes no `Attachments/` for meeting items
+//! (`IPM.Schedule.Meeting.*`: `Meeting.txt` and the body only; the
+//! attachments are there, as `oracle_readers.rs` shows against readpst).
+//! Their attachments are taken from the pstkit library instead (a file's
+//! bytes by `Attachment::data`, an embedded message by its presence), and
+//! the test fails should pffexport ever write them, so that the stand-in
+//! goes. No sample has pffexport write a 0-byte file or leave an attachment
+//! out otherwise.
+//!
 //! Every file pffexport writes must be in every format (by content, as
 //! often as pffexport has it), and every format must hold at least as
 //! many embedded messages; a format may hold more (bodies, items pffexport
@@ -167,9 +176,55 @@ fn walk_pff(dir: &Path, in_attachments: bool, nested: bool, out: &mut PffAttachm
             out.nested_embedded += usize::from(nested);
             walk_pff(&e.path(), false, true, out);
         } else if is_dir {
+            if name.starts_with("Meeting") && e.path().join("Attachments").exists() {
+                panic!(
+                    "pffexport now writes a meeting item's attachments ({}): drop \
+                     meeting_attachments, the library's stand-in",
+                    e.path().display()
+                );
+            }
             walk_pff(&e.path(), name == "Attachments", nested, out);
         }
     }
+}
+
+/// The attachments of meeting items, which pffexport does not write, as
+/// the library reads them: files (by-value data; `Attachment::data`) and
+/// embedded messages, recursively (the messages inside counted as nested).
+fn meeting_attachments(file: &Path, out: &mut PffAttachments) -> usize {
+    fn add(m: &pstkit::Message<'_>, nested: bool, out: &mut PffAttachments) -> usize {
+        let mut n = 0;
+        for a in m.attachments().unwrap() {
+            let a = a.unwrap();
+            n += 1;
+            if let Some(inner) = a.embedded().unwrap() {
+                out.embedded += 1;
+                out.nested_embedded += usize::from(nested);
+                add(&inner, true, out);
+            } else if let Some(data) = a.data().unwrap() {
+                out.files.push(PffFile {
+                    path: PathBuf::from(format!("(library) attachment {}", a.nid())),
+                    sha256: sha256_hex(&data),
+                    size: data.len() as u64,
+                    nested,
+                });
+            }
+        }
+        n
+    }
+    let pst = pstkit::Pst::open(file).unwrap();
+    let store = pst.store().unwrap();
+    let mut n = 0;
+    for w in store.walk() {
+        let w = w.unwrap_or_else(|(nid, _, e)| panic!("folder {nid}: {e}"));
+        for nid in w.folder.message_ids().unwrap() {
+            let m = store.message(nid).unwrap();
+            if m.kind() == pstkit::ItemKind::Meeting {
+                n += add(&m, false, out);
+            }
+        }
+    }
+    n
 }
 
 // ---------------------------------------------------------------------------
@@ -524,6 +579,8 @@ const CFB_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 struct Sample {
     name: String,
     pff: PffAttachments,
+    /// Attachments of meeting items, from the library (see the top).
+    meeting: usize,
     /// Per format, what the export holds (Python's formats filled later).
     held: BTreeMap<&'static str, Held>,
 }
@@ -549,7 +606,7 @@ fn every_pffexport_attachment_is_in_every_export_format() {
     for (i, (name, path)) in all.iter().enumerate() {
         let dir = tmp.path().join(i.to_string());
         fs::create_dir(&dir).unwrap();
-        let pff = run_pffexport(path, &dir);
+        let mut pff = run_pffexport(path, &dir);
         for f in &pff.files {
             if fs::read(&f.path).unwrap().starts_with(CFB_MAGIC) {
                 request["cfb"]
@@ -558,6 +615,7 @@ fn every_pffexport_attachment_is_in_every_export_format() {
                     .push(f.path.to_str().unwrap().into());
             }
         }
+        let meeting = meeting_attachments(path, &mut pff);
         let mut held = BTreeMap::new();
         for &format in FORMATS {
             let out = dir.join(format);
@@ -572,6 +630,7 @@ fn every_pffexport_attachment_is_in_every_export_format() {
         samples.push(Sample {
             name: name.clone(),
             pff,
+            meeting,
             held,
         });
     }
@@ -588,9 +647,16 @@ fn every_pffexport_attachment_is_in_every_export_format() {
         let bytes: u64 = s.pff.files.iter().map(|f| f.size).sum();
         let mut line = format!(
             "{}: pffexport {files} files ({nested} inside embedded messages, {bytes} bytes), \
-             {} embedded messages;",
+             {} embedded messages",
             s.name, s.pff.embedded
         );
+        if s.meeting > 0 {
+            line.push_str(&format!(
+                " (with {} attachments of meeting items from the library)",
+                s.meeting
+            ));
+        }
+        line.push(';');
         for &format in FORMATS {
             let held = s.held.get_mut(format).unwrap();
             let (mut found, mut as_tree) = (0, 0);
