@@ -737,3 +737,52 @@ fn every_pffexport_attachment_is_in_every_export_format() {
         problems.join("\n  ")
     );
 }
+
+/// The content-line reader itself, on what no sample has: a contact's
+/// picture (a folded base64 `PHOTO`), and an appointment's file and
+/// embedded message (`ATTACH`, the second as `message/rfc822`).
+#[test]
+fn photo_and_attach_values_are_read_whole() {
+    let vcard = "BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:PHOTO;ENCODING=b:bm90IGl0\r\n\
+                 PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQ\r\n SkZJRg==\r\nEND:VCARD\r\n";
+    let mut held = Held::default();
+    read_contentlines(vcard.as_bytes(), "PHOTO", &mut held);
+    assert_eq!(held.files.len(), 1);
+    assert_eq!(
+        held.files.keys().next().unwrap(),
+        &sha256_hex(b"\xFF\xD8\xFF\xE0\x00\x10JFIF")
+    );
+    let mail = "Subject: inner\r\nContent-Type: text/plain\r\n\r\nhello\r\n";
+    let b64 = |b: &[u8]| {
+        // The engine pstkit does not use: a short one of the test's own.
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut s = String::new();
+        for c in b.chunks(3) {
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            for i in 0..4 {
+                if i <= c.len() {
+                    s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    s.push('=');
+                }
+            }
+        }
+        s
+    };
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n\
+         ATTACH;FMTTYPE=text/plain;ENCODING=BASE64;VALUE=BINARY;X-FILENAME=\"a:b.txt\":{}\r\n\
+         ATTACH;FMTTYPE=message/rfc822;ENCODING=BASE64;VALUE=BINARY:{}\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n",
+        b64(b"file"),
+        b64(mail.as_bytes())
+    );
+    let mut held = Held::default();
+    read_contentlines(ics.as_bytes(), "ATTACH", &mut held);
+    assert_eq!(held.embedded, 1);
+    for want in [&b"file"[..], b"hello\r\n", mail.as_bytes()] {
+        assert_eq!(held.files.get(&sha256_hex(want)), Some(&1), "{want:?}");
+    }
+}
