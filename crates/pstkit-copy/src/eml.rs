@@ -587,6 +587,21 @@ pub fn attachment_name(a: &Attachment<'_>, index: usize) -> String {
     })
 }
 
+/// The name an embedded message is written under: the attachment's file
+/// name, else the message's subject, else `message-N`; ending in `.eml`.
+pub(crate) fn embedded_name(a: &Attachment<'_>, inner: &Message<'_>, index: usize) -> String {
+    let mut fname = a
+        .filename()
+        .or_else(|| inner.subject())
+        .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| format!("message-{}", index + 1));
+    if !fname.to_ascii_lowercase().ends_with(".eml") {
+        fname.push_str(".eml");
+    }
+    fname
+}
+
 /// The attachment's MIME type: PidTagAttachMimeTag, else a guess from the
 /// file name's extension, else `application/octet-stream`.
 pub fn attachment_mime(a: &Attachment<'_>, name: &str) -> String {
@@ -680,15 +695,7 @@ fn attachment_part(
             }
             let mut bytes = Vec::with_capacity(4096);
             build(&inner, store, depth + 1, Vec::new(), &mut bytes)?;
-            let mut fname = a
-                .filename()
-                .or_else(|| inner.subject())
-                .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| format!("message-{}", index + 1));
-            if !fname.to_ascii_lowercase().ends_with(".eml") {
-                fname.push_str(".eml");
-            }
+            let fname = embedded_name(a, &inner, index);
             // RFC 2046 allows only 7bit, 8bit or binary here; what the
             // builder writes is 7bit.
             let part = MimePart::new("message/rfc822", BodyPart::Binary(bytes.into()))

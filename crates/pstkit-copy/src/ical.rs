@@ -1,10 +1,13 @@
 //! Appointments and meeting requests as iCalendar (RFC 5545) VEVENTs.
 
 use pstkit_ltp::{FileTime, PropId, PropValue};
-use pstkit_store::{lids, pid, AttachMethod, Message, RecipientKind, Store};
+use pstkit_store::{lids, pid, Message, RecipientKind, Store};
 
 use crate::contentline::{base64, escape_text, param_value, Lines};
-use crate::eml::{attachment_mime, attachment_name, ole_bytes};
+use crate::eml::{
+    attachment_content, attachment_mime, attachment_name, embedded_name, message_to_eml,
+    AttachmentContent,
+};
 use crate::error::Result;
 use crate::time::{ical_utc, unix};
 
@@ -13,7 +16,8 @@ use crate::time::{ical_utc, unix};
 /// the store's record key and the item's node id), DTSTAMP, DTSTART/DTEND
 /// in UTC, SUMMARY, LOCATION, DESCRIPTION, CLASS, ORGANIZER and ATTENDEEs
 /// with Internet addresses, and attachments inline as base64 ATTACH
-/// properties. Recurrence patterns are not translated: a recurring series
+/// properties (an embedded message as the `message/rfc822` the EML export
+/// writes for it). Recurrence patterns are not translated: a recurring series
 /// comes out as its first occurrence.
 pub fn appointment_to_ics(m: &Message<'_>, store: &Store<'_>) -> Result<Vec<u8>> {
     let names = store.names();
@@ -84,15 +88,23 @@ pub fn appointment_to_ics(m: &Message<'_>, store: &Store<'_>) -> Result<Vec<u8>>
     }
     for (i, a) in m.attachments()?.enumerate() {
         let a = a?;
-        let data = match a.method() {
-            AttachMethod::ByValue => a.data()?.map(|d| d.into_owned()),
-            AttachMethod::Ole => ole_bytes(&a)?,
-            // Embedded messages and references have no one file to attach.
-            _ => None,
+        // What every export takes an attachment to hold; an embedded
+        // message (a recurring series' exceptions are ones too) goes in as
+        // the RFC 822 message the EML export writes for it. References to
+        // files elsewhere have no bytes to attach.
+        let (data, fname, mime) = match attachment_content(&a)? {
+            AttachmentContent::Bytes(data) => {
+                let fname = attachment_name(&a, i);
+                let mime = attachment_mime(&a, &fname);
+                (data, fname, mime)
+            }
+            AttachmentContent::Message(inner) => (
+                message_to_eml(&inner, store)?,
+                embedded_name(&a, &inner, i),
+                "message/rfc822".to_string(),
+            ),
+            AttachmentContent::Elsewhere => continue,
         };
-        let Some(data) = data else { continue };
-        let fname = attachment_name(&a, i);
-        let mime = attachment_mime(&a, &fname);
         l.raw(
             &format!(
                 "ATTACH;FMTTYPE={};ENCODING=BASE64;VALUE=BINARY;X-FILENAME={}",
@@ -159,5 +171,79 @@ mod tests {
         assert_eq!(with_cn("ORGANIZER", Some("")), "ORGANIZER");
         assert_eq!(with_cn("ORGANIZER", None), "ORGANIZER");
         assert_eq!(hex_upper(&[0x04, 0xab]), "04AB");
+    }
+
+    /// Every attachment an appointment holds is in its iCalendar: files,
+    /// and embedded messages (a recurring series' exceptions, say) as
+    /// `message/rfc822`, which were left out before (issue #23: the EML
+    /// export lost the two exceptions of java-libpst's dist-list.pst).
+    #[test]
+    fn embedded_messages_are_attached_as_rfc822() {
+        use pstkit_ltp::props::tags;
+        use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter};
+
+        let s = |t, v: &str| (t, PropValue::String(v.into()));
+        let exception = NewMessage {
+            props: vec![
+                s(
+                    tags::MESSAGE_CLASS,
+                    "IPM.OLE.CLASS.{00061055-0000-0000-C000-000000000046}",
+                ),
+                s(tags::SUBJECT, "moved occurrence"),
+            ],
+            recipients: Vec::new(),
+            attachments: vec![NewAttachment {
+                props: vec![s(tags::ATTACH_LONG_FILENAME, "agenda.txt")],
+                content: AttachContent::Data(b"deep file".to_vec()),
+            }],
+        };
+        let appointment = NewMessage {
+            props: vec![
+                s(tags::MESSAGE_CLASS, "IPM.Appointment"),
+                s(tags::SUBJECT, "weekly"),
+            ],
+            recipients: Vec::new(),
+            attachments: vec![
+                NewAttachment {
+                    props: vec![s(tags::ATTACH_LONG_FILENAME, "notes.bin")],
+                    content: AttachContent::Data(vec![0, 1, 2, 255]),
+                },
+                NewAttachment {
+                    props: vec![(tags::ATTACH_METHOD, PropValue::Int32(5))],
+                    content: AttachContent::Message(Box::new(exception)),
+                },
+            ],
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.pst");
+        let mut w = PstWriter::create(&path, Default::default()).unwrap();
+        let folder = w.standard_folders().ipm_subtree;
+        let nid = w.add_message(folder, &appointment).unwrap();
+        w.finish().unwrap();
+        let file = pstkit_ndb::NdbFile::open(&path).unwrap();
+        let store = Store::open(file.ndb()).unwrap();
+        let m = store.message(nid).unwrap();
+        let ics = String::from_utf8(appointment_to_ics(&m, &store).unwrap()).unwrap();
+        let unfolded = ics.replace("\r\n ", "");
+        let attach: Vec<(&str, &str)> = unfolded
+            .lines()
+            .filter(|l| l.starts_with("ATTACH;"))
+            .map(|l| l.split_once(':').unwrap())
+            .collect();
+        assert_eq!(attach.len(), 2, "{ics}");
+        assert!(attach[0].0.contains("X-FILENAME=notes.bin"), "{ics}");
+        assert_eq!(attach[0].1, crate::contentline::base64(&[0, 1, 2, 255]));
+        assert!(attach[1].0.contains("FMTTYPE=message/rfc822"), "{ics}");
+        assert!(
+            attach[1].0.contains("X-FILENAME=moved occurrence.eml"),
+            "{ics}"
+        );
+        let inner = mail_parser::decoders::base64::base64_decode(attach[1].1.as_bytes()).unwrap();
+        let inner = mail_parser::MessageParser::default()
+            .parse(&inner[..])
+            .unwrap();
+        assert_eq!(inner.subject(), Some("moved occurrence"));
+        let deep = inner.attachment(0).expect("the exception's own file");
+        assert_eq!(deep.contents(), b"deep file");
     }
 }
