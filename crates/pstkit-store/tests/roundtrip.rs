@@ -293,12 +293,18 @@ fn tables_flushed_while_built_read_as_built_whole() {
         let store = Store::open(file.ndb()).unwrap();
         let mut rows = Vec::new();
         let mut largest = 0;
+        let mut flushed = 0;
         for f in store.walk() {
             let nid = f.unwrap().folder.nid().with_kind(NidType::ContentsTable);
             // Search folders have no contents table of their own.
             let Ok(node) = file.ndb().node(nid) else {
                 continue;
             };
+            // Flushed, a table's page 0 is written last, after pages the
+            // builder wrote while rows came; built whole, first.
+            if tc_pages_flushed(&node) {
+                flushed += 1;
+            }
             let tc = TableContext::read(node).unwrap();
             largest = largest.max(tc.row_count());
             for i in 0..tc.row_count() {
@@ -310,7 +316,17 @@ fn tables_flushed_while_built_read_as_built_whole() {
         // Enough rows for several flushes and a heap past its first
         // bitmap page.
         assert!(largest > 200, "{largest} rows");
+        assert_eq!(flushed > 0, every == 7, "{flushed} tables written as built");
         tables.push(rows);
     }
     assert_eq!(tables[0], tables[1]);
+}
+
+/// Whether a table node's first heap page has a later block id than its
+/// second: page 0 written after the others.
+fn tc_pages_flushed(node: &pstkit_ndb::Node<'_>) -> bool {
+    match node.leaves() {
+        [first, second, ..] => first.bref.bid.0 > second.bref.bid.0,
+        _ => false,
+    }
 }
