@@ -169,7 +169,7 @@ fn hint_slot() -> usize {
 }
 
 /// Mapped file bytes between two releases of a map's pages.
-pub(crate) const RELEASE_WINDOW: u64 = 32 << 20;
+pub(crate) const RELEASE_WINDOW: u64 = 16 << 20;
 
 /// The granule of [`PageCache`]'s mapped-memory accounting.
 const WINDOW: u64 = 2 << 20;
