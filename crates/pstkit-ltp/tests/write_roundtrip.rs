@@ -970,6 +970,16 @@ fn flushed_tables_are_bounded_and_identical() -> Res {
         );
         assert!(b.written.rows.len() > 10);
         assert!(!b.written.subnodes.is_empty());
+        let sum = |d: &NodeData| -> usize {
+            d.pages.iter().map(Vec::len).sum::<usize>()
+                + d.subnodes.iter().map(|s| s.1.len()).sum::<usize>()
+                + d.subnode_blocks
+                    .iter()
+                    .flat_map(|s| s.1.iter().map(Vec::len))
+                    .sum::<usize>()
+        };
+        assert_eq!(a.stored_size(), sum(&a) as u64);
+        assert!(a.stored_size() > held_whole as u64);
         assert_eq!(a.stored_size(), b.stored_size());
 
         let (da, sa) = a.write(&mut w)?;
@@ -1004,5 +1014,16 @@ fn flushed_tables_are_bounded_and_identical() -> Res {
         want.last_mut().expect("rows").1 = cells[3].clone();
         assert_tc(&f, tc_nid(2), &cols, &want)?;
     }
+    Ok(())
+}
+
+/// Node data with no pages at all (nothing to write) is no block, not an
+/// empty tree.
+#[test]
+fn empty_node_data_writes_nothing() -> Res {
+    let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::Permute, FileKind::Pst);
+    let (data, subs) = NodeData::default().write_parts(&mut w)?;
+    assert_eq!(data, Bid(0));
+    assert!(subs.is_empty());
     Ok(())
 }
