@@ -11,11 +11,12 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::SchemaRef;
-use pstkit_copy::AttachmentContent;
+use pstkit_copy::{AttachmentContent, CopyError};
 use pstkit_ltp::FileTime;
+use pstkit_ndb::Nid;
 use pstkit_store::message::normalize_subject;
 use pstkit_store::state::MSGFLAG_READ;
-use pstkit_store::{pid, Message, RecipientKind};
+use pstkit_store::{pid, Message, RecipientKind, MAX_EMBED_DEPTH};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
@@ -75,6 +76,10 @@ pub(crate) struct AttachmentRow {
     pub sha256: Option<String>,
     pub content_id: Option<String>,
     pub embedded: bool,
+    /// The indexes from the item down to this attachment, `/`-joined: "2"
+    /// for the item's third, "2/0" for the first of the message embedded
+    /// as that third.
+    pub path: String,
     pub data: Option<Vec<u8>>,
 }
 
@@ -159,37 +164,66 @@ pub(crate) fn read_item(
     row.attachment_count = i32::try_from(ids.len()).unwrap_or(i32::MAX);
     let mut attachments = Vec::new();
     if read != AttachmentRead::Count {
-        for (i, nid) in ids.into_iter().enumerate() {
-            let a = m.attachment(nid)?;
-            let content = pstkit_copy::attachment_content(&a)?;
-            let name = pstkit_copy::eml::attachment_name(&a, i);
-            let mut at = AttachmentRow {
-                index: i32::try_from(i).unwrap_or(i32::MAX),
-                filename: a.filename(),
-                content_id: a.content_id(),
-                ..AttachmentRow::default()
-            };
-            match content {
-                AttachmentContent::Message(_) => {
-                    at.embedded = true;
-                    at.mime_type = "message/rfc822".to_string();
-                }
-                AttachmentContent::Bytes(bytes) => {
-                    at.mime_type = pstkit_copy::eml::attachment_mime(&a, &name);
-                    at.size = Some(bytes.len() as i64);
-                    at.sha256 = Some(sha256_hex(&bytes));
-                    if read == AttachmentRead::WithData {
-                        at.data = Some(bytes);
-                    }
-                }
-                AttachmentContent::Elsewhere => {
-                    at.mime_type = pstkit_copy::eml::attachment_mime(&a, &name);
-                }
-            }
-            attachments.push(at);
-        }
+        attachment_rows(m, ids, read, "", 0, &mut attachments)?;
     }
     Ok((row, attachments))
+}
+
+/// The rows of `m`'s attachments `ids` and, depth first after each
+/// embedded message's own row, of that message's attachments: no file
+/// inside an attached message is left out of the table. `prefix` is the
+/// embedded message's path ("" for the item), `depth` its nesting.
+fn attachment_rows(
+    m: &Message<'_>,
+    ids: Vec<Nid>,
+    read: AttachmentRead,
+    prefix: &str,
+    depth: usize,
+    out: &mut Vec<AttachmentRow>,
+) -> Result<()> {
+    for (i, nid) in ids.into_iter().enumerate() {
+        let a = m.attachment(nid)?;
+        let content = pstkit_copy::attachment_content(&a)?;
+        let name = pstkit_copy::eml::attachment_name(&a, i);
+        let path = format!("{prefix}{i}");
+        let mut at = AttachmentRow {
+            index: i32::try_from(i).unwrap_or(i32::MAX),
+            filename: a.filename(),
+            content_id: a.content_id(),
+            path: path.clone(),
+            ..AttachmentRow::default()
+        };
+        let mut inner = None;
+        match content {
+            AttachmentContent::Message(em) => {
+                at.embedded = true;
+                at.mime_type = "message/rfc822".to_string();
+                inner = Some(em);
+            }
+            AttachmentContent::Bytes(bytes) => {
+                at.mime_type = pstkit_copy::eml::attachment_mime(&a, &name);
+                at.size = Some(bytes.len() as i64);
+                at.sha256 = Some(sha256_hex(&bytes));
+                if read == AttachmentRead::WithData {
+                    at.data = Some(bytes);
+                }
+            }
+            AttachmentContent::Elsewhere => {
+                at.mime_type = pstkit_copy::eml::attachment_mime(&a, &name);
+            }
+        }
+        out.push(at);
+        if let Some(em) = inner {
+            // The limit every export keeps (an item nested deeper fails
+            // the same way in the EML export).
+            if depth + 1 > MAX_EMBED_DEPTH {
+                return Err(CopyError::TooDeep(MAX_EMBED_DEPTH).into());
+            }
+            let ids = em.attachment_ids()?;
+            attachment_rows(&em, ids, read, &format!("{path}/"), depth + 1, out)?;
+        }
+    }
+    Ok(())
 }
 
 /// The messages table's columns being filled.
@@ -337,6 +371,7 @@ pub(crate) struct AttachmentColumns {
     sha256: StringBuilder,
     content_id: StringBuilder,
     embedded: BooleanBuilder,
+    path: StringBuilder,
     data: Option<BinaryBuilder>,
     /// Rows appended since the last batch.
     pub rows: usize,
@@ -357,6 +392,7 @@ impl AttachmentColumns {
             sha256: StringBuilder::new(),
             content_id: StringBuilder::new(),
             embedded: BooleanBuilder::new(),
+            path: StringBuilder::new(),
             data: with_data.then(BinaryBuilder::new),
             rows: 0,
             weight: 0,
@@ -380,6 +416,7 @@ impl AttachmentColumns {
         self.sha256.append_option(a.sha256);
         self.content_id.append_option(a.content_id);
         self.embedded.append_value(a.embedded);
+        self.path.append_value(a.path);
         if let Some(data) = &mut self.data {
             data.append_option(a.data);
         }
@@ -399,6 +436,7 @@ impl AttachmentColumns {
             Arc::new(self.sha256.finish()),
             Arc::new(self.content_id.finish()),
             Arc::new(self.embedded.finish()),
+            Arc::new(self.path.finish()),
         ];
         if let Some(data) = &mut self.data {
             columns.push(Arc::new(data.finish()));

@@ -49,8 +49,9 @@ pub fn messages_schema() -> SchemaRef {
     ]))
 }
 
-/// The attachments table: one row per attachment of a folder's item;
-/// `data` only when asked for.
+/// The attachments table: one row per attachment of a folder's item and
+/// of the messages embedded in it (`path` says where); `data` only when
+/// asked for.
 pub fn attachments_schema(with_data: bool) -> SchemaRef {
     let mut fields = vec![
         Field::new("source", DataType::Utf8, false),
@@ -62,6 +63,7 @@ pub fn attachments_schema(with_data: bool) -> SchemaRef {
         Field::new("sha256", DataType::Utf8, true),
         Field::new("content_id", DataType::Utf8, true),
         Field::new("is_embedded_message", DataType::Boolean, false),
+        Field::new("path", DataType::Utf8, false),
     ];
     if with_data {
         fields.push(Field::new("data", DataType::Binary, true));
@@ -85,10 +87,10 @@ mod tests {
         );
         assert_eq!(
             names(attachments_schema(false)).join(","),
-            "source,nid,index,filename,mime_type,size,sha256,content_id,is_embedded_message"
+            "source,nid,index,filename,mime_type,size,sha256,content_id,is_embedded_message,path"
         );
         let with = attachments_schema(true);
         assert_eq!(with.fields().last().unwrap().name(), "data");
-        assert_eq!(with.fields().len(), 10);
+        assert_eq!(with.fields().len(), 11);
     }
 }

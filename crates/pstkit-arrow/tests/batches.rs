@@ -207,3 +207,94 @@ fn attachments_alone_are_the_attachments_written_beside_the_messages() {
     assert!(keys.len() >= 10, "{}", keys.len());
     assert_eq!(keys, attachment_keys(beside.iter()));
 }
+
+/// Files inside attached messages are rows too, each with its path below
+/// the message it is in: none is left out of the table.
+#[test]
+fn attachments_of_embedded_messages_are_rows_with_their_path() {
+    use pstkit_ltp::PropValue;
+    use pstkit_store::pid;
+    use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+
+    let file = |name: &str, bytes: &[u8]| NewAttachment {
+        props: vec![(
+            pid::tags::ATTACH_LONG_FILENAME,
+            PropValue::String(name.into()),
+        )],
+        content: AttachContent::Data(bytes.to_vec()),
+    };
+    let subject = |s: &str| vec![(pid::tags::SUBJECT, PropValue::String(s.into()))];
+    let inner = NewMessage {
+        props: subject("inner"),
+        attachments: vec![file("deep.txt", b"deepest")],
+        ..NewMessage::default()
+    };
+    let middle = NewMessage {
+        props: subject("middle"),
+        attachments: vec![
+            file("b.txt", b"bee"),
+            NewAttachment {
+                content: AttachContent::Message(Box::new(inner)),
+                ..NewAttachment::default()
+            },
+        ],
+        ..NewMessage::default()
+    };
+    let outer = NewMessage {
+        props: subject("outer"),
+        attachments: vec![
+            NewAttachment {
+                content: AttachContent::Message(Box::new(middle)),
+                ..NewAttachment::default()
+            },
+            file("a.txt", b"ay"),
+        ],
+        ..NewMessage::default()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("nested.pst");
+    let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
+    let inbox = w
+        .add_folder(w.standard_folders().ipm_subtree, "Inbox", None)
+        .unwrap();
+    w.add_message(inbox, &outer).unwrap();
+    w.finish().unwrap();
+
+    let file = NdbFile::open(&path).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let mut rows = Vec::new();
+    for b in AttachmentBatches::new(store, "n", &opts(100, true)) {
+        let b = b.unwrap();
+        let path = b.column_by_name("path").unwrap().as_string::<i32>();
+        let index = b
+            .column_by_name("index")
+            .unwrap()
+            .as_primitive::<Int32Type>();
+        let embedded = b
+            .column_by_name("is_embedded_message")
+            .unwrap()
+            .as_boolean();
+        let data = b.column_by_name("data").unwrap().as_binary::<i32>();
+        for r in 0..b.num_rows() {
+            let bytes = (!data.is_null(r)).then(|| data.value(r).to_vec());
+            rows.push((
+                path.value(r).to_string(),
+                index.value(r),
+                embedded.value(r),
+                bytes,
+            ));
+        }
+    }
+    let s =
+        |p: &str, i: i32, e: bool, d: Option<&[u8]>| (p.to_string(), i, e, d.map(<[u8]>::to_vec));
+    assert_eq!(
+        rows,
+        [
+            s("0", 0, true, None),
+            s("0/0", 0, false, Some(b"bee")),
+            s("0/1", 1, true, None),
+            s("0/1/0", 0, false, Some(b"deepest")),
+            s("1", 1, false, Some(b"ay")),
+        ]
+    );
+}

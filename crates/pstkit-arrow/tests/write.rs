@@ -72,7 +72,7 @@ fn both_tables_are_written_and_read_back() {
     write_parquet(store, "x", &out, &opts, &mut |_| {}).unwrap();
     assert_eq!(names(&out), [ATTACHMENTS_FILE, MESSAGES_FILE]);
     let (_, cols) = rows(&out.join(ATTACHMENTS_FILE));
-    assert_eq!(cols.len(), 9);
+    assert_eq!(cols.len(), 10);
     assert_ne!(fs::read(out.join(MESSAGES_FILE)).unwrap(), before);
 
     // An output that is a file, not a folder: refused, left as it was.

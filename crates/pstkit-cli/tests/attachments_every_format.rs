@@ -36,11 +36,8 @@
 //!     pffexport's file.
 //!   - `parquet --with-attachment-data`: `attachments.parquet` read with
 //!     pyarrow: the `data` column's bytes, and `is_embedded_message`.
-//!     A Parquet row is an attachment of a folder's item; a message
-//!     attached whole is one row and its own attachments are not rows (as
-//!     the README's table says). So for Parquet, the files and messages
-//!     that pffexport finds inside embedded messages are counted apart and
-//!     reported, not required.
+//!     A message attached whole is a row, and so is each of its own
+//!     attachments (their `path` below its own), as deep as they go.
 //!
 //! Where pffexport is wrong: it writes no `Attachments/` for meeting items
 //! (`IPM.Schedule.Meeting.*`: `Meeting.txt` and the body only; the
@@ -637,7 +634,6 @@ fn every_pffexport_attachment_is_in_every_export_format() {
     let py = python_read(&request);
     let mut problems = Vec::new();
     let mut total = BTreeMap::<&str, (usize, usize)>::new();
-    let (mut parquet_nested, mut parquet_nested_embedded) = (0, 0);
     for s in &mut samples {
         for format in ["msg", "parquet"] {
             s.held.insert(format, held_of(&py[format][&s.name]));
@@ -661,10 +657,6 @@ fn every_pffexport_attachment_is_in_every_export_format() {
             let held = s.held.get_mut(format).unwrap();
             let (mut found, mut as_tree) = (0, 0);
             for f in &s.pff.files {
-                if format == "parquet" && f.nested {
-                    // Not a row of attachments.parquet (see the top).
-                    continue;
-                }
                 let take = |bag: &mut Bag, key: &str| match bag.get_mut(key) {
                     Some(n) if *n > 0 => {
                         *n -= 1;
@@ -690,11 +682,7 @@ fn every_pffexport_attachment_is_in_every_export_format() {
                     ));
                 }
             }
-            let (want, want_embedded) = if format == "parquet" {
-                (files - nested, s.pff.embedded - s.pff.nested_embedded)
-            } else {
-                (files, s.pff.embedded)
-            };
+            let (want, want_embedded) = (files, s.pff.embedded);
             if held.embedded < want_embedded {
                 problems.push(format!(
                     "{}: {format}: {} embedded messages, pffexport {want_embedded}",
@@ -714,14 +702,10 @@ fn every_pffexport_attachment_is_in_every_export_format() {
             t.0 += found;
             t.1 += want;
         }
-        parquet_nested += nested;
-        parquet_nested_embedded += s.pff.nested_embedded;
         println!("{line}");
     }
     println!(
-        "{} samples in {:.1?}; totals: {}; {parquet_nested} files and \
-         {parquet_nested_embedded} messages inside embedded messages are not Parquet rows \
-         (by design)",
+        "{} samples in {:.1?}; totals: {}",
         samples.len(),
         started.elapsed(),
         total
