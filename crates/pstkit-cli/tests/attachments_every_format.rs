@@ -113,28 +113,9 @@ struct PffAttachments {
 }
 
 fn run_pffexport(file: &Path, tmp: &Path) -> PffAttachments {
-    let target = tmp.join("x");
-    let out = readers::run_tool(
-        "pffexport",
-        "pff-tools",
-        &[
-            "-q".as_ref(),
-            "-m".as_ref(),
-            "items".as_ref(),
-            "-f".as_ref(),
-            "text".as_ref(),
-            "-t".as_ref(),
-            target.as_os_str(),
-            file.as_os_str(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "pffexport failed on {}: {}\n{}",
-        file.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // The same run as the oracle tests' (`-q -m items -f text`); only its
+    // files are read here.
+    readers::pffexport(file, None, tmp);
     let mut found = PffAttachments::default();
     walk_pff(&tmp.join("x.export"), false, false, &mut found);
     found
