@@ -16,7 +16,7 @@ pub(super) fn item(m: &Message<'_>, path: &str, r: &mut AuditReport) {
     let mut why = values(m.properties(), &[]);
     if why.is_none() {
         why = m
-            .recipient_rows()
+            .check_recipient_rows()
             .err()
             .map(|e| format!("recipient table: {e}"));
     }
@@ -61,7 +61,7 @@ fn unreadable(m: &Message<'_>, depth: usize) -> Option<String> {
     if let Some(why) = values(m.properties(), &[]) {
         return Some(why);
     }
-    if let Err(e) = m.recipient_rows() {
+    if let Err(e) = m.check_recipient_rows() {
         return Some(format!("recipient table: {e}"));
     }
     let attachments = match m.attachments() {
