@@ -172,6 +172,24 @@ impl<'a> PropertyContext<'a> {
         PropValue::decode(rec.tag.prop_type(), &raw).map_err(|e| self.wrap(rec.tag, e.into()))
     }
 
+    /// Whether a record's value decodes, with [`PropertyContext::value_of`]'s
+    /// error when it does not, without building the value (see
+    /// [`PropValue::check`]).
+    pub fn check_value(&self, rec: PcRecord) -> Result<()> {
+        let ptype = rec.tag.prop_type();
+        let check =
+            |raw: &[u8]| PropValue::check(ptype, raw).map_err(|e| self.wrap(rec.tag, e.into()));
+        if ptype.is_inline() {
+            let size = ptype.fixed_size().unwrap_or(4);
+            return check(&rec.value.to_le_bytes()[..size]);
+        }
+        let raw = self
+            .heap
+            .read_hnid(Hnid(rec.value))
+            .map_err(|e| self.wrap(rec.tag, e))?;
+        check(&raw)
+    }
+
     /// Every property with its decoded value, in id order.
     pub fn props(&self) -> Props<'_, 'a> {
         Props { pc: self, next: 0 }

@@ -112,14 +112,14 @@ fn values(pc: &PropertyContext<'_>, located: &[PropId]) -> Option<String> {
                 pc.stored_len(rec).and_then(|len| {
                     if ptype == PropType::String && len % 2 != 0 {
                         // The decoder's own error, for the same words.
-                        pc.value_of(rec).map(drop)
+                        pc.check_value(rec)
                     } else {
                         Ok(())
                     }
                 })
             }
             PropType::Object if located.contains(&rec.tag.id()) => pc.stored_len(rec).map(drop),
-            _ => pc.value_of(rec).map(drop),
+            _ => pc.check_value(rec),
         };
         r.err()
             .map(|e| format!("property 0x{:08X}: {e}", rec.tag.0))
