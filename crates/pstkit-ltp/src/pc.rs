@@ -31,6 +31,8 @@ pub struct PcRecord {
 pub struct PropertyContext<'a> {
     heap: Heap<'a>,
     records: Vec<PcRecord>,
+    /// Whether the BTH held its keys strictly ascending, as it should.
+    ascending: bool,
 }
 
 impl<'a> PropertyContext<'a> {
@@ -82,9 +84,23 @@ impl<'a> PropertyContext<'a> {
                 });
             }
         }
+        let ascending = records.windows(2).all(|w| w[0].tag.id() < w[1].tag.id());
         // Stored sorted; sorting again keeps lookups right on damaged files.
-        records.sort_by_key(|r| r.tag.id());
-        Ok(PropertyContext { heap, records })
+        if !ascending {
+            records.sort_by_key(|r| r.tag.id());
+        }
+        Ok(PropertyContext {
+            heap,
+            records,
+            ascending,
+        })
+    }
+
+    /// Whether the BTH holds its keys strictly ascending (unique and in
+    /// order, as [MS-PST] 2.3.2 requires); when not, its records are
+    /// sorted here all the same.
+    pub fn keys_ascending(&self) -> bool {
+        self.ascending
     }
 
     /// The node holding the PC.
@@ -161,7 +177,7 @@ impl<'a> PropertyContext<'a> {
         let len = match Hnid(rec.value).target() {
             HnidTarget::Empty => Ok(0),
             HnidTarget::Heap(hid) => self.heap.get(hid).map(|b| b.len() as u64),
-            HnidTarget::Subnode(nid) => self.heap.subnode(nid).map(|n| n.size()),
+            HnidTarget::Subnode(nid) => self.heap.with_subnode(nid, Node::size),
         };
         len.map_err(|e| self.wrap(rec.tag, e))
     }

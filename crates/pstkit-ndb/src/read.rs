@@ -595,7 +595,9 @@ struct NodeCache<'a> {
     /// Subnode-tree blocks read, by id.
     blocks: BTreeMap<u64, (SharedBlock<'a>, crate::block::SubnodeHeader, BbtEntry)>,
     /// Subnodes opened, by their entry.
-    subnodes: BTreeMap<(u32, u64, u64), Node<'a>>,
+    subnodes: BTreeMap<(u32, u64, u64), Arc<Node<'a>>>,
+    /// Subnodes found by id.
+    by_nid: BTreeMap<u32, Arc<Node<'a>>>,
 }
 
 impl<'a> Node<'a> {
@@ -685,18 +687,25 @@ impl<'a> Node<'a> {
 
     /// The subnode `nid` of this node.
     pub fn subnode(&self, nid: Nid) -> Result<Node<'a>> {
-        let e = self
-            .subnodes()
-            .lookup_with(nid, |bid| self.subnode_block(bid))?
-            .ok_or(NdbError::NodeNotFound(nid))?;
-        self.node_of(nid, e.data, e.sub)
+        self.found(nid).map(|n| (*n).clone())
+    }
+
+    /// `f` of subnode `nid` (what [`Node::subnode`] gives), without a copy
+    /// of it.
+    pub fn with_subnode<R>(&self, nid: Nid, f: impl FnOnce(&Node<'a>) -> R) -> Result<R> {
+        self.found(nid).map(|n| f(&n))
     }
 
     /// The subnode an entry of this node's subnode tree describes: what
     /// `ndb().node_from_parts(e.nid, e.data, e.sub)` gives, opened once for
     /// all the node's clones.
     pub fn subnode_at(&self, e: SubnodeEntry) -> Result<Node<'a>> {
-        self.node_of(e.nid, e.data, e.sub)
+        self.node_of(e.nid, e.data, e.sub).map(|n| (*n).clone())
+    }
+
+    /// `f` of what [`Node::subnode_at`] gives, without a copy of it.
+    pub fn with_subnode_at<R>(&self, e: SubnodeEntry, f: impl FnOnce(&Node<'a>) -> R) -> Result<R> {
+        self.node_of(e.nid, e.data, e.sub).map(|n| f(&n))
     }
 
     /// Every entry of the node's subnode tree, in order: what
@@ -710,12 +719,26 @@ impl<'a> Node<'a> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn node_of(&self, nid: Nid, data: Bid, sub: Bid) -> Result<Node<'a>> {
+    /// Subnode `nid`, looked up once (a lookup that fails is made again).
+    fn found(&self, nid: Nid) -> Result<Arc<Node<'a>>> {
+        if let Some(n) = self.cache().by_nid.get(&nid.0) {
+            return Ok(n.clone());
+        }
+        let e = self
+            .subnodes()
+            .lookup_with(nid, |bid| self.subnode_block(bid))?
+            .ok_or(NdbError::NodeNotFound(nid))?;
+        let n = self.node_of(nid, e.data, e.sub)?;
+        self.cache().by_nid.insert(nid.0, n.clone());
+        Ok(n)
+    }
+
+    fn node_of(&self, nid: Nid, data: Bid, sub: Bid) -> Result<Arc<Node<'a>>> {
         let key = (nid.0, data.0, sub.0);
         if let Some(n) = self.cache().subnodes.get(&key) {
             return Ok(n.clone());
         }
-        let n = self.ndb.node_from_parts(nid, data, sub)?;
+        let n = Arc::new(self.ndb.node_from_parts(nid, data, sub)?);
         self.cache().subnodes.insert(key, n.clone());
         Ok(n)
     }

@@ -34,8 +34,10 @@ pub fn size_on_disk(node: &Node<'_>) -> u64 {
         };
         entries
             .iter()
-            .filter_map(|e| node.subnode_at(*e).ok())
-            .map(|sub| sub.size() + below(&sub, depth + 1, seen))
+            .filter_map(|e| {
+                node.with_subnode_at(*e, |sub| sub.size() + below(sub, depth + 1, seen))
+                    .ok()
+            })
             .sum()
     }
     node.size() + below(node, 0, &mut HashSet::new())
