@@ -403,6 +403,18 @@ impl<'a> Heap<'a> {
         }
     }
 
+    /// `f` of subnode `nid` of the heap's node (what [`Heap::subnode`]
+    /// gives), without a copy of it.
+    pub fn with_subnode<R>(&self, nid: Nid, f: impl FnOnce(&Node<'a>) -> R) -> Result<R> {
+        match &self.source {
+            Source::Node(n) => Ok(n.with_subnode(nid, f)?),
+            Source::Memory(_) => Err(heap_err(
+                self.nid,
+                format!("subnode {nid} requested from an in-memory heap"),
+            )),
+        }
+    }
+
     /// Whether an HNID refers to something that is there (an allocation of
     /// this heap, or a subnode whose data tree reads), without reading a
     /// subnode's data: what a check needs of a value it does not decode.
@@ -410,7 +422,7 @@ impl<'a> Heap<'a> {
         match hnid.target() {
             HnidTarget::Empty => Ok(()),
             HnidTarget::Heap(hid) => self.get(hid).map(|_| ()),
-            HnidTarget::Subnode(nid) => self.subnode(nid).map(|_| ()),
+            HnidTarget::Subnode(nid) => self.with_subnode(nid, |_| ()),
         }
     }
 

@@ -31,6 +31,8 @@ pub struct PcRecord {
 pub struct PropertyContext<'a> {
     heap: Heap<'a>,
     records: Vec<PcRecord>,
+    /// Whether the BTH held its keys strictly ascending, as it should.
+    ascending: bool,
 }
 
 impl<'a> PropertyContext<'a> {
@@ -82,9 +84,23 @@ impl<'a> PropertyContext<'a> {
                 });
             }
         }
+        let ascending = records.windows(2).all(|w| w[0].tag.id() < w[1].tag.id());
         // Stored sorted; sorting again keeps lookups right on damaged files.
-        records.sort_by_key(|r| r.tag.id());
-        Ok(PropertyContext { heap, records })
+        if !ascending {
+            records.sort_by_key(|r| r.tag.id());
+        }
+        Ok(PropertyContext {
+            heap,
+            records,
+            ascending,
+        })
+    }
+
+    /// Whether the BTH holds its keys strictly ascending (unique and in
+    /// order, as [MS-PST] 2.3.2 requires); when not, its records are
+    /// sorted here all the same.
+    pub fn keys_ascending(&self) -> bool {
+        self.ascending
     }
 
     /// The node holding the PC.
@@ -161,7 +177,7 @@ impl<'a> PropertyContext<'a> {
         let len = match Hnid(rec.value).target() {
             HnidTarget::Empty => Ok(0),
             HnidTarget::Heap(hid) => self.heap.get(hid).map(|b| b.len() as u64),
-            HnidTarget::Subnode(nid) => self.heap.subnode(nid).map(|n| n.size()),
+            HnidTarget::Subnode(nid) => self.heap.with_subnode(nid, Node::size),
         };
         len.map_err(|e| self.wrap(rec.tag, e))
     }
@@ -170,6 +186,24 @@ impl<'a> PropertyContext<'a> {
     pub fn value_of(&self, rec: PcRecord) -> Result<PropValue> {
         let raw = self.raw_of(rec)?;
         PropValue::decode(rec.tag.prop_type(), &raw).map_err(|e| self.wrap(rec.tag, e.into()))
+    }
+
+    /// Whether a record's value decodes, with [`PropertyContext::value_of`]'s
+    /// error when it does not, without building the value (see
+    /// [`PropValue::check`]).
+    pub fn check_value(&self, rec: PcRecord) -> Result<()> {
+        let ptype = rec.tag.prop_type();
+        let check =
+            |raw: &[u8]| PropValue::check(ptype, raw).map_err(|e| self.wrap(rec.tag, e.into()));
+        if ptype.is_inline() {
+            let size = ptype.fixed_size().unwrap_or(4);
+            return check(&rec.value.to_le_bytes()[..size]);
+        }
+        let raw = self
+            .heap
+            .read_hnid(Hnid(rec.value))
+            .map_err(|e| self.wrap(rec.tag, e))?;
+        check(&raw)
     }
 
     /// Every property with its decoded value, in id order.

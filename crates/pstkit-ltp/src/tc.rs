@@ -14,7 +14,7 @@ use pstkit_ndb::{Nid, Node};
 use crate::bth::{key_value, Bth};
 use crate::error::{LtpError, Result};
 use crate::heap::{u16_at, u32_at, Heap, Hid, Hnid, HnidTarget, CLIENT_SIG_TC};
-use crate::tag::{PropKey, PropTag};
+use crate::tag::{PropKey, PropTag, PropType};
 use crate::value::PropValue;
 
 /// `bType` of a TCINFO.
@@ -466,7 +466,23 @@ impl<'t, 'a> Row<'t, 'a> {
         }
     }
 
+    /// Whether the value of column `col` in this row decodes (it must
+    /// exist): [`Row::cell`]'s answer, with its error, without building the
+    /// value (see [`PropValue::check`]).
+    pub fn check_value(&self, col: &TcColumn) -> Result<()> {
+        self.with_cell(col, PropValue::check)
+    }
+
     fn read_cell(&self, col: &TcColumn) -> Result<PropValue> {
+        self.with_cell(col, PropValue::decode)
+    }
+
+    /// The stored bytes of column `col`'s cell, given to `decode`.
+    fn with_cell<T>(
+        &self,
+        col: &TcColumn,
+        decode: impl Fn(PropType, &[u8]) -> std::result::Result<T, crate::value::DecodeError>,
+    ) -> Result<T> {
         let start = usize::from(col.offset);
         let end = start + usize::from(col.size);
         let Some(cell) = self.bytes.get(start..end) else {
@@ -479,9 +495,7 @@ impl<'t, 'a> Row<'t, 'a> {
             ));
         };
         let ptype = col.tag.prop_type();
-        let decode = |raw: &[u8]| {
-            PropValue::decode(ptype, raw).map_err(|e| self.wrap_err(col.tag, e.into()))
-        };
+        let decode = |raw: &[u8]| decode(ptype, raw).map_err(|e| self.wrap_err(col.tag, e.into()));
         if ptype.is_in_cell() {
             let need = ptype.fixed_size().unwrap_or(0);
             match cell.get(..need) {

@@ -412,6 +412,25 @@ fn utf16le_to_string(raw: &[u8]) -> String {
 }
 
 impl PropValue {
+    /// Whether [`PropValue::decode`] of the same bytes succeeds, and its
+    /// error when it does not, without building the value: strings,
+    /// binaries and other byte values are checked for what their decode
+    /// can fail on (a UTF-16 string's odd length), not copied.
+    pub fn check(ptype: PropType, raw: &[u8]) -> Result<(), DecodeError> {
+        use PropType as T;
+        match ptype {
+            T::String if !raw.len().is_multiple_of(2) => decode_utf16(ptype, raw).map(drop),
+            T::Unspecified
+            | T::String
+            | T::String8
+            | T::Binary
+            | T::ServerId
+            | T::Restriction
+            | T::RuleAction => Ok(()),
+            _ => PropValue::decode(ptype, raw).map(drop),
+        }
+    }
+
     /// Decodes the stored bytes of a value of type `ptype`.
     ///
     /// Fixed-size types need exactly their size. Multi-valued fixed types

@@ -295,6 +295,19 @@ impl<'a> BtPage<'a> {
         })
     }
 
+    /// The leaf a hint names, as it was read when the hint was set.
+    fn known(data: &'a [u8], f: Format, h: &LeafHint, cache: &PageCache) -> Option<Self> {
+        let start = usize::try_from(h.leaf.ib.0).ok()?;
+        let bytes = data.get(start..start.checked_add(f.page_size)?)?;
+        cache.touch(h.leaf.ib.0, f.page_size as u64);
+        Some(BtPage {
+            bytes,
+            bref: h.leaf,
+            info: h.info,
+            format: f,
+        })
+    }
+
     fn entry_bytes(&self, i: usize) -> &'a [u8] {
         let s = i * self.info.entry_size;
         &self.bytes[s..s + self.info.entry_size]
@@ -349,6 +362,13 @@ pub(crate) fn lookup_in<E: LeafEntry>(
     };
     if let Some((c, tree)) = cache {
         if let Some(h) = c.last_leaf(tree).filter(|h| h.lo <= key && key < h.hi) {
+            // The leaf was read and checked (type, CRC, id, signature,
+            // counts) when the hint was set, and the mapped bytes do not
+            // change: it is used as it was read.
+            if let Some(page) = BtPage::known(data, f, &h, c) {
+                let pos = partition(page.info.count, |i| page.key::<E>(i) <= key);
+                return Ok(in_leaf(&page, pos));
+            }
             // A hint only: any failure falls back to the descent below.
             if let Ok(page) = BtPage::read_in::<E>(data, f, h.leaf, Some(0), pages) {
                 let pos = partition(page.info.count, |i| page.key::<E>(i) <= key);
@@ -369,6 +389,7 @@ pub(crate) fn lookup_in<E: LeafEntry>(
                     tree,
                     LeafHint {
                         leaf: page.bref,
+                        info: page.info,
                         lo,
                         hi,
                     },

@@ -271,6 +271,8 @@ impl PageCache {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LeafHint {
     pub(crate) leaf: BRef,
+    /// The leaf's counts, as read when its page was checked.
+    pub(crate) info: BtPageInfo,
     pub(crate) lo: u64,
     pub(crate) hi: u64,
 }

@@ -1,8 +1,10 @@
 //! The reader: a memory-mapped file, a borrowed view over it, and nodes.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use memmap2::Mmap;
 
@@ -536,6 +538,7 @@ impl<'a> Ndb<'a> {
             tree: self.data_tree(data)?,
             sub,
             verified: false,
+            cache: Arc::default(),
         })
     }
 
@@ -567,6 +570,34 @@ pub struct Node<'a> {
     /// Every data block's CRC was checked when the tree was gathered (see
     /// [`Ndb::stored_node_with`]): reads check trailers, not CRCs again.
     verified: bool,
+    /// What was read of the subnode tree, shared by the node's clones (a
+    /// message's heap holds one): each subnode-tree block is read, checked
+    /// and decoded once, and each subnode's data tree resolved once, however
+    /// often its subnodes are asked for. Only successful reads are kept: a
+    /// failing one fails again the same way.
+    cache: Arc<Mutex<NodeCache<'a>>>,
+}
+
+/// A decoded subnode-tree block, shared between a node's cache and a lookup.
+#[derive(Clone)]
+struct SharedBlock<'a>(Arc<Cow<'a, [u8]>>);
+
+impl std::ops::Deref for SharedBlock<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// What [`Node`] remembers of its subnode tree.
+#[derive(Default)]
+struct NodeCache<'a> {
+    /// Subnode-tree blocks read, by id.
+    blocks: BTreeMap<u64, (SharedBlock<'a>, crate::block::SubnodeHeader, BbtEntry)>,
+    /// Subnodes opened, by their entry.
+    subnodes: BTreeMap<(u32, u64, u64), Arc<Node<'a>>>,
+    /// Subnodes found by id.
+    by_nid: BTreeMap<u32, Arc<Node<'a>>>,
 }
 
 impl<'a> Node<'a> {
@@ -578,6 +609,7 @@ impl<'a> Node<'a> {
             tree,
             sub,
             verified: true,
+            cache: Arc::default(),
         }
     }
 
@@ -655,11 +687,73 @@ impl<'a> Node<'a> {
 
     /// The subnode `nid` of this node.
     pub fn subnode(&self, nid: Nid) -> Result<Node<'a>> {
+        self.found(nid).map(|n| (*n).clone())
+    }
+
+    /// `f` of subnode `nid` (what [`Node::subnode`] gives), without a copy
+    /// of it.
+    pub fn with_subnode<R>(&self, nid: Nid, f: impl FnOnce(&Node<'a>) -> R) -> Result<R> {
+        self.found(nid).map(|n| f(&n))
+    }
+
+    /// The subnode an entry of this node's subnode tree describes: what
+    /// `ndb().node_from_parts(e.nid, e.data, e.sub)` gives, opened once for
+    /// all the node's clones.
+    pub fn subnode_at(&self, e: SubnodeEntry) -> Result<Node<'a>> {
+        self.node_of(e.nid, e.data, e.sub).map(|n| (*n).clone())
+    }
+
+    /// `f` of what [`Node::subnode_at`] gives, without a copy of it.
+    pub fn with_subnode_at<R>(&self, e: SubnodeEntry, f: impl FnOnce(&Node<'a>) -> R) -> Result<R> {
+        self.node_of(e.nid, e.data, e.sub).map(|n| f(&n))
+    }
+
+    /// Every entry of the node's subnode tree, in order: what
+    /// `subnodes().entries()` gives, its blocks read once for all the
+    /// node's clones.
+    pub fn subnode_entries(&self) -> Result<Vec<SubnodeEntry>> {
+        self.subnodes().entries_with(|bid| self.subnode_block(bid))
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, NodeCache<'a>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Subnode `nid`, looked up once (a lookup that fails is made again).
+    fn found(&self, nid: Nid) -> Result<Arc<Node<'a>>> {
+        if let Some(n) = self.cache().by_nid.get(&nid.0) {
+            return Ok(n.clone());
+        }
         let e = self
             .subnodes()
-            .lookup(nid)?
+            .lookup_with(nid, |bid| self.subnode_block(bid))?
             .ok_or(NdbError::NodeNotFound(nid))?;
-        self.ndb.node_from_parts(nid, e.data, e.sub)
+        let n = self.node_of(nid, e.data, e.sub)?;
+        self.cache().by_nid.insert(nid.0, n.clone());
+        Ok(n)
+    }
+
+    fn node_of(&self, nid: Nid, data: Bid, sub: Bid) -> Result<Arc<Node<'a>>> {
+        let key = (nid.0, data.0, sub.0);
+        if let Some(n) = self.cache().subnodes.get(&key) {
+            return Ok(n.clone());
+        }
+        let n = Arc::new(self.ndb.node_from_parts(nid, data, sub)?);
+        self.cache().subnodes.insert(key, n.clone());
+        Ok(n)
+    }
+
+    fn subnode_block(
+        &self,
+        bid: Bid,
+    ) -> Result<(SharedBlock<'a>, crate::block::SubnodeHeader, BbtEntry)> {
+        if let Some(b) = self.cache().blocks.get(&bid.0) {
+            return Ok(b.clone());
+        }
+        let (b, h, e) = self.subnodes().read(bid)?;
+        let b = (SharedBlock(Arc::new(b)), h, e);
+        self.cache().blocks.insert(bid.0, b.clone());
+        Ok(b)
     }
 
     /// The view this node was read through.
@@ -689,11 +783,20 @@ impl<'a> SubnodeTree<'a> {
 
     /// Finds the entry of subnode `nid`.
     pub fn lookup(&self, nid: Nid) -> Result<Option<SubnodeEntry>> {
+        self.lookup_with(nid, |bid| self.read(bid))
+    }
+
+    /// [`SubnodeTree::lookup`], its blocks read by `read`.
+    fn lookup_with<B: std::ops::Deref<Target = [u8]>>(
+        &self,
+        nid: Nid,
+        read: impl Fn(Bid) -> Result<(B, crate::block::SubnodeHeader, BbtEntry)>,
+    ) -> Result<Option<SubnodeEntry>> {
         if self.root.is_none() {
             return Ok(None);
         }
         let f = self.ndb.format();
-        let (mut b, mut h, _) = self.read(self.root)?;
+        let (mut b, mut h, _) = read(self.root)?;
         // SIBLOCKs have level 1 and point at SLBLOCKs: at most two steps.
         for _ in 0..2 {
             if h.level == 0 {
@@ -708,7 +811,7 @@ impl<'a> SubnodeTree<'a> {
                 return Ok(None);
             }
             let (_, child) = si_entry(&b, f, pos - 1);
-            let (cb, ch, ce) = self.read(child)?;
+            let (cb, ch, ce) = read(child)?;
             if ch.level != 0 {
                 return Err(NdbError::corrupt(
                     Structure::SubnodeTree,
@@ -725,19 +828,27 @@ impl<'a> SubnodeTree<'a> {
 
     /// All entries of the tree, in order.
     pub fn entries(&self) -> Result<Vec<SubnodeEntry>> {
+        self.entries_with(|bid| self.read(bid))
+    }
+
+    /// [`SubnodeTree::entries`], its blocks read by `read`.
+    fn entries_with<B: std::ops::Deref<Target = [u8]>>(
+        &self,
+        read: impl Fn(Bid) -> Result<(B, crate::block::SubnodeHeader, BbtEntry)>,
+    ) -> Result<Vec<SubnodeEntry>> {
         let mut out = Vec::new();
         if self.root.is_none() {
             return Ok(out);
         }
         let f = self.ndb.format();
-        let (b, h, _) = self.read(self.root)?;
+        let (b, h, _) = read(self.root)?;
         if h.level == 0 {
             out.extend((0..h.count).map(|i| sl_entry(&b, f, i)));
             return Ok(out);
         }
         for i in 0..h.count {
             let (_, child) = si_entry(&b, f, i);
-            let (cb, ch, ce) = self.read(child)?;
+            let (cb, ch, ce) = read(child)?;
             if ch.level != 0 {
                 return Err(NdbError::corrupt(
                     Structure::SubnodeTree,

@@ -349,6 +349,33 @@ impl<'a> Message<'a> {
         Ok(out)
     }
 
+    /// Whether [`Message::recipient_rows`] reads, and its error when it
+    /// does not, without building the rows: what a check needs.
+    pub fn check_recipient_rows(&self) -> Result<()> {
+        let node = match self.node.subnode(Nid::RECIPIENT_TABLE) {
+            Ok(n) => n,
+            Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let tc = TableContext::read(node)?;
+        for row in tc.iter() {
+            let row = row?;
+            // As `Row::cells` gives them, the row id and version left out
+            // whatever they hold.
+            for c in tc.columns() {
+                let exists = row.exists(c);
+                if matches!(exists, Ok(false))
+                    || matches!(c.tag.id(), pid::LTP_ROW_ID | pid::LTP_ROW_VER)
+                {
+                    continue;
+                }
+                exists?;
+                row.check_value(c)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The ids of the attachment subnodes, in table order.
     pub fn attachment_ids(&self) -> Result<Vec<Nid>> {
         match self.attachment_table()? {

@@ -16,7 +16,7 @@ pub(super) fn item(m: &Message<'_>, path: &str, r: &mut AuditReport) {
     let mut why = values(m.properties(), &[]);
     if why.is_none() {
         why = m
-            .recipient_rows()
+            .check_recipient_rows()
             .err()
             .map(|e| format!("recipient table: {e}"));
     }
@@ -61,7 +61,7 @@ fn unreadable(m: &Message<'_>, depth: usize) -> Option<String> {
     if let Some(why) = values(m.properties(), &[]) {
         return Some(why);
     }
-    if let Err(e) = m.recipient_rows() {
+    if let Err(e) = m.check_recipient_rows() {
         return Some(format!("recipient table: {e}"));
     }
     let attachments = match m.attachments() {
@@ -112,14 +112,14 @@ fn values(pc: &PropertyContext<'_>, located: &[PropId]) -> Option<String> {
                 pc.stored_len(rec).and_then(|len| {
                     if ptype == PropType::String && len % 2 != 0 {
                         // The decoder's own error, for the same words.
-                        pc.value_of(rec).map(drop)
+                        pc.check_value(rec)
                     } else {
                         Ok(())
                     }
                 })
             }
             PropType::Object if located.contains(&rec.tag.id()) => pc.stored_len(rec).map(drop),
-            _ => pc.value_of(rec).map(drop),
+            _ => pc.check_value(rec),
         };
         r.err()
             .map(|e| format!("property 0x{:08X}: {e}", rec.tag.0))

@@ -27,13 +27,17 @@ pub fn size_on_disk(node: &Node<'_>) -> u64 {
         if depth > MAX_SUBNODE_DEPTH || root.0 == 0 || !seen.insert(root.0) {
             return 0;
         }
-        let Ok(entries) = node.subnodes().entries() else {
+        // Through the node's cache: the item's other rules open the same
+        // subnodes.
+        let Ok(entries) = node.subnode_entries() else {
             return 0;
         };
         entries
             .iter()
-            .filter_map(|e| node.ndb().node_from_parts(e.nid, e.data, e.sub).ok())
-            .map(|sub| sub.size() + below(&sub, depth + 1, seen))
+            .filter_map(|e| {
+                node.with_subnode_at(*e, |sub| sub.size() + below(sub, depth + 1, seen))
+                    .ok()
+            })
             .sum()
     }
     node.size() + below(node, 0, &mut HashSet::new())

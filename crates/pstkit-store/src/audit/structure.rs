@@ -125,7 +125,14 @@ fn hex(b: &[u8]) -> String {
 /// A property context's BTH: keys unique and ascending, every value reads.
 pub(super) fn property_context(pc: &PropertyContext<'_>, path: &str, r: &mut AuditReport) {
     let nid = pc.nid();
-    if let Ok(bth) = Bth::open(pc.heap(), pc.heap().user_root()) {
+    // The context read the same BTH whole: keys it saw ascending leave
+    // nothing to find in a second walk.
+    let walk = if pc.keys_ascending() {
+        None
+    } else {
+        Bth::open(pc.heap(), pc.heap().user_root()).ok()
+    };
+    if let Some(bth) = walk {
         let mut last: Option<u16> = None;
         for rec in bth.iter() {
             let Ok(rec) = rec else { break };
