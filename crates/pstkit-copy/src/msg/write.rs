@@ -14,9 +14,8 @@ use pstkit_store::write::{AttachContent, NewMessage};
 use pstkit_store::{pid, Message, NameMap, NamedProp};
 
 use super::{
-    inline_size, is_variable_multi, substg, ATTACH, EMBEDDED_HEADER, ENTRY, FLAGS, NAMEID,
-    NAMEID_BUCKETS, NAMEID_ENTRY, NAMEID_GUID, NAMEID_STRING, OBJECT, PART_HEADER, RECIP,
-    TOP_HEADER,
+    inline_size, is_variable_multi, ATTACH, EMBEDDED_HEADER, ENTRY, FLAGS, NAMEID, NAMEID_BUCKETS,
+    NAMEID_ENTRY, NAMEID_GUID, NAMEID_STRING, OBJECT, PART_HEADER, RECIP, SUBSTG, TOP_HEADER,
 };
 use crate::error::{CopyError, Result};
 
@@ -60,8 +59,9 @@ pub fn write_msg(m: &NewMessage, name_of: &dyn Fn(PropId) -> Option<NamedProp>) 
         cf,
         names: NameMapBuilder::default(),
         name_of,
+        path: String::new(),
     };
-    w.object(Path::new("/"), m, TOP_HEADER, 0)?;
+    w.object("", m, TOP_HEADER, 0)?;
     w.nameid()?;
     let mut cf = w.cf;
     set_times(&mut cf, Path::new("/"), no_time(), no_time())?;
@@ -83,22 +83,42 @@ struct Writer<'f> {
     /// The file's named-property map: ids from 0x8000 in first-use order.
     names: NameMapBuilder,
     name_of: &'f dyn Fn(PropId) -> Option<NamedProp>,
+    /// The path of the entry being made, built here rather than in a new
+    /// string for every stream.
+    path: String,
+}
+
+/// `dir/name` in `buf`: `dir` is "" for the root storage, else a path
+/// from it with a leading `/`.
+fn join<'b>(buf: &'b mut String, dir: &str, name: std::fmt::Arguments<'_>) -> &'b Path {
+    use std::fmt::Write as _;
+    buf.clear();
+    buf.push_str(dir);
+    buf.push('/');
+    // Writing into a String cannot fail.
+    let _ = buf.write_fmt(name);
+    Path::new(buf.as_str())
 }
 
 impl Writer<'_> {
-    fn stream(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+    /// The stream `dir/name` holding `bytes`.
+    fn stream(&mut self, dir: &str, name: std::fmt::Arguments<'_>, bytes: &[u8]) -> Result<()> {
+        let path = join(&mut self.path, dir, name);
         let mut s = self.cf.create_stream(path).map_err(|e| bad(path, e))?;
         s.write_all(bytes).map_err(|e| bad(path, e))
     }
 
-    fn storage(&mut self, path: &Path) -> Result<()> {
+    /// The storage `dir/name`; its path is returned.
+    fn storage(&mut self, dir: &str, name: std::fmt::Arguments<'_>) -> Result<String> {
+        let path = join(&mut self.path, dir, name);
         self.cf.create_storage(path).map_err(|e| bad(path, e))?;
-        set_times(&mut self.cf, path, no_time(), no_time())
+        set_times(&mut self.cf, path, no_time(), no_time())?;
+        Ok(self.path.clone())
     }
 
     /// A message's storage content: its property stream (with a header of
     /// `header` bytes), recipients and attachments.
-    fn object(&mut self, dir: &Path, m: &NewMessage, header: usize, depth: usize) -> Result<()> {
+    fn object(&mut self, dir: &str, m: &NewMessage, header: usize, depth: usize) -> Result<()> {
         if depth > crate::MAX_EMBED_DEPTH {
             return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
         }
@@ -109,46 +129,42 @@ impl Writer<'_> {
         }
         self.props(dir, &m.props, head, Vec::new())?;
         for (i, r) in m.recipients.iter().enumerate() {
-            let sub = dir.join(format!("{RECIP}{i:08X}"));
-            self.storage(&sub)?;
+            let sub = self.storage(dir, format_args!("{RECIP}{i:08X}"))?;
             self.props(&sub, r, vec![0; PART_HEADER], Vec::new())?;
         }
         for (i, a) in m.attachments.iter().enumerate() {
-            let sub = dir.join(format!("{ATTACH}{i:08X}"));
-            self.storage(&sub)?;
+            let sub = self.storage(dir, format_args!("{ATTACH}{i:08X}"))?;
             let mut extra = Vec::new();
             match &a.content {
                 AttachContent::None => {}
                 AttachContent::Data(b) => {
-                    self.stream(&sub.join(substg(DATA_BINARY)), b)?;
+                    self.stream(&sub, format_args!("{SUBSTG}{DATA_BINARY:08X}"), b)?;
                     extra.push(entry(DATA_BINARY, &(b.len() as u64).to_le_bytes()));
                 }
                 AttachContent::Message(inner) => {
-                    let obj = sub.join(OBJECT);
-                    self.storage(&obj)?;
+                    let obj = self.storage(&sub, format_args!("{OBJECT}"))?;
                     self.object(&obj, inner, EMBEDDED_HEADER, depth + 1)?;
                     extra.push(entry(DATA_OBJECT, &u32::MAX.to_le_bytes()));
                 }
                 AttachContent::Object(b) => {
-                    let obj = sub.join(OBJECT);
                     // An OLE object is a compound file: its tree goes in as
                     // the storage. One that is not a compound file is kept
                     // as bytes.
                     match CompoundFile::open(Cursor::new(&b[..])) {
                         Ok(mut src) => {
-                            self.storage(&obj)?;
-                            copy_tree(&mut src, Path::new("/"), &mut self.cf, &obj, 0)?;
+                            let obj = self.storage(&sub, format_args!("{OBJECT}"))?;
+                            copy_tree(&mut src, Path::new("/"), &mut self.cf, Path::new(&obj), 0)?;
                             extra.push(entry(DATA_OBJECT, &u32::MAX.to_le_bytes()));
                         }
                         Err(_) => {
-                            self.stream(&sub.join(substg(DATA_BINARY)), b)?;
+                            self.stream(&sub, format_args!("{SUBSTG}{DATA_BINARY:08X}"), b)?;
                             extra.push(entry(DATA_BINARY, &(b.len() as u64).to_le_bytes()));
                         }
                     }
                 }
                 AttachContent::Stored(_) => {
                     return Err(CopyError::Msg {
-                        structure: sub.display().to_string(),
+                        structure: sub,
                         what: "attachment bytes given as stored PST blocks, which only a PST holds"
                             .into(),
                     })
@@ -163,7 +179,7 @@ impl Writer<'_> {
     /// the `extra` entries) and its value streams.
     fn props(
         &mut self,
-        dir: &Path,
+        dir: &str,
         props: &[(PropTag, PropValue)],
         mut head: Vec<u8>,
         extra: Vec<[u8; ENTRY]>,
@@ -209,16 +225,15 @@ impl Writer<'_> {
                 let Some(items) = multi_items(ty, v) else {
                     continue;
                 };
-                let base = substg(raw);
                 let mut lengths = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     lengths.extend_from_slice(&(item.len() as u32).to_le_bytes());
                     if code == 0x1102 {
                         lengths.extend_from_slice(&[0; 4]);
                     }
-                    self.stream(&dir.join(format!("{base}-{i:08X}")), item)?;
+                    self.stream(dir, format_args!("{SUBSTG}{raw:08X}-{i:08X}"), item)?;
                 }
-                self.stream(&dir.join(&base), &lengths)?;
+                self.stream(dir, format_args!("{SUBSTG}{raw:08X}"), &lengths)?;
                 head.extend_from_slice(&entry(raw, &(lengths.len() as u64).to_le_bytes()));
             } else {
                 let bytes = encode_value(v);
@@ -229,7 +244,7 @@ impl Writer<'_> {
                     0x001E => 1,
                     _ => 0,
                 };
-                self.stream(&dir.join(substg(raw)), &bytes)?;
+                self.stream(dir, format_args!("{SUBSTG}{raw:08X}"), &bytes)?;
                 let size = (bytes.len() + nul) as u64;
                 head.extend_from_slice(&entry(raw, &size.to_le_bytes()));
             }
@@ -237,21 +252,20 @@ impl Writer<'_> {
         for e in extra {
             head.extend_from_slice(&e);
         }
-        self.stream(&dir.join(super::PROPS), &head)
+        self.stream(dir, format_args!("{}", super::PROPS), &head)
     }
 
     /// The `__nameid_version1.0` storage: the GUID, entry and string
     /// streams and a stream per hash bucket.
     fn nameid(&mut self) -> Result<()> {
-        let dir = Path::new("/").join(NAMEID);
-        self.storage(&dir)?;
+        let dir = self.storage("", format_args!("{NAMEID}"))?;
         let s = self.names.streams(NAMEID_BUCKETS);
-        self.stream(&dir.join(NAMEID_GUID), &s.guids)?;
-        self.stream(&dir.join(NAMEID_ENTRY), &s.entries)?;
-        self.stream(&dir.join(NAMEID_STRING), &s.strings)?;
+        self.stream(&dir, format_args!("{NAMEID_GUID}"), &s.guids)?;
+        self.stream(&dir, format_args!("{NAMEID_ENTRY}"), &s.entries)?;
+        self.stream(&dir, format_args!("{NAMEID_STRING}"), &s.strings)?;
         for (b, bytes) in &s.buckets {
             let tag = ((0x1000 + b) << 16) | 0x0102;
-            self.stream(&dir.join(substg(tag)), bytes)?;
+            self.stream(&dir, format_args!("{SUBSTG}{tag:08X}"), bytes)?;
         }
         Ok(())
     }
