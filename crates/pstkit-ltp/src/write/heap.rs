@@ -167,7 +167,7 @@ impl HeapBuilder {
     }
 
     /// Writes every page that can take no more allocations to `w`, one data
-    /// block each, and frees its bytes; returns how many were written.
+    /// block each, and frees its bytes.
     /// Page 0 (whose HNHDR the client fills last) stays until
     /// [`HeapBuilder::finish_parts`], and an HNBITMAPHDR page until the 127
     /// pages whose fill levels it holds are final. A written page's
@@ -176,14 +176,12 @@ impl HeapBuilder {
     pub(crate) fn flush<W: Write + Seek>(
         &mut self,
         w: &mut NdbWriter<W>,
-    ) -> pstkit_ndb::Result<usize> {
+    ) -> pstkit_ndb::Result<()> {
         let last = self.pages.len() - 1;
-        let mut n = 0;
         for k in self.flushed_to..last {
             if HeapBlock::header_len(k as u32) != crate::heap::HNBITMAPHDR_SIZE {
                 let bytes = serialise(&self.pages[k]);
                 self.write_page(w, k, &bytes)?;
-                n += 1;
             }
         }
         self.flushed_to = self.flushed_to.max(last);
@@ -195,11 +193,10 @@ impl HeapBuilder {
                 let mut bytes = serialise(&self.pages[k]);
                 bytes[2..66].copy_from_slice(&pack_levels(&levels, 0, 128));
                 self.write_page(w, k, &bytes)?;
-                n += 1;
             }
             k += 128;
         }
-        Ok(n)
+        Ok(())
     }
 
     /// Writes page `k` as `bytes` and keeps its block, length and level.
