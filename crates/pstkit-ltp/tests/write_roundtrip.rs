@@ -963,6 +963,7 @@ fn flushed_tables_are_bounded_and_identical() -> Res {
         // hundred times that.
         let cap = pstkit_ltp::write::page_capacity(v);
         assert!(most <= 4 * cap, "{most} bytes held after a flush");
+        assert!(most > 0, "page 0 at least is held until finish");
         assert!(held_whole > 100 * most, "{held_whole} vs {most}");
         assert!(
             b.written.pages.len() > 256,

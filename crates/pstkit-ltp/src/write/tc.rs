@@ -8,7 +8,6 @@ use pstkit_ndb::{Bid, Nid, Variant};
 
 use super::{
     bth, encode_value, page_capacity, store_hnid, HeapBuilder, NodeData, Subnodes, Written,
-    MAX_HEAP_ALLOC,
 };
 use crate::heap::{Hid, CLIENT_SIG_TC};
 use crate::props;
@@ -382,16 +381,15 @@ impl TcBuilder {
     /// replaced. Blocks written here belong to this table: a caller that
     /// drops the builder instead of finishing leaves them unreferenced.
     pub fn flush<W: Write + Seek>(&mut self, w: &mut NdbWriter<W>) -> pstkit_ndb::Result<()> {
-        if self.blocks.len() > 1 {
-            let cap = page_capacity(self.variant);
-            let last = self.blocks.len() - 1;
-            for b in &mut self.blocks[..last] {
-                b.resize(cap, 0);
-                self.written_rows.push((w.add_block(b)?, cap));
-                *b = Vec::new();
-            }
-            self.blocks.drain(..last);
+        // Every block but the last is full.
+        let cap = page_capacity(self.variant);
+        let last = self.blocks.len().saturating_sub(1);
+        for b in &mut self.blocks[..last] {
+            b.resize(cap, 0);
+            self.written_rows.push((w.add_block(b)?, cap));
+            *b = Vec::new();
         }
+        self.blocks.drain(..last);
         self.heap.flush(w)?;
         for (nid, bytes) in std::mem::take(&mut self.subs.plain) {
             self.written_subnodes
@@ -417,7 +415,6 @@ impl TcBuilder {
             group_ends,
             row_index,
             info,
-            row_size,
             mut blocks,
             rows,
             positions,
@@ -441,10 +438,10 @@ impl TcBuilder {
         drop(index);
 
         let mut subnode_blocks = Vec::new();
+        // One block never flushed is the whole matrix; the heap takes it
+        // when it is at most `MAX_HEAP_ALLOC` bytes.
         let in_heap = match blocks.as_slice() {
-            [only] if written_rows.is_empty() && rows * row_size <= MAX_HEAP_ALLOC => {
-                heap.try_alloc(only)
-            }
+            [only] if written_rows.is_empty() => heap.try_alloc(only),
             _ => None,
         };
         let rows_hnid = if rows == 0 {
@@ -600,6 +597,20 @@ mod tests {
         bad[11].offset = 56; // row id not first
         assert!(TcBuilder::with_layout(Variant::Unicode, &bad).is_none());
         assert!(TcBuilder::with_layout(Variant::Unicode, &[]).is_none());
+    }
+
+    #[test]
+    fn ansi_tables_stop_at_65536_rows_and_unicode_ones_do_not() {
+        for (variant, last) in [(Variant::Ansi, false), (Variant::Unicode, true)] {
+            let mut b = TcBuilder::new(variant, &[]);
+            for id in 0..ANSI_MAX_ROWS as u32 {
+                assert!(b.add_row(id, &[]));
+            }
+            assert_eq!(b.add_row(ANSI_MAX_ROWS as u32, &[]), last, "{variant:?}");
+            // A row already there can still be replaced.
+            assert!(b.add_row(7, &[]));
+            assert_eq!(b.row_count(), ANSI_MAX_ROWS + usize::from(last));
+        }
     }
 
     #[test]
