@@ -57,7 +57,7 @@ impl Page {
 /// ever freed and HIDs are handed out in order (0x20, 0x40, … on page 0).
 /// Since only the last page takes allocations, the pages before it are
 /// final and a large heap can be written out as it grows (see
-/// [`HeapBuilder::flush`]).
+/// [`TcBuilder::flush`](super::TcBuilder::flush)).
 #[derive(Clone, Debug)]
 pub struct HeapBuilder {
     variant: Variant,
@@ -274,7 +274,8 @@ impl HeapBuilder {
     /// even offset; fill levels of every page in the HNHDR (pages 0–7) and
     /// in each HNBITMAPHDR (itself and the 127 pages after it).
     ///
-    /// For a heap that was never flushed; see [`HeapBuilder::finish_parts`].
+    /// Only a table's heap is ever flushed (by its `TcBuilder`), and the
+    /// table finishes it itself.
     pub fn finish(self) -> Vec<Vec<u8>> {
         self.finish_parts().0
     }
