@@ -528,6 +528,18 @@ impl<'t, 'a> Row<'t, 'a> {
         self.cell(col)
     }
 
+    /// Whether every cell [`Row::cells`] gives for a column `keep` accepts
+    /// decodes, with the first error in column order, without building
+    /// the values (see [`Row::check_value`]).
+    pub fn check_cells(&self, keep: impl Fn(PropTag) -> bool) -> Result<()> {
+        for c in self.tc.info.columns.iter().filter(|c| keep(c.tag)) {
+            if self.exists(c)? {
+                self.check_value(c)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The values of all cells that exist, in column order.
     pub fn cells(&self) -> Cells<'t, 'a> {
         Cells {

@@ -294,12 +294,9 @@ impl<'a> Message<'a> {
     /// absent is `None`; a cell that is damaged is an error (naming node,
     /// row and column), not an address quietly left out.
     pub fn recipients(&self) -> Result<Vec<Recipient>> {
-        let node = match self.node.subnode(Nid::RECIPIENT_TABLE) {
-            Ok(n) => n,
-            Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
+        let Some(tc) = self.table(Nid::RECIPIENT_TABLE)? else {
+            return Ok(Vec::new());
         };
-        let tc = TableContext::read(node)?;
         let mut out = Vec::with_capacity(tc.row_count());
         for row in tc.iter() {
             let row = row?;
@@ -328,21 +325,17 @@ impl<'a> Message<'a> {
     /// Every cell of every recipient row (without the table's own row id and
     /// version), for copying recipients whole.
     pub fn recipient_rows(&self) -> Result<Vec<Vec<(PropTag, PropValue)>>> {
-        let node = match self.node.subnode(Nid::RECIPIENT_TABLE) {
-            Ok(n) => n,
-            Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
+        let Some(tc) = self.table(Nid::RECIPIENT_TABLE)? else {
+            return Ok(Vec::new());
         };
-        let tc = TableContext::read(node)?;
         let mut out = Vec::with_capacity(tc.row_count());
         for row in tc.iter() {
             let row = row?;
             let mut cells = Vec::new();
             for (tag, v) in row.cells() {
-                if matches!(tag.id(), pid::LTP_ROW_ID | pid::LTP_ROW_VER) {
-                    continue;
+                if not_row_key(tag) {
+                    cells.push((tag, v?));
                 }
-                cells.push((tag, v?));
             }
             out.push(cells);
         }
@@ -352,26 +345,11 @@ impl<'a> Message<'a> {
     /// Whether [`Message::recipient_rows`] reads, and its error when it
     /// does not, without building the rows: what a check needs.
     pub fn check_recipient_rows(&self) -> Result<()> {
-        let node = match self.node.subnode(Nid::RECIPIENT_TABLE) {
-            Ok(n) => n,
-            Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(()),
-            Err(e) => return Err(e.into()),
+        let Some(tc) = self.table(Nid::RECIPIENT_TABLE)? else {
+            return Ok(());
         };
-        let tc = TableContext::read(node)?;
         for row in tc.iter() {
-            let row = row?;
-            // As `Row::cells` gives them, the row id and version left out
-            // whatever they hold.
-            for c in tc.columns() {
-                let exists = row.exists(c);
-                if matches!(exists, Ok(false))
-                    || matches!(c.tag.id(), pid::LTP_ROW_ID | pid::LTP_ROW_VER)
-                {
-                    continue;
-                }
-                exists?;
-                row.check_value(c)?;
-            }
+            row?.check_cells(not_row_key)?;
         }
         Ok(())
     }
@@ -386,7 +364,13 @@ impl<'a> Message<'a> {
 
     /// The attachment table, `None` when the item has none.
     pub(crate) fn attachment_table(&self) -> Result<Option<TableContext<'a>>> {
-        let node = match self.node.subnode(Nid::ATTACHMENT_TABLE) {
+        self.table(Nid::ATTACHMENT_TABLE)
+    }
+
+    /// The message's table subnode `nid` (recipients or attachments),
+    /// `None` when the message has none.
+    fn table(&self, nid: Nid) -> Result<Option<TableContext<'a>>> {
+        let node = match self.node.subnode(nid) {
             Ok(n) => n,
             Err(pstkit_ndb::NdbError::NodeNotFound(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
@@ -667,6 +651,12 @@ impl<'a> Attachment<'a> {
         let node = self.node.subnode(nid)?;
         Ok(Some(Message::read(node, self.codepage)?))
     }
+}
+
+/// Whether a recipient-table column is a property of the recipient, not
+/// the table's own row id or version.
+fn not_row_key(tag: PropTag) -> bool {
+    !matches!(tag.id(), pid::LTP_ROW_ID | pid::LTP_ROW_VER)
 }
 
 #[cfg(test)]
