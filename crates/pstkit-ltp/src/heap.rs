@@ -34,6 +34,12 @@ pub const HNHDR_SIZE: usize = 12;
 pub const HNPAGEHDR_SIZE: usize = 2;
 /// Size of the HNBITMAPHDR at the start of pages 8, 136, 264, …
 pub const HNBITMAPHDR_SIZE: usize = 66;
+/// The first page with an HNBITMAPHDR; the HNHDR holds the fill levels
+/// of the pages before it.
+pub(crate) const BITMAP_FIRST: u32 = 8;
+/// Pages from one HNBITMAPHDR page to the next, each holding the fill
+/// levels of itself and the pages up to the next.
+pub(crate) const BITMAP_SPAN: u32 = 128;
 
 pub(crate) fn u16_at(b: &[u8], off: usize) -> Option<u16> {
     let s = b.get(off..off.checked_add(2)?)?;
@@ -145,7 +151,7 @@ impl<'a> HeapBlock<'a> {
     pub(crate) fn header_len(index: u32) -> usize {
         if index == 0 {
             HNHDR_SIZE
-        } else if index >= 8 && (index - 8).is_multiple_of(128) {
+        } else if index >= BITMAP_FIRST && (index - BITMAP_FIRST).is_multiple_of(BITMAP_SPAN) {
             HNBITMAPHDR_SIZE
         } else {
             HNPAGEHDR_SIZE

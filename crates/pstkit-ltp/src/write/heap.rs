@@ -7,7 +7,7 @@ use pstkit_ndb::write::NdbWriter;
 use pstkit_ndb::{Bid, Variant};
 
 use super::{page_capacity, MAX_HEAP_ALLOC};
-use crate::heap::{HeapBlock, Hid, HN_SIGNATURE};
+use crate::heap::{HeapBlock, Hid, BITMAP_FIRST, BITMAP_SPAN, HNBITMAPHDR_SIZE, HN_SIGNATURE};
 
 /// A heap page already in the file: (page index, block, length).
 pub(crate) type WrittenPage = (usize, Bid, usize);
@@ -21,8 +21,8 @@ struct Page {
     /// End offset, from the page start, of each allocation in slot order.
     ends: Vec<u16>,
     /// Set once the page is in the file ([`HeapBuilder::flush`]): its
-    /// block, length and fill level; `data` and `ends` are then empty.
-    written: Option<(Bid, u16, u8)>,
+    /// block and length; `data` and `ends` are then empty.
+    written: Option<(Bid, u16)>,
 }
 
 impl Page {
@@ -179,42 +179,38 @@ impl HeapBuilder {
     ) -> pstkit_ndb::Result<()> {
         let last = self.pages.len() - 1;
         for k in self.flushed_to..last {
-            if HeapBlock::header_len(k as u32) != crate::heap::HNBITMAPHDR_SIZE {
+            if HeapBlock::header_len(k as u32) != HNBITMAPHDR_SIZE {
                 let bytes = serialise(&self.pages[k]);
                 self.write_page(w, k, &bytes)?;
             }
         }
         self.flushed_to = self.flushed_to.max(last);
         // Bitmap pages 8, 136, …: written once every page they describe is.
-        let mut k = 8;
-        while k + 128 <= last {
+        let span = BITMAP_SPAN as usize;
+        let mut k = BITMAP_FIRST as usize;
+        while k + span <= last {
             if self.pages[k].written.is_none() {
-                let levels: Vec<u8> = (k..k + 128).map(|i| self.level_of(i)).collect();
+                let levels: Vec<u8> = (k..k + span).map(|i| self.level_of(i)).collect();
                 let mut bytes = serialise(&self.pages[k]);
-                bytes[2..66].copy_from_slice(&pack_levels(&levels, 0, 128));
+                bytes[2..HNBITMAPHDR_SIZE].copy_from_slice(&pack_levels(&levels, 0, span));
                 self.write_page(w, k, &bytes)?;
             }
-            k += 128;
+            k += span;
         }
         Ok(())
     }
 
-    /// Writes page `k` as `bytes` and keeps its block, length and level.
+    /// Writes page `k` as `bytes` and keeps its block and length.
     fn write_page<W: Write + Seek>(
         &mut self,
         w: &mut NdbWriter<W>,
         k: usize,
         bytes: &[u8],
     ) -> pstkit_ndb::Result<()> {
-        let cap = page_capacity(self.variant);
         let bid = w.add_block(bytes)?;
         let page = &mut self.pages[k];
         // At most the page capacity, so within u16.
-        page.written = Some((
-            bid,
-            bytes.len() as u16,
-            fill_level(cap.saturating_sub(bytes.len())),
-        ));
+        page.written = Some((bid, bytes.len() as u16));
         page.data = Vec::new();
         page.ends = Vec::new();
         Ok(())
@@ -222,12 +218,11 @@ impl HeapBuilder {
 
     /// The fill level of page `k`, written or not.
     fn level_of(&self, k: usize) -> u8 {
-        match &self.pages[k].written {
-            Some((_, _, level)) => *level,
-            None => {
-                fill_level(page_capacity(self.variant).saturating_sub(self.pages[k].len_with(0, 0)))
-            }
-        }
+        let p = &self.pages[k];
+        let len = p
+            .written
+            .map_or_else(|| p.len_with(0, 0), |w| usize::from(w.1));
+        fill_level(page_capacity(self.variant).saturating_sub(len))
     }
 
     /// Allocation bytes held in memory: every page not yet written out.
@@ -291,9 +286,9 @@ impl HeapBuilder {
         // never held twice.
         let mut out: Vec<(usize, Vec<u8>)> = Vec::new();
         for (k, p) in self.pages.into_iter().enumerate() {
-            if let Some((bid, len, level)) = p.written {
+            if let Some((bid, len)) = p.written {
                 written.push((k, bid, usize::from(len)));
-                levels.push(level);
+                levels.push(fill_level(cap.saturating_sub(usize::from(len))));
             } else {
                 let b = serialise(&p);
                 levels.push(fill_level(cap.saturating_sub(b.len())));
@@ -306,9 +301,13 @@ impl HeapBuilder {
                 page[2] = HN_SIGNATURE;
                 page[3] = self.client_sig;
                 page[4..8].copy_from_slice(&self.user_root.0.to_le_bytes());
-                page[8..12].copy_from_slice(&pack_levels(&levels, 0, 8));
-            } else if HeapBlock::header_len(k as u32) == crate::heap::HNBITMAPHDR_SIZE {
-                page[2..66].copy_from_slice(&pack_levels(&levels, k, 128));
+                page[8..12].copy_from_slice(&pack_levels(&levels, 0, BITMAP_FIRST as usize));
+            } else if HeapBlock::header_len(k as u32) == HNBITMAPHDR_SIZE {
+                page[2..HNBITMAPHDR_SIZE].copy_from_slice(&pack_levels(
+                    &levels,
+                    k,
+                    BITMAP_SPAN as usize,
+                ));
             }
         }
         (out.into_iter().map(|(_, b)| b).collect(), written)
