@@ -150,16 +150,12 @@ impl NodeData {
             entries.push((nid, bid, Bid(0)));
         }
         for (nid, blocks) in &self.subnode_blocks {
-            let bid = if self.written.rows.is_empty() {
-                write_blocks(w, blocks)?
-            } else {
-                let mut leaves = self.written.rows.clone();
-                for b in blocks {
-                    leaves.push((w.add_block(b)?, b.len()));
-                }
-                join_leaves(w, &leaves)?
-            };
-            entries.push((*nid, bid, Bid(0)));
+            // Exactly these blocks, after those already written.
+            let mut leaves = self.written.rows.clone();
+            for b in blocks {
+                leaves.push((w.add_block(b)?, b.len()));
+            }
+            entries.push((*nid, join_leaves(w, &leaves)?, Bid(0)));
         }
         entries.sort_by_key(|e| e.0);
         Ok((data, entries))
@@ -207,21 +203,6 @@ fn join_leaves<W: Write + Seek>(
         [(only, _)] => Ok(*only),
         _ => w.add_tree(leaves),
     }
-}
-
-/// Writes `blocks` as one stream of exactly those data blocks.
-fn write_blocks<W: Write + Seek>(
-    w: &mut NdbWriter<W>,
-    blocks: &[Vec<u8>],
-) -> pstkit_ndb::Result<Bid> {
-    if let [only] = blocks {
-        return w.add_block(only);
-    }
-    let mut leaves = Vec::with_capacity(blocks.len());
-    for b in blocks {
-        leaves.push((w.add_block(b)?, b.len()));
-    }
-    w.add_tree(&leaves)
 }
 
 /// Hands out the local NIDs (type NID_TYPE_LTP) of a node's subnodes and
