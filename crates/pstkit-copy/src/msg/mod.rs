@@ -51,7 +51,6 @@ const NAMEID_STRING: &str = "__substg1.0_00040102";
 /// Deepest storage nesting read or copied inside an OLE object.
 const MAX_TREE_DEPTH: usize = 64;
 
-/// The stream name of a value: prefix, tag in upper-case hex.
 /// The tag of PidTagAttachDataBinary's stream.
 const DATA_BINARY: u32 = pstkit_ltp::props::tags::ATTACH_DATA_BINARY.0;
 /// The tag of an attachment's object storage: the same property as an
@@ -62,8 +61,19 @@ const DATA_OBJECT: u32 = pstkit_ltp::PropTag::new(
 )
 .0;
 
+/// The stream name of a value: prefix, tag in upper-case hex.
 fn substg(tag: u32) -> String {
-    format!("{SUBSTG}{tag:08X}")
+    Substg(tag).to_string()
+}
+
+/// [`substg`] as a `Display`, for names built without a string of their
+/// own.
+struct Substg(u32);
+
+impl std::fmt::Display for Substg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{SUBSTG}{:08X}", self.0)
+    }
 }
 
 /// Types whose multiple values each have a stream of their own, with a

@@ -15,11 +15,11 @@ use pstkit_store::{pid, Message, NameMap, NamedProp};
 
 use super::{
     inline_size, is_variable_multi, ATTACH, EMBEDDED_HEADER, ENTRY, FLAGS, NAMEID, NAMEID_BUCKETS,
-    NAMEID_ENTRY, NAMEID_GUID, NAMEID_STRING, OBJECT, PART_HEADER, RECIP, SUBSTG, TOP_HEADER,
+    NAMEID_ENTRY, NAMEID_GUID, NAMEID_STRING, OBJECT, PART_HEADER, RECIP, TOP_HEADER,
 };
 use crate::error::{CopyError, Result};
 
-use super::{DATA_BINARY, DATA_OBJECT};
+use super::{Substg, DATA_BINARY, DATA_OBJECT};
 
 /// A store's message as a `.msg` file: every property it holds (named
 /// ones through `names`, the store's map), its recipients, attachments
@@ -138,7 +138,7 @@ impl Writer<'_> {
             match &a.content {
                 AttachContent::None => {}
                 AttachContent::Data(b) => {
-                    self.stream(&sub, format_args!("{SUBSTG}{DATA_BINARY:08X}"), b)?;
+                    self.stream(&sub, format_args!("{}", Substg(DATA_BINARY)), b)?;
                     extra.push(entry(DATA_BINARY, &(b.len() as u64).to_le_bytes()));
                 }
                 AttachContent::Message(inner) => {
@@ -157,7 +157,7 @@ impl Writer<'_> {
                             extra.push(entry(DATA_OBJECT, &u32::MAX.to_le_bytes()));
                         }
                         Err(_) => {
-                            self.stream(&sub, format_args!("{SUBSTG}{DATA_BINARY:08X}"), b)?;
+                            self.stream(&sub, format_args!("{}", Substg(DATA_BINARY)), b)?;
                             extra.push(entry(DATA_BINARY, &(b.len() as u64).to_le_bytes()));
                         }
                     }
@@ -231,9 +231,9 @@ impl Writer<'_> {
                     if code == 0x1102 {
                         lengths.extend_from_slice(&[0; 4]);
                     }
-                    self.stream(dir, format_args!("{SUBSTG}{raw:08X}-{i:08X}"), item)?;
+                    self.stream(dir, format_args!("{}-{i:08X}", Substg(raw)), item)?;
                 }
-                self.stream(dir, format_args!("{SUBSTG}{raw:08X}"), &lengths)?;
+                self.stream(dir, format_args!("{}", Substg(raw)), &lengths)?;
                 head.extend_from_slice(&entry(raw, &(lengths.len() as u64).to_le_bytes()));
             } else {
                 let bytes = encode_value(v);
@@ -244,7 +244,7 @@ impl Writer<'_> {
                     0x001E => 1,
                     _ => 0,
                 };
-                self.stream(dir, format_args!("{SUBSTG}{raw:08X}"), &bytes)?;
+                self.stream(dir, format_args!("{}", Substg(raw)), &bytes)?;
                 let size = (bytes.len() + nul) as u64;
                 head.extend_from_slice(&entry(raw, &size.to_le_bytes()));
             }
@@ -265,7 +265,7 @@ impl Writer<'_> {
         self.stream(&dir, format_args!("{NAMEID_STRING}"), &s.strings)?;
         for (b, bytes) in &s.buckets {
             let tag = ((0x1000 + b) << 16) | 0x0102;
-            self.stream(&dir, format_args!("{SUBSTG}{tag:08X}"), bytes)?;
+            self.stream(&dir, format_args!("{}", Substg(tag)), bytes)?;
         }
         Ok(())
     }
