@@ -410,12 +410,16 @@ pub enum Batch {
 
 /// Reads `store` for both tables at once (see [`ItemReader::next_batch`]).
 pub fn item_reader<'a>(store: Store<'a>, source: &str, opts: &BatchOptions) -> ItemReader<'a> {
-    let read = if opts.with_attachment_data {
+    ItemReader::new(store, source, opts, attachment_rows(opts), true)
+}
+
+/// The attachment rows `opts` asks for: with their bytes or without.
+fn attachment_rows(opts: &BatchOptions) -> AttachmentRead {
+    if opts.with_attachment_data {
         AttachmentRead::WithData
     } else {
         AttachmentRead::Rows
-    };
-    ItemReader::new(store, source, opts, read, true)
+    }
 }
 
 /// The messages table of a store, a batch of at most
@@ -485,13 +489,9 @@ impl<'a> AttachmentBatches<'a> {
     /// Batches of the attachments of `store`'s items; `source` fills the
     /// `source` column.
     pub fn new(store: Store<'a>, source: &str, opts: &BatchOptions) -> Self {
-        let read = if opts.with_attachment_data {
-            AttachmentRead::WithData
-        } else {
-            AttachmentRead::Rows
-        };
         // The message rows are not made: an item is read for its
         // attachments alone.
+        let read = attachment_rows(opts);
         AttachmentBatches(ItemReader::new(store, source, opts, read, false), None)
     }
 
