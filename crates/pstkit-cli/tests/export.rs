@@ -15,6 +15,16 @@ fn export(file: &Path, format: &str, out: &Path) -> Output {
         .expect("run pstkit")
 }
 
+/// Asserts that the command succeeded, showing what it said otherwise.
+fn exit_0(o: &std::process::Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 #[test]
 fn eml_export_writes_the_folder_tree() {
     let Some(src) = real::sample("hughbe-PstReader--hughbe_Outlook.pst") else {
@@ -23,12 +33,7 @@ fn eml_export_writes_the_folder_tree() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = export(&src, "eml", &out);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    exit_0(&o);
     // Piped stderr: no progress bar, and nothing went wrong.
     assert!(
         o.stderr.is_empty(),
@@ -58,12 +63,7 @@ fn mbox_export_writes_one_file_per_folder() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = export(&src, "mbox", &out);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    exit_0(&o);
     let mbox = out.join("Top of Outlook data file/submessage.mbox");
     let text = std::fs::read_to_string(&mbox).unwrap();
     assert!(
@@ -179,12 +179,7 @@ fn a_contact_s_picture_is_its_vcard_photo() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let r = export(&src, "eml", &out);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    exit_0(&r);
     // The picture as pstkit reads it: the contact's ContactPicture.jpg.
     let file = pstkit::ndb::NdbFile::open(&src).unwrap();
     let store = pstkit::Store::open(file.ndb()).unwrap();
@@ -287,12 +282,7 @@ fn a_contact_s_files_are_not_lost_in_the_eml_export() {
 
     let out = tmp.path().join("out");
     let r = export(&src, "eml", &out);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    exit_0(&r);
     let dir = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())

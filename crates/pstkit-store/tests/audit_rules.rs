@@ -31,6 +31,23 @@ fn findings(data: &[u8]) -> Vec<(&'static str, u32, Severity)> {
         .collect()
 }
 
+/// A PST in a new temporary folder holding `m` in its IPM subtree (the
+/// record key fixed): the folder, the file and the message's id.
+fn one_message_file(
+    m: &store::write::NewMessage,
+) -> (tempfile::TempDir, std::path::PathBuf, ndb::Nid) {
+    use store::write::{PstWriter, WriterOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.pst");
+    let mut o = WriterOptions::default();
+    o.record_key = Some([6; 16]);
+    let mut w = PstWriter::create(&path, o).unwrap();
+    let folder = w.standard_folders().ipm_subtree;
+    let nid = w.add_message(folder, m).unwrap();
+    w.finish().unwrap();
+    (dir, path, nid)
+}
+
 #[test]
 fn the_good_file_has_no_finding() {
     assert_eq!(findings(good()), []);
@@ -257,7 +274,7 @@ fn nested_subnodes_are_counted_in_the_size_on_disk() {
 /// that holds it, also when it sits in an embedded message.
 #[test]
 fn a_value_that_does_not_decode_is_found_at_any_depth() {
-    use store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+    use store::write::{AttachContent, NewAttachment, NewMessage};
     let odd = (
         store::pid::tags::SUBJECT,
         ltp::PropValue::Unknown {
@@ -284,14 +301,7 @@ fn a_value_that_does_not_decode_is_found_at_any_depth() {
         (embed(embed(flat)), "embedded message: attachment"),
     ];
     for (i, (m, why)) in cases.into_iter().enumerate() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("odd.pst");
-        let mut o = WriterOptions::default();
-        o.record_key = Some([6; 16]);
-        let mut w = PstWriter::create(&path, o).unwrap();
-        let folder = w.standard_folders().ipm_subtree;
-        let nid = w.add_message(folder, &m).unwrap();
-        w.finish().unwrap();
+        let (_dir, path, nid) = one_message_file(&m);
         let file = NdbFile::open(&path).unwrap();
         let r = store::audit::audit(file.ndb());
         let hit: Vec<_> = r
@@ -311,7 +321,7 @@ fn a_value_that_does_not_decode_is_found_at_any_depth() {
 #[test]
 fn messages_embedded_to_the_limit_decode() {
     use store::message::MAX_EMBED_DEPTH;
-    use store::write::{AttachContent, NewAttachment, NewMessage, PstWriter, WriterOptions};
+    use store::write::{AttachContent, NewAttachment, NewMessage};
     let mut m = NewMessage {
         props: vec![(
             store::pid::tags::SUBJECT,
@@ -330,14 +340,7 @@ fn messages_embedded_to_the_limit_decode() {
             }],
         };
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("deep.pst");
-    let mut o = WriterOptions::default();
-    o.record_key = Some([6; 16]);
-    let mut w = PstWriter::create(&path, o).unwrap();
-    let folder = w.standard_folders().ipm_subtree;
-    let nid = w.add_message(folder, &m).unwrap();
-    w.finish().unwrap();
+    let (_dir, path, nid) = one_message_file(&m);
     let file = NdbFile::open(&path).unwrap();
     // The writer kept every level: the innermost subject is there.
     let s = store::Store::open(file.ndb()).unwrap();
