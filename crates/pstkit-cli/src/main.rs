@@ -16,6 +16,9 @@ mod ls;
 mod show;
 mod signals;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status when the input is damaged or a check found problems.
 const EXIT_DAMAGED: u8 = 1;
 /// Exit status when the input cannot be read at all.
