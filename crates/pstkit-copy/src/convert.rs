@@ -1,8 +1,9 @@
 //! The stream-copy engine: one walk over a source store's folders, depth
 //! first, making each in a new PST or OST, then one pass over their items
 //! in the order their data lies in the source (24 bytes of order an item,
-//! one message in memory at a time), then a verify pass that re-reads the
-//! output and checks every item's digest against the source.
+//! a bounded batch of messages in memory at a time), then a verify pass
+//! that re-reads the output and checks every item's digest against the
+//! source.
 //!
 //! Every property is copied as stored (named properties are remapped into
 //! the destination's map by name), with recipients, attachments, embedded
@@ -17,7 +18,8 @@
 //! verified by block digests (each block's CRC, size and place). Otherwise
 //! each item is read, decoded and rebuilt, with large attachments still
 //! moved block by block when the variants agree, and verified by content
-//! digests.
+//! digests; the reading and decoding run a batch ahead on a thread of
+//! their own.
 //!
 //! Reading a source item as the writer takes it ([`read_message`]) is a
 //! submodule's; the digests ([`digest_message`]) and the verify pass another's.
@@ -265,6 +267,7 @@ pub fn convert(
         w.set_store_properties(b.store_properties(id));
     }
     let mut c = Copier {
+        threads: crate::worker_threads(opts.threads),
         stored,
         moved,
         src,
@@ -350,6 +353,8 @@ fn audit_copy(file: &pstkit_ndb::NdbFile) -> Result<()> {
 }
 
 struct Copier<'c, 's, 'a> {
+    /// Threads the copy may use (the rebuilt lane reads ahead on a second).
+    threads: usize,
     /// Whether large attachment bytes are copied as stored.
     stored: bool,
     /// Whether whole items are moved as stored.
@@ -362,6 +367,102 @@ struct Copier<'c, 's, 'a> {
     /// (destination item, source item, digest of the source item)
     digests: Vec<Digest>,
     named: HashMap<PropId, Option<PropId>>,
+}
+
+/// Items a batch of the read-ahead holds at most (a hand-over between the
+/// threads costs each a wake-up).
+const READ_AHEAD_ITEMS: usize = 64;
+/// Bytes of values a batch of the read-ahead holds at most, unless one
+/// item alone is larger.
+const READ_AHEAD_BYTES: usize = 4 << 20;
+
+/// The named-property ids of the source as the copy has them, for the
+/// read-ahead thread, which cannot ask the writer.
+#[derive(Default)]
+struct ReadAheadNames {
+    /// Source id → the copy's id.
+    ids: HashMap<PropId, PropId>,
+    /// The copy's id → its name (for digests).
+    names: HashMap<PropId, pstkit_store::NamedProp>,
+}
+
+/// An item of `order` (by index) decoded and digested, or why not.
+type Decoded = (usize, Result<(NewMessage, u64)>);
+
+/// Reads, decodes and digests the items of `order` in turn, handing them
+/// over in batches; stops when the receiver is gone.
+fn read_ahead(
+    src: &Store<'_>,
+    order: &[(u64, u32, Nid, bool)],
+    names: &ReadAheadNames,
+    stored: bool,
+    tx: std::sync::mpsc::SyncSender<Vec<Decoded>>,
+) {
+    // A named id the source's map does not define is left out, as
+    // `Copier::map_id` leaves it.
+    let mut map = |id: PropId| -> Result<Option<PropId>> {
+        Ok(if id.is_named() {
+            names.ids.get(&id).copied()
+        } else {
+            Some(id)
+        })
+    };
+    let name_of = |id: PropId| names.names.get(&id).cloned();
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    for (i, &(_, _, nid, _)) in order.iter().enumerate() {
+        let decoded = src
+            .message(nid)
+            .map_err(CopyError::from)
+            .and_then(|m| read_message(&m, &mut map, stored, 0))
+            .map(|new| {
+                let digest = digest_new(&new, &name_of);
+                (new, digest)
+            });
+        bytes += decoded.as_ref().map_or(0, |(new, _)| value_bytes(new));
+        batch.push((i, decoded));
+        if batch.len() >= READ_AHEAD_ITEMS || bytes >= READ_AHEAD_BYTES {
+            if tx.send(std::mem::take(&mut batch)).is_err() {
+                return;
+            }
+            bytes = 0;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(batch);
+    }
+}
+
+/// About how many bytes a decoded message's values take: its texts and
+/// binaries, its attachments', its embedded messages'.
+fn value_bytes(m: &NewMessage) -> usize {
+    use pstkit_ltp::PropValue as V;
+    use pstkit_store::write::AttachContent as C;
+    let props = |p: &[(pstkit_ltp::PropTag, V)]| -> usize {
+        p.iter()
+            .map(|(_, v)| match v {
+                V::String(s) => s.len(),
+                V::String8(s) => s.0.len(),
+                V::Binary(b) => b.len(),
+                V::Unknown { bytes, .. } => bytes.len(),
+                _ => 16,
+            })
+            .sum()
+    };
+    props(&m.props)
+        + m.recipients.iter().map(|r| props(r)).sum::<usize>()
+        + m.attachments
+            .iter()
+            .map(|a| {
+                props(&a.props)
+                    + match &a.content {
+                        C::Data(b) | C::Object(b) => b.len(),
+                        C::Message(m) => value_bytes(m),
+                        C::Stored(s) => s.blocks.iter().map(|b| b.0.len()).sum(),
+                        C::None => 0,
+                    }
+            })
+            .sum::<usize>()
 }
 
 /// Source folders that stand for one of the destination's standard folders.
@@ -510,49 +611,149 @@ impl Copier<'_, '_, '_> {
             self.gather_orphans(&folder_index, &mut folders, &mut order, std.ipm_subtree)?;
         }
         order.sort_unstable();
-        for (_, f, nid, assoc) in order {
+        // Names are mapped up front whatever the threads, so that the copy
+        // is the same file either way.
+        let names = if self.moved {
+            None
+        } else {
+            self.premapped_names()
+        };
+        match names {
+            Some(names) if self.threads > 1 => {
+                self.copy_read_ahead(&order, &folders, &names, progress)
+            }
+            _ => self.copy_in_turn(&order, &folders, progress),
+        }
+    }
+
+    /// Copies the items of `order` one after the other on this thread.
+    fn copy_in_turn(
+        &mut self,
+        order: &[(u64, u32, Nid, bool)],
+        folders: &[(Nid, String)],
+        progress: &mut dyn FnMut(CopyEvent<'_>),
+    ) -> Result<()> {
+        for &(_, f, nid, assoc) in order {
             let (dnid, path) = &folders[f as usize];
-            match self.copy_item(nid, *dnid, assoc) {
-                Ok(()) => progress(CopyEvent::Item {
-                    bytes_written: self.w.bytes_written(),
-                }),
-                // A full disk is the output's failure, never the item's.
-                Err(e) if e.is_output() => return Err(e.at_output(self.w.temp_path())),
-                // A deleted item whose blocks were overwritten: no loss.
-                Err(e) if self.src.ndb().is_deleted(nid) => {
-                    self.summary.orphans.deleted -= 1;
-                    self.summary.orphans.deleted_unreadable += 1;
-                    let entry = self.loss(path, nid, Lost::Item, e.to_string());
-                    self.summary.deleted_unreadable.push(entry);
-                }
-                Err(e) if self.salvage => match self.copy_partial(nid, *dnid, assoc) {
-                    Ok(true) => {
-                        let error = e.to_string();
-                        progress(CopyEvent::Partial {
-                            folder: path,
-                            nid,
-                            error: &error,
-                        });
-                        let entry = self.loss(path, nid, Lost::Parts, error);
-                        self.summary.partial.push(entry);
-                    }
-                    Err(o) if o.is_output() => return Err(o.at_output(self.w.temp_path())),
-                    _ => self.damaged(
-                        path,
+            let copied = self.copy_item(nid, *dnid, assoc);
+            self.placed(path, *dnid, nid, assoc, copied, progress)?;
+        }
+        Ok(())
+    }
+
+    /// What becomes of an item once its copy was tried: progress, or its
+    /// error handled as the options say (a salvage's second try, a loss
+    /// reported, or the end of the copy).
+    fn placed(
+        &mut self,
+        path: &str,
+        dnid: Nid,
+        nid: Nid,
+        assoc: bool,
+        copied: Result<()>,
+        progress: &mut dyn FnMut(CopyEvent<'_>),
+    ) -> Result<()> {
+        match copied {
+            Ok(()) => progress(CopyEvent::Item {
+                bytes_written: self.w.bytes_written(),
+            }),
+            // A full disk is the output's failure, never the item's.
+            Err(e) if e.is_output() => return Err(e.at_output(self.w.temp_path())),
+            // A deleted item whose blocks were overwritten: no loss.
+            Err(e) if self.src.ndb().is_deleted(nid) => {
+                self.summary.orphans.deleted -= 1;
+                self.summary.orphans.deleted_unreadable += 1;
+                let entry = self.loss(path, nid, Lost::Item, e.to_string());
+                self.summary.deleted_unreadable.push(entry);
+            }
+            Err(e) if self.salvage => match self.copy_partial(nid, dnid, assoc) {
+                Ok(true) => {
+                    let error = e.to_string();
+                    progress(CopyEvent::Partial {
+                        folder: path,
                         nid,
-                        Lost::Item,
-                        &e.to_string(),
-                        e.corruption(),
-                        progress,
-                    )?,
-                },
-                Err(e) => {
-                    let c = e.corruption();
-                    self.damaged(path, nid, Lost::Item, &e.to_string(), c, progress)?
+                        error: &error,
+                    });
+                    let entry = self.loss(path, nid, Lost::Parts, error);
+                    self.summary.partial.push(entry);
                 }
+                Err(o) if o.is_output() => return Err(o.at_output(self.w.temp_path())),
+                _ => self.damaged(
+                    path,
+                    nid,
+                    Lost::Item,
+                    &e.to_string(),
+                    e.corruption(),
+                    progress,
+                )?,
+            },
+            Err(e) => {
+                let c = e.corruption();
+                self.damaged(path, nid, Lost::Item, &e.to_string(), c, progress)?
             }
         }
         Ok(())
+    }
+
+    /// Maps every named property of the source into the copy's map at
+    /// once, so that items can be decoded away from the writer (on the
+    /// read-ahead thread) with ids the copy already has. `None` when the
+    /// copy's map cannot take them all: items then map their names one by
+    /// one as they are written.
+    fn premapped_names(&mut self) -> Option<ReadAheadNames> {
+        let mut names = ReadAheadNames::default();
+        for (id, np) in self.names.iter() {
+            let mapped = self.w.named_prop(np).ok()?;
+            self.named.insert(id, Some(mapped));
+            names.ids.insert(id, mapped);
+            names.names.insert(mapped, np.clone());
+        }
+        Some(names)
+    }
+
+    /// The rebuilt lane on two threads: one reads, decodes and digests the
+    /// source's items in `order` while this one writes them. At most three
+    /// batches of [`READ_AHEAD_ITEMS`] items (or [`READ_AHEAD_BYTES`], or
+    /// one item) are in memory at once.
+    fn copy_read_ahead(
+        &mut self,
+        order: &[(u64, u32, Nid, bool)],
+        folders: &[(Nid, String)],
+        names: &ReadAheadNames,
+        progress: &mut dyn FnMut(CopyEvent<'_>),
+    ) -> Result<()> {
+        // The reader's own view of the source: a store's caches are not
+        // shared between threads. One that will not open (it opened here
+        // only in salvage) leaves the copy to this thread alone.
+        let Ok((src, _)) = Store::open_salvaging(self.src.ndb()) else {
+            return self.copy_in_turn(order, folders, progress);
+        };
+        let stored = self.stored;
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let reader = std::thread::Builder::new()
+                .name("pstkit-read-ahead".into())
+                .spawn_scoped(s, move || read_ahead(&src, order, names, stored, tx))
+                .map_err(|_| CopyError::Internal("could not start the read-ahead thread"))?;
+            let mut done = 0;
+            for batch in rx {
+                for (i, decoded) in batch {
+                    let (_, f, nid, assoc) = order[i];
+                    let (dnid, path) = &folders[f as usize];
+                    let copied = decoded
+                        .and_then(|(new, digest)| self.write_new(nid, *dnid, assoc, &new, digest));
+                    self.placed(path, *dnid, nid, assoc, copied, progress)?;
+                    done += 1;
+                }
+            }
+            reader
+                .join()
+                .map_err(|_| CopyError::Internal("the read-ahead thread"))?;
+            if done != order.len() {
+                return Err(CopyError::Internal("the read-ahead thread stopped early"));
+            }
+            Ok(())
+        })
     }
 
     /// Salvage's second try at an item that did not read whole: its
@@ -722,6 +923,18 @@ impl Copier<'_, '_, '_> {
         // the message is read once.
         let w = &*self.w;
         let digest = digest_new(new, &|id| w.name_of(id).cloned());
+        self.write_new(nid, folder, assoc, new, digest)
+    }
+
+    /// Writes a decoded message whose digest was taken.
+    fn write_new(
+        &mut self,
+        nid: Nid,
+        folder: Nid,
+        assoc: bool,
+        new: &NewMessage,
+        digest: u64,
+    ) -> Result<()> {
         let dnid = if assoc {
             self.summary.associated += 1;
             self.w.add_associated(folder, new)?

@@ -58,14 +58,18 @@ fn a_sound_block_that_does_not_decode_is_reported_and_left_out_not_moved() {
         deep.findings
     );
     let store = Store::open(file.ndb()).unwrap();
-    for rebuild in [false, true] {
+    // Rebuilt on two threads, the damaged item fails on the read-ahead
+    // thread and is salvaged on the writing one: the same outcome.
+    for (rebuild, threads) in [(false, 2), (true, 1), (true, 2)] {
         let opts = {
             let mut o = ConvertOptions::default();
             o.salvage = true;
             o.rebuild = rebuild;
+            o.threads = Some(threads);
             o
         };
-        let dst = dir.path().join(format!("out-{rebuild}.pst"));
+        let rebuild = format!("{rebuild}, {threads} threads");
+        let dst = dir.path().join(format!("out-{threads}-{rebuild}.pst"));
         let s = convert(&store, &dst, &opts, &mut |_| {}).unwrap();
         assert!(s.skipped.is_empty(), "rebuild: {rebuild}: {:?}", s.skipped);
         let partial: Vec<u32> = s.partial.iter().map(|k| k.nid.0).collect();
