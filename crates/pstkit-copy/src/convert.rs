@@ -1071,3 +1071,88 @@ fn find_ost_ipm_subtree(src: &Store<'_>) -> Option<(Nid, Nid)> {
         .or(found.first())?;
     Some((best.0, best.1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pstkit_ltp::PropValue;
+    use pstkit_store::write::{AttachContent, NewAttachment};
+
+    /// A PST of `n` messages, message `big` with an attachment of 5 MiB;
+    /// returns its directory and the messages' ids in file order.
+    fn mailbox(n: usize, big: usize) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("src.pst");
+        let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
+        let folder = w.standard_folders().ipm_subtree;
+        for i in 0..n {
+            let mut m = NewMessage::default();
+            m.props
+                .push((pid::tags::SUBJECT, PropValue::String(format!("item {i}"))));
+            if i == big {
+                m.attachments.push(NewAttachment {
+                    props: Vec::new(),
+                    content: AttachContent::Data(vec![7; 5 << 20]),
+                });
+            }
+            w.add_message(folder, &m).unwrap();
+        }
+        w.finish().unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn the_read_ahead_hands_over_bounded_batches_in_order() {
+        let (_dir, path) = mailbox(150, 100);
+        let file = pstkit_ndb::NdbFile::open(&path).unwrap();
+        let store = Store::open(file.ndb()).unwrap();
+        let mut order: Vec<(u64, u32, Nid, bool)> = Vec::new();
+        for w in store.walk() {
+            for nid in w.unwrap().folder.message_ids().unwrap() {
+                order.push((data_offset(store.ndb(), nid), 0, nid, false));
+            }
+        }
+        order.sort_unstable();
+        assert_eq!(order.len(), 150);
+        let names = ReadAheadNames::default();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let reader = Store::open(file.ndb()).unwrap();
+        let (order_ref, names_ref) = (&order, &names);
+        let batches: Vec<Vec<Decoded>> = std::thread::scope(|s| {
+            s.spawn(move || read_ahead(&reader, order_ref, names_ref, false, tx));
+            rx.iter().collect()
+        });
+        let mut next = 0;
+        for batch in &batches {
+            assert!(!batch.is_empty() && batch.len() <= READ_AHEAD_ITEMS);
+            let values: usize = batch
+                .iter()
+                .map(|(_, d)| value_bytes(&d.as_ref().unwrap().0))
+                .sum();
+            // Past the byte budget only through its last item.
+            let but_last = values - value_bytes(&batch.last().unwrap().1.as_ref().unwrap().0);
+            assert!(but_last < READ_AHEAD_BYTES, "{values} bytes");
+            for (i, decoded) in batch {
+                assert_eq!(*i, next, "in order, none left out");
+                next += 1;
+                // The item and digest the writing thread would have made.
+                let (new, digest) = decoded.as_ref().unwrap();
+                let m = store.message(order[*i].2).unwrap();
+                let alone = read_message(&m, &mut |id| Ok(Some(id)), false, 0).unwrap();
+                assert_eq!(new, &alone);
+                assert_eq!(*digest, digest_new(&alone, &|_| None));
+            }
+        }
+        assert_eq!(next, 150);
+        // The 5 MiB attachment closes its batch early: without it the
+        // batches would hold 64, 64 and 22 items.
+        let at = batches
+            .iter()
+            .flatten()
+            .position(|(_, d)| value_bytes(&d.as_ref().unwrap().0) > 5 << 20)
+            .unwrap();
+        assert!((64..128).contains(&at), "{at}");
+        let lens: Vec<usize> = batches.iter().map(Vec::len).collect();
+        assert_eq!(lens, [64, at + 1 - 64, 150 - at - 1]);
+    }
+}
