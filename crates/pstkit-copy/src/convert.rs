@@ -1102,6 +1102,51 @@ mod tests {
     }
 
     #[test]
+    fn value_bytes_counts_texts_binaries_and_attachments_at_every_level() {
+        use pstkit_ltp::value::String8;
+        let t = |n: u16| pstkit_ltp::PropTag::new(PropId(0x3001 + n), pstkit_ltp::PropType::Int32);
+        let inner = NewMessage {
+            props: vec![(t(0), PropValue::Binary(vec![0; 1000]))],
+            ..NewMessage::default()
+        };
+        let m = NewMessage {
+            props: vec![
+                (t(0), PropValue::String("x".repeat(100))),
+                (t(1), PropValue::String8(String8(vec![b'y'; 200]))),
+                (t(2), PropValue::Binary(vec![0; 300])),
+                (
+                    t(3),
+                    PropValue::Unknown {
+                        ptype: 0x0102,
+                        bytes: vec![0; 400],
+                    },
+                ),
+                // Any other value counts 16.
+                (t(4), PropValue::Int32(5)),
+            ],
+            recipients: vec![vec![(t(0), PropValue::String("r".repeat(50)))]],
+            attachments: vec![
+                NewAttachment {
+                    props: vec![(t(0), PropValue::String("a".repeat(7)))],
+                    content: AttachContent::Data(vec![0; 5000]),
+                },
+                NewAttachment {
+                    props: Vec::new(),
+                    content: AttachContent::Object(vec![0; 600]),
+                },
+                NewAttachment {
+                    props: Vec::new(),
+                    content: AttachContent::Message(Box::new(inner)),
+                },
+            ],
+        };
+        assert_eq!(
+            value_bytes(&m),
+            100 + 200 + 300 + 400 + 16 + 50 + 7 + 5000 + 600 + 1000
+        );
+    }
+
+    #[test]
     fn the_read_ahead_hands_over_bounded_batches_in_order() {
         let (_dir, path) = mailbox(150, 100);
         let file = pstkit_ndb::NdbFile::open(&path).unwrap();
