@@ -16,6 +16,8 @@
 # A size is skipped, saying so, when the disk does not have room for it: the
 # OST and, one at a time, the converted PST (about the same size), the export
 # (about 1.1 times) or the copy, plus 2 GB to spare.
+# Run as root, each command starts with the page cache dropped (cold, as a
+# user's first run); otherwise with what the command before it left.
 # Environment: PSTKIT_BIN (use this binary instead of building the release
 # one), TMPDIR (where the work directory goes; it is removed at exit).
 set -euo pipefail
@@ -35,10 +37,15 @@ rows="$work/rows.tsv"
 : >"$rows"
 
 # run NAME SIZE CMD...: one timed run; appends "size name seconds KB".
+# Every run starts with the page cache dropped where that is allowed (as
+# root), so that each reads its input from the disk as a user's first run
+# would, whatever the run before it left in memory (the file just
+# generated, in particular: `gen` writes it around the cache).
 run() {
     local name=$1 size=$2
     shift 2
     sync
+    echo 3 2>/dev/null >/proc/sys/vm/drop_caches || true
     /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
         echo "$name failed:" >&2
         cat "$work/err" >&2

@@ -611,6 +611,9 @@ impl Copier<'_, '_, '_> {
             self.gather_orphans(&folder_index, &mut folders, &mut order, std.ipm_subtree)?;
         }
         order.sort_unstable();
+        // One digest an item: reserved whole rather than grown by doubling,
+        // whose last step would hold the old and a twice larger vector.
+        self.digests.reserve_exact(order.len());
         // Names are mapped up front whatever the threads, so that the copy
         // is the same file either way.
         let names = if self.moved {
