@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use pstkit_ltp::{PropId, PropValue, TableContext};
-use pstkit_ndb::{Ndb, NdbError, Nid, NidType};
+use pstkit_ndb::{Bid, Ndb, NdbError, Nid, NidType};
 
 use super::structure::{property_context, table_context};
 use super::{AuditReport, Children, Finding, MAX_FINDINGS};
@@ -38,10 +38,9 @@ enum Unit {
 /// memory the ordering takes, whatever the number of items.
 pub(super) const BATCH: usize = 16_384;
 
-/// An item to read: where its data begins, where its findings go in walk
-/// order, and what its folder's row says of it.
+/// An item to read: where its findings go in walk order, and what its
+/// folder's row says of it.
 struct Job {
-    offset: u64,
     slot: u64,
     nid: Nid,
     path: Arc<str>,
@@ -155,11 +154,14 @@ impl Walk<'_, '_> {
     /// Reads the queued items in file order (on two threads, each with a
     /// store of its own, when asked) and files their findings.
     fn read_items(&mut self) {
-        let mut jobs = std::mem::take(&mut self.jobs);
-        jobs.sort_unstable_by_key(|j| (j.offset, j.slot));
+        let jobs = std::mem::take(&mut self.jobs);
         let store = self.store;
-        let done = if self.two && jobs.len() > 1 {
-            let (first, second) = jobs.split_at(jobs.len() / 2);
+        let sorted: Vec<&Job> = file_order(store.ndb(), &jobs)
+            .into_iter()
+            .map(|i| &jobs[i])
+            .collect();
+        let done = if self.two && sorted.len() > 1 {
+            let (first, second) = sorted.split_at(sorted.len() / 2);
             let ndb = store.ndb();
             let (mut a, b) = std::thread::scope(|s| {
                 let b = s.spawn(|| Store::open(ndb).ok().map(|own| read_all(&own, second)));
@@ -171,9 +173,9 @@ impl Walk<'_, '_> {
             a.extend(b.unwrap_or_else(|| read_all(store, second)));
             a
         } else {
-            read_all(store, &jobs)
+            read_all(store, &sorted)
         };
-        for (job, (r, unread)) in jobs.iter().zip(done) {
+        for (job, (r, unread)) in sorted.iter().zip(done) {
             self.found.put(job.slot, r);
             if unread {
                 self.folders[job.folder].unread += 1;
@@ -183,7 +185,7 @@ impl Walk<'_, '_> {
 }
 
 /// Reads each item of `jobs`: its findings, and whether it counts as unread.
-fn read_all(store: &Store<'_>, jobs: &[Job]) -> Vec<(AuditReport, bool)> {
+fn read_all(store: &Store<'_>, jobs: &[&Job]) -> Vec<(AuditReport, bool)> {
     jobs.iter()
         .map(|job| {
             let mut r = AuditReport::default();
@@ -466,7 +468,6 @@ fn folder(w: &mut Walk<'_, '_>, f: &Folder<'_>, path: &str) {
                 .collect();
             let slot = w.reserve();
             w.item(Job {
-                offset: data_offset(ndb, item),
                 slot,
                 nid: item,
                 path: shared.clone(),
@@ -486,12 +487,29 @@ fn folder(w: &mut Walk<'_, '_>, f: &Folder<'_>, path: &str) {
     pending.slot = slot;
 }
 
-/// Where an item's data begins in the file: the order items are read in.
-/// Items whose entries do not read sort last; reading them says why.
-fn data_offset(ndb: Ndb<'_>, nid: Nid) -> u64 {
-    ndb.node_entry(nid)
-        .and_then(|e| ndb.block_entry(e.data))
-        .map_or(u64::MAX, |b| b.bref.ib.0)
+/// The indices of `jobs` in the order their items' data begins in the
+/// file (the order items are read in), in queue order where it is the
+/// same. Nodes are looked up in id order, then their data blocks in id
+/// order, so that each lookup lands on the B-tree leaf the one before it
+/// ended on. Items whose entries do not read sort last; reading them says
+/// why.
+fn file_order(ndb: Ndb<'_>, jobs: &[Job]) -> Vec<usize> {
+    const NONE: u64 = u64::MAX;
+    let mut keys: Vec<(u64, u32)> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (u64::from(j.nid.0), i as u32))
+        .collect();
+    keys.sort_unstable();
+    for k in keys.iter_mut() {
+        k.0 = ndb.node_entry(Nid(k.0 as u32)).map_or(NONE, |e| e.data.0);
+    }
+    keys.sort_unstable();
+    for k in keys.iter_mut().filter(|k| k.0 != NONE) {
+        k.0 = ndb.block_entry(Bid(k.0)).map_or(NONE, |b| b.bref.ib.0);
+    }
+    keys.sort_unstable();
+    keys.into_iter().map(|k| k.1 as usize).collect()
 }
 
 /// The row ids of a table, as far as its rows read.
