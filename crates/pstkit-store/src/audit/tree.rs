@@ -458,14 +458,17 @@ fn folder(w: &mut Walk<'_, '_>, f: &Folder<'_>, path: &str) {
                 continue;
             }
             w.items += 1;
-            let cells = MIRRORED
-                .iter()
-                .chain(&[pid::MESSAGE_SIZE])
-                .filter_map(|&id| match row.get(id) {
-                    Some(Ok(cell)) => Some((id, cell)),
-                    _ => None,
-                })
-                .collect();
+            let mut cells = Vec::with_capacity(MIRRORED.len() + 1);
+            for &id in MIRRORED.iter().chain(&[pid::MESSAGE_SIZE]) {
+                if let Some(Ok(mut cell)) = row.get(id) {
+                    // Kept until its batch is read: without the room
+                    // decoding leaves (three bytes a UTF-16 unit).
+                    if let PropValue::String(s) = &mut cell {
+                        s.shrink_to_fit();
+                    }
+                    cells.push((id, cell));
+                }
+            }
             let slot = w.reserve();
             w.item(Job {
                 slot,
