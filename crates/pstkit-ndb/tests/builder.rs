@@ -149,6 +149,49 @@ fn damaged_block_is_reported_with_offset() {
 }
 
 #[test]
+fn a_view_trusting_crcs_reads_what_a_checking_view_refuses_for_its_crc_alone() {
+    let mut built = build(Format::UNICODE, CryptMethod::None, 5);
+    let (ib, size) = {
+        let file = NdbFile::new(&built.file[..]).unwrap();
+        let ndb = file.ndb();
+        let e = ndb.node_entry(built.nodes[0].0).unwrap();
+        let be = ndb.block_entry(e.data).unwrap();
+        (be.bref.ib.0 as usize, be.cb as usize)
+    };
+    // A flipped data byte: only the CRC can tell.
+    built.file[ib + 2] ^= 0x55;
+    let file = NdbFile::new(&built.file[..]).unwrap();
+    let node = built.nodes[0].0;
+    assert!(file.ndb().node(node).unwrap().read_all().is_err());
+    let read = file
+        .ndb()
+        .trusting_block_crcs()
+        .node(node)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let mut want = built.nodes[0].1.clone();
+    want[2] ^= 0x55;
+    assert_eq!(read, want);
+    assert_eq!(read.len(), size);
+    // The trailer is still checked: a block whose signature no longer
+    // matches is refused either way.
+    let trailer_sig = {
+        let f = Format::UNICODE;
+        ib + (size + f.block_trailer_size).next_multiple_of(64) - f.block_trailer_size + 2
+    };
+    built.file[trailer_sig] ^= 0x01;
+    let file = NdbFile::new(&built.file[..]).unwrap();
+    assert!(file
+        .ndb()
+        .trusting_block_crcs()
+        .node(node)
+        .unwrap()
+        .read_all()
+        .is_err());
+}
+
+#[test]
 fn btree_cycle_does_not_hang() {
     // Point a two-level NBT's second child at the first: the walk must report
     // the page visited twice and stop.
