@@ -154,6 +154,7 @@ impl Tally {
 
     fn tc(&mut self, file: &str, node: Node<'_>) {
         let nid = node.nid();
+        let ids = TableContext::read_row_ids(node.clone());
         let tc = match TableContext::read(node) {
             Ok(tc) => tc,
             Err(e) => return self.fail(format!("{file}: TC {nid}: {e}")),
@@ -171,6 +172,14 @@ impl Tally {
                 }
                 Err(e) => self.fail(format!("{file}: {e}")),
             }
+        }
+        // The ids read block by block are the rows' ids.
+        match (&ids, tc.row_ids()) {
+            (Ok(a), Ok(b)) if *a != b => {
+                self.fail(format!("{file}: TC {nid}: ids {a:X?} vs {b:X?}"))
+            }
+            (Err(e), _) => self.fail(format!("{file}: TC {nid}: ids: {e}")),
+            _ => {}
         }
         // The RowIndex and the row matrix agree.
         match (tc.row_index(), tc.row_ids()) {

@@ -1016,7 +1016,11 @@ fn flushed_tables_are_bounded_and_identical() -> Res {
         else {
             panic!("row matrix not in a subnode");
         };
+        // Ids read one matrix block at a time are the rows' ids.
+        assert_eq!(TableContext::read_row_ids(na.clone())?, ta.row_ids()?);
+        assert_eq!(ta.row_ids()?.len(), rows as usize);
         let (ma, mb) = (na.subnode(ma)?, nb.subnode(mb)?);
+        assert!(ma.block_count() > 1, "a matrix of several blocks");
         assert_eq!(ma.block_count(), mb.block_count());
         for j in 0..ma.block_count() {
             assert_eq!(ma.block(j)?, mb.block(j)?, "row block {j}");

@@ -406,8 +406,11 @@ impl<'a> Folder<'a> {
             Err(NdbError::NodeNotFound(_)) => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
         };
-        let tc = TableContext::read(node)?;
-        Ok(tc.row_ids()?.into_iter().map(Nid).collect())
+        // Ids only: a large folder's whole row matrix is not held for them.
+        Ok(TableContext::read_row_ids(node)?
+            .into_iter()
+            .map(Nid)
+            .collect())
     }
 
     /// Child folder ids, from the hierarchy table.
