@@ -4,7 +4,7 @@
 # For each size, generates a 4K-page OST of the synthetic mailbox, then times
 #   pstkit convert (4K OST -> PST), pstkit export --format eml, pstkit check,
 #   cp, and cp + sync
-# once each (wall time and peak RSS from /usr/bin/time), deletes every file of
+# once each (wall time, CPU time and peak RSS from /usr/bin/time), deletes every file of
 # that size, and goes on to the next. At the end it prints a Markdown table
 # for benches/RESULTS.md and, when gnuplot is installed, draws wall time and
 # peak RSS against size into $SVG (default scale.svg in the current
@@ -46,13 +46,13 @@ run() {
     shift 2
     sync
     echo 3 2>/dev/null >/proc/sys/vm/drop_caches || true
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
         echo "$name failed:" >&2
         cat "$work/err" >&2
         exit 2
     }
-    read -r secs kb <"$work/time"
-    printf '%s\t%s\t%s\t%s\n' "$size" "$name" "$secs" "$kb" >>"$rows"
+    read -r secs kb user sys <"$work/time"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$name" "$secs" "$kb" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" >>"$rows"
 }
 
 for n in "${SIZES[@]}"; do
@@ -66,7 +66,6 @@ for n in "${SIZES[@]}"; do
     run gen "$n" "$PSTKIT_BIN" gen --4k --ost --server s --mailbox m --messages "$n" "$ost"
     size=$(stat -c %s "$ost")
     sed -i "s/^$n\t/$size\t/" "$rows"
-    cat "$ost" >/dev/null
     run convert "$size" "$PSTKIT_BIN" convert "$ost" "$work/out.pst"
     rm -f "$work/out.pst"
     run "export eml" "$size" "$PSTKIT_BIN" export "$ost" --format eml --out "$work/eml"
@@ -79,9 +78,9 @@ for n in "${SIZES[@]}"; do
     echo "done: $n messages, $size bytes" >&2
 done
 
-echo "| input (4K OST) | command | wall time | peak RSS |"
-echo "|---|---|---|---|"
-awk -F'\t' '{ printf "| %.2f GB | %s | %.2f s | %.1f MiB |\n", $1 / 1e9, $2, $3, $4 / 1024 }' "$rows"
+echo "| input (4K OST) | command | wall time | wall s/GB | CPU (user + sys) | CPU s/GB | peak RSS |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+awk -F'\t' '{ gb = $1 / 1e9; printf "| %.2f GB | %s | %.2f s | %.2f | %.2f s | %.2f | %.1f MiB |\n", gb, $2, $3, $3 / gb, $5, $5 / gb, $4 / 1024 }' "$rows"
 
 if command -v gnuplot >/dev/null && [ -s "$rows" ]; then
     svg=${SVG:-scale.svg}
