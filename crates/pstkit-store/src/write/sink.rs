@@ -597,17 +597,27 @@ mod tests {
         assert!(failed || s.into_file().is_err());
     }
 
-    /// Whether the file system under `dir` takes direct I/O at all.
+    /// Whether the file system under `dir` takes direct I/O and it goes
+    /// around the page cache (tmpfs takes the flag, but its files are the
+    /// page cache).
     #[cfg(target_os = "linux")]
     fn takes_direct(dir: &std::path::Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
         use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .custom_flags(libc::O_DIRECT)
-            .open(dir.join("probe"))
-            .is_ok()
+        let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+        // SAFETY: statfs writes into the zeroed struct it is given.
+        let tmpfs = unsafe {
+            let mut st: libc::statfs = std::mem::zeroed();
+            libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type == libc::TMPFS_MAGIC
+        };
+        !tmpfs
+            && std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .custom_flags(libc::O_DIRECT)
+                .open(dir.join("probe"))
+                .is_ok()
     }
 
     #[cfg(target_os = "linux")]
@@ -629,10 +639,18 @@ mod tests {
         let far = big.len() as u64 + 7;
         s.seek(SeekFrom::Start(far)).unwrap();
         s.write_all(&big[..CHUNK]).unwrap();
+        // One at an aligned offset again: direct again.
+        let again = (far + CHUNK as u64).next_multiple_of(ALIGN as u64);
+        s.seek(SeekFrom::Start(again)).unwrap();
+        s.write_all(&big[..CHUNK]).unwrap();
         let w = s.finish().unwrap();
-        // The first two chunks whole; the rest (100 bytes, the unaligned
-        // chunk) through the page cache.
-        assert_eq!(w.direct, 2 * CHUNK as u64);
+        // Three chunks whole; the rest (100 bytes, the unaligned chunk)
+        // through the page cache.
+        assert_eq!(w.direct, 3 * CHUNK as u64);
+        // What went directly is not in the page cache (the second chunk: no
+        // patch touched it).
+        let reader = File::open(&path).unwrap();
+        assert_eq!(cached_pages(&reader, CHUNK..2 * CHUNK), 0);
         let flags = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&w.file), libc::F_GETFL) };
         assert_eq!(
             flags & libc::O_DIRECT,
@@ -645,7 +663,52 @@ mod tests {
         assert_eq!(&got[8..13], b"patch");
         assert_eq!(&got[13..big.len()], &big[13..]);
         assert!(got[big.len()..far as usize].iter().all(|&b| b == 0));
-        assert_eq!(&got[far as usize..], &big[..CHUNK]);
+        assert_eq!(&got[far as usize..far as usize + CHUNK], &big[..CHUNK]);
+        assert_eq!(&got[again as usize..], &big[..CHUNK]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_chunk_s_tail_past_its_last_whole_page_follows_it_buffered() {
+        let dir = tempfile::tempdir().unwrap();
+        if !takes_direct(dir.path()) {
+            eprintln!("skipped: the temporary directory's file system takes no direct I/O");
+            return;
+        }
+        let path = dir.path().join("out");
+        let mut s = FileSink::new(File::create(&path).unwrap()).unwrap();
+        let data: Vec<u8> = (0..2 * ALIGN + 904).map(|i| (i % 241) as u8).collect();
+        s.write_all(&data).unwrap();
+        let w = s.finish().unwrap();
+        assert_eq!(w.direct, 2 * ALIGN as u64);
+        drop(w);
+        assert_eq!(std::fs::read(&path).unwrap(), data);
+    }
+
+    /// How many of the file's pages in `range` (page-aligned) are in the
+    /// page cache.
+    #[cfg(target_os = "linux")]
+    fn cached_pages(file: &File, range: std::ops::Range<usize>) -> usize {
+        use std::os::fd::AsRawFd;
+        let len = range.end - range.start;
+        // SAFETY: a read-only shared map of an open file, unmapped before
+        // returning; mincore writes one byte per page into `pages`, which
+        // is sized for the smallest page size in use.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                range.start as libc::off_t,
+            );
+            assert_ne!(p, libc::MAP_FAILED);
+            let mut pages = vec![0u8; len.div_ceil(4096)];
+            assert_eq!(libc::mincore(p, len, pages.as_mut_ptr().cast()), 0);
+            libc::munmap(p, len);
+            pages.iter().filter(|&&b| b & 1 != 0).count()
+        }
     }
 
     #[test]
@@ -656,6 +719,10 @@ mod tests {
         s.write_all(&vec![5u8; CHUNK * 2]).unwrap();
         let w = s.finish().unwrap();
         assert_eq!(w.direct, 0);
+        // Written through the page cache, and found there: what the direct
+        // test's "none cached" is measured against.
+        #[cfg(target_os = "linux")]
+        assert!(cached_pages(&File::open(&path).unwrap(), 0..CHUNK) > 0);
         drop(w);
         assert_eq!(std::fs::read(&path).unwrap(), vec![5u8; CHUNK * 2]);
     }
