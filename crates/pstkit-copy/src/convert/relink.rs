@@ -4,34 +4,36 @@
 //!
 //! The rule, conservative throughout (a wrong pairing would copy someone
 //! else's recipients or attachments):
-//! * a candidate property context matches an item when every value its
-//!   table row holds of [`MATCH_KEYS`] is stored in the context and equal,
-//!   and it holds a message class; an item is relinked only when exactly
-//!   one candidate matches it and that candidate matches no other item;
+//! * a candidate property context (an unreferenced data block or XBLOCK
+//!   that decodes as one and holds a message class) matches an item when
+//!   the values of [`MATCH_KEYS`] both its table row and the context hold
+//!   are equal, the message class and at least one other among them;
+//! * an item is relinked when all the contexts that match it hold the same
+//!   bytes (one context, or identical copies, which make the same copy),
+//!   no item that wants other bytes matches them, and there are no fewer
+//!   such contexts than items wanting them (each takes its own);
 //! * its subnode tree is the unreferenced SLBLOCK/SIBLOCK (or none) whose
 //!   size on disk, added to the data's, equals the item's recorded
-//!   PidTagMessageSize, when exactly one such choice exists and no other
-//!   relinked item could take the same tree. Otherwise the item is copied
-//!   without subnodes (what did not read reported as lost parts).
+//!   PidTagMessageSize (the size on disk, as pstkit writes it), by the
+//!   same rule: every tree that fits holds the same contents, and no more
+//!   items want those contents than there are such trees. Otherwise the
+//!   item is copied without subnodes (reported as copied in part).
 
 use std::collections::{HashMap, HashSet};
 
 use pstkit_ltp::{PropId, PropValue, TableContext};
-use pstkit_ndb::block::{
-    parse_subnode_block, parse_xblock, xblock_bid, MAX_SUBNODE_DEPTH,
-};
+use pstkit_ndb::block::{parse_subnode_block, parse_xblock, xblock_bid, MAX_SUBNODE_DEPTH};
 use pstkit_ndb::{Bid, Ndb, Nid, NidType, StoredNode};
 use pstkit_store::{pid, Message, Store};
 
 /// The contents-table columns an item is matched by: what identifies a
-/// message and does not change when only its row is rewritten (read state
-/// does, so the flags are left out).
-pub(super) const MATCH_KEYS: [PropId; 7] = [
+/// message and is the same in its row and its own properties (the flags
+/// change with read state; Outlook's rows record another message size).
+pub(super) const MATCH_KEYS: [PropId; 6] = [
     pid::MESSAGE_CLASS,
     pid::SUBJECT,
     pid::CLIENT_SUBMIT_TIME,
     pid::MESSAGE_DELIVERY_TIME,
-    pid::MESSAGE_SIZE,
     pid::LAST_MODIFICATION_TIME,
     pid::SEARCH_KEY,
 ];
@@ -62,12 +64,13 @@ pub(super) fn relink(src: &Store<'_>, lost: &[(Nid, Nid)]) -> Vec<Result<Relink,
     let (data_cands, sub_cands) = candidates(ndb);
     let cp = src.default_codepage();
     // Each message-like candidate: (its block, its matching values, its
-    // recorded size).
+    // recorded size, a digest of its decoded bytes).
     let probe = lost.first().map_or(Nid(0x24), |l| l.0);
-    let decoded: Vec<(Bid, Vec<(PropId, PropValue)>, Option<i32>)> = data_cands
+    let decoded: Vec<(Bid, Vec<(PropId, PropValue)>, Option<i32>, u64)> = data_cands
         .into_iter()
         .filter_map(|bid| {
             let node = ndb.node_from_parts(probe, bid, Bid(0)).ok()?;
+            let bytes = fnv(&node.read_all().ok()?);
             let m = Message::read(node, cp).ok()?;
             let pc = m.properties();
             pc.get(pid::MESSAGE_CLASS)?.ok()?;
@@ -76,7 +79,7 @@ pub(super) fn relink(src: &Store<'_>, lost: &[(Nid, Nid)]) -> Vec<Result<Relink,
                 .filter_map(|&id| Some((id, pc.get(id)?.ok()?)))
                 .collect();
             let size = m.try_i32(pid::MESSAGE_SIZE).ok().flatten();
-            Some((bid, keys, size))
+            Some((bid, keys, size, bytes))
         })
         .collect();
     // Each lost item's matches, by index into `decoded`.
@@ -85,38 +88,63 @@ pub(super) fn relink(src: &Store<'_>, lost: &[(Nid, Nid)]) -> Vec<Result<Relink,
         .map(|&(nid, folder)| {
             let row = listed_values(ndb, nid, folder)?;
             if row.is_empty() {
-                return Err("its contents-table row holds none of the values it is matched by".into());
+                return Err(
+                    "its contents-table row holds none of the values it is matched by".into(),
+                );
             }
             Ok(decoded
                 .iter()
                 .enumerate()
-                .filter(|(_, (_, keys, _))| {
-                    row.iter().all(|(id, v)| keys.iter().any(|(k, w)| k == id && w == v))
-                })
+                .filter(|(_, (_, keys, _, _))| agrees(&row, keys))
                 .map(|(i, _)| i)
                 .collect())
         })
         .collect();
-    let mut claimed = vec![0usize; decoded.len()];
+    // Contexts of equal bytes make the same copy, so an item may take any
+    // of its matches when they all hold the same bytes, as long as every
+    // item a context of those bytes matches wants those bytes alone, and
+    // there are as many such contexts as items wanting them.
+    let one_bytes = |m: &[usize]| -> Option<u64> {
+        let d = decoded.get(*m.first()?)?.3;
+        m.iter().all(|&i| decoded[i].3 == d).then_some(d)
+    };
+    let mut wanting: HashMap<u64, usize> = HashMap::new();
+    let mut touching: HashMap<u64, usize> = HashMap::new();
     for m in matches.iter().flatten() {
-        for &i in m {
-            claimed[i] += 1;
+        if let Some(d) = one_bytes(m) {
+            *wanting.entry(d).or_default() += 1;
+        }
+        let ds: HashSet<u64> = m.iter().map(|&i| decoded[i].3).collect();
+        for d in ds {
+            *touching.entry(d).or_default() += 1;
         }
     }
+    let mut taken: HashMap<u64, usize> = HashMap::new();
     // Each relinked item's data, and its subnode-tree choices (or why
     // there are none).
     let mut sub_info = vec![None; sub_cands.len()];
     let mut found: Vec<Result<(Bid, Result<Vec<(Bid, u64)>, String>), String>> = Vec::new();
     for (m, &(nid, _)) in matches.into_iter().zip(lost) {
-        found.push(m.and_then(|m| match m.as_slice() {
-            [] => Err("no unreferenced property context holds its listed values".into()),
-            [i] if claimed[*i] == 1 => {
-                let (data, _, size) = &decoded[*i];
-                let choices = subnode_choices(ndb, nid, *data, *size, &sub_cands, &mut sub_info);
-                Ok((*data, choices))
+        found.push(m.and_then(|m| {
+            if m.is_empty() {
+                return Err("no unreferenced property context holds its listed values".into());
             }
-            [_] => Err("the property context that matches it matches another lost item too".into()),
-            _ => Err(format!("{} unreferenced property contexts match it", m.len())),
+            let Some(d) = one_bytes(&m) else {
+                return Err(format!(
+                    "{} unreferenced property contexts of different contents match it",
+                    m.len()
+                ));
+            };
+            if touching[&d] != wanting[&d] || wanting[&d] > m.len() {
+                return Err(
+                    "the property context that matches it matches another lost item too".into(),
+                );
+            }
+            let k = taken.entry(d).or_default();
+            let (data, _, size, _) = &decoded[m[*k]];
+            *k += 1;
+            let choices = subnode_choices(ndb, nid, *data, *size, &sub_cands, &mut sub_info);
+            Ok((*data, choices))
         }));
     }
     // Trees of equal contents make the same copy, so an item may take any
@@ -174,6 +202,28 @@ pub(super) fn relink(src: &Store<'_>, lost: &[(Nid, Nid)]) -> Vec<Result<Relink,
             })
         })
         .collect()
+}
+
+/// Whether a context's [`MATCH_KEYS`] values `pc` agree with a row's: the
+/// message class held by both and equal, one value that tells messages
+/// apart (subject, times, search key) held by both and equal, and no value
+/// held by both that differs. (A row may hold what the context does not:
+/// an OST's rows keep the last modification time, its items do not.)
+fn agrees(row: &[(PropId, PropValue)], pc: &[(PropId, PropValue)]) -> bool {
+    let both = || {
+        row.iter()
+            .filter_map(|(id, v)| Some((*id, v, &pc.iter().find(|(k, _)| k == id)?.1)))
+    };
+    both().all(|(_, v, w)| v == w)
+        && both().any(|(id, _, _)| id == pid::MESSAGE_CLASS)
+        && both().any(|(id, _, _)| id != pid::MESSAGE_CLASS)
+}
+
+/// An FNV-1a digest of `bytes`.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xCBF2_9CE4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+    })
 }
 
 /// The one digest all of `choices` hold, when they hold one.
