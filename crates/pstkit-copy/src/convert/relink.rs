@@ -38,6 +38,14 @@ pub(super) const MATCH_KEYS: [PropId; 6] = [
     pid::SEARCH_KEY,
 ];
 
+/// A message-like candidate: its block, its [`MATCH_KEYS`] values, its
+/// recorded size, a digest of its decoded bytes.
+type Candidate = (Bid, Vec<(PropId, PropValue)>, Option<i32>, u64);
+
+/// The subnode trees that fit an item, each with its contents' digest, or
+/// why none can be told.
+type Choices = Result<Vec<(Bid, u64)>, String>;
+
 /// Where a lost item's blocks were found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Relink {
@@ -66,7 +74,7 @@ pub(super) fn relink(src: &Store<'_>, lost: &[(Nid, Nid)]) -> Vec<Result<Relink,
     // Each message-like candidate: (its block, its matching values, its
     // recorded size, a digest of its decoded bytes).
     let probe = lost.first().map_or(Nid(0x24), |l| l.0);
-    let decoded: Vec<(Bid, Vec<(PropId, PropValue)>, Option<i32>, u64)> = data_cands
+    let decoded: Vec<Candidate> = data_cands
         .into_iter()
         .filter_map(|bid| {
             let node = ndb.node_from_parts(probe, bid, Bid(0)).ok()?;
@@ -123,7 +131,7 @@ pub(super) fn relink(src: &Store<'_>, lost: &[(Nid, Nid)]) -> Vec<Result<Relink,
     // Each relinked item's data, and its subnode-tree choices (or why
     // there are none).
     let mut sub_info = vec![None; sub_cands.len()];
-    let mut found: Vec<Result<(Bid, Result<Vec<(Bid, u64)>, String>), String>> = Vec::new();
+    let mut found: Vec<Result<(Bid, Choices), String>> = Vec::new();
     for (m, &(nid, _)) in matches.into_iter().zip(lost) {
         found.push(m.and_then(|m| {
             if m.is_empty() {
@@ -244,7 +252,7 @@ fn subnode_choices(
     recorded: Option<i32>,
     sub_cands: &[Bid],
     sub_info: &mut [Option<Option<(u64, u64)>>],
-) -> Result<Vec<(Bid, u64)>, String> {
+) -> Choices {
     let recorded = recorded
         .and_then(|r| u64::try_from(r).ok())
         .ok_or("it records no message size")?;
