@@ -269,6 +269,7 @@ fn copy(
                 "in_parent_folder": summary.orphans.in_parent,
                 "in_recovered_folder": summary.orphans.in_recovered,
             },
+            "relinked": summary.relinked,
             "deleted": {
                 "recovered": summary.orphans.deleted,
                 "unreadable": summary.deleted_unreadable.iter().map(|s| json!({
@@ -343,6 +344,12 @@ fn copy(
                 o.deleted,
                 pstkit_copy::RECOVERED_DELETED_FOLDER,
                 o.deleted_unreadable
+            );
+        }
+        if summary.relinked > 0 {
+            eprintln!(
+                "{} items whose node entry was lost were found again from their blocks and copied into their folders",
+                summary.relinked
             );
         }
         if o.in_parent + o.in_recovered > 0 {

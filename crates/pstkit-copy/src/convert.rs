@@ -25,6 +25,7 @@
 //! submodule's; the digests ([`digest_message`]) and the verify pass another's.
 
 mod read;
+mod relink;
 mod verify;
 
 use std::collections::HashMap;
@@ -217,6 +218,11 @@ pub struct ConvertSummary {
     /// mode only); those copied are counted in `items` and `associated`
     /// too, those that could not be read in `skipped`.
     pub orphans: Orphans,
+    /// Items a folder's table lists whose node entry was lost, found again
+    /// among the blocks no node references and copied (salvage mode only;
+    /// counted in `items` and `associated` too, and in `partial` when
+    /// copied without their recipients and attachments).
+    pub relinked: u64,
     /// Items whose digest was compared in the verify pass.
     pub verified: u64,
     /// Where the file was written.
@@ -607,7 +613,9 @@ impl Copier<'_, '_, '_> {
                 )?,
             }
         }
+        let mut relinked = Vec::new();
         if self.salvage {
+            relinked = self.take_unindexed(&folder_index, &folders, &mut order, progress)?;
             self.gather_orphans(&folder_index, &mut folders, &mut order, std.ipm_subtree)?;
         }
         order.sort_unstable();
@@ -623,10 +631,142 @@ impl Copier<'_, '_, '_> {
         };
         match names {
             Some(names) if self.threads > 1 => {
-                self.copy_read_ahead(&order, &folders, &names, progress)
+                self.copy_read_ahead(&order, &folders, &names, progress)?
             }
-            _ => self.copy_in_turn(&order, &folders, progress),
+            _ => self.copy_in_turn(&order, &folders, progress)?,
         }
+        for (f, nid, assoc, r) in relinked {
+            let (dnid, path) = folders[f as usize].clone();
+            self.copy_relinked(&path, dnid, nid, assoc, &r, progress)?;
+        }
+        Ok(())
+    }
+
+    /// Takes out of `order` the items whose node entry is missing, and
+    /// looks for their blocks among those no node references
+    /// ([`relink::relink`]): those found are returned to be copied from
+    /// there, the others reported lost.
+    fn take_unindexed(
+        &mut self,
+        folder_index: &HashMap<Nid, u32>,
+        folders: &[(Nid, String)],
+        order: &mut Vec<(u64, u32, Nid, bool)>,
+        progress: &mut dyn FnMut(CopyEvent<'_>),
+    ) -> Result<Vec<(u32, Nid, bool, relink::Relink)>> {
+        let ndb = self.src.ndb();
+        let unindexed = |nid: Nid| {
+            matches!(
+                ndb.node_entry(nid),
+                Err(pstkit_ndb::NdbError::NodeNotFound(_))
+            )
+        };
+        if !order.iter().any(|o| unindexed(o.2)) {
+            return Ok(Vec::new());
+        }
+        let mut source_of = vec![Nid(0); folders.len()];
+        for (snid, f) in folder_index {
+            source_of[*f as usize] = *snid;
+        }
+        let mut lost = Vec::new();
+        order.retain(|o| {
+            let keep = !unindexed(o.2);
+            if !keep {
+                lost.push((o.1, o.2, o.3));
+            }
+            keep
+        });
+        let asked: Vec<(Nid, Nid)> = lost
+            .iter()
+            .map(|&(f, nid, _)| (nid, source_of[f as usize]))
+            .collect();
+        let mut out = Vec::new();
+        for ((f, nid, assoc), found) in lost.into_iter().zip(relink::relink(self.src, &asked)) {
+            match found {
+                Ok(r) => out.push((f, nid, assoc, r)),
+                Err(why) => {
+                    let path = folders[f as usize].1.clone();
+                    let error = format!(
+                        "{}; not found elsewhere: {why}",
+                        pstkit_ndb::NdbError::NodeNotFound(nid)
+                    );
+                    self.damaged(&path, nid, Lost::Item, &error, None, progress)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Copies an item relinked from blocks no node entry names: whole when
+    /// its subnode tree was found and it reads whole, else as much of it as
+    /// reads (reported partial); reported lost when not even its
+    /// properties read.
+    fn copy_relinked(
+        &mut self,
+        path: &str,
+        dnid: Nid,
+        nid: Nid,
+        assoc: bool,
+        r: &relink::Relink,
+        progress: &mut dyn FnMut(CopyEvent<'_>),
+    ) -> Result<()> {
+        let read = self
+            .src
+            .ndb()
+            .node_from_parts(nid, r.data, r.sub)
+            .map_err(StoreError::from)
+            .and_then(|node| Message::read(node, self.src.default_codepage()));
+        let m = match read {
+            Ok(m) => m,
+            Err(e) => {
+                let error = format!("relinked item: {e}");
+                return self.damaged(path, nid, Lost::Item, &error, e.corruption(), progress);
+            }
+        };
+        let whole = match &r.no_subnodes {
+            None => self.new_message(&m, 0).map_err(|e| e.to_string()),
+            Some(why) => Err(format!(
+                "relinked without its recipients and attachments: {why}"
+            )),
+        };
+        let error = match whole {
+            Ok(new) => {
+                self.write_decoded(nid, dnid, assoc, &new)
+                    .map_err(|e| e.at_output(self.w.temp_path()))?;
+                None
+            }
+            Err(error) => {
+                let stored = self.stored;
+                let new = match read_message_partial(&m, &mut |id| self.map_id(id), stored) {
+                    Ok(new) => new,
+                    Err(e) if e.is_output() => return Err(e.at_output(self.w.temp_path())),
+                    Err(e) => {
+                        let error = format!("relinked item: {e}");
+                        let c = e.corruption();
+                        return self.damaged(path, nid, Lost::Item, &error, c, progress);
+                    }
+                };
+                self.write_decoded(nid, dnid, assoc, &new)
+                    .map_err(|e| e.at_output(self.w.temp_path()))?;
+                Some(error)
+            }
+        };
+        self.summary.relinked += 1;
+        match error {
+            None => progress(CopyEvent::Item {
+                bytes_written: self.w.bytes_written(),
+            }),
+            Some(error) => {
+                progress(CopyEvent::Partial {
+                    folder: path,
+                    nid,
+                    error: &error,
+                });
+                let mut entry = self.loss(path, nid, Lost::Parts, error);
+                entry.subject = m.subject();
+                self.summary.partial.push(entry);
+            }
+        }
+        Ok(())
     }
 
     /// Copies the items of `order` one after the other on this thread.

@@ -39,6 +39,9 @@ pub enum Damage {
     XblockTotal { seed: u64 },
     /// One byte flipped in each of up to three blocks, their CRCs fixed.
     ByteFlips { seed: u64 },
+    /// The NBT leaf page listing the most normal messages overwritten with
+    /// zeros: their blocks are intact, no node entry names them.
+    NbtLeafLost,
 }
 
 impl std::fmt::Display for Damage {
@@ -55,6 +58,7 @@ impl std::fmt::Display for Damage {
             Damage::BlockCb { seed } => ("BlockCb", Some(seed)),
             Damage::XblockTotal { seed } => ("XblockTotal", Some(seed)),
             Damage::ByteFlips { seed } => ("ByteFlips", Some(seed)),
+            Damage::NbtLeafLost => ("NbtLeafLost", None),
         };
         match seed {
             Some(s) => out.pad(&format!("{name}/{s}")),
@@ -88,6 +92,7 @@ pub fn all(seed: u64) -> Vec<Damage> {
         Damage::BlockCb { seed },
         Damage::XblockTotal { seed },
         Damage::ByteFlips { seed },
+        Damage::NbtLeafLost,
     ]);
     out
 }
@@ -403,7 +408,34 @@ pub fn apply(data: &mut Vec<u8>, d: Damage) -> Vec<(u64, u64)> {
             }
             lost
         }
+        Damage::NbtLeafLost => {
+            let Some(bref) = lost_leaf(data, f, h.root.nbt) else {
+                return Vec::new();
+            };
+            let at = bref.ib.0 as usize;
+            data[at..at + f.page_size].fill(0);
+            vec![(at as u64, (at + f.page_size) as u64)]
+        }
     }
+}
+
+/// The NBT leaf [`Damage::NbtLeafLost`] destroys: the one listing the most
+/// normal messages (the first of equals), none when no leaf lists one or
+/// the NBT has a single page (then the root itself would go).
+pub fn lost_leaf(data: &[u8], f: Format, root: BRef) -> Option<BRef> {
+    let leaves = nbt_leaves(data, f, root);
+    if leaves.len() < 2 {
+        return None;
+    }
+    let messages = |n: &[u32]| n.iter().filter(|&&id| id & 0x1F == 0x04).count();
+    let most = leaves.iter().map(|(_, n)| messages(n)).max()?;
+    if most == 0 {
+        return None;
+    }
+    leaves
+        .iter()
+        .find(|(_, n)| messages(n) == most)
+        .map(|(b, _)| *b)
 }
 
 /// Whether `[at, at + len)` meets one of `ranges`.
