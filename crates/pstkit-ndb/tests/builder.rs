@@ -125,16 +125,19 @@ fn compressed_4k_blocks_are_smaller_than_plain() {
     assert!(compressed > 0, "no block was stored compressed");
 }
 
+/// The block entry of the first node's data.
+fn first_data_block(built: &Built) -> pstkit_ndb::BbtEntry {
+    let file = NdbFile::new(&built.file[..]).unwrap();
+    let ndb = file.ndb();
+    let e = ndb.node_entry(built.nodes[0].0).unwrap();
+    ndb.block_entry(e.data).unwrap()
+}
+
 #[test]
 fn damaged_block_is_reported_with_offset() {
     let mut built = build(Format::UNICODE, CryptMethod::Permute, 5);
-    let (ib, bid) = {
-        let file = NdbFile::new(&built.file[..]).unwrap();
-        let ndb = file.ndb();
-        let e = ndb.node_entry(built.nodes[0].0).unwrap();
-        let be = ndb.block_entry(e.data).unwrap();
-        (be.bref.ib.0, be.bref.bid.0)
-    };
+    let be = first_data_block(&built);
+    let (ib, bid) = (be.bref.ib.0, be.bref.bid.0);
     built.file[ib as usize + 2] ^= 0x55;
     let file = NdbFile::new(&built.file[..]).unwrap();
     let report = check(file.ndb());
@@ -151,13 +154,8 @@ fn damaged_block_is_reported_with_offset() {
 #[test]
 fn a_view_trusting_crcs_reads_what_a_checking_view_refuses_for_its_crc_alone() {
     let mut built = build(Format::UNICODE, CryptMethod::None, 5);
-    let (ib, size) = {
-        let file = NdbFile::new(&built.file[..]).unwrap();
-        let ndb = file.ndb();
-        let e = ndb.node_entry(built.nodes[0].0).unwrap();
-        let be = ndb.block_entry(e.data).unwrap();
-        (be.bref.ib.0 as usize, be.cb as usize)
-    };
+    let be = first_data_block(&built);
+    let (ib, size) = (be.bref.ib.0 as usize, be.cb as usize);
     // A flipped data byte: only the CRC can tell.
     built.file[ib + 2] ^= 0x55;
     let file = NdbFile::new(&built.file[..]).unwrap();

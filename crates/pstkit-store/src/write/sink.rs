@@ -620,16 +620,26 @@ mod tests {
                 .is_ok()
     }
 
+    /// A sink over a new file in a temporary directory whose file system
+    /// takes direct I/O; `None`, saying so, where it does not.
     #[cfg(target_os = "linux")]
-    #[test]
-    fn aligned_chunks_bypass_the_cache_and_the_rest_does_not() {
+    fn direct_sink() -> Option<(tempfile::TempDir, std::path::PathBuf, FileSink)> {
         let dir = tempfile::tempdir().unwrap();
         if !takes_direct(dir.path()) {
             eprintln!("skipped: the temporary directory's file system takes no direct I/O");
-            return;
+            return None;
         }
         let path = dir.path().join("out");
-        let mut s = FileSink::new(File::create(&path).unwrap()).unwrap();
+        let sink = FileSink::new(File::create(&path).unwrap()).unwrap();
+        Some((dir, path, sink))
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn aligned_chunks_bypass_the_cache_and_the_rest_does_not() {
+        let Some((_dir, path, mut s)) = direct_sink() else {
+            return;
+        };
         let big: Vec<u8> = (0..CHUNK * 2 + 100).map(|i| (i % 253) as u8).collect();
         s.write_all(&big).unwrap();
         // A placeholder patched after it went to the disk directly.
@@ -651,6 +661,7 @@ mod tests {
         // patch touched it).
         let reader = File::open(&path).unwrap();
         assert_eq!(cached_pages(&reader, CHUNK..2 * CHUNK), 0);
+        // SAFETY: F_GETFL on an open descriptor reads no memory of ours.
         let flags = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&w.file), libc::F_GETFL) };
         assert_eq!(
             flags & libc::O_DIRECT,
@@ -670,13 +681,9 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_chunk_s_tail_past_its_last_whole_page_follows_it_buffered() {
-        let dir = tempfile::tempdir().unwrap();
-        if !takes_direct(dir.path()) {
-            eprintln!("skipped: the temporary directory's file system takes no direct I/O");
+        let Some((_dir, path, mut s)) = direct_sink() else {
             return;
-        }
-        let path = dir.path().join("out");
-        let mut s = FileSink::new(File::create(&path).unwrap()).unwrap();
+        };
         let data: Vec<u8> = (0..2 * ALIGN + 904).map(|i| (i % 241) as u8).collect();
         s.write_all(&data).unwrap();
         let w = s.finish().unwrap();
