@@ -208,7 +208,7 @@ fn the_bundled_mailbox_loses_no_message_with_its_leaf() {
 
 /// Every real sample whose NBT has a leaf to lose: nothing is attached
 /// wrongly (checked in `lose_a_leaf`), and at least as many items are
-/// relinked as on 2026-12-07: where Outlook recorded another size than the
+/// relinked as on 2026-12-07 (with and without the shared samples): where Outlook recorded another size than the
 /// size on disk, or the rows cannot tell identical-looking messages apart,
 /// items are copied without subnodes or not at all.
 #[test]
@@ -242,5 +242,10 @@ fn real_samples_relink_without_attaching_wrongly() {
     if pstkit_fixtures::real::all().is_empty() {
         return;
     }
-    assert!(relinked >= 84, "{relinked}");
+    // 62 from the repository's samples alone (a clone without `../shared`).
+    let least = pstkit_fixtures::real::min_count(62, 84) as u64;
+    assert!(
+        relinked >= least,
+        "{relinked} relinked, at least {least} expected"
+    );
 }
