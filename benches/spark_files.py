@@ -4,7 +4,7 @@ local workers.
 
     python3 benches/spark_files.py OUT_DIR FILE_OR_DIR...
 
-Times `archive()` alone (the Spark session is started, and warmed by one
+Times `archive()` alone (Spark is started, and warmed by one
 run on the first file, before the clock starts), each master twice, and
 prints the better run of each.
 """
