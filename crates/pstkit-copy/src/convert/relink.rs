@@ -16,15 +16,21 @@
 //!   size on disk, added to the data's, equals the item's recorded
 //!   PidTagMessageSize (the size on disk, as pstkit writes it), by the
 //!   same rule: every tree that fits holds the same contents, and no more
-//!   items want those contents than there are such trees. Otherwise the
-//!   item is copied without subnodes (reported as copied in part).
+//!   items want those contents than there are such trees;
+//! * where the size names none (Outlook records another size than the size
+//!   on disk) or several, a tree no item took by size whose recipients
+//!   and attachments are what the item's own properties record of them
+//!   (PidTagDisplayTo, Cc and Bcc; MSGFLAG_HASATTACH), when they record
+//!   some, by the same rule, and only when no other item it fits wants
+//!   another; every value of the item must then read with it. Otherwise
+//!   the item is copied without subnodes (reported as copied in part).
 
 use std::collections::{HashMap, HashSet};
 
 use pstkit_ltp::{PropId, PropValue, TableContext};
 use pstkit_ndb::block::{parse_subnode_block, parse_xblock, xblock_bid, MAX_SUBNODE_DEPTH};
 use pstkit_ndb::{Bid, Ndb, Nid, NidType, StoredNode};
-use pstkit_store::{pid, Message, Store};
+use pstkit_store::{pid, Message, RecipientKind, Store};
 
 /// The contents-table columns an item is matched by: what identifies a
 /// message and is the same in its row and its own properties (the flags
@@ -45,6 +51,10 @@ type Candidate = (Bid, Vec<(PropId, PropValue)>, Option<i32>, u64);
 /// The subnode trees that fit an item, each with its contents' digest, or
 /// why none can be told.
 type Choices = Result<Vec<(Bid, u64)>, String>;
+
+/// A relinked item's data and its subnode tree (or why it has none), or
+/// why it was not relinked.
+type Placed = Result<(Bid, Result<Bid, String>), String>;
 
 /// Where a lost item's blocks were found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,35 +183,40 @@ pub(super) fn relink(src: &Store<'_>, lost: &[(Nid, Nid)]) -> Vec<Result<Relink,
         }
     }
     let mut given: HashMap<u64, usize> = HashMap::new();
-    found
+    let mut placed: Vec<Placed> = found
         .into_iter()
         .map(|f| {
             let (data, choices) = f?;
-            let (sub, no_subnodes) = match choices {
-                Err(why) => (Bid(0), Some(why)),
-                Ok(c) if c.is_empty() => (
-                    Bid(0),
-                    Some("no unreferenced subnode tree gives its recorded size".into()),
-                ),
+            let sub = match choices {
+                Err(why) => Err(why),
+                Ok(c) if c.is_empty() => {
+                    Err("no unreferenced subnode tree gives its recorded size".into())
+                }
                 Ok(c) => match one_contents(&c) {
-                    Some(0) if c[0].0 .0 == 0 => (Bid(0), None),
+                    Some(0) if c[0].0 .0 == 0 => Ok(Bid(0)),
                     Some(d) if wanted[&d] <= trees.get(&d).map_or(0, Vec::len) => {
                         let k = given.entry(d).or_default();
                         *k += 1;
-                        (trees[&d][*k - 1], None)
+                        Ok(trees[&d][*k - 1])
                     }
-                    Some(_) => (
-                        Bid(0),
-                        Some("its subnode tree could belong to another lost item".into()),
-                    ),
-                    None => (
-                        Bid(0),
-                        Some(format!(
-                            "{} subnode trees of different contents give its recorded size",
-                            c.len()
-                        )),
-                    ),
+                    Some(_) => Err("its subnode tree could belong to another lost item".into()),
+                    None => Err(format!(
+                        "{} subnode trees of different contents give its recorded size",
+                        c.len()
+                    )),
                 },
+            };
+            Ok((data, sub))
+        })
+        .collect();
+    by_contents(src, lost, &sub_cands, &sub_info, &mut placed);
+    placed
+        .into_iter()
+        .map(|p| {
+            let (data, sub) = p?;
+            let (sub, no_subnodes) = match sub {
+                Ok(s) => (s, None),
+                Err(why) => (Bid(0), Some(why)),
             };
             Ok(Relink {
                 data,
@@ -210,6 +225,158 @@ pub(super) fn relink(src: &Store<'_>, lost: &[(Nid, Nid)]) -> Vec<Result<Relink,
             })
         })
         .collect()
+}
+
+/// What a subnode tree holds that an item's own properties describe: the
+/// names of its To, Cc and Bcc recipients, each kind's joined by "; " (as
+/// PidTagDisplayTo, PidTagDisplayCc and PidTagDisplayBcc record them), and
+/// whether it has attachments (as MSGFLAG_HASATTACH records it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Holds {
+    names: [String; 3],
+    attachments: bool,
+}
+
+impl Holds {
+    /// What `m`'s subnode tree holds, when its tables read.
+    fn of_tree(m: &Message<'_>) -> Option<Self> {
+        let mut names: [Vec<String>; 3] = Default::default();
+        for r in m.recipients().ok()? {
+            let k = match r.kind {
+                RecipientKind::To => 0,
+                RecipientKind::Cc => 1,
+                RecipientKind::Bcc => 2,
+            };
+            names[k].push(r.name.unwrap_or_default());
+        }
+        Some(Holds {
+            names: names.map(|n| n.join("; ")),
+            attachments: !m.attachment_ids().ok()?.is_empty(),
+        })
+    }
+
+    /// What `m`'s own properties say its subnode tree holds (a display
+    /// string absent: no recipient of that kind, as Outlook writes them).
+    fn described(m: &Message<'_>) -> Self {
+        let names = [pid::DISPLAY_TO, pid::DISPLAY_CC, pid::DISPLAY_BCC]
+            .map(|id| m.string(id).unwrap_or_default());
+        Holds {
+            names,
+            attachments: m.flags() & pstkit_store::state::MSGFLAG_HASATTACH != 0,
+        }
+    }
+
+    /// Whether it holds anything: a tree of nothing tells no item apart.
+    fn is_evidence(&self) -> bool {
+        self.attachments || self.names.iter().any(|n| !n.is_empty())
+    }
+}
+
+/// The second rule for the items whose size named no subnode tree
+/// (`placed`, index by index with `lost`): a tree no item took by size
+/// fits an item when its recipients and attachments are what the item's
+/// properties describe (and they describe some); it is given by the same
+/// rule as by size, and further only when no other item it fits wants
+/// trees of other contents. The tree given is then read with the item's
+/// own properties, every value of which must read.
+fn by_contents(
+    src: &Store<'_>,
+    lost: &[(Nid, Nid)],
+    sub_cands: &[Bid],
+    sub_info: &[Option<Option<(u64, u64)>>],
+    placed: &mut [Placed],
+) {
+    let ndb = src.ndb();
+    let cp = src.default_codepage();
+    let undecided: Vec<usize> = (0..placed.len())
+        .filter(|&i| matches!(placed[i], Ok((_, Err(_)))))
+        .collect();
+    let Some(&(probe, probe_data)) = undecided
+        .first()
+        .and_then(|&i| Some((lost[i].0, placed[i].as_ref().ok()?.0)))
+        .as_ref()
+    else {
+        return;
+    };
+    let taken: HashSet<Bid> = placed
+        .iter()
+        .filter_map(|p| p.as_ref().ok()?.1.as_ref().ok().copied())
+        .collect();
+    // Each free tree, its contents' digest and what it holds (its tables
+    // read with any item's properties: they depend on the tree alone).
+    let free: Vec<(Bid, u64, Holds)> = sub_cands
+        .iter()
+        .zip(sub_info)
+        .filter(|(s, _)| !taken.contains(s))
+        .filter_map(|(&s, info)| {
+            let digest = match info {
+                Some(Some((_, d))) => *d,
+                Some(None) => return None,
+                None => tree_info(ndb, probe, probe_data, s, 0)?.1,
+            };
+            let node = ndb.node_from_parts(probe, probe_data, s).ok()?;
+            let holds = Holds::of_tree(&Message::read(node, cp).ok()?)?;
+            holds.is_evidence().then_some((s, digest, holds))
+        })
+        .collect();
+    // Each undecided item's fits, as indexes into `free`.
+    let fits: Vec<(usize, Vec<usize>)> = undecided
+        .iter()
+        .filter_map(|&i| {
+            let data = placed[i].as_ref().ok()?.0;
+            let node = ndb.node_from_parts(lost[i].0, data, Bid(0)).ok()?;
+            let described = Holds::described(&Message::read(node, cp).ok()?);
+            if !described.is_evidence() {
+                return None;
+            }
+            let f: Vec<usize> = (0..free.len())
+                .filter(|&t| free[t].2 == described)
+                .collect();
+            Some((i, f))
+        })
+        .collect();
+    let one = |f: &[usize]| -> Option<u64> {
+        let d = free.get(*f.first()?)?.1;
+        f.iter().all(|&t| free[t].1 == d).then_some(d)
+    };
+    let (mut wanting, mut touching) = (HashMap::<u64, usize>::new(), HashMap::<u64, usize>::new());
+    let mut trees: HashMap<u64, Vec<Bid>> = HashMap::new();
+    for (s, d, _) in &free {
+        trees.entry(*d).or_default().push(*s);
+    }
+    for (_, f) in &fits {
+        if let Some(d) = one(f) {
+            *wanting.entry(d).or_default() += 1;
+        }
+        let ds: HashSet<u64> = f.iter().map(|&t| free[t].1).collect();
+        for d in ds {
+            *touching.entry(d).or_default() += 1;
+        }
+    }
+    let mut given: HashMap<u64, usize> = HashMap::new();
+    for (i, f) in fits {
+        let Some(d) = one(&f) else { continue };
+        if touching[&d] != wanting[&d] || wanting[&d] > trees[&d].len() {
+            continue;
+        }
+        let k = given.entry(d).or_default();
+        let tree = trees[&d][*k];
+        *k += 1;
+        let Ok((data, sub)) = &mut placed[i] else {
+            continue;
+        };
+        let whole = ndb
+            .node_from_parts(lost[i].0, *data, tree)
+            .ok()
+            .and_then(|n| Message::read(n, cp).ok())
+            .filter(|m| {
+                m.properties().props().all(|(_, v)| v.is_ok())
+                    && Holds::of_tree(m).as_ref() == Some(&Holds::described(m))
+            });
+        if whole.is_some() {
+            *sub = Ok(tree);
+        }
+    }
 }
 
 /// Whether a context's [`MATCH_KEYS`] values `pc` agree with a row's: the
@@ -265,15 +432,7 @@ fn subnode_choices(
         choices.push((Bid(0), 0));
     }
     for (s, info) in sub_cands.iter().zip(sub_info.iter_mut()) {
-        let info = *info.get_or_insert_with(|| {
-            let (n, _) = ndb.stored_node_with(nid, data, *s).ok()?;
-            let size = n.size_on_disk().checked_sub(base)?;
-            let tree = StoredNode {
-                blocks: Vec::new(),
-                subnodes: n.subnodes,
-            };
-            Some((size, tree.digest()))
-        });
+        let info = *info.get_or_insert_with(|| tree_info(ndb, nid, data, *s, base));
         if let Some((size, digest)) = info {
             if size > 0 && base + size == recorded {
                 choices.push((*s, digest));
@@ -281,6 +440,19 @@ fn subnode_choices(
         }
     }
     Ok(choices)
+}
+
+/// Subnode tree `sub`'s size on disk (that of item `nid` with data `data`
+/// and the tree, less `base`, the data's alone) and its contents' digest
+/// (location-independent), when it reads.
+fn tree_info(ndb: Ndb<'_>, nid: Nid, data: Bid, sub: Bid, base: u64) -> Option<(u64, u64)> {
+    let (n, _) = ndb.stored_node_with(nid, data, sub).ok()?;
+    let size = n.size_on_disk().checked_sub(base)?;
+    let tree = StoredNode {
+        blocks: Vec::new(),
+        subnodes: n.subnodes,
+    };
+    Some((size, tree.digest()))
 }
 
 /// The [`MATCH_KEYS`] values item `nid`'s row in `folder`'s contents table
