@@ -302,6 +302,35 @@ fn rtf_bodies(path: &Path, out: &mut Vec<Vec<u8>>) {
     }
 }
 
+/// A copy of the Unicode file `bytes` without the node B-tree entry of
+/// its first normal message: the later entries of its leaf move up one,
+/// the leaf's count drops by one and its CRC is made right.
+fn without_first_message_entry(bytes: &[u8]) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    // The Unicode header's BREFNBT: the root page's offset at 0xE0. A page
+    // is 512 bytes: entries from 0, cEnt, cEntMax, cbEnt, cLevel at 488, the
+    // CRC of the first 496 bytes at 500.
+    let mut pages = vec![u64_at(&b, 0xE0) as usize];
+    while let Some(ib) = pages.pop() {
+        let (count, size, level) = (b[ib + 488] as usize, b[ib + 490] as usize, b[ib + 491]);
+        for i in 0..count {
+            let at = ib + i * size;
+            if level > 0 {
+                pages.push(u64_at(&b, at + 16) as usize);
+            } else if u64_at(&b, at) & 0x1F == 0x04 {
+                b.copy_within(at + size..ib + count * size, at);
+                b[ib + (count - 1) * size..ib + count * size].fill(0);
+                b[ib + 488] -= 1;
+                let crc = pstkit_ndb::crc::crc(&b[ib..ib + 496]);
+                b[ib + 500..ib + 504].copy_from_slice(&crc.to_le_bytes());
+                return b;
+            }
+        }
+    }
+    panic!("no normal message in the node B-tree");
+}
+
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let corpus = root.join("corpus");
@@ -401,6 +430,18 @@ fn main() {
                 continue;
             }
             write_seed(&corpus.join(target), &name, &bytes, &mut seen);
+            // copy: one whose first message has lost its node entry (its
+            // folder's table still lists it, its blocks are intact), so
+            // that a first run already relinks an item.
+            if target == "copy" && name == "tiny-unicode.pst" {
+                let lost = without_first_message_entry(&bytes);
+                write_seed(
+                    &corpus.join(target),
+                    "tiny-unicode-nbt-entry-lost.pst",
+                    &lost,
+                    &mut seen,
+                );
+            }
         }
     }
 
