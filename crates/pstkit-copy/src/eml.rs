@@ -25,6 +25,7 @@ use pstkit_store::{pid, AttachMethod, Attachment, Message, Recipient, RecipientK
 use crate::contentline::base64_lines;
 use crate::error::{CopyError, Result};
 use crate::smime;
+use crate::streamed::Streamed;
 use crate::time::{rfc5322, unix};
 
 pub use pstkit_store::MAX_EMBED_DEPTH;
@@ -48,15 +49,19 @@ pub fn message_to_eml(m: &Message<'_>, store: &Store<'_>) -> Result<Vec<u8>> {
     message_to_eml_with(m, store, Vec::new())
 }
 
-/// [`message_to_eml`] appended to `out`: an exporter that keeps one buffer
-/// per thread writes into memory that is already mapped, instead of
-/// faulting in (and the kernel zeroing) fresh pages for every message.
-pub(crate) fn message_to_eml_into(
-    m: &Message<'_>,
+/// [`message_to_eml`] with `extra` parts, appended to `out` (an exporter
+/// keeps one buffer per thread: memory already mapped, instead of fresh
+/// pages the kernel zeroes for every message), leaving the attachments
+/// `streamed` takes as placeholders that [`Streamed::write`] fills in as
+/// the message is written out.
+pub(crate) fn message_to_eml_streamed<'a>(
+    m: &Message<'a>,
     store: &Store<'_>,
+    extra: Vec<ExtraPart>,
     out: &mut Vec<u8>,
+    streamed: &mut Streamed<'a>,
 ) -> Result<()> {
-    build(m, store, 0, Vec::new(), out)
+    build(m, store, 0, extra, out, Some(streamed))
 }
 
 /// A generated file attached after the item's own attachments (the vCard of
@@ -73,16 +78,17 @@ pub(crate) fn message_to_eml_with(
     extra: Vec<ExtraPart>,
 ) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(4096);
-    build(m, store, 0, extra, &mut out)?;
+    build(m, store, 0, extra, &mut out, None)?;
     Ok(out)
 }
 
-fn build(
-    m: &Message<'_>,
+fn build<'a>(
+    m: &Message<'a>,
     store: &Store<'_>,
     depth: usize,
     extra: Vec<ExtraPart>,
     out: &mut Vec<u8>,
+    mut streamed: Option<&mut Streamed<'a>>,
 ) -> Result<()> {
     write_headers(out, m)?;
     if let Some(entity) = smime::item_entity(m)? {
@@ -100,7 +106,7 @@ fn build(
         attached.push(binary_part(
             "text/rtf".into(),
             "body.rtf",
-            rtf,
+            PartBody::Data(rtf),
             PartRef::default(),
             false,
         ));
@@ -109,7 +115,15 @@ fn build(
     let mut inline = Vec::new();
     for (i, a) in m.attachments()?.enumerate() {
         let a = a?;
-        let Some((part, is_inline)) = attachment_part(&a, i, store, depth, html.as_deref())? else {
+        let Some((part, is_inline)) = attachment_part(
+            &a,
+            i,
+            store,
+            depth,
+            html.as_deref(),
+            streamed.as_deref_mut(),
+        )?
+        else {
             continue;
         };
         if is_inline {
@@ -507,22 +521,33 @@ struct PartRef {
     location: Option<String>,
 }
 
-/// A leaf part holding `data` byte for byte. Text types are base64-encoded
+/// What a leaf part holds.
+enum PartBody {
+    /// The bytes themselves.
+    Data(Vec<u8>),
+    /// What stands for them in base64: the placeholder of a streamed
+    /// attachment.
+    Base64(Vec<u8>),
+}
+
+/// A leaf part holding `body` byte for byte. Text types are base64-encoded
 /// here, since mail-builder would otherwise turn their bare LFs into CRLF.
 /// `inline` parts are the ones the HTML body shows.
 fn binary_part(
     mime: String,
     name: &str,
-    data: Vec<u8>,
+    body: PartBody,
     at: PartRef,
     inline: bool,
 ) -> MimePart<'static> {
     let ct = ContentType::new(mime.clone()).attribute("name", name.to_string());
-    let mut part = if mime.starts_with("text/") {
-        let lines = base64_lines(&data);
-        MimePart::new(ct, BodyPart::Binary(lines.into())).transfer_encoding("base64")
-    } else {
-        MimePart::new(ct, BodyPart::Binary(data.into()))
+    let base64 = |lines: Vec<u8>| {
+        MimePart::new(ct.clone(), BodyPart::Binary(lines.into())).transfer_encoding("base64")
+    };
+    let mut part = match body {
+        PartBody::Base64(lines) => base64(lines),
+        PartBody::Data(data) if mime.starts_with("text/") => base64(base64_lines(&data)),
+        PartBody::Data(data) => MimePart::new(ct.clone(), BodyPart::Binary(data.into())),
     };
     let disposition = if inline { "inline" } else { "attachment" };
     part = part.header(
@@ -674,12 +699,13 @@ pub fn attachment_content<'a>(a: &Attachment<'a>) -> Result<AttachmentContent<'a
 
 /// The part for one attachment and whether it is inline; `None` for
 /// attachments that hold no data here (references to files elsewhere).
-fn attachment_part(
-    a: &Attachment<'_>,
+fn attachment_part<'a>(
+    a: &Attachment<'a>,
     index: usize,
     store: &Store<'_>,
     depth: usize,
     html: Option<&str>,
+    mut streamed: Option<&mut Streamed<'a>>,
 ) -> Result<Option<(MimePart<'static>, bool)>> {
     let name = attachment_name(a, index);
     let at = PartRef {
@@ -688,26 +714,41 @@ fn attachment_part(
             .and_then(|c| message_ids(&c).into_iter().next()),
         location: a.content_location().and_then(|l| header_location(&l)),
     };
-    let data = match attachment_content(a)? {
-        AttachmentContent::Message(inner) => {
-            if depth + 1 > MAX_EMBED_DEPTH {
-                return Err(CopyError::TooDeep(MAX_EMBED_DEPTH));
+    // A large attachment of bytes is left to be streamed.
+    let data_method = matches!(
+        a.method(),
+        AttachMethod::ByValue | AttachMethod::None | AttachMethod::Other(_)
+    );
+    let deferred = match streamed.as_deref_mut() {
+        Some(s) if data_method => match a.data_node()? {
+            Some(node) if s.takes(node.size()) => Some(PartBody::Base64(s.defer(node))),
+            _ => None,
+        },
+        _ => None,
+    };
+    let data = match deferred {
+        Some(body) => body,
+        None => match attachment_content(a)? {
+            AttachmentContent::Message(inner) => {
+                if depth + 1 > MAX_EMBED_DEPTH {
+                    return Err(CopyError::TooDeep(MAX_EMBED_DEPTH));
+                }
+                let mut bytes = Vec::with_capacity(4096);
+                build(&inner, store, depth + 1, Vec::new(), &mut bytes, streamed)?;
+                let fname = embedded_name(a, &inner, index);
+                // RFC 2046 allows only 7bit, 8bit or binary here; what the
+                // builder writes is 7bit.
+                let part = MimePart::new("message/rfc822", BodyPart::Binary(bytes.into()))
+                    .transfer_encoding("7bit")
+                    .header(
+                        "Content-Disposition",
+                        ContentType::new("attachment").attribute("filename", fname),
+                    );
+                return Ok(Some((part, false)));
             }
-            let mut bytes = Vec::with_capacity(4096);
-            build(&inner, store, depth + 1, Vec::new(), &mut bytes)?;
-            let fname = embedded_name(a, &inner, index);
-            // RFC 2046 allows only 7bit, 8bit or binary here; what the
-            // builder writes is 7bit.
-            let part = MimePart::new("message/rfc822", BodyPart::Binary(bytes.into()))
-                .transfer_encoding("7bit")
-                .header(
-                    "Content-Disposition",
-                    ContentType::new("attachment").attribute("filename", fname),
-                );
-            return Ok(Some((part, false)));
-        }
-        AttachmentContent::Bytes(data) => data,
-        AttachmentContent::Elsewhere => return Ok(None),
+            AttachmentContent::Bytes(data) => PartBody::Data(data),
+            AttachmentContent::Elsewhere => return Ok(None),
+        },
     };
     let mime = attachment_mime(a, &name);
     // Parts the HTML refers to by location (Outlook's MHTML bodies, whose
@@ -869,7 +910,7 @@ mod tests {
         binary_part(
             "text/plain".into(),
             "a.txt",
-            data.clone(),
+            PartBody::Data(data.clone()),
             PartRef::default(),
             false,
         )

@@ -36,6 +36,7 @@ pub mod import;
 pub mod mbox;
 pub mod msg;
 mod smime;
+mod streamed;
 pub mod time;
 pub mod vcard;
 

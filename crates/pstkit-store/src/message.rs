@@ -604,6 +604,21 @@ impl<'a> Attachment<'a> {
         }
     }
 
+    /// The subnode holding a by-value attachment's bytes when they have one
+    /// of their own (past what the heap holds, 3,580 bytes): to be read
+    /// block by block instead of whole. `None` when the bytes are in the
+    /// heap or absent.
+    pub fn data_node(&self) -> Result<Option<Node<'a>>> {
+        let Some(rec) = self.pc.record(pid::ATTACH_DATA_BINARY) else {
+            return Ok(None);
+        };
+        // An HNID whose low five bits are 0 is a heap id, else a subnode's.
+        if rec.tag.prop_type() != pstkit_ltp::PropType::Binary || rec.value & 0x1F == 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.node.subnode(Nid(rec.value))?))
+    }
+
     /// The attached bytes as their blocks are stored, when they are in a
     /// subnode (over 3580 bytes) of a file whose encoding does not depend on
     /// the block id: for copying them to a like file without decoding.

@@ -261,6 +261,31 @@ impl OpenDirs {
         name: &str,
         bytes: &[u8],
     ) -> std::io::Result<()> {
+        let mut file = self.create(dir, name)?;
+        file.write_all(bytes)
+    }
+
+    /// Creates (or truncates) `dir/name` and has `fill` write it; the file
+    /// is removed when `fill` fails, so that no part of an item is left.
+    pub(super) fn write_with(
+        &mut self,
+        dir: &std::sync::Arc<Path>,
+        name: &str,
+        fill: &mut dyn FnMut(&mut dyn Write) -> Result<()>,
+    ) -> Result<()> {
+        let path = dir.join(name);
+        let file = self.create(dir, name).map_err(|e| io_err(&path, e))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        let done = fill(&mut w).and_then(|()| w.flush().map_err(|e| io_err(&path, e)));
+        if done.is_err() {
+            drop(w);
+            let _ = fs::remove_file(&path);
+        }
+        done
+    }
+
+    /// Creates (or truncates) `dir/name`, in a directory kept open.
+    fn create(&mut self, dir: &std::sync::Arc<Path>, name: &str) -> std::io::Result<File> {
         #[cfg(unix)]
         {
             use rustix::fs::{open, openat, Mode, OFlags};
@@ -282,10 +307,10 @@ impl OpenDirs {
             };
             let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
             let fd = openat(&self.open[at].1, name, flags, Mode::from_raw_mode(0o666))?;
-            File::from(fd).write_all(bytes)
+            Ok(File::from(fd))
         }
         #[cfg(not(unix))]
-        fs::write(dir.join(name), bytes)
+        File::create(dir.join(name))
     }
 }
 
@@ -294,10 +319,22 @@ impl OpenDirs {
 /// existed before the export, which it may fill only when told to replace
 /// what is there.
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, &mut |w| {
+        w.write_all(bytes).map_err(|e| io_err(path, e))
+    })
+}
+
+/// [`write_atomic`] of what `fill` writes; nothing is left when it fails.
+pub(super) fn write_atomic_with(
+    path: &Path,
+    fill: &mut dyn FnMut(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
     let tmp = TempFile::hidden_beside(path)?;
-    (&mut tmp.file())
-        .write_all(bytes)
-        .map_err(|e| io_err(tmp.path(), e))?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.file());
+        fill(&mut w)?;
+        w.flush().map_err(|e| io_err(tmp.path(), e))?;
+    }
     tmp.publish(path, Replace::RegularFile)?;
     Ok(())
 }

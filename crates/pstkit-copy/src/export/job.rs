@@ -8,10 +8,11 @@ use pstkit_ndb::Nid;
 use pstkit_store::state;
 use pstkit_store::{ItemKind, Message, Store};
 
-use super::eml_out::{write_atomic, OpenDirs};
-use crate::eml::{message_to_eml_into, message_to_eml_with, ExtraPart};
+use super::eml_out::{write_atomic, write_atomic_with, OpenDirs};
+use crate::eml::{message_to_eml_streamed, ExtraPart};
 use crate::error::{io_err, Result};
 use crate::ical::appointment_to_ics;
+use crate::streamed::{Streamed, STREAM_FROM};
 use crate::time::unix;
 use crate::vcard::contact_to_vcard;
 
@@ -67,39 +68,64 @@ pub(super) fn do_job(
                 // One huge item does not keep its memory for the rest.
                 buf.shrink_to(KEEP_BUFFER);
             }
-            let ext = render_file(&m, store, buf)?;
-            let name = format!("{index}.{ext}");
-            if atomic {
-                write_atomic(&dir.join(&name), buf)?;
-            } else {
-                dirs.write(&dir, &name, buf)
-                    .map_err(|e| io_err(&dir.join(&name), e))?;
+            let mut streamed = Streamed::new(STREAM_FROM);
+            let mut ext = render_file(&m, store, buf, &mut streamed)?;
+            if !streamed.fits(buf) {
+                buf.clear();
+                streamed = Streamed::new(u64::MAX);
+                ext = render_file(&m, store, buf, &mut streamed)?;
             }
+            let name = format!("{index}.{ext}");
+            write_item(dirs, &dir, &name, atomic, buf, &streamed)?;
             Ok(Done::File(name))
         }
         Job::Maildir { dir, index, atomic } => {
-            let (_, secs, eml) = render_mail(&m, store)?;
+            let mut streamed = Streamed::new(STREAM_FROM);
+            let (mut secs, mut eml) = render_mail(&m, store, &mut streamed)?;
+            if !streamed.fits(&eml) {
+                streamed = Streamed::new(u64::MAX);
+                (secs, eml) = render_mail(&m, store, &mut streamed)?;
+            }
             let name = format!(
                 "{}.{index}.pstkit:2,{}",
                 secs.unwrap_or(0).max(0),
                 maildir_flags(&m)
             );
-            if atomic {
-                write_atomic(&dir.join(&name), &eml)?;
-            } else {
-                dirs.write(&dir, &name, &eml)
-                    .map_err(|e| io_err(&dir.join(&name), e))?;
-            }
+            write_item(dirs, &dir, &name, atomic, &eml, &streamed)?;
             Ok(Done::File(name))
         }
         Job::Mail => {
-            let (sender, secs, eml) = render_mail(&m, store)?;
+            // An mbox is written by the main thread, in order: its
+            // attachments are not streamed.
+            let (secs, eml) = render_mail(&m, store, &mut Streamed::new(u64::MAX))?;
+            let sender = m.sender_email().filter(|e| e.contains('@'));
             Ok(Done::Mail(sender, secs, eml))
         }
         Job::Msg => Ok(Done::Msg(
             m.subject(),
             crate::msg::message_to_msg(&m, store.names())?,
         )),
+    }
+}
+
+/// Writes an item's file `dir/name`: `rendered`, with the attachments
+/// `streamed` took read into it as it is written.
+fn write_item(
+    dirs: &mut OpenDirs,
+    dir: &std::sync::Arc<Path>,
+    name: &str,
+    atomic: bool,
+    rendered: &[u8],
+    streamed: &Streamed<'_>,
+) -> Result<()> {
+    let path = dir.join(name);
+    match (atomic, streamed.is_empty()) {
+        (true, true) => write_atomic(&path, rendered),
+        (false, true) => dirs
+            .write(dir, name, rendered)
+            .map_err(|e| io_err(&path, e)),
+        (true, false) => write_atomic_with(&path, &mut |w| streamed.write(rendered, w, &path)),
+        (false, false) => dirs.write_with(dir, name, &mut |w| streamed.write(rendered, w, &path)),
     }
 }
 
@@ -124,7 +150,13 @@ pub(crate) fn maildir_flags(m: &Message<'_>) -> String {
 }
 
 /// The file for one item in EML mode, appended to `out`: its extension.
-fn render_file(m: &Message<'_>, store: &Store<'_>, out: &mut Vec<u8>) -> Result<&'static str> {
+/// Large attachments of mail are left to `streamed`.
+fn render_file<'a>(
+    m: &Message<'a>,
+    store: &Store<'_>,
+    out: &mut Vec<u8>,
+    streamed: &mut Streamed<'a>,
+) -> Result<&'static str> {
     Ok(match m.kind() {
         ItemKind::Contact if !crate::vcard::has_files_beside_photo(m) => {
             out.extend_from_slice(&contact_to_vcard(m, store));
@@ -133,7 +165,7 @@ fn render_file(m: &Message<'_>, store: &Store<'_>, out: &mut Vec<u8>) -> Result<
         // A vCard holds the picture but no other file: such a contact goes
         // out as mail, its files attached beside its vCard, as in an mbox.
         ItemKind::Contact => {
-            out.extend_from_slice(&render_mail(m, store)?.2);
+            out.extend_from_slice(&render_mail(m, store, streamed)?.1);
             "eml"
         }
         ItemKind::Appointment | ItemKind::Meeting => {
@@ -141,17 +173,19 @@ fn render_file(m: &Message<'_>, store: &Store<'_>, out: &mut Vec<u8>) -> Result<
             "ics"
         }
         _ => {
-            message_to_eml_into(m, store, out)?;
+            message_to_eml_streamed(m, store, Vec::new(), out, streamed)?;
             "eml"
         }
     })
 }
 
-/// One item as mail for an mbox: its sender address, time and message.
-fn render_mail(
-    m: &Message<'_>,
+/// One item as mail for an mbox or a maildir: its time and message, whose
+/// large attachments are left to `streamed`.
+fn render_mail<'a>(
+    m: &Message<'a>,
     store: &Store<'_>,
-) -> Result<(Option<String>, Option<i64>, Vec<u8>)> {
+    streamed: &mut Streamed<'a>,
+) -> Result<(Option<i64>, Vec<u8>)> {
     let extra = match m.kind() {
         ItemKind::Contact => vec![ExtraPart {
             name: "contact.vcf",
@@ -165,7 +199,7 @@ fn render_mail(
         }],
         _ => Vec::new(),
     };
-    let eml = message_to_eml_with(m, store, extra)?;
-    let sender = m.sender_email().filter(|e| e.contains('@'));
-    Ok((sender, m.date().map(unix), eml))
+    let mut eml = Vec::with_capacity(4096);
+    message_to_eml_streamed(m, store, extra, &mut eml, streamed)?;
+    Ok((m.date().map(unix), eml))
 }

@@ -1,0 +1,131 @@
+//! Large attachments go out block by block (EML and Maildir exports): the
+//! files hold the same bytes as the source, and a damaged block met while
+//! an item is being written leaves no part of that item behind.
+
+use std::path::{Path, PathBuf};
+
+use mail_parser::{MessageParser, MimeHeaders};
+use pstkit_copy::export::{export, ExportFormat};
+use pstkit_ltp::PropValue;
+use pstkit_ndb::NdbFile;
+use pstkit_store::write::{AttachContent, NewAttachment, NewMessage, PstWriter};
+use pstkit_store::{pid, Store};
+
+/// Past the size from which attachments are streamed (1 MiB).
+const BIG: usize = 3 << 20;
+
+/// A PST of one message with a large and a small attachment.
+fn mailbox(dir: &Path) -> PathBuf {
+    let path = dir.join("big.pst");
+    let mut w = PstWriter::create(&path, Default::default()).unwrap();
+    let inbox = w.standard_folders().ipm_subtree;
+    let mut m = NewMessage::default();
+    m.props
+        .push((pid::tags::SUBJECT, PropValue::String("big one".into())));
+    for (name, n) in [("big.bin", BIG), ("small.dat", 2_000)] {
+        m.attachments.push(NewAttachment {
+            props: vec![(
+                pid::tags::ATTACH_LONG_FILENAME,
+                PropValue::String(name.into()),
+            )],
+            content: AttachContent::Data((0..n).map(|k| (k % 251) as u8).collect()),
+        });
+    }
+    w.add_message(inbox, &m).unwrap();
+    w.finish().unwrap();
+    path
+}
+
+/// Every file under `dir` that is no directory, in name order.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The mail files an export wrote (not Maildir's `maildirfolder` marks).
+fn mails(dir: &Path) -> Vec<PathBuf> {
+    files(dir)
+        .into_iter()
+        .filter(|p| !p.ends_with("maildirfolder"))
+        .collect()
+}
+
+#[test]
+fn large_attachments_are_exported_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = mailbox(tmp.path());
+    let file = NdbFile::open(&path).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    for format in [ExportFormat::Eml, ExportFormat::Maildir] {
+        let out = tmp.path().join(format!("{format:?}"));
+        let s = export(&store, &out, format, &mut |_| {}).unwrap();
+        assert_eq!((s.items_exported, s.items_failed), (1, 0), "{format:?}");
+        let mails = mails(&out);
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        let raw = std::fs::read(&mails[0]).unwrap();
+        let parsed = MessageParser::default().parse(&raw[..]).unwrap();
+        assert_eq!(parsed.subject(), Some("big one"));
+        let atts: Vec<(String, Vec<u8>)> = parsed
+            .attachments()
+            .map(|a| {
+                (
+                    a.attachment_name().unwrap_or_default().to_string(),
+                    a.contents().to_vec(),
+                )
+            })
+            .collect();
+        assert_eq!(atts.len(), 2, "{format:?}");
+        for (name, bytes) in atts {
+            let n = if name == "big.bin" { BIG } else { 2_000 };
+            let want: Vec<u8> = (0..n).map(|k| (k % 251) as u8).collect();
+            assert!(bytes == want, "{format:?} {name}: {} bytes", bytes.len());
+        }
+    }
+}
+
+#[test]
+fn a_damaged_block_of_a_streamed_attachment_leaves_no_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = mailbox(tmp.path());
+    // A byte of the large attachment's 100th data block flipped: its CRC
+    // no longer holds, which the export meets while writing the item.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = {
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let store = Store::open(file.ndb()).unwrap();
+        let inbox = store.ipm_subtree().unwrap();
+        let nid = store.folder(inbox).unwrap().message_ids().unwrap()[0];
+        let m = store.message(nid).unwrap();
+        let a = m.attachments().unwrap().next().unwrap().unwrap();
+        let node = a.data_node().unwrap().expect("its own subnode");
+        node.leaves()[100].bref.ib.0 as usize + 10
+    };
+    bytes[at] ^= 0x40;
+    let file = NdbFile::new(&bytes[..]).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    for format in [ExportFormat::Eml, ExportFormat::Maildir] {
+        let out = tmp.path().join(format!("damaged-{format:?}"));
+        let mut failed = Vec::new();
+        let s = export(&store, &out, format, &mut |e| {
+            if let pstkit_copy::export::ExportEvent::ItemFailed { error, .. } = e {
+                failed.push(error.to_string());
+            }
+        })
+        .unwrap();
+        assert_eq!((s.items_exported, s.items_failed), (0, 1), "{format:?}");
+        assert!(failed.iter().any(|e| e.contains("CRC")), "{failed:?}");
+        assert!(mails(&out).is_empty(), "{:?}", files(&out));
+    }
+}
