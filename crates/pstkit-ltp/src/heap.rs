@@ -549,6 +549,34 @@ mod tests {
         assert!(HnHeader::parse(N, &b[..11]).is_err());
     }
 
+    /// What a heap says of itself: its pages, where the first page's map
+    /// is, that it came from memory (no node), and which HNIDs point at
+    /// something there, without reading them.
+    #[test]
+    fn pages_page_map_and_hnid_checks() {
+        let p = build::first_page(CLIENT_SIG_PC, 0x20, &[b"abc", b"defgh"]);
+        // HNHDR (12 bytes) and the two allocations: the map follows at 20.
+        let later = build::page(&vec![0u8; HeapBlock::header_len(1)], &[b"x"]);
+        let h = heap(vec![p, later]).unwrap();
+        assert_eq!(h.block_count(), 2);
+        assert_eq!(h.block(0).unwrap().page_map_offset(), 20);
+        assert_eq!(h.block(0).unwrap().alloc_count(), 2);
+        assert!(h.node().is_none());
+        h.check_hnid(Hnid(0)).unwrap();
+        h.check_hnid(Hnid(0x40)).unwrap();
+        h.check_hnid(Hnid(Hid::new(Variant::Unicode, 1, 1).0))
+            .unwrap();
+        // A third slot of the first page, a page that is not there, and a
+        // subnode of a heap read from memory.
+        for bad in [0x60, Hid::new(Variant::Unicode, 2, 1).0, 0x803F] {
+            let e = h.check_hnid(Hnid(bad)).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                h.read_hnid(Hnid(bad)).unwrap_err().to_string()
+            );
+        }
+    }
+
     #[test]
     fn single_page_allocations() {
         let p = build::first_page(CLIENT_SIG_PC, 0x20, &[b"abc", b"", b"defgh"]);

@@ -430,6 +430,73 @@ mod tests {
         assert_eq!(&*pc.raw(PropId(0x0E38)).unwrap().unwrap(), &[0, 0, 0, 0]);
     }
 
+    /// The sample's records swapped or repeated: read all the same, sorted,
+    /// and said not to be ascending; the sample itself is.
+    #[test]
+    fn keys_out_of_order_or_repeated_are_sorted_and_reported() {
+        let good = pc(vec![sample_store_pc()]).unwrap();
+        assert!(good.keys_ascending());
+        assert!(!good.is_empty());
+        assert!(PropertyContext::empty(Nid(0x21), Variant::Unicode)
+            .unwrap()
+            .is_empty());
+        let leaf = 0x14;
+        let rec = |k: usize| leaf + k * 8..leaf + k * 8 + 8;
+        // Records 3 (0x3001) and 4 (0x35DF) swapped.
+        let mut swapped = sample_store_pc();
+        let (a, b) = (swapped[rec(3)].to_vec(), swapped[rec(4)].to_vec());
+        swapped[rec(3)].copy_from_slice(&b);
+        swapped[rec(4)].copy_from_slice(&a);
+        let pc_swapped = pc(vec![swapped]).unwrap();
+        assert!(!pc_swapped.keys_ascending());
+        let ids: Vec<u16> = pc_swapped.tags().map(|t| t.id().0).collect();
+        let good_ids: Vec<u16> = good.tags().map(|t| t.id().0).collect();
+        assert_eq!(ids, good_ids);
+        assert_eq!(
+            pc_swapped
+                .get_string(props::DISPLAY_NAME, 1252)
+                .unwrap()
+                .unwrap(),
+            "UNICODE1"
+        );
+        // Record 4 made a second 0x3001 (of another type): not strictly
+        // ascending, though in order.
+        let mut repeated = sample_store_pc();
+        repeated[rec(4)][..2].copy_from_slice(&0x3001u16.to_le_bytes());
+        assert!(!pc(vec![repeated]).unwrap().keys_ascending());
+    }
+
+    /// A BTH whose entries are not 2-byte keys with 6-byte data is no
+    /// property context, whichever of the two sizes is wrong.
+    #[test]
+    fn a_bth_of_other_sizes_is_refused() {
+        for (key, ent) in [(2u8, 4u8), (4, 6), (4, 4)] {
+            let mut p = sample_store_pc();
+            // The BTH header is the first allocation, at 0x0C.
+            p[0x0C + 1] = key;
+            p[0x0C + 2] = ent;
+            let e = pc(vec![p]).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains(&format!("cbKey {key} and cbEnt {ent}, expected 2 and 6")),
+                "{e}"
+            );
+        }
+    }
+
+    /// Stored lengths without decoding: inline values their fixed size,
+    /// heap values their allocation's.
+    #[test]
+    fn stored_lengths() {
+        let pc = pc(vec![sample_store_pc()]).unwrap();
+        let len = |id: u16| pc.stored_len(pc.record(PropId(id)).unwrap()).unwrap();
+        assert_eq!(len(0x3001), 16); // "UNICODE1" in UTF-16
+        assert_eq!(len(0x0E34), 24);
+        assert_eq!(len(0x0FF9), 16);
+        assert_eq!(len(0x35DF), 4);
+        assert_eq!(len(0x6633), 1);
+    }
+
     #[test]
     fn one_bad_value_does_not_spoil_the_rest() {
         let mut p = sample_store_pc();
@@ -452,6 +519,20 @@ mod tests {
         assert!(err.corruption().is_none());
         assert_eq!(pc.props().filter(|(_, v)| v.is_err()).count(), 1);
         assert!(pc.get_binary(props::RECORD_KEY).unwrap().is_ok());
+        // The check without decoding finds the same, and the length too.
+        let bad = pc.record(props::DISPLAY_NAME).unwrap();
+        assert_eq!(
+            pc.check_value(bad).unwrap_err().to_string(),
+            err.to_string()
+        );
+        assert!(pc.stored_len(bad).is_err());
+        for r in pc
+            .records()
+            .iter()
+            .filter(|r| r.tag.id() != props::DISPLAY_NAME)
+        {
+            pc.check_value(*r).unwrap();
+        }
     }
 
     #[test]

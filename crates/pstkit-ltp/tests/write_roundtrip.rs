@@ -258,6 +258,7 @@ fn property_contexts_round_trip_through_files() -> Res {
         // The empty PC: one page, an empty tree at HID 0x20.
         let pc = PropertyContext::read(f.ndb().node(pc_nid(0))?)?;
         assert_eq!(pc.heap().block_count(), 1);
+        assert_eq!(pc.heap().node().map(|n| n.nid()), Some(pc_nid(0)));
         let bth = Bth::open(pc.heap(), pc.heap().user_root())?;
         assert_eq!(pc.heap().user_root().0, 0x20);
         assert!(bth.header().root.is_none());
