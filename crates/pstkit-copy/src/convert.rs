@@ -42,6 +42,7 @@ use crate::error::{CopyError, Result};
 
 pub use read::read_message;
 use read::read_message_partial;
+pub(crate) use read::{deferred, read_message_deferring};
 pub use verify::{digest_entries, digest_message, digest_new};
 use verify::{verify, Digest};
 

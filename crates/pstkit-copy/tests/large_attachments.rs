@@ -1,6 +1,7 @@
-//! Large attachments go out block by block (EML and Maildir exports): the
-//! files hold the same bytes as the source, and a damaged block met while
-//! an item is being written leaves no part of that item behind.
+//! Large attachments go out block by block (EML, Maildir and `.msg`
+//! exports): the files hold the same bytes as the source, and a damaged
+//! block met while an item is being written leaves no part of that item
+//! behind.
 
 use std::path::{Path, PathBuf};
 
@@ -93,6 +94,41 @@ fn large_attachments_are_exported_whole() {
             assert!(bytes == want, "{format:?} {name}: {} bytes", bytes.len());
         }
     }
+    // The .msg file, read with the `cfb` crate: each attachment's data
+    // stream ([MS-OXMSG] 2.2.2) and the size its property entry records.
+    let out = tmp.path().join("msg");
+    let s = export(&store, &out, ExportFormat::Msg, &mut |_| {}).unwrap();
+    assert_eq!((s.items_exported, s.items_failed), (1, 0));
+    let mails = mails(&out);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].ends_with("big one.msg"), "{mails:?}");
+    let mut cf = cfb::open(&mails[0]).unwrap();
+    for (i, n) in [BIG, 2_000].into_iter().enumerate() {
+        let dir = format!("/__attach_version1.0_#{i:08X}");
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(
+            &mut cf
+                .open_stream(format!("{dir}/__substg1.0_37010102"))
+                .unwrap(),
+            &mut data,
+        )
+        .unwrap();
+        let want: Vec<u8> = (0..n).map(|k| (k % 251) as u8).collect();
+        assert!(data == want, "attachment {i}: {} bytes", data.len());
+        let mut props = Vec::new();
+        std::io::Read::read_to_end(
+            &mut cf
+                .open_stream(format!("{dir}/__properties_version1.0"))
+                .unwrap(),
+            &mut props,
+        )
+        .unwrap();
+        let entry = props[8..]
+            .chunks(16)
+            .find(|e| e[..4] == 0x3701_0102u32.to_le_bytes())
+            .expect("the data's entry");
+        assert_eq!(u64::from_le_bytes(entry[8..].try_into().unwrap()), n as u64);
+    }
 }
 
 #[test]
@@ -115,7 +151,7 @@ fn a_damaged_block_of_a_streamed_attachment_leaves_no_file() {
     bytes[at] ^= 0x40;
     let file = NdbFile::new(&bytes[..]).unwrap();
     let store = Store::open(file.ndb()).unwrap();
-    for format in [ExportFormat::Eml, ExportFormat::Maildir] {
+    for format in [ExportFormat::Eml, ExportFormat::Maildir, ExportFormat::Msg] {
         let out = tmp.path().join(format!("damaged-{format:?}"));
         let mut failed = Vec::new();
         let s = export(&store, &out, format, &mut |e| {

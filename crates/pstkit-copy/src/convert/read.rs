@@ -14,14 +14,10 @@ pub(super) type IdMap<'f> = dyn FnMut(PropId) -> Result<Option<PropId>> + 'f;
 
 fn map_props(
     props: impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)>,
-    skip: &[PropId],
     map: &mut IdMap<'_>,
 ) -> Result<Vec<(PropTag, PropValue)>> {
     let mut out = Vec::new();
     for (tag, v) in props {
-        if skip.contains(&tag.id()) {
-            continue;
-        }
         let v = v?;
         if let Some(id) = map(tag.id())? {
             // Some writers bind one name to several ids; the destination
@@ -42,8 +38,12 @@ fn map_props(
 /// defaults the other.
 fn stored_props<'p, 'a>(
     pc: &'p pstkit_ltp::PropertyContext<'a>,
+    skip: &'p [PropId],
 ) -> impl Iterator<Item = (PropTag, Result<PropValue, pstkit_ltp::LtpError>)> + use<'p, 'a> {
-    pc.records().iter().map(move |r| {
+    // Left out before they are read: an attachment's bytes come with its
+    // content, and may be hundreds of megabytes.
+    let kept = pc.records().iter().filter(|r| !skip.contains(&r.tag.id()));
+    kept.map(move |r| {
         let t = r.tag;
         let carry = matches!(t.prop_type(), PropType::String | PropType::Binary)
             && !matches!(t.id(), pid::SUBJECT | pid::MESSAGE_CLASS);
@@ -76,7 +76,19 @@ pub fn read_message(
     stored: bool,
     depth: usize,
 ) -> Result<NewMessage> {
-    read_message_as(m, map, stored, depth, false)
+    read_message_as(m, map, stored, depth, false, u64::MAX)
+}
+
+/// [`read_message`] (not stored, at the top level) without the bytes of
+/// its attachments of `from` bytes or more that have a subnode of their
+/// own: their content is [`AttachContent::None`], for the caller to stream
+/// from [`pstkit_store::Attachment::data_node`].
+pub(crate) fn read_message_deferring(
+    m: &Message<'_>,
+    map: &mut IdMap<'_>,
+    from: u64,
+) -> Result<NewMessage> {
+    read_message_as(m, map, false, 0, false, from)
 }
 
 /// As [`read_message`], leaving out what does not read: properties whose
@@ -88,23 +100,24 @@ pub(super) fn read_message_partial(
     map: &mut IdMap<'_>,
     stored: bool,
 ) -> Result<NewMessage> {
-    read_message_as(m, map, stored, 0, true)
+    read_message_as(m, map, stored, 0, true, u64::MAX)
 }
 
 /// [`read_message`] whole, or with `partial` leaving out what does not
-/// read.
+/// read, and without the bytes of attachments deferred `from` a size.
 fn read_message_as(
     m: &Message<'_>,
     map: &mut IdMap<'_>,
     stored: bool,
     depth: usize,
     partial: bool,
+    from: u64,
 ) -> Result<NewMessage> {
     if depth > crate::MAX_EMBED_DEPTH {
         return Err(CopyError::TooDeep(crate::MAX_EMBED_DEPTH));
     }
-    let values = stored_props(m.properties()).filter(|(_, v)| !partial || v.is_ok());
-    let props = map_props(values, &[], map)?;
+    let values = stored_props(m.properties(), &[]).filter(|(_, v)| !partial || v.is_ok());
+    let props = map_props(values, map)?;
     let rows = match m.recipient_rows() {
         Ok(rows) => rows,
         Err(_) if partial => Vec::new(),
@@ -112,11 +125,7 @@ fn read_message_as(
     };
     let mut recipients = Vec::new();
     for row in rows {
-        recipients.push(map_props(
-            row.into_iter().map(|(t, v)| (t, Ok(v))),
-            &[],
-            map,
-        )?);
+        recipients.push(map_props(row.into_iter().map(|(t, v)| (t, Ok(v))), map)?);
     }
     let atts = match m.attachments() {
         Ok(atts) => Some(atts),
@@ -132,10 +141,10 @@ fn read_message_as(
         };
         // In part, an attachment is read on its own first: one that fails
         // leaves nothing of it behind in the destination's names.
-        if partial && read_attachment(&a, &mut |id| Ok(Some(id)), stored, depth).is_err() {
+        if partial && read_attachment(&a, &mut |id| Ok(Some(id)), stored, depth, from).is_err() {
             continue;
         }
-        attachments.push(read_attachment(&a, map, stored, depth)?);
+        attachments.push(read_attachment(&a, map, stored, depth, from)?);
     }
     Ok(NewMessage {
         props,
@@ -144,18 +153,34 @@ fn read_message_as(
     })
 }
 
+/// Whether attachment `a`'s bytes are left to be streamed: a by-value
+/// attachment whose bytes, in a subnode of their own, are `from` bytes or
+/// more.
+pub(crate) fn deferred(a: &pstkit_store::Attachment<'_>, from: u64) -> Result<bool> {
+    if a.method() == AttachMethod::EmbeddedMessage {
+        return Ok(false);
+    }
+    Ok(a.data_node()?.is_some_and(|n| n.size() >= from))
+}
+
 /// One attachment of a message being read (`depth`: the message's).
 fn read_attachment(
     a: &pstkit_store::Attachment<'_>,
     map: &mut IdMap<'_>,
     stored: bool,
     depth: usize,
+    from: u64,
 ) -> Result<NewAttachment> {
     let props = map_props(
-        stored_props(a.properties()),
-        &[pid::ATTACH_DATA_BINARY],
+        stored_props(a.properties(), &[pid::ATTACH_DATA_BINARY]),
         map,
     )?;
+    if from < u64::MAX && deferred(a, from)? {
+        return Ok(NewAttachment {
+            props,
+            content: AttachContent::None,
+        });
+    }
     let content = match a.method() {
         AttachMethod::EmbeddedMessage => match a.embedded()? {
             Some(e) => AttachContent::Message(Box::new(read_message(&e, map, stored, depth + 1)?)),

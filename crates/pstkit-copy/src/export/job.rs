@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use pstkit_ndb::Nid;
+use pstkit_output::TempFile;
 use pstkit_store::state;
 use pstkit_store::{ItemKind, Message, Store};
 
@@ -39,8 +40,10 @@ pub(super) enum Job {
     },
     /// Render as mail for an mbox.
     Mail,
-    /// Render as a `.msg` file, handed back to be named and written.
-    Msg,
+    /// Render as a `.msg` file, handed back to be named and written; one
+    /// with large attachments is written into a temporary file in `dir`,
+    /// its attachments streamed, and handed back to be named.
+    Msg { dir: std::sync::Arc<Path> },
 }
 
 /// What a worker made of one item.
@@ -51,6 +54,9 @@ pub(super) enum Done {
     Mail(Option<String>, Option<i64>, Vec<u8>),
     /// A `.msg` file: the subject its name is made from, and its bytes.
     Msg(Option<String>, Vec<u8>),
+    /// A `.msg` file written already: the subject its name is made from,
+    /// and the temporary file to rename.
+    MsgFile(Option<String>, TempFile),
 }
 
 pub(super) fn do_job(
@@ -101,10 +107,15 @@ pub(super) fn do_job(
             let sender = m.sender_email().filter(|e| e.contains('@'));
             Ok(Done::Mail(sender, secs, eml))
         }
-        Job::Msg => Ok(Done::Msg(
-            m.subject(),
-            crate::msg::message_to_msg(&m, store.names())?,
-        )),
+        Job::Msg { dir } => {
+            if !crate::msg::streams_attachments(&m, STREAM_FROM)? {
+                let bytes = crate::msg::message_to_msg(&m, store.names())?;
+                return Ok(Done::Msg(m.subject(), bytes));
+            }
+            let tmp = TempFile::hidden_beside(&dir.join(format!("{}.msg", m.nid().0)))?;
+            crate::msg::message_to_msg_into(&m, store.names(), tmp.file(), STREAM_FROM)?;
+            Ok(Done::MsgFile(m.subject(), tmp))
+        }
     }
 }
 

@@ -85,7 +85,7 @@ impl Outputs for Mboxes<'_> {
                     file: self.plan[f].dest.clone(),
                 });
             }
-            Ok(Done::File(_) | Done::Msg(..)) => {}
+            Ok(Done::File(_) | Done::Msg(..) | Done::MsgFile(..)) => {}
             Err(error) => item_failed(summary, progress, &self.plan[f].folder, nid, error),
         }
         Ok(())

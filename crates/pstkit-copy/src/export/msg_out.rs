@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use pstkit_ndb::Nid;
+use pstkit_output::Replace;
 use pstkit_store::Store;
 
 use super::eml_out::{write_atomic, OpenDirs, Stage};
@@ -39,7 +40,9 @@ pub(super) fn export_msg(
         store,
         plan,
         pool,
-        &|_, _| Job::Msg,
+        &|f, _| Job::Msg {
+            dir: stage.dirs[f].clone(),
+        },
         &mut files,
         summary,
         progress,
@@ -99,20 +102,39 @@ impl Outputs for MsgFiles<'_> {
                         .write(dir, &name, &bytes)
                         .map_err(|e| io_err(&dir.join(&name), e))?;
                 }
-                summary.items_exported += 1;
-                summary.files_written += 1;
-                self.written[f] += 1;
-                progress(ExportEvent::ItemExported {
-                    folder: p.folder.clone(),
-                    nid,
-                    file: p.dest.join(name),
-                });
+                self.exported(f, nid, &name, summary, progress);
+            }
+            Ok(Done::MsgFile(subject, tmp)) => {
+                let name = claim(&mut self.taken[f], subject.as_deref());
+                tmp.publish(&self.stage.dirs[f].join(&name), Replace::RegularFile)?;
+                self.exported(f, nid, &name, summary, progress);
             }
             Ok(Done::File(_) | Done::Mail(..)) => {}
             Err(e) if e.is_output() => return Err(e),
             Err(error) => item_failed(summary, progress, &p.folder, nid, error),
         }
         Ok(())
+    }
+}
+
+impl MsgFiles<'_> {
+    /// Counts and reports item `nid` written as `name` in folder `f`.
+    fn exported(
+        &mut self,
+        f: usize,
+        nid: Nid,
+        name: &str,
+        summary: &mut ExportSummary,
+        progress: &mut dyn FnMut(ExportEvent),
+    ) {
+        summary.items_exported += 1;
+        summary.files_written += 1;
+        self.written[f] += 1;
+        progress(ExportEvent::ItemExported {
+            folder: self.plan[f].folder.clone(),
+            nid,
+            file: self.plan[f].dest.join(name),
+        });
     }
 }
 

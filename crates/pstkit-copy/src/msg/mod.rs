@@ -15,6 +15,7 @@ mod write;
 
 pub use read::msg_to_message;
 pub use write::{message_to_msg, write_msg};
+pub(crate) use write::{message_to_msg_into, streams_attachments};
 
 /// The property stream of every object.
 const PROPS: &str = "__properties_version1.0";

@@ -8,6 +8,7 @@ use cfb::CompoundFile;
 use pstkit_ltp::value::String8;
 use pstkit_ltp::write::encode_value;
 use pstkit_ltp::{PropId, PropTag, PropType, PropValue};
+use pstkit_ndb::Node;
 use pstkit_store::message::normalize_subject;
 use pstkit_store::write::names::NameMapBuilder;
 use pstkit_store::write::{AttachContent, NewMessage};
@@ -29,7 +30,30 @@ use super::{Substg, DATA_BINARY, DATA_OBJECT};
 /// way (PidTagInternetCodepage, the locale, the store's default) gets
 /// PidTagMessageCodepage: a `.msg` reader looks there alone.
 pub fn message_to_msg(m: &Message<'_>, names: &NameMap) -> Result<Vec<u8>> {
-    let mut new = crate::convert::read_message(m, &mut |id| Ok(Some(id)), false, 0)?;
+    Ok(message_to_msg_into(m, names, Cursor::new(Vec::new()), u64::MAX)?.into_inner())
+}
+
+/// [`message_to_msg`] written into `out` (a file, say), with the bytes of
+/// its attachments of `from` bytes or more read and written one block at
+/// a time instead of held whole: memory then does not grow with them.
+pub(crate) fn message_to_msg_into<F: Read + Write + Seek>(
+    m: &Message<'_>,
+    names: &NameMap,
+    out: F,
+    from: u64,
+) -> Result<F> {
+    let mut streamed = Vec::new();
+    if from < u64::MAX {
+        for (i, a) in m.attachments()?.enumerate() {
+            let a = a?;
+            if crate::convert::deferred(&a, from)? {
+                if let Some(node) = a.data_node()? {
+                    streamed.push((i, node));
+                }
+            }
+        }
+    }
+    let mut new = crate::convert::read_message_deferring(m, &mut |id| Ok(Some(id)), from)?;
     let eight_bit = |props: &[(PropTag, PropValue)]| {
         props
             .iter()
@@ -46,27 +70,49 @@ pub fn message_to_msg(m: &Message<'_>, names: &NameMap) -> Result<Vec<u8>> {
             PropValue::Int32(m.codepage() as i32),
         ));
     }
-    write_msg(&new, &|id| names.get(id).cloned())
+    write_msg_into(&new, &|id| names.get(id).cloned(), out, &streamed)
+}
+
+/// Whether [`message_to_msg_into`] streams some attachment of `m` from
+/// `from` bytes.
+pub(crate) fn streams_attachments(m: &Message<'_>, from: u64) -> Result<bool> {
+    for a in m.attachments()? {
+        if crate::convert::deferred(&a?, from)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A message to write as a `.msg` file; `name_of` names its named
 /// property ids (those it does not name are left out: a `.msg` file says
 /// what each named id means, or has no use for it).
 pub fn write_msg(m: &NewMessage, name_of: &dyn Fn(PropId) -> Option<NamedProp>) -> Result<Vec<u8>> {
-    let cf = CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))
-        .map_err(|e| bad("/", e))?;
+    Ok(write_msg_into(m, name_of, Cursor::new(Vec::new()), &[])?.into_inner())
+}
+
+/// [`write_msg`] into `out`; the top-level attachments `streamed` names
+/// (by index) get their bytes from their node, block by block.
+fn write_msg_into<F: Read + Write + Seek>(
+    m: &NewMessage,
+    name_of: &dyn Fn(PropId) -> Option<NamedProp>,
+    out: F,
+    streamed: &[(usize, Node<'_>)],
+) -> Result<F> {
+    let cf = CompoundFile::create_with_version(cfb::Version::V3, out).map_err(|e| bad("/", e))?;
     let mut w = Writer {
         cf,
         names: NameMapBuilder::default(),
         name_of,
         path: String::new(),
+        streamed,
     };
     w.object("", m, TOP_HEADER, 0)?;
     w.nameid()?;
     let mut cf = w.cf;
     set_times(&mut cf, Path::new("/"), no_time(), no_time())?;
     cf.flush().map_err(|e| bad("/", e))?;
-    Ok(cf.into_inner().into_inner())
+    Ok(cf.into_inner())
 }
 
 /// A compound-file error while writing (in memory: only a limit of the
@@ -78,14 +124,16 @@ fn bad(at: impl AsRef<Path>, e: std::io::Error) -> CopyError {
     }
 }
 
-struct Writer<'f> {
-    cf: CompoundFile<Cursor<Vec<u8>>>,
+struct Writer<'f, 'n, F> {
+    cf: CompoundFile<F>,
     /// The file's named-property map: ids from 0x8000 in first-use order.
     names: NameMapBuilder,
     name_of: &'f dyn Fn(PropId) -> Option<NamedProp>,
     /// The path of the entry being made, built here rather than in a new
     /// string for every stream.
     path: String,
+    /// The top-level attachments whose bytes come from a node (by index).
+    streamed: &'f [(usize, Node<'n>)],
 }
 
 /// `dir/name` in `buf`: `dir` is "" for the root storage, else a path
@@ -100,7 +148,7 @@ fn join<'b>(buf: &'b mut String, dir: &str, name: std::fmt::Arguments<'_>) -> &'
     Path::new(buf.as_str())
 }
 
-impl Writer<'_> {
+impl<F: Read + Write + Seek> Writer<'_, '_, F> {
     /// The stream `dir/name` holding `bytes`.
     fn stream(&mut self, dir: &str, name: std::fmt::Arguments<'_>, bytes: &[u8]) -> Result<()> {
         let path = join(&mut self.path, dir, name);
@@ -135,18 +183,35 @@ impl Writer<'_> {
         for (i, a) in m.attachments.iter().enumerate() {
             let sub = self.storage(dir, format_args!("{ATTACH}{i:08X}"))?;
             let mut extra = Vec::new();
-            match &a.content {
-                AttachContent::None => {}
-                AttachContent::Data(b) => {
+            let from_node = self
+                .streamed
+                .iter()
+                .find(|(k, _)| depth == 0 && *k == i)
+                .map(|(_, n)| n);
+            match (&a.content, from_node) {
+                (AttachContent::None, Some(node)) => {
+                    let path = join(
+                        &mut self.path,
+                        &sub,
+                        format_args!("{}", Substg(DATA_BINARY)),
+                    );
+                    let mut s = self.cf.create_stream(path).map_err(|e| bad(path, e))?;
+                    for block in node.blocks() {
+                        s.write_all(&block?).map_err(|e| bad(path, e))?;
+                    }
+                    extra.push(entry(DATA_BINARY, &node.size().to_le_bytes()));
+                }
+                (AttachContent::None, None) => {}
+                (AttachContent::Data(b), _) => {
                     self.stream(&sub, format_args!("{}", Substg(DATA_BINARY)), b)?;
                     extra.push(entry(DATA_BINARY, &(b.len() as u64).to_le_bytes()));
                 }
-                AttachContent::Message(inner) => {
+                (AttachContent::Message(inner), _) => {
                     let obj = self.storage(&sub, format_args!("{OBJECT}"))?;
                     self.object(&obj, inner, EMBEDDED_HEADER, depth + 1)?;
                     extra.push(entry(DATA_OBJECT, &u32::MAX.to_le_bytes()));
                 }
-                AttachContent::Object(b) => {
+                (AttachContent::Object(b), _) => {
                     // An OLE object is a compound file: its tree goes in as
                     // the storage. One that is not a compound file is kept
                     // as bytes.
@@ -162,7 +227,7 @@ impl Writer<'_> {
                         }
                     }
                 }
-                AttachContent::Stored(_) => {
+                (AttachContent::Stored(_), _) => {
                     return Err(CopyError::Msg {
                         structure: sub,
                         what: "attachment bytes given as stored PST blocks, which only a PST holds"
