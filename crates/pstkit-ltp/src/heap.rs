@@ -556,11 +556,28 @@ mod tests {
     fn pages_page_map_and_hnid_checks() {
         let p = build::first_page(CLIENT_SIG_PC, 0x20, &[b"abc", b"defgh"]);
         // HNHDR (12 bytes) and the two allocations: the map follows at 20.
-        let later = build::page(&vec![0u8; HeapBlock::header_len(1)], &[b"x"]);
-        let h = heap(vec![p, later]).unwrap();
-        assert_eq!(h.block_count(), 2);
+        let later = |k: u32| build::page(&vec![0u8; HeapBlock::header_len(k)], &[b"x"]);
+        let mut freed = later(2);
+        // cFree, after cAlloc at the page map's start.
+        let map = usize::from(u16::from_le_bytes([freed[0], freed[1]]));
+        freed[map + 2] = 3;
+        let h = heap(vec![p.clone(), later(1), freed]).unwrap();
+        assert_eq!(h.block_count(), 3);
         assert_eq!(h.block(0).unwrap().page_map_offset(), 20);
         assert_eq!(h.block(0).unwrap().alloc_count(), 2);
+        let indexes: Vec<u32> = (0..3).map(|k| h.block(k).unwrap().index()).collect();
+        assert_eq!(indexes, [0, 1, 2]);
+        assert_eq!(h.block(0).unwrap().free_count(), 0);
+        assert_eq!(h.block(2).unwrap().free_count(), 3);
+        // The page map's cAlloc + 1 offsets must all be there: two bytes
+        // short is refused.
+        let short = &p[..p.len() - 2];
+        let e = HeapBlock::parse(N, 0, Cow::Borrowed(short)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("page map with cAlloc 2 needs 30 bytes, block has 28"),
+            "{e}"
+        );
         assert!(h.node().is_none());
         h.check_hnid(Hnid(0)).unwrap();
         h.check_hnid(Hnid(0x40)).unwrap();
@@ -568,7 +585,7 @@ mod tests {
             .unwrap();
         // A third slot of the first page, a page that is not there, and a
         // subnode of a heap read from memory.
-        for bad in [0x60, Hid::new(Variant::Unicode, 2, 1).0, 0x803F] {
+        for bad in [0x60, Hid::new(Variant::Unicode, 3, 1).0, 0x803F] {
             let e = h.check_hnid(Hnid(bad)).unwrap_err();
             assert_eq!(
                 e.to_string(),
