@@ -110,6 +110,33 @@ impl MboxWriter {
         Ok(())
     }
 
+    /// Appends a message already escaped (as [`escape_into`] writes it),
+    /// read from `escaped` (the file `path`) from its start.
+    pub(crate) fn append_escaped(
+        &mut self,
+        sender: Option<&str>,
+        secs: Option<i64>,
+        mut escaped: &File,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        use std::io::Seek;
+        escaped
+            .seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| io_err(path, e))?;
+        let f = match self.file.as_mut() {
+            Some(f) => f,
+            None => {
+                let f = self.tmp.reopen()?;
+                self.file.insert(BufWriter::new(f))
+            }
+        };
+        f.write_all(from_line(sender, secs).as_bytes())
+            .map_err(|e| io_err(self.tmp.path(), e))?;
+        std::io::copy(&mut escaped, f).map_err(|e| io_err(self.tmp.path(), e))?;
+        self.count += 1;
+        Ok(())
+    }
+
     /// Writes what is buffered and closes the file; the next
     /// [`MboxWriter::append`] opens it again.
     pub fn suspend(&mut self) -> Result<()> {

@@ -89,11 +89,18 @@ impl<'a> Streamed<'a> {
 
     /// Writes `rendered` to `w` (the file `path`) with each placeholder
     /// replaced by its attachment's base64, in MIME lines as
-    /// [`base64_lines`] makes them. Writes nothing when it does not
+    /// [`base64_lines`] makes them (parted by LF instead of CRLF with
+    /// `lf`, for an mbox). Writes nothing when it does not
     /// [fit](Streamed::fits).
     ///
     /// [`base64_lines`]: crate::contentline::base64_lines
-    pub(crate) fn write(&self, rendered: &[u8], w: &mut dyn Write, path: &Path) -> Result<()> {
+    pub(crate) fn write(
+        &self,
+        rendered: &[u8],
+        w: &mut dyn Write,
+        path: &Path,
+        lf: bool,
+    ) -> Result<()> {
         let Some(at) = self.places(rendered) else {
             return Err(CopyError::Msg {
                 structure: path.display().to_string(),
@@ -104,17 +111,23 @@ impl<'a> Streamed<'a> {
         let mut from = 0;
         for (p, len, i) in at {
             w.write_all(&rendered[from..p]).map_err(io)?;
-            base64_blocks(&self.parts[i].1, w, path)?;
+            base64_blocks(&self.parts[i].1, w, path, lf)?;
             from = p + len;
         }
         w.write_all(&rendered[from..]).map_err(io)
     }
 }
 
-/// `node`'s data in MIME base64 lines of 76 characters, CRLF between them
-/// and none after the last, read and encoded one block at a time.
-fn base64_blocks(node: &Node<'_>, w: &mut dyn Write, path: &Path) -> Result<()> {
-    let engine = encodify::base64::MIME;
+/// `node`'s data in MIME base64 lines of 76 characters, CRLF (LF with
+/// `lf`) between them and none after the last, read and encoded one block
+/// at a time.
+fn base64_blocks(node: &Node<'_>, w: &mut dyn Write, path: &Path, lf: bool) -> Result<()> {
+    use encodify::base64::{LineEnding, LENIENT};
+    let (engine, eol): (_, &[u8]) = if lf {
+        (LENIENT.wrapped(76, LineEnding::Lf), b"\n")
+    } else {
+        (encodify::base64::MIME, b"\r\n")
+    };
     let io = |e: std::io::Error| io_err(path, e);
     // Input not yet encoded (less than a line's worth between blocks), and
     // whether a line was written that the next one must be parted from.
@@ -127,9 +140,9 @@ fn base64_blocks(node: &Node<'_>, w: &mut dyn Write, path: &Path) -> Result<()> 
         }
         out.clear();
         engine.encode_append(input, out);
-        let lines = out.strip_suffix(b"\r\n").unwrap_or(out);
+        let lines = out.strip_suffix(eol).unwrap_or(out);
         if parted {
-            w.write_all(b"\r\n").map_err(io)?;
+            w.write_all(eol).map_err(io)?;
         }
         w.write_all(lines).map_err(io)?;
         parted = true;
@@ -208,13 +221,14 @@ mod tests {
             let a = a.unwrap();
             let node = a.data_node().unwrap().expect("in a subnode");
             let mut got = Vec::new();
-            base64_blocks(&node, &mut got, Path::new("x")).unwrap();
-            assert_eq!(
-                got,
-                base64_lines(&a.data().unwrap().unwrap()),
-                "{}",
-                node.size()
-            );
+            base64_blocks(&node, &mut got, Path::new("x"), false).unwrap();
+            let whole = base64_lines(&a.data().unwrap().unwrap());
+            assert_eq!(got, whole, "{}", node.size());
+            // For an mbox: the same lines, parted by LF.
+            let mut lf = Vec::new();
+            base64_blocks(&node, &mut lf, Path::new("x"), true).unwrap();
+            let whole = String::from_utf8(whole).unwrap().replace("\r\n", "\n");
+            assert_eq!(String::from_utf8(lf).unwrap(), whole);
         }
     }
 
@@ -237,7 +251,7 @@ mod tests {
         let rendered = [&b"a"[..], &tokens[1], b"b", &tokens[0], b"c"].concat();
         let mut out = Vec::new();
         assert!(s.fits(&rendered));
-        s.write(&rendered, &mut out, Path::new("x")).unwrap();
+        s.write(&rendered, &mut out, Path::new("x"), false).unwrap();
         assert_eq!(out, [&b"a"[..], &data[1], b"b", &data[0], b"c"].concat());
         // A placeholder twice, or missing: nothing is written.
         for bad in [
@@ -246,7 +260,7 @@ mod tests {
         ] {
             let mut out = Vec::new();
             assert!(!s.fits(&bad));
-            assert!(s.write(&bad, &mut out, Path::new("x")).is_err());
+            assert!(s.write(&bad, &mut out, Path::new("x"), false).is_err());
             assert!(out.is_empty());
         }
     }
@@ -270,7 +284,8 @@ mod tests {
         assert_eq!(s.parts.len(), 1);
         assert!(rendered.len() < 16 << 10, "{}", rendered.len());
         let mut written = Vec::new();
-        s.write(&rendered, &mut written, Path::new("x")).unwrap();
+        s.write(&rendered, &mut written, Path::new("x"), false)
+            .unwrap();
         let whole = crate::eml::message_to_eml(&m, &store).unwrap();
         let parse = |b: &[u8]| {
             let p = mail_parser::MessageParser::default().parse(b).unwrap();

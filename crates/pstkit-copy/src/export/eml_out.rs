@@ -110,7 +110,7 @@ impl Outputs for EmlFiles<'_> {
                     file: p.dest.join(name),
                 });
             }
-            Ok(Done::Mail(..) | Done::Msg(..) | Done::MsgFile(..)) => {}
+            Ok(Done::Mail(..) | Done::MailFile(..) | Done::Msg(..) | Done::MsgFile(..)) => {}
             // The output cannot be written: nothing after it can be.
             Err(e) if e.is_output() => return Err(e),
             Err(error) => item_failed(summary, progress, &p.folder, nid, error),

@@ -38,8 +38,10 @@ pub(super) enum Job {
         index: usize,
         atomic: bool,
     },
-    /// Render as mail for an mbox.
-    Mail,
+    /// Render as mail for an mbox; mail with large attachments is written,
+    /// escaped, into a temporary file beside the path `beside`, its
+    /// attachments streamed, and handed back to be appended.
+    Mail { beside: std::sync::Arc<Path> },
     /// Render as a `.msg` file, handed back to be named and written; one
     /// with large attachments is written into a temporary file in `dir`,
     /// its attachments streamed, and handed back to be named.
@@ -52,6 +54,9 @@ pub(super) enum Done {
     File(String),
     /// An mbox entry: sender, time, message.
     Mail(Option<String>, Option<i64>, Vec<u8>),
+    /// An mbox entry written already, escaped: sender, time, and the
+    /// temporary file that holds it.
+    MailFile(Option<String>, Option<i64>, TempFile),
     /// A `.msg` file: the subject its name is made from, and its bytes.
     Msg(Option<String>, Vec<u8>),
     /// A `.msg` file written already: the subject its name is made from,
@@ -100,12 +105,31 @@ pub(super) fn do_job(
             write_item(dirs, &dir, &name, atomic, &eml, &streamed)?;
             Ok(Done::File(name))
         }
-        Job::Mail => {
-            // An mbox is written by the main thread, in order: its
-            // attachments are not streamed.
-            let (secs, eml) = render_mail(&m, store, &mut Streamed::new(u64::MAX))?;
+        Job::Mail { beside } => {
             let sender = m.sender_email().filter(|e| e.contains('@'));
-            Ok(Done::Mail(sender, secs, eml))
+            let mut streamed = Streamed::new(STREAM_FROM);
+            let (mut secs, mut eml) = render_mail(&m, store, &mut streamed)?;
+            if !streamed.fits(&eml) {
+                streamed = Streamed::new(u64::MAX);
+                (secs, eml) = render_mail(&m, store, &mut streamed)?;
+            }
+            if streamed.is_empty() {
+                return Ok(Done::Mail(sender, secs, eml));
+            }
+            // The mbox is written by the main thread, in order: the entry
+            // waits in a file of its own, escaped as the mbox holds it
+            // (placeholders are lines of base64 characters, which escaping
+            // keeps as they are).
+            let mut escaped = Vec::with_capacity(eml.len() + eml.len() / 64);
+            crate::mbox::escape_into(&mut escaped, &eml);
+            let part = beside.with_file_name(format!("{}.mbox-entry", m.nid().0));
+            let tmp = TempFile::hidden_beside(&part)?;
+            {
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.file());
+                streamed.write(&escaped, &mut w, tmp.path(), true)?;
+                std::io::Write::flush(&mut w).map_err(|e| io_err(tmp.path(), e))?;
+            }
+            Ok(Done::MailFile(sender, secs, tmp))
         }
         Job::Msg { dir } => {
             if !crate::msg::streams_attachments(&m, STREAM_FROM)? {
@@ -135,8 +159,12 @@ fn write_item(
         (false, true) => dirs
             .write(dir, name, rendered)
             .map_err(|e| io_err(&path, e)),
-        (true, false) => write_atomic_with(&path, &mut |w| streamed.write(rendered, w, &path)),
-        (false, false) => dirs.write_with(dir, name, &mut |w| streamed.write(rendered, w, &path)),
+        (true, false) => {
+            write_atomic_with(&path, &mut |w| streamed.write(rendered, w, &path, false))
+        }
+        (false, false) => dirs.write_with(dir, name, &mut |w| {
+            streamed.write(rendered, w, &path, false)
+        }),
     }
 }
 

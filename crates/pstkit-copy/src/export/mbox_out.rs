@@ -3,6 +3,7 @@
 //! are open.
 
 use std::fs;
+use std::path::Path;
 
 use pstkit_ndb::Nid;
 use pstkit_output::Replace;
@@ -24,6 +25,7 @@ const OPEN_MBOX: usize = 64;
 /// mbox is renamed into place when the export ends.
 pub(super) fn export_mbox(
     store: &Store<'_>,
+    root: &Path,
     plan: &[Planned],
     replace: Replace,
     pool: &mut Pool,
@@ -41,7 +43,11 @@ pub(super) fn export_mbox(
         store,
         plan,
         pool,
-        &|_, _| Job::Mail,
+        // Entries waiting in files of their own wait in the output's top
+        // directory: a folder's directory is made with its mbox, later.
+        &|_, _| Job::Mail {
+            beside: root.join("entry").into(),
+        },
         &mut out,
         summary,
         progress,
@@ -78,12 +84,12 @@ impl Outputs for Mboxes<'_> {
         match r {
             Ok(Done::Mail(sender, secs, eml)) => {
                 self.writer(f)?.append(sender.as_deref(), secs, &eml)?;
-                summary.items_exported += 1;
-                progress(ExportEvent::ItemExported {
-                    folder: self.plan[f].folder.clone(),
-                    nid,
-                    file: self.plan[f].dest.clone(),
-                });
+                self.appended(f, nid, summary, progress);
+            }
+            Ok(Done::MailFile(sender, secs, tmp)) => {
+                self.writer(f)?
+                    .append_escaped(sender.as_deref(), secs, tmp.file(), tmp.path())?;
+                self.appended(f, nid, summary, progress);
             }
             Ok(Done::File(_) | Done::Msg(..) | Done::MsgFile(..)) => {}
             Err(error) => item_failed(summary, progress, &self.plan[f].folder, nid, error),
@@ -93,6 +99,22 @@ impl Outputs for Mboxes<'_> {
 }
 
 impl Mboxes<'_> {
+    /// Counts and reports item `nid` appended to folder `f`'s mbox.
+    fn appended(
+        &self,
+        f: usize,
+        nid: Nid,
+        summary: &mut ExportSummary,
+        progress: &mut dyn FnMut(ExportEvent),
+    ) {
+        summary.items_exported += 1;
+        progress(ExportEvent::ItemExported {
+            folder: self.plan[f].folder.clone(),
+            nid,
+            file: self.plan[f].dest.clone(),
+        });
+    }
+
     /// The writer of planned folder `f`, its file open.
     fn writer(&mut self, f: usize) -> Result<&mut MboxWriter> {
         match self.open.iter().position(|&o| o == f) {

@@ -281,9 +281,15 @@ fn export_into(
             ExportFormat::Eml | ExportFormat::Maildir => {
                 export_eml(store, out, format, &plan, &mut pool, &mut summary, progress)
             }
-            ExportFormat::Mbox => {
-                export_mbox(store, &plan, replace, &mut pool, &mut summary, progress)
-            }
+            ExportFormat::Mbox => export_mbox(
+                store,
+                out,
+                &plan,
+                replace,
+                &mut pool,
+                &mut summary,
+                progress,
+            ),
             ExportFormat::Msg => export_msg(store, out, &plan, &mut pool, &mut summary, progress),
         };
         // Closing the job queue ends the workers before the scope joins them.

@@ -109,7 +109,7 @@ impl Outputs for MsgFiles<'_> {
                 tmp.publish(&self.stage.dirs[f].join(&name), Replace::RegularFile)?;
                 self.exported(f, nid, &name, summary, progress);
             }
-            Ok(Done::File(_) | Done::Mail(..)) => {}
+            Ok(Done::File(_) | Done::Mail(..) | Done::MailFile(..)) => {}
             Err(e) if e.is_output() => return Err(e),
             Err(error) => item_failed(summary, progress, &p.folder, nid, error),
         }
