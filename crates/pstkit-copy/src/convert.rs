@@ -44,7 +44,7 @@ pub use read::read_message;
 use read::read_message_partial;
 pub(crate) use read::{deferred, read_message_deferring};
 pub use verify::{digest_entries, digest_message, digest_new};
-use verify::{verify, Digest};
+use verify::{digest_new_with, read_streaming, stream_hashes, verify, Digest};
 
 /// How to convert.
 #[derive(Clone, Debug, Default)]
@@ -393,17 +393,22 @@ struct ReadAheadNames {
     names: HashMap<PropId, pstkit_store::NamedProp>,
 }
 
-/// An item of `order` (by index) decoded and digested, or why not.
-type Decoded = (usize, Result<(NewMessage, u64)>);
+/// An item of `order` (by index) decoded and digested, with the nodes of
+/// the attachments whose bytes are streamed (by index), or why not.
+type Decoded<'a> = (usize, Result<(NewMessage, u64, Streamed<'a>)>);
+
+/// The attachments of a message whose bytes are written as they are read
+/// (by index), and the nodes that hold them.
+type Streamed<'a> = Vec<(usize, pstkit_ndb::Node<'a>)>;
 
 /// Reads, decodes and digests the items of `order` in turn, handing them
 /// over in batches; stops when the receiver is gone.
-fn read_ahead(
-    src: &Store<'_>,
+fn read_ahead<'a>(
+    src: &Store<'a>,
     order: &[(u64, u32, Nid, bool)],
     names: &ReadAheadNames,
     stored: bool,
-    tx: std::sync::mpsc::SyncSender<Vec<Decoded>>,
+    tx: std::sync::mpsc::SyncSender<Vec<Decoded<'a>>>,
 ) {
     // A named id the source's map does not define is left out, as
     // `Copier::map_id` leaves it.
@@ -421,12 +426,12 @@ fn read_ahead(
         let decoded = src
             .message(nid)
             .map_err(CopyError::from)
-            .and_then(|m| read_message(&m, &mut map, stored, 0))
-            .map(|new| {
-                let digest = digest_new(&new, &name_of);
-                (new, digest)
+            .and_then(|m| read_streaming(&m, &mut map, stored))
+            .and_then(|(new, streamed)| {
+                let digest = digest_new_with(&new, &name_of, &stream_hashes(&streamed)?);
+                Ok((new, digest, streamed))
             });
-        bytes += decoded.as_ref().map_or(0, |(new, _)| value_bytes(new));
+        bytes += decoded.as_ref().map_or(0, |(new, _, _)| value_bytes(new));
         batch.push((i, decoded));
         if batch.len() >= READ_AHEAD_ITEMS || bytes >= READ_AHEAD_BYTES {
             if tx.send(std::mem::take(&mut batch)).is_err() {
@@ -466,7 +471,8 @@ fn value_bytes(m: &NewMessage) -> usize {
                         C::Data(b) | C::Object(b) => b.len(),
                         C::Message(m) => value_bytes(m),
                         C::Stored(s) => s.blocks.iter().map(|b| b.0.len()).sum(),
-                        C::None => 0,
+                        // Written already: held by the file, not here.
+                        C::Written { .. } | C::None => 0,
                     }
             })
             .sum::<usize>()
@@ -731,7 +737,7 @@ impl Copier<'_, '_, '_> {
         };
         let error = match whole {
             Ok(new) => {
-                self.write_decoded(nid, dnid, assoc, &new)
+                self.write_decoded(nid, dnid, assoc, new)
                     .map_err(|e| e.at_output(self.w.temp_path()))?;
                 None
             }
@@ -746,7 +752,7 @@ impl Copier<'_, '_, '_> {
                         return self.damaged(path, nid, Lost::Item, &error, c, progress);
                     }
                 };
-                self.write_decoded(nid, dnid, assoc, &new)
+                self.write_decoded(nid, dnid, assoc, new)
                     .map_err(|e| e.at_output(self.w.temp_path()))?;
                 Some(error)
             }
@@ -884,8 +890,9 @@ impl Copier<'_, '_, '_> {
                 for (i, decoded) in batch {
                     let (_, f, nid, assoc) = order[i];
                     let (dnid, path) = &folders[f as usize];
-                    let copied = decoded
-                        .and_then(|(new, digest)| self.write_new(nid, *dnid, assoc, &new, digest));
+                    let copied = decoded.and_then(|(mut new, digest, streamed)| {
+                        self.write_new(nid, *dnid, assoc, &mut new, digest, &streamed)
+                    });
                     self.placed(path, *dnid, nid, assoc, copied, progress)?;
                     done += 1;
                 }
@@ -910,7 +917,7 @@ impl Copier<'_, '_, '_> {
         };
         let stored = self.stored;
         let new = read_message_partial(&m, &mut |id| self.map_id(id), stored)?;
-        self.write_decoded(nid, folder, assoc, &new)?;
+        self.write_decoded(nid, folder, assoc, new)?;
         Ok(true)
     }
 
@@ -1050,8 +1057,18 @@ impl Copier<'_, '_, '_> {
             return self.move_item(nid, folder, assoc);
         }
         let m = self.src.message(nid)?;
-        let new = self.new_message(&m, 0)?;
-        self.write_decoded(nid, folder, assoc, &new)
+        self.copy_whole(&m, nid, folder, assoc)
+    }
+
+    /// Copies source item `nid` read whole as `m`, its large attachments'
+    /// bytes streamed from the source into the copy.
+    fn copy_whole(&mut self, m: &Message<'_>, nid: Nid, folder: Nid, assoc: bool) -> Result<()> {
+        let stored = self.stored;
+        let (mut new, streamed) = read_streaming(m, &mut |id| self.map_id(id), stored)?;
+        let hashes = stream_hashes(&streamed)?;
+        let w = &*self.w;
+        let digest = digest_new_with(&new, &|id| w.name_of(id).cloned(), &hashes);
+        self.write_new(nid, folder, assoc, &mut new, digest, &streamed)
     }
 
     /// Writes a message decoded from source item `nid` and keeps its digest
@@ -1061,24 +1078,49 @@ impl Copier<'_, '_, '_> {
         nid: Nid,
         folder: Nid,
         assoc: bool,
-        new: &NewMessage,
+        mut new: NewMessage,
     ) -> Result<()> {
         // The digest of what is written is the digest of the source as read:
         // the message is read once.
         let w = &*self.w;
-        let digest = digest_new(new, &|id| w.name_of(id).cloned());
-        self.write_new(nid, folder, assoc, new, digest)
+        let digest = digest_new(&new, &|id| w.name_of(id).cloned());
+        self.write_new(nid, folder, assoc, &mut new, digest, &[])
     }
 
-    /// Writes a decoded message whose digest was taken.
+    /// Writes a decoded message whose digest was taken, first the bytes of
+    /// its attachments `streamed` leaves out of it, a block at a time from
+    /// the source (as stored when the copy takes the source's blocks).
     fn write_new(
         &mut self,
         nid: Nid,
         folder: Nid,
         assoc: bool,
-        new: &NewMessage,
+        new: &mut NewMessage,
         digest: u64,
+        streamed: &[(usize, pstkit_ndb::Node<'_>)],
     ) -> Result<()> {
+        for (i, node) in streamed {
+            let ndb = node.ndb();
+            let (bid, size) = if self.stored {
+                let f = ndb.format();
+                let mut s = self.w.stored_stream(f.variant, ndb.crypt())?;
+                for e in node.leaves() {
+                    let (bytes, crc) = ndb.stored_block_at(e).map_err(StoreError::from)?;
+                    s.push_stored(bytes, crc, e.inflated)?;
+                }
+                s.finish()?
+            } else {
+                let mut s = self.w.data_stream();
+                for b in node.blocks() {
+                    s.push(&b.map_err(StoreError::from)?)?;
+                }
+                s.finish()?
+            };
+            if let Some(a) = new.attachments.get_mut(*i) {
+                a.content = pstkit_store::write::AttachContent::Written { bid, size };
+            }
+        }
+        let new = &*new;
         let dnid = if assoc {
             self.summary.associated += 1;
             self.w.add_associated(folder, new)?
@@ -1124,8 +1166,7 @@ impl Copier<'_, '_, '_> {
                 != Some(node.size_on_disk() as i64)
         {
             let whole = self.src.message(nid)?;
-            let new = self.new_message(&whole, 0)?;
-            return self.write_decoded(nid, folder, assoc, &new);
+            return self.copy_whole(&whole, nid, folder, assoc);
         }
         // Salvage trusts only what it read: sound blocks may still hold a
         // heap, table or attachment that does not decode, which moving as
@@ -1234,6 +1275,15 @@ mod tests {
             m.props
                 .push((pid::tags::SUBJECT, PropValue::String(format!("item {i}"))));
             if i == big {
+                // Six attachments held in memory (each below the size from
+                // which bytes are streamed) over the batch's byte budget,
+                // and one streamed.
+                for k in 0..6 {
+                    m.attachments.push(NewAttachment {
+                        props: Vec::new(),
+                        content: AttachContent::Data(vec![k; 900_000]),
+                    });
+                }
                 m.attachments.push(NewAttachment {
                     props: Vec::new(),
                     content: AttachContent::Data(vec![7; 5 << 20]),
@@ -1311,7 +1361,7 @@ mod tests {
             s.spawn(move || read_ahead(&reader, order_ref, names_ref, false, tx));
             rx.iter().collect()
         });
-        let mut next = 0;
+        let (mut next, mut big) = (0, 0);
         for batch in &batches {
             assert!(!batch.is_empty() && batch.len() <= READ_AHEAD_ITEMS);
             let values: usize = batch
@@ -1325,16 +1375,28 @@ mod tests {
                 assert_eq!(*i, next, "in order, none left out");
                 next += 1;
                 // The item and digest the writing thread would have made.
-                let (new, digest) = decoded.as_ref().unwrap();
+                let (new, digest, streamed) = decoded.as_ref().unwrap();
                 let m = store.message(order[*i].2).unwrap();
-                let alone = read_message(&m, &mut |id| Ok(Some(id)), false, 0).unwrap();
-                assert_eq!(new, &alone);
+                let mut alone = read_message(&m, &mut |id| Ok(Some(id)), false, 0).unwrap();
+                // The digest is the item's with its streamed bytes in it.
                 assert_eq!(*digest, digest_new(&alone, &|_| None));
+                // The 5 MiB attachment is left to be streamed; the rest is
+                // the item as read whole.
+                if streamed.is_empty() {
+                    assert_eq!(new, &alone);
+                } else {
+                    big += 1;
+                    assert_eq!(streamed.len(), 1);
+                    let (k, node) = &streamed[0];
+                    assert_eq!(node.size(), 5 << 20);
+                    alone.attachments[*k].content = AttachContent::None;
+                    assert_eq!(new, &alone);
+                }
             }
         }
-        assert_eq!(next, 150);
-        // The 5 MiB attachment closes its batch early: without it the
-        // batches would hold 64, 64 and 22 items.
+        assert_eq!((next, big), (150, 1));
+        // The 5.4 MB of attachments held close their batch early: without
+        // them the batches would hold 64, 64 and 22 items.
         let at = batches
             .iter()
             .flatten()

@@ -79,16 +79,17 @@ pub fn read_message(
     read_message_as(m, map, stored, depth, false, u64::MAX)
 }
 
-/// [`read_message`] (not stored, at the top level) without the bytes of
-/// its attachments of `from` bytes or more that have a subnode of their
-/// own: their content is [`AttachContent::None`], for the caller to stream
-/// from [`pstkit_store::Attachment::data_node`].
+/// [`read_message`] (at the top level) without the bytes of its
+/// attachments of `from` bytes or more that have a subnode of their own:
+/// their content is [`AttachContent::None`], for the caller to stream from
+/// [`pstkit_store::Attachment::data_node`].
 pub(crate) fn read_message_deferring(
     m: &Message<'_>,
     map: &mut IdMap<'_>,
+    stored: bool,
     from: u64,
 ) -> Result<NewMessage> {
-    read_message_as(m, map, false, 0, false, from)
+    read_message_as(m, map, stored, 0, false, from)
 }
 
 /// As [`read_message`], leaving out what does not read: properties whose

@@ -13,7 +13,6 @@ use pstkit_store::message::normalize_subject;
 use pstkit_store::write::{AttachContent, NewMessage};
 use pstkit_store::{pid, Message, NameMap, NamedProp, Store, StoreError};
 
-use super::read_message;
 use crate::error::{CopyError, Result};
 
 /// What the verify pass compares for one item.
@@ -73,6 +72,19 @@ fn bulk_hash(b: &[u8]) -> u64 {
     (u64::from(crc32fast::hash(b)) << 32) ^ b.len() as u64
 }
 
+/// [`bulk_hash`] of `node`'s data, read one block at a time: what a
+/// streamed attachment's bytes hash to (every block's CRC checked).
+pub(crate) fn data_hash(node: &pstkit_ndb::Node<'_>) -> Result<u64> {
+    let mut crc = crc32fast::Hasher::new();
+    let mut len = 0u64;
+    for b in node.blocks() {
+        let b = b.map_err(StoreError::from)?;
+        crc.update(&b);
+        len += b.len() as u64;
+    }
+    Ok((u64::from(crc.finalize()) << 32) ^ len)
+}
+
 fn value_hash(v: &PropValue) -> u64 {
     let bulk = bulk_hash;
     match v {
@@ -103,8 +115,25 @@ type DigestEntry = (String, u64);
 /// another form (flags, sizes, times, row ids, how attachment bytes are
 /// held), whose list is in the source.
 pub fn digest_entries(m: &NewMessage, name_of: &NameOf<'_>) -> Vec<DigestEntry> {
+    digest_entries_with(m, name_of, &[])
+}
+
+/// [`digest_entries`] of a message some of whose attachments' bytes were
+/// streamed: `streamed` holds their hashes by index ([`data_hash`]).
+fn digest_entries_with(
+    m: &NewMessage,
+    name_of: &NameOf<'_>,
+    streamed: &[(usize, u64)],
+) -> Vec<DigestEntry> {
     let mut out = Vec::new();
-    walk_entries(&mut TextKeys, &mut out, &String::new(), m, name_of);
+    walk_entries(
+        &mut TextKeys,
+        &mut out,
+        &String::new(),
+        m,
+        name_of,
+        streamed,
+    );
     out
 }
 
@@ -112,9 +141,20 @@ pub fn digest_entries(m: &NewMessage, name_of: &NameOf<'_>) -> Vec<DigestEntry> 
 /// numbers for keys instead of text: the verify pass digests every item
 /// twice, and the text is only made to explain a difference.
 pub fn digest_new(m: &NewMessage, name_of: &NameOf<'_>) -> u64 {
+    digest_new_with(m, name_of, &[])
+}
+
+/// [`digest_new`] of a message some of whose attachments' bytes were
+/// streamed: `streamed` holds their hashes by index ([`data_hash`]). The
+/// digest is the one the message has with those bytes in it.
+pub(crate) fn digest_new_with(
+    m: &NewMessage,
+    name_of: &NameOf<'_>,
+    streamed: &[(usize, u64)],
+) -> u64 {
     let mut entries: Vec<(u64, u64)> = Vec::with_capacity(m.props.len() + 8);
     let mut keys = NumberKeys::default();
-    walk_entries(&mut keys, &mut entries, &0, m, name_of);
+    walk_entries(&mut keys, &mut entries, &0, m, name_of, streamed);
     let mut h = Fnv::new();
     for (k, v) in entries {
         h.u64(k);
@@ -231,12 +271,16 @@ impl Keys for NumberKeys {
     }
 }
 
+/// The entries of `m` (see [`digest_entries`]); `streamed` gives the hash
+/// of the bytes of each attachment (by index) whose bytes `m` does not
+/// hold because they were streamed ([`data_hash`]).
 fn walk_entries<K: Keys>(
     keys: &mut K,
     out: &mut Vec<(K::Key, u64)>,
     at: &K::Key,
     m: &NewMessage,
     name_of: &NameOf<'_>,
+    streamed: &[(usize, u64)],
 ) {
     let class = class_of(m);
     out.push((
@@ -251,8 +295,14 @@ fn walk_entries<K: Keys>(
     for (i, a) in m.attachments.iter().enumerate() {
         let p = keys.step(at, Step::Attachment(i));
         walk_props(keys, out, &p, &a.props, name_of);
+        if let Some((_, h)) = streamed.iter().find(|(k, _)| *k == i) {
+            // Streamed: the hash of its bytes as read, as for `Data`.
+            out.push((keys.step(&p, Step::Data), *h));
+        }
         match &a.content {
-            AttachContent::None => {}
+            // Streamed bytes are hashed above; a written tree is what the
+            // copy holds of bytes hashed the same way.
+            AttachContent::None | AttachContent::Written { .. } => {}
             AttachContent::Data(d) => out.push((keys.step(&p, Step::Data), bulk_hash(d))),
             AttachContent::Object(d) => out.push((keys.step(&p, Step::Object), bulk_hash(d))),
             AttachContent::Stored(st) => {
@@ -266,7 +316,7 @@ fn walk_entries<K: Keys>(
             }
             AttachContent::Message(e) => {
                 let inner = keys.step(&p, Step::Message);
-                walk_entries(keys, out, &inner, e, name_of);
+                walk_entries(keys, out, &inner, e, name_of, &[]);
             }
         }
     }
@@ -318,9 +368,50 @@ pub fn digest_message(m: &Message<'_>, names: &NameMap) -> Result<u64> {
 }
 
 /// As [`digest_message`], large attachment bytes taken as stored or not.
+/// Attachments from [`STREAM_FROM`](crate::streamed::STREAM_FROM) bytes
+/// are read a block at a time, as the copy writes them.
 fn digest_message_as(m: &Message<'_>, names: &NameMap, stored: bool) -> Result<u64> {
-    let new = read_message(m, &mut |id| Ok(Some(id)), stored, 0)?;
-    Ok(digest_new(&new, &|id| names.get(id).cloned()))
+    let (new, streamed) = read_streaming(m, &mut |id| Ok(Some(id)), stored)?;
+    let hashes = stream_hashes(&streamed)?;
+    Ok(digest_new_with(&new, &|id| names.get(id).cloned(), &hashes))
+}
+
+/// A message read as the copy reads it: its top-level attachments from
+/// [`STREAM_FROM`](crate::streamed::STREAM_FROM) bytes left out of it, and
+/// given, by index, with the nodes that hold their bytes.
+pub(crate) fn read_streaming<'a>(
+    m: &Message<'a>,
+    map: &mut super::read::IdMap<'_>,
+    stored: bool,
+) -> Result<(NewMessage, Vec<(usize, pstkit_ndb::Node<'a>)>)> {
+    let from = crate::streamed::STREAM_FROM;
+    let new = super::read::read_message_deferring(m, map, stored, from)?;
+    let mut streamed = Vec::new();
+    if new
+        .attachments
+        .iter()
+        .any(|a| a.content == AttachContent::None)
+    {
+        for (i, a) in m.attachments()?.enumerate() {
+            let a = a?;
+            if super::read::deferred(&a, from)? {
+                if let Some(node) = a.data_node()? {
+                    streamed.push((i, node));
+                }
+            }
+        }
+    }
+    Ok((new, streamed))
+}
+
+/// The [`data_hash`] of each streamed attachment, by index.
+pub(crate) fn stream_hashes(
+    streamed: &[(usize, pstkit_ndb::Node<'_>)],
+) -> Result<Vec<(usize, u64)>> {
+    streamed
+        .iter()
+        .map(|(i, n)| Ok((*i, data_hash(n)?)))
+        .collect()
 }
 
 /// Re-reads the written file and compares every item's digest with the
@@ -397,14 +488,19 @@ fn describe_difference(src: &Store<'_>, file: &NdbFile, d: &Digest, stored: bool
             let m = store.message(d.dest)?;
             let subject = normalize_subject(&m.subject().unwrap_or_default());
             let names = store.names();
-            let ours = digest_entries(
-                &read_message(&m, &mut |id| Ok(Some(id)), stored, 0)?,
+            let (new, streamed) = read_streaming(&m, &mut |id| Ok(Some(id)), stored)?;
+            let ours = digest_entries_with(
+                &new,
                 &|id| names.get(id).cloned(),
+                &stream_hashes(&streamed)?,
             );
             let src_names = src.names();
-            let theirs = digest_entries(
-                &read_message(&src.message(d.src)?, &mut |id| Ok(Some(id)), stored, 0)?,
+            let s = src.message(d.src)?;
+            let (new, streamed) = read_streaming(&s, &mut |id| Ok(Some(id)), stored)?;
+            let theirs = digest_entries_with(
+                &new,
                 &|id| src_names.get(id).cloned(),
+                &stream_hashes(&streamed)?,
             );
             let first = theirs
                 .iter()

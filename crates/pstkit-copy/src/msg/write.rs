@@ -53,7 +53,7 @@ pub(crate) fn message_to_msg_into<F: Read + Write + Seek>(
             }
         }
     }
-    let mut new = crate::convert::read_message_deferring(m, &mut |id| Ok(Some(id)), from)?;
+    let mut new = crate::convert::read_message_deferring(m, &mut |id| Ok(Some(id)), false, from)?;
     let eight_bit = |props: &[(PropTag, PropValue)]| {
         props
             .iter()
@@ -227,10 +227,10 @@ impl<F: Read + Write + Seek> Writer<'_, '_, F> {
                         }
                     }
                 }
-                (AttachContent::Stored(_), _) => {
+                (AttachContent::Stored(_) | AttachContent::Written { .. }, _) => {
                     return Err(CopyError::Msg {
                         structure: sub,
-                        what: "attachment bytes given as stored PST blocks, which only a PST holds"
+                        what: "attachment bytes given as blocks of a PST, which only a PST holds"
                             .into(),
                     })
                 }

@@ -209,6 +209,13 @@ impl PstWriter {
                 external.push((pid::tags::ATTACH_DATA_BINARY, snid));
                 Some(1)
             }
+            AttachContent::Written { bid, size } => {
+                let snid = Nid::new(NidType::Ltp, 0x7800 + index as u32 + 1);
+                subs.push((snid, *bid, Bid(0)));
+                self.written_size += size;
+                external.push((pid::tags::ATTACH_DATA_BINARY, snid));
+                Some(1)
+            }
             AttachContent::Object(bytes) => {
                 let onid = Nid::new(NidType::Ltp, 0x7000 + index as u32 + 1);
                 let bid = self.ndb().add_stream(bytes)?;
@@ -237,6 +244,7 @@ impl PstWriter {
         props.retain(|p| p.0.id() != pid::ATTACH_SIZE);
         let external_size: u64 = match &a.content {
             AttachContent::Stored(s) => s.blocks.iter().map(|b| u64::from(b.2)).sum(),
+            AttachContent::Written { size, .. } => *size,
             _ => 0,
         };
         let size = props.iter().map(|(_, v)| value_size(v)).sum::<u64>() + 4 + external_size;

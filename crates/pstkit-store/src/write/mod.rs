@@ -112,6 +112,16 @@ pub enum AttachContent {
     /// Bytes as another file of the same variant and a key-independent
     /// encoding stored them, copied block by block without decoding.
     Stored(StoredStream),
+    /// Bytes already written into this file, as they were read, by a
+    /// [`DataStream`]: the data tree `bid` of `size` bytes. The attachment
+    /// then takes the tree as its value; large attachments are copied so
+    /// without ever being held whole.
+    Written {
+        /// The data tree's root block.
+        bid: Bid,
+        /// The bytes it holds.
+        size: u64,
+    },
 }
 
 /// A large value's data blocks as stored in a file: copied to a file of the
@@ -135,6 +145,79 @@ impl StoredStream {
             (Some(v), Some(c)) => pstkit_ndb::stored::can_move_stored(v, c, variant, crypt),
             _ => false,
         }
+    }
+}
+
+/// A large value written into the file as it is read, before the item
+/// that holds it ([`AttachContent::Written`]): bytes go out a block at a
+/// time, so that memory holds one block, and the data tree above them is
+/// written at the end.
+pub struct DataStream<'w> {
+    w: &'w mut PstWriter,
+    /// Plain bytes not yet a whole block.
+    pending: Vec<u8>,
+    /// Each block written and the bytes it holds.
+    leaves: Vec<(Bid, usize)>,
+    /// Whether blocks are taken as stored ([`DataStream::push_stored`])
+    /// rather than as plain bytes ([`DataStream::push`]).
+    stored: bool,
+    size: u64,
+}
+
+impl DataStream<'_> {
+    /// Appends plain bytes (any amount: they are cut into this file's
+    /// blocks).
+    pub fn push(&mut self, mut bytes: &[u8]) -> Result<()> {
+        if self.stored {
+            return Err(StoreError::invalid(
+                Nid(0),
+                "plain bytes pushed into a stream of stored blocks",
+            ));
+        }
+        let cap = self.w.ndb().format().max_block_data();
+        self.size += bytes.len() as u64;
+        while !bytes.is_empty() {
+            let take = (cap - self.pending.len()).min(bytes.len());
+            self.pending.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.pending.len() == cap {
+                let bid = self.w.ndb().add_block(&self.pending)?;
+                self.leaves.push((bid, cap));
+                self.pending.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a block as a file of this file's variant and a
+    /// key-independent encoding stored it ([`StoredStream::fits`] says
+    /// which): its bytes, CRC and inflated size, written unchanged.
+    pub fn push_stored(&mut self, stored: &[u8], crc: u32, inflated: u16) -> Result<()> {
+        if !self.stored {
+            return Err(StoreError::invalid(
+                Nid(0),
+                "a stored block pushed into a stream of plain bytes",
+            ));
+        }
+        let bid = self.w.ndb().add_stored_block(stored, crc, inflated)?;
+        self.leaves.push((bid, usize::from(inflated)));
+        self.size += u64::from(inflated);
+        Ok(())
+    }
+
+    /// Writes what is pending and the tree above the blocks: the tree's
+    /// root and the bytes it holds.
+    pub fn finish(mut self) -> Result<(Bid, u64)> {
+        if !self.pending.is_empty() {
+            let bid = self.w.ndb().add_block(&self.pending)?;
+            self.leaves.push((bid, self.pending.len()));
+        }
+        let bid = match self.leaves.as_slice() {
+            [] => Bid(0),
+            [one] => one.0,
+            many => self.w.ndb().add_tree(many)?,
+        };
+        Ok((bid, self.size))
     }
 }
 
@@ -498,6 +581,41 @@ impl PstWriter {
         self.push_stored_row(folder, nid, props, assoc);
         self.spill_rows()?;
         Ok(nid)
+    }
+
+    /// A large value to write as it is read (see [`DataStream`]), as plain
+    /// bytes.
+    pub fn data_stream(&mut self) -> DataStream<'_> {
+        DataStream {
+            w: self,
+            pending: Vec::new(),
+            leaves: Vec::new(),
+            stored: false,
+            size: 0,
+        }
+    }
+
+    /// A large value to write as it is read, as blocks stored by a file of
+    /// `variant` and `crypt`; an error when this file cannot take such
+    /// blocks unchanged.
+    pub fn stored_stream(
+        &mut self,
+        variant: Variant,
+        crypt: CryptMethod,
+    ) -> Result<DataStream<'_>> {
+        if !pstkit_ndb::stored::can_move_stored(variant, crypt, self.variant, self.options.crypt) {
+            return Err(StoreError::invalid(
+                Nid(0),
+                "stored blocks of another variant or encoding cannot be copied as they are",
+            ));
+        }
+        Ok(DataStream {
+            w: self,
+            pending: Vec::new(),
+            leaves: Vec::new(),
+            stored: true,
+            size: 0,
+        })
     }
 
     /// Writes a node's heap pages and large values; returns its data block and
