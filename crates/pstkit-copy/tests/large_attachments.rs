@@ -221,7 +221,12 @@ fn conversions_that_rebuild_items_keep_large_attachments_whole() {
         let store = Store::open(file.ndb()).unwrap();
         let s = convert(&store, dst, opts, &mut |_| {}).unwrap();
         assert_eq!((s.items, s.verified), (1, 1), "{}", dst.display());
-        assert!(pstkit_ndb::check::check(NdbFile::open(dst).unwrap().ndb()).is_clean());
+        let out = NdbFile::open(dst).unwrap();
+        assert!(pstkit_ndb::check::check(out.ndb()).is_clean());
+        // The deep check too: the sizes recorded for the item and its
+        // attachment count the streamed bytes.
+        let findings = pstkit_store::audit::audit(out.ndb()).findings;
+        assert!(findings.is_empty(), "{}: {findings:?}", dst.display());
         assert_eq!(attachment_bytes(dst), want, "{}", dst.display());
     };
     let mut to_4k = ConvertOptions::default();
