@@ -12,7 +12,10 @@
 //! * every message whose node entry's leaf page and blocks the damage left
 //!   intact is copied (as a count: at least as many items as the intact
 //!   file has such messages, less those the intact file's salvage leaves
-//!   out itself).
+//!   out itself), and copied whole: its digest (every property, recipient,
+//!   attachment and embedded message) is among the copy's, unless the
+//!   damage reached the store's named-property map, without which named
+//!   properties cannot be told.
 //!
 //! Items are the normal items of folders: `readpst` and `pffexport` write
 //! none of the folder-associated items (views, rules) that `convert` also
@@ -147,11 +150,13 @@ fn salvage(src: &Path, out: &Path) -> Salvaged {
 }
 
 /// The normal messages of an intact file: the offset of the NBT leaf page
-/// listing each, and the byte ranges of its blocks (data trees and subnode
-/// trees, internal blocks included).
-fn messages(bytes: &[u8]) -> Vec<(u64, Vec<(u64, u64)>)> {
+/// listing each, the byte ranges of its blocks (data trees and subnode
+/// trees, internal blocks included) and its digest (`None` when it does not
+/// read).
+fn messages(bytes: &[u8]) -> Vec<(u64, Vec<(u64, u64)>, Option<u64>)> {
     let file = NdbFile::new(bytes).unwrap();
     let ndb = file.ndb();
+    let store = pstkit::store::Store::open(ndb).ok();
     let f = ndb.format();
     let leaves = damage::nbt_leaves(bytes, f, ndb.header().root.nbt);
     let mut out = Vec::new();
@@ -165,9 +170,54 @@ fn messages(bytes: &[u8]) -> Vec<(u64, Vec<(u64, u64)>)> {
         let mut ranges = Vec::new();
         block_ranges(ndb, e.data, 0, &mut ranges);
         block_ranges(ndb, e.sub, 0, &mut ranges);
-        out.push((leaf.ib.0, ranges));
+        let digest = store.as_ref().and_then(|s| {
+            let m = s.message(e.nid).ok()?;
+            pstkit::copy::convert::digest_message(&m, s.names()).ok()
+        });
+        out.push((leaf.ib.0, ranges, digest));
     }
     out
+}
+
+/// The digests of the normal messages of the file at `path`, each with how
+/// often it occurs.
+fn digests(path: &Path) -> std::collections::HashMap<u64, usize> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(file) = NdbFile::open(path) else {
+        return out;
+    };
+    let Ok(store) = pstkit::store::Store::open(file.ndb()) else {
+        return out;
+    };
+    for w in store.walk().flatten() {
+        for nid in w.folder.message_ids().unwrap_or_default() {
+            if let Ok(m) = store.message(nid) {
+                if let Ok(d) = pstkit::copy::convert::digest_message(&m, store.names()) {
+                    *out.entry(d).or_default() += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The byte ranges of the store's named-property map: the NBT leaf page
+/// that lists it and its blocks.
+fn name_map_ranges(bytes: &[u8]) -> Vec<(u64, u64)> {
+    let file = NdbFile::new(bytes).unwrap();
+    let ndb = file.ndb();
+    let f = ndb.format();
+    let mut ranges = Vec::new();
+    let map = ndb::Nid(0x61);
+    if let Ok(e) = ndb.node_entry(map) {
+        let leaves = damage::nbt_leaves(bytes, f, ndb.header().root.nbt);
+        if let Some((leaf, _)) = leaves.iter().find(|(_, n)| n.contains(&map.0)) {
+            ranges.push((leaf.ib.0, leaf.ib.0 + f.page_size as u64));
+        }
+        block_ranges(ndb, e.data, 0, &mut ranges);
+        block_ranges(ndb, e.sub, 0, &mut ranges);
+    }
+    ranges
 }
 
 /// The byte ranges of the block `bid` and of every block below it.
@@ -263,6 +313,8 @@ fn salvage_of_every_damage_recovers_at_least_what_readpst_and_pffexport_do() {
         std::fs::write(&src, &original).unwrap();
         let whole_out = tmp.path().join("whole.out.pst");
         let whole = salvage(&src, &whole_out);
+        let whole_digests = digests(&whole_out);
+        let names_at = name_map_ranges(&original);
         // How the readers read pstkit's conversion of the intact file: the
         // measure of how they read the conversion of a damaged copy (they
         // have gaps of their own: readpst exports no note of one sample).
@@ -301,13 +353,34 @@ fn salvage_of_every_damage_recovers_at_least_what_readpst_and_pffexport_do() {
             // scan found too are deleted items: `convert` copies live ones.
             let pff = pff_live + pff_rec.saturating_sub(pff_rec_whole);
             let f = NdbFile::new(&original[..]).unwrap().ndb().format();
+            let untouched = |leaf: u64, ranges: &[(u64, u64)]| {
+                !damage::hits(&lost, leaf, f.page_size as u64)
+                    && !ranges.iter().any(|&(s, e)| damage::hits(&lost, s, e - s))
+            };
             let intact = msgs
                 .iter()
-                .filter(|(leaf, ranges)| {
-                    !damage::hits(&lost, *leaf, f.page_size as u64)
-                        && !ranges.iter().any(|&(s, e)| damage::hits(&lost, s, e - s))
-                })
+                .filter(|(leaf, ranges, _)| untouched(*leaf, ranges))
                 .count() as u64;
+            // Intact messages the intact file's copy holds whole must be
+            // whole in this copy too (while the name map is).
+            if s.code != 2 && !names_at.iter().any(|&(s, e)| damage::hits(&lost, s, e - s)) {
+                let mut got = digests(&tmp.path().join("damaged.out.pst"));
+                let mut missing = 0;
+                for (_, _, d) in msgs.iter().filter(|(l, r, _)| untouched(*l, r)) {
+                    let Some(d) = d.filter(|d| whole_digests.contains_key(d)) else {
+                        continue;
+                    };
+                    match got.get_mut(&d) {
+                        Some(n) if *n > 0 => *n -= 1,
+                        _ => missing += 1,
+                    }
+                }
+                if missing > 0 {
+                    failures.push(format!(
+                        "{name} {d}: {missing} intact messages not in the copy whole"
+                    ));
+                }
+            }
             let must = intact.saturating_sub(slack);
             t.variants += 1;
             t.pstkit += s.items;
