@@ -149,11 +149,15 @@ fn salvage(src: &Path, out: &Path) -> Salvaged {
     }
 }
 
+/// A message of an intact file: its NBT leaf page's offset, its blocks'
+/// byte ranges, its digest.
+type Listed = (u64, Vec<(u64, u64)>, Option<u64>);
+
 /// The normal messages of an intact file: the offset of the NBT leaf page
 /// listing each, the byte ranges of its blocks (data trees and subnode
 /// trees, internal blocks included) and its digest (`None` when it does not
 /// read).
-fn messages(bytes: &[u8]) -> Vec<(u64, Vec<(u64, u64)>, Option<u64>)> {
+fn messages(bytes: &[u8]) -> Vec<Listed> {
     let file = NdbFile::new(bytes).unwrap();
     let ndb = file.ndb();
     let store = pstkit::store::Store::open(ndb).ok();
