@@ -270,6 +270,7 @@ fn copy(
                 "in_recovered_folder": summary.orphans.in_recovered,
             },
             "relinked": summary.relinked,
+            "names_relinked": summary.names_relinked,
             "deleted": {
                 "recovered": summary.orphans.deleted,
                 "unreadable": summary.deleted_unreadable.iter().map(|s| json!({
@@ -362,11 +363,16 @@ fn copy(
             );
         }
     }
-    if let Some(e) = store.name_map_error() {
-        eprintln!(
+    match store.name_map_error() {
+        Some(e) if summary.names_relinked => eprintln!(
+            "pstkit: the named-property map of {} was lost from its index ({e}) and found among the blocks no node references",
+            a.src.display()
+        ),
+        Some(e) => eprintln!(
             "pstkit: the named-property map of {} is unreadable, so the copy has no named properties: {e}",
             a.src.display()
-        );
+        ),
+        None => {}
     }
     let complete = summary.skipped.is_empty()
         && summary.partial.is_empty()

@@ -237,6 +237,9 @@ pub struct ConvertSummary {
     /// ([`Store::name_map_error`] says why): the copy has no named
     /// properties, so it is not whole even with nothing skipped.
     pub names_lost: bool,
+    /// Whether the map's index entry was lost and a salvage found the map
+    /// among the blocks no node references (then `names_lost` is false).
+    pub names_relinked: bool,
 }
 
 /// Copies `src` into a new file at `dest`: never touches the source, writes
@@ -267,8 +270,20 @@ pub fn convert(
     // ids can be kept too.
     // Not without the source's map: moved items would keep named ids that
     // name nothing in the copy.
-    let names_lost = src.name_map_error().is_some();
-    let moved = stored && !opts.rebuild && !names_lost && w.adopt_names(src.names());
+    // A salvage looks for a map whose index entry was lost among the
+    // blocks no node references.
+    let lost_entry = matches!(
+        src.name_map_error(),
+        Some(StoreError::Ndb(pstkit_ndb::NdbError::NodeNotFound(n))) if *n == Nid::NAME_TO_ID_MAP
+    );
+    let relinked_names = if opts.salvage && lost_entry {
+        relink::name_map(src)
+    } else {
+        None
+    };
+    let names = relinked_names.as_ref().unwrap_or(src.names());
+    let names_lost = src.name_map_error().is_some() && relinked_names.is_none();
+    let moved = stored && !opts.rebuild && !names_lost && w.adopt_names(names);
     if let Some(b) = &opts.binding {
         let id = w.named_prop(&binding_prop())?;
         w.set_store_properties(b.store_properties(id));
@@ -278,11 +293,12 @@ pub fn convert(
         stored,
         moved,
         src,
-        names: src.names(),
+        names,
         w: &mut w,
         salvage: opts.salvage,
         summary: ConvertSummary {
             names_lost,
+            names_relinked: relinked_names.is_some(),
             ..ConvertSummary::default()
         },
         digests: Vec::new(),

@@ -370,3 +370,67 @@ fn real_messages_record_what_their_subnode_trees_hold() {
         "{names}"
     );
 }
+
+/// A salvage finds the named-property map whose index entry was lost among
+/// the blocks no node references: the copy's messages keep every named
+/// property (their digests are the intact file's), the map's streams large
+/// enough to live in subnodes of their own.
+#[test]
+fn a_name_map_lost_from_the_index_is_found_again() {
+    use pstkit_store::{NamedProp, PropName};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("named.pst");
+    let mut w = PstWriter::create(&path, WriterOptions::default()).unwrap();
+    let ipm = w.standard_folders().ipm_subtree;
+    // 400 string names: a string stream of about 12 KB.
+    let ids: Vec<pstkit_ltp::PropId> = (0..400)
+        .map(|k| {
+            let np = NamedProp {
+                guid: pstkit_store::Guid::PS_PUBLIC_STRINGS,
+                name: PropName::Name(format!("pstkit-test-property-{k}")),
+            };
+            w.named_prop(&np).unwrap()
+        })
+        .collect();
+    for i in 0..20usize {
+        let mut m = NewMessage::default();
+        m.props
+            .push((pid::tags::SUBJECT, PropValue::String(format!("named {i}"))));
+        for &id in ids.iter().skip(i * 20).take(20) {
+            m.props.push((
+                PropTag::new(id, PropType::String),
+                PropValue::String(format!("value {i} {}", id.0)),
+            ));
+        }
+        w.add_message(ipm, &m).unwrap();
+    }
+    w.finish().unwrap();
+    let original = std::fs::read(&path).unwrap();
+    let before: BTreeSet<u64> = {
+        let file = NdbFile::new(&original[..]).unwrap();
+        digests(&Store::open(file.ndb()).unwrap())
+            .into_values()
+            .collect()
+    };
+    assert_eq!(before.len(), 20);
+
+    let mut bytes = original.clone();
+    damage::drop_nbt_entry(&mut bytes, 0x61);
+    let file = NdbFile::new(&bytes[..]).unwrap();
+    // Opened as it is, the store says its map is gone.
+    let (store, _) = Store::open_salvaging(file.ndb()).unwrap();
+    assert!(store.name_map_error().is_some());
+    let out = dir.path().join("out.pst");
+    // Without salvage the copy has no named properties, and says so.
+    let s = convert(&store, &out, &ConvertOptions::default(), &mut |_| {}).unwrap();
+    assert!(s.names_lost && !s.names_relinked);
+    std::fs::remove_file(&s.path).unwrap();
+    let s = convert(&store, &out, &salvage_opts(false), &mut |_| {}).unwrap();
+    assert!(s.names_relinked && !s.names_lost);
+    assert_eq!((s.items, s.verified), (20, 20));
+    let copy = NdbFile::open(&s.path).unwrap();
+    let after: BTreeSet<u64> = digests(&Store::open(copy.ndb()).unwrap())
+        .into_values()
+        .collect();
+    assert_eq!(after, before);
+}

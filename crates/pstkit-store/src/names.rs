@@ -148,9 +148,10 @@ impl fmt::Display for NamedProp {
     }
 }
 
-/// The map of this file's named properties. A file without one has an
-/// empty map (readers must tolerate that, [MS-PST] quirk); a damaged one is
-/// an error of [`NameMap::read`], kept by the store.
+/// The map of this file's named properties. A damaged one is an error of
+/// [`NameMap::read`], and a missing one an error of the store's, both kept
+/// by the store ([`Store::name_map_error`](crate::Store::name_map_error)),
+/// which then has an empty map.
 #[derive(Clone, Debug, Default)]
 pub struct NameMap {
     by_id: HashMap<u16, NamedProp>,

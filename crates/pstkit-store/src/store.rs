@@ -12,12 +12,11 @@ use crate::pid;
 pub use pstkit_ltp::DEFAULT_CODEPAGE;
 
 /// The named-property map; a file without one has no named properties.
+/// The store's named-property map. Every store has one ([MS-PST] 2.7.1):
+/// one that is not found (its index entry lost) is an error like one that
+/// does not read, so that a copy never drops named properties unnoticed.
 fn read_name_map(ndb: Ndb<'_>) -> Result<NameMap> {
-    let node = match ndb.node(Nid::NAME_TO_ID_MAP) {
-        Ok(n) => n,
-        Err(NdbError::NodeNotFound(_)) => return Ok(NameMap::default()),
-        Err(e) => return Err(e.into()),
-    };
+    let node = ndb.node(Nid::NAME_TO_ID_MAP)?;
     Ok(NameMap::read(&PropertyContext::read(node)?)?)
 }
 

@@ -379,6 +379,64 @@ fn by_contents(
     }
 }
 
+/// The store's named-property map when its node entry is lost: the one
+/// unreferenced property context that holds the map's four properties
+/// (PidTagNameidBucketCount and the GUID, entry and string streams, whose
+/// ids and types nothing else has) and reads whole, with no subnode tree
+/// or with the one unreferenced tree its streams need. `None` when none
+/// reads, or when contexts of different maps do.
+pub(super) fn name_map(src: &Store<'_>) -> Option<pstkit_store::NameMap> {
+    use pstkit_ltp::props::name_map::tags;
+    let ndb = src.ndb();
+    let (data_cands, sub_cands) = candidates(ndb);
+    let nid = Nid::NAME_TO_ID_MAP;
+    let mut found: Vec<(Vec<(u16, String)>, pstkit_store::NameMap)> = Vec::new();
+    for bid in data_cands {
+        let Ok(node) = ndb.node_from_parts(nid, bid, Bid(0)) else {
+            continue;
+        };
+        let Ok(pc) = pstkit_ltp::PropertyContext::read(node) else {
+            continue;
+        };
+        let wanted = [
+            tags::NAMEID_BUCKET_COUNT,
+            tags::NAMEID_STREAM_GUID,
+            tags::NAMEID_STREAM_ENTRY,
+            tags::NAMEID_STREAM_STRING,
+        ];
+        if !wanted
+            .iter()
+            .all(|&t| pc.record(t).is_some_and(|r| r.tag == t))
+        {
+            continue;
+        }
+        // Without subnodes, or with each unreferenced tree in turn.
+        let read = |sub: Bid| {
+            let node = ndb.node_from_parts(nid, bid, sub).ok()?;
+            let pc = pstkit_ltp::PropertyContext::read(node).ok()?;
+            if pc.props().any(|(_, v)| v.is_err()) {
+                return None;
+            }
+            pstkit_store::NameMap::read(&pc).ok()
+        };
+        let maps = std::iter::once(Bid(0))
+            .chain(sub_cands.iter().copied())
+            .filter_map(read);
+        for map in maps {
+            let mut key: Vec<(u16, String)> =
+                map.iter().map(|(id, np)| (id.0, np.to_string())).collect();
+            key.sort_unstable();
+            if !found.iter().any(|(k, _)| *k == key) {
+                found.push((key, map));
+            }
+        }
+    }
+    match found.len() {
+        1 => found.pop().map(|(_, m)| m),
+        _ => None,
+    }
+}
+
 /// Whether a context's [`MATCH_KEYS`] values `pc` agree with a row's: the
 /// message class held by both and equal, one value that tells messages
 /// apart (subject, times, search key) held by both and equal, and no value

@@ -486,6 +486,29 @@ pub fn patch_nbt_entry(data: &mut [u8], nid: u32, edit: impl FnOnce(&mut NbtEntr
     reseal(data, f, PageType::Nbt, bref);
 }
 
+/// Takes node `nid`'s entry out of its NBT leaf page (the later entries
+/// move up one, the count drops by one) and seals the page again: the node
+/// is gone from the index, its blocks are left as they are.
+pub fn drop_nbt_entry(data: &mut [u8], nid: u32) {
+    let h = Header::parse(data).unwrap();
+    let f = h.format;
+    let (bref, i, n) = nbt_leaves(data, f, h.root.nbt)
+        .into_iter()
+        .find_map(|(bref, nids)| Some((bref, nids.iter().position(|&x| x == nid)?, nids.len())))
+        .expect("the node is in the NBT");
+    let size = NbtEntry::size(f);
+    let at = bref.ib.0 as usize;
+    data.copy_within(at + (i + 1) * size..at + n * size, at + i * size);
+    data[at + (n - 1) * size..at + n * size].fill(0);
+    let c = at + counts_at(f);
+    if f.bt_count_size == 2 {
+        data[c..c + 2].copy_from_slice(&((n - 1) as u16).to_le_bytes());
+    } else {
+        data[c] = (n - 1) as u8;
+    }
+    reseal(data, f, PageType::Nbt, bref);
+}
+
 /// Sets the `cRef` of block `bid`'s BBT entry and seals its leaf page again,
 /// so that only the count is wrong; returns the page's offset.
 pub fn set_block_refs(data: &mut [u8], bid: Bid, refs: u16) -> u64 {
