@@ -122,6 +122,18 @@ impl<'a> Streamed<'a> {
 /// `lf`) between them and none after the last, read and encoded one block
 /// at a time.
 fn base64_blocks(node: &Node<'_>, w: &mut dyn Write, path: &Path, lf: bool) -> Result<()> {
+    let blocks = node.blocks().map(|b| b.map_err(CopyError::from));
+    base64_chunks(blocks, w, path, lf)
+}
+
+/// [`base64_blocks`] of the bytes `chunks` hold one after the other, in
+/// chunks of any sizes.
+fn base64_chunks<'c>(
+    chunks: impl Iterator<Item = Result<std::borrow::Cow<'c, [u8]>>>,
+    w: &mut dyn Write,
+    path: &Path,
+    lf: bool,
+) -> Result<()> {
     use encodify::base64::{LineEnding, LENIENT};
     let (engine, eol): (_, &[u8]) = if lf {
         (LENIENT.wrapped(76, LineEnding::Lf), b"\n")
@@ -129,7 +141,7 @@ fn base64_blocks(node: &Node<'_>, w: &mut dyn Write, path: &Path, lf: bool) -> R
         (encodify::base64::MIME, b"\r\n")
     };
     let io = |e: std::io::Error| io_err(path, e);
-    // Input not yet encoded (less than a line's worth between blocks), and
+    // Input not yet encoded (less than a line's worth between chunks), and
     // whether a line was written that the next one must be parted from.
     let mut carry: Vec<u8> = Vec::with_capacity(LINE_INPUT);
     let mut out = Vec::new();
@@ -148,9 +160,9 @@ fn base64_blocks(node: &Node<'_>, w: &mut dyn Write, path: &Path, lf: bool) -> R
         parted = true;
         Ok(())
     };
-    for block in node.blocks() {
-        let block = block?;
-        let mut data = &block[..];
+    for chunk in chunks {
+        let chunk = chunk?;
+        let mut data = &chunk[..];
         if !carry.is_empty() {
             let take = (LINE_INPUT - carry.len()).min(data.len());
             carry.extend_from_slice(&data[..take]);
@@ -296,5 +308,30 @@ mod tests {
         assert_eq!((subject.clone(), atts.clone()), parse(&whole));
         assert_eq!(atts.iter().map(Vec::len).collect::<Vec<_>>(), [big, 5_000]);
         assert_eq!(subject.as_deref(), Some("s"));
+    }
+
+    /// Chunks of any sizes, a line's worth split over several, small
+    /// chunks between large ones, empty ones: the lines of the whole.
+    #[test]
+    fn chunks_of_any_size_make_the_lines_of_the_whole() {
+        let data: Vec<u8> = (0..2_000u32).map(|k| (k * 13 % 256) as u8).collect();
+        let whole = base64_lines(&data);
+        for sizes in [
+            vec![2_000],
+            vec![1, 1, 1, 1_997],
+            vec![56, 1, 57, 0, 58, 1_828],
+            vec![10, 20, 30, 40, 1_900],
+            vec![57; 35].into_iter().chain([5]).collect(),
+        ] {
+            assert_eq!(sizes.iter().sum::<usize>(), 2_000);
+            let mut at = 0;
+            let chunks = sizes.iter().map(|&n| {
+                at += n;
+                Ok(std::borrow::Cow::Borrowed(&data[at - n..at]))
+            });
+            let mut got = Vec::new();
+            base64_chunks(chunks, &mut got, Path::new("x"), false).unwrap();
+            assert_eq!(got, whole, "{sizes:?}");
+        }
     }
 }

@@ -288,6 +288,15 @@ fn real_samples_relink_without_attaching_wrongly() {
             s.relinked,
             s.partial.iter().filter(|p| p.error.starts_with("relinked")).count()
         );
+        // A count of trees in a reason is two or more ("no unreferenced
+        // subnode tree …" when there is none).
+        for p in &s.partial {
+            assert!(
+                !p.error.contains(": 0 ") && !p.error.contains(": 1 "),
+                "{}",
+                p.error
+            );
+        }
         let mut why: BTreeMap<String, usize> = BTreeMap::new();
         for e in s
             .skipped

@@ -276,9 +276,9 @@ impl Holds {
 /// (`placed`, index by index with `lost`): a tree no item took by size
 /// fits an item when its recipients and attachments are what the item's
 /// properties describe (and they describe some); it is given by the same
-/// rule as by size, and further only when no other item it fits wants
-/// trees of other contents. The tree given is then read with the item's
-/// own properties, every value of which must read.
+/// rule as by size. The tree given is then read with the item's own
+/// properties, every value of which must read (the check made with the
+/// item's own code page, where the fit was found with another's).
 fn by_contents(
     src: &Store<'_>,
     lost: &[(Nid, Nid)],
@@ -339,7 +339,10 @@ fn by_contents(
         let d = free.get(*f.first()?)?.1;
         f.iter().all(|&t| free[t].1 == d).then_some(d)
     };
-    let (mut wanting, mut touching) = (HashMap::<u64, usize>::new(), HashMap::<u64, usize>::new());
+    // Fits are by equality, so the items that fit a tree fit the same
+    // trees: no item can want a tree another item wants with others too,
+    // and only the count of items per contents is left to check.
+    let mut wanting = HashMap::<u64, usize>::new();
     let mut trees: HashMap<u64, Vec<Bid>> = HashMap::new();
     for (s, d, _) in &free {
         trees.entry(*d).or_default().push(*s);
@@ -348,15 +351,11 @@ fn by_contents(
         if let Some(d) = one(f) {
             *wanting.entry(d).or_default() += 1;
         }
-        let ds: HashSet<u64> = f.iter().map(|&t| free[t].1).collect();
-        for d in ds {
-            *touching.entry(d).or_default() += 1;
-        }
     }
     let mut given: HashMap<u64, usize> = HashMap::new();
     for (i, f) in fits {
         let Some(d) = one(&f) else { continue };
-        if touching[&d] != wanting[&d] || wanting[&d] > trees[&d].len() {
+        if wanting[&d] > trees[&d].len() {
             continue;
         }
         let k = given.entry(d).or_default();
@@ -627,4 +626,23 @@ fn children(ndb: Ndb<'_>, b: &[u8]) -> Vec<Bid> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only a tree that holds something tells items apart: recipients of
+    /// any kind, or attachments.
+    #[test]
+    fn evidence_is_a_recipient_or_an_attachment() {
+        let holds = |names: [&str; 3], attachments| Holds {
+            names: names.map(String::from),
+            attachments,
+        };
+        assert!(!holds(["", "", ""], false).is_evidence());
+        assert!(holds(["", "", ""], true).is_evidence());
+        assert!(holds(["A", "", ""], false).is_evidence());
+        assert!(holds(["", "", "B"], false).is_evidence());
+    }
 }
