@@ -466,6 +466,17 @@ mod tests {
         assert!(!pc(vec![repeated]).unwrap().keys_ascending());
     }
 
+    /// Debug forms name what they show (ids in hex, as errors print them).
+    #[test]
+    fn debug_forms() {
+        let pc = pc(vec![sample_store_pc()]).unwrap();
+        let heap = format!("{:?}", pc.heap());
+        assert!(heap.starts_with("Heap {") && heap.contains("blocks: 1"), "{heap}");
+        assert!(format!("{:?}", pc.props()).starts_with("Props {"));
+        assert_eq!(format!("{:?}", Hid(0x20)), "Hid(0x20)");
+        assert_eq!(format!("{:?}", PropId(0x3001)), "PropId(0x3001)");
+    }
+
     /// A BTH whose entries are not 2-byte keys with 6-byte data is no
     /// property context, whichever of the two sizes is wrong.
     #[test]

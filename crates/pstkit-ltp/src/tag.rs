@@ -378,6 +378,17 @@ mod tests {
         );
         assert!(PropType::Int32.is_inline());
         assert!(!PropType::Int64.is_inline());
+        // The multi-valued flag, and a type already multi-valued kept so.
+        assert!(PropType::MultipleInt32.is_multi() && !PropType::Int32.is_multi());
+        assert!(!PropType::Unknown(0x0FFF).is_multi());
+        assert_eq!(
+            PropType::MultipleBinary.multiple(),
+            PropType::MultipleBinary
+        );
+        assert_eq!(PropType::Unspecified.fixed_size(), Some(0));
+        assert_eq!(PropType::Null.fixed_size(), Some(0));
+        assert_eq!(PropType::Guid.fixed_size(), Some(16));
+        assert_eq!(PropType::MultipleGuid.fixed_size(), None);
         assert!(PropType::Int64.is_in_cell());
         assert!(!PropType::Guid.is_in_cell());
         assert!(!PropType::String.is_in_cell());

@@ -140,9 +140,20 @@ fn text(n: usize) -> String {
 fn assert_pc(f: &NdbFile<&[u8]>, nid: Nid, expected: &BTreeMap<u16, PropValue>) -> Res {
     let pc = PropertyContext::read(f.ndb().node(nid)?)?;
     assert_eq!(pc.len(), expected.len(), "node {nid}");
+    let n = expected.len();
+    assert_eq!(pc.props().size_hint(), (n, Some(n)), "node {nid}");
     for (id, v) in expected {
         let got = pc.get(PropId(*id)).expect("property present")?;
         assert_eq!(&got, v, "node {nid}, property 0x{id:04X}");
+        // The typed getters give the same value.
+        let at = PropId(*id);
+        match v {
+            PropValue::Boolean(b) => assert_eq!(pc.get_bool(at).unwrap()?, *b),
+            PropValue::Int32(x) => assert_eq!(pc.get_i32(at).unwrap()?, *x),
+            PropValue::Time(t) => assert_eq!(pc.get_time(at).unwrap()?, *t),
+            PropValue::Binary(b) => assert_eq!(&pc.get_binary(at).unwrap()?, b),
+            _ => {}
+        }
         assert_eq!(
             pc.record(PropId(*id)).unwrap().tag.prop_type(),
             v.prop_type()
@@ -199,6 +210,12 @@ fn property_contexts_round_trip_through_files() -> Res {
             .enumerate()
             .map(|(i, v)| (0x1000 + i as u16, v))
             .collect();
+        let mut every: Vec<(u16, PropValue)> = every;
+        // A false boolean beside the true one; the code pages: the
+        // message's 0 (no code page), so the Internet one counts.
+        every.push((0x3000, PropValue::Boolean(false)));
+        every.push((0x3FFD, PropValue::Int32(0)));
+        every.push((0x3FDE, PropValue::Int32(1252)));
         cases.push(pc_case(v, 1, every));
         // Sizes around the heap limit, in three variable types.
         let mut sized = Vec::new();
@@ -242,6 +259,10 @@ fn property_contexts_round_trip_through_files() -> Res {
         for c in &cases {
             assert_pc(&f, c.nid, &c.props)?;
         }
+        let every = PropertyContext::read(f.ndb().node(pc_nid(1))?)?;
+        assert_eq!(every.codepage(), Some(1252));
+        let empty = PropertyContext::read(f.ndb().node(pc_nid(0))?)?;
+        assert_eq!(empty.codepage(), None);
 
         // Where the sized values went: HNID 0, heap, subnode.
         let pc = PropertyContext::read(f.ndb().node(pc_nid(2))?)?;
