@@ -592,16 +592,28 @@ fn add_source(
     Ok(())
 }
 
-/// Reads a `.msg` file whole and writes it into `folder`. Its named
-/// properties get ids in a map of its own first and the writer's ids only
-/// once it has been read whole: a damaged file leaves nothing behind, not
-/// even a name. Without salvage, the damage is the import's error.
+/// Reads a `.msg` file and writes it into `folder`. Its named properties
+/// get ids in a map of its own first and the writer's ids only once it has
+/// been read whole: a damaged file leaves nothing behind, not even a name.
+/// Without salvage, the damage is the import's error. Attachments from
+/// [`STREAM_FROM`](crate::streamed::STREAM_FROM) bytes are not held: each
+/// is read through once to see that it is whole, then again a piece at a
+/// time into the PST.
 fn add_msg(w: &mut PstWriter, folder: Nid, p: &Path, at: &mut At<'_>) -> Result<()> {
     let mut own = pstkit_store::write::names::NameMapBuilder::default();
-    let read =
-        read_message(p).and_then(|raw| crate::msg::msg_to_message(&raw, &mut |np| Ok(own.id(np))));
-    let mut m = match read {
-        Ok(m) => m,
+    let read = open_msg(p)
+        .and_then(|cf| {
+            let from = crate::streamed::STREAM_FROM;
+            crate::msg::msg_to_message_deferring(cf, &mut |np| Ok(own.id(np)), from)
+        })
+        .and_then(|(m, deferred, mut cf)| {
+            for (_, path, len) in &deferred {
+                crate::msg::copy_stream(&mut cf, path, *len, &mut |_| Ok(()))?;
+            }
+            Ok((m, deferred, cf))
+        });
+    let (mut m, deferred, mut cf) = match read {
+        Ok(r) => r,
         Err(e) if e.is_output() => return Err(e),
         Err(e) if at.salvage => {
             at.s.failed.push((p.display().to_string(), e.to_string()));
@@ -620,10 +632,44 @@ fn add_msg(w: &mut PstWriter, folder: Nid, p: &Path, at: &mut At<'_>) -> Result<
         }
     }
     remap_named(&mut m, &ids);
+    // Read whole above: a failure now is the file changing under the
+    // import, which stops it (the blocks written would name no item).
+    for (i, path, len) in deferred {
+        let mut s = w.data_stream();
+        crate::msg::copy_stream(&mut cf, &path, len, &mut |b| Ok(s.push(b)?))
+            .map_err(|e| CopyError::Import(format!("{}: {e}", p.display())))?;
+        let (bid, size) = s.finish()?;
+        if let Some(a) = m.attachments.get_mut(i) {
+            a.content = AttachContent::Written { bid, size };
+        }
+    }
     w.add_message(folder, &m)?;
     at.s.items += 1;
     (at.progress)(at.s.items);
     Ok(())
+}
+
+/// Opens a `.msg` file as a compound file, read through a buffer: a
+/// regular file of at most [`MAX_MESSAGE`] bytes.
+fn open_msg(p: &Path) -> Result<cfb::CompoundFile<BufReader<File>>> {
+    let f = open_regular(p)?;
+    let len = f.metadata().map_err(|e| input_err(p, e))?.len();
+    if len > MAX_MESSAGE as u64 {
+        return Err(input_err(
+            p,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "larger than the {} MiB limit for one message",
+                    MAX_MESSAGE >> 20
+                ),
+            ),
+        ));
+    }
+    cfb::CompoundFile::open(BufReader::new(f)).map_err(|e| CopyError::Msg {
+        structure: "compound file".into(),
+        what: e.to_string(),
+    })
 }
 
 /// Every named property id a message and its parts use.

@@ -471,7 +471,10 @@ mod tests {
     fn debug_forms() {
         let pc = pc(vec![sample_store_pc()]).unwrap();
         let heap = format!("{:?}", pc.heap());
-        assert!(heap.starts_with("Heap {") && heap.contains("blocks: 1"), "{heap}");
+        assert!(
+            heap.starts_with("Heap {") && heap.contains("blocks: 1"),
+            "{heap}"
+        );
         assert!(format!("{:?}", pc.props()).starts_with("Props {"));
         assert_eq!(format!("{:?}", Hid(0x20)), "Hid(0x20)");
         assert_eq!(format!("{:?}", PropId(0x3001)), "PropId(0x3001)");

@@ -14,6 +14,7 @@ mod read;
 mod write;
 
 pub use read::msg_to_message;
+pub(crate) use read::{copy_stream, msg_to_message_deferring};
 pub use write::{message_to_msg, write_msg};
 pub(crate) use write::{message_to_msg_into, streams_attachments};
 

@@ -28,16 +28,65 @@ pub fn msg_to_message(
     bytes: &[u8],
     name: &mut dyn FnMut(&NamedProp) -> Result<Option<PropId>>,
 ) -> Result<NewMessage> {
-    let mut cf = CompoundFile::open(Cursor::new(bytes))
+    let cf = CompoundFile::open(Cursor::new(bytes))
         .map_err(|e| damaged(Path::new("compound file"), e.to_string()))?;
+    Ok(msg_to_message_deferring(cf, name, u64::MAX)?.0)
+}
+
+/// A top-level attachment whose bytes [`msg_to_message_deferring`] left in
+/// the file: its index, its data stream and the stream's length.
+pub(crate) type Deferred = (usize, PathBuf, u64);
+
+/// [`msg_to_message`] of the compound file `cf`, leaving out the bytes of
+/// the top-level attachments whose data streams hold `from` bytes or more
+/// (their content is [`AttachContent::None`]): those are returned, with
+/// `cf`, to be read a piece at a time ([`copy_stream`]).
+pub(crate) fn msg_to_message_deferring<R: Read + Seek>(
+    mut cf: CompoundFile<R>,
+    name: &mut dyn FnMut(&NamedProp) -> Result<Option<PropId>>,
+    from: u64,
+) -> Result<(NewMessage, Vec<Deferred>, CompoundFile<R>)> {
     let names = read_names(&mut cf)?;
     let mut r = Reader {
         cf,
         names,
         name,
         mapped: HashMap::new(),
+        from,
+        deferred: Vec::new(),
     };
-    r.object(Path::new("/"), TOP_HEADER, 0)
+    let m = r.object(Path::new("/"), TOP_HEADER, 0)?;
+    Ok((m, r.deferred, r.cf))
+}
+
+/// Hands stream `path` of `cf` to `sink` a piece at a time; an error when
+/// it ends before the `len` bytes its directory entry says it holds.
+pub(crate) fn copy_stream<R: Read + Seek>(
+    cf: &mut CompoundFile<R>,
+    path: &Path,
+    len: u64,
+    sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut s = cf
+        .open_stream(path)
+        .map_err(|e| damaged(path, e.to_string()))?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut read = 0u64;
+    while read < len {
+        let want = buf.len().min((len - read) as usize);
+        let n = s
+            .read(&mut buf[..want])
+            .map_err(|e| damaged(path, e.to_string()))?;
+        if n == 0 {
+            return Err(damaged(
+                path,
+                format!("ends after {read} of its {len} bytes"),
+            ));
+        }
+        sink(&buf[..n])?;
+        read += n as u64;
+    }
+    Ok(())
 }
 
 fn damaged(at: &Path, what: impl Into<String>) -> CopyError {
@@ -95,16 +144,20 @@ fn read_names<R: Read + Seek>(cf: &mut CompoundFile<R>) -> Result<NameMap> {
 /// An object's properties, as the writer takes them.
 type Props = Vec<(PropTag, PropValue)>;
 
-struct Reader<'n, 'b> {
-    cf: CompoundFile<Cursor<&'b [u8]>>,
+struct Reader<'n, R> {
+    cf: CompoundFile<R>,
     /// The file's named-property map.
     names: NameMap,
     /// Its names to the destination's ids.
     name: &'n mut dyn FnMut(&NamedProp) -> Result<Option<PropId>>,
     mapped: HashMap<PropId, Option<PropId>>,
+    /// Top-level attachments of this many bytes or more are left in the
+    /// file, and listed in `deferred`.
+    from: u64,
+    deferred: Vec<Deferred>,
 }
 
-impl Reader<'_, '_> {
+impl<R: Read + Seek> Reader<'_, R> {
     fn stream(&mut self, path: &Path) -> Result<Vec<u8>> {
         if !self.cf.is_stream(path) {
             return Err(damaged(
@@ -164,7 +217,11 @@ impl Reader<'_, '_> {
             let (props, _) = self.props(&a, PART_HEADER)?;
             let data = a.join(substg(super::DATA_BINARY));
             let obj = a.join(OBJECT);
-            let content = if self.cf.is_stream(&data) {
+            let len = self.cf.entry(&data).map(|e| e.len()).unwrap_or(0);
+            let content = if self.cf.is_stream(&data) && depth == 0 && len >= self.from {
+                self.deferred.push((attachments.len(), data, len));
+                AttachContent::None
+            } else if self.cf.is_stream(&data) {
                 AttachContent::Data(self.stream(&data)?)
             } else if self.cf.is_storage(&obj) {
                 if self.cf.is_stream(obj.join(PROPS)) {
