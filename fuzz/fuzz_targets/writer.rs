@@ -145,6 +145,10 @@ enum Content {
     /// path), cut every `chunk % 8176 + 1` bytes; where the variant or
     /// encoding cannot take stored blocks, plain data instead.
     Stored(Bytes, u16),
+    /// Bytes written before their message through a `DataStream`, pushed
+    /// `chunk % 8176 + 1` bytes at a time (a large attachment's path in a
+    /// copy); below the top level, plain data.
+    Streamed(Bytes, u16),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -300,7 +304,9 @@ impl Maker {
                 props: self.props(&a.props),
                 content: match &a.content {
                     Content::None => AttachContent::None,
-                    Content::Data(b) => AttachContent::Data(self.bytes(b)),
+                    Content::Data(b) | Content::Streamed(b, _) => {
+                        AttachContent::Data(self.bytes(b))
+                    }
                     Content::Object(b) => AttachContent::Object(self.bytes(b)),
                     Content::Stored(b, chunk) => {
                         let data = self.bytes(b);
@@ -495,6 +501,8 @@ fn attachment_props(a: &NewAttachment, index: usize) -> Vec<(PropTag, Expect)> {
             ));
             Some(1)
         }
+        // The model keeps streamed bytes as `Data`.
+        AttachContent::Written { .. } => None,
     };
     let _ = index;
     if !has(&props, 0x3705) {
@@ -747,7 +755,7 @@ fn check_message(what: &str, m: &NewMessage, got: &Message<'_>) {
                     .unwrap_or_else(|| panic!("{what}: embedded message missing"));
                 check_message(&format!("{what} embedded"), e, &em);
             }
-            AttachContent::Message(_) => {}
+            AttachContent::Message(_) | AttachContent::Written { .. } => {}
         }
         // Its row in the attachment table.
         let node = got
@@ -863,12 +871,34 @@ fn run(model: &Model) {
             associated: Vec::new(),
         };
         for (list, assoc) in [(&f.messages, false), (&f.associated, true)] {
-            for m in list.iter().take(32) {
-                let m = maker.message(m, 0);
+            for model in list.iter().take(32) {
+                let m = maker.message(model, 0);
+                // Streamed attachments: their bytes written first, the
+                // message written with the tree (expected to read as the
+                // bytes). Not for a message the writer refuses: its blocks
+                // would name no item.
+                let mut to_write = m.clone();
+                if depth_of(&m) <= WRITER_MAX_DEPTH {
+                    for (i, a) in model.attachments.iter().enumerate() {
+                        let (Content::Streamed(_, chunk), Some(AttachContent::Data(b))) =
+                            (&a.content, m.attachments.get(i).map(|x| &x.content))
+                        else {
+                            continue;
+                        };
+                        let n = usize::from(*chunk) % 8176 + 1;
+                        let mut s = w.data_stream();
+                        for c in b.chunks(n) {
+                            s.push(c).expect("data stream");
+                        }
+                        let (bid, size) = s.finish().expect("data stream");
+                        assert_eq!(size, b.len() as u64);
+                        to_write.attachments[i].content = AttachContent::Written { bid, size };
+                    }
+                }
                 let r = if assoc {
-                    w.add_associated(nid, &m)
+                    w.add_associated(nid, &to_write)
                 } else {
-                    w.add_message(nid, &m)
+                    w.add_message(nid, &to_write)
                 };
                 if depth_of(&m) > WRITER_MAX_DEPTH {
                     assert!(r.is_err(), "message nested {} deep accepted", depth_of(&m));

@@ -209,6 +209,11 @@ impl PstWriter {
                 external.push((pid::tags::ATTACH_DATA_BINARY, snid));
                 Some(1)
             }
+            // Nothing written: an empty value, as for empty bytes.
+            AttachContent::Written { size: 0, .. } => {
+                props.push((pid::tags::ATTACH_DATA_BINARY, PropValue::Binary(Vec::new())));
+                Some(1)
+            }
             AttachContent::Written { bid, size } => {
                 let snid = Nid::new(NidType::Ltp, 0x7800 + index as u32 + 1);
                 subs.push((snid, *bid, Bid(0)));
