@@ -8,7 +8,10 @@
 //!   variant listed in [`KNOWN_GAPS`]), within [`TIMEOUT`];
 //! * it copies at least as many items as `readpst` writes and as many as
 //!   `pffexport` exports (see [`pff_items`] for what is counted);
-//! * exit 0 only when the copy has every item of the undamaged file;
+//! * exit 0 only when the copy has every item of the undamaged file, and
+//!   the items copied and those the loss report names account for every
+//!   item of it (unless the report names a folder or table lost, whose
+//!   items it cannot count);
 //! * every message whose node entry's leaf page and blocks the damage left
 //!   intact is copied (as a count: at least as many items as the intact
 //!   file has such messages, less those the intact file's salvage leaves
@@ -91,6 +94,10 @@ struct Salvaged {
     code: i32,
     items: u64,
     associated: u64,
+    /// Items the loss report names as lost (skipped whole), and folders
+    /// or tables it names as lost (whose items it cannot count).
+    lost_items: u64,
+    lost_containers: u64,
     err: String,
 }
 
@@ -120,6 +127,8 @@ fn salvage(src: &Path, out: &Path) -> Salvaged {
             code,
             items: 0,
             associated: 0,
+            lost_items: 0,
+            lost_containers: 0,
             err,
         };
     }
@@ -129,10 +138,19 @@ fn salvage(src: &Path, out: &Path) -> Salvaged {
         src.display()
     );
     let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let skipped = v["skipped"].as_array().cloned().unwrap_or_default();
+    let lost = |item: bool| {
+        skipped
+            .iter()
+            .filter(|x| (x["lost"].as_str() == Some("item")) == item)
+            .count() as u64
+    };
     Salvaged {
         code,
         items: v["items"].as_u64().unwrap(),
         associated: v["associated"].as_u64().unwrap(),
+        lost_items: lost(true),
+        lost_containers: lost(false),
         err,
     }
 }
@@ -442,6 +460,18 @@ fn salvage_of_every_damage_recovers_at_least_what_readpst_and_pffexport_do() {
                     ));
                 }
                 let _ = std::fs::remove_file(&out);
+            }
+            // What came through and what the loss report names lost account
+            // for every item of the intact file, unless a folder or table is
+            // named lost (whose items cannot be counted).
+            if s.code != 2
+                && s.lost_containers == 0
+                && s.items + s.associated + s.lost_items < whole.items + whole.associated
+            {
+                failures.push(format!(
+                    "{name} {shown}: {} + {} items copied and {} reported lost, of {} + {}",
+                    s.items, s.associated, s.lost_items, whole.items, whole.associated
+                ));
             }
             if s.code == 0 && (s.items, s.associated) != (whole.items, whole.associated) {
                 failures.push(format!("{name} {shown}: exit 0 with items left out"));
