@@ -392,18 +392,23 @@ fn read_message(p: &Path) -> Result<Vec<u8>> {
     )
     .map_err(|e| input_err(p, e))?;
     if raw.len() > MAX_MESSAGE {
-        return Err(input_err(
-            p,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "larger than the {} MiB limit for one message",
-                    MAX_MESSAGE >> 20
-                ),
-            ),
-        ));
+        return Err(too_large(p));
     }
     Ok(raw)
+}
+
+/// The error for a message file over [`MAX_MESSAGE`] bytes.
+fn too_large(p: &Path) -> CopyError {
+    input_err(
+        p,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than the {} MiB limit for one message",
+                MAX_MESSAGE >> 20
+            ),
+        ),
+    )
 }
 
 /// The first bytes of a compound file, which a `.msg` file is.
@@ -655,16 +660,7 @@ fn open_msg(p: &Path) -> Result<cfb::CompoundFile<BufReader<File>>> {
     let f = open_regular(p)?;
     let len = f.metadata().map_err(|e| input_err(p, e))?.len();
     if len > MAX_MESSAGE as u64 {
-        return Err(input_err(
-            p,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "larger than the {} MiB limit for one message",
-                    MAX_MESSAGE >> 20
-                ),
-            ),
-        ));
+        return Err(too_large(p));
     }
     cfb::CompoundFile::open(BufReader::new(f)).map_err(|e| CopyError::Msg {
         structure: "compound file".into(),

@@ -40,6 +40,22 @@ fn mailbox(dir: &Path) -> PathBuf {
     path
 }
 
+/// A file offset inside data block `k` of the large attachment of the
+/// message in folder "Big" of the file `bytes`.
+fn large_block_at(bytes: &[u8], k: usize) -> usize {
+    let file = NdbFile::new(bytes).unwrap();
+    let store = Store::open(file.ndb()).unwrap();
+    let big = store
+        .walk()
+        .flatten()
+        .find(|f| f.folder.display_name() == "Big")
+        .unwrap();
+    let m = store.message(big.folder.message_ids().unwrap()[0]).unwrap();
+    let a = m.attachments().unwrap().next().unwrap().unwrap();
+    let node = a.data_node().unwrap().expect("its own subnode");
+    node.leaves()[k].bref.ib.0 as usize + 10
+}
+
 /// Every file under `dir` that is no directory, in name order.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -148,20 +164,7 @@ fn a_damaged_block_of_a_streamed_attachment_leaves_no_file() {
     // A byte of the large attachment's 100th data block flipped: its CRC
     // no longer holds, which the export meets while writing the item.
     let mut bytes = std::fs::read(&path).unwrap();
-    let at = {
-        let file = NdbFile::new(&bytes[..]).unwrap();
-        let store = Store::open(file.ndb()).unwrap();
-        let big = store
-            .walk()
-            .flatten()
-            .find(|f| f.folder.display_name() == "Big")
-            .unwrap();
-        let nid = big.folder.message_ids().unwrap()[0];
-        let m = store.message(nid).unwrap();
-        let a = m.attachments().unwrap().next().unwrap().unwrap();
-        let node = a.data_node().unwrap().expect("its own subnode");
-        node.leaves()[100].bref.ib.0 as usize + 10
-    };
+    let at = large_block_at(&bytes, 100);
     bytes[at] ^= 0x40;
     let file = NdbFile::new(&bytes[..]).unwrap();
     let store = Store::open(file.ndb()).unwrap();
@@ -260,18 +263,7 @@ fn a_damaged_block_of_a_large_attachment_fails_before_the_item_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let path = mailbox(tmp.path());
     let mut bytes = std::fs::read(&path).unwrap();
-    let at = {
-        let file = NdbFile::new(&bytes[..]).unwrap();
-        let store = Store::open(file.ndb()).unwrap();
-        let big = store
-            .walk()
-            .flatten()
-            .find(|f| f.folder.display_name() == "Big")
-            .unwrap();
-        let m = store.message(big.folder.message_ids().unwrap()[0]).unwrap();
-        let a = m.attachments().unwrap().next().unwrap().unwrap();
-        a.data_node().unwrap().unwrap().leaves()[200].bref.ib.0 as usize + 10
-    };
+    let at = large_block_at(&bytes, 200);
     bytes[at] ^= 0x40;
     let file = NdbFile::new(&bytes[..]).unwrap();
     let store = Store::open(file.ndb()).unwrap();
