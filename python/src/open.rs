@@ -314,6 +314,8 @@ impl File {
         d.set_item("verified", s.verified)?;
         d.set_item("moved", s.moved)?;
         d.set_item("names_lost", s.names_lost)?;
+        d.set_item("names_relinked", s.names_relinked)?;
+        d.set_item("relinked", s.relinked)?;
         let skipped = PyList::empty(py);
         for k in &s.skipped {
             skipped.append(skipped_dict(py, k)?)?;
