@@ -582,6 +582,19 @@ impl PropValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check without decoding fails where decoding does: a UTF-16
+    /// string of an odd length.
+    #[test]
+    fn odd_utf16_fails_the_check_as_it_fails_decoding() {
+        for raw in [&b"abc"[..], b"a"] {
+            assert!(PropValue::decode(PropType::String, raw).is_err());
+            assert!(PropValue::check(PropType::String, raw).is_err());
+        }
+        for raw in [&b""[..], b"a\0b\0"] {
+            assert!(PropValue::check(PropType::String, raw).is_ok());
+        }
+    }
     use proptest::prelude::*;
 
     proptest! {

@@ -347,6 +347,12 @@ fn assert_tc(
 ) -> Res {
     let tc = TableContext::read(f.ndb().node(nid)?)?;
     assert_eq!(tc.row_count(), rows.len(), "table {nid}");
+    let n = rows.len();
+    let mut it = tc.iter();
+    assert_eq!(it.size_hint(), (n, Some(n)), "table {nid}");
+    if it.next().is_some() {
+        assert_eq!(it.size_hint(), (n - 1, Some(n - 1)), "table {nid}");
+    }
     let mut want_cols: Vec<PropTag> = cols.to_vec();
     for t in [PropTag(0x67F2_0003), PropTag(0x67F3_0003)] {
         if !want_cols.contains(&t) {
