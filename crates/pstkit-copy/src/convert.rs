@@ -39,12 +39,13 @@ use pstkit_store::{pid, Message, NameMap, Store, StoreError};
 
 use crate::data_offset;
 use crate::error::{CopyError, Result};
+use crate::streamed::STREAM_FROM;
 
 pub use read::read_message;
 use read::read_message_partial;
-pub(crate) use read::{deferred, read_message_deferring};
+pub(crate) use read::read_streaming;
 pub use verify::{digest_entries, digest_message, digest_new};
-use verify::{digest_new_with, read_streaming, stream_hashes, verify, Digest};
+use verify::{digest_new_with, stream_hashes, verify, Digest};
 
 /// How to convert.
 #[derive(Clone, Debug, Default)]
@@ -442,7 +443,7 @@ fn read_ahead<'a>(
         let decoded = src
             .message(nid)
             .map_err(CopyError::from)
-            .and_then(|m| read_streaming(&m, &mut map, stored))
+            .and_then(|m| read_streaming(&m, &mut map, stored, STREAM_FROM))
             .and_then(|(new, streamed)| {
                 let digest = digest_new_with(&new, &name_of, &stream_hashes(&streamed)?);
                 Ok((new, digest, streamed))
@@ -1080,7 +1081,8 @@ impl Copier<'_, '_, '_> {
     /// bytes streamed from the source into the copy.
     fn copy_whole(&mut self, m: &Message<'_>, nid: Nid, folder: Nid, assoc: bool) -> Result<()> {
         let stored = self.stored;
-        let (mut new, streamed) = read_streaming(m, &mut |id| self.map_id(id), stored)?;
+        let (mut new, streamed) =
+            read_streaming(m, &mut |id| self.map_id(id), stored, STREAM_FROM)?;
         let hashes = stream_hashes(&streamed)?;
         let w = &*self.w;
         let digest = digest_new_with(&new, &|id| w.name_of(id).cloned(), &hashes);

@@ -720,10 +720,9 @@ fn attachment_part<'a>(
         AttachMethod::ByValue | AttachMethod::None | AttachMethod::Other(_)
     );
     let deferred = match streamed.as_deref_mut() {
-        Some(s) if data_method => match a.data_node()? {
-            Some(node) if s.takes(node.size()) => Some(PartBody::Base64(s.defer(node))),
-            _ => None,
-        },
+        Some(s) if data_method => {
+            crate::streamed::large_data(a, s.from())?.map(|node| PartBody::Base64(s.defer(node)))
+        }
         _ => None,
     };
     let data = match deferred {

@@ -19,6 +19,19 @@ use crate::error::{io_err, CopyError, Result};
 /// (7bit) where it is safe.
 pub const STREAM_FROM: u64 = 1 << 20;
 
+/// The node holding attachment `a`'s bytes when they are streamed from
+/// `from` bytes: a by-value attachment whose bytes, in a subnode of their
+/// own, are that large. Every streaming reader and writer asks here.
+pub(crate) fn large_data<'a>(
+    a: &pstkit_store::Attachment<'a>,
+    from: u64,
+) -> Result<Option<Node<'a>>> {
+    if from == u64::MAX || a.method() == pstkit_store::AttachMethod::EmbeddedMessage {
+        return Ok(None);
+    }
+    Ok(a.data_node()?.filter(|n| n.size() >= from))
+}
+
 /// Input bytes per MIME base64 line (76 characters).
 const LINE_INPUT: usize = 57;
 
@@ -46,9 +59,9 @@ impl<'a> Streamed<'a> {
         }
     }
 
-    /// Whether an attachment of `size` bytes is streamed.
-    pub(crate) fn takes(&self, size: u64) -> bool {
-        size >= self.from
+    /// The size from which attachments are streamed.
+    pub(crate) fn from(&self) -> u64 {
+        self.from
     }
 
     /// The placeholder for `node`'s data: characters of the base64

@@ -80,16 +80,29 @@ pub fn read_message(
 }
 
 /// [`read_message`] (at the top level) without the bytes of its
-/// attachments of `from` bytes or more that have a subnode of their own:
-/// their content is [`AttachContent::None`], for the caller to stream from
-/// [`pstkit_store::Attachment::data_node`].
-pub(crate) fn read_message_deferring(
-    m: &Message<'_>,
+/// attachments that [`large_data`](crate::streamed::large_data) streams
+/// from `from` bytes: their content is [`AttachContent::None`], and they
+/// are given, by index, with the nodes that hold their bytes.
+pub(crate) fn read_streaming<'a>(
+    m: &Message<'a>,
     map: &mut IdMap<'_>,
     stored: bool,
     from: u64,
-) -> Result<NewMessage> {
-    read_message_as(m, map, stored, 0, false, from)
+) -> Result<(NewMessage, Vec<(usize, pstkit_ndb::Node<'a>)>)> {
+    let new = read_message_as(m, map, stored, 0, false, from)?;
+    let mut streamed = Vec::new();
+    if new
+        .attachments
+        .iter()
+        .any(|a| a.content == AttachContent::None)
+    {
+        for (i, a) in m.attachments()?.enumerate() {
+            if let Some(node) = crate::streamed::large_data(&a?, from)? {
+                streamed.push((i, node));
+            }
+        }
+    }
+    Ok((new, streamed))
 }
 
 /// As [`read_message`], leaving out what does not read: properties whose
@@ -154,16 +167,6 @@ fn read_message_as(
     })
 }
 
-/// Whether attachment `a`'s bytes are left to be streamed: a by-value
-/// attachment whose bytes, in a subnode of their own, are `from` bytes or
-/// more.
-pub(crate) fn deferred(a: &pstkit_store::Attachment<'_>, from: u64) -> Result<bool> {
-    if a.method() == AttachMethod::EmbeddedMessage {
-        return Ok(false);
-    }
-    Ok(a.data_node()?.is_some_and(|n| n.size() >= from))
-}
-
 /// One attachment of a message being read (`depth`: the message's).
 fn read_attachment(
     a: &pstkit_store::Attachment<'_>,
@@ -176,7 +179,7 @@ fn read_attachment(
         stored_props(a.properties(), &[pid::ATTACH_DATA_BINARY]),
         map,
     )?;
-    if from < u64::MAX && deferred(a, from)? {
+    if crate::streamed::large_data(a, from)?.is_some() {
         return Ok(NewAttachment {
             props,
             content: AttachContent::None,

@@ -13,7 +13,9 @@ use pstkit_store::message::normalize_subject;
 use pstkit_store::write::{AttachContent, NewMessage};
 use pstkit_store::{pid, Message, NameMap, NamedProp, Store, StoreError};
 
+use super::read::read_streaming;
 use crate::error::{CopyError, Result};
+use crate::streamed::STREAM_FROM;
 
 /// What the verify pass compares for one item.
 pub(super) struct Digest {
@@ -371,37 +373,9 @@ pub fn digest_message(m: &Message<'_>, names: &NameMap) -> Result<u64> {
 /// Attachments from [`STREAM_FROM`](crate::streamed::STREAM_FROM) bytes
 /// are read a block at a time, as the copy writes them.
 fn digest_message_as(m: &Message<'_>, names: &NameMap, stored: bool) -> Result<u64> {
-    let (new, streamed) = read_streaming(m, &mut |id| Ok(Some(id)), stored)?;
+    let (new, streamed) = read_streaming(m, &mut |id| Ok(Some(id)), stored, STREAM_FROM)?;
     let hashes = stream_hashes(&streamed)?;
     Ok(digest_new_with(&new, &|id| names.get(id).cloned(), &hashes))
-}
-
-/// A message read as the copy reads it: its top-level attachments from
-/// [`STREAM_FROM`](crate::streamed::STREAM_FROM) bytes left out of it, and
-/// given, by index, with the nodes that hold their bytes.
-pub(crate) fn read_streaming<'a>(
-    m: &Message<'a>,
-    map: &mut super::read::IdMap<'_>,
-    stored: bool,
-) -> Result<(NewMessage, Vec<(usize, pstkit_ndb::Node<'a>)>)> {
-    let from = crate::streamed::STREAM_FROM;
-    let new = super::read::read_message_deferring(m, map, stored, from)?;
-    let mut streamed = Vec::new();
-    if new
-        .attachments
-        .iter()
-        .any(|a| a.content == AttachContent::None)
-    {
-        for (i, a) in m.attachments()?.enumerate() {
-            let a = a?;
-            if super::read::deferred(&a, from)? {
-                if let Some(node) = a.data_node()? {
-                    streamed.push((i, node));
-                }
-            }
-        }
-    }
-    Ok((new, streamed))
 }
 
 /// The [`data_hash`] of each streamed attachment, by index.
@@ -488,7 +462,7 @@ fn describe_difference(src: &Store<'_>, file: &NdbFile, d: &Digest, stored: bool
             let m = store.message(d.dest)?;
             let subject = normalize_subject(&m.subject().unwrap_or_default());
             let names = store.names();
-            let (new, streamed) = read_streaming(&m, &mut |id| Ok(Some(id)), stored)?;
+            let (new, streamed) = read_streaming(&m, &mut |id| Ok(Some(id)), stored, STREAM_FROM)?;
             let ours = digest_entries_with(
                 &new,
                 &|id| names.get(id).cloned(),
@@ -496,7 +470,7 @@ fn describe_difference(src: &Store<'_>, file: &NdbFile, d: &Digest, stored: bool
             );
             let src_names = src.names();
             let s = src.message(d.src)?;
-            let (new, streamed) = read_streaming(&s, &mut |id| Ok(Some(id)), stored)?;
+            let (new, streamed) = read_streaming(&s, &mut |id| Ok(Some(id)), stored, STREAM_FROM)?;
             let theirs = digest_entries_with(
                 &new,
                 &|id| src_names.get(id).cloned(),

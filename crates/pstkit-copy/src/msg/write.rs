@@ -42,18 +42,8 @@ pub(crate) fn message_to_msg_into<F: Read + Write + Seek>(
     out: F,
     from: u64,
 ) -> Result<F> {
-    let mut streamed = Vec::new();
-    if from < u64::MAX {
-        for (i, a) in m.attachments()?.enumerate() {
-            let a = a?;
-            if crate::convert::deferred(&a, from)? {
-                if let Some(node) = a.data_node()? {
-                    streamed.push((i, node));
-                }
-            }
-        }
-    }
-    let mut new = crate::convert::read_message_deferring(m, &mut |id| Ok(Some(id)), false, from)?;
+    let (mut new, streamed) =
+        crate::convert::read_streaming(m, &mut |id| Ok(Some(id)), false, from)?;
     let eight_bit = |props: &[(PropTag, PropValue)]| {
         props
             .iter()
@@ -77,7 +67,7 @@ pub(crate) fn message_to_msg_into<F: Read + Write + Seek>(
 /// `from` bytes.
 pub(crate) fn streams_attachments(m: &Message<'_>, from: u64) -> Result<bool> {
     for a in m.attachments()? {
-        if crate::convert::deferred(&a?, from)? {
+        if crate::streamed::large_data(&a?, from)?.is_some() {
             return Ok(true);
         }
     }
