@@ -43,7 +43,7 @@ use crate::streamed::STREAM_FROM;
 
 pub use read::read_message;
 use read::read_message_partial;
-pub(crate) use read::read_streaming;
+pub(crate) use read::{read_streaming, StreamedNodes};
 pub use verify::{digest_entries, digest_message, digest_new};
 use verify::{digest_new_with, stream_hashes, verify, Digest};
 
@@ -412,11 +412,7 @@ struct ReadAheadNames {
 
 /// An item of `order` (by index) decoded and digested, with the nodes of
 /// the attachments whose bytes are streamed (by index), or why not.
-type Decoded<'a> = (usize, Result<(NewMessage, u64, Streamed<'a>)>);
-
-/// The attachments of a message whose bytes are written as they are read
-/// (by index), and the nodes that hold them.
-type Streamed<'a> = Vec<(usize, pstkit_ndb::Node<'a>)>;
+type Decoded<'a> = (usize, Result<(NewMessage, u64, StreamedNodes<'a>)>);
 
 /// Reads, decodes and digests the items of `order` in turn, handing them
 /// over in batches; stops when the receiver is gone.

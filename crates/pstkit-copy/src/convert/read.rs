@@ -79,6 +79,10 @@ pub fn read_message(
     read_message_as(m, map, stored, depth, false, u64::MAX)
 }
 
+/// The attachments of a message whose bytes are written as they are read
+/// (by index), and the nodes that hold them.
+pub(crate) type StreamedNodes<'a> = Vec<(usize, pstkit_ndb::Node<'a>)>;
+
 /// [`read_message`] (at the top level) without the bytes of its
 /// attachments that [`large_data`](crate::streamed::large_data) streams
 /// from `from` bytes: their content is [`AttachContent::None`], and they
@@ -88,7 +92,7 @@ pub(crate) fn read_streaming<'a>(
     map: &mut IdMap<'_>,
     stored: bool,
     from: u64,
-) -> Result<(NewMessage, Vec<(usize, pstkit_ndb::Node<'a>)>)> {
+) -> Result<(NewMessage, StreamedNodes<'a>)> {
     let new = read_message_as(m, map, stored, 0, false, from)?;
     let mut streamed = Vec::new();
     if new
