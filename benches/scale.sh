@@ -17,9 +17,17 @@
 # OST and, one at a time, the converted PST (about the same size), the export
 # (about 1.1 times) or the copy, plus 2 GB to spare.
 # Run as root, each command starts with the page cache dropped (cold, as a
-# user's first run); otherwise with what the command before it left.
+# user's first run) and SETTLE seconds later (default 15); otherwise with
+# what the command before it left. The wait matters on a VM whose balloon
+# reports free pages to the host (Firecracker, QEMU with free page
+# reporting): memory freed by the drop is handed back a few seconds later,
+# and touching it again costs a fault on the host. Without the wait a file
+# smaller than the memory just freed is read into pages still backed, and a
+# larger one mostly into pages that are not: a plain `dd` of a 2.2 GB file
+# took 0.10 s of system time at once and 1.3-3.1 s ten seconds later.
 # Environment: PSTKIT_BIN (use this binary instead of building the release
-# one), TMPDIR (where the work directory goes; it is removed at exit).
+# one), TMPDIR (where the work directory goes; it is removed at exit),
+# SETTLE (seconds to wait after dropping the cache).
 set -euo pipefail
 
 SIZES=("$@")
@@ -40,12 +48,16 @@ rows="$work/rows.tsv"
 # Every run starts with the page cache dropped where that is allowed (as
 # root), so that each reads its input from the disk as a user's first run
 # would, whatever the run before it left in memory (the file just
-# generated, in particular: `gen` writes it around the cache).
+# generated, in particular: `gen` writes it around the cache), after the
+# same wait, so that every size finds memory in the same state.
+SETTLE=${SETTLE:-15}
 run() {
     local name=$1 size=$2
     shift 2
     sync
-    echo 3 2>/dev/null >/proc/sys/vm/drop_caches || true
+    if echo 3 2>/dev/null >/proc/sys/vm/drop_caches; then
+        sleep "$SETTLE"
+    fi
     /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
         echo "$name failed:" >&2
         cat "$work/err" >&2
