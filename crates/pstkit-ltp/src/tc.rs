@@ -772,6 +772,24 @@ mod tests {
             assert!(tc.find_row(0x1234).unwrap().is_none());
             assert!(tc.row(3).is_err());
             assert_eq!(tc.iter().count(), 3);
+            // The iterator steps one row at a time and stops at the end.
+            let mut it = tc.iter();
+            let mut ids = Vec::new();
+            while let Some(r) = it.next() {
+                ids.push(r.unwrap().row_id());
+                assert_eq!(it.size_hint(), (3 - ids.len(), Some(3 - ids.len())));
+            }
+            assert_eq!(ids, [0x8022, 0x8042, 0x2223]);
+            assert!(it.next().is_none());
+            let d = format!("{tc:?}");
+            assert!(
+                d.starts_with("TableContext") && d.contains("rows: 3"),
+                "{d}"
+            );
+            let mut it = tc.iter();
+            it.next();
+            let d = format!("{it:?}");
+            assert!(d.contains("next: 1") && d.contains("end: 3"), "{d}");
         }
     }
 
@@ -923,6 +941,30 @@ mod tests {
         let tc = mk(tcinfo([4, 4, 4, 5], 0, 0, &[]), &[]).unwrap();
         assert_eq!(tc.row_count(), 0);
         assert!(tc.row(0).is_err());
+        // Rows of exactly the row id's 4 bytes are enough; 3 are not, and
+        // the error names the table's node.
+        let tc = mk(tcinfo([4, 4, 4, 4], 0, 0x40, &[]), &[&[0u8; 4]]).unwrap();
+        assert_eq!(tc.row_count(), 1);
+        let e = mk(tcinfo([3, 3, 3, 3], 0, 0x40, &[]), &[&[0u8; 4]])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rows of 3 bytes") && e.contains("0x12D"), "{e}");
+        // A RowIndex is refused when either its key or its entry size is
+        // wrong, not only when both are.
+        for (key, ent, ok) in [(4, 4, true), (4, 2, true), (2, 4, false), (4, 6, false)] {
+            let r = mk(
+                tcinfo([4, 4, 4, 5], 0x40, 0, &[]),
+                &[&[0xB5, key, ent, 0, 0, 0, 0, 0]],
+            );
+            match r {
+                Ok(_) => assert!(ok, "cbKey {key}, cbEnt {ent} accepted"),
+                Err(e) => {
+                    assert!(!ok, "cbKey {key}, cbEnt {ent} refused: {e}");
+                    let e = e.to_string();
+                    assert!(e.contains(&format!("cbKey {key} and cbEnt {ent}")), "{e}");
+                }
+            }
+        }
         // Wrong client signature.
         let p = build::first_page(CLIENT_SIG_TC ^ 1, 0x20, &[&tcinfo([4, 4, 4, 5], 0, 0, &[])]);
         let heap = Heap::from_blocks(Nid(1), Variant::Unicode, vec![Cow::Owned(p)]).unwrap();
