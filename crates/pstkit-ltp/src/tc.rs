@@ -878,6 +878,19 @@ mod tests {
             tc.column(PropId(7)).unwrap().tag.prop_type(),
             PropType::Int16
         );
+        // The checks that build no value pass every sound cell, in the row
+        // and behind an HNID alike.
+        for c in tc.columns() {
+            r.check_cell(c).unwrap();
+            r.check_value(c).unwrap();
+        }
+        r.check_cells(|_| true).unwrap();
+        let d = format!("{r:?}");
+        assert!(d.contains("index: 0") && d.contains("row_id: 0x7"), "{d}");
+        let mut cells = r.cells();
+        cells.next();
+        let d = format!("{cells:?}");
+        assert!(d.starts_with("Cells") && d.contains("next: 1"), "{d}");
     }
 
     #[test]
@@ -887,9 +900,12 @@ mod tests {
             col(0x0002_0003, 8, 4, 40),  // bit outside the CEB
             col(0x0003_0014, 8, 4, 3),   // Int64 in a 4-byte cell
             col(0x67F2_0003, 0, 4, 0),
+            col(0x0004_0102, 4, 4, 4), // binary behind an HID the heap lacks
+            col(0x0005_0003, 4, 4, 5), // absent (bit clear)
         ];
         let mut row = vec![0u8; 13];
-        row[12] = 0xF0;
+        row[4..8].copy_from_slice(&0x1E0u32.to_le_bytes());
+        row[12] = 0xF8;
         let info = tcinfo([12, 12, 12, 13], 0, 0x40, &cols);
         let p = build::first_page(CLIENT_SIG_TC, 0x20, &[&info, &row]);
         let heap = Heap::from_blocks(Nid(0x802E), Variant::Unicode, vec![Cow::Owned(p)]).unwrap();
@@ -910,6 +926,27 @@ mod tests {
         assert_eq!(err.hid(), None);
         assert!(err.corruption().is_none());
         assert!(r.get(props::LTP_ROW_ID).unwrap().is_ok());
+        // The checks that build no value fail where decoding does, with the
+        // same place; an absent cell passes.
+        let c = |id| *tc.column(PropId(id)).unwrap();
+        for id in [1, 2, 3, 4] {
+            let e = r.check_cell(&c(id)).unwrap_err();
+            assert_eq!(e.nid(), Some(Nid(0x802E)), "{e}");
+            assert_eq!(e.tag(), Some(c(id).tag), "{e}");
+            assert!(r.check_value(&c(id)).is_err() || id == 2);
+        }
+        let e = r.check_cell(&c(3)).unwrap_err().to_string();
+        assert!(e.contains("cannot hold 8 bytes"), "{e}");
+        assert!(r.get(PropId(4)).unwrap().is_err());
+        r.check_cell(&c(5)).unwrap();
+        r.check_cell(&c(0x67F2)).unwrap();
+        r.check_value(&c(0x67F2)).unwrap();
+        // The first bad cell in column order, unless the filter skips it.
+        let e = r.check_cells(|_| true).unwrap_err();
+        assert_eq!(e.tag(), Some(PropTag(0x0001_0003)), "{e}");
+        let e = r.check_cells(|t| t.id() != PropId(1)).unwrap_err();
+        assert_eq!(e.tag(), Some(PropTag(0x0002_0003)), "{e}");
+        r.check_cells(|t| t.id() == props::LTP_ROW_ID).unwrap();
     }
 
     #[test]
