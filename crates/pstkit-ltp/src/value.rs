@@ -595,6 +595,32 @@ mod tests {
             assert!(PropValue::check(PropType::String, raw).is_ok());
         }
     }
+    /// Every day from FILETIME's epoch (1601) to late 2399, century years and
+    /// the ends of the 400-year cycle included, against counting days one
+    /// by one with the leap-year rule.
+    #[test]
+    fn civil_dates_match_counting_days() {
+        let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let (mut y, mut m, mut d) = (1601i64, 1u32, 1u32);
+        for z in -134_774i64..157_000 {
+            assert_eq!(civil_from_days(z), (y, m, d), "day {z}");
+            let len = match m {
+                2 if leap(y) => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            d += 1;
+            if d > len {
+                (d, m) = (1, m + 1);
+                if m > 12 {
+                    (m, y) = (1, y + 1);
+                }
+            }
+        }
+        assert_eq!((y, m, d), (2399, 11, 8));
+    }
+
     use proptest::prelude::*;
 
     proptest! {
