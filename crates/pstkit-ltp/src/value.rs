@@ -893,6 +893,12 @@ mod tests {
         let ft = FileTime((1_234_567_890 + 11_644_473_600) * 10_000_000);
         assert_eq!(ft.to_unix_seconds(), 1_234_567_890);
         assert_eq!(ft.to_iso8601(), "2009-02-13T23:31:30Z");
+        assert_eq!(ft.to_string(), "2009-02-13T23:31:30Z");
+        assert_eq!(format!("{ft:?}"), "FileTime(2009-02-13T23:31:30Z)");
+        assert_eq!(
+            format!("{:?}", String8(b"caf\xE9".to_vec())),
+            "String8(\"café\")"
+        );
         assert_eq!(FileTime(0).to_iso8601(), "1601-01-01T00:00:00Z");
         assert_eq!(FileTime(0).to_unix_seconds(), -11_644_473_600);
         assert_eq!(
