@@ -814,6 +814,52 @@ mod tests {
             PropValue::decode(T::MultipleGuid, &c).unwrap(),
             PropValue::MultipleGuid(vec![[1; 16], [2; 16]])
         );
+        // A prefix is a count only when both the length and the number
+        // agree: 20 bytes whose first four are not 1 are ragged, and
+        // 32 bytes that start with the number 2 are two GUIDs.
+        let mut odd = 7u32.to_le_bytes().to_vec();
+        odd.extend_from_slice(&[1u8; 16]);
+        assert!(PropValue::decode(T::MultipleGuid, &odd).is_err());
+        let mut two = 2u32.to_le_bytes().to_vec();
+        two.extend_from_slice(&[3u8; 28]);
+        let mut first = [3u8; 16];
+        first[..4].copy_from_slice(&2u32.to_le_bytes());
+        assert_eq!(
+            PropValue::decode(T::MultipleGuid, &two).unwrap(),
+            PropValue::MultipleGuid(vec![first, [3; 16]])
+        );
+    }
+
+    /// UTF-16 that does not start on a 2-byte boundary in memory decodes
+    /// whole (the aligned middle and the copied ends alike).
+    #[test]
+    fn unaligned_utf16_decodes_whole() {
+        let text = "Grüße, 世界! ".repeat(20);
+        let mut buf = vec![0u8];
+        buf.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let raw = &buf[1..];
+        assert_eq!(raw.as_ptr() as usize % 2, 1);
+        assert_eq!(decode_utf16(PropType::String, raw).unwrap(), text);
+    }
+
+    /// A decoded string keeps at most 4 KiB of the room its conversion
+    /// reserved (three bytes a unit): a large body does not hold three
+    /// times its size.
+    #[test]
+    fn decoded_strings_keep_little_spare_room() {
+        let units = |n: usize| {
+            "a".repeat(n)
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>()
+        };
+        let big = decode_utf16(PropType::String, &units(10_000)).unwrap();
+        assert!(big.capacity() - big.len() <= 4096, "{}", big.capacity());
+        // Spare room of exactly 4 KiB, and less, is kept as it is.
+        let edge = decode_utf16(PropType::String, &units(2048)).unwrap();
+        assert_eq!(edge.capacity(), 3 * 2048);
+        let small = decode_utf16(PropType::String, &units(100)).unwrap();
+        assert_eq!(small.capacity(), 300);
     }
 
     #[test]
