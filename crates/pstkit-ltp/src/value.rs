@@ -595,6 +595,7 @@ mod tests {
             assert!(PropValue::check(PropType::String, raw).is_ok());
         }
     }
+
     /// Every day from FILETIME's epoch (1601) to late 2399, century years and
     /// the ends of the 400-year cycle included, against counting days one
     /// by one with the leap-year rule.
