@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pstkit_ltp::PropId;
+use pstkit_ndb::prefetch::{self, Cursor};
 use pstkit_ndb::{Corruption, Nid, NidType};
 use pstkit_store::binding::{binding_prop, MailboxBinding};
 use pstkit_store::write::{NewMessage, PstWriter, WriterOptions};
@@ -421,6 +422,7 @@ fn read_ahead<'a>(
     order: &[(u64, u32, Nid, bool)],
     names: &ReadAheadNames,
     stored: bool,
+    cursor: &Cursor,
     tx: std::sync::mpsc::SyncSender<Vec<Decoded<'a>>>,
 ) {
     // A named id the source's map does not define is left out, as
@@ -435,7 +437,8 @@ fn read_ahead<'a>(
     let name_of = |id: PropId| names.names.get(&id).cloned();
     let mut batch = Vec::new();
     let mut bytes = 0;
-    for (i, &(_, _, nid, _)) in order.iter().enumerate() {
+    for (i, &(at, _, nid, _)) in order.iter().enumerate() {
+        cursor.at(at);
         let decoded = src
             .message(nid)
             .map_err(CopyError::from)
@@ -649,11 +652,21 @@ impl Copier<'_, '_, '_> {
         } else {
             self.premapped_names()
         };
-        match names {
-            Some(names) if self.threads > 1 => {
-                self.copy_read_ahead(&order, &folders, &names, progress)?
+        // With a CPU to spare, a thread brings the source's pages in just
+        // ahead of the items being read, so the reading does not wait for
+        // them (see `pstkit_ndb::prefetch`).
+        let ndb = self.src.ndb();
+        let threads = self.threads;
+        let walk = |cursor: &Cursor| match names {
+            Some(names) if threads > 1 => {
+                self.copy_read_ahead(&order, &folders, &names, cursor, progress)
             }
-            _ => self.copy_in_turn(&order, &folders, progress)?,
+            _ => self.copy_in_turn(&order, &folders, cursor, progress),
+        };
+        if threads > 1 {
+            prefetch::ahead_of(ndb, walk)?;
+        } else {
+            walk(&Cursor::default())?;
         }
         for (f, nid, assoc, r) in relinked {
             let (dnid, path) = folders[f as usize].clone();
@@ -794,9 +807,11 @@ impl Copier<'_, '_, '_> {
         &mut self,
         order: &[(u64, u32, Nid, bool)],
         folders: &[(Nid, String)],
+        cursor: &Cursor,
         progress: &mut dyn FnMut(CopyEvent<'_>),
     ) -> Result<()> {
-        for &(_, f, nid, assoc) in order {
+        for &(at, f, nid, assoc) in order {
+            cursor.at(at);
             let (dnid, path) = &folders[f as usize];
             let copied = self.copy_item(nid, *dnid, assoc);
             self.placed(path, *dnid, nid, assoc, copied, progress)?;
@@ -883,20 +898,23 @@ impl Copier<'_, '_, '_> {
         order: &[(u64, u32, Nid, bool)],
         folders: &[(Nid, String)],
         names: &ReadAheadNames,
+        cursor: &Cursor,
         progress: &mut dyn FnMut(CopyEvent<'_>),
     ) -> Result<()> {
         // The reader's own view of the source: a store's caches are not
         // shared between threads. One that will not open (it opened here
         // only in salvage) leaves the copy to this thread alone.
         let Ok((src, _)) = Store::open_salvaging(self.src.ndb()) else {
-            return self.copy_in_turn(order, folders, progress);
+            return self.copy_in_turn(order, folders, cursor, progress);
         };
         let stored = self.stored;
         std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
             let reader = std::thread::Builder::new()
                 .name("pstkit-read-ahead".into())
-                .spawn_scoped(s, move || read_ahead(&src, order, names, stored, tx))
+                .spawn_scoped(s, move || {
+                    read_ahead(&src, order, names, stored, cursor, tx)
+                })
                 .map_err(|_| CopyError::Internal("could not start the read-ahead thread"))?;
             let mut done = 0;
             for batch in rx {
@@ -1372,7 +1390,9 @@ mod tests {
         let reader = Store::open(file.ndb()).unwrap();
         let (order_ref, names_ref) = (&order, &names);
         let batches: Vec<Vec<Decoded>> = std::thread::scope(|s| {
-            s.spawn(move || read_ahead(&reader, order_ref, names_ref, false, tx));
+            s.spawn(move || {
+                read_ahead(&reader, order_ref, names_ref, false, &Cursor::default(), tx)
+            });
             rx.iter().collect()
         });
         let (mut next, mut big) = (0, 0);

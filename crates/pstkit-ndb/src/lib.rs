@@ -32,6 +32,7 @@ mod guard;
 pub mod header;
 pub mod ids;
 pub mod page;
+pub mod prefetch;
 pub mod read;
 pub mod recover;
 pub mod spill;
