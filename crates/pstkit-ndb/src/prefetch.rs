@@ -88,10 +88,19 @@ pub fn ahead_of<R>(ndb: Ndb<'_>, walk: impl FnOnce(&Cursor) -> R) -> R {
         let _ = std::thread::Builder::new()
             .name("pstkit-prefetch".into())
             .spawn_scoped(s, || run(ndb, &cursor, &stop));
-        let r = walk(&cursor);
-        stop.store(true, Ordering::Relaxed);
-        r
+        // Told to stop however the walk ends (a panic too), or the scope
+        // would wait for a thread that waits for the walk to move.
+        let _stop = StopOnDrop(&stop);
+        walk(&cursor)
     })
+}
+
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The thread's loop: touches [`next_range`] after range until the end of
@@ -201,5 +210,15 @@ mod tests {
             }),
             7
         );
+    }
+
+    #[test]
+    fn a_walk_that_panics_stops_the_thread() {
+        // A file longer than AHEAD, so the thread waits for the walk.
+        let f = file(AHEAD as usize + 2 * STEP as usize);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ahead_of(f.ndb(), |_| -> u8 { panic!("the walk failed") })
+        }));
+        assert!(r.is_err());
     }
 }
