@@ -397,6 +397,20 @@ mod tests {
     }
 
     #[test]
+    fn a_hid_with_type_bits_names_no_allocation() {
+        // An HNID whose type bits are set is a node id, not a HID, even when
+        // its index bits match an allocation's.
+        let mut h = HeapBuilder::new(Variant::Unicode, CLIENT_SIG_PC);
+        assert_eq!(h.alloc(b"abcd"), Hid(0x20));
+        for t in [0x01, 0x04, 0x1F] {
+            assert_eq!(h.get(Hid(0x20 | t)), None, "type {t:#x}");
+            assert!(!h.fill(Hid(0x20 | t), b"wxyz"), "type {t:#x}");
+        }
+        assert_eq!(h.get(Hid::NONE), None);
+        assert_eq!(h.get(Hid(0x20)), Some(&b"abcd"[..]));
+    }
+
+    #[test]
     fn odd_lengths_are_padded_and_empty_heaps_are_valid() {
         let h = HeapBuilder::new(Variant::Ansi, CLIENT_SIG_PC);
         let pages = h.finish();
