@@ -75,7 +75,7 @@ impl PcBuilder {
 
     /// Whether no property is set.
     pub fn is_empty(&self) -> bool {
-        self.props.is_empty()
+        self.props.is_empty() && self.external.is_empty()
     }
 
     /// Keeps the subnode NIDs this builder hands out clear of `nid`, a
@@ -229,6 +229,41 @@ mod tests {
             let rec = pc.record(props::DISPLAY_NAME).unwrap();
             assert_eq!(rec.tag.prop_type(), PropType::String);
         }
+    }
+
+    #[test]
+    fn set_get_remove_and_values_written_as_subnodes() {
+        let mut b = PcBuilder::new(Variant::Unicode);
+        assert!(b.is_empty());
+        assert_eq!(b.len(), 0);
+        b.set(PropTag(0x0037_001F), PropValue::String("subject".into()));
+        b.set(PropTag(0x0E08_0003), PropValue::Int32(42));
+        assert!(!b.is_empty());
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            b.get(PropId(0x0037)),
+            Some(&PropValue::String("subject".into()))
+        );
+        assert_eq!(b.get(PropId(0x0E1F)), None);
+        assert_eq!(b.remove(PropId(0x0E08)), Some(PropValue::Int32(42)));
+        assert_eq!(b.remove(PropId(0x0E08)), None);
+        assert_eq!(b.len(), 1);
+        // A value the caller wrote as a subnode replaces a value set, counts,
+        // and is what the finished context points to.
+        let body = Nid(0x0000_0A1F);
+        b.set_subnode(PropTag(0x0037_001F), body);
+        assert_eq!(b.get(PropId(0x0037)), None);
+        assert_eq!(b.len(), 1);
+        assert!(!b.is_empty());
+        let pc = read(Variant::Unicode, &b.finish());
+        let rec = pc.record(PropId(0x0037)).unwrap();
+        assert_eq!(rec.tag, PropTag(0x0037_001F));
+        assert_eq!(rec.value, body.0);
+        // Only a subnode-written value: not empty either.
+        let mut b = PcBuilder::new(Variant::Unicode);
+        b.set_subnode(PropTag(0x1000_001F), body);
+        assert_eq!(b.len(), 1);
+        assert!(!b.is_empty());
     }
 
     #[test]
