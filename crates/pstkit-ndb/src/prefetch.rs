@@ -48,13 +48,13 @@ impl Cursor {
 }
 
 impl<'a> Ndb<'a> {
-    /// Reads one byte of every page of `[at, at + len)` (clipped to the
-    /// file), so that the pages are in memory when a reader comes to them;
-    /// returns how many pages it read.
-    pub fn prefetch(&self, at: u64, len: u64) -> usize {
+    /// Reads one byte of every page of `range` (clipped to the file), so
+    /// that the pages are in memory when a reader comes to them; returns
+    /// how many pages it read.
+    pub fn prefetch(&self, range: Range<u64>) -> usize {
         let data = self.data();
-        let end = at.saturating_add(len).min(data.len() as u64) as usize;
-        let start = (at as usize).min(end);
+        let end = range.end.min(data.len() as u64) as usize;
+        let start = (range.start as usize).min(end);
         let mut pages = 0;
         for b in data[start..end].iter().step_by(PAGE) {
             std::hint::black_box(*b);
@@ -115,8 +115,8 @@ fn run(ndb: Ndb<'_>, cursor: &Cursor, stop: &AtomicBool) -> u64 {
         }
         match next_range(done, walk, len) {
             Some(r) => {
-                ndb.prefetch(r.start, r.end - r.start);
                 done = r.end;
+                ndb.prefetch(r);
             }
             None => std::thread::sleep(Duration::from_millis(1)),
         }
@@ -181,12 +181,16 @@ mod tests {
         let f = file(10 * PAGE + 100);
         let len = f.ndb().data().len();
         let ndb = f.ndb();
-        assert_eq!(ndb.prefetch(0, PAGE as u64), 1);
-        assert_eq!(ndb.prefetch(0, PAGE as u64 + 1), 2);
-        assert_eq!(ndb.prefetch(0, u64::MAX), len.div_ceil(PAGE));
-        assert_eq!(ndb.prefetch(len as u64 - 1, 100), 1);
-        assert_eq!(ndb.prefetch(len as u64, 100), 0);
-        assert_eq!(ndb.prefetch(u64::MAX, u64::MAX), 0);
+        let page = PAGE as u64;
+        let len64 = len as u64;
+        assert_eq!(ndb.prefetch(0..page), 1);
+        assert_eq!(ndb.prefetch(0..page + 1), 2);
+        assert_eq!(ndb.prefetch(page..3 * page), 2);
+        assert_eq!(ndb.prefetch(0..u64::MAX), len.div_ceil(PAGE));
+        assert_eq!(ndb.prefetch(len64 - 1..len64 + 100), 1);
+        assert_eq!(ndb.prefetch(len64..len64 + 100), 0);
+        assert_eq!(ndb.prefetch(u64::MAX..u64::MAX), 0);
+        assert_eq!(ndb.prefetch(3 * page..page), 0);
     }
 
     #[test]
