@@ -230,9 +230,10 @@ mod tests {
             eprintln!("skipped: this CPU has no AVX2");
             return;
         }
-        // Every byte value in every position of a 32-byte chunk, and tails.
-        let data: Vec<u8> = (0..2000u32).map(|i| (i * 37 + i / 256) as u8).collect();
-        for len in [32, 33, 63, 64, 95, 256, 2000] {
+        // Every byte value in every position of a 32-byte chunk (so in both
+        // 128-bit lanes), and tails.
+        let data: Vec<u8> = (0..256 * 32u32).map(|i| (i / 32 + i % 32) as u8).collect();
+        for len in [32, 33, 63, 64, 95, 256 * 32 - 1, 256 * 32] {
             for table in [&I, &R, &S] {
                 let mut a = data[..len].to_vec();
                 let mut b = a.clone();
