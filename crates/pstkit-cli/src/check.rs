@@ -33,23 +33,36 @@ pub fn error_json(e: &pstkit::store::StoreError) -> serde_json::Value {
 /// The node-database check and, with `deep`, the messaging-layer audit:
 /// side by side, as neither reads what the other finds (one after the
 /// other when `--threads 1` asks for no second thread).
+///
+/// The NDB check computes the CRC of every block the block B-tree lists,
+/// and the audit reads only blocks it finds there; so the audit reads
+/// without computing them again, and its findings are kept only when the
+/// NDB check found nothing damaged. Otherwise it runs again computing
+/// them, so that a damaged block is seen by the audit as its own reads
+/// would see it.
 fn check_both(file: &NdbFile, deep: bool) -> (CheckReport, Option<AuditReport>) {
     let threads = crate::threads();
     if !deep {
         return (check_with(file.ndb(), threads), None);
     }
-    if threads == Some(1) {
-        return (
-            check_with(file.ndb(), threads),
-            Some(audit_with(file.ndb(), threads)),
-        );
-    }
-    std::thread::scope(|s| {
-        let ndb = s.spawn(|| check_with(file.ndb(), threads));
-        let d = audit_with(file.ndb(), threads);
-        let r = ndb.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (r, Some(d))
-    })
+    let trusting = file.ndb().trusting_block_crcs();
+    let (r, d) = if threads == Some(1) {
+        let r = check_with(file.ndb(), threads);
+        let d = r.problems.is_empty().then(|| audit_with(trusting, threads));
+        (r, d)
+    } else {
+        std::thread::scope(|s| {
+            let ndb = s.spawn(|| check_with(file.ndb(), threads));
+            let d = audit_with(trusting, threads);
+            let r = ndb.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (r, Some(d))
+        })
+    };
+    let d = match d {
+        Some(d) if r.problems.is_empty() && r.dropped == 0 => d,
+        _ => audit_with(file.ndb(), threads),
+    };
+    (r, Some(d))
 }
 
 /// One finding for a JSON Lines report.

@@ -430,3 +430,77 @@ fn the_catalogue_lists_every_rule() {
         );
     }
 }
+
+/// The bundled mailbox with one byte of a message's body changed in its
+/// property context's block, the block's CRC left wrong: the NDB check
+/// reports the CRC; an audit that trusted CRCs would read a sound body.
+fn body_changed_crc_wrong(dir: &std::path::Path) -> (std::path::PathBuf, u32, u64) {
+    let mut data = mailbox();
+    let (nid, at) = {
+        let file = NdbFile::new(&data[..]).unwrap();
+        let ndb = file.ndb();
+        let store = pstkit::store::Store::open(ndb).unwrap();
+        ndb.nodes()
+            .map(|e| e.unwrap())
+            .filter(|e| e.nid.kind() == NidType::NormalMessage)
+            .find_map(|e| {
+                let body = store
+                    .message(e.nid)
+                    .ok()?
+                    .string(pstkit::store::pid::BODY)?;
+                let units: Vec<u8> = body
+                    .chars()
+                    .take(8)
+                    .filter(char::is_ascii_alphanumeric)
+                    .flat_map(|c| [c as u8, 0])
+                    .collect();
+                if units.len() < 16 {
+                    return None;
+                }
+                let node = ndb.node(e.nid).ok()?;
+                let block = node.block(0).ok()?;
+                let off = block.windows(16).position(|w| w == &units[..])?;
+                let ib = ndb.block_entry(e.data).ok()?.bref.ib.0;
+                Some((e.nid, ib + off as u64))
+            })
+            .expect("a message whose body starts with eight letters, in its first block")
+    };
+    // The low byte of a letter of the body, whatever the encoding maps it
+    // to: the high byte stays 0, so the body still decodes.
+    data[at as usize] ^= 0x01;
+    let path = dir.join("body-crc.pst");
+    std::fs::write(&path, data).unwrap();
+    (path, nid.0, at)
+}
+
+/// The deep check's audit reads blocks without recomputing the CRCs the
+/// NDB check computes; when that check finds a block damaged, the audit
+/// runs again checking them, and reports the item the damaged block holds.
+#[test]
+fn a_block_with_a_wrong_crc_is_reported_by_the_audit_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, nid, _) = body_changed_crc_wrong(dir.path());
+    for threads in ["1", "2"] {
+        let out = pstkit(&[
+            "check".as_ref(),
+            "--deep".as_ref(),
+            "--json".as_ref(),
+            "--threads".as_ref(),
+            threads.as_ref(),
+            path.as_os_str(),
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let ndb = lines.iter().filter(|l| l["rule"] == "ndb-damage").count();
+        assert_eq!(ndb, 1, "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["rule"] != "ndb-damage" && l["nid"] == nid),
+            "no finding of the audit names node 0x{nid:X}: {lines:?}"
+        );
+    }
+}
