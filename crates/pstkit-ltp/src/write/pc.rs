@@ -167,7 +167,7 @@ pub fn set_inline(pages: &mut [Vec<u8>], variant: Variant, id: PropId, value: u3
             let p = r.data[2..6].as_ptr() as usize;
             pages.iter().enumerate().find_map(|(i, page)| {
                 let start = page.as_ptr() as usize;
-                (p >= start && p + 4 <= start + page.len()).then_some((i, p - start))
+                (p >= start && p + 4 <= start + page.len()).then(|| (i, p - start))
             })
         })
     };
@@ -316,6 +316,20 @@ mod tests {
         assert_eq!(d.subnodes.len(), 1);
     }
 
+    /// A page limit the BTH reaches exactly leaves the rest of its last
+    /// page to values; only one it passes sends them all to subnodes.
+    #[test]
+    fn a_limit_the_tree_reaches_still_takes_values() {
+        for (limit, subnodes) in [(Some(1), 0), (Some(0), 1)] {
+            let mut b = PcBuilder::new(Variant::Unicode);
+            b.set_heap_page_limit(limit);
+            b.set(PropTag(0x3001_001F), PropValue::String("x".into()));
+            let d = b.finish();
+            assert_eq!(d.pages.len(), 1, "{limit:?}");
+            assert_eq!(d.subnodes.len(), subnodes, "{limit:?}");
+        }
+    }
+
     #[test]
     fn large_values_go_to_subnodes() {
         let mut b = PcBuilder::new(Variant::Unicode);
@@ -341,6 +355,38 @@ mod set_inline_tests {
     use crate::heap::Heap;
     use crate::pc::PropertyContext;
     use std::borrow::Cow;
+
+    /// A record in a BTH leaf past the first page (a thousand properties
+    /// before it) is found on its own page and rewritten there.
+    #[test]
+    fn an_inline_value_on_a_later_page_is_rewritten_there() {
+        for variant in [Variant::Ansi, Variant::Unicode, Variant::Unicode4k] {
+            let mut b = PcBuilder::new(variant);
+            for id in 1..=1500u32 {
+                b.set(PropTag((id << 16) | 3), PropValue::Int32(id as i32));
+            }
+            let mut d = b.finish();
+            assert!(d.pages.len() >= 2, "{variant:?}");
+            assert!(set_inline(&mut d.pages, variant, PropId(1400), 7));
+            assert!(set_inline(&mut d.pages, variant, PropId(1), 9));
+            let blocks = d.pages.iter().map(|p| Cow::Owned(p.clone())).collect();
+            let pc =
+                PropertyContext::from_heap(Heap::from_blocks(Nid(0x21), variant, blocks).unwrap())
+                    .unwrap();
+            for id in 1..=1500u16 {
+                let want = match id {
+                    1400 => 7,
+                    1 => 9,
+                    _ => i32::from(id),
+                };
+                assert_eq!(
+                    pc.get_i32(PropId(id)).unwrap().unwrap(),
+                    want,
+                    "{variant:?} {id}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn an_inline_value_is_rewritten_in_place() {

@@ -599,6 +599,66 @@ mod tests {
         assert!(TcBuilder::with_layout(Variant::Unicode, &[]).is_none());
     }
 
+    /// Each rule of a given layout at its edge: the limit accepted, one
+    /// past it refused.
+    #[test]
+    fn layout_rules_at_their_edges() {
+        let v = Variant::Unicode;
+        let int32 = |i: u32, offset: u16, bit: u8| col(0x6000_0003 + (i << 16), offset, 4, bit);
+        // Column counts: 255 at most.
+        let many = |n: usize| {
+            let mut c = vec![col(0x67F2_0003, 0, 4, 0)];
+            c.extend((1..n).map(|i| int32(i as u32, 4 * i as u16, i as u8)));
+            c
+        };
+        assert_eq!(many(255).len(), MAX_COLUMNS);
+        assert!(TcBuilder::with_layout(v, &many(255)).is_some());
+        let mut past = many(255);
+        past.push(col(0x7000_0003, 1020, 4, 0)); // bit 0 again is refused too
+        assert!(TcBuilder::with_layout(v, &past).is_none());
+        // The row id's cell: PidTagLtpRowId, at offset 0, four bytes wide.
+        let swapped = [col(0x67F2_0003, 4, 4, 0), int32(1, 0, 1)];
+        assert!(TcBuilder::with_layout(v, &swapped).is_none());
+        let right = [col(0x67F2_0003, 0, 4, 0), int32(1, 4, 1)];
+        assert!(TcBuilder::with_layout(v, &right).is_some());
+        // A row (cells and bitmap) as large as a block's data, and one byte more.
+        let cap = page_capacity(v);
+        let wide = |offset: usize| [col(0x67F2_0003, 0, 4, 0), int32(1, offset as u16, 1)];
+        let b = TcBuilder::with_layout(v, &wide(cap - 5)).unwrap();
+        assert_eq!(b.row_size(), cap);
+        assert!(TcBuilder::with_layout(v, &wide(cap - 4)).is_none());
+        // Two-byte cells after every four- and eight-byte cell, one-byte
+        // cells after every two-byte one, even in a gap between them.
+        let gap = |size: u8, tag: u32| {
+            [
+                col(0x67F2_0003, 0, 4, 0),
+                int32(1, 8, 1),
+                col(tag, 4, size, 2),
+            ]
+        };
+        assert!(TcBuilder::with_layout(v, &gap(2, 0x0017_0002)).is_none());
+        assert!(TcBuilder::with_layout(v, &gap(1, 0x360A_000B)).is_none());
+        let after = [
+            col(0x67F2_0003, 0, 4, 0),
+            col(0x0017_0002, 4, 2, 1),
+            col(0x0018_0002, 8, 2, 2),
+            col(0x360A_000B, 6, 1, 3),
+        ];
+        assert!(TcBuilder::with_layout(v, &after).is_none());
+    }
+
+    /// Subnode ids the caller reserves are not handed out for large values.
+    #[test]
+    fn a_reserved_subnode_id_is_skipped() {
+        let bin = PropTag(0x1000_0102);
+        let mut b = TcBuilder::new(Variant::Unicode, &[bin]);
+        b.reserve_subnode(Nid(0x3F));
+        b.add_row(1, &[(bin, PropValue::Binary(vec![7; 4000]))]);
+        let d = b.finish();
+        assert_eq!(d.subnodes.len(), 1);
+        assert_eq!(d.subnodes[0].0, Nid(0x5F));
+    }
+
     #[test]
     fn ansi_tables_stop_at_65536_rows_and_unicode_ones_do_not() {
         for (variant, last) in [(Variant::Ansi, false), (Variant::Unicode, true)] {
