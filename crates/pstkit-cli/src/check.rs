@@ -46,21 +46,27 @@ fn check_both(file: &NdbFile, deep: bool) -> (CheckReport, Option<AuditReport>) 
         return (check_with(file.ndb(), threads), None);
     }
     let trusting = file.ndb().trusting_block_crcs();
-    let (r, d) = if threads == Some(1) {
+    if threads == Some(1) {
         let r = check_with(file.ndb(), threads);
-        let d = r.problems.is_empty().then(|| audit_with(trusting, threads));
+        let ndb = if r.problems.is_empty() {
+            trusting
+        } else {
+            file.ndb()
+        };
+        let d = audit_with(ndb, threads);
+        return (r, Some(d));
+    }
+    let (r, d) = std::thread::scope(|s| {
+        let ndb = s.spawn(|| check_with(file.ndb(), threads));
+        let d = audit_with(trusting, threads);
+        let r = ndb.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         (r, d)
+    });
+    // Any damage (more than it lists, too) leaves the list non-empty.
+    let d = if r.problems.is_empty() {
+        d
     } else {
-        std::thread::scope(|s| {
-            let ndb = s.spawn(|| check_with(file.ndb(), threads));
-            let d = audit_with(trusting, threads);
-            let r = ndb.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (r, Some(d))
-        })
-    };
-    let d = match d {
-        Some(d) if r.problems.is_empty() && r.dropped == 0 => d,
-        _ => audit_with(file.ndb(), threads),
+        audit_with(file.ndb(), threads)
     };
     (r, Some(d))
 }
