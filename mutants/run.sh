@@ -8,6 +8,7 @@
 #
 # Usage:
 #   mutants/run.sh CRATE [K/N]          one crate, or shard K of N of it
+#                                       (K from 0 to N-1: all N cover it)
 #   mutants/run.sh --in-diff BASE       the mutants a change touched (its
 #                                       diff against BASE), every crate
 #   mutants/run.sh CRATE K/N -- ARGS    ARGS go to cargo mutants as they are
