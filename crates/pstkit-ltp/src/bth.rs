@@ -353,6 +353,19 @@ mod tests {
         assert!(BthHeader::parse(N, Hid(0x20), &[0xB5, 2, 6]).is_err());
     }
 
+    /// The tree names its header's allocation, and its iterator's debug
+    /// form says how deep its walk is and whether it is done.
+    #[test]
+    fn header_hid_and_iterator_debug_form() {
+        let heap = heap_of(&[&[0xB5, 2, 3, 0, 0x40, 0, 0, 0], &leaf(&[1, 2])]);
+        let bth = Bth::open(&heap, Hid(0x20)).unwrap();
+        assert_eq!(bth.hid(), Hid(0x20));
+        let mut it = bth.iter();
+        assert_eq!(format!("{it:?}"), "BthIter { depth: 0, done: false, .. }");
+        assert_eq!(it.by_ref().count(), 2);
+        assert!(format!("{it:?}").contains("done: true"), "{it:?}");
+    }
+
     #[test]
     fn empty_tree() {
         let heap = heap_of(&[&[0xB5, 2, 3, 0, 0, 0, 0, 0]]);
