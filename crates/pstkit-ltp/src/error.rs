@@ -183,6 +183,53 @@ pub(crate) fn hid_err(nid: Nid, hid: Hid, what: impl Into<String>) -> LtpError {
 mod tests {
     use super::*;
 
+    /// Each accessor finds its fact in every variant that holds one, and
+    /// through the `Property` wrapper.
+    #[test]
+    fn accessors_reach_every_variant_that_holds_the_fact() {
+        use pstkit_ndb::{Problem, Structure};
+        let damage = || {
+            NdbError::Corrupt(Box::new(Corruption {
+                structure: Structure::DataBlock,
+                id: Some(0x44),
+                offset: Some(0x4400),
+                problem: Problem::Invalid("x"),
+            }))
+        };
+        let wrap = |source: LtpError| LtpError::Property {
+            nid: Nid(0x21),
+            tag: PropTag(0x0037_001F),
+            row: None,
+            source: Box::new(source),
+        };
+        let e = wrap(LtpError::Ndb(damage()));
+        assert_eq!(e.corruption().and_then(|c| c.offset), Some(0x4400));
+        assert_eq!(
+            LtpError::Ndb(damage()).corruption().and_then(|c| c.id),
+            Some(0x44)
+        );
+        assert_eq!(
+            LtpError::Ndb(NdbError::NodeNotFound(Nid(0x8022))).nid(),
+            Some(Nid(0x8022))
+        );
+        let bth = || LtpError::Bth {
+            nid: Nid(0x21),
+            hid: Hid(0x40),
+            what: "x".into(),
+        };
+        assert_eq!(bth().hid(), Some(Hid(0x40)));
+        assert_eq!(wrap(bth()).hid(), Some(Hid(0x40)));
+        let row = || LtpError::Row {
+            nid: Nid(0x21),
+            row: 7,
+            what: "x".into(),
+        };
+        assert_eq!(row().row(), Some(7));
+        assert_eq!(wrap(row()).row(), Some(7));
+        assert_eq!(bth().row(), None);
+        assert_eq!(row().hid(), None);
+    }
+
     #[test]
     fn messages_name_the_structure() {
         let e = heap_err(

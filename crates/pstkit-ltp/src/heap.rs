@@ -505,6 +505,35 @@ mod tests {
         )
     }
 
+    /// A page map may start right after the page's header (a page with no
+    /// allocation), not a byte inside it; for each of the three headers.
+    #[test]
+    fn a_page_map_starts_at_the_header_s_end_or_later() {
+        for (index, header_len) in [(0, HNHDR_SIZE), (1, HNPAGEHDR_SIZE), (8, HNBITMAPHDR_SIZE)] {
+            let page = |page_map: usize| {
+                let mut b = vec![0u8; header_len.max(page_map) + 6];
+                b[..2].copy_from_slice(&(page_map as u16).to_le_bytes());
+                if index == 0 {
+                    b[2] = 0xEC;
+                    b[3] = 0xBC;
+                }
+                // cAlloc 0, cFree 0, rgibAlloc[0]: the free space starts here.
+                b[page_map + 4..page_map + 6].copy_from_slice(&(page_map as u16).to_le_bytes());
+                Cow::Owned(b)
+            };
+            let p = HeapBlock::parse(N, index, page(header_len)).unwrap();
+            assert_eq!((p.alloc_count(), p.free_count()), (0, 0), "{index}");
+            let e = HeapBlock::parse(N, index, page(header_len - 1)).unwrap_err();
+            assert!(e.to_string().contains("inside the"), "{index}: {e}");
+        }
+    }
+
+    #[test]
+    fn hnid_forms() {
+        assert_eq!(format!("{:?}", Hnid(0x60)), "Hnid(0x60)");
+        assert_eq!(Hnid(0x8022).to_string(), "0x8022");
+    }
+
     #[test]
     fn hid_bit_split() {
         let h = Hid(0x0002_0060);
