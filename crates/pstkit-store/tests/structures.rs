@@ -5,7 +5,9 @@
 //! - a data tree of two levels (an XXBLOCK), which a stream gets past
 //!   1,021 blocks of 8,176 bytes (here, a 9 MB attachment);
 //! - node and block B-trees of three levels (here, 1,200 messages);
-//! - a contents table whose row matrix spans several blocks of a subnode.
+//! - a contents table whose row matrix spans several blocks of a subnode,
+//!   and whose heap (the rows' subjects) has more than eight pages, so
+//!   that its ninth page starts with an HNBITMAPHDR.
 //!
 //! Each file is made at test time (a few seconds), never committed.
 
@@ -113,10 +115,16 @@ fn write(path: &Path) -> BTreeMap<String, Items> {
     let huge = vec![attachment("huge.bin", noise(7, HUGE))];
     add(&mut w, big, "Big", mail("huge", huge));
     for k in 0..MANY {
-        add(&mut w, many, "Many", mail(&format!("m{k:04}"), Vec::new()));
+        add(&mut w, many, "Many", mail(&many_subject(k), Vec::new()));
     }
     w.finish().unwrap();
     want
+}
+
+/// A subject long enough that 1,200 of them take the contents table's
+/// heap past eight pages.
+fn many_subject(k: usize) -> String {
+    format!("m{k:04} of the folder whose contents table needs more than eight heap pages")
 }
 
 /// What pstkit reads back, in the same shape.
@@ -213,6 +221,29 @@ fn deep_structures_are_written_and_read_back() {
         blocks.iter().any(|&n| n > 1),
         "row matrix blocks: {blocks:?}"
     );
+
+    // Its heap: past eight pages, the ninth with the bitmap header, and
+    // every row's subject read from it.
+    let table = pstkit_ltp::TableContext::read(tc).unwrap();
+    let heap = table.heap();
+    assert!(heap.block_count() > 8, "{} heap pages", heap.block_count());
+    // Its first allocation starts after the 66-byte HNBITMAPHDR.
+    let ninth = heap.block(8).unwrap();
+    let at = ninth.page_map_offset() + 4;
+    let first = u16::from_le_bytes([ninth.bytes()[at], ninth.bytes()[at + 1]]);
+    assert_eq!(usize::from(first), pstkit_ltp::heap::HNBITMAPHDR_SIZE);
+    let mut subjects: Vec<String> = (0..table.row_count())
+        .map(|i| match table.row(i).unwrap().get(PropId(0x0037)) {
+            // Stored as Outlook stores it: 0x01 and the prefix length
+            // first (no prefix here).
+            Some(Ok(PropValue::String(s))) => {
+                s.strip_prefix("\u{1}\u{1}").unwrap_or(&s).to_string()
+            }
+            other => panic!("row {i}: {other:?}"),
+        })
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects, (0..MANY).map(many_subject).collect::<Vec<_>>());
 }
 
 /// Attachments as pffexport writes them: `Attachments/N_NAME` under each
