@@ -614,7 +614,7 @@ mod tests {
         assert_eq!(many(255).len(), MAX_COLUMNS);
         assert!(TcBuilder::with_layout(v, &many(255)).is_some());
         let mut past = many(255);
-        past.push(col(0x7000_0003, 1020, 4, 0)); // bit 0 again is refused too
+        past.push(col(0x7000_0003, 1020, 4, 255)); // sound but for the count
         assert!(TcBuilder::with_layout(v, &past).is_none());
         // The row id's cell: PidTagLtpRowId, at offset 0, four bytes wide.
         let swapped = [col(0x67F2_0003, 4, 4, 0), int32(1, 0, 1)];
