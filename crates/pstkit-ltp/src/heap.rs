@@ -525,6 +525,15 @@ mod tests {
             assert_eq!((p.alloc_count(), p.free_count()), (0, 0), "{index}");
             let e = HeapBlock::parse(N, index, page(header_len - 1)).unwrap_err();
             assert!(e.to_string().contains("inside the"), "{index}: {e}");
+            // A block as long as its header has a header, and no page map;
+            // one byte shorter has no whole header.
+            let mut whole = page(header_len).into_owned();
+            whole.truncate(header_len);
+            let e = HeapBlock::parse(N, index, Cow::Owned(whole.clone())).unwrap_err();
+            assert!(e.to_string().contains("past the block end"), "{index}: {e}");
+            whole.pop();
+            let e = HeapBlock::parse(N, index, Cow::Owned(whole)).unwrap_err();
+            assert!(e.to_string().contains("shorter than its"), "{index}: {e}");
         }
     }
 
