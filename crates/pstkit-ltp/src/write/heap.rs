@@ -163,7 +163,7 @@ impl HeapBuilder {
         let k = hid.block(self.variant) as usize;
         let i = hid.index(self.variant) as usize;
         let page = self.pages.get(k)?;
-        (1..=page.ends.len()).contains(&i).then_some((k, i - 1))
+        (1..=page.ends.len()).contains(&i).then(|| (k, i - 1))
     }
 
     /// Writes every page that can take no more allocations to `w`, one data
@@ -408,6 +408,14 @@ mod tests {
         }
         assert_eq!(h.get(Hid::NONE), None);
         assert_eq!(h.get(Hid(0x20)), Some(&b"abcd"[..]));
+        // Index 0 names no allocation, on any page (the index is 1-based).
+        while h.page_count() < 2 {
+            h.alloc(&[7; 3000]);
+        }
+        let zero = Hid::new(Variant::Unicode, 1, 0);
+        assert_ne!(zero, Hid::NONE);
+        assert_eq!(h.get(zero), None);
+        assert!(!h.fill(zero, b"wxyz"));
     }
 
     #[test]
