@@ -36,10 +36,10 @@ pub fn error_json(e: &pstkit::store::StoreError) -> serde_json::Value {
 ///
 /// The NDB check computes the CRC of every block the block B-tree lists,
 /// and the audit reads only blocks it finds there; so the audit reads
-/// without computing them again, and its findings are kept only when the
-/// NDB check found nothing damaged. Otherwise it runs again computing
-/// them, so that a damaged block is seen by the audit as its own reads
-/// would see it.
+/// without computing them again when the NDB check found nothing damaged.
+/// When it found damage, the audit's reads check the CRCs (beside the
+/// check, the audit runs again), so that a damaged block is seen by the
+/// audit as its own reads would see it.
 fn check_both(file: &NdbFile, deep: bool) -> (CheckReport, Option<AuditReport>) {
     let threads = crate::threads();
     if !deep {
