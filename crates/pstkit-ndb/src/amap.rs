@@ -51,3 +51,41 @@ pub fn map_bits_at(f: crate::Format) -> usize {
 pub(crate) fn span_reserved(n: u64) -> u64 {
     span_maps(n).last().map_or(0x200, |(_, off)| off + 0x200)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_pages_fall_where_the_spec_places_them() {
+        let kinds = |n| span_maps(n).into_iter().map(|(t, _)| t).collect::<Vec<_>>();
+        use PageType::*;
+        assert_eq!(kinds(0), [AMap, PMap]);
+        assert_eq!(kinds(1), [AMap]);
+        assert_eq!(kinds(8), [AMap, PMap]);
+        // The first free map at span 128, then every 496 spans.
+        assert_eq!(kinds(127), [AMap]);
+        assert_eq!(kinds(128), [AMap, PMap, FMap]);
+        assert_eq!(kinds(129), [AMap]);
+        assert_eq!(kinds(128 + 496), [AMap, PMap, FMap]);
+        assert_eq!(kinds(128 + 495), [AMap]);
+        assert_eq!(kinds(128 + 497), [AMap]);
+        // The first free page map at span 8192, then every 31744.
+        assert_eq!(kinds(8191), [AMap]);
+        assert_eq!(kinds(8192), [AMap, PMap, FPMap]);
+        assert_eq!(kinds(8193), [AMap]);
+        assert_eq!(kinds(8192 + 31744), [AMap, PMap, FPMap]);
+        assert_eq!(kinds(8192 + 31743), [AMap]);
+        // A free page map has its own place after the free map's.
+        assert_eq!(
+            span_maps(8192)
+                .into_iter()
+                .map(|(_, o)| o)
+                .collect::<Vec<_>>(),
+            [0, 0x200, 0x600]
+        );
+        assert_eq!(span_reserved(8192), 0x800);
+        assert_eq!(span_reserved(1), 0x200);
+        assert_eq!(span_reserved(128), 0x600);
+    }
+}

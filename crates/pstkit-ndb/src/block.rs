@@ -578,6 +578,99 @@ mod tests {
     }
 
     #[test]
+    fn a_trailer_is_checked_field_by_field() {
+        let stored = b"twenty-four bytes stored".to_vec();
+        let bid = Bid(0x1234);
+        for f in [Format::ANSI, Format::UNICODE, Format::UNICODE_4K] {
+            let (file, e) = block_file(f, &stored, bid, 0);
+            let ib = e.bref.ib.0 as usize;
+            let at = ib + f.block_size(stored.len()) - f.block_trailer_size;
+            let sound = BlockTrailer::parse(&file[at..], f);
+            let with = |edit: &dyn Fn(&mut BlockTrailer), e: &BbtEntry| {
+                let mut file = file.clone();
+                let mut t = sound;
+                edit(&mut t);
+                t.write(&mut file[at..], f);
+                match read_stored_crc(&file, f, e) {
+                    Ok((s, crc)) => Ok((s.len(), crc)),
+                    Err(err) => {
+                        let c = err.corruption().expect("a corruption");
+                        assert_eq!((c.id, c.offset), (Some(bid.0), Some(ib as u64)));
+                        Err(c.problem.clone())
+                    }
+                }
+            };
+            let ok = Ok((stored.len(), sound.crc));
+            assert_eq!(with(&|_| {}, &e), ok);
+            assert_eq!(
+                with(&|t| t.crc ^= 1, &e),
+                Err(Problem::Crc {
+                    stored: sound.crc ^ 1,
+                    computed: sound.crc
+                })
+            );
+            assert_eq!(
+                with(&|t| t.sig ^= 1, &e),
+                Err(Problem::Signature {
+                    stored: sound.sig ^ 1,
+                    computed: sound.sig
+                })
+            );
+            assert_eq!(
+                with(&|t| t.bid = Bid(0x1238), &e),
+                Err(Problem::IdMismatch {
+                    expected: 0x1234,
+                    found: 0x1238
+                })
+            );
+            // A trailer size alone wrong, its id, signature and CRC proving
+            // the BBT's size: read at the BBT's size.
+            assert_eq!(with(&|t| t.cb = 23, &e), ok);
+            // Wrong with the CRC or the signature wrong too: refused for
+            // the size.
+            let size = Err(Problem::Size {
+                what: "block trailer cb",
+                expected: 24,
+                found: 23,
+            });
+            let wrong_crc = |t: &mut BlockTrailer| {
+                t.cb = 23;
+                t.crc ^= 1
+            };
+            let wrong_sig = |t: &mut BlockTrailer| {
+                t.cb = 23;
+                t.sig ^= 1
+            };
+            assert_eq!(with(&wrong_crc, &e), size);
+            assert_eq!(with(&wrong_sig, &e), size);
+            // 4K: the trailer's inflated size must be the BBT's where both
+            // give one (0 means none).
+            let inflated = |t: u16, bbt: u16| {
+                with(
+                    &move |tr: &mut BlockTrailer| tr.inflated = t,
+                    &BbtEntry { inflated: bbt, ..e },
+                )
+            };
+            if f.has_compression() {
+                assert_eq!(
+                    inflated(30, 40),
+                    Err(Problem::Size {
+                        what: "inflated size in trailer",
+                        expected: 40,
+                        found: 30
+                    })
+                );
+            } else {
+                // Not stored in the trailer: the BBT's is the only one.
+                assert_eq!(inflated(30, 40), ok);
+            }
+            for (t, bbt) in [(0, 40), (30, 0), (40, 40)] {
+                assert_eq!(inflated(t, bbt), ok, "{t} {bbt}");
+            }
+        }
+    }
+
+    #[test]
     fn inflates_4k_blocks_with_bound() {
         use std::io::Write;
         let f = Format::UNICODE_4K;
