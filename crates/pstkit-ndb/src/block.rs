@@ -671,6 +671,87 @@ mod tests {
     }
 
     #[test]
+    fn xblock_entry_counts_are_checked_at_their_edge() {
+        let x = |level: u8, count: u16, bytes: usize| {
+            let mut b = [1u8, level]
+                .into_iter()
+                .chain(count.to_le_bytes())
+                .chain(1234u32.to_le_bytes())
+                .collect::<Vec<_>>();
+            b.resize(bytes, 0);
+            b
+        };
+        let size = |expected, found| {
+            Err(Problem::Size {
+                what: "data tree entry count",
+                expected,
+                found,
+            })
+        };
+        for f in [Format::ANSI, Format::UNICODE, Format::UNICODE_4K] {
+            let id = f.id_size;
+            assert_eq!(
+                parse_xblock(&x(1, 0, 7), f),
+                Err(Problem::Truncated {
+                    needed: 8,
+                    available: 7
+                })
+            );
+            let header = |level, count| {
+                Ok(XBlockHeader {
+                    level,
+                    count,
+                    total: 1234,
+                })
+            };
+            assert_eq!(parse_xblock(&x(1, 0, 8), f), header(1, 0));
+            for level in [1, 2] {
+                assert_eq!(parse_xblock(&x(level, 5, 8 + 5 * id), f), header(level, 5));
+                // One entry more than the bytes hold, or than whole
+                // entries fill: refused, saying how many fit.
+                assert_eq!(parse_xblock(&x(level, 6, 8 + 5 * id), f), size(5, 6));
+                assert_eq!(parse_xblock(&x(level, 6, 8 + 6 * id - 1), f), size(5, 6));
+                assert_eq!(parse_xblock(&x(level, 9, 8 + 6 * id - 1), f), size(5, 9));
+            }
+            for level in [0, 3] {
+                assert_eq!(
+                    parse_xblock(&x(level, 0, 8), f),
+                    Err(Problem::Size {
+                        what: "data tree level",
+                        expected: 2,
+                        found: u64::from(level),
+                    })
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn appending_decodes_as_decode_does() {
+        let plain = b"The quick brown fox jumps over the lazy dog";
+        let f = Format::UNICODE;
+        // A data tree's block (an internal id) is never encoded.
+        let (file, e) = block_file(f, plain, Bid(0x1236), 0);
+        let s = read_stored(&file, f, &e).unwrap();
+        for crypt in [CryptMethod::None, CryptMethod::Permute, CryptMethod::Cyclic] {
+            let mut out = Vec::new();
+            decode_append(s, f, crypt, &e, &mut out).unwrap();
+            assert_eq!(out, plain);
+        }
+        // An encoding pstkit cannot decode: refused as `decode` refuses it,
+        // nothing appended.
+        let (file, e) = block_file(f, plain, Bid(0x1234), 0);
+        let s = read_stored(&file, f, &e).unwrap();
+        let mut out = b"head".to_vec();
+        let err = decode_append(s, f, CryptMethod::Edp, &e, &mut out).unwrap_err();
+        assert_eq!(
+            err.corruption().map(|c| &c.problem),
+            Some(&Problem::UnsupportedCrypt(0x10))
+        );
+        assert_eq!(out, b"head");
+    }
+
+    #[test]
     fn inflates_4k_blocks_with_bound() {
         use std::io::Write;
         let f = Format::UNICODE_4K;
