@@ -508,6 +508,36 @@ mod tests {
         }
     }
 
+    /// An entry type of another tree, with only what a `LeafEntry` must
+    /// give: its key is found by parsing.
+    #[derive(Clone, Copy)]
+    struct Other(u64);
+
+    impl LeafEntry for Other {
+        const PAGE: PageType = PageType::Bbt;
+        fn size(_: Format) -> usize {
+            8
+        }
+        fn parse(b: &[u8], _: Format) -> Self {
+            Other(LE::read_u64(b) >> 3)
+        }
+        fn write(&self, b: &mut [u8], _: Format) {
+            LE::write_u64(b, self.0 << 3);
+        }
+        fn key(&self) -> u64 {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_key_read_alone_is_by_default_the_parsed_one() {
+        let mut b = [0u8; 8];
+        for key in [0u64, 1, 2, 0x1234, u64::MAX >> 3] {
+            Other(key).write(&mut b, Format::UNICODE);
+            assert_eq!(Other::key_at(&b, Format::UNICODE), key);
+        }
+    }
+
     #[test]
     fn entries_round_trip() {
         for f in [Format::ANSI, Format::UNICODE, Format::UNICODE_4K] {
