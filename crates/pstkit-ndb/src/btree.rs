@@ -365,12 +365,9 @@ pub(crate) fn lookup_in<E: LeafEntry>(
             // The leaf was read and checked (type, CRC, id, signature,
             // counts) when the hint was set, and the mapped bytes do not
             // change: it is used as it was read.
+            // A hint only: a leaf outside the file (which the descent
+            // that set it read, so never) falls back to the descent below.
             if let Some(page) = BtPage::known(data, f, &h, c) {
-                let pos = partition(page.info.count, |i| page.key::<E>(i) <= key);
-                return Ok(in_leaf(&page, pos));
-            }
-            // A hint only: any failure falls back to the descent below.
-            if let Ok(page) = BtPage::read_in::<E>(data, f, h.leaf, Some(0), pages) {
                 let pos = partition(page.info.count, |i| page.key::<E>(i) <= key);
                 return Ok(in_leaf(&page, pos));
             }
@@ -535,6 +532,117 @@ mod tests {
         for key in [0u64, 1, 2, 0x1234, u64::MAX >> 3] {
             Other(key).write(&mut b, Format::UNICODE);
             assert_eq!(Other::key_at(&b, Format::UNICODE), key);
+        }
+    }
+
+    /// A file whose one B-tree page, at its second page's place, holds
+    /// `entries` (written at a stride of `cb_ent`) at `level`.
+    fn one_page(
+        f: Format,
+        ptype: PageType,
+        level: u8,
+        cb_ent: usize,
+        entries: &[&dyn Fn(&mut [u8])],
+    ) -> (Vec<u8>, BRef) {
+        let ib = Ib(f.page_size as u64);
+        let bid = Bid(0x20);
+        let mut data = vec![0u8; 2 * f.page_size];
+        let page = &mut data[f.page_size..];
+        for (i, write) in entries.iter().enumerate() {
+            write(&mut page[i * cb_ent..]);
+        }
+        let info = BtPageInfo {
+            count: entries.len(),
+            max: f.bt_entries_size() / cb_ent,
+            entry_size: cb_ent,
+            level,
+        };
+        info.write(page, f);
+        crate::write::seal_page(page, f, ptype, bid, ib);
+        (data, BRef { bid, ib })
+    }
+
+    #[test]
+    fn entry_sizes_and_levels_are_checked_at_their_edge() {
+        for f in [Format::ANSI, Format::UNICODE, Format::UNICODE_4K] {
+            // A leaf's entries are at least the tree's entry size, an
+            // intermediate page's at least an intermediate entry's (which
+            // is shorter than a node tree's leaf entry).
+            for (level, natural) in [(0, NbtEntry::size(f)), (1, f.btentry_size())] {
+                let read = |cb| {
+                    let (data, root) = one_page(f, PageType::Nbt, level, cb, &[]);
+                    BtPage::read::<NbtEntry>(&data, f, root, None).map(|p| p.info)
+                };
+                assert_eq!(read(natural).unwrap().entry_size, natural);
+                let err = read(natural - 1).unwrap_err();
+                assert_eq!(
+                    err.corruption().map(|c| &c.problem),
+                    Some(&Problem::Size {
+                        what: "B-tree entry size (cbEnt)",
+                        expected: natural as u64,
+                        found: natural as u64 - 1,
+                    })
+                );
+            }
+            let read = |level| {
+                let (data, root) = one_page(f, PageType::Bbt, level, f.btentry_size(), &[]);
+                BtPage::read::<BbtEntry>(&data, f, root, None).map(|p| p.info.level)
+            };
+            assert_eq!(read(MAX_LEVEL).unwrap(), MAX_LEVEL);
+            let err = read(MAX_LEVEL + 1).unwrap_err();
+            assert_eq!(
+                err.corruption().map(|c| &c.problem),
+                Some(&Problem::Size {
+                    what: "B-tree level",
+                    expected: u64::from(MAX_LEVEL),
+                    found: u64::from(MAX_LEVEL + 1),
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn leaf_keys_are_the_entries_keys_not_their_first_bytes() {
+        for f in [Format::UNICODE, Format::UNICODE_4K] {
+            // A node id is 32 bits in a 64-bit field: what lies above is
+            // not part of the key.
+            let nbt = |nid: u32, high: u32| {
+                move |b: &mut [u8]| {
+                    NbtEntry {
+                        nid: Nid(nid),
+                        data: Bid(4),
+                        sub: Bid(0),
+                        parent: Nid(0),
+                    }
+                    .write(b, f);
+                    LE::write_u32(&mut b[4..], high);
+                }
+            };
+            let (a, b, c) = (nbt(0x21, 0), nbt(0x42, 0xDEAD), nbt(0x61, 0));
+            let (data, root) = one_page(f, PageType::Nbt, 0, 32, &[&a, &b, &c]);
+            for nid in [0x21, 0x42, 0x61] {
+                let e = lookup::<NbtEntry>(&data, f, root, nid).unwrap();
+                assert_eq!(e.map(|e| e.nid), Some(Nid(nid as u32)));
+            }
+            // A block id is filed without its reserved bit.
+            let bbt = |bid: u64| {
+                move |b: &mut [u8]| {
+                    BbtEntry {
+                        bref: BRef {
+                            bid: Bid(bid),
+                            ib: Ib(0x4400),
+                        },
+                        cb: 10,
+                        refs: 2,
+                        inflated: 10,
+                    }
+                    .write(b, f)
+                }
+            };
+            let (a, b, c) = (bbt(0x10), bbt(0x15), bbt(0x20));
+            let (data, root) = one_page(f, PageType::Bbt, 0, 24, &[&a, &b, &c]);
+            let e = lookup::<BbtEntry>(&data, f, root, 0x14).unwrap();
+            assert_eq!(e.map(|e| e.bref.bid), Some(Bid(0x15)));
         }
     }
 
