@@ -535,6 +535,9 @@ mod tests {
         }
     }
 
+    /// Writes one entry at the start of its slice.
+    type WriteEntry = dyn Fn(&mut [u8]);
+
     /// A file whose one B-tree page, at its second page's place, holds
     /// `entries` (written at a stride of `cb_ent`) at `level`.
     fn one_page(
@@ -542,7 +545,7 @@ mod tests {
         ptype: PageType,
         level: u8,
         cb_ent: usize,
-        entries: &[&dyn Fn(&mut [u8])],
+        entries: &[&WriteEntry],
     ) -> (Vec<u8>, BRef) {
         let ib = Ib(f.page_size as u64);
         let bid = Bid(0x20);
