@@ -605,6 +605,14 @@ mod tests {
     }
 
     #[test]
+    fn an_iterator_shows_its_depth() {
+        let f = Format::UNICODE;
+        let (data, root) = one_page(f, PageType::Nbt, 0, 32, &[]);
+        let it = BTreeIter::<NbtEntry>::new(&data, f, root);
+        assert_eq!(format!("{it:?}"), "BTreeIter { depth: 1, .. }");
+    }
+
+    #[test]
     fn leaf_keys_are_the_entries_keys_not_their_first_bytes() {
         for f in [Format::UNICODE, Format::UNICODE_4K] {
             // A node id is 32 bits in a 64-bit field: what lies above is

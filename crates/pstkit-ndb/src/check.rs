@@ -820,6 +820,60 @@ mod tests {
     use crate::{CryptMethod, FileKind, Format, NdbFile, NidType};
     use proptest::prelude::*;
 
+    #[test]
+    fn severities_print_as_their_words() {
+        for (s, word) in [
+            (Severity::Error, "error"),
+            (Severity::Warning, "warning"),
+            (Severity::Note, "note"),
+        ] {
+            assert_eq!(s.as_str(), word);
+            assert_eq!(s.to_string(), word);
+        }
+    }
+
+    #[test]
+    fn merged_reports_add_up() {
+        let problem = |id| Corruption {
+            structure: Structure::DataBlock,
+            id: Some(id),
+            offset: Some(0x4400),
+            problem: Problem::Invalid("test"),
+        };
+        let part = |k: u64| {
+            let mut r = CheckReport {
+                dropped: k,
+                pages: 2 * k,
+                map_pages: 3 * k,
+                nodes: 4 * k,
+                blocks: 5 * k,
+                blocks_ok: 6 * k,
+                subnodes: 7 * k,
+                ..Default::default()
+            };
+            r.add_corruption(problem(k));
+            r.add_corruption(problem(1));
+            r
+        };
+        let mut a = part(2);
+        a.merge(part(3));
+        assert_eq!(
+            [
+                a.dropped,
+                a.pages,
+                a.map_pages,
+                a.nodes,
+                a.blocks,
+                a.blocks_ok,
+                a.subnodes
+            ],
+            [5, 10, 15, 20, 25, 30, 35]
+        );
+        // The other's problems after this one's, each once.
+        let ids: Vec<_> = a.problems.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [Some(2), Some(1), Some(3)]);
+    }
+
     /// A small file with nodes, data trees and nested subnode trees.
     fn sample() -> Vec<u8> {
         let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::Permute, FileKind::Pst);
