@@ -833,6 +833,75 @@ mod tests {
     }
 
     #[test]
+    fn errors_become_problems_of_their_structure() {
+        let io = |kind| NdbError::Io {
+            path: "x.pst".into(),
+            source: std::io::Error::from(kind),
+        };
+        let cases = [
+            (
+                io(std::io::ErrorKind::NotFound),
+                Problem::Invalid("file not found"),
+            ),
+            (
+                io(std::io::ErrorKind::PermissionDenied),
+                Problem::Invalid("I/O error"),
+            ),
+            (
+                NdbError::Write(std::io::Error::from(std::io::ErrorKind::StorageFull)),
+                Problem::Invalid("I/O error"),
+            ),
+            (
+                NdbError::NodeNotFound(Nid(0x21)),
+                Problem::MissingNode(0x21),
+            ),
+            (
+                NdbError::SourceChanged {
+                    path: "x.pst".into(),
+                    was: 10,
+                    now: 5,
+                },
+                Problem::Invalid("the file changed while it was read"),
+            ),
+            (
+                NdbError::NotPst {
+                    path: "x.pst".into(),
+                    why: "text".into(),
+                },
+                Problem::Invalid("not a PST or OST file"),
+            ),
+        ];
+        for (e, problem) in cases {
+            let mut r = CheckReport::default();
+            r.add(e);
+            assert_eq!(r.problems.len(), 1);
+            assert_eq!(r.problems[0].problem, problem);
+        }
+    }
+
+    #[test]
+    fn problems_past_the_limit_are_counted_not_kept() {
+        let problem = |id| Corruption {
+            structure: Structure::DataBlock,
+            id: Some(id),
+            offset: None,
+            problem: Problem::Invalid("test"),
+        };
+        let mut r = CheckReport::default();
+        for id in 0..MAX_PROBLEMS as u64 {
+            r.add_corruption(problem(id));
+        }
+        // One met again is the same problem: neither kept nor counted.
+        r.add_corruption(problem(0));
+        assert_eq!((r.problems.len(), r.dropped), (MAX_PROBLEMS, 0));
+        assert!(!r.is_clean());
+        for id in 0..3 {
+            r.add_corruption(problem(MAX_PROBLEMS as u64 + id));
+        }
+        assert_eq!((r.problems.len(), r.dropped), (MAX_PROBLEMS, 3));
+    }
+
+    #[test]
     fn merged_reports_add_up() {
         let problem = |id| Corruption {
             structure: Structure::DataBlock,
