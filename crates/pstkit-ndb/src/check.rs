@@ -991,11 +991,17 @@ mod tests {
         let mut bytes = sample();
         let file = NdbFile::new(bytes.clone()).unwrap();
         assert!(check(file.ndb()).is_clean());
-        let e = file
-            .ndb()
-            .node_entry(Nid::new(NidType::NormalMessage, 5))
-            .unwrap();
-        let b = file.ndb().block_entry(e.data).unwrap();
+        // A block past the first span and past the first 504 bits (32
+        // KiB) of its own span's map, so the span and the bit are found by
+        // arithmetic no smaller file needs.
+        let mut deep = None;
+        for_each_bbt_leaf(file.ndb(), |_, e| {
+            let rel = e.bref.ib.0 - FIRST_AMAP;
+            if deep.is_none() && rel >= AMAP_SPAN && rel % AMAP_SPAN >= 504 * 64 {
+                deep = Some(e);
+            }
+        });
+        let b = deep.expect("a block deep in a later span");
         // Clear the block's first AMap bit and re-seal the page, so only
         // the allocation is wrong.
         let rel = (b.bref.ib.0 - FIRST_AMAP) % AMAP_SPAN / 64;
@@ -1015,6 +1021,89 @@ mod tests {
         assert_eq!(p.structure, Structure::AMapPage);
         assert_eq!(p.offset, Some(b.bref.ib.0));
         assert!(p.to_string().contains("marked free"), "{p}");
+    }
+
+    #[test]
+    fn allocation_is_read_from_the_map_of_each_block_s_span() {
+        let bytes = sample();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let ndb = file.ndb();
+        let f = ndb.format();
+        let mut spans = HashSet::new();
+        for_each_bbt_leaf(ndb, |_, e| {
+            let len = f.block_size(usize::from(e.cb)) as u64;
+            assert_eq!(allocated(ndb, e.bref.ib.0, len), Some(true), "{e:?}");
+            spans.insert((e.bref.ib.0 - FIRST_AMAP) / AMAP_SPAN);
+        });
+        assert!(spans.len() >= 2, "{spans:?}");
+        // The first map page is in use by its own bits; the last span's
+        // free space (the writer ends the file at a span's end) is free.
+        assert_eq!(allocated(ndb, FIRST_AMAP, 512), Some(true));
+        let last = FIRST_AMAP + spans.iter().max().unwrap() * AMAP_SPAN;
+        let bits = &bytes[last as usize..last as usize + 496];
+        let free = (0..496 * 8u64)
+            .find(|i| bits[(i / 8) as usize] & (0x80 >> (i % 8)) == 0)
+            .expect("free space in the last span");
+        assert!(free >= 504, "{free}");
+        assert_eq!(allocated(ndb, last + free * 64, 64), Some(false));
+        assert_eq!(allocated(ndb, last + free * 64 - 64, 128), Some(false));
+        assert_eq!(allocated(ndb, last + free * 64 - 64, 64), Some(true));
+        // The header's space belongs to no span.
+        assert_eq!(allocated(ndb, 0x200, 64), None);
+        assert_eq!(allocated(ndb, FIRST_AMAP - 64, 64), None);
+    }
+
+    #[test]
+    fn a_file_cut_short_is_reported_and_one_with_bytes_past_its_end_is_not() {
+        let bytes = sample();
+        let eof = bytes.len() as u64;
+        let cut = &bytes[..bytes.len() - 512];
+        let file = NdbFile::new(cut).unwrap();
+        let r = check(file.ndb());
+        let p = r
+            .problems
+            .iter()
+            .find(|p| p.structure == Structure::File)
+            .expect("the file's size reported");
+        assert_eq!(p.offset, Some(eof - 512));
+        assert_eq!(
+            p.problem,
+            Problem::Truncated {
+                needed: eof,
+                available: eof - 512
+            }
+        );
+        let mut longer = bytes.clone();
+        longer.extend([0u8; 4096]);
+        let file = NdbFile::new(longer).unwrap();
+        let r = check(file.ndb());
+        assert!(r.is_clean(), "{:?}", r.problems);
+        // Every block verified, each counted once.
+        assert!(r.blocks > 100);
+        assert_eq!(r.blocks_ok, r.blocks);
+    }
+
+    /// An XBLOCK that two XXBLOCKs name is one set of references: its
+    /// slots count once, as the writer counts them.
+    #[test]
+    fn an_xblock_under_two_xxblocks_counts_its_slots_once() {
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+        let leaves: Vec<_> = (0..3u8)
+            .map(|i| (w.add_block(&[i; 16]).unwrap(), 16))
+            .collect();
+        let shared = w.add_xblock(1, &leaves).unwrap();
+        let other = w.add_xblock(1, &leaves[..1]).unwrap();
+        let a = w.add_xblock(2, &[(shared, 48), (other, 16)]).unwrap();
+        let b = w.add_xblock(2, &[(shared, 48)]).unwrap();
+        w.add_node(Nid::new(NidType::NormalMessage, 1), a, Bid(0), Nid(0x122));
+        w.add_node(Nid::new(NidType::NormalMessage, 2), b, Bid(0), Nid(0x122));
+        let bytes = w.finish_bytes();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        assert_eq!(file.ndb().block_entry(shared).unwrap().refs, 3);
+        assert_eq!(file.ndb().block_entry(leaves[1].0).unwrap().refs, 2);
+        let r = check(file.ndb());
+        assert!(r.is_clean(), "{:?}", r.problems);
+        assert_eq!(r.findings, [], "{:?}", r.findings);
     }
 
     /// A node past an XBLOCK's reach (about 8 MB in a Unicode file) has an

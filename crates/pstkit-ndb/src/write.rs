@@ -703,7 +703,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         self.add_xblock(2, &xblocks)
     }
 
-    fn add_xblock(&mut self, level: u8, children: &[(Bid, usize)]) -> Result<Bid> {
+    pub(crate) fn add_xblock(&mut self, level: u8, children: &[(Bid, usize)]) -> Result<Bid> {
         let w = self.format.id_size;
         let mut b = vec![0u8; 8 + w * children.len()];
         b[0] = 1;

@@ -214,3 +214,25 @@ fn real_samples_have_no_error_findings() {
         assert_eq!(got, want, "{name}: {:#?}", r.findings);
     }
 }
+
+#[test]
+fn node_ids_from_0x400_up_are_counted_and_those_below_are_not() {
+    // Ids below 0x400 are the fixed ones [MS-PST] reserves; the counters
+    // hand out the rest, so only those must lie below a counter.
+    let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+    let block = w.add_block(b"one block").unwrap();
+    let first = Nid::new(NidType::NormalFolder, 0x400);
+    let reserved = Nid::new(NidType::SearchFolder, 0x3FF);
+    w.add_node(first, block, Bid(0), Nid(0x122));
+    w.add_node(reserved, block, Bid(0), Nid(0x122));
+    let mut data = w.finish_bytes();
+    assert_eq!(findings(&data), []);
+    let at = damage::set_nid_counter(&mut data, usize::from(NidType::NormalFolder.bits()), 0x3FF);
+    damage::set_nid_counter(&mut data, usize::from(NidType::SearchFolder.bits()), 0x10);
+    let found = findings(&data);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].rule, found[0].nid, found[0].offset),
+        ("header-next-ids", first.0, Some(at))
+    );
+}
