@@ -1106,6 +1106,201 @@ mod tests {
         assert_eq!(r.findings, [], "{:?}", r.findings);
     }
 
+    /// Rewrites the stored bytes of block `bid` with `edit` and mends its
+    /// CRC, so that only what `edit` changed is wrong.
+    fn edit_block(bytes: &mut [u8], bid: Bid, edit: impl Fn(&mut [u8])) {
+        let (e, f) = {
+            let file = NdbFile::new(&bytes[..]).unwrap();
+            (file.ndb().block_entry(bid).unwrap(), file.ndb().format())
+        };
+        let (at, cb) = (e.bref.ib.0 as usize, usize::from(e.cb));
+        edit(&mut bytes[at..at + cb]);
+        let t_at = at + f.block_size(cb) - f.block_trailer_size;
+        let mut t = crate::block::BlockTrailer::parse(&bytes[t_at..], f);
+        t.crc = crate::crc::crc(&bytes[at..at + cb]);
+        t.write(&mut bytes[t_at..], f);
+    }
+
+    fn problems(bytes: &[u8]) -> Vec<Corruption> {
+        check(NdbFile::new(bytes).unwrap().ndb()).problems
+    }
+
+    #[test]
+    fn internal_blocks_are_judged_by_their_kind() {
+        let good = sample();
+        let file = NdbFile::new(&good[..]).unwrap();
+        let node = file
+            .ndb()
+            .node_entry(Nid::new(NidType::NormalMessage, 20))
+            .unwrap();
+        drop(file);
+        assert!(node.data.is_internal());
+        // A data tree's total as large as a stream of the file can be
+        // (4 times the file's bytes) is only the reader's to judge (it
+        // disagrees with the leaves); one byte more is the check's too.
+        let limit = good.len() as u32 * 4;
+        let total = |t: u32| {
+            let mut bytes = good.clone();
+            edit_block(&mut bytes, node.data, |b| {
+                b[4..8].copy_from_slice(&t.to_le_bytes())
+            });
+            problems(&bytes)
+                .into_iter()
+                // The reader's own finding (the total against the leaves)
+                // names their sum; the check's names the limit.
+                .filter(|p| matches!(p.problem, Problem::Size { expected, .. } if expected == u64::from(limit)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(total(limit), []);
+        let found = total(limit + 1);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].structure, found[0].id, &found[0].problem),
+            (
+                Structure::DataTree,
+                Some(node.data.0),
+                &Problem::Size {
+                    what: "data tree total (lcbTotal)",
+                    expected: u64::from(limit),
+                    found: u64::from(limit) + 1,
+                }
+            )
+        );
+        // A damaged level is the data tree's or the subnode tree's
+        // problem, by the block's kind.
+        for (bid, structure) in [
+            (node.data, Structure::DataTree),
+            (node.sub, Structure::SubnodeTree),
+        ] {
+            let mut bytes = good.clone();
+            edit_block(&mut bytes, bid, |b| b[1] = 7);
+            let found = problems(&bytes);
+            assert!(
+                found
+                    .iter()
+                    .any(|p| p.structure == structure && p.id == Some(bid.0)),
+                "{found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn child_pages_keep_to_the_range_their_parent_gives() {
+        let good = sample();
+        let file = NdbFile::new(&good[..]).unwrap();
+        let f = file.ndb().format();
+        let root = file.header().root.bbt;
+        let page = BtPage::read::<BbtEntry>(&good, f, root, None).unwrap();
+        assert!(page.info.level >= 1 && page.info.count >= 3);
+        let child = |i| {
+            BtPage::read::<BbtEntry>(&good, f, page.branch(i).child, None)
+                .unwrap()
+                .bref
+        };
+        let (first, second) = (child(0), child(1));
+        let first_page = BtPage::read::<BbtEntry>(&good, f, first, None).unwrap();
+        let last_of_first = first_page.key::<BbtEntry>(first_page.info.count - 1);
+        drop(file);
+        let with_key = |key: u64| {
+            let mut bytes = good.clone();
+            let at = root.ib.0 as usize;
+            let entry = page.info.entry_size;
+            let mut e = page.branch(1);
+            e.key = key;
+            e.write(&mut bytes[at + entry..], f);
+            crate::write::seal_page(
+                &mut bytes[at..at + f.page_size],
+                f,
+                PageType::Bbt,
+                root.bid,
+                root.ib,
+            );
+            problems(&bytes)
+                .into_iter()
+                .filter(|p| {
+                    p.problem == Problem::Invalid("key outside the range of the parent entry")
+                })
+                .map(|p| p.id)
+                .collect::<Vec<_>>()
+        };
+        // The second child's keys start above its entry's key: its first
+        // is below the range.
+        let start = page.branch(1).key;
+        assert_eq!(with_key(start + 2), [Some(second.bid.0)]);
+        // The entry's key at or below the first child's last key: that key
+        // is past the first child's range.
+        assert_eq!(with_key(last_of_first), [Some(first.bid.0)]);
+        assert_eq!(with_key(start), []);
+    }
+
+    #[test]
+    fn a_missing_block_is_its_node_s_problem_and_damage_is_the_block_s() {
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+        let nid = Nid::new(NidType::NormalMessage, 1);
+        w.add_node(nid, Bid(0x9990), Bid(0), Nid(0x122));
+        let bytes = w.finish_bytes();
+        let found = problems(&bytes);
+        assert!(
+            found.iter().any(|p| p.structure == Structure::Node
+                && p.id == Some(u64::from(nid.0))
+                && p.problem == Problem::MissingBlock(0x9990)),
+            "{found:?}"
+        );
+        // A data tree block whose CRC fails is the block's problem, not
+        // its node's.
+        let mut bytes = sample();
+        let node = NdbFile::new(&bytes[..])
+            .unwrap()
+            .ndb()
+            .node_entry(Nid::new(NidType::NormalMessage, 20))
+            .unwrap();
+        edit_block(&mut bytes, node.data, |_| {});
+        let e = NdbFile::new(&bytes[..])
+            .unwrap()
+            .ndb()
+            .block_entry(node.data)
+            .unwrap();
+        bytes[e.bref.ib.0 as usize + 9] ^= 0xFF;
+        let found = problems(&bytes);
+        assert!(!found.is_empty());
+        assert!(
+            found.iter().all(|p| p.structure == Structure::DataTree),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn subnode_trees_are_counted_once_and_nested_to_a_bound() {
+        let r = check(NdbFile::new(sample()).unwrap().ndb());
+        assert_eq!(r.subnodes, 39);
+        assert!(r.pages >= 2);
+        // Nested `depth` trees below a node's own.
+        let nested = |depth: usize| {
+            let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+            let block = w.add_block(b"leaf").unwrap();
+            let sub_nid = Nid::new(NidType::Attachment, 1);
+            let mut tree = w.add_subnode_tree(&[(sub_nid, block, Bid(0))]).unwrap();
+            for _ in 0..depth {
+                tree = w.add_subnode_tree(&[(sub_nid, block, tree)]).unwrap();
+            }
+            // Two nodes name the outermost tree: it is walked once.
+            w.add_node(Nid::new(NidType::NormalMessage, 1), block, tree, Nid(0x122));
+            w.add_node(Nid::new(NidType::NormalMessage, 2), block, tree, Nid(0x122));
+            let bytes = w.finish_bytes();
+            check(NdbFile::new(bytes).unwrap().ndb())
+        };
+        let r = nested(crate::block::MAX_SUBNODE_DEPTH);
+        assert!(r.is_clean(), "{:?}", r.problems);
+        assert_eq!(r.findings, []);
+        assert_eq!(r.subnodes, crate::block::MAX_SUBNODE_DEPTH as u64 + 1);
+        let r = nested(crate::block::MAX_SUBNODE_DEPTH + 1);
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert_eq!(
+            r.problems[0].problem,
+            Problem::Invalid("subnode trees nested too deeply")
+        );
+    }
+
     /// A node past an XBLOCK's reach (about 8 MB in a Unicode file) has an
     /// XXBLOCK: its XBLOCKs' slots are references too, each counted once,
     /// so every block's cRef (1 + its references) checks clean.

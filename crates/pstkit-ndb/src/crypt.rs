@@ -177,6 +177,21 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn header_bytes_and_names() {
+        for (m, byte, name) in [
+            (CryptMethod::None, 0x00, "none"),
+            (CryptMethod::Permute, 0x01, "compressible"),
+            (CryptMethod::Cyclic, 0x02, "high"),
+            (CryptMethod::Edp, 0x10, "edp"),
+        ] {
+            assert_eq!(CryptMethod::from_byte(byte), Some(m));
+            assert_eq!(m.to_byte(), byte);
+            assert_eq!(m.name(), name);
+        }
+        assert_eq!(CryptMethod::from_byte(0x03), None);
+    }
+
     const HELLO: &[u8] = b"Hello, PST!";
 
     #[test]

@@ -279,3 +279,27 @@ impl NdbError {
 
 /// Result of NDB operations.
 pub type Result<T, E = NdbError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn structures_print_as_the_spec_names_them() {
+        let c = Corruption {
+            structure: Structure::SubnodeTree,
+            id: Some(0x42),
+            offset: Some(0x4400),
+            problem: Problem::Cycle,
+        };
+        assert!(c.to_string().starts_with("subnode tree block"), "{c}");
+        for (s, name) in [
+            (Structure::File, "file"),
+            (Structure::NbtPage, "NBT page"),
+            (Structure::DataTree, "data tree block"),
+            (Structure::Node, "node"),
+        ] {
+            assert_eq!(s.to_string(), name);
+        }
+    }
+}
