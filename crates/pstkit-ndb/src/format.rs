@@ -173,6 +173,21 @@ mod tests {
         assert_eq!(Format::UNICODE.block_size(432), 448);
         assert_eq!(Format::UNICODE_4K.block_size(1), 512);
         assert_eq!(Format::from_version(23), Some(Format::UNICODE));
+        // Every wVer libpff accepts, and its neighbours it does not.
+        for (w_ver, f) in [
+            (13, None),
+            (14, Some(Format::ANSI)),
+            (15, Some(Format::ANSI)),
+            (16, None),
+            (20, None),
+            (21, Some(Format::UNICODE)),
+            (35, Some(Format::UNICODE)),
+            (36, Some(Format::UNICODE_4K)),
+            (37, Some(Format::UNICODE)),
+            (38, None),
+        ] {
+            assert_eq!(Format::from_version(w_ver), f, "{w_ver}");
+        }
         assert_eq!(Format::from_version(36), Some(Format::UNICODE_4K));
         assert_eq!(Format::from_version(14), Some(Format::ANSI));
         assert_eq!(Format::from_version(99), None);
