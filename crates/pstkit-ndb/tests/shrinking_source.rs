@@ -31,3 +31,29 @@ fn a_file_truncated_under_the_map_is_an_error_not_a_crash() {
         other => panic!("{other:?} (sum {sum})"),
     }
 }
+
+#[test]
+fn a_file_cut_and_grown_back_to_its_size_is_still_changed() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mailbox.pst");
+    std::fs::copy(fixture, &path).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    let file = NdbFile::open(&path).unwrap();
+    let out = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    out.set_len(16 << 10).unwrap();
+    // A read past the cut faults; zeros are mapped in its place.
+    let data = file.ndb().data();
+    let last = data.len() - 1;
+    // SAFETY: a read of the map's last byte, which the guard turns into
+    // a read of a zero page.
+    let byte = unsafe { std::ptr::read_volatile(&data[last]) };
+    assert_eq!(byte, 0);
+    // Grown back to its old size: the size alone no longer tells, the
+    // fault does.
+    out.set_len(size).unwrap();
+    match file.ndb().source_changed() {
+        Some(NdbError::SourceChanged { was, now, .. }) => assert_eq!((was, now), (size, size)),
+        other => panic!("{other:?}"),
+    }
+}

@@ -65,17 +65,29 @@ fn child(mode: &str) -> ! {
     let path = dir.path().join("other");
     std::fs::write(&path, vec![1u8; 8192]).unwrap();
     let file = std::fs::File::open(&path).unwrap();
-    // SAFETY: a fresh read-only shared map of a file this child owns.
-    let map = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            8192,
-            libc::PROT_READ,
-            libc::MAP_SHARED,
-            std::os::fd::AsRawFd::as_raw_fd(&file),
-            0,
-        )
+    // Below pstkit's map, where there is room: the handler must see that
+    // an address under a guarded range is outside it too.
+    let base = pst.ndb().data().as_ptr() as usize;
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    let map_at = |at: usize, flags| {
+        // SAFETY: a fresh read-only shared map of a file this child owns,
+        // at a fixed address only where nothing is mapped yet.
+        unsafe {
+            libc::mmap(
+                at as *mut libc::c_void,
+                8192,
+                libc::PROT_READ,
+                libc::MAP_SHARED | flags,
+                fd,
+                0,
+            )
+        }
     };
+    let map = (1..4096)
+        .filter_map(|k: usize| base.checked_sub(k << 21))
+        .map(|at| map_at(at, libc::MAP_FIXED_NOREPLACE))
+        .find(|&m| m != libc::MAP_FAILED)
+        .unwrap_or_else(|| map_at(0, 0));
     assert_ne!(map, libc::MAP_FAILED);
     std::fs::OpenOptions::new()
         .write(true)
