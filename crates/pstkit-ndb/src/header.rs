@@ -382,6 +382,21 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn client_magics_and_names() {
+        // wMagicClient: "SM", "SO", "AB" as little-endian words.
+        for (kind, magic, name) in [
+            (FileKind::Pst, 0x4D53, "PST"),
+            (FileKind::Ost, 0x4F53, "OST"),
+            (FileKind::Pab, 0x4241, "PAB"),
+        ] {
+            assert_eq!(FileKind::from_magic(magic), Some(kind));
+            assert_eq!(kind.magic(), magic);
+            assert_eq!(kind.name(), name);
+        }
+        assert_eq!(FileKind::from_magic(0x4E53), None);
+    }
+
+    #[test]
     fn rejects_bad_magic_and_truncation() {
         let e = Header::parse(b"NOPE").unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
