@@ -382,6 +382,37 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn a_header_is_read_from_exactly_its_bytes() {
+        let file = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/mailbox.pst"
+        ))
+        .unwrap();
+        let size = Header::parse(&file).unwrap().format.header_size;
+        let truncated = |len: usize| {
+            Header::parse(&file[..len])
+                .err()
+                .and_then(|e| e.corruption().map(|c| c.problem.clone()))
+        };
+        let want = |needed: usize, available: usize| {
+            Some(Problem::Truncated {
+                needed: needed as u64,
+                available: available as u64,
+            })
+        };
+        // Too short for the fields that say how long the header is.
+        assert_eq!(truncated(13), want(14, 13));
+        // Long enough for those, not for the rest.
+        assert_eq!(truncated(14), want(size, 14));
+        assert_eq!(truncated(size - 1), want(size, size - 1));
+        assert_eq!(truncated(size), None);
+        assert_eq!(
+            Header::parse(&file[..size]).unwrap().format.header_size,
+            size
+        );
+    }
+
+    #[test]
     fn client_magics_and_names() {
         // wMagicClient: "SM", "SO", "AB" as little-endian words.
         for (kind, magic, name) in [
