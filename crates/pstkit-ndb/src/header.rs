@@ -413,6 +413,32 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_sentinel_is_reported_where_each_variant_keeps_it() {
+        for (f, at, name) in [
+            (Format::ANSI, 460, "ANSI"),
+            (Format::UNICODE, 512, "Unicode"),
+            (Format::UNICODE_4K, 512, "Unicode 4K"),
+        ] {
+            let w = crate::write::NdbWriter::in_memory(f, CryptMethod::None, FileKind::Pst);
+            let mut h = Header::parse(&w.finish_bytes()).unwrap();
+            assert_eq!(h.variant_name(), name);
+            h.verify().unwrap();
+            h.sentinel = 0x81;
+            let e = h.verify().unwrap_err();
+            let c = e.corruption().unwrap();
+            assert_eq!(c.offset, Some(at), "{name}");
+            assert_eq!(
+                c.problem,
+                Problem::Size {
+                    what: "sentinel byte",
+                    expected: 0x80,
+                    found: 0x81
+                }
+            );
+        }
+    }
+
+    #[test]
     fn client_magics_and_names() {
         // wMagicClient: "SM", "SO", "AB" as little-endian words.
         for (kind, magic, name) in [

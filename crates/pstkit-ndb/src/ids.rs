@@ -222,6 +222,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ids_print_in_hex() {
+        assert_eq!(
+            format!("{:?} {}", Nid(0x8022), Nid(0x8022)),
+            "Nid(0x8022) 0x8022"
+        );
+        assert_eq!(
+            format!("{:?} {}", Bid(0x2A4), Bid(0x2A4)),
+            "Bid(0x2A4) 0x2A4"
+        );
+        assert_eq!(
+            format!("{:?} {}", Ib(0x4400), Ib(0x4400)),
+            "Ib(0x4400) 0x4400"
+        );
+    }
+
+    #[test]
     fn nid_parts() {
         let n = Nid(0x8022);
         assert_eq!(n.kind(), NidType::NormalFolder);

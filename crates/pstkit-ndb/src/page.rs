@@ -449,6 +449,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn map_pages_carry_a_zero_signature() {
+        let maps = [
+            PageType::AMap,
+            PageType::PMap,
+            PageType::FMap,
+            PageType::FPMap,
+        ];
+        for t in [PageType::Nbt, PageType::Bbt, PageType::DList] {
+            assert!(!t.is_map(), "{t:?}");
+        }
+        let f = Format::UNICODE;
+        for t in maps {
+            assert!(t.is_map(), "{t:?}");
+            let mut page = vec![0u8; f.page_size];
+            crate::write::seal_page(&mut page, f, t, Bid(0x4400), Ib(0x4400));
+            assert_eq!(PageTrailer::parse(&page, f).sig, 0, "{t:?}");
+            let mut data = vec![0u8; 0x4400];
+            data.extend(&page);
+            read_page(&data, f, Ib(0x4400), t, None).unwrap();
+        }
+        // A B-tree page's signature is computed from its place and id.
+        let mut page = vec![0u8; f.page_size];
+        crate::write::seal_page(&mut page, f, PageType::Nbt, Bid(0x21), Ib(0x4600));
+        assert_eq!(
+            PageTrailer::parse(&page, f).sig,
+            compute_sig(Ib(0x4600), Bid(0x21))
+        );
+    }
+
+    #[test]
     fn noting_reads_anywhere_is_safe_and_bounded() {
         let c = PageCache::new(10 << 20);
         // Offsets a damaged file may hold: past the end, at the very end of
