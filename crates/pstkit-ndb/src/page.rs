@@ -448,6 +448,52 @@ impl std::fmt::Debug for PageCache {
 mod tests {
     use super::*;
 
+    /// Lookups check each B-tree page's CRC once and remember it by the
+    /// page's place: no other page's check may stand for a damaged one's.
+    #[test]
+    fn a_damaged_page_is_checked_whatever_pages_were_verified_before() {
+        use crate::btree::{BbtEntry, BtPage};
+        use crate::write::NdbWriter;
+        use crate::{CryptMethod, FileKind, NdbFile};
+        let f = Format::UNICODE;
+        let mut w = NdbWriter::in_memory(f, CryptMethod::None, FileKind::Pst);
+        // Enough blocks for about 160 pages, in a file of several MiB: the
+        // cache's words and bits are then all in play.
+        let bids: Vec<Bid> = (0..3000u32)
+            .map(|i| w.add_block(&i.to_le_bytes().repeat(256)).unwrap())
+            .collect();
+        let mut bytes = w.finish_bytes();
+        // The leaf holding the middle block, found by descending.
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let target = bids[1500];
+        let mut page = BtPage::read::<BbtEntry>(&bytes, f, file.header().root.bbt, None).unwrap();
+        while page.info.level > 0 {
+            let mut i = 0;
+            while i + 1 < page.info.count && page.branch(i + 1).key <= target.0 {
+                i += 1;
+            }
+            page = BtPage::read::<BbtEntry>(&bytes, f, page.branch(i).child, None).unwrap();
+        }
+        let leaf = page.bref;
+        let in_leaf: Vec<Bid> = (0..page.info.count)
+            .map(|i| page.leaf::<BbtEntry>(i).bref.bid)
+            .collect();
+        assert!(in_leaf.contains(&target));
+        drop(file);
+        // Damage one byte of the leaf's entries, not its trailer.
+        bytes[leaf.ib.0 as usize + 10] ^= 0x40;
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        for &bid in bids.iter().filter(|b| !in_leaf.contains(b)) {
+            file.ndb().block_entry(bid).unwrap();
+        }
+        for _ in 0..2 {
+            let e = file.ndb().block_entry(target).unwrap_err();
+            let c = e.corruption().unwrap();
+            assert_eq!((c.id, c.offset), (Some(leaf.bid.0), Some(leaf.ib.0)));
+            assert!(matches!(c.problem, Problem::Crc { .. }), "{c}");
+        }
+    }
+
     #[test]
     fn map_pages_carry_a_zero_signature() {
         let maps = [
