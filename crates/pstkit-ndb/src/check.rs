@@ -926,18 +926,7 @@ mod tests {
         };
         let mut a = part(2);
         a.merge(part(3));
-        assert_eq!(
-            [
-                a.dropped,
-                a.pages,
-                a.map_pages,
-                a.nodes,
-                a.blocks,
-                a.blocks_ok,
-                a.subnodes
-            ],
-            [5, 10, 15, 20, 25, 30, 35]
-        );
+        assert_eq!(counts(&a), [5, 10, 15, 20, 25, 30, 35]);
         // The other's problems after this one's, each once.
         let ids: Vec<_> = a.problems.iter().map(|c| c.id).collect();
         assert_eq!(ids, [Some(2), Some(1), Some(3)]);
@@ -960,30 +949,24 @@ mod tests {
         w.finish_bytes()
     }
 
+    /// A report's counters, in declaration order.
+    fn counts(r: &CheckReport) -> [u64; 7] {
+        [
+            r.dropped,
+            r.pages,
+            r.map_pages,
+            r.nodes,
+            r.blocks,
+            r.blocks_ok,
+            r.subnodes,
+        ]
+    }
+
     fn same(a: &CheckReport, b: &CheckReport) {
         assert_eq!(a.problems, b.problems);
         assert_eq!(a.notes, b.notes);
         assert_eq!(a.findings, b.findings);
-        assert_eq!(
-            (
-                a.dropped,
-                a.pages,
-                a.map_pages,
-                a.nodes,
-                a.blocks,
-                a.blocks_ok,
-                a.subnodes
-            ),
-            (
-                b.dropped,
-                b.pages,
-                b.map_pages,
-                b.nodes,
-                b.blocks,
-                b.blocks_ok,
-                b.subnodes
-            )
-        );
+        assert_eq!(counts(a), counts(b));
     }
 
     #[test]

@@ -3,13 +3,20 @@
 
 use pstkit_ndb::{NdbError, NdbFile};
 
-#[test]
-fn a_file_truncated_under_the_map_is_an_error_not_a_crash() {
+/// A copy of the bundled mailbox another program may change: its
+/// directory (removed when dropped), path and size.
+fn copy_of_fixture() -> (tempfile::TempDir, std::path::PathBuf, u64) {
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mailbox.pst");
     std::fs::copy(fixture, &path).unwrap();
     let size = std::fs::metadata(&path).unwrap().len();
+    (dir, path, size)
+}
+
+#[test]
+fn a_file_truncated_under_the_map_is_an_error_not_a_crash() {
+    let (_dir, path, size) = copy_of_fixture();
     let file = NdbFile::open(&path).unwrap();
     assert!(file.ndb().source_changed().is_none());
     // Another program truncates it to its first 16 KiB.
@@ -34,11 +41,7 @@ fn a_file_truncated_under_the_map_is_an_error_not_a_crash() {
 
 #[test]
 fn a_file_cut_and_grown_back_to_its_size_is_still_changed() {
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/mailbox.pst");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mailbox.pst");
-    std::fs::copy(fixture, &path).unwrap();
-    let size = std::fs::metadata(&path).unwrap().len();
+    let (_dir, path, size) = copy_of_fixture();
     let file = NdbFile::open(&path).unwrap();
     let out = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     out.set_len(0).unwrap();
