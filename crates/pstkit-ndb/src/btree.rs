@@ -364,9 +364,9 @@ pub(crate) fn lookup_in<E: LeafEntry>(
         if let Some(h) = c.last_leaf(tree).filter(|h| h.lo <= key && key < h.hi) {
             // The leaf was read and checked (type, CRC, id, signature,
             // counts) when the hint was set, and the mapped bytes do not
-            // change: it is used as it was read.
-            // A hint only: a leaf outside the file (which the descent
-            // that set it read, so never) falls back to the descent below.
+            // change: it is used as it was read. `known` fails only for a
+            // leaf outside the file, which the descent that set the hint
+            // could not have read; the descent below would say so.
             if let Some(page) = BtPage::known(data, f, &h, c) {
                 let pos = partition(page.info.count, |i| page.key::<E>(i) <= key);
                 return Ok(in_leaf(&page, pos));

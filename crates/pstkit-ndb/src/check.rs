@@ -879,36 +879,34 @@ mod tests {
         }
     }
 
-    #[test]
-    fn problems_past_the_limit_are_counted_not_kept() {
-        let problem = |id| Corruption {
+    /// A problem of block `id`, distinct for each id.
+    fn damage(id: u64) -> Corruption {
+        Corruption {
             structure: Structure::DataBlock,
             id: Some(id),
             offset: None,
             problem: Problem::Invalid("test"),
-        };
+        }
+    }
+
+    #[test]
+    fn problems_past_the_limit_are_counted_not_kept() {
         let mut r = CheckReport::default();
         for id in 0..MAX_PROBLEMS as u64 {
-            r.add_corruption(problem(id));
+            r.add_corruption(damage(id));
         }
         // One met again is the same problem: neither kept nor counted.
-        r.add_corruption(problem(0));
+        r.add_corruption(damage(0));
         assert_eq!((r.problems.len(), r.dropped), (MAX_PROBLEMS, 0));
         assert!(!r.is_clean());
         for id in 0..3 {
-            r.add_corruption(problem(MAX_PROBLEMS as u64 + id));
+            r.add_corruption(damage(MAX_PROBLEMS as u64 + id));
         }
         assert_eq!((r.problems.len(), r.dropped), (MAX_PROBLEMS, 3));
     }
 
     #[test]
     fn merged_reports_add_up() {
-        let problem = |id| Corruption {
-            structure: Structure::DataBlock,
-            id: Some(id),
-            offset: Some(0x4400),
-            problem: Problem::Invalid("test"),
-        };
         let part = |k: u64| {
             let mut r = CheckReport {
                 dropped: k,
@@ -920,8 +918,8 @@ mod tests {
                 subnodes: 7 * k,
                 ..Default::default()
             };
-            r.add_corruption(problem(k));
-            r.add_corruption(problem(1));
+            r.add_corruption(damage(k));
+            r.add_corruption(damage(1));
             r
         };
         let mut a = part(2);
@@ -1237,7 +1235,6 @@ mod tests {
             .ndb()
             .node_entry(Nid::new(NidType::NormalMessage, 20))
             .unwrap();
-        edit_block(&mut bytes, node.data, |_| {});
         let e = NdbFile::new(&bytes[..])
             .unwrap()
             .ndb()
