@@ -554,6 +554,54 @@ mod tests {
         c.touch(0, 512);
         assert!(!c.take_release());
     }
+
+    #[test]
+    fn a_cache_shows_how_many_pages_it_can_remember() {
+        // One bit per 512 bytes: 2,048 for a MiB.
+        let c = PageCache::new(1 << 20);
+        assert_eq!(format!("{c:?}"), "PageCache { pages: 2048, .. }");
+    }
+
+    /// An entry count past what fits is told with the count that does:
+    /// the smaller of the page's room and its own `cEntMax`.
+    #[test]
+    fn an_entry_count_past_the_page_s_room_is_told_with_the_room() {
+        let f = Format::UNICODE;
+        let mut page = vec![0u8; f.page_size];
+        // 24-byte entries: 20 fit in the 488 bytes, 30 claimed to.
+        let at_edge = BtPageInfo {
+            count: 20,
+            max: 30,
+            entry_size: 24,
+            level: 0,
+        };
+        at_edge.write(&mut page, f);
+        assert_eq!(BtPageInfo::parse(&page, f, 24).unwrap().count, 20);
+        BtPageInfo {
+            count: 21,
+            ..at_edge
+        }
+        .write(&mut page, f);
+        match BtPageInfo::parse(&page, f, 24) {
+            Err(Problem::Size {
+                expected, found, ..
+            }) => assert_eq!((expected, found), (20, 21)),
+            other => panic!("{other:?}"),
+        }
+        // Where `cEntMax` is the smaller, it is the count told.
+        BtPageInfo {
+            count: 16,
+            max: 15,
+            ..at_edge
+        }
+        .write(&mut page, f);
+        match BtPageInfo::parse(&page, f, 24) {
+            Err(Problem::Size {
+                expected, found, ..
+            }) => assert_eq!((expected, found), (15, 16)),
+            other => panic!("{other:?}"),
+        }
+    }
     use proptest::prelude::*;
 
     proptest! {
