@@ -90,3 +90,45 @@ fn released_pages_leave_the_process_and_read_the_same_again() {
     let after: u64 = data.iter().step_by(4096).map(|&b| u64::from(b)).sum();
     assert_eq!(after, before);
 }
+
+/// A walk through a file larger than the release window keeps no more of
+/// it resident than about that window: each read is noted, and the map's
+/// pages are given back once the reads since the last release pass it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_walk_through_a_large_file_keeps_about_a_window_of_it() {
+    use pstkit_ndb::write::NdbWriter;
+    use pstkit_ndb::{Bid, CryptMethod, FileKind, Format, Nid, NidType};
+    const NODES: u32 = 48;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.pst");
+    let out = std::fs::File::create(&path).unwrap();
+    let mut w = NdbWriter::new(out, Format::UNICODE, CryptMethod::None, FileKind::Pst).unwrap();
+    let mib: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+    for i in 0..NODES {
+        let data = w.add_stream(&mib).unwrap();
+        w.add_node(
+            Nid::new(NidType::NormalMessage, 0x400 + i),
+            data,
+            Bid(0),
+            Nid(0x122),
+        );
+    }
+    w.finish().unwrap();
+
+    let file = NdbFile::open(&path).unwrap();
+    let ndb = file.ndb();
+    let size_kib = ndb.data().len() as u64 / 1024;
+    assert!(size_kib > 48 << 10, "{size_kib} KiB");
+    let mut most = 0;
+    for i in 0..NODES {
+        let node = ndb
+            .node(Nid::new(NidType::NormalMessage, 0x400 + i))
+            .unwrap();
+        assert_eq!(node.read_all().unwrap(), mib);
+        most = most.max(resident_kib(ndb.data().as_ptr()));
+    }
+    // The window is 16 MiB; with the B-tree pages and the last reads, a
+    // few more.
+    assert!(most < 24 << 10, "{most} KiB of {size_kib} resident at most");
+}

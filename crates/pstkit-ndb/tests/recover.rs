@@ -265,9 +265,14 @@ fn open_recovering_reads_a_damaged_file_from_disk() {
         .ndb()
         .node_entry(Nid::new(NidType::NormalMessage, 1))
         .is_err());
+    assert!(plain.recovered_index().is_none());
     let (file, report) = NdbFile::open_recovering(&path).unwrap();
     assert_eq!(report.nodes, 300, "{report}");
     assert!(report.tree_errors > 0);
+    // The index the reads go through is the one handed out.
+    let index = file.recovered_index().expect("a rebuilt index");
+    assert_eq!(index.nodes().len(), 300);
+    assert_eq!(index.blocks().len() as u64, report.blocks);
     let ndb = file.ndb();
     assert_eq!(ndb.nodes().count(), 300);
     for i in 1..=300 {
