@@ -957,3 +957,126 @@ impl std::fmt::Debug for NodeReader<'_, '_> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write::NdbWriter;
+    use crate::{FileKind, NidType};
+
+    const LEAF: usize = 8000;
+
+    /// A file whose data trees are built by hand over one `LEAF`-byte
+    /// block: `trees(w, leaf)` returns the roots to read.
+    fn file_with(
+        trees: impl FnOnce(&mut NdbWriter<std::io::Cursor<Vec<u8>>>, Bid) -> Vec<Bid>,
+    ) -> (Vec<u8>, Vec<Bid>) {
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+        let leaf = w.add_block(&[7u8; LEAF]).unwrap();
+        let roots = trees(&mut w, leaf);
+        for (i, root) in roots.iter().enumerate() {
+            let nid = Nid::new(NidType::NormalMessage, 0x400 + i as u32);
+            w.add_node(nid, *root, Bid(0), Nid(0x122));
+        }
+        (w.finish_bytes(), roots)
+    }
+
+    fn problem(r: Result<DataTree>) -> (Structure, Option<u64>, Problem) {
+        match r {
+            Err(NdbError::Corrupt(c)) => (c.structure, c.id, c.problem),
+            Err(e) => panic!("{e}"),
+            Ok(t) => panic!("read, {} bytes", t.size),
+        }
+    }
+
+    /// A stream is at most four times the file (each block stored once,
+    /// compressed at most fourfold): exactly that reads, a byte more is a
+    /// tree naming blocks over and over.
+    #[test]
+    fn a_data_tree_may_hold_four_times_the_file_and_no_more() {
+        let (mut bytes, roots) =
+            file_with(|w, leaf| vec![w.add_xblock(1, &[(leaf, LEAF); 500]).unwrap()]);
+        assert!(bytes.len() * 4 < 500 * LEAF);
+        // Bytes past the file's end make the limit.
+        bytes.resize(500 * LEAF / 4, 0);
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let tree = file.ndb().data_tree(roots[0]).unwrap();
+        assert_eq!((tree.leaves.len(), tree.size), (500, 500 * LEAF as u64));
+
+        bytes.pop();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let (structure, _, p) = problem(file.ndb().data_tree(roots[0]));
+        assert_eq!(structure, Structure::DataBlock);
+        assert_eq!(p, Problem::Invalid("data tree larger than the file"));
+    }
+
+    /// Levels: an XBLOCK (1) under an XXBLOCK (2) at most; the error
+    /// gives the deepest level the block's place allows.
+    #[test]
+    fn a_data_tree_is_refused_a_level_too_deep_with_the_level_allowed() {
+        let (bytes, roots) = file_with(|w, leaf| {
+            let x = w.add_xblock(1, &[(leaf, LEAF)]).unwrap();
+            let xx = w.add_xblock(2, &[(x, LEAF)]).unwrap();
+            vec![
+                xx,
+                w.add_xblock(3, &[(xx, LEAF)]).unwrap(),
+                w.add_xblock(2, &[(xx, LEAF)]).unwrap(),
+            ]
+        });
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let ndb = file.ndb();
+        assert_eq!(ndb.data_tree(roots[0]).unwrap().size, LEAF as u64);
+        for (root, bad, allowed) in [(roots[1], roots[1], 2), (roots[2], roots[0], 1)] {
+            let (structure, id, p) = problem(ndb.data_tree(root));
+            assert_eq!((structure, id), (Structure::DataTree, Some(bad.0)));
+            assert_eq!(
+                p,
+                Problem::Size {
+                    what: "data tree level",
+                    expected: allowed,
+                    found: allowed + 1,
+                }
+            );
+        }
+    }
+
+    /// A recorded total (`lcbTotal`) that differs from the leaves is an
+    /// error giving the leaves' sum; one past what any stream of the file
+    /// can hold is a damaged field, and the leaves give the size.
+    #[test]
+    fn a_wrong_total_is_an_error_unless_no_stream_could_have_it() {
+        const CLAIM: usize = 400_000;
+        let (mut bytes, roots) = file_with(|w, leaf| {
+            let good = w.add_xblock(1, &[(leaf, LEAF)]).unwrap();
+            let wrong = w.add_xblock(1, &[(leaf, CLAIM)]).unwrap();
+            vec![
+                wrong,
+                w.add_xblock(2, &[(good, LEAF), (wrong, LEAF)]).unwrap(),
+            ]
+        });
+        // Four times the file is exactly the claim: a stream could hold it.
+        bytes.resize(CLAIM / 4, 0);
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let ndb = file.ndb();
+        for root in roots.iter().copied() {
+            let (structure, id, p) = problem(ndb.data_tree(root));
+            assert_eq!((structure, id), (Structure::DataTree, Some(roots[0].0)));
+            assert_eq!(
+                p,
+                Problem::Size {
+                    what: "data tree total (lcbTotal)",
+                    expected: LEAF as u64,
+                    found: CLAIM as u64,
+                }
+            );
+        }
+        // A byte less and none could: the leaves' sum stands.
+        bytes.pop();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        assert_eq!(file.ndb().data_tree(roots[0]).unwrap().size, LEAF as u64);
+        assert_eq!(
+            file.ndb().data_tree(roots[1]).unwrap().size,
+            2 * LEAF as u64
+        );
+    }
+}
