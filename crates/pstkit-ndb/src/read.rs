@@ -1079,4 +1079,166 @@ mod tests {
             2 * LEAF as u64
         );
     }
+
+    /// Subnodes are found by id in trees of one level (an SLBLOCK) and of
+    /// two (an SIBLOCK over SLBLOCKs, past 340 entries in a Unicode file),
+    /// at the first, last and every entry between, and ids not there are not.
+    #[test]
+    fn subnodes_are_found_in_trees_of_one_and_two_levels() {
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+        let inner_data = w.add_block(b"inner").unwrap();
+        let inner_nid = Nid::new(NidType::Attachment, 1);
+        let inner = w
+            .add_subnode_tree(&[(inner_nid, inner_data, Bid(0))])
+            .unwrap();
+        // Every other index, so that ids between entries are missing.
+        let at = |i: u32| Nid::new(NidType::Attachment, 0x10 + 2 * i);
+        let mut entries = Vec::new();
+        for i in 0..400u32 {
+            let data = w.add_block(format!("subnode {i}").as_bytes()).unwrap();
+            entries.push((at(i), data, if i == 0 { inner } else { Bid(0) }));
+        }
+        let two = w.add_subnode_tree(&entries).unwrap();
+        let one = w.add_subnode_tree(&entries[..3]).unwrap();
+        let stream = vec![5u8; 20_000];
+        let big = Nid::new(NidType::NormalMessage, 0x400);
+        let small = Nid::new(NidType::NormalMessage, 0x401);
+        let data = w.add_stream(&stream).unwrap();
+        w.add_node(big, data, two, Nid(0x122));
+        let data = w.add_stream(&stream).unwrap();
+        w.add_node(small, data, one, Nid(0x122));
+        let bytes = w.finish_bytes();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let ndb = file.ndb();
+
+        for (nid, root, n) in [(big, two, 400), (small, one, 3)] {
+            let node = ndb.node(nid).unwrap();
+            assert_eq!(node.subnode_root(), root);
+            let listed: Vec<_> = entries[..n]
+                .iter()
+                .map(|&(nid, data, sub)| SubnodeEntry { nid, data, sub })
+                .collect();
+            assert_eq!(node.subnode_entries().unwrap(), listed);
+            assert_eq!(node.subnodes().entries().unwrap(), listed);
+            for (i, e) in listed.iter().enumerate() {
+                assert_eq!(node.subnodes().lookup(e.nid).unwrap(), Some(*e), "{i}");
+                let sub = node.subnode(e.nid).unwrap();
+                assert_eq!(sub.read_all().unwrap(), format!("subnode {i}").as_bytes());
+                assert_eq!(sub.subnode_root(), e.sub);
+                // Ids between two entries, and past the last, are not there.
+                let between = Nid(e.nid.0 + 32);
+                assert_eq!(node.subnodes().lookup(between).unwrap(), None);
+            }
+            assert_eq!(
+                node.subnodes()
+                    .lookup(Nid::new(NidType::Attachment, 1))
+                    .unwrap(),
+                None
+            );
+            let first = node.subnode(at(0)).unwrap();
+            assert_eq!(
+                first.subnode(inner_nid).unwrap().read_all().unwrap(),
+                b"inner"
+            );
+
+            // Three blocks: read one by one, and listed.
+            assert_eq!(
+                node.leaves(),
+                ndb.data_tree(ndb.node_entry(nid).unwrap().data)
+                    .unwrap()
+                    .leaves
+            );
+            let blocks: Vec<_> = node.blocks().map(|b| b.unwrap().into_owned()).collect();
+            assert_eq!(blocks.len(), 3);
+            assert_eq!(blocks.concat(), stream);
+            match node.block(3) {
+                Err(NdbError::Corrupt(c)) => {
+                    assert_eq!(
+                        (c.structure, c.id),
+                        (Structure::Node, Some(u64::from(nid.0)))
+                    );
+                    assert_eq!(
+                        c.problem,
+                        Problem::Size {
+                            what: "block index",
+                            expected: 3,
+                            found: 3
+                        }
+                    );
+                }
+                other => panic!("{:?}", other.map(|b| b.len())),
+            }
+        }
+    }
+
+    /// An SIBLOCK whose child is another SIBLOCK is damage, named by the
+    /// child's id, whether one subnode or all are asked for.
+    #[test]
+    fn an_siblock_under_an_siblock_is_refused() {
+        let f = Format::UNICODE;
+        let mut w = NdbWriter::in_memory(f, CryptMethod::None, FileKind::Pst);
+        let mut entries = Vec::new();
+        for i in 0..400u32 {
+            let data = w.add_block(&[1]).unwrap();
+            entries.push((Nid::new(NidType::Attachment, 0x10 + i), data, Bid(0)));
+        }
+        let si = w.add_subnode_tree(&entries).unwrap();
+        // An SIBLOCK naming the first one as its only child.
+        let mut b = vec![0u8; f.subnode_header_size() + 2 * f.id_size];
+        b[0] = 2;
+        b[1] = 1;
+        b[2] = 1;
+        let first = u64::from(entries[0].0 .0);
+        b[f.subnode_header_size()..][..8].copy_from_slice(&first.to_le_bytes());
+        b[f.subnode_header_size() + 8..][..8].copy_from_slice(&si.0.to_le_bytes());
+        let top = w.put_block(&b, true).unwrap();
+        let nid = Nid::new(NidType::NormalMessage, 0x400);
+        let data = w.add_block(b"message").unwrap();
+        w.add_node(nid, data, top, Nid(0x122));
+        let bytes = w.finish_bytes();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let node = file.ndb().node(nid).unwrap();
+        let refused = |r: Result<()>| match r {
+            Err(NdbError::Corrupt(c)) => {
+                assert_eq!((c.structure, c.id), (Structure::SubnodeTree, Some(si.0)));
+                assert_eq!(
+                    c.problem,
+                    Problem::Invalid("SIBLOCK child is not an SLBLOCK")
+                );
+            }
+            other => panic!("{other:?}"),
+        };
+        refused(node.subnodes().lookup(entries[5].0).map(drop));
+        refused(node.subnode(entries[5].0).map(drop));
+        refused(node.subnodes().entries().map(drop));
+        refused(node.subnode_entries().map(drop));
+    }
+
+    /// A node's blocks are read with their CRCs checked, unless the view
+    /// was told another reader checks them.
+    #[test]
+    fn a_node_s_blocks_are_read_with_their_crcs_checked() {
+        let (mut bytes, roots) = file_with(|_, leaf| vec![leaf]);
+        let ib = NdbFile::new(&bytes[..])
+            .unwrap()
+            .ndb()
+            .block_entry(roots[0])
+            .unwrap()
+            .bref
+            .ib;
+        bytes[ib.0 as usize] ^= 1;
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let nid = Nid::new(NidType::NormalMessage, 0x400);
+        let node = file.ndb().node(nid).unwrap();
+        match node.block(0) {
+            Err(NdbError::Corrupt(c)) => {
+                assert_eq!(c.structure, Structure::DataBlock);
+                assert!(matches!(c.problem, Problem::Crc { .. }), "{c}");
+            }
+            other => panic!("{:?}", other.map(|b| b.len())),
+        }
+        assert!(node.read_all().is_err());
+        let trusting = file.ndb().trusting_block_crcs().node(nid).unwrap();
+        assert_eq!(trusting.block(0).unwrap()[1..], [7u8; LEAF - 1]);
+    }
 }

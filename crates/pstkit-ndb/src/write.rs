@@ -561,7 +561,7 @@ impl<W: Write + Seek> NdbWriter<W> {
         b
     }
 
-    fn put_block(&mut self, plain: &[u8], internal: bool) -> Result<Bid> {
+    pub(crate) fn put_block(&mut self, plain: &[u8], internal: bool) -> Result<Bid> {
         let bid = self.new_bid(internal);
         // The signature depends on the offset, which depends on the size:
         // encode once at a provisional offset and re-seal the trailer.
