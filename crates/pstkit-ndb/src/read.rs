@@ -1241,4 +1241,36 @@ mod tests {
         let trusting = file.ndb().trusting_block_crcs().node(nid).unwrap();
         assert_eq!(trusting.block(0).unwrap()[1..], [7u8; LEAF - 1]);
     }
+
+    /// The handles show which file and object they are, not the bytes.
+    #[test]
+    fn handles_show_what_they_are() {
+        use std::io::Read;
+        let (bytes, roots) = file_with(|_, leaf| vec![leaf]);
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let ndb = file.ndb();
+        let node = ndb.node(Nid::new(NidType::NormalMessage, 0x400)).unwrap();
+        let mut reader = node.reader();
+        reader.read_exact(&mut [0; 10]).unwrap();
+        let shown = [
+            format!("{file:?}"),
+            format!("{ndb:?}"),
+            format!("{node:?}"),
+            format!("{:?}", ndb.subnode_tree(roots[0])),
+            format!("{reader:?}"),
+        ];
+        assert_eq!(
+            shown,
+            [
+                "NdbFile { kind: Pst, variant: Unicode, recovered: false, .. }".to_string(),
+                format!(
+                    "Ndb {{ variant: Unicode, len: {}, recovered: false, .. }}",
+                    bytes.len()
+                ),
+                format!("Node {{ nid: Nid(0x8004), size: {LEAF}, blocks: 1, sub: Bid(0x0), .. }}"),
+                format!("SubnodeTree {{ root: {:?}, .. }}", roots[0]),
+                "NodeReader { nid: Nid(0x8004), block: 1, at: 10, .. }".to_string(),
+            ]
+        );
+    }
 }
