@@ -1273,4 +1273,35 @@ mod tests {
             ]
         );
     }
+
+    /// A reader gives the stream as `read_all` does, across block ends,
+    /// whatever the size of the reads, then its end.
+    #[test]
+    fn a_reader_gives_the_stream_across_its_blocks() {
+        use std::io::Read;
+        let stream: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+        let data = w.add_stream(&stream).unwrap();
+        let nid = Nid::new(NidType::NormalMessage, 0x400);
+        w.add_node(nid, data, Bid(0), Nid(0x122));
+        let bytes = w.finish_bytes();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let node = file.ndb().node(nid).unwrap();
+        assert_eq!(node.block_count(), 3);
+        for step in [1, 7, 4096, 8176, 20_000, 30_000] {
+            let mut reader = node.reader();
+            let mut got = Vec::new();
+            let mut buf = vec![0u8; step];
+            loop {
+                let n = reader.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+                assert!(got.len() <= stream.len(), "{step}");
+            }
+            assert_eq!(got, stream, "{step}");
+            assert_eq!(reader.read(&mut buf).unwrap(), 0);
+        }
+    }
 }

@@ -928,5 +928,23 @@ mod tests {
         assert_eq!(nodes, vec![node(0x200004, 0x40), node(0x200024, 0x48)]);
         assert_eq!(deleted, vec![Nid(0x200024)]);
         assert_eq!(r.node_duplicates, 1);
+        // The index built from them answers the same, and counts its bytes.
+        let mut index = RecoveredIndex {
+            nodes,
+            blocks,
+            deleted,
+        };
+        index.nodes.shrink_to_fit();
+        index.blocks.shrink_to_fit();
+        index.deleted.shrink_to_fit();
+        assert_eq!(index.deleted(), [Nid(0x200024)]);
+        assert!(index.is_deleted(Nid(0x200024)));
+        assert!(!index.is_deleted(Nid(0x200004)));
+        assert_eq!(
+            index.memory(),
+            2 * std::mem::size_of::<NbtEntry>()
+                + 3 * std::mem::size_of::<BbtEntry>()
+                + std::mem::size_of::<Nid>()
+        );
     }
 }
