@@ -269,6 +269,7 @@ fn open_recovering_reads_a_damaged_file_from_disk() {
     let (file, report) = NdbFile::open_recovering(&path).unwrap();
     assert_eq!(report.nodes, 300, "{report}");
     assert!(report.tree_errors > 0);
+    assert!(!report.trees_intact());
     // The index the reads go through is the one handed out.
     let index = file.recovered_index().expect("a rebuilt index");
     assert_eq!(index.nodes().len(), 300);
