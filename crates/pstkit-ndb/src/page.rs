@@ -577,30 +577,23 @@ mod tests {
         };
         at_edge.write(&mut page, f);
         assert_eq!(BtPageInfo::parse(&page, f, 24).unwrap().count, 20);
-        BtPageInfo {
-            count: 21,
-            ..at_edge
-        }
-        .write(&mut page, f);
-        match BtPageInfo::parse(&page, f, 24) {
-            Err(Problem::Size {
-                expected, found, ..
-            }) => assert_eq!((expected, found), (20, 21)),
-            other => panic!("{other:?}"),
-        }
+        let mut told = |count, max| {
+            BtPageInfo {
+                count,
+                max,
+                ..at_edge
+            }
+            .write(&mut page, f);
+            match BtPageInfo::parse(&page, f, 24) {
+                Err(Problem::Size {
+                    expected, found, ..
+                }) => (expected, found),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(told(21, 30), (20, 21));
         // Where `cEntMax` is the smaller, it is the count told.
-        BtPageInfo {
-            count: 16,
-            max: 15,
-            ..at_edge
-        }
-        .write(&mut page, f);
-        match BtPageInfo::parse(&page, f, 24) {
-            Err(Problem::Size {
-                expected, found, ..
-            }) => assert_eq!((expected, found), (15, 16)),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(told(16, 15), (15, 16));
     }
     use proptest::prelude::*;
 
