@@ -310,3 +310,153 @@ fn hostile_bytes_are_scanned_without_panic() {
         assert!(report.pages_scanned > 0);
     }
 }
+
+/// The report counts what the scan met, each figure from its own cause:
+/// on an intact file every B-tree page, leaf and block, nothing rejected;
+/// then one page or block damaged each way, each counted once.
+#[test]
+fn the_report_counts_what_the_scan_meets() {
+    use ndb::btree::BbtEntry;
+    use ndb::page::PageType;
+    use ndb::recover::{rebuild_with, Free, PageRejections};
+    use ndb::{Header, Ib};
+    let f = Format::UNICODE;
+    let intact = written(f, 300);
+    let h = Header::parse(&intact).unwrap();
+    let nbt = damage::tree_pages::<NbtEntry>(&intact, f, h.root.nbt);
+    let bbt = damage::tree_pages::<BbtEntry>(&intact, f, h.root.bbt);
+    let leaves = |p: &[(ndb::BRef, u8)]| p.iter().filter(|(_, level)| *level == 0).count() as u64;
+    let blocks = damage::bbt_entries(&intact, f, h.root.bbt);
+    let scan =
+        |bytes: &[u8], free| rebuild_with(bytes, &Header::parse(bytes).unwrap(), &|| {}, free);
+
+    let (index, r) = scan(&intact, Free::Drop);
+    assert_eq!(r.pages_scanned, intact.len() as u64 / 512);
+    assert_eq!(r.block_slots_scanned, intact.len() as u64 / 64);
+    assert_eq!(r.pages_sound, (nbt.len() + bbt.len()) as u64, "{r:?}");
+    assert!(nbt.len() as u64 > leaves(&nbt), "an NBT of two levels");
+    assert_eq!((r.nbt_leaves, r.bbt_leaves), (leaves(&nbt), leaves(&bbt)));
+    assert_eq!(r.blocks_sound, blocks.len() as u64);
+    assert_eq!(
+        r.pages_rejected,
+        PageRejections::default(),
+        "map pages are no B-tree pages"
+    );
+    assert_eq!(
+        (r.leaves_salvaged, r.blocks_rejected_crc, r.blocks_stale),
+        (0, 0, 0)
+    );
+    assert_eq!(index.nodes().len(), 300);
+
+    let leaf_pages = damage::nbt_leaves(&intact, f, h.root.nbt);
+    let page_at = |i: usize| leaf_pages[i].0.ib.0 as usize;
+    let nids_of = |i: usize| leaf_pages[i].1.len() as u64;
+
+    // A leaf's body changed, its CRC not: rejected for its CRC.
+    let mut bytes = intact.clone();
+    bytes[page_at(0) + 3] ^= 1;
+    let (index, r) = scan(&bytes, Free::Drop);
+    let one = |rej: PageRejections| (rej.signature, rej.crc, rej.stale, rej.counts);
+    assert_eq!(one(r.pages_rejected), (0, 1, 0, 0));
+    assert_eq!(r.nbt_leaves, leaves(&nbt) - 1);
+    assert_eq!(index.nodes().len() as u64, 300 - nids_of(0));
+
+    // Its signature changed: rejected for that, before any CRC.
+    let mut bytes = intact.clone();
+    bytes[page_at(1) + f.page_size - 14] ^= 1;
+    let (_, r) = scan(&bytes, Free::Drop);
+    assert_eq!(one(r.pages_rejected), (1, 0, 0, 0));
+
+    // A block's stored bytes changed, its CRC not.
+    let mut bytes = intact.clone();
+    bytes[blocks[7].bref.ib.0 as usize] ^= 1;
+    let (_, r) = scan(&bytes, Free::Drop);
+    assert_eq!(
+        (r.blocks_sound, r.blocks_rejected_crc),
+        (blocks.len() as u64 - 1, 1)
+    );
+
+    // A leaf counting one entry past its room, resealed: salvaged, its
+    // entries kept; with its first entry zeroed too, nothing is kept.
+    let mut bytes = intact.clone();
+    damage::apply(&mut bytes, Damage::NbtLeafCount);
+    let (index, r) = scan(&bytes, Free::Drop);
+    assert_eq!((r.leaves_salvaged, r.pages_rejected.counts), (1, 0));
+    assert_eq!(index.nodes().len(), 300);
+    let salvaged = leaf_pages
+        .iter()
+        .position(|(bref, _)| {
+            bytes[bref.ib.0 as usize..][..f.page_size]
+                != intact[bref.ib.0 as usize..][..f.page_size]
+        })
+        .unwrap();
+    let at = page_at(salvaged);
+    bytes[at..at + 32].fill(0);
+    ndb::write::seal_page(
+        &mut bytes[at..at + f.page_size],
+        f,
+        PageType::Nbt,
+        leaf_pages[salvaged].0.bid,
+        Ib(at as u64),
+    );
+    let (index, r) = scan(&bytes, Free::Drop);
+    assert_eq!((r.leaves_salvaged, r.pages_rejected.counts), (1, 1));
+    assert_eq!(index.nodes().len() as u64, 300 - nids_of(salvaged));
+
+    // A leaf in space the allocation map marks free: dropped, or kept.
+    let mut bytes = intact.clone();
+    let at = page_at(2);
+    let (first, span) = (
+        ndb::amap::FIRST_AMAP as usize,
+        ndb::amap::AMAP_SPAN as usize,
+    );
+    let amap = first + (at - first) / span * span;
+    let bits = (at - amap) / 64;
+    assert_eq!(bits % 8, 0, "a page starts a byte of the map");
+    bytes[amap + bits / 8] = 0;
+    ndb::write::seal_page(
+        &mut bytes[amap..amap + f.page_size],
+        f,
+        PageType::AMap,
+        Bid(amap as u64),
+        Ib(amap as u64),
+    );
+    let (index, r) = scan(&bytes, Free::Drop);
+    assert_eq!(one(r.pages_rejected), (0, 0, 1, 0));
+    assert_eq!(r.pages_sound, (nbt.len() + bbt.len()) as u64 - 1);
+    assert_eq!(index.nodes().len() as u64, 300 - nids_of(2));
+    let (index, r) = scan(&bytes, Free::Keep);
+    assert_eq!(one(r.pages_rejected), (0, 0, 1, 0));
+    assert_eq!(r.pages_sound, (nbt.len() + bbt.len()) as u64);
+    assert_eq!(index.nodes().len(), 300);
+}
+
+/// The scan gives the map's pages back after each window of bytes it
+/// reads (pages, then block slots): a rebuild of a large file stays at
+/// bounded memory.
+#[test]
+fn a_scan_gives_its_pages_back_once_a_window() {
+    use std::cell::Cell;
+    let f = Format::UNICODE;
+    let mut w = NdbWriter::in_memory(f, CryptMethod::None, FileKind::Pst);
+    let mib: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+    for i in 0..24 {
+        let data = w.add_stream(&mib).unwrap();
+        w.add_node(
+            Nid::new(NidType::NormalMessage, 0x400 + i),
+            data,
+            Bid(0),
+            Nid(0x122),
+        );
+    }
+    let bytes = w.finish_bytes();
+    let len = bytes.len() as u64;
+    let read = len / 512 * 512 + len / 64 * 64;
+    let window = 16 << 20;
+    assert!(read / window >= 2 && !len.is_multiple_of(window), "{len}");
+    let released = Cell::new(0u64);
+    let header = ndb::Header::parse(&bytes).unwrap();
+    let (index, _) = ndb::recover::rebuild(&bytes, &header, &|| released.set(released.get() + 1));
+    assert_eq!(released.get(), read / window);
+    assert_eq!(index.nodes().len(), 24);
+}
