@@ -347,6 +347,11 @@ fn the_report_counts_what_the_scan_meets() {
         (0, 0, 0)
     );
     assert_eq!(index.nodes().len(), 300);
+    // Each listed block met once, at its place, with its size.
+    assert_eq!(
+        (r.block_duplicates, r.blocks_only_scanned, r.entries_dropped),
+        (0, 0, 0)
+    );
 
     let leaf_pages = damage::nbt_leaves(&intact, f, h.root.nbt);
     let page_at = |i: usize| leaf_pages[i].0.ib.0 as usize;
@@ -403,24 +408,19 @@ fn the_report_counts_what_the_scan_meets() {
     assert_eq!((r.leaves_salvaged, r.pages_rejected.counts), (1, 1));
     assert_eq!(index.nodes().len() as u64, 300 - nids_of(salvaged));
 
+    // The BBT's root unreadable: every block is listed only by leaves the
+    // roots no longer reach, and found where they say.
+    let mut bytes = intact.clone();
+    damage::apply(&mut bytes, Damage::BbtRootLevel);
+    let (_, r) = scan(&bytes, Free::Drop);
+    assert_eq!(
+        (r.blocks_unreached, r.blocks_only_scanned),
+        (blocks.len() as u64, 0)
+    );
+
     // A leaf in space the allocation map marks free: dropped, or kept.
     let mut bytes = intact.clone();
-    let at = page_at(2);
-    let (first, span) = (
-        ndb::amap::FIRST_AMAP as usize,
-        ndb::amap::AMAP_SPAN as usize,
-    );
-    let amap = first + (at - first) / span * span;
-    let bits = (at - amap) / 64;
-    assert_eq!(bits % 8, 0, "a page starts a byte of the map");
-    bytes[amap + bits / 8] = 0;
-    ndb::write::seal_page(
-        &mut bytes[amap..amap + f.page_size],
-        f,
-        PageType::AMap,
-        Bid(amap as u64),
-        Ib(amap as u64),
-    );
+    mark_free(&mut bytes, f, page_at(2), f.page_size);
     let (index, r) = scan(&bytes, Free::Drop);
     assert_eq!(one(r.pages_rejected), (0, 0, 1, 0));
     assert_eq!(r.pages_sound, (nbt.len() + bbt.len()) as u64 - 1);
@@ -429,6 +429,137 @@ fn the_report_counts_what_the_scan_meets() {
     assert_eq!(one(r.pages_rejected), (0, 0, 1, 0));
     assert_eq!(r.pages_sound, (nbt.len() + bbt.len()) as u64);
     assert_eq!(index.nodes().len(), 300);
+}
+
+/// Clears the allocation-map bits of `len` bytes at `at` (whole 64-byte
+/// units) and seals the map page again.
+fn mark_free(bytes: &mut [u8], f: Format, at: usize, len: usize) {
+    use ndb::page::PageType;
+    let (first, span) = (
+        ndb::amap::FIRST_AMAP as usize,
+        ndb::amap::AMAP_SPAN as usize,
+    );
+    let amap = first + (at - first) / span * span;
+    for unit in (at - amap) / 64..(at + len - amap).div_ceil(64) {
+        bytes[amap + unit / 8] &= !(0x80 >> (unit % 8));
+    }
+    ndb::write::seal_page(
+        &mut bytes[amap..amap + f.page_size],
+        f,
+        PageType::AMap,
+        Bid(amap as u64),
+        ndb::Ib(amap as u64),
+    );
+}
+
+/// A block the scan finds in space the allocation map marks free is a
+/// stale copy: counted, and used only with `Free::Keep`.
+#[test]
+fn a_block_in_free_space_is_counted_stale_and_kept_only_when_asked() {
+    use ndb::recover::{rebuild_with, Free};
+    let f = Format::UNICODE;
+    let intact = written(f, 300);
+    let h = ndb::Header::parse(&intact).unwrap();
+    let blocks = damage::bbt_entries(&intact, f, h.root.bbt);
+    let b = blocks[blocks.len() / 2];
+    let mut bytes = intact.clone();
+    mark_free(
+        &mut bytes,
+        f,
+        b.bref.ib.0 as usize,
+        f.block_size(usize::from(b.cb)),
+    );
+    let (index, r) = rebuild_with(&bytes, &h, &|| {}, Free::Drop);
+    assert_eq!(
+        (r.blocks_stale, r.blocks_sound),
+        (1, blocks.len() as u64 - 1)
+    );
+    let (index_kept, r) = rebuild_with(&bytes, &h, &|| {}, Free::Keep);
+    assert_eq!((r.blocks_stale, r.blocks_sound), (1, blocks.len() as u64));
+    let at = |i: &ndb::RecoveredIndex| i.block(b.bref.bid).map(|e| (e.bref, e.cb));
+    assert_eq!(at(&index_kept), Some((b.bref, b.cb)));
+    // Dropped from the scan, it is still listed by a leaf the roots reach.
+    assert_eq!(at(&index), at(&index_kept));
+}
+
+/// A compressed block of a 4K file keeps its inflated size in the rebuilt
+/// index, and reads back whole through it.
+#[test]
+fn a_compressed_block_is_found_with_its_inflated_size() {
+    use std::io::Write;
+    let f = Format::UNICODE_4K;
+    let plain: Vec<u8> = (0..20_000u32).map(|i| (i % 7) as u8).collect();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&plain).unwrap();
+    let packed = z.finish().unwrap();
+    let mut w = NdbWriter::new(
+        std::io::Cursor::new(Vec::new()),
+        f,
+        CryptMethod::None,
+        FileKind::Ost,
+    )
+    .unwrap();
+    let bid = w
+        .add_stored_block(&packed, ndb::crc::crc(&packed), plain.len() as u16)
+        .unwrap();
+    let nid = Nid::new(NidType::NormalMessage, 0x400);
+    w.add_node(nid, bid, Bid(0), Nid(0x122));
+    let bytes = w.finish().unwrap().into_inner();
+    let (file, _) = NdbFile::new(&bytes[..]).unwrap().recover();
+    let e = file.recovered_index().unwrap().block(bid).copied().unwrap();
+    assert_eq!(
+        (usize::from(e.cb), usize::from(e.inflated)),
+        (packed.len(), plain.len())
+    );
+    assert_eq!(file.ndb().node(nid).unwrap().read_all().unwrap(), plain);
+}
+
+/// Blocks no leaf lists take their sizes from their trailers: a
+/// compressed one its inflated size, one whose trailer leaves that size 0
+/// its stored size.
+#[test]
+fn blocks_found_by_the_scan_alone_take_their_trailer_s_sizes() {
+    use std::io::Write;
+    let f = Format::UNICODE_4K;
+    let plain: Vec<u8> = (0..20_000u32).map(|i| (i % 7) as u8).collect();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&plain).unwrap();
+    let packed = z.finish().unwrap();
+    let raw = b"stored as it is".to_vec();
+    let mut w = NdbWriter::new(
+        std::io::Cursor::new(Vec::new()),
+        f,
+        CryptMethod::None,
+        FileKind::Ost,
+    )
+    .unwrap();
+    let compressed = w
+        .add_stored_block(&packed, ndb::crc::crc(&packed), plain.len() as u16)
+        .unwrap();
+    let zero = w.add_stored_block(&raw, ndb::crc::crc(&raw), 0).unwrap();
+    let (a, b) = (
+        Nid::new(NidType::NormalMessage, 0x400),
+        Nid::new(NidType::NormalMessage, 0x401),
+    );
+    w.add_node(a, compressed, Bid(0), Nid(0x122));
+    w.add_node(b, zero, Bid(0), Nid(0x122));
+    let mut bytes = w.finish().unwrap().into_inner();
+    // The BBT's only page zeroed: the blocks are found by the scan alone.
+    let h = ndb::Header::parse(&bytes).unwrap();
+    let at = h.root.bbt.ib.0 as usize;
+    bytes[at..at + f.page_size].fill(0);
+    let (file, r) = NdbFile::new(&bytes[..]).unwrap().recover();
+    assert_eq!(r.blocks_only_scanned, 2);
+    let index = file.recovered_index().unwrap();
+    let sizes = |bid| {
+        index
+            .block(bid)
+            .map(|e| (usize::from(e.cb), usize::from(e.inflated)))
+    };
+    assert_eq!(sizes(compressed), Some((packed.len(), plain.len())));
+    assert_eq!(sizes(zero), Some((raw.len(), raw.len())));
+    assert_eq!(file.ndb().node(a).unwrap().read_all().unwrap(), plain);
+    assert_eq!(file.ndb().node(b).unwrap().read_all().unwrap(), raw);
 }
 
 /// The scan gives the map's pages back after each window of bytes it
