@@ -417,6 +417,18 @@ fn the_report_counts_what_the_scan_meets() {
         (r.blocks_unreached, r.blocks_only_scanned),
         (blocks.len() as u64, 0)
     );
+    // An entry of such a leaf naming no sound block is dropped (one a
+    // reached leaf lists is kept, to be reported missing when read).
+    bytes[blocks[7].bref.ib.0 as usize] ^= 1;
+    let (index, damaged) = scan(&bytes, Free::Drop);
+    assert_eq!(damaged.entries_dropped, r.entries_dropped + 1);
+    assert_eq!(damaged.blocks_unreached, blocks.len() as u64 - 1);
+    assert!(index.block(blocks[7].bref.bid).is_none());
+    let mut bytes = intact.clone();
+    bytes[blocks[7].bref.ib.0 as usize] ^= 1;
+    let (index, r) = scan(&bytes, Free::Drop);
+    assert_eq!(r.entries_dropped, 0);
+    assert_eq!(index.block(blocks[7].bref.bid), Some(&blocks[7]));
 
     // A leaf in space the allocation map marks free: dropped, or kept.
     let mut bytes = intact.clone();
@@ -560,6 +572,46 @@ fn blocks_found_by_the_scan_alone_take_their_trailer_s_sizes() {
     assert_eq!(sizes(zero), Some((raw.len(), raw.len())));
     assert_eq!(file.ndb().node(a).unwrap().read_all().unwrap(), plain);
     assert_eq!(file.ndb().node(b).unwrap().read_all().unwrap(), raw);
+}
+
+/// A leaf in free space (kept with `Free::Keep`) names a block whose
+/// sound copy in allocated space elsewhere the scan also finds: the copy in
+/// allocated space is the block, though the leaf is one the roots reach.
+#[test]
+fn a_live_copy_wins_over_the_one_a_stale_leaf_names() {
+    use ndb::block::BlockTrailer;
+    use ndb::btree::{BbtEntry, BtPage};
+    use ndb::recover::{rebuild_with, Free};
+    let f = Format::UNICODE;
+    let mut bytes = written(f, 300);
+    let h = ndb::Header::parse(&bytes).unwrap();
+    let (leaf, _) = damage::tree_pages::<BbtEntry>(&bytes, f, h.root.bbt)
+        .into_iter()
+        .find(|(_, level)| *level == 0)
+        .unwrap();
+    let listed: Vec<BbtEntry> = {
+        let p = BtPage::read::<BbtEntry>(&bytes, f, leaf, Some(0)).unwrap();
+        (0..p.info.count).map(|i| p.leaf::<BbtEntry>(i)).collect()
+    };
+    let x = listed[0];
+    let size = |e: &BbtEntry| f.block_size(usize::from(e.cb));
+    // Another block's place, not named by that leaf, big enough for x.
+    let y = damage::bbt_entries(&bytes, f, h.root.bbt)
+        .into_iter()
+        .find(|e| !listed.contains(e) && !e.bref.bid.is_internal() && size(e) >= size(&x))
+        .unwrap();
+    let (from, to) = (x.bref.ib.0 as usize, y.bref.ib.0 as usize);
+    let ts = f.block_trailer_size;
+    let body = bytes[from..from + usize::from(x.cb)].to_vec();
+    let mut t = BlockTrailer::parse(&bytes[from + size(&x) - ts..from + size(&x)], f);
+    t.sig = ndb::page::compute_sig(ndb::Ib(to as u64), x.bref.bid);
+    bytes[to..to + body.len()].copy_from_slice(&body);
+    t.write(&mut bytes[to + size(&x) - ts..to + size(&x)], f);
+    mark_free(&mut bytes, f, leaf.ib.0 as usize, f.page_size);
+
+    let (index, _) = rebuild_with(&bytes, &h, &|| {}, Free::Keep);
+    let e = index.block(x.bref.bid).unwrap();
+    assert_eq!(e.bref.ib.0 as usize, to);
 }
 
 /// The scan gives the map's pages back after each window of bytes it
