@@ -887,6 +887,53 @@ mod tests {
         assert_eq!(out[0].bref.ib, Ib(0x1000));
     }
 
+    /// An entry of a salvaged leaf is kept only when the blocks it names
+    /// (data and subnodes) were found: its counts were wrong, so its
+    /// entries may be bytes that only look like one.
+    #[test]
+    fn a_salvaged_node_entry_needs_its_data_and_subnode_blocks() {
+        let node = |nid, data, sub| NbtEntry {
+            nid: Nid(nid),
+            data: Bid(data),
+            sub: Bid(sub),
+            parent: Nid(0x8022),
+        };
+        let salvaged = Origin {
+            reached: true,
+            salvaged: true,
+            page_bid: 1,
+            free: false,
+        };
+        let blocks: Vec<BbtEntry> = [0x40u64, 0x44]
+            .iter()
+            .map(|&bid| BbtEntry {
+                bref: BRef {
+                    bid: Bid(bid),
+                    ib: Ib(bid * 0x100),
+                },
+                cb: 10,
+                refs: 1,
+                inflated: 10,
+            })
+            .collect();
+        let mut r = RecoveryReport::default();
+        let (nodes, _) = merge_nodes(
+            vec![
+                (node(0x200004, 0x40, 0x44), salvaged),
+                (node(0x200024, 0x40, 0x48), salvaged),
+                (node(0x200044, 0x48, 0x44), salvaged),
+                (node(0x200064, 0x44, 0), salvaged),
+            ],
+            &blocks,
+            &mut r,
+        );
+        assert_eq!(
+            nodes,
+            vec![node(0x200004, 0x40, 0x44), node(0x200064, 0x44, 0)]
+        );
+        assert_eq!(r.entries_dropped, 2);
+    }
+
     #[test]
     fn a_node_only_in_free_space_is_deleted_and_a_live_one_wins() {
         let node = |nid, data| NbtEntry {
