@@ -331,6 +331,7 @@ fn the_report_counts_what_the_scan_meets() {
         |bytes: &[u8], free| rebuild_with(bytes, &Header::parse(bytes).unwrap(), &|| {}, free);
 
     let (index, r) = scan(&intact, Free::Drop);
+    assert_eq!(r.nodes_unreached, 0);
     assert_eq!(r.pages_scanned, intact.len() as u64 / 512);
     assert_eq!(r.block_slots_scanned, intact.len() as u64 / 64);
     assert_eq!(r.pages_sound, (nbt.len() + bbt.len()) as u64, "{r:?}");
@@ -407,6 +408,13 @@ fn the_report_counts_what_the_scan_meets() {
     let (index, r) = scan(&bytes, Free::Drop);
     assert_eq!((r.leaves_salvaged, r.pages_rejected.counts), (1, 1));
     assert_eq!(index.nodes().len() as u64, 300 - nids_of(salvaged));
+
+    // The NBT's root unreadable: every node is found in leaves the roots
+    // no longer reach.
+    let mut bytes = intact.clone();
+    damage::apply(&mut bytes, Damage::NbtRootLevel);
+    let (index, r) = scan(&bytes, Free::Drop);
+    assert_eq!((index.nodes().len(), r.nodes_unreached), (300, 300));
 
     // The BBT's root unreadable: every block is listed only by leaves the
     // roots no longer reach, and found where they say.
@@ -560,7 +568,10 @@ fn blocks_found_by_the_scan_alone_take_their_trailer_s_sizes() {
     let h = ndb::Header::parse(&bytes).unwrap();
     let at = h.root.bbt.ib.0 as usize;
     bytes[at..at + f.page_size].fill(0);
-    let (file, r) = NdbFile::new(&bytes[..]).unwrap().recover();
+    let file = NdbFile::new(&bytes[..]).unwrap();
+    assert_eq!(format!("{:?}", file.ndb().nodes()), "IndexIter::Tree");
+    let (file, r) = file.recover();
+    assert_eq!(format!("{:?}", file.ndb().nodes()), "IndexIter::Rebuilt");
     assert_eq!(r.blocks_only_scanned, 2);
     let index = file.recovered_index().unwrap();
     let sizes = |bid| {
