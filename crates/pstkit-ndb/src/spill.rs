@@ -322,10 +322,59 @@ mod tests {
                 let v = (i * 7919) % 101;
                 s.push(v, &mut make).unwrap();
                 want.push(v);
-                assert!(s.in_memory() < 8);
+                assert_eq!(s.in_memory(), (i as usize + 1) % 8);
             }
             want.sort();
             assert_eq!(drain(s, &mut make), want, "{n} records");
+        }
+    }
+
+    /// The last merge reads at most `fan_in` runs: passes of `fan_in`
+    /// runs each come first while there are more, and none when there are
+    /// exactly that many.
+    #[test]
+    fn the_last_merge_reads_at_most_fan_in_runs() {
+        let mut make = memory();
+        let limits = SpillLimits {
+            chunk: 4,
+            fan_in: 3,
+        };
+        // Runs of 4 records: 1, 2, 3 (no pass), 4 (one pass: 2 runs left),
+        // 10 (4, then 2), 28 (10, 4, 2).
+        for (runs, merged) in [(1, 1), (2, 2), (3, 3), (4, 2), (10, 2), (28, 2)] {
+            let mut s = Sorter::new(limits);
+            for i in 0..runs * 4u64 {
+                s.push((i * 7919) % 101, &mut make).unwrap();
+            }
+            match s.into_sorted(&mut make).unwrap() {
+                Sorted::Runs { heads, .. } => assert_eq!(heads.readers.len(), merged, "{runs}"),
+                Sorted::Memory(_) => panic!("{runs} runs kept in memory"),
+            }
+        }
+    }
+
+    /// A presorted sorter trusts its caller's order (it never sorts: its
+    /// runs are one run, read back as pushed), and its newest records may
+    /// still be amended.
+    #[test]
+    fn a_presorted_sorter_keeps_its_order_and_lets_the_newest_be_amended() {
+        let mut make = memory();
+        let limits = SpillLimits {
+            chunk: 5,
+            fan_in: 2,
+        };
+        // Out of key order on purpose: what comes back shows no sort ran.
+        let pushed: Vec<u64> = (0..53u64).map(|v| (v * 7919) % 101).collect();
+        for n in [3, 53] {
+            let mut s = Sorter::presorted(limits);
+            for v in &pushed[..n] {
+                s.push(*v, &mut make).unwrap();
+            }
+            assert_eq!(s.buffered_mut().len(), n % 5);
+            s.buffered_mut()[0] = 1000;
+            let mut want = pushed[..n].to_vec();
+            want[n - n % 5] = 1000;
+            assert_eq!(drain(s, &mut make), want, "{n}");
         }
     }
 
