@@ -353,6 +353,28 @@ mod tests {
         }
     }
 
+    /// Each run is read `READ_BUF` bytes at a time: the merge's memory is
+    /// `fan_in` such buffers however long the runs.
+    #[test]
+    fn runs_are_read_a_buffer_at_a_time() {
+        let mut make = memory();
+        let limits = SpillLimits {
+            chunk: 5000,
+            fan_in: 2,
+        };
+        let mut s = Sorter::new(limits);
+        for i in 0..10_000u64 {
+            s.push((i * 7919) % 10_007, &mut make).unwrap();
+        }
+        match s.into_sorted(&mut make).unwrap() {
+            Sorted::Runs { heads, .. } => {
+                let bufs: Vec<usize> = heads.readers.iter().map(|r| r.buf.len()).collect();
+                assert_eq!(bufs, [READ_BUF, READ_BUF]);
+            }
+            Sorted::Memory(_) => panic!("kept in memory"),
+        }
+    }
+
     /// A presorted sorter trusts its caller's order (it never sorts: its
     /// runs are one run, read back as pushed), and its newest records may
     /// still be amended.

@@ -214,6 +214,57 @@ mod tests {
     use crate::write::NdbWriter;
     use crate::{FileKind, Format, NdbFile, NidType};
 
+    /// Every field a digest covers changes it: a block's CRC, stored
+    /// size and decoded size, the blocks' order and count, a subnode's id,
+    /// data and place in the tree.
+    #[test]
+    fn a_digest_changes_with_every_field_it_covers() {
+        const BYTES: [u8; 300] = [0; 300];
+        let block = |crc, len: usize, inflated| StoredBlock {
+            bytes: &BYTES[..len],
+            crc,
+            inflated,
+        };
+        let node = |blocks: Vec<StoredBlock<'static>>, subnodes| StoredNode { blocks, subnodes };
+        let a = block(0x1234_5678, 200, 200);
+        let leaf = node(vec![block(7, 10, 10)], vec![]);
+        let base = node(vec![a, block(9, 100, 250)], vec![(Nid(0x21), leaf.clone())]);
+        let variants = [
+            base.clone(),
+            node(
+                vec![block(0x1234_5679, 200, 200), block(9, 100, 250)],
+                base.subnodes.clone(),
+            ),
+            node(
+                vec![block(0x1234_5678, 201, 200), block(9, 100, 250)],
+                base.subnodes.clone(),
+            ),
+            node(
+                vec![block(0x1234_5678, 200, 201), block(9, 100, 250)],
+                base.subnodes.clone(),
+            ),
+            node(vec![block(9, 100, 250), a], base.subnodes.clone()),
+            node(vec![a], base.subnodes.clone()),
+            node(base.blocks.clone(), vec![(Nid(0x41), leaf.clone())]),
+            node(
+                base.blocks.clone(),
+                vec![(Nid(0x21), node(vec![block(8, 10, 10)], vec![]))],
+            ),
+            node(base.blocks.clone(), vec![]),
+            node(
+                base.blocks.clone(),
+                vec![(Nid(0x21), node(vec![], vec![(Nid(0x22), leaf.clone())]))],
+            ),
+            // The same crc, size and decoded size in another block's fields.
+            node(vec![block(200, 200, 0x5678)], vec![]),
+            node(vec![block(0x5678, 200, 200)], vec![]),
+        ];
+        let digests: std::collections::HashSet<u64> =
+            variants.iter().map(StoredNode::digest).collect();
+        assert_eq!(digests.len(), variants.len());
+        assert_eq!(base.digest(), base.clone().digest());
+    }
+
     fn file_with(crypt: CryptMethod, big: usize) -> Vec<u8> {
         let f = Format::UNICODE;
         let mut w = NdbWriter::in_memory(f, crypt, FileKind::Pst);
