@@ -265,6 +265,32 @@ mod tests {
         assert_eq!(base.digest(), base.clone().digest());
     }
 
+    /// Sizes add up over every block of the node and of its subnodes at
+    /// every depth: decoded for the size on disk, stored for the length.
+    #[test]
+    fn sizes_add_up_over_subnodes_at_every_depth() {
+        const BYTES: [u8; 100] = [0; 100];
+        let block = |len: usize, inflated| StoredBlock {
+            bytes: &BYTES[..len],
+            crc: 0,
+            inflated,
+        };
+        let inner = StoredNode {
+            blocks: vec![block(3, 5)],
+            subnodes: vec![],
+        };
+        let sub = StoredNode {
+            blocks: vec![block(7, 11)],
+            subnodes: vec![(Nid(0x21), inner)],
+        };
+        let node = StoredNode {
+            blocks: vec![block(13, 17), block(19, 23)],
+            subnodes: vec![(Nid(0x41), sub.clone()), (Nid(0x61), sub)],
+        };
+        assert_eq!(node.size_on_disk(), 17 + 23 + 2 * (11 + 5));
+        assert_eq!(node.stored_len(), 13 + 19 + 2 * (7 + 3));
+    }
+
     fn file_with(crypt: CryptMethod, big: usize) -> Vec<u8> {
         let f = Format::UNICODE;
         let mut w = NdbWriter::in_memory(f, crypt, FileKind::Pst);
