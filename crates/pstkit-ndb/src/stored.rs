@@ -291,6 +291,32 @@ mod tests {
         assert_eq!(node.stored_len(), 13 + 19 + 2 * (7 + 3));
     }
 
+    /// A node may have as many blocks as the file has 64-byte units, and
+    /// 16 more; one more is a tree naming blocks over and over.
+    #[test]
+    fn a_node_may_name_a_block_per_64_bytes_of_the_file_and_no_more() {
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+        let leaf = w.add_block(b"ten bytes!").unwrap();
+        const BLOCKS: usize = 5000;
+        let tree = w.add_tree(&[(leaf, 10); BLOCKS]).unwrap();
+        let mut bytes = w.finish_bytes();
+        // BLOCKS - 16 units of 64 bytes, and 16: exactly BLOCKS.
+        assert!(bytes.len() < (BLOCKS - 16) * 64);
+        bytes.resize((BLOCKS - 16) * 64, 0);
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let node = file.ndb().stored_node(tree, Bid(0)).unwrap();
+        assert_eq!(node.blocks.len(), BLOCKS);
+        bytes.truncate((BLOCKS - 17) * 64);
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        match file.ndb().stored_node(tree, Bid(0)) {
+            Err(NdbError::Corrupt(c)) => {
+                assert_eq!((c.structure, c.id), (Structure::SubnodeTree, Some(leaf.0)));
+                assert_eq!(c.problem, Problem::Invalid("node larger than the file"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn file_with(crypt: CryptMethod, big: usize) -> Vec<u8> {
         let f = Format::UNICODE;
         let mut w = NdbWriter::in_memory(f, crypt, FileKind::Pst);
