@@ -112,9 +112,7 @@ impl<'a> Ndb<'a> {
     /// starts at `sub` (either may be 0), gathered as stored. Every block
     /// is checked (size, id, signature, CRC) before the caller writes any.
     pub fn stored_node(&self, data: Bid, sub: Bid) -> Result<StoredNode<'a>> {
-        // Shared subtrees would let a small file describe an exponential
-        // node: no legitimate node has more blocks than the file can hold.
-        let mut budget = self.data().len() as u64 / 64 + 16;
+        let mut budget = self.block_budget();
         self.stored_node_at(data, sub, 0, &mut budget, true)
     }
 
@@ -122,7 +120,7 @@ impl<'a> Ndb<'a> {
     /// block trailers but not re-checking the blocks' CRCs: for a file
     /// whose blocks a full check has just verified.
     pub fn stored_digest(&self, data: Bid, sub: Bid) -> Result<u64> {
-        let mut budget = self.data().len() as u64 / 64 + 16;
+        let mut budget = self.block_budget();
         Ok(self
             .stored_node_at(data, sub, 0, &mut budget, false)?
             .digest())
@@ -137,10 +135,17 @@ impl<'a> Ndb<'a> {
         data: Bid,
         sub: Bid,
     ) -> Result<(StoredNode<'a>, Node<'a>)> {
-        let mut budget = self.data().len() as u64 / 64 + 16;
+        let mut budget = self.block_budget();
         let tree = self.data_tree(data)?;
         let stored = self.stored_node_from(&tree, sub, 0, &mut budget, true)?;
         Ok((stored, Node::verified(*self, nid, tree, sub)))
+    }
+
+    /// How many blocks and subnodes a node may have. Shared subtrees would
+    /// let a small file describe an exponential node: no legitimate node
+    /// has more blocks than the file can hold (one per 64-byte unit).
+    fn block_budget(&self) -> u64 {
+        self.data().len() as u64 / 64 + 16
     }
 
     fn stored_node_at(
@@ -304,16 +309,27 @@ mod tests {
         assert!(bytes.len() < (BLOCKS - 16) * 64);
         bytes.resize((BLOCKS - 16) * 64, 0);
         let file = NdbFile::new(&bytes[..]).unwrap();
-        let node = file.ndb().stored_node(tree, Bid(0)).unwrap();
+        let ndb = file.ndb();
+        let node = ndb.stored_node(tree, Bid(0)).unwrap();
         assert_eq!(node.blocks.len(), BLOCKS);
+        assert_eq!(ndb.stored_digest(tree, Bid(0)).unwrap(), node.digest());
+        let nid = Nid::new(NidType::NormalMessage, 0x400);
+        assert_eq!(ndb.stored_node_with(nid, tree, Bid(0)).unwrap().0, node);
         bytes.truncate((BLOCKS - 17) * 64);
         let file = NdbFile::new(&bytes[..]).unwrap();
-        match file.ndb().stored_node(tree, Bid(0)) {
-            Err(NdbError::Corrupt(c)) => {
-                assert_eq!((c.structure, c.id), (Structure::SubnodeTree, Some(leaf.0)));
-                assert_eq!(c.problem, Problem::Invalid("node larger than the file"));
+        let ndb = file.ndb();
+        for r in [
+            ndb.stored_node(tree, Bid(0)).map(drop),
+            ndb.stored_digest(tree, Bid(0)).map(drop),
+            ndb.stored_node_with(nid, tree, Bid(0)).map(drop),
+        ] {
+            match r {
+                Err(NdbError::Corrupt(c)) => {
+                    assert_eq!((c.structure, c.id), (Structure::SubnodeTree, Some(leaf.0)));
+                    assert_eq!(c.problem, Problem::Invalid("node larger than the file"));
+                }
+                other => panic!("{other:?}"),
             }
-            other => panic!("{other:?}"),
         }
     }
 
