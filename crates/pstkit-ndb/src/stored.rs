@@ -333,6 +333,42 @@ mod tests {
         }
     }
 
+    /// Subnodes nested `MAX_SUBNODE_DEPTH` deep are gathered; one level
+    /// more is refused, as the reader and the check refuse it.
+    #[test]
+    fn subnodes_nest_to_the_limit_and_no_deeper() {
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::None, FileKind::Pst);
+        let data = w.add_block(b"level").unwrap();
+        let nid = Nid::new(NidType::Ltp, 1);
+        // trees[k]: a subnode tree whose one subnode holds trees[k - 1],
+        // so that a node over trees[k] has subnodes k levels deep.
+        let mut trees = vec![Bid(0)];
+        for k in 1..=MAX_SUBNODE_DEPTH + 1 {
+            let below = trees[k - 1];
+            trees.push(w.add_subnode_tree(&[(nid, data, below)]).unwrap());
+        }
+        let bytes = w.finish_bytes();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let ndb = file.ndb();
+        let mut n = ndb.stored_node(data, trees[MAX_SUBNODE_DEPTH]).unwrap();
+        let mut depth = 0;
+        while let Some((_, below)) = n.subnodes.pop() {
+            depth += 1;
+            n = below;
+        }
+        assert_eq!(depth, MAX_SUBNODE_DEPTH);
+        match ndb.stored_node(data, trees[MAX_SUBNODE_DEPTH + 1]) {
+            Err(NdbError::Corrupt(c)) => {
+                assert_eq!(c.structure, Structure::SubnodeTree);
+                assert_eq!(
+                    c.problem,
+                    Problem::Invalid("subnode trees nested too deeply")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn file_with(crypt: CryptMethod, big: usize) -> Vec<u8> {
         let f = Format::UNICODE;
         let mut w = NdbWriter::in_memory(f, crypt, FileKind::Pst);
