@@ -260,6 +260,19 @@ mod tests {
                 base.blocks.clone(),
                 vec![(Nid(0x21), node(vec![], vec![(Nid(0x22), leaf.clone())]))],
             ),
+            // Two subnodes, and the second one level down in the first:
+            // told apart only by the subnode counts.
+            node(
+                base.blocks.clone(),
+                vec![(Nid(0x21), leaf.clone()), (Nid(0x41), leaf.clone())],
+            ),
+            node(
+                base.blocks.clone(),
+                vec![(
+                    Nid(0x21),
+                    node(leaf.blocks.clone(), vec![(Nid(0x41), leaf.clone())]),
+                )],
+            ),
             // The same crc, size and decoded size in another block's fields.
             node(vec![block(200, 200, 0x5678)], vec![]),
             node(vec![block(0x5678, 200, 200)], vec![]),
