@@ -887,35 +887,43 @@ mod tests {
         assert_eq!(out[0].bref.ib, Ib(0x1000));
     }
 
-    /// An entry of a salvaged leaf is kept only when the blocks it names
-    /// (data and subnodes) were found: its counts were wrong, so its
-    /// entries may be bytes that only look like one.
-    #[test]
-    fn a_salvaged_node_entry_needs_its_data_and_subnode_blocks() {
-        let node = |nid, data, sub| NbtEntry {
+    /// A node entry under folder 0x8022.
+    fn node(nid: u32, data: u64, sub: u64) -> NbtEntry {
+        NbtEntry {
             nid: Nid(nid),
             data: Bid(data),
             sub: Bid(sub),
             parent: Nid(0x8022),
-        };
-        let salvaged = Origin {
-            reached: true,
-            salvaged: true,
-            page_bid: 1,
-            free: false,
-        };
-        let blocks: Vec<BbtEntry> = [0x40u64, 0x44]
-            .iter()
+        }
+    }
+
+    /// Block entries of 10 bytes for `bids`, each at 0x100 times its id.
+    fn blocks_at(bids: &[u64]) -> Vec<BbtEntry> {
+        bids.iter()
             .map(|&bid| BbtEntry {
                 bref: BRef {
                     bid: Bid(bid),
                     ib: Ib(bid * 0x100),
                 },
                 cb: 10,
-                refs: 1,
+                refs: 2,
                 inflated: 10,
             })
-            .collect();
+            .collect()
+    }
+
+    /// An entry of a salvaged leaf is kept only when the blocks it names
+    /// (data and subnodes) were found: its counts were wrong, so its
+    /// entries may be bytes that only look like one.
+    #[test]
+    fn a_salvaged_node_entry_needs_its_data_and_subnode_blocks() {
+        let salvaged = Origin {
+            reached: true,
+            salvaged: true,
+            page_bid: 1,
+            free: false,
+        };
+        let blocks = blocks_at(&[0x40, 0x44]);
         let mut r = RecoveryReport::default();
         let (nodes, _) = merge_nodes(
             vec![
@@ -936,43 +944,29 @@ mod tests {
 
     #[test]
     fn a_node_only_in_free_space_is_deleted_and_a_live_one_wins() {
-        let node = |nid, data| NbtEntry {
-            nid: Nid(nid),
-            data: Bid(data),
-            sub: Bid(0),
-            parent: Nid(0x8022),
-        };
         let origin = |free, page_bid| Origin {
             reached: false,
             salvaged: false,
             page_bid,
             free,
         };
-        let blocks: Vec<BbtEntry> = [0x40u64, 0x44, 0x48]
-            .iter()
-            .map(|&bid| BbtEntry {
-                bref: BRef {
-                    bid: Bid(bid),
-                    ib: Ib(bid * 0x100),
-                },
-                cb: 10,
-                refs: 2,
-                inflated: 10,
-            })
-            .collect();
+        let blocks = blocks_at(&[0x40, 0x44, 0x48]);
         let mut r = RecoveryReport::default();
         let (nodes, deleted) = merge_nodes(
             vec![
                 // Live, and an older copy in a newer page in free space.
-                (node(0x200004, 0x40), origin(false, 1)),
-                (node(0x200004, 0x44), origin(true, 9)),
+                (node(0x200004, 0x40, 0), origin(false, 1)),
+                (node(0x200004, 0x44, 0), origin(true, 9)),
                 // Only in free space: deleted.
-                (node(0x200024, 0x48), origin(true, 9)),
+                (node(0x200024, 0x48, 0), origin(true, 9)),
             ],
             &blocks,
             &mut r,
         );
-        assert_eq!(nodes, vec![node(0x200004, 0x40), node(0x200024, 0x48)]);
+        assert_eq!(
+            nodes,
+            vec![node(0x200004, 0x40, 0), node(0x200024, 0x48, 0)]
+        );
         assert_eq!(deleted, vec![Nid(0x200024)]);
         assert_eq!(r.node_duplicates, 1);
         // The index built from them answers the same, and counts its bytes.
