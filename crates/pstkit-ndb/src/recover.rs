@@ -79,6 +79,23 @@ pub struct RecoveredIndex {
 }
 
 impl RecoveredIndex {
+    /// The index of these sorted entries, holding no spare room: it lives
+    /// as long as the file is read.
+    fn from_parts(
+        mut nodes: Vec<NbtEntry>,
+        mut blocks: Vec<BbtEntry>,
+        mut deleted: Vec<Nid>,
+    ) -> Self {
+        nodes.shrink_to_fit();
+        blocks.shrink_to_fit();
+        deleted.shrink_to_fit();
+        RecoveredIndex {
+            nodes,
+            blocks,
+            deleted,
+        }
+    }
+
     /// The entry of node `nid`.
     pub fn node(&self, nid: Nid) -> Option<&NbtEntry> {
         self.nodes
@@ -526,13 +543,7 @@ pub fn rebuild_with(
     let blocks = merge_blocks(leaves.bbt, found, &mut r);
     let (nodes, deleted) = merge_nodes(leaves.nbt, &blocks, &mut r);
     r.nodes_deleted = deleted.len() as u64;
-    let mut index = RecoveredIndex {
-        nodes,
-        blocks,
-        deleted,
-    };
-    index.nodes.shrink_to_fit();
-    index.blocks.shrink_to_fit();
+    let index = RecoveredIndex::from_parts(nodes, blocks, deleted);
     r.nodes = index.nodes.len() as u64;
     r.blocks = index.blocks.len() as u64;
     r.index_bytes = index.memory() as u64;
@@ -970,14 +981,7 @@ mod tests {
         assert_eq!(deleted, vec![Nid(0x200024)]);
         assert_eq!(r.node_duplicates, 1);
         // The index built from them answers the same, and counts its bytes.
-        let mut index = RecoveredIndex {
-            nodes,
-            blocks,
-            deleted,
-        };
-        index.nodes.shrink_to_fit();
-        index.blocks.shrink_to_fit();
-        index.deleted.shrink_to_fit();
+        let index = RecoveredIndex::from_parts(nodes, blocks, deleted);
         assert_eq!(index.deleted(), [Nid(0x200024)]);
         assert!(index.is_deleted(Nid(0x200024)));
         assert!(!index.is_deleted(Nid(0x200004)));
