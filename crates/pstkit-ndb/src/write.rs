@@ -1008,3 +1008,136 @@ impl<W: Write + Seek> std::fmt::Debug for NdbWriter<W> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NdbFile;
+
+    /// Each AMap's bits, span by span.
+    fn amaps(bytes: &[u8], f: Format) -> Vec<&[u8]> {
+        let spans = (bytes.len() as u64 - FIRST_AMAP).div_ceil(AMAP_SPAN);
+        (0..spans)
+            .map(|n| {
+                let at = (FIRST_AMAP + n * AMAP_SPAN) as usize + map_bits_at(f);
+                &bytes[at..at + 496]
+            })
+            .collect()
+    }
+
+    fn set_bits(bits: &[u8]) -> u64 {
+        bits.iter().map(|b| u64::from(b.count_ones())).sum()
+    }
+
+    /// The density list's (span, free units) entries and the span it says
+    /// allocation is at.
+    fn dlist(bytes: &[u8]) -> (Vec<(u64, u64)>, u64) {
+        let page = &bytes[DLIST as usize..];
+        let entries = (0..usize::from(page[1]))
+            .map(|k| {
+                let e = u64::from(LE::read_u32(&page[8 + 4 * k..]));
+                (e & 0xF_FFFF, e >> 20)
+            })
+            .collect();
+        (entries, u64::from(LE::read_u32(&page[4..])))
+    }
+
+    /// A file of `nodes` nodes of assorted sizes.
+    fn written(f: Format, nodes: u32, size: impl Fn(u32) -> usize) -> Vec<u8> {
+        let mut w = NdbWriter::in_memory(f, CryptMethod::None, FileKind::Pst);
+        for i in 0..nodes {
+            let body: Vec<u8> = (0..size(i)).map(|k| (k as u32 * 31 + i) as u8).collect();
+            let data = w.add_stream(&body).unwrap();
+            w.add_node(
+                Nid::new(NidType::NormalMessage, 0x400 + i),
+                data,
+                Bid(0),
+                Nid(0x122),
+            );
+        }
+        w.finish_bytes()
+    }
+
+    /// The maps mark exactly the map pages, B-tree pages and blocks the
+    /// file holds; the header's free count and the density list count the
+    /// rest, span by span.
+    #[test]
+    fn the_maps_mark_exactly_what_the_file_holds() {
+        for f in [Format::ANSI, Format::UNICODE] {
+            let bytes = written(f, 300, |i| (i as usize % 23) * 900 + 40);
+            let file = NdbFile::new(&bytes[..]).unwrap();
+            let ndb = file.ndb();
+            let report = crate::check::check(ndb);
+            assert!(report.is_clean(), "{:?}", report.problems);
+            let maps = amaps(&bytes, f);
+            assert!(maps.len() > 2);
+            let blocks: u64 = ndb
+                .blocks()
+                .map(|e| f.block_size(usize::from(e.unwrap().cb)) as u64 / 64)
+                .sum();
+            let reserved: u64 = (0..maps.len() as u64).map(|n| span_reserved(n) / 64).sum();
+            let held = blocks + report.pages * f.page_size as u64 / 64 + reserved;
+            assert_eq!(maps.iter().map(|m| set_bits(m)).sum::<u64>(), held);
+
+            let free: Vec<u64> = maps.iter().map(|m| 496 * 8 - set_bits(m)).collect();
+            assert_eq!(file.header().root.amap_free, free.iter().sum::<u64>() * 64);
+            let (entries, last) = dlist(&bytes);
+            assert_eq!(last, maps.len() as u64 - 1);
+            let mut want: Vec<(u64, u64)> = (0..maps.len() as u64)
+                .zip(free.iter().copied())
+                .filter(|&(_, free)| free > 0)
+                .collect();
+            want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            assert_eq!(entries, want);
+        }
+    }
+
+    /// A span filled to its last unit has no place in the density list.
+    #[test]
+    fn a_full_span_is_not_in_the_density_list() {
+        let f = Format::UNICODE;
+        let mut w = NdbWriter::in_memory(f, CryptMethod::None, FileKind::Pst);
+        // 48 bytes and the trailer: one 64-byte unit each.
+        let mut i = 0;
+        while w.position() < FIRST_AMAP + AMAP_SPAN {
+            let data = w.add_block(&[i as u8; 48]).unwrap();
+            w.add_node(
+                Nid::new(NidType::NormalMessage, 0x400 + i),
+                data,
+                Bid(0),
+                Nid(0x122),
+            );
+            i += 1;
+        }
+        let bytes = w.finish_bytes();
+        let maps = amaps(&bytes, f);
+        assert_eq!(set_bits(maps[0]), 496 * 8);
+        let (entries, _) = dlist(&bytes);
+        assert!(!entries.is_empty());
+        assert!(
+            entries.iter().all(|&(span, free)| span != 0 && free > 0),
+            "{entries:?}"
+        );
+    }
+
+    /// The density list holds at most 119 spans in a Unicode file and 120
+    /// in an ANSI one (its page's room), those with the most free space.
+    #[test]
+    fn the_density_list_keeps_the_spans_with_most_room_up_to_its_page_s() {
+        for (f, most) in [(Format::UNICODE, 119), (Format::ANSI, 120)] {
+            // 8,000 bytes a node: a little room is left at each span's end.
+            let bytes = written(f, 3900, |_| 8000);
+            let maps = amaps(&bytes, f);
+            assert!(maps.len() > most, "{} spans", maps.len());
+            let (entries, _) = dlist(&bytes);
+            assert_eq!(entries.len(), most);
+            let listed_least = entries.iter().map(|e| e.1).min().unwrap();
+            let unlisted_most = (0..maps.len() as u64)
+                .filter(|n| !entries.iter().any(|e| e.0 == *n))
+                .map(|n| 496 * 8 - set_bits(maps[n as usize]))
+                .max()
+                .unwrap();
+            assert!(listed_least >= unlisted_most);
+        }
+    }
+}
