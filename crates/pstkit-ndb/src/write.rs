@@ -1140,4 +1140,31 @@ mod tests {
             assert!(listed_least >= unlisted_most);
         }
     }
+
+    /// Free maps lie at span 128 and every 496 spans after it, each
+    /// giving the longest free run of the 496 spans from its own.
+    #[test]
+    fn free_maps_are_written_where_the_spec_places_them() {
+        let f = Format::UNICODE;
+        // About 160 MB: 630 spans, past the second free map's (624).
+        let bytes = written(f, 20_000, |_| 8000);
+        let maps = amaps(&bytes, f);
+        assert!(
+            maps.len() as u64 > FIRST_FMAP_SPAN + FMAP_STRIDE,
+            "{}",
+            maps.len()
+        );
+        for n in [FIRST_FMAP_SPAN, FIRST_FMAP_SPAN + FMAP_STRIDE] {
+            let at = FIRST_AMAP + n * AMAP_SPAN + 0x400;
+            let page = crate::page::read_page(&bytes, f, Ib(at), PageType::FMap, Some(Bid(at)))
+                .unwrap_or_else(|e| panic!("span {n}: {e}"));
+            for (k, m) in maps[n as usize..].iter().take(496).enumerate() {
+                assert_eq!(
+                    page[map_bits_at(f) + k],
+                    longest_free_run(m),
+                    "span {n} + {k}"
+                );
+            }
+        }
+    }
 }
