@@ -1167,4 +1167,50 @@ mod tests {
             }
         }
     }
+
+    /// Chunks and stored nodes keep their shape: none is no stream, one
+    /// is a data block of its own, more are a tree whose blocks are the
+    /// chunks as given.
+    #[test]
+    fn streams_of_no_one_or_many_blocks_keep_their_shape() {
+        let f = Format::UNICODE;
+        let mut w = NdbWriter::in_memory(f, CryptMethod::None, FileKind::Pst);
+        let chunks: Vec<Vec<u8>> = vec![vec![1; 100], vec![2; 7], vec![3; 4000]];
+        assert_eq!(w.add_chunks(&[]).unwrap(), Bid(0));
+        let one = w.add_chunks(&chunks[..1]).unwrap();
+        let many = w.add_chunks(&chunks).unwrap();
+        let block = crate::stored::StoredBlock {
+            bytes: b"stored as it is",
+            crc: crate::crc::crc(b"stored as it is"),
+            inflated: 15,
+        };
+        let node = |blocks| StoredNode {
+            blocks,
+            subnodes: vec![],
+        };
+        assert_eq!(w.add_stored_node(&node(vec![])).unwrap(), (Bid(0), Bid(0)));
+        let (stored_one, _) = w.add_stored_node(&node(vec![block])).unwrap();
+        let (stored_two, _) = w.add_stored_node(&node(vec![block, block])).unwrap();
+        let roots = [one, many, stored_one, stored_two];
+        for (i, root) in roots.iter().enumerate() {
+            let nid = Nid::new(NidType::NormalMessage, 0x400 + i as u32);
+            w.add_node(nid, *root, Bid(0), Nid(0x122));
+        }
+        let bytes = w.finish_bytes();
+        let file = NdbFile::new(&bytes[..]).unwrap();
+        let ndb = file.ndb();
+        assert!(!one.is_internal() && !stored_one.is_internal());
+        assert!(many.is_internal() && stored_two.is_internal());
+        let blocks = |root: Bid| -> Vec<Vec<u8>> {
+            let tree = ndb.data_tree(root).unwrap();
+            tree.leaves
+                .iter()
+                .map(|e| ndb.read_block_at(e).unwrap().into_owned())
+                .collect()
+        };
+        assert_eq!(blocks(one), chunks[..1]);
+        assert_eq!(blocks(many), chunks);
+        assert_eq!(blocks(stored_one), [b"stored as it is".to_vec()]);
+        assert_eq!(blocks(stored_two).len(), 2);
+    }
 }
