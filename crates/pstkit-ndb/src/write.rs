@@ -1213,4 +1213,34 @@ mod tests {
         assert_eq!(blocks(stored_one), [b"stored as it is".to_vec()]);
         assert_eq!(blocks(stored_two).len(), 2);
     }
+
+    /// An XBLOCK holds as many block ids as fit in a block (1,021 in a
+    /// Unicode file, 2,043 in an ANSI one), an SLBLOCK as many entries
+    /// (340 and 681): one more and a level is added above two blocks.
+    #[test]
+    fn tree_blocks_hold_as_many_entries_as_fit() {
+        use crate::block::{parse_subnode_block, parse_xblock};
+        for (f, ids, entries) in [(Format::UNICODE, 1021, 340), (Format::ANSI, 2043, 681)] {
+            let mut w = NdbWriter::in_memory(f, CryptMethod::None, FileKind::Pst);
+            let leaf = w.add_block(b"ten bytes!").unwrap();
+            let full = w.add_tree(&vec![(leaf, 10); ids]).unwrap();
+            let over = w.add_tree(&vec![(leaf, 10); ids + 1]).unwrap();
+            let subs = |n: usize| -> Vec<(Nid, Bid, Bid)> {
+                (0..n as u32)
+                    .map(|i| (Nid::new(NidType::Attachment, 1 + i), leaf, Bid(0)))
+                    .collect()
+            };
+            let sl = w.add_subnode_tree(&subs(entries)).unwrap();
+            let si = w.add_subnode_tree(&subs(entries + 1)).unwrap();
+            let bytes = w.finish_bytes();
+            let file = NdbFile::new(&bytes[..]).unwrap();
+            let ndb = file.ndb();
+            let x = |bid| parse_xblock(&ndb.read_block(bid).unwrap(), f).unwrap();
+            let s = |bid| parse_subnode_block(&ndb.read_block(bid).unwrap(), f).unwrap();
+            assert_eq!((x(full).level, x(full).count), (1, ids), "{f:?}");
+            assert_eq!((x(over).level, x(over).count), (2, 2), "{f:?}");
+            assert_eq!((s(sl).level, s(sl).count), (0, entries), "{f:?}");
+            assert_eq!((s(si).level, s(si).count), (1, 2), "{f:?}");
+        }
+    }
 }
