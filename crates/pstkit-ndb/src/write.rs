@@ -1071,6 +1071,12 @@ mod tests {
             assert!(report.is_clean(), "{:?}", report.problems);
             let maps = amaps(&bytes, f);
             assert!(maps.len() > 2);
+            // The file ends with its last span, whose map the header names.
+            let root = file.header().root;
+            let spans = maps.len() as u64;
+            assert_eq!(bytes.len() as u64, FIRST_AMAP + spans * AMAP_SPAN);
+            assert_eq!(root.file_eof, bytes.len() as u64);
+            assert_eq!(root.amap_last, FIRST_AMAP + (spans - 1) * AMAP_SPAN);
             let blocks: u64 = ndb
                 .blocks()
                 .map(|e| f.block_size(usize::from(e.unwrap().cb)) as u64 / 64)
