@@ -1249,4 +1249,23 @@ mod tests {
             assert_eq!((s(si).level, s(si).count), (1, 2), "{f:?}");
         }
     }
+
+    /// A free map's byte: the longest run of clear bits, across byte
+    /// boundaries, most significant bit first, at most 255.
+    #[test]
+    fn the_longest_free_run_is_counted_across_bytes_and_capped() {
+        let run = |head: &[u8]| {
+            let mut bits = vec![0xFF; 496];
+            bits[..head.len()].copy_from_slice(head);
+            longest_free_run(&bits)
+        };
+        assert_eq!(run(&[]), 0);
+        assert_eq!(run(&[0x7F]), 1);
+        assert_eq!(run(&[0x81]), 6);
+        assert_eq!(run(&[0xF0, 0x0F]), 8);
+        assert_eq!(run(&[0x00, 0xFF, 0x00, 0x00, 0x01]), 23);
+        assert_eq!(run(&[0; 31]), 248);
+        assert_eq!(run(&[0; 32]), 255);
+        assert_eq!(longest_free_run(&[0; 496]), 255);
+    }
 }
