@@ -1268,4 +1268,17 @@ mod tests {
         assert_eq!(run(&[0; 32]), 255);
         assert_eq!(longest_free_run(&[0; 496]), 255);
     }
+
+    /// A writer shows what it writes and where it is.
+    #[test]
+    fn a_writer_shows_its_file_and_place() {
+        let mut w = NdbWriter::in_memory(Format::UNICODE, CryptMethod::Permute, FileKind::Ost);
+        w.add_block(b"x").unwrap();
+        let shown = format!("{w:?}");
+        let want = format!(
+            "NdbWriter {{ variant: Unicode, crypt: Permute, kind: Ost, pos: {}, .. }}",
+            w.position()
+        );
+        assert_eq!(shown, want);
+    }
 }
