@@ -503,40 +503,9 @@ fn a_block_in_free_space_is_counted_stale_and_kept_only_when_asked() {
 }
 
 /// A compressed block of a 4K file keeps its inflated size in the rebuilt
-/// index, and reads back whole through it.
-#[test]
-fn a_compressed_block_is_found_with_its_inflated_size() {
-    use std::io::Write;
-    let f = Format::UNICODE_4K;
-    let plain: Vec<u8> = (0..20_000u32).map(|i| (i % 7) as u8).collect();
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&plain).unwrap();
-    let packed = z.finish().unwrap();
-    let mut w = NdbWriter::new(
-        std::io::Cursor::new(Vec::new()),
-        f,
-        CryptMethod::None,
-        FileKind::Ost,
-    )
-    .unwrap();
-    let bid = w
-        .add_stored_block(&packed, ndb::crc::crc(&packed), plain.len() as u16)
-        .unwrap();
-    let nid = Nid::new(NidType::NormalMessage, 0x400);
-    w.add_node(nid, bid, Bid(0), Nid(0x122));
-    let bytes = w.finish().unwrap().into_inner();
-    let (file, _) = NdbFile::new(&bytes[..]).unwrap().recover();
-    let e = file.recovered_index().unwrap().block(bid).copied().unwrap();
-    assert_eq!(
-        (usize::from(e.cb), usize::from(e.inflated)),
-        (packed.len(), plain.len())
-    );
-    assert_eq!(file.ndb().node(nid).unwrap().read_all().unwrap(), plain);
-}
-
-/// Blocks no leaf lists take their sizes from their trailers: a
-/// compressed one its inflated size, one whose trailer leaves that size 0
-/// its stored size.
+/// index and reads back whole through it, listed or not; blocks no leaf
+/// lists take their sizes from their trailers (one whose trailer leaves
+/// the inflated size 0, its stored size).
 #[test]
 fn blocks_found_by_the_scan_alone_take_their_trailer_s_sizes() {
     use std::io::Write;
@@ -564,6 +533,11 @@ fn blocks_found_by_the_scan_alone_take_their_trailer_s_sizes() {
     w.add_node(a, compressed, Bid(0), Nid(0x122));
     w.add_node(b, zero, Bid(0), Nid(0x122));
     let mut bytes = w.finish().unwrap().into_inner();
+    let (file, _) = NdbFile::new(&bytes[..]).unwrap().recover();
+    let e = file.recovered_index().unwrap().block(compressed).copied();
+    let listed = e.map(|e| (usize::from(e.cb), usize::from(e.inflated)));
+    assert_eq!(listed, Some((packed.len(), plain.len())));
+    assert_eq!(file.ndb().node(a).unwrap().read_all().unwrap(), plain);
     // The BBT's only page zeroed: the blocks are found by the scan alone.
     let h = ndb::Header::parse(&bytes).unwrap();
     let at = h.root.bbt.ib.0 as usize;
